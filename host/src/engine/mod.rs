@@ -1,0 +1,296 @@
+//! Per-source rule evaluation: the event-type index, rule selection,
+//! `rule_matching` and the minimum priority, over either back end.
+//!
+//! For each event the engine looks up the group of rules that can match the
+//! event's type (Falco's event-type index), extracts every field those rules
+//! read — once — and evaluates the group in one call.
+
+use crate::fields::ResolvedField;
+use crate::filter::codegen;
+use crate::filter::interp::Interp;
+use crate::filter::runtime::{FilterError, FilterLimits, WasmFilter};
+use crate::filter::value::SlotValue;
+use crate::rules::{CompiledRule, Priority, SourceRules};
+use std::collections::HashMap;
+
+/// An event as the engine sees it: a source, a type and field values.
+pub trait Event {
+    /// The event's type name (`evt.type`), if the source has types.
+    fn evt_type(&self) -> Option<&str>;
+    /// Extracts one field (before transformers).
+    fn extract(&self, field: &ResolvedField) -> SlotValue;
+}
+
+/// Which back end evaluates conditions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Generated WebAssembly under wasmtime (the default).
+    #[default]
+    Wasm,
+    /// The reference interpreter.
+    Interp,
+}
+
+/// `rule_matching` in `falco.yaml`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RuleMatching {
+    /// Stop at the first matching rule, in load order.
+    #[default]
+    First,
+    /// Report every matching rule.
+    All,
+}
+
+/// One entry of `rules:` selection in `falco.yaml` (applied in order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// Enable (true) or disable (false).
+    pub enable: bool,
+    /// Rule name wildcard (`*` matches any text).
+    pub rule: Option<String>,
+    /// Tag.
+    pub tag: Option<String>,
+}
+
+impl Selection {
+    fn applies(&self, r: &CompiledRule) -> bool {
+        self.rule.as_ref().is_some_and(|w| wildcard(w, &r.name))
+            || self.tag.as_ref().is_some_and(|t| r.tags.contains(t))
+    }
+}
+
+/// Falco's rule-name wildcard: `*` matches any run of characters.
+fn wildcard(pattern: &str, name: &str) -> bool {
+    let re = format!(
+        "^{}$",
+        pattern
+            .split('*')
+            .map(regex::escape)
+            .collect::<Vec<_>>()
+            .join(".*")
+    );
+    regex::Regex::new(&re).is_ok_and(|r| r.is_match(name))
+}
+
+/// Engine settings.
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// Back end.
+    pub backend: Backend,
+    /// First or all matches.
+    pub matching: RuleMatching,
+    /// Rules less severe than this are not evaluated.
+    pub min_priority: Option<Priority>,
+    /// Rule selection, applied in order after the files' `enabled` keys.
+    pub selection: Vec<Selection>,
+    /// Filter limits (Wasm back end).
+    pub limits: FilterLimits,
+}
+
+/// The evaluator for one source's rules.
+pub struct SourceEngine {
+    rules: SourceRules,
+    /// Indices (into `rules.rules`) of the rules that run.
+    active: Vec<u32>,
+    /// Group → positions in `active`, in load order.
+    groups: Vec<Vec<u32>>,
+    /// Group → slots its rules read.
+    group_slots: Vec<Vec<u32>>,
+    /// Event name index → group.
+    by_type: Vec<u32>,
+    /// Group for events of unknown or absent type.
+    catchall: u32,
+    interp: Interp,
+    wasm: Option<WasmFilter>,
+    backend: Backend,
+    matching: RuleMatching,
+    slots: Vec<SlotValue>,
+    hits: Vec<u32>,
+}
+
+/// Why the engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Code generation failed (e.g. a memory limit).
+    #[error("cannot compile rules for source '{source_name}': {message}")]
+    Compile {
+        /// The source.
+        source_name: String,
+        /// Why.
+        message: String,
+    },
+    /// The module could not be instantiated.
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+}
+
+impl SourceEngine {
+    /// Builds the evaluator: selects the active rules, builds the event-type
+    /// groups and, for the Wasm back end, generates and instantiates the module.
+    pub fn new(rules: SourceRules, opts: &EngineOptions) -> Result<SourceEngine, EngineError> {
+        let compile_err = |message: String| EngineError::Compile {
+            source_name: rules.fields.source.clone(),
+            message,
+        };
+        let mut enabled: Vec<bool> = rules.rules.iter().map(|r| r.enabled).collect();
+        for sel in &opts.selection {
+            for (i, r) in rules.rules.iter().enumerate() {
+                if sel.applies(r) {
+                    enabled[i] = sel.enable;
+                }
+            }
+        }
+        let active: Vec<u32> = rules
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| enabled[*i] && opts.min_priority.is_none_or(|p| r.priority <= p))
+            .map(|(i, _)| i as u32)
+            .collect();
+
+        // Event-type groups, deduplicated (most types share the empty group).
+        let names = rules.fields.event_names().len();
+        let mut groups: Vec<Vec<u32>> = vec![Vec::new()];
+        let mut index: HashMap<Vec<u32>, u32> = HashMap::from([(Vec::new(), 0)]);
+        let mut intern = |list: Vec<u32>| -> u32 {
+            *index.entry(list.clone()).or_insert_with(|| {
+                groups.push(list);
+                (groups.len() - 1) as u32
+            })
+        };
+        let by_type: Vec<u32> = (0..names)
+            .map(|t| {
+                intern(
+                    active
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| rules.rules[**r as usize].evttypes.contains(t))
+                        .map(|(pos, _)| pos as u32)
+                        .collect(),
+                )
+            })
+            .collect();
+        let catchall = intern(
+            active
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| names == 0 || rules.rules[**r as usize].evttypes.is_all())
+                .map(|(pos, _)| pos as u32)
+                .collect(),
+        );
+        let group_slots = groups
+            .iter()
+            .map(|g| {
+                let mut s: Vec<u32> = g
+                    .iter()
+                    .flat_map(|&p| rules.rules[active[p as usize] as usize].ir.slots())
+                    .collect();
+                s.sort_unstable();
+                s.dedup();
+                s
+            })
+            .collect();
+        let interp = Interp::new(&rules.program).map_err(compile_err)?;
+        let wasm = match opts.backend {
+            Backend::Interp => None,
+            Backend::Wasm => {
+                let irs: Vec<&crate::filter::ir::Ir> = active
+                    .iter()
+                    .map(|&r| &rules.rules[r as usize].ir)
+                    .collect();
+                let max_pages = (opts.limits.max_memory / 65536) as u32;
+                let generated = codegen::generate(&rules.program, &irs, &groups, max_pages)
+                    .map_err(compile_err)?;
+                Some(WasmFilter::new(&generated, opts.limits)?)
+            }
+        };
+        let nslots = rules.program.slots.len();
+        Ok(SourceEngine {
+            rules,
+            active,
+            groups,
+            group_slots,
+            by_type,
+            catchall,
+            interp,
+            wasm,
+            backend: opts.backend,
+            matching: opts.matching,
+            slots: vec![SlotValue::Missing; nslots],
+            hits: Vec::new(),
+        })
+    }
+
+    /// The compiled rules.
+    pub fn rules(&self) -> &SourceRules {
+        &self.rules
+    }
+
+    /// Number of rules that run.
+    pub fn active_count(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Number of distinct event-type groups.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Evaluates one event; matching rules (indices into `rules().rules`)
+    /// are appended to `out`, in load order.
+    pub fn process(&mut self, ev: &dyn Event, out: &mut Vec<u32>) -> Result<(), FilterError> {
+        let group = match ev.evt_type() {
+            Some(t) => match self.rules.fields.event_names().binary_search(&t) {
+                Ok(i) => self.by_type[i],
+                Err(_) => self.catchall,
+            },
+            None => self.catchall,
+        };
+        if self.groups[group as usize].is_empty() {
+            return Ok(());
+        }
+        for &s in &self.group_slots[group as usize] {
+            let key = &self.rules.program.slots[s as usize].key;
+            self.slots[s as usize] = ev.extract(&key.field).transform(&key.transforms);
+        }
+        let all = self.matching == RuleMatching::All;
+        match (self.backend, self.wasm.as_mut()) {
+            (Backend::Wasm, Some(w)) => {
+                self.hits.clear();
+                w.eval(
+                    group,
+                    &self.slots,
+                    &self.group_slots[group as usize],
+                    all,
+                    &mut self.hits,
+                )?;
+                out.extend(self.hits.iter().map(|&p| self.active[p as usize]));
+            }
+            _ => {
+                for &p in &self.groups[group as usize] {
+                    let r = self.active[p as usize];
+                    if self
+                        .interp
+                        .eval(&self.rules.rules[r as usize].ir, &self.slots)
+                    {
+                        out.push(r);
+                        if !all {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders a matched rule's output for an event.
+    pub fn format_output(&self, rule: u32, ev: &dyn Event) -> String {
+        let r = &self.rules.rules[rule as usize];
+        let prog = &self.rules.output_program;
+        r.output.render(prog, |slot| {
+            let key = &prog.slots[slot as usize].key;
+            ev.extract(&key.field).transform(&key.transforms)
+        })
+    }
+}

@@ -1,0 +1,196 @@
+//! The event types a condition can match, for the event-type index.
+//!
+//! Two sets are computed per node: the types for which the expression *may*
+//! be true and those for which it is *certainly* true (only `evt.type`
+//! checks are certain). `not` swaps and complements them, so
+//! `not evt.type = open` excludes `open` while `not proc.name = x` still
+//! matches every type.
+
+use super::ir::*;
+use super::lower::Program;
+use crate::fields::SourceFields;
+
+/// A set of event types, as indices into the source's event names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvtSet {
+    bits: Vec<u64>,
+    universe: usize,
+}
+
+impl EvtSet {
+    /// Every type of a universe of `n`.
+    pub fn all(n: usize) -> EvtSet {
+        let mut s = EvtSet::none(n);
+        for i in 0..n {
+            s.insert(i);
+        }
+        s
+    }
+
+    /// No type.
+    pub fn none(n: usize) -> EvtSet {
+        EvtSet {
+            bits: vec![0; n.div_ceil(64)],
+            universe: n,
+        }
+    }
+
+    /// Adds a type.
+    pub fn insert(&mut self, i: usize) {
+        self.bits[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Whether the set holds type `i`.
+    pub fn contains(&self, i: usize) -> bool {
+        self.bits
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Number of types.
+    pub fn len(&self) -> usize {
+        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether no type is in the set.
+    pub fn is_empty(&self) -> bool {
+        self.bits.iter().all(|w| *w == 0)
+    }
+
+    /// Whether every type of the universe is in the set.
+    pub fn is_all(&self) -> bool {
+        self.len() == self.universe
+    }
+
+    /// The type indices.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.universe).filter(|&i| self.contains(i))
+    }
+
+    fn and(&self, o: &EvtSet) -> EvtSet {
+        EvtSet {
+            bits: self.bits.iter().zip(&o.bits).map(|(a, b)| a & b).collect(),
+            universe: self.universe,
+        }
+    }
+
+    fn or(&self, o: &EvtSet) -> EvtSet {
+        EvtSet {
+            bits: self.bits.iter().zip(&o.bits).map(|(a, b)| a | b).collect(),
+            universe: self.universe,
+        }
+    }
+
+    fn complement(&self) -> EvtSet {
+        let mut s = EvtSet::none(self.universe);
+        for i in 0..self.universe {
+            if !self.contains(i) {
+                s.insert(i);
+            }
+        }
+        s
+    }
+}
+
+/// The event types `ir` may match.
+pub fn compute(ir: &Ir, program: &Program, fields: &SourceFields) -> EvtSet {
+    let n = fields.event_names().len();
+    let evt_type_slot = fields.lookup("evt.type", None).ok().and_then(|f| {
+        program.slot_index(&SlotKey {
+            field: f,
+            transforms: Vec::new(),
+        })
+    });
+    sets(ir, evt_type_slot, fields, n).0
+}
+
+/// (may, must) for an expression.
+fn sets(ir: &Ir, et: Option<u32>, fields: &SourceFields, n: usize) -> (EvtSet, EvtSet) {
+    crate::deep(|| sets_inner(ir, et, fields, n))
+}
+
+fn sets_inner(ir: &Ir, et: Option<u32>, fields: &SourceFields, n: usize) -> (EvtSet, EvtSet) {
+    match ir {
+        Ir::Const(true) => (EvtSet::all(n), EvtSet::all(n)),
+        Ir::Const(false) => (EvtSet::none(n), EvtSet::none(n)),
+        Ir::And(v) => v
+            .iter()
+            .fold((EvtSet::all(n), EvtSet::all(n)), |(a, b), x| {
+                let (m, s) = sets(x, et, fields, n);
+                (a.and(&m), b.and(&s))
+            }),
+        Ir::Or(v) => v
+            .iter()
+            .fold((EvtSet::none(n), EvtSet::none(n)), |(a, b), x| {
+                let (m, s) = sets(x, et, fields, n);
+                (a.or(&m), b.or(&s))
+            }),
+        Ir::Not(x) => {
+            let (m, s) = sets(x, et, fields, n);
+            (s.complement(), m.complement())
+        }
+        Ir::Test(t) if Some(t.slot) == et => {
+            let names = fields.event_names();
+            let set_of = |items: &mut dyn Iterator<Item = &[u8]>| {
+                let mut s = EvtSet::none(n);
+                for it in items {
+                    if let Ok(i) = names.binary_search(&std::str::from_utf8(it).unwrap_or("")) {
+                        s.insert(i);
+                    }
+                }
+                s
+            };
+            let exact = match &t.pred {
+                Pred::Str(StrOp::Eq, v) => Some(set_of(&mut std::iter::once(v.as_slice()))),
+                Pred::Str(StrOp::Ne, v) => {
+                    Some(set_of(&mut std::iter::once(v.as_slice())).complement())
+                }
+                Pred::StrSet(vs) => Some(set_of(&mut vs.iter().map(Vec::as_slice))),
+                _ => None,
+            };
+            match (t.quant, exact) {
+                (Quant::Any, Some(s)) => (s.clone(), s),
+                _ => (EvtSet::all(n), EvtSet::none(n)),
+            }
+        }
+        Ir::Test(_) => (EvtSet::all(n), EvtSet::none(n)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::parser::parse_condition;
+
+    fn types(cond: &str) -> Vec<&'static str> {
+        let fields = SourceFields::syscall();
+        let mut p = Program::default();
+        let ir = p
+            .lower(&fields, &parse_condition(cond, 0).unwrap(), &mut Vec::new())
+            .unwrap();
+        let s = compute(&ir, &p, &fields);
+        if s.is_all() {
+            return vec!["*"];
+        }
+        s.iter().map(|i| fields.event_names()[i]).collect()
+    }
+
+    #[test]
+    fn index_sets() {
+        assert_eq!(types("evt.type = open"), ["open"]);
+        assert_eq!(
+            types("evt.type in (open, openat) and proc.name = cat"),
+            ["open", "openat"]
+        );
+        assert_eq!(
+            types("(evt.type = open or evt.type = execve) and not proc.name = x"),
+            ["execve", "open"]
+        );
+        assert_eq!(types("proc.name = cat"), ["*"]);
+        assert_eq!(types("not proc.name = cat"), ["*"]);
+        let n = SourceFields::syscall().event_names().len();
+        assert_eq!(types("evt.type != open").len(), n - 1);
+        assert_eq!(types("not evt.type = open").len(), n - 1);
+        assert!(types("evt.type = open and evt.type = close").is_empty());
+    }
+}

@@ -1,0 +1,191 @@
+//! Rule output formats: `%field`, `%field[arg]`, `%Nfield` (width),
+//! `%transformer(field)` and literal text, as libsinsp's event formatter.
+
+use crate::fields::{SourceFields, ValueKind};
+use crate::filter::ast::Operand;
+use crate::filter::lower::Program;
+use crate::filter::parser::parse_operand_prefix;
+use crate::filter::value::{SlotValue, Value};
+use std::fmt::Write as _;
+
+/// One piece of a format.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Token {
+    /// Literal text.
+    Text(String),
+    /// A field (slot in the output program), its display name and width.
+    Field {
+        /// Slot in the format's [`Program`].
+        slot: u32,
+        /// The token as written, without `%` (e.g. `proc.name`, `tolower(proc.name)`).
+        name: String,
+        /// Pad or truncate to this width.
+        width: Option<usize>,
+        /// Whether a transformer wraps the field (such fields are left out
+        /// of JSON `output_fields`, as in Falco).
+        transformed: bool,
+    },
+}
+
+/// A parsed output format.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct OutputFormat {
+    /// The pieces.
+    pub tokens: Vec<Token>,
+}
+
+/// A format error: the message and the byte offset of the bad token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatError {
+    /// Message.
+    pub message: String,
+    /// Offset in the format text.
+    pub offset: usize,
+}
+
+/// Fields that are deprecated in outputs and render as nothing.
+const DEPRECATED_EMPTY: &[&str] = &["container.info"];
+
+impl OutputFormat {
+    /// Parses `text`, interning the fields as slots of `program`. Returns the
+    /// format and the deprecated tokens it dropped.
+    pub fn parse(
+        text: &str,
+        fields: &SourceFields,
+        program: &mut Program,
+    ) -> Result<(OutputFormat, Vec<String>), FormatError> {
+        let mut tokens = Vec::new();
+        let mut dropped = Vec::new();
+        let mut lit = String::new();
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != b'%' {
+                let ch = text[i..].chars().next().expect("in bounds");
+                lit.push(ch);
+                i += ch.len_utf8();
+                continue;
+            }
+            let start = i;
+            i += 1;
+            let digits_start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let width = text[digits_start..i].parse::<usize>().ok();
+            if i >= b.len() || !b[i].is_ascii_alphabetic() {
+                // A lone '%' is literal text.
+                lit.push_str(&text[start..i]);
+                continue;
+            }
+            let (operand, used) = parse_operand_prefix(&text[i..], 0).map_err(|e| FormatError {
+                message: format!("invalid formatting token {}: {}", &text[start..], e.message),
+                offset: i + e.offset,
+            })?;
+            let name = text[i..i + used].to_string();
+            if DEPRECATED_EMPTY.contains(&name.as_str()) {
+                dropped.push(name);
+                i += used;
+                continue;
+            }
+            let (slot, _, _) = program
+                .operand_slot(fields, &operand)
+                .map_err(|e| FormatError {
+                    message: e.message,
+                    offset: i,
+                })?;
+            if !lit.is_empty() {
+                tokens.push(Token::Text(std::mem::take(&mut lit)));
+            }
+            tokens.push(Token::Field {
+                slot,
+                name,
+                width,
+                transformed: matches!(operand, Operand::Transform(..)),
+            });
+            i += used;
+        }
+        if !lit.is_empty() {
+            tokens.push(Token::Text(lit));
+        }
+        Ok((OutputFormat { tokens }, dropped))
+    }
+
+    /// Renders the format; `value(slot)` gives each field's value.
+    pub fn render(&self, program: &Program, mut value: impl FnMut(u32) -> SlotValue) -> String {
+        let mut out = String::new();
+        for t in &self.tokens {
+            match t {
+                Token::Text(s) => out.push_str(s),
+                Token::Field { slot, width, .. } => {
+                    let kind = program.slots[*slot as usize].kind;
+                    let mut s = render_value(&value(*slot), kind);
+                    if let Some(w) = width {
+                        let len = s.chars().count();
+                        if len > *w {
+                            s = s.chars().take(*w).collect();
+                        } else {
+                            s.extend(std::iter::repeat_n(' ', w - len));
+                        }
+                    }
+                    out.push_str(&s);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A value as text: `<NA>` when missing, list values joined by spaces.
+pub fn render_value(v: &SlotValue, kind: ValueKind) -> String {
+    match v {
+        SlotValue::Missing => "<NA>".to_string(),
+        SlotValue::One(x) => render_one(x, kind),
+        SlotValue::Many(xs) => xs
+            .iter()
+            .map(|x| render_one(x, kind))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+fn render_one(v: &Value, _kind: ValueKind) -> String {
+    match v {
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Num(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Double(d) => {
+            let mut s = String::new();
+            let _ = write!(s, "{d:.2}");
+            s
+        }
+        Value::Ip(a) => {
+            let v6 = std::net::Ipv6Addr::from(*a);
+            match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => v6.to_string(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_render() {
+        let fields = SourceFields::syscall();
+        let mut p = Program::default();
+        let (f, dropped) = OutputFormat::parse("100% sure: %proc.name (%6proc.pid) %tolower(proc.name) %container.info user=%user.name", &fields, &mut p).unwrap();
+        assert_eq!(dropped, ["container.info"]);
+        let s = f.render(&p, |slot| match p.slots[slot as usize].key.field.id {
+            _ if slot == 0 => SlotValue::One(Value::str("Bash")),
+            _ if slot == 1 => SlotValue::One(Value::Num(42)),
+            _ if slot == 2 => SlotValue::One(Value::str("bash")),
+            _ => SlotValue::Missing,
+        });
+        assert_eq!(s, "100% sure: Bash (42    ) bash  user=<NA>");
+        assert!(OutputFormat::parse("%proc.nosuch", &fields, &mut p).is_err());
+    }
+}

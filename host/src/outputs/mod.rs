@@ -1,0 +1,3 @@
+//! Alert formatting (and, later, the output channels).
+
+pub mod format;

@@ -1,0 +1,1031 @@
+//! From a [`Collection`] of lists, macros and rules to compiled, typed rules
+//! per event source (Falco's `rule_loader_compiler`):
+//!
+//! 1. lists are flattened (a list may use lists defined before it);
+//! 2. exceptions become condition text appended to the rule's condition;
+//! 3. list names in condition text are replaced by their items (textual);
+//! 4. conditions are parsed, and macro references replaced by the macros'
+//!    trees (a macro sees only macros defined before it; rules see all);
+//! 5. the result is type-checked into IR, and the event types it can match
+//!    are computed for the event-type index.
+
+use super::diag::{Code, Context, Diagnostic, Severity};
+use super::load::{
+    Collection, ExceptionDef, ExceptionFields, ExceptionValue, ItemLoc, Segment, Text,
+};
+use super::priority::Priority;
+use super::yaml::Pos;
+use crate::fields::{FieldRegistry, SourceFields};
+use crate::filter::ast::{CmpOp, Expr, Span};
+use crate::filter::evttypes::EvtSet;
+use crate::filter::ir::Ir;
+use crate::filter::lower::{LowerError, Program, WarningKind};
+use crate::filter::parser::parse_condition;
+use crate::outputs::format::OutputFormat;
+use std::collections::{BTreeSet, HashMap};
+
+/// This engine's rules-language version (Falco 0.44.1's engine version).
+pub const ENGINE_VERSION: (u64, u64, u64) = (0, 62, 0);
+
+/// Expanded conditions larger than this many nodes are rejected.
+const MAX_EXPANDED_NODES: usize = 1_000_000;
+
+/// A compiled rule.
+#[derive(Clone, Debug)]
+pub struct CompiledRule {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub desc: String,
+    /// Output format text.
+    pub output_text: String,
+    /// Parsed output format (fields are slots of the ruleset's output program).
+    pub output: OutputFormat,
+    /// Priority.
+    pub priority: Priority,
+    /// Source.
+    pub source: String,
+    /// Tags.
+    pub tags: BTreeSet<String>,
+    /// Enabled in the rules files (selection may change it).
+    pub enabled: bool,
+    /// The condition (with exceptions) as IR.
+    pub ir: Ir,
+    /// The condition text after list expansion and exceptions.
+    pub condition: String,
+    /// Event types the rule can match (syscall source), or every type.
+    pub evttypes: EvtSet,
+    /// Where it was defined.
+    pub file: String,
+    /// Line and column.
+    pub pos: Pos,
+}
+
+/// The compiled rules of one source.
+#[derive(Clone, Debug)]
+pub struct SourceRules {
+    /// The source's fields.
+    pub fields: SourceFields,
+    /// Slots and patterns of the conditions.
+    pub program: Program,
+    /// Slots of the output formats (extracted only for matches).
+    pub output_program: Program,
+    /// Rules in load order.
+    pub rules: Vec<CompiledRule>,
+}
+
+/// What loading rules files produced.
+#[derive(Debug, Default)]
+pub struct LoadedRules {
+    /// Per-source compiled rules, in order of first appearance.
+    pub sources: Vec<SourceRules>,
+    /// Warnings and errors, in the order found.
+    pub diags: Vec<Diagnostic>,
+    /// Informational messages (e.g. requirements satisfied by built-ins).
+    pub notes: Vec<String>,
+    /// Files read, in order.
+    pub files: Vec<String>,
+}
+
+impl LoadedRules {
+    /// Whether any error was reported.
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// The rules of a source.
+    pub fn source(&self, name: &str) -> Option<&SourceRules> {
+        self.sources.iter().find(|s| s.fields.source == name)
+    }
+
+    /// Every rule of every source, in load order within each source.
+    pub fn all_rules(&self) -> impl Iterator<Item = &CompiledRule> {
+        self.sources.iter().flat_map(|s| s.rules.iter())
+    }
+}
+
+/// A plugin (or built-in provider) available to satisfy
+/// `required_plugin_versions`.
+#[derive(Clone, Debug)]
+pub struct ProvidedPlugin {
+    /// Plugin name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Whether the engine provides it built in (said so in the log).
+    pub builtin: bool,
+}
+
+/// The built-in providers: the container plugin's fields are part of the
+/// `syscall` source here.
+pub fn builtin_plugins() -> Vec<ProvidedPlugin> {
+    vec![ProvidedPlugin {
+        name: "container".into(),
+        version: "0.6.0".into(),
+        builtin: true,
+    }]
+}
+
+/// A condition text being compiled, for mapping offsets back to files.
+struct SrcText {
+    /// The item it belongs to (`macro 'x'` / `rule 'y'`).
+    what: String,
+    item: ItemLoc,
+    segments: Vec<Segment>,
+    /// Expanded-text pieces: (expanded start, original start, replaced).
+    pieces: Vec<(usize, usize, bool)>,
+}
+
+struct Compiler<'a> {
+    coll: &'a Collection,
+    srcs: Vec<SrcText>,
+    /// Flattened list items by list name.
+    lists: HashMap<String, Vec<String>>,
+    list_used: Vec<bool>,
+    macro_used: Vec<bool>,
+    /// Parsed macros (lazily), by macro index.
+    macro_ast: HashMap<usize, Result<Expr, Diagnostic>>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Compiles a collection. `plugins` lists what can satisfy plugin
+/// requirements (see [`builtin_plugins`]).
+pub fn compile(
+    coll: &Collection,
+    registry: &FieldRegistry,
+    plugins: &[ProvidedPlugin],
+) -> LoadedRules {
+    let mut out = LoadedRules {
+        files: coll.files.iter().map(|f| f.path.clone()).collect(),
+        ..LoadedRules::default()
+    };
+    let mut c = Compiler {
+        coll,
+        srcs: Vec::new(),
+        lists: HashMap::new(),
+        list_used: vec![false; coll.lists.len()],
+        macro_used: vec![false; coll.macros.len()],
+        macro_ast: HashMap::new(),
+        diags: coll.diags.clone(),
+    };
+    c.check_engine_versions();
+    c.check_plugins(plugins, &mut out.notes);
+    c.flatten_lists();
+    let mut by_source: Vec<SourceRules> = Vec::new();
+    for rule in &coll.rules {
+        let Some(fields) = registry.source(&rule.source) else {
+            c.diag_at(
+                Severity::Warning,
+                Code::UnknownSource,
+                format!("Unknown source {}, skipping", rule.source),
+                &rule.loc,
+                &format!("rule '{}'", rule.name),
+                None,
+            );
+            continue;
+        };
+        let idx = match by_source
+            .iter()
+            .position(|s| s.fields.source == rule.source)
+        {
+            Some(i) => i,
+            None => {
+                by_source.push(SourceRules {
+                    fields: fields.clone(),
+                    program: Program::default(),
+                    output_program: Program::default(),
+                    rules: Vec::new(),
+                });
+                by_source.len() - 1
+            }
+        };
+        if let Some(r) = c.compile_rule(rule, &mut by_source[idx]) {
+            by_source[idx].rules.push(r);
+        }
+    }
+    c.warn_unused();
+    out.sources = by_source;
+    out.diags = c.diags;
+    out
+}
+
+impl Compiler<'_> {
+    fn file(&self, i: usize) -> &str {
+        &self.coll.files[i].path
+    }
+
+    fn diag_at(
+        &mut self,
+        severity: Severity,
+        code: Code,
+        message: String,
+        loc: &ItemLoc,
+        what: &str,
+        inner: Option<(String, usize, Pos)>,
+    ) {
+        let mut context = vec![
+            Context {
+                what: "rules content".into(),
+                file: self.file(loc.file).to_string(),
+                pos: Pos { line: 1, col: 1 },
+            },
+            Context {
+                what: what.to_string(),
+                file: self.file(loc.file).to_string(),
+                pos: loc.pos,
+            },
+        ];
+        let mut snippet_at = (loc.file, loc.pos);
+        if let Some((w, f, p)) = inner {
+            context.push(Context {
+                what: w,
+                file: self.file(f).to_string(),
+                pos: p,
+            });
+            snippet_at = (f, p);
+        }
+        let snippet = self.coll.files[snippet_at.0]
+            .content
+            .lines()
+            .nth(snippet_at.1.line.saturating_sub(1))
+            .map(|l| l.chars().take(160).collect());
+        self.diags.push(Diagnostic {
+            severity,
+            code,
+            message,
+            context,
+            snippet,
+        });
+    }
+
+    fn check_engine_versions(&mut self) {
+        for (v, loc) in &self.coll.engine_versions {
+            let parsed = match v.parse::<u64>() {
+                Ok(n) => Some((0, n, 0)),
+                Err(_) => parse_semver(v),
+            };
+            let (maj, min, patch) = ENGINE_VERSION;
+            let msg = match parsed {
+                None => Some(format!(
+                    "Unable to parse engine version '{v}' as a semver string. Expected \"x.y.z\" semver format."
+                )),
+                Some(req) if req.0 != maj || req > ENGINE_VERSION => Some(format!(
+                    "Rules require engine version {}.{}.{}, but engine version is {maj}.{min}.{patch}",
+                    req.0, req.1, req.2
+                )),
+                Some(_) => None,
+            };
+            if let Some(m) = msg {
+                self.diag_at(
+                    Severity::Error,
+                    Code::ErrValidate,
+                    m,
+                    loc,
+                    "required_engine_version",
+                    None,
+                );
+            }
+        }
+    }
+
+    fn check_plugins(&mut self, plugins: &[ProvidedPlugin], notes: &mut Vec<String>) {
+        for req in &self.coll.plugin_requirements {
+            let candidates = std::iter::once((&req.name, &req.version))
+                .chain(req.alternatives.iter().map(|(n, v)| (n, v)));
+            let mut found = None;
+            let mut mismatch = None;
+            for (name, version) in candidates {
+                if let Some(p) = plugins.iter().find(|p| &p.name == name) {
+                    if version_satisfies(&p.version, version) {
+                        found = Some(p.clone());
+                        break;
+                    }
+                    mismatch = Some(format!(
+                        "Plugin '{}' version '{}' is not compatible with required plugin version '{version}'",
+                        p.name, p.version
+                    ));
+                }
+            }
+            match found {
+                Some(p) if p.builtin => notes.push(format!(
+                    "Rules file {} requires plugin '{}' {}: satisfied by falco-wasm's built-in {} fields",
+                    self.file(req.loc.file), req.name, req.version, p.name
+                )),
+                Some(_) => {}
+                None => {
+                    let msg = mismatch.unwrap_or_else(|| format!("Plugin '{}' required by this file is not loaded", req.name));
+                    self.diag_at(Severity::Error, Code::ErrValidate, msg, &req.loc.clone(), "required_plugin_versions", None);
+                }
+            }
+        }
+    }
+
+    fn flatten_lists(&mut self) {
+        let coll = self.coll;
+        let mut by_index: Vec<&super::load::ListDef> = coll.lists.iter().collect();
+        by_index.sort_by_key(|l| l.index);
+        let mut flat: HashMap<String, (usize, Vec<String>)> = HashMap::new();
+        for l in by_index {
+            let mut items = Vec::new();
+            for it in &l.items {
+                match flat.get(it) {
+                    Some((idx, sub)) => {
+                        items.extend(sub.iter().cloned());
+                        self.list_used[*idx] = true;
+                    }
+                    None => items.push(it.clone()),
+                }
+            }
+            let pos = coll
+                .lists
+                .iter()
+                .position(|x| x.name == l.name)
+                .expect("list exists");
+            flat.insert(l.name.clone(), (pos, items));
+        }
+        self.lists = flat.into_iter().map(|(k, (_, v))| (k, v)).collect();
+    }
+
+    /// Replaces list names in `text` by their items. Returns the expanded
+    /// text and the offset map pieces.
+    fn expand_lists(&mut self, text: &str) -> (String, Vec<(usize, usize, bool)>) {
+        let is_delim =
+            |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'(' | b')' | b',' | b'=');
+        let b = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut pieces = vec![(0usize, 0usize, false)];
+        let mut i = 0;
+        let mut in_quote: Option<u8> = None;
+        while i < b.len() {
+            let c = b[i];
+            if let Some(q) = in_quote {
+                if c == b'\\' && i + 1 < b.len() {
+                    out.push_str(&text[i..i + 2]);
+                    i += 2;
+                    continue;
+                }
+                if c == q {
+                    in_quote = None;
+                }
+                out.push(c as char);
+                i += 1;
+                continue;
+            }
+            if c == b'"' || c == b'\'' {
+                in_quote = Some(c);
+                out.push(c as char);
+                i += 1;
+                continue;
+            }
+            if is_delim(c) || (i > 0 && !is_delim(b[i - 1])) {
+                let ch = text[i..].chars().next().expect("in bounds");
+                out.push(ch);
+                i += ch.len_utf8();
+                continue;
+            }
+            // Start of a word: find its end.
+            let mut j = i;
+            while j < b.len() && !is_delim(b[j]) {
+                j += 1;
+            }
+            let word = &text[i..j];
+            match self.lists.get(word) {
+                Some(items) => {
+                    if let Some(pos) = self.coll.lists.iter().position(|l| l.name == word) {
+                        self.list_used[pos] = true;
+                    }
+                    pieces.push((out.len(), i, true));
+                    let rendered: Vec<String> = items.iter().map(|it| quote_item(it)).collect();
+                    out.push_str(&rendered.join(", "));
+                    let mut k = j;
+                    if items.is_empty() {
+                        // Drop one adjacent comma so `(a, empty, b)` stays valid.
+                        while k < b.len() && matches!(b[k], b' ' | b'\t') {
+                            k += 1;
+                        }
+                        if k < b.len() && b[k] == b',' {
+                            k += 1;
+                        } else {
+                            k = j;
+                        }
+                    }
+                    pieces.push((out.len(), k, false));
+                    i = k;
+                }
+                None => {
+                    out.push_str(word);
+                    i = j;
+                }
+            }
+        }
+        (out, pieces)
+    }
+
+    fn lower_error(
+        &mut self,
+        e: LowerError,
+        rule: &super::load::RuleDef,
+        cond_texts: &[String],
+        skip_unknown: bool,
+    ) {
+        let severity = if e.unknown_filter && skip_unknown {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let code = if e.unknown_filter && skip_unknown {
+            Code::UnknownFilter
+        } else if e.message.starts_with("Undefined macro") {
+            Code::ErrValidate
+        } else {
+            Code::ErrCompileCondition
+        };
+        let (file, pos) = self.locate_with(e.span, cond_texts);
+        let what = self.srcs[e.span.src as usize].what.clone();
+        let inner = if what.starts_with("macro") {
+            format!("{what} condition expression")
+        } else {
+            "condition expression".to_string()
+        };
+        self.diag_at(
+            severity,
+            code,
+            e.message,
+            &rule.loc,
+            &format!("rule '{}'", rule.name),
+            Some((inner, file, pos)),
+        );
+    }
+
+    /// Like [`Self::locate`], with the original (pre-expansion) texts of each source.
+    fn locate_with(&self, span: Span, originals: &[String]) -> (usize, Pos) {
+        let src = &self.srcs[span.src as usize];
+        let off = span.offset as usize;
+        let piece = src
+            .pieces
+            .iter()
+            .rev()
+            .find(|p| p.0 <= off)
+            .copied()
+            .unwrap_or((0, 0, false));
+        let orig = if piece.2 {
+            piece.1
+        } else {
+            piece.1 + off.saturating_sub(piece.0)
+        };
+        let seg = src
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.start <= orig)
+            .cloned()
+            .unwrap_or(Segment {
+                start: 0,
+                file: src.item.file,
+                pos: src.item.pos,
+            });
+        let text = originals
+            .get(span.src as usize)
+            .map(String::as_str)
+            .unwrap_or("");
+        let prefix = text.get(seg.start..orig.min(text.len())).unwrap_or("");
+        let content = &self.coll.files[seg.file].content;
+        (seg.file, find_in_source(content, seg.pos, prefix))
+    }
+
+    fn compile_rule(
+        &mut self,
+        rule: &super::load::RuleDef,
+        out: &mut SourceRules,
+    ) -> Option<CompiledRule> {
+        let fields = out.fields.clone();
+        // Condition text with exceptions.
+        let mut cond = rule.condition.clone();
+        match self.exceptions_text(&rule.exceptions, &fields) {
+            Ok(Some((text, loc))) => {
+                let base = cond.text.len();
+                cond.text = format!("({}) {}", cond.text, text);
+                for s in &mut cond.segments {
+                    s.start += 1;
+                }
+                cond.segments.push(Segment {
+                    start: base + 3,
+                    file: loc.file,
+                    pos: loc.pos,
+                });
+            }
+            Ok(None) => {}
+            Err((msg, loc)) => {
+                self.diag_at(
+                    Severity::Error,
+                    Code::ErrYamlValidate,
+                    msg,
+                    &rule.loc,
+                    &format!("rule '{}'", rule.name),
+                    Some(("exceptions".into(), loc.file, loc.pos)),
+                );
+                return None;
+            }
+        }
+        let mut originals: Vec<String> = Vec::new();
+        let src_id = self.add_src(
+            &cond,
+            format!("rule '{}'", rule.name),
+            rule.loc.clone(),
+            &mut originals,
+        );
+        let expanded_text = self.expanded_text(&cond.text);
+        let ast = match parse_condition(&expanded_text, src_id) {
+            Ok(a) => a,
+            Err(e) => {
+                self.lower_error(
+                    LowerError {
+                        message: e.message,
+                        span: Span {
+                            src: src_id,
+                            offset: e.offset as u32,
+                        },
+                        unknown_filter: false,
+                    },
+                    rule,
+                    &originals,
+                    false,
+                );
+                return None;
+            }
+        };
+        let mut nodes = 0usize;
+        let ast = match self.resolve_macros(ast, None, &mut nodes, &mut originals) {
+            Ok(a) => a,
+            Err(e) => {
+                match e {
+                    MacroError::Lower(le) => self.lower_error(le, rule, &originals, false),
+                    MacroError::Diag(d) => self.diags.push(*d),
+                }
+                return None;
+            }
+        };
+        let mut warnings = Vec::new();
+        let ir = match out.program.lower(&fields, &ast, &mut warnings) {
+            Ok(ir) => ir,
+            Err(e) => {
+                self.lower_error(e, rule, &originals, rule.skip_if_unknown_filter);
+                return None;
+            }
+        };
+        for w in warnings {
+            let (file, pos) = self.locate_with(w.span, &originals);
+            let code = match w.kind {
+                WarningKind::UnsafeNaCheck => Code::UnsafeNaCheck,
+                WarningKind::Deprecated => Code::DeprecatedItem,
+            };
+            self.diag_at(
+                Severity::Warning,
+                code,
+                w.message,
+                &rule.loc,
+                &format!("rule '{}'", rule.name),
+                Some(("condition expression".into(), file, pos)),
+            );
+        }
+        let evttypes = if fields.event_names().is_empty() {
+            EvtSet::all(0)
+        } else {
+            crate::filter::evttypes::compute(&ir, &out.program, &fields)
+        };
+        if fields.source == crate::fields::SYSCALL_SOURCE
+            && rule.warn_evttypes
+            && (evttypes.is_empty() || evttypes.len() > 100)
+        {
+            self.diag_at(Severity::Warning, Code::NoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.".into(), &rule.loc, &format!("rule '{}'", rule.name), None);
+        }
+        let output = match OutputFormat::parse(&rule.output.text, &fields, &mut out.output_program)
+        {
+            Ok((f, dropped)) => {
+                for d in dropped {
+                    self.diag_at(Severity::Warning, Code::DeprecatedItem, format!("%{d} is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message."), &rule.loc, &format!("rule '{}'", rule.name), None);
+                }
+                f
+            }
+            Err(e) => {
+                let seg = &rule.output.segments[0];
+                let prefix = rule.output.text.get(..e.offset).unwrap_or("");
+                let pos = find_in_source(&self.coll.files[seg.file].content, seg.pos, prefix);
+                let severity = if rule.skip_if_unknown_filter {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                let code = if rule.skip_if_unknown_filter {
+                    Code::UnknownFilter
+                } else {
+                    Code::ErrCompileOutput
+                };
+                self.diag_at(
+                    severity,
+                    code,
+                    e.message,
+                    &rule.loc,
+                    &format!("rule '{}'", rule.name),
+                    Some(("output".into(), seg.file, pos)),
+                );
+                return None;
+            }
+        };
+        Some(CompiledRule {
+            name: rule.name.clone(),
+            desc: rule.desc.text.clone(),
+            output_text: rule.output.text.clone(),
+            output,
+            priority: rule.priority,
+            source: rule.source.clone(),
+            tags: rule.tags.clone(),
+            enabled: rule.enabled,
+            ir,
+            condition: expanded_text,
+            evttypes,
+            file: self.file(rule.loc.file).to_string(),
+            pos: rule.loc.pos,
+        })
+    }
+
+    fn add_src(
+        &mut self,
+        text: &Text,
+        what: String,
+        item: ItemLoc,
+        originals: &mut Vec<String>,
+    ) -> u32 {
+        let (_, pieces) = self.expand_lists(&text.text);
+        let id = self.srcs.len() as u32;
+        self.srcs.push(SrcText {
+            what,
+            item,
+            segments: text.segments.clone(),
+            pieces,
+        });
+        while originals.len() < id as usize {
+            originals.push(String::new());
+        }
+        originals.push(text.text.clone());
+        id
+    }
+
+    fn expanded_text(&mut self, text: &str) -> String {
+        self.expand_lists(text).0
+    }
+
+    /// Replaces macro references. `visible_below`: only macros with a
+    /// smaller index are visible (inside a macro); `None` for rules.
+    fn resolve_macros(
+        &mut self,
+        e: Expr,
+        visible_below: Option<usize>,
+        nodes: &mut usize,
+        originals: &mut Vec<String>,
+    ) -> Result<Expr, MacroError> {
+        crate::deep(|| self.resolve_macros_inner(e, visible_below, nodes, originals))
+    }
+
+    fn resolve_macros_inner(
+        &mut self,
+        e: Expr,
+        visible_below: Option<usize>,
+        nodes: &mut usize,
+        originals: &mut Vec<String>,
+    ) -> Result<Expr, MacroError> {
+        *nodes += 1;
+        if *nodes > MAX_EXPANDED_NODES {
+            return Err(MacroError::Lower(LowerError {
+                message: format!(
+                    "condition exceeds {MAX_EXPANDED_NODES} nodes after macro expansion"
+                ),
+                span: Span::default(),
+                unknown_filter: false,
+            }));
+        }
+        Ok(match e {
+            Expr::And(v) => Expr::And(
+                v.into_iter()
+                    .map(|x| self.resolve_macros(x, visible_below, nodes, originals))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Or(v) => Expr::Or(
+                v.into_iter()
+                    .map(|x| self.resolve_macros(x, visible_below, nodes, originals))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Not(x) => Expr::Not(Box::new(self.resolve_macros(
+                *x,
+                visible_below,
+                nodes,
+                originals,
+            )?)),
+            Expr::Check(c) => Expr::Check(c),
+            Expr::Macro(name, span) => {
+                let idx = self.coll.macro_index(&name).filter(|&i| {
+                    let mi = self.coll.macros[i].index;
+                    visible_below.is_none_or(|b| mi < b)
+                });
+                let Some(idx) = idx else {
+                    return Err(MacroError::Lower(LowerError {
+                        message: format!("Undefined macro '{name}' used in filter."),
+                        span,
+                        unknown_filter: false,
+                    }));
+                };
+                self.macro_used[idx] = true;
+                let body = self.macro_body(idx, originals)?;
+                let m_index = self.coll.macros[idx].index;
+                self.resolve_macros(body, Some(m_index), nodes, originals)?
+            }
+        })
+    }
+
+    fn macro_body(&mut self, idx: usize, originals: &mut Vec<String>) -> Result<Expr, MacroError> {
+        if let Some(r) = self.macro_ast.get(&idx) {
+            return r.clone().map_err(|d| MacroError::Diag(Box::new(d)));
+        }
+        let m = &self.coll.macros[idx];
+        let id = self.add_src(
+            &m.condition,
+            format!("macro '{}'", m.name),
+            m.loc.clone(),
+            originals,
+        );
+        let text = self.expanded_text(&m.condition.text);
+        let parsed = parse_condition(&text, id);
+        match parsed {
+            Ok(e) => {
+                self.macro_ast.insert(idx, Ok(e.clone()));
+                Ok(e)
+            }
+            Err(pe) => Err(MacroError::Lower(LowerError {
+                message: pe.message,
+                span: Span {
+                    src: id,
+                    offset: pe.offset as u32,
+                },
+                unknown_filter: false,
+            })),
+        }
+    }
+
+    /// Builds the text appended for a rule's exceptions.
+    fn exceptions_text(
+        &self,
+        excs: &[ExceptionDef],
+        fields: &SourceFields,
+    ) -> Result<Option<(String, ItemLoc)>, (String, ItemLoc)> {
+        let mut parts = Vec::new();
+        let mut first_loc = None;
+        for e in excs {
+            let bad = |m: String| (m, e.loc.clone());
+            let check_field = |f: &str| -> Result<(), (String, ItemLoc)> {
+                let probe = format!("{f} exists");
+                let ok = parse_condition(&probe, 0).ok().and_then(|ast| {
+                    let mut p = Program::default();
+                    p.lower(fields, &ast, &mut Vec::new()).ok()
+                });
+                ok.map(|_| ())
+                    .ok_or_else(|| bad(format!("'{f}' is not a supported filter field")))
+            };
+            let check_comp = |c: &str| -> Result<(), (String, ItemLoc)> {
+                if comp_op(c).is_some() {
+                    Ok(())
+                } else {
+                    Err(bad(format!("'{c}' is not a supported comparison operator")))
+                }
+            };
+            if e.values.is_empty() {
+                continue;
+            }
+            first_loc.get_or_insert(e.loc.clone());
+            match &e.fields {
+                ExceptionFields::Single(f) => {
+                    check_field(f)?;
+                    let comp = e.comps.first().cloned().unwrap_or_else(|| "in".into());
+                    check_comp(&comp)?;
+                    let op = comp_op(&comp).expect("checked");
+                    if !(matches!(op, (CmpOp::In | CmpOp::PMatch | CmpOp::Intersects, false))
+                        || op.1)
+                    {
+                        return Err(bad("When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)".into()));
+                    }
+                    let mut vals = Vec::new();
+                    for v in &e.values {
+                        match v {
+                            ExceptionValue::Scalar(s) => vals.push(quote_item(s)),
+                            ExceptionValue::List(_) => {
+                                return Err(bad(
+                                    "Expected values array to contain a list of strings".into(),
+                                ));
+                            }
+                        }
+                    }
+                    parts.push(format!("({f} {comp} ({}))", vals.join(", ")));
+                }
+                ExceptionFields::Tuple(fs) => {
+                    if fs.is_empty() {
+                        return Err(bad(
+                            "Rule exception must have fields property with a list of fields".into(),
+                        ));
+                    }
+                    let comps: Vec<String> = if e.comps.is_empty() {
+                        vec!["=".into(); fs.len()]
+                    } else {
+                        e.comps.clone()
+                    };
+                    if comps.len() != fs.len() {
+                        return Err(bad("Fields and comps lists must have equal length".into()));
+                    }
+                    for f in fs {
+                        check_field(f)?;
+                    }
+                    for c in &comps {
+                        check_comp(c)?;
+                    }
+                    let mut alts = Vec::new();
+                    for v in &e.values {
+                        let ExceptionValue::List(tuple) = v else {
+                            return Err(bad(
+                                "Expected values array to contain a list of strings".into()
+                            ));
+                        };
+                        if tuple.len() != fs.len() {
+                            return Err(bad(
+                                "Fields and values lists must have equal length".into()
+                            ));
+                        }
+                        let mut conj = Vec::new();
+                        for ((f, c), val) in fs.iter().zip(&comps).zip(tuple) {
+                            let (op, modified) = comp_op(c).expect("checked");
+                            let list_op = op.is_list_op() || modified;
+                            let rendered = match val {
+                                ExceptionValue::Scalar(s) if list_op => {
+                                    format!("({})", quote_item(s))
+                                }
+                                ExceptionValue::Scalar(s) => quote_item(s),
+                                ExceptionValue::List(items) => {
+                                    let items: Vec<String> = items
+                                        .iter()
+                                        .map(|i| match i {
+                                            ExceptionValue::Scalar(s) => quote_item(s),
+                                            ExceptionValue::List(_) => String::new(),
+                                        })
+                                        .collect();
+                                    format!("({})", items.join(", "))
+                                }
+                            };
+                            conj.push(format!(" {f} {c} {rendered}"));
+                        }
+                        alts.push(format!("({})", conj.join(" and ")));
+                    }
+                    parts.push(format!("({})", alts.join(" or ")));
+                }
+            }
+        }
+        if parts.is_empty() {
+            return Ok(None);
+        }
+        let text = parts
+            .iter()
+            .map(|p| format!("and not {p}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Some((text, first_loc.expect("set with parts"))))
+    }
+
+    fn warn_unused(&mut self) {
+        for (i, m) in self.coll.macros.iter().enumerate() {
+            if !self.macro_used[i] {
+                self.diag_at(
+                    Severity::Warning,
+                    Code::UnusedMacro,
+                    "Macro not referred to by any other rule/macro".into(),
+                    &m.loc,
+                    &format!("macro '{}'", m.name),
+                    None,
+                );
+            }
+        }
+        for (i, l) in self.coll.lists.iter().enumerate() {
+            if !self.list_used[i] {
+                self.diag_at(
+                    Severity::Warning,
+                    Code::UnusedList,
+                    "List not referred to by any other rule/macro".into(),
+                    &l.loc,
+                    &format!("list '{}'", l.name),
+                    None,
+                );
+            }
+        }
+    }
+}
+
+enum MacroError {
+    Lower(LowerError),
+    Diag(Box<Diagnostic>),
+}
+
+/// An exception comparison operator: the base operator and whether a
+/// modifier follows (`startswith anyof`).
+fn comp_op(c: &str) -> Option<(CmpOp, bool)> {
+    let mut words = c.split_whitespace();
+    let op_word = words.next()?;
+    let op = if op_word == "==" {
+        CmpOp::Eq
+    } else {
+        CmpOp::ALL.into_iter().find(|o| o.as_str() == op_word)?
+    };
+    match words.next() {
+        None => Some((op, false)),
+        Some("oneof" | "anyof" | "allof") if op.accepts_modifier() && words.next().is_none() => {
+            Some((op, true))
+        }
+        Some(_) => None,
+    }
+}
+
+/// Quotes a list item or exception value that contains blanks.
+fn quote_item(s: &str) -> String {
+    if s.starts_with('"') || s.starts_with('\'') || !s.contains([' ', '\t']) {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+fn parse_semver(v: &str) -> Option<(u64, u64, u64)> {
+    let mut it = v.trim().split('.');
+    let a = it.next()?.parse().ok()?;
+    let b = it.next()?.parse().ok()?;
+    let c = it.next()?.split(['-', '+']).next()?.parse().ok()?;
+    if it.next().is_some() {
+        return None;
+    }
+    Some((a, b, c))
+}
+
+/// Whether `have` satisfies a requirement of `need` (same major, not older).
+fn version_satisfies(have: &str, need: &str) -> bool {
+    match (parse_semver(have), parse_semver(need)) {
+        (Some(h), Some(n)) => h.0 == n.0 && h >= n,
+        _ => have == need,
+    }
+}
+
+/// Finds where `prefix` (a prefix of a YAML value's text) ends in the file:
+/// walks the source from the value's position matching the prefix's words,
+/// then skips blanks and YAML quoting to the next token.
+fn find_in_source(content: &str, start: Pos, prefix: &str) -> Pos {
+    let Some(mut idx) = byte_index(content, start) else {
+        return start;
+    };
+    // Skip a block scalar indicator line or an opening quote.
+    let rest = &content[idx..];
+    if rest.starts_with('>') || rest.starts_with('|') {
+        idx += rest.find('\n').map_or(rest.len(), |n| n + 1);
+    } else if rest.starts_with('"') || rest.starts_with('\'') {
+        idx += 1;
+    }
+    for word in prefix.split_whitespace() {
+        match content[idx..].find(word) {
+            Some(off) => idx += off + word.len(),
+            None => return start,
+        }
+    }
+    if !prefix.is_empty() && prefix.ends_with(|c: char| !c.is_whitespace()) {
+        // The offset is inside a token: stay right after the prefix.
+    } else {
+        while idx < content.len() && content.as_bytes()[idx].is_ascii_whitespace() {
+            idx += 1;
+        }
+    }
+    pos_of(content, idx)
+}
+
+fn byte_index(content: &str, pos: Pos) -> Option<usize> {
+    let mut line_start = 0;
+    for _ in 1..pos.line {
+        line_start += content[line_start..].find('\n')? + 1;
+    }
+    let line = &content[line_start..];
+    let col_bytes: usize = line
+        .chars()
+        .take(pos.col.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    Some(line_start + col_bytes)
+}
+
+fn pos_of(content: &str, idx: usize) -> Pos {
+    let before = &content[..idx.min(content.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.chars().count(), |n| before[n + 1..].chars().count())
+        + 1;
+    Pos { line, col }
+}
