@@ -13,6 +13,8 @@
 //! and evaluates events; [`outputs`] formats alerts; [`testing`] runs rule
 //! fixtures (`falco-wasm test`).
 
+pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod fields;
 pub mod filter;

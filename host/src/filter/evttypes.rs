@@ -112,7 +112,9 @@ fn sets(ir: &Ir, et: Option<u32>, fields: &SourceFields, n: usize) -> (EvtSet, E
 fn sets_inner(ir: &Ir, et: Option<u32>, fields: &SourceFields, n: usize) -> (EvtSet, EvtSet) {
     match ir {
         Ir::Const(true) => (EvtSet::all(n), EvtSet::all(n)),
-        Ir::Const(false) => (EvtSet::none(n), EvtSet::none(n)),
+        // An empty list (`x in ()`) is false, but like Falco we do not let it
+        // narrow the event types: it is a check on another field.
+        Ir::Const(false) => (EvtSet::all(n), EvtSet::none(n)),
         Ir::And(v) => v
             .iter()
             .fold((EvtSet::all(n), EvtSet::all(n)), |(a, b), x| {

@@ -156,7 +156,44 @@ impl Node {
 }
 
 /// Parses a multi-document YAML stream into one [`Node`] per document.
+///
+/// yaml-rust2 rejects a flow collection whose closing `]`/`}` sits at the
+/// enclosing key's indentation after a quoted last item; yaml-cpp (Falco's
+/// parser) accepts it and Falco's own rules files rely on it. Such a line is
+/// re-indented and the text parsed again (line numbers are unchanged).
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    let mut owned: Option<String> = None;
+    for _ in 0..10_000 {
+        let current = owned.as_deref().unwrap_or(text);
+        match parse_once(current) {
+            Err(e) if e.message == "invalid indentation" => {
+                let lines: Vec<&str> = current.split('\n').collect();
+                let Some(line) = lines.get(e.pos.line.wrapping_sub(1)) else { return Err(e) };
+                let trimmed = line.trim_start();
+                if !(trimmed.starts_with(']') || trimmed.starts_with('}')) {
+                    return Err(e);
+                }
+                let prev_indent = lines[..e.pos.line - 1]
+                    .iter()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map_or(0, |l| l.len() - l.trim_start().len());
+                let current_indent = line.len() - trimmed.len();
+                if prev_indent <= current_indent {
+                    return Err(e);
+                }
+                let mut fixed = lines.clone();
+                let replacement = format!("{}{}", " ".repeat(prev_indent), trimmed);
+                fixed[e.pos.line - 1] = &replacement;
+                owned = Some(fixed.join("\n"));
+            }
+            other => return other,
+        }
+    }
+    parse_once(owned.as_deref().unwrap_or(text))
+}
+
+fn parse_once(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, true).map_err(|e| YamlError {
@@ -311,6 +348,14 @@ mod tests {
         let cond = item.get("condition").unwrap();
         assert_eq!(cond.pos, Pos { line: 2, col: 14 });
         assert_eq!(cond.as_str(), Some("x"));
+    }
+
+    #[test]
+    fn flow_sequence_closed_at_key_indentation() {
+        // Falco's sandbox rules close `items: [` with a `]` at the key's
+        // indentation, which yaml-cpp accepts.
+        let docs = parse_documents("- list: l\n  items: [\n    \"a\",\n    \"b\"\n  ]\n\n- list: m\n  items: []\n").unwrap();
+        assert_eq!(docs[0].as_seq().unwrap().len(), 2);
     }
 
     #[test]
