@@ -36,13 +36,28 @@ impl Config {
         let mut raw = match path {
             None => Value::Object(Map::new()),
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ConfigError(format!("cannot read config file {}: {e}", p.display())))?;
-                let docs = parse_documents(&text).map_err(|e| ConfigError(format!("{}:{}:{}: invalid YAML: {}", p.display(), e.pos.line, e.pos.col, e.message)))?;
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    ConfigError(format!("cannot read config file {}: {e}", p.display()))
+                })?;
+                let docs = parse_documents(&text).map_err(|e| {
+                    ConfigError(format!(
+                        "{}:{}:{}: invalid YAML: {}",
+                        p.display(),
+                        e.pos.line,
+                        e.pos.col,
+                        e.message
+                    ))
+                })?;
                 match docs.first() {
                     None => Value::Object(Map::new()),
                     Some(d) if d.is_null() => Value::Object(Map::new()),
                     Some(d) if d.as_map().is_some() => d.to_json(),
-                    Some(_) => return Err(ConfigError(format!("{}: the configuration must be a YAML mapping", p.display()))),
+                    Some(_) => {
+                        return Err(ConfigError(format!(
+                            "{}: the configuration must be a YAML mapping",
+                            p.display()
+                        )));
+                    }
                 }
             }
         };
@@ -63,35 +78,59 @@ impl Config {
                 Value::String(s) => vec![PathBuf::from(s)],
                 Value::Array(items) => items
                     .iter()
-                    .map(|i| i.as_str().map(PathBuf::from).ok_or_else(|| ConfigError("rules_files: every entry must be a string".into())))
+                    .map(|i| {
+                        i.as_str().map(PathBuf::from).ok_or_else(|| {
+                            ConfigError("rules_files: every entry must be a string".into())
+                        })
+                    })
                     .collect::<Result<_, _>>()?,
                 _ => return Err(ConfigError("rules_files: expected a list of paths".into())),
             };
         }
         if let Some(v) = get("priority") {
-            let s = v.as_str().ok_or_else(|| ConfigError("priority: expected a priority name".into()))?;
-            c.priority = Some(Priority::parse(s).ok_or_else(|| ConfigError(format!("priority: unknown priority '{s}'")))?);
+            let s = v
+                .as_str()
+                .ok_or_else(|| ConfigError("priority: expected a priority name".into()))?;
+            c.priority = Some(
+                Priority::parse(s)
+                    .ok_or_else(|| ConfigError(format!("priority: unknown priority '{s}'")))?,
+            );
         }
         if let Some(v) = get("rule_matching") {
             c.rule_matching = match v.as_str() {
                 Some("first") => RuleMatching::First,
                 Some("all") => RuleMatching::All,
-                _ => return Err(ConfigError(format!("rule_matching: expected 'first' or 'all', got {v}"))),
+                _ => {
+                    return Err(ConfigError(format!(
+                        "rule_matching: expected 'first' or 'all', got {v}"
+                    )));
+                }
             };
         }
         if let Some(v) = get("json_output") {
-            c.json_output = as_bool(v).ok_or_else(|| ConfigError("json_output: expected a boolean".into()))?;
+            c.json_output =
+                as_bool(v).ok_or_else(|| ConfigError("json_output: expected a boolean".into()))?;
         }
         if let Some(v) = get("rules") {
-            let items = v.as_array().ok_or_else(|| ConfigError("rules: expected a list of enable/disable entries".into()))?;
+            let items = v.as_array().ok_or_else(|| {
+                ConfigError("rules: expected a list of enable/disable entries".into())
+            })?;
             for (i, item) in items.iter().enumerate() {
                 let (enable, body) = match (item.get("enable"), item.get("disable")) {
                     (Some(b), None) => (true, b),
                     (None, Some(b)) => (false, b),
-                    _ => return Err(ConfigError(format!("rules[{i}]: expected exactly one of 'enable' or 'disable'"))),
+                    _ => {
+                        return Err(ConfigError(format!(
+                            "rules[{i}]: expected exactly one of 'enable' or 'disable'"
+                        )));
+                    }
                 };
                 let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-                let sel = Selection { enable, rule: s("rule"), tag: s("tag") };
+                let sel = Selection {
+                    enable,
+                    rule: s("rule"),
+                    tag: s("tag"),
+                };
                 if sel.rule.is_none() && sel.tag.is_none() {
                     return Err(ConfigError(format!("rules[{i}]: expected 'rule' or 'tag'")));
                 }
@@ -129,7 +168,9 @@ pub fn apply_override(root: &mut Value, spec: &str) -> Result<(), ConfigError> {
     let mut chars = path.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if matches!(chars.peek(), Some('.' | '\\')) => cur.push(chars.next().expect("peeked")),
+            '\\' if matches!(chars.peek(), Some('.' | '\\')) => {
+                cur.push(chars.next().expect("peeked"))
+            }
             '.' => keys.push(std::mem::take(&mut cur)),
             c => cur.push(c),
         }
@@ -158,7 +199,9 @@ pub fn apply_override(root: &mut Value, spec: &str) -> Result<(), ConfigError> {
                     arr.push(Value::Null);
                     arr.len() - 1
                 } else {
-                    let n: usize = idx.parse().map_err(|_| ConfigError(format!("invalid -o '{spec}': bad index [{idx}]")))?;
+                    let n: usize = idx.parse().map_err(|_| {
+                        ConfigError(format!("invalid -o '{spec}': bad index [{idx}]"))
+                    })?;
                     while arr.len() <= n {
                         arr.push(Value::Null);
                     }
@@ -180,7 +223,17 @@ mod tests {
 
     #[test]
     fn overrides() {
-        let c = Config::load(None, &["priority=warning".into(), "rule_matching=all".into(), "rules[].disable.rule=Write*".into(), "rules[].enable.tag=shell".into(), "json_output=true".into()]).unwrap();
+        let c = Config::load(
+            None,
+            &[
+                "priority=warning".into(),
+                "rule_matching=all".into(),
+                "rules[].disable.rule=Write*".into(),
+                "rules[].enable.tag=shell".into(),
+                "json_output=true".into(),
+            ],
+        )
+        .unwrap();
         assert_eq!(c.priority, Some(Priority::Warning));
         assert_eq!(c.rule_matching, RuleMatching::All);
         assert!(c.json_output);

@@ -57,8 +57,16 @@ pub struct FixtureEvent {
 
 impl FixtureEvent {
     /// Builds an event for `fields` from (name, value) pairs already typed.
-    pub fn new(fields: &SourceFields, evt_type: Option<String>, values: HashMap<String, SlotValue>) -> FixtureEvent {
-        FixtureEvent { evt_type, values, names: fields.fields().iter().map(|f| f.name).collect() }
+    pub fn new(
+        fields: &SourceFields,
+        evt_type: Option<String>,
+        values: HashMap<String, SlotValue>,
+    ) -> FixtureEvent {
+        FixtureEvent {
+            evt_type,
+            values,
+            names: fields.fields().iter().map(|f| f.name).collect(),
+        }
     }
 }
 
@@ -70,7 +78,10 @@ impl Event for FixtureEvent {
     fn extract(&self, field: &ResolvedField) -> SlotValue {
         let base = self.names[field.id as usize];
         if base == "evt.type" && field.arg.is_none() {
-            return self.evt_type.as_deref().map_or(SlotValue::Missing, |t| SlotValue::One(Value::str(t)));
+            return self
+                .evt_type
+                .as_deref()
+                .map_or(SlotValue::Missing, |t| SlotValue::One(Value::str(t)));
         }
         let name = match (&field.arg, base.ends_with('.')) {
             (Some(a), true) => format!("{base}{a}"),
@@ -82,12 +93,18 @@ impl Event for FixtureEvent {
         }
         // `proc.aname[N]` from `proc.aname` (ancestors, parent first) and
         // the process itself for N = 0.
-        if let (Some(idx), Some(self_field)) = (field.arg.as_deref().and_then(|a| a.parse::<usize>().ok()), ancestor_self(base)) {
+        if let (Some(idx), Some(self_field)) = (
+            field.arg.as_deref().and_then(|a| a.parse::<usize>().ok()),
+            ancestor_self(base),
+        ) {
             if idx == 0 {
                 return self.values.get(self_field).cloned().unwrap_or_default();
             }
             if let Some(SlotValue::Many(list)) = self.values.get(base) {
-                return list.get(idx - 1).cloned().map_or(SlotValue::Missing, SlotValue::One);
+                return list
+                    .get(idx - 1)
+                    .cloned()
+                    .map_or(SlotValue::Missing, SlotValue::One);
             }
         }
         SlotValue::Missing
@@ -119,16 +136,30 @@ pub struct FixtureError {
 }
 
 /// Parses a fixture file against the loaded sources' fields.
-pub fn parse_fixtures(file: &str, text: &str, rules: &LoadedRules, registry: &crate::fields::FieldRegistry) -> Result<Vec<Case>, FixtureError> {
-    let err = |line: usize, message: String| FixtureError { file: file.to_string(), line, message };
-    let docs = parse_documents(text).map_err(|e| err(e.pos.line, format!("invalid YAML: {}", e.message)))?;
+pub fn parse_fixtures(
+    file: &str,
+    text: &str,
+    rules: &LoadedRules,
+    registry: &crate::fields::FieldRegistry,
+) -> Result<Vec<Case>, FixtureError> {
+    let err = |line: usize, message: String| FixtureError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let docs = parse_documents(text)
+        .map_err(|e| err(e.pos.line, format!("invalid YAML: {}", e.message)))?;
     let mut cases = Vec::new();
     for doc in docs.iter().filter(|d| !d.is_null()) {
-        let items = doc.as_seq().ok_or_else(|| err(doc.pos.line, "a fixture file is a list of cases".into()))?;
+        let items = doc
+            .as_seq()
+            .ok_or_else(|| err(doc.pos.line, "a fixture file is a list of cases".into()))?;
         for item in items {
             let line = item.pos.line;
             let s = |k: &str| item.get(k).and_then(Node::as_str).map(str::to_string);
-            let name = s("case").or_else(|| s("name")).ok_or_else(|| err(line, "case without a 'case' name".into()))?;
+            let name = s("case")
+                .or_else(|| s("name"))
+                .ok_or_else(|| err(line, "case without a 'case' name".into()))?;
             let source = s("source").unwrap_or_else(|| crate::fields::SYSCALL_SOURCE.to_string());
             let fields = rules
                 .source(&source)
@@ -137,10 +168,17 @@ pub fn parse_fixtures(file: &str, text: &str, rules: &LoadedRules, registry: &cr
                 .ok_or_else(|| err(line, format!("case '{name}': unknown source '{source}'")))?;
             let mut values = HashMap::new();
             if let Some(f) = item.get("fields") {
-                let entries = f.as_map().ok_or_else(|| err(f.pos.line, format!("case '{name}': 'fields' must be a mapping")))?;
+                let entries = f.as_map().ok_or_else(|| {
+                    err(
+                        f.pos.line,
+                        format!("case '{name}': 'fields' must be a mapping"),
+                    )
+                })?;
                 for (k, v) in entries {
                     let key = k.as_str().unwrap_or_default();
-                    let value = typed_value(fields, key, v).map_err(|m| err(k.pos.line, format!("case '{name}': field '{key}': {m}")))?;
+                    let value = typed_value(fields, key, v).map_err(|m| {
+                        err(k.pos.line, format!("case '{name}': field '{key}': {m}"))
+                    })?;
                     values.insert(key.to_string(), value);
                 }
             }
@@ -149,9 +187,15 @@ pub fn parse_fixtures(file: &str, text: &str, rules: &LoadedRules, registry: &cr
                     None => Ok(Vec::new()),
                     Some(n) => match &n.value {
                         NodeValue::Scalar { text, .. } => Ok(vec![text.clone()]),
-                        NodeValue::Seq(v) => Ok(v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()),
+                        NodeValue::Seq(v) => Ok(v
+                            .iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()),
                         NodeValue::Null => Ok(Vec::new()),
-                        _ => Err(err(n.pos.line, format!("case '{name}': '{k}' must be a list of rule names"))),
+                        _ => Err(err(
+                            n.pos.line,
+                            format!("case '{name}': '{k}' must be a list of rule names"),
+                        )),
                     },
                 }
             };
@@ -159,20 +203,37 @@ pub fn parse_fixtures(file: &str, text: &str, rules: &LoadedRules, registry: &cr
             let forbid = list("forbid")?;
             for r in expect.iter().chain(forbid.iter().filter(|f| *f != "*")) {
                 if !rules.all_rules().any(|x| &x.name == r) {
-                    return Err(err(line, format!("case '{name}': no loaded rule is named '{r}'")));
+                    return Err(err(
+                        line,
+                        format!("case '{name}': no loaded rule is named '{r}'"),
+                    ));
                 }
             }
-            let evt_type = s("type").or_else(|| values.get("evt.type").and_then(|v| match v {
-                SlotValue::One(Value::Bytes(b)) => Some(String::from_utf8_lossy(b).into_owned()),
-                _ => None,
-            }));
+            let evt_type = s("type").or_else(|| {
+                values.get("evt.type").and_then(|v| match v {
+                    SlotValue::One(Value::Bytes(b)) => {
+                        Some(String::from_utf8_lossy(b).into_owned())
+                    }
+                    _ => None,
+                })
+            });
             if let Some(t) = &evt_type
                 && !fields.event_names().is_empty()
                 && !fields.is_event_name(t)
             {
-                return Err(err(line, format!("case '{name}': unknown event type '{t}'")));
+                return Err(err(
+                    line,
+                    format!("case '{name}': unknown event type '{t}'"),
+                ));
             }
-            cases.push(Case { name, line, source, event: FixtureEvent::new(fields, evt_type, values), expect, forbid });
+            cases.push(Case {
+                name,
+                line,
+                source,
+                event: FixtureEvent::new(fields, evt_type, values),
+                expect,
+                forbid,
+            });
         }
     }
     Ok(cases)
@@ -186,7 +247,11 @@ fn typed_value(fields: &SourceFields, key: &str, v: &Node) -> Result<SlotValue, 
     };
     let f = fields.lookup(name, arg).map_err(|e| e.to_string())?;
     let def: &FieldDef = fields.def(f.id);
-    let kind = if def.name.starts_with("evt.rawarg") { infer_kind(v) } else { def.ty.kind() };
+    let kind = if def.name.starts_with("evt.rawarg") {
+        infer_kind(v)
+    } else {
+        def.ty.kind()
+    };
     let one = |n: &Node| -> Result<Value, String> {
         let text = match &n.value {
             NodeValue::Scalar { text, .. } => text.clone(),
@@ -195,19 +260,31 @@ fn typed_value(fields: &SourceFields, key: &str, v: &Node) -> Result<SlotValue, 
         };
         Ok(match kind {
             ValueKind::Str | ValueKind::Bytes => Value::Bytes(text.into_bytes()),
-            ValueKind::Num => Value::Num(text.parse::<i64>().or_else(|_| text.parse::<u64>().map(|u| u as i64)).map_err(|_| format!("'{text}' is not a number"))?),
-            ValueKind::Double => Value::Double(text.parse().map_err(|_| format!("'{text}' is not a number"))?),
+            ValueKind::Num => Value::Num(
+                text.parse::<i64>()
+                    .or_else(|_| text.parse::<u64>().map(|u| u as i64))
+                    .map_err(|_| format!("'{text}' is not a number"))?,
+            ),
+            ValueKind::Double => Value::Double(
+                text.parse()
+                    .map_err(|_| format!("'{text}' is not a number"))?,
+            ),
             ValueKind::Bool => Value::Bool(match text.as_str() {
                 "true" => true,
                 "false" => false,
                 _ => return Err(format!("'{text}' is not true or false")),
             }),
-            ValueKind::Ip | ValueKind::IpNet => Value::Ip(ip_bytes(text.parse().map_err(|_| format!("'{text}' is not an IP address"))?)),
+            ValueKind::Ip | ValueKind::IpNet => Value::Ip(ip_bytes(
+                text.parse()
+                    .map_err(|_| format!("'{text}' is not an IP address"))?,
+            )),
         })
     };
     let multi = def.flags.list || (def.flags.any_ancestor_without_arg && f.arg.is_none());
     match (&v.value, multi) {
-        (NodeValue::Seq(items), true) => Ok(SlotValue::Many(items.iter().map(one).collect::<Result<_, _>>()?)),
+        (NodeValue::Seq(items), true) => Ok(SlotValue::Many(
+            items.iter().map(one).collect::<Result<_, _>>()?,
+        )),
         (NodeValue::Seq(_), false) => Err("this field has one value, not a list".into()),
         (NodeValue::Null, _) => Ok(SlotValue::Missing),
         (_, true) => Ok(SlotValue::Many(vec![one(v)?])),
@@ -217,7 +294,12 @@ fn typed_value(fields: &SourceFields, key: &str, v: &Node) -> Result<SlotValue, 
 
 fn infer_kind(v: &Node) -> ValueKind {
     match v.as_str() {
-        Some(t) if !matches!(v.value, NodeValue::Scalar { quoted: true, .. }) && t.parse::<i64>().is_ok() => ValueKind::Num,
+        Some(t)
+            if !matches!(v.value, NodeValue::Scalar { quoted: true, .. })
+                && t.parse::<i64>().is_ok() =>
+        {
+            ValueKind::Num
+        }
         _ => ValueKind::Str,
     }
 }
@@ -242,13 +324,29 @@ pub fn run_cases(rules: &LoadedRules, cases: &[Case]) -> Result<Vec<CaseResult>,
     for case in cases {
         if !engines.contains_key(&case.source) {
             let Some(src) = rules.source(&case.source) else {
-                results.push(CaseResult { name: case.name.clone(), line: case.line, triggered: BTreeSet::new(), failures: vec![format!("no rules loaded for source '{}'", case.source)] });
+                results.push(CaseResult {
+                    name: case.name.clone(),
+                    line: case.line,
+                    triggered: BTreeSet::new(),
+                    failures: vec![format!("no rules loaded for source '{}'", case.source)],
+                });
                 continue;
             };
             let mk = |backend| {
-                SourceEngine::new(src.clone(), &EngineOptions { backend, matching: RuleMatching::All, ..EngineOptions::default() }).map_err(|e| e.to_string())
+                SourceEngine::new(
+                    src.clone(),
+                    &EngineOptions {
+                        backend,
+                        matching: RuleMatching::All,
+                        ..EngineOptions::default()
+                    },
+                )
+                .map_err(|e| e.to_string())
             };
-            engines.insert(case.source.clone(), (mk(Backend::Wasm)?, mk(Backend::Interp)?));
+            engines.insert(
+                case.source.clone(),
+                (mk(Backend::Wasm)?, mk(Backend::Interp)?),
+            );
         }
         let (wasm, interp) = engines.get_mut(&case.source).expect("inserted");
         let mut failures = Vec::new();
@@ -256,12 +354,20 @@ pub fn run_cases(rules: &LoadedRules, cases: &[Case]) -> Result<Vec<CaseResult>,
         if let Err(e) = wasm.process(&case.event, &mut hw) {
             failures.push(format!("evaluation failed: {e}"));
         }
-        interp.process(&case.event, &mut hi).expect("the interpreter does not fail");
-        let names = |h: &[u32], e: &SourceEngine| -> BTreeSet<String> { h.iter().map(|&r| e.rules().rules[r as usize].name.clone()).collect() };
+        interp
+            .process(&case.event, &mut hi)
+            .expect("the interpreter does not fail");
+        let names = |h: &[u32], e: &SourceEngine| -> BTreeSet<String> {
+            h.iter()
+                .map(|&r| e.rules().rules[r as usize].name.clone())
+                .collect()
+        };
         let triggered = names(&hw, wasm);
         let via_interp = names(&hi, interp);
         if failures.is_empty() && triggered != via_interp {
-            failures.push(format!("back ends disagree: wasm {triggered:?}, interpreter {via_interp:?}"));
+            failures.push(format!(
+                "back ends disagree: wasm {triggered:?}, interpreter {via_interp:?}"
+            ));
         }
         for r in &case.expect {
             if !triggered.contains(r) {
@@ -269,12 +375,18 @@ pub fn run_cases(rules: &LoadedRules, cases: &[Case]) -> Result<Vec<CaseResult>,
             }
         }
         for r in &triggered {
-            let forbidden = case.forbid.iter().any(|f| f == r) || (case.forbid.iter().any(|f| f == "*") && !case.expect.contains(r));
+            let forbidden = case.forbid.iter().any(|f| f == r)
+                || (case.forbid.iter().any(|f| f == "*") && !case.expect.contains(r));
             if forbidden {
                 failures.push(format!("'{r}' triggered but is forbidden"));
             }
         }
-        results.push(CaseResult { name: case.name.clone(), line: case.line, triggered, failures });
+        results.push(CaseResult {
+            name: case.name.clone(),
+            line: case.line,
+            triggered,
+            failures,
+        });
     }
     Ok(results)
 }

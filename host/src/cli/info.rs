@@ -13,7 +13,10 @@ pub(super) fn print_version(format: Format) {
     let (a, b, c) = ENGINE_VERSION;
     let v = env!("CARGO_PKG_VERSION");
     if format == Format::Json {
-        println!("{}", json!({"falco_wasm_version": v, "engine_version": format!("{b}"), "engine_version_semver": format!("{a}.{b}.{c}"), "plugin_api_version": "3.12.0"}));
+        println!(
+            "{}",
+            json!({"falco_wasm_version": v, "engine_version": format!("{b}"), "engine_version_semver": format!("{a}.{b}.{c}"), "plugin_api_version": "3.12.0"})
+        );
     } else {
         println!("falco-wasm version: {v}");
         println!("Engine:             {a}.{b}.{c} (Falco rules language)");
@@ -83,15 +86,28 @@ pub(super) fn rule_schema() -> serde_json::Value {
 }
 
 /// `--list[=SOURCE]`.
-pub(super) fn list_fields(registry: &FieldRegistry, source: &str, names_only: bool, verbose: bool, format: Format) -> ExitCode {
-    let sources: Vec<_> = registry.sources().iter().filter(|s| source.is_empty() || s.source == source).collect();
+pub(super) fn list_fields(
+    registry: &FieldRegistry,
+    source: &str,
+    names_only: bool,
+    verbose: bool,
+    format: Format,
+) -> ExitCode {
+    let sources: Vec<_> = registry
+        .sources()
+        .iter()
+        .filter(|s| source.is_empty() || s.source == source)
+        .collect();
     if sources.is_empty() {
         eprintln!("Error: unknown event source '{source}'");
         return ExitCode::FAILURE;
     }
     let mut json_out = Vec::new();
     for s in sources {
-        let visible = s.fields().iter().filter(|f| !f.flags.hidden && !f.flags.deprecated);
+        let visible = s
+            .fields()
+            .iter()
+            .filter(|f| !f.flags.hidden && !f.flags.deprecated);
         if names_only {
             for f in visible {
                 println!("{}", f.name);
@@ -108,20 +124,33 @@ pub(super) fn list_fields(registry: &FieldRegistry, source: &str, names_only: bo
                 }
             }
             Format::Markdown => {
-                println!("## Source `{}` ({})\n\n| Name | Type | Description |\n|---|---|---|", s.source, s.provider);
+                println!(
+                    "## Source `{}` ({})\n\n| Name | Type | Description |\n|---|---|---|",
+                    s.source, s.provider
+                );
                 for f in visible {
-                    println!("| `{}` | {} | {} |", f.name, f.ty.falco_name(), f.desc.replace('|', "\\|"));
+                    println!(
+                        "| `{}` | {} | {} |",
+                        f.name,
+                        f.ty.falco_name(),
+                        f.desc.replace('|', "\\|")
+                    );
                 }
                 println!();
             }
             Format::Text => {
                 println!("-------------------------------");
-                println!("{:<30}{} (fields of the '{}' source)", "Event Source:", s.source, s.source);
+                println!(
+                    "{:<30}{} (fields of the '{}' source)",
+                    "Event Source:", s.source, s.source
+                );
                 println!("{:<30}{}\n", "Provided by:", s.provider);
                 for f in visible {
                     let mut tags = Vec::new();
                     match f.arg {
-                        ArgKind::Index { required: true } | ArgKind::Key { required: true } => tags.push("ARG_REQUIRED"),
+                        ArgKind::Index { required: true } | ArgKind::Key { required: true } => {
+                            tags.push("ARG_REQUIRED")
+                        }
                         ArgKind::Index { .. } | ArgKind::Key { .. } => tags.push("ARG_ALLOWED"),
                         ArgKind::None => {}
                     }
@@ -161,12 +190,17 @@ pub(super) fn list_fields(registry: &FieldRegistry, source: &str, names_only: bo
 
 /// `--list-events`.
 pub(super) fn list_events(registry: &FieldRegistry, format: Format) {
-    let names: Vec<&str> = registry.source(crate::fields::SYSCALL_SOURCE).map(|s| s.event_names().to_vec()).unwrap_or_default();
+    let names: Vec<&str> = registry
+        .source(crate::fields::SYSCALL_SOURCE)
+        .map(|s| s.event_names().to_vec())
+        .unwrap_or_default();
     if format == Format::Json {
         println!("{}", json!(names));
         return;
     }
-    println!("The event types below are valid evt.type values of the syscall source (falco-wasm delivers exit events, with all parameters):\n");
+    println!(
+        "The event types below are valid evt.type values of the syscall source (falco-wasm delivers exit events, with all parameters):\n"
+    );
     for n in names {
         println!("{n}");
     }
@@ -174,7 +208,10 @@ pub(super) fn list_events(registry: &FieldRegistry, format: Format) {
 
 /// `-L` / `-l RULE`.
 pub(super) fn describe(loaded: &LoadedRules, rule: Option<&str>, format: Format) -> ExitCode {
-    let rules: Vec<_> = loaded.all_rules().filter(|r| rule.is_none_or(|n| r.name == n)).collect();
+    let rules: Vec<_> = loaded
+        .all_rules()
+        .filter(|r| rule.is_none_or(|n| r.name == n))
+        .collect();
     if let (Some(n), true) = (rule, rules.is_empty()) {
         eprintln!("Runtime error: Rule \"{n}\" is not loaded. Exiting.");
         return ExitCode::FAILURE;
@@ -195,7 +232,13 @@ pub(super) fn describe(loaded: &LoadedRules, rule: Option<&str>, format: Format)
         Format::Markdown => {
             println!("| Rule | Priority | Source | Description |\n|---|---|---|---|");
             for r in rules {
-                println!("| {} | {} | {} | {} |", r.name, r.priority, r.source, r.desc.replace('|', "\\|").replace('\n', " "));
+                println!(
+                    "| {} | {} | {} | {} |",
+                    r.name,
+                    r.priority,
+                    r.source,
+                    r.desc.replace('|', "\\|").replace('\n', " ")
+                );
             }
         }
         Format::Text => {
@@ -215,11 +258,16 @@ pub(super) fn describe(loaded: &LoadedRules, rule: Option<&str>, format: Format)
 }
 
 fn event_names(loaded: &LoadedRules, r: &crate::rules::CompiledRule) -> Vec<String> {
-    let Some(src) = loaded.source(&r.source) else { return Vec::new() };
+    let Some(src) = loaded.source(&r.source) else {
+        return Vec::new();
+    };
     if r.evttypes.is_all() || src.fields.event_names().is_empty() {
         return vec!["all".into()];
     }
-    r.evttypes.iter().map(|i| src.fields.event_names()[i].to_string()).collect()
+    r.evttypes
+        .iter()
+        .map(|i| src.fields.event_names()[i].to_string())
+        .collect()
 }
 
 fn wrap(text: &str, width: usize) -> Vec<String> {

@@ -20,8 +20,14 @@ pub const DEFAULT_RULES_NAME: &str = "<embedded>/falco_rules.yaml";
 /// A Falco-compatible runtime security engine. Rules are Falco's language;
 /// their conditions are compiled to WebAssembly and run in a sandbox.
 #[derive(Parser, Debug)]
-#[command(name = "falco-wasm", disable_version_flag = true, args_conflicts_with_subcommands = true)]
-#[command(after_help = "Examples:\n  falco-wasm -V rules/falco_rules.yaml        validate a rules file\n  falco-wasm -r my_rules.yaml -L               describe the loaded rules\n  falco-wasm --list=syscall -N                 list field names\n  falco-wasm test rules/ --fixtures cases.yaml  check rules against fixtures\n  sudo falco-wasm run                           live detection (embedded rules)")]
+#[command(
+    name = "falco-wasm",
+    disable_version_flag = true,
+    args_conflicts_with_subcommands = true
+)]
+#[command(
+    after_help = "Examples:\n  falco-wasm -V rules/falco_rules.yaml        validate a rules file\n  falco-wasm -r my_rules.yaml -L               describe the loaded rules\n  falco-wasm --list=syscall -N                 list field names\n  falco-wasm test rules/ --fixtures cases.yaml  check rules against fixtures\n  sudo falco-wasm run                           live detection (embedded rules)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -109,7 +115,11 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Test { rules, fixtures, quiet }) => test_command(&rules, &fixtures, quiet),
+        Some(Command::Test {
+            rules,
+            fixtures,
+            quiet,
+        }) => test_command(&rules, &fixtures, quiet),
         Some(Command::Run(opts)) => run(&opts),
         None => run(&cli.opts),
     }
@@ -122,10 +132,24 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 /// Loads the rules the options select: `-r`, else the config's
 /// `rules_files`, else the embedded defaults.
-pub fn load_rules(opts_rules: &[PathBuf], config: &Config, registry: &FieldRegistry) -> LoadedRules {
-    let paths: Vec<PathBuf> = if !opts_rules.is_empty() { opts_rules.to_vec() } else { config.rules_files.clone() };
+pub fn load_rules(
+    opts_rules: &[PathBuf],
+    config: &Config,
+    registry: &FieldRegistry,
+) -> LoadedRules {
+    let paths: Vec<PathBuf> = if !opts_rules.is_empty() {
+        opts_rules.to_vec()
+    } else {
+        config.rules_files.clone()
+    };
     let (files, read_errors) = if paths.is_empty() {
-        (vec![RulesFile { path: DEFAULT_RULES_NAME.into(), content: DEFAULT_RULES.into() }], Vec::new())
+        (
+            vec![RulesFile {
+                path: DEFAULT_RULES_NAME.into(),
+                content: DEFAULT_RULES.into(),
+            }],
+            Vec::new(),
+        )
     } else {
         crate::rules::read_files(&paths)
     };
@@ -139,14 +163,21 @@ fn run(opts: &Opts) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let format = opts.format.unwrap_or(if config.json_output { Format::Json } else { Format::Text });
+    let format = opts.format.unwrap_or(if config.json_output {
+        Format::Json
+    } else {
+        Format::Text
+    });
     let registry = FieldRegistry::builtin();
     if opts.version {
         info::print_version(format);
         return ExitCode::SUCCESS;
     }
     if opts.rule_schema {
-        println!("{}", serde_json::to_string_pretty(&info::rule_schema()).expect("schema serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&info::rule_schema()).expect("schema serializes")
+        );
         return ExitCode::SUCCESS;
     }
     if let Some(src) = &opts.list {
@@ -163,12 +194,23 @@ fn run(opts: &Opts) -> ExitCode {
     for n in &loaded.notes {
         eprintln!("{n}");
     }
-    let errors: Vec<_> = loaded.diags.iter().filter(|d| d.severity == Severity::Error).collect();
+    let errors: Vec<_> = loaded
+        .diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
     if !errors.is_empty() {
         for d in errors {
             eprintln!("{d}\n");
         }
-        return fail(format!("could not load rules: {} error(s)", loaded.diags.iter().filter(|d| d.severity == Severity::Error).count()));
+        return fail(format!(
+            "could not load rules: {} error(s)",
+            loaded
+                .diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count()
+        ));
     }
     if opts.describe_all || opts.describe.is_some() {
         return info::describe(&loaded, opts.describe.as_deref(), format);
@@ -191,12 +233,23 @@ fn run(opts: &Opts) -> ExitCode {
         "Loaded {} rules file(s), {total} rule(s) enabled across {} source(s): {}",
         loaded.files.len(),
         engines.len(),
-        engines.iter().map(|e| format!("{} ({} rules, {} event-type groups)", e.rules().fields.source, e.active_count(), e.group_count())).collect::<Vec<_>>().join(", ")
+        engines
+            .iter()
+            .map(|e| format!(
+                "{} ({} rules, {} event-type groups)",
+                e.rules().fields.source,
+                e.active_count(),
+                e.group_count()
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if opts.dry_run {
         return ExitCode::SUCCESS;
     }
-    fail("live syscall capture is not part of this build yet: the eBPF source arrives with the capture issue (#3). Use --dry-run, -V, -L or `falco-wasm test` meanwhile")
+    fail(
+        "live syscall capture is not part of this build yet: the eBPF source arrives with the capture issue (#3). Use --dry-run, -V, -L or `falco-wasm test` meanwhile",
+    )
 }
 
 fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCode {
@@ -205,7 +258,11 @@ fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCod
     let mut loaded = crate::rules::load_files(files, &registry, &builtin_plugins());
     loaded.diags.splice(0..0, read_errors);
     if loaded.has_errors() {
-        for d in loaded.diags.iter().filter(|d| d.severity == Severity::Error) {
+        for d in loaded
+            .diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
             eprintln!("{d}\n");
         }
         return fail("rules do not load");
@@ -216,7 +273,12 @@ fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCod
             Ok(t) => t,
             Err(e) => return fail(format!("cannot read fixtures {}: {e}", f.display())),
         };
-        let cases = match crate::testing::parse_fixtures(&f.display().to_string(), &text, &loaded, &registry) {
+        let cases = match crate::testing::parse_fixtures(
+            &f.display().to_string(),
+            &text,
+            &loaded,
+            &registry,
+        ) {
             Ok(c) => c,
             Err(e) => return fail(e),
         };
@@ -232,10 +294,20 @@ fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCod
                 }
             } else {
                 failed += 1;
-                println!("FAIL {}:{} {}: {}", f.display(), r.line, r.name, r.failures.join("; "));
+                println!(
+                    "FAIL {}:{} {}: {}",
+                    f.display(),
+                    r.line,
+                    r.name,
+                    r.failures.join("; ")
+                );
             }
         }
     }
     println!("{passed} passed, {failed} failed");
-    if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -22,10 +22,18 @@ pub(super) fn validate(paths: &[PathBuf], registry: &FieldRegistry, format: Form
         eprintln!("{n}");
     }
     let of_file = |name: &str, sev: Severity| -> Vec<&Diagnostic> {
-        loaded.diags.iter().filter(|d| d.severity == sev && d.context.first().is_some_and(|c| c.file == name)).collect()
+        loaded
+            .diags
+            .iter()
+            .filter(|d| d.severity == sev && d.context.first().is_some_and(|c| c.file == name))
+            .collect()
     };
     // Diagnostics not tied to a listed file (e.g. an unreadable directory).
-    let orphan: Vec<&Diagnostic> = loaded.diags.iter().filter(|d| !d.context.first().is_some_and(|c| names.contains(&c.file))).collect();
+    let orphan: Vec<&Diagnostic> = loaded
+        .diags
+        .iter()
+        .filter(|d| !d.context.first().is_some_and(|c| names.contains(&c.file)))
+        .collect();
     let failed = loaded.has_errors();
     match format {
         Format::Json => {
@@ -75,5 +83,9 @@ pub(super) fn validate(paths: &[PathBuf], registry: &FieldRegistry, format: Form
             }
         }
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

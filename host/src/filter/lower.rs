@@ -315,10 +315,18 @@ impl Program {
             let fop = match (c.op, kind) {
                 (CmpOp::Eq, _) => FieldOp::Cmp(NumOp::Eq),
                 (CmpOp::Ne, _) => FieldOp::Cmp(NumOp::Ne),
-                (CmpOp::Lt, ValueKind::Num | ValueKind::Double) => FieldOp::Cmp(NumOp::Lt),
-                (CmpOp::Le, ValueKind::Num | ValueKind::Double) => FieldOp::Cmp(NumOp::Le),
-                (CmpOp::Gt, ValueKind::Num | ValueKind::Double) => FieldOp::Cmp(NumOp::Gt),
-                (CmpOp::Ge, ValueKind::Num | ValueKind::Double) => FieldOp::Cmp(NumOp::Ge),
+                (CmpOp::Lt, ValueKind::Num | ValueKind::Double | ValueKind::Str) => {
+                    FieldOp::Cmp(NumOp::Lt)
+                }
+                (CmpOp::Le, ValueKind::Num | ValueKind::Double | ValueKind::Str) => {
+                    FieldOp::Cmp(NumOp::Le)
+                }
+                (CmpOp::Gt, ValueKind::Num | ValueKind::Double | ValueKind::Str) => {
+                    FieldOp::Cmp(NumOp::Gt)
+                }
+                (CmpOp::Ge, ValueKind::Num | ValueKind::Double | ValueKind::Str) => {
+                    FieldOp::Cmp(NumOp::Ge)
+                }
                 (CmpOp::Contains, ValueKind::Str | ValueKind::Bytes) => FieldOp::Contains,
                 (CmpOp::IContains, ValueKind::Str | ValueKind::Bytes) => FieldOp::IContains,
                 (CmpOp::StartsWith, ValueKind::Str | ValueKind::Bytes) => FieldOp::StartsWith,

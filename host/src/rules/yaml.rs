@@ -168,7 +168,9 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
         match parse_once(current) {
             Err(e) if e.message == "invalid indentation" => {
                 let lines: Vec<&str> = current.split('\n').collect();
-                let Some(line) = lines.get(e.pos.line.wrapping_sub(1)) else { return Err(e) };
+                let Some(line) = lines.get(e.pos.line.wrapping_sub(1)) else {
+                    return Err(e);
+                };
                 let trimmed = line.trim_start();
                 if !(trimmed.starts_with(']') || trimmed.starts_with('}')) {
                     return Err(e);
@@ -354,7 +356,10 @@ mod tests {
     fn flow_sequence_closed_at_key_indentation() {
         // Falco's sandbox rules close `items: [` with a `]` at the key's
         // indentation, which yaml-cpp accepts.
-        let docs = parse_documents("- list: l\n  items: [\n    \"a\",\n    \"b\"\n  ]\n\n- list: m\n  items: []\n").unwrap();
+        let docs = parse_documents(
+            "- list: l\n  items: [\n    \"a\",\n    \"b\"\n  ]\n\n- list: m\n  items: []\n",
+        )
+        .unwrap();
         assert_eq!(docs[0].as_seq().unwrap().len(), 2);
     }
 
