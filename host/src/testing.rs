@@ -22,7 +22,7 @@
 use crate::engine::{Backend, EngineOptions, Event, RuleMatching, SourceEngine};
 use crate::fields::{FieldDef, ResolvedField, SourceFields, ValueKind};
 use crate::filter::ir::ip_bytes;
-use crate::filter::value::{SlotValue, Value};
+use crate::filter::value::{SlotValue, Value, ValueSink};
 use crate::rules::LoadedRules;
 use crate::rules::yaml::{Node, NodeValue, parse_documents};
 use std::collections::{BTreeSet, HashMap};
@@ -75,7 +75,13 @@ impl Event for FixtureEvent {
         self.evt_type.as_deref()
     }
 
-    fn extract(&self, field: &ResolvedField) -> SlotValue {
+    fn extract(&self, field: &ResolvedField, out: &mut dyn ValueSink) {
+        self.value(field).emit(out);
+    }
+}
+
+impl FixtureEvent {
+    fn value(&self, field: &ResolvedField) -> SlotValue {
         let base = self.names[field.id as usize];
         if base == "evt.type" && field.arg.is_none() {
             return self

@@ -7,6 +7,7 @@
 
 use falco_wasm::fields::{SourceFields, ValueKind};
 use falco_wasm::filter::codegen;
+use falco_wasm::filter::eventbuf::EventBuf;
 use falco_wasm::filter::interp::Interp;
 use falco_wasm::filter::ir::{Ir, Shape, ip_bytes};
 use falco_wasm::filter::lower::Program;
@@ -269,7 +270,7 @@ fn base_value(rng: &mut Rng, kind: ValueKind, shape: Shape) -> SlotValue {
     if rng.chance(12) {
         return SlotValue::Missing;
     }
-    let mut one = |rng: &mut Rng| match kind {
+    let one = |rng: &mut Rng| match kind {
         ValueKind::Str | ValueKind::Bytes => Value::Bytes(random_str(rng)),
         ValueKind::Num => Value::Num(if rng.chance(70) {
             *rng.pick(NUMS)
@@ -338,13 +339,17 @@ fn run_batch(rng: &mut Rng, fields: &SourceFields, nconds: usize, nevents: usize
                 v.transform(&s.key.transforms)
             })
             .collect();
+        let mut buf = EventBuf::new(slots.len(), wasm.heap_base());
+        for (i, v) in slots.iter().enumerate() {
+            buf.put(i as u32, v);
+        }
         let mut got = Vec::new();
-        wasm.eval(0, &slots, &all_slots, true, &mut got)
+        wasm.eval(0, &buf, &all_slots, true, &mut got)
             .expect("evaluation succeeds");
         let want: Vec<u32> = irs
             .iter()
             .enumerate()
-            .filter(|(_, ir)| interp.eval(ir, &slots))
+            .filter(|(_, ir)| interp.eval(ir, &buf))
             .map(|(i, _)| i as u32)
             .collect();
         if got != want {
@@ -367,7 +372,7 @@ fn run_batch(rng: &mut Rng, fields: &SourceFields, nconds: usize, nevents: usize
         }
         // `first` mode returns the first match only.
         let mut first = Vec::new();
-        wasm.eval(0, &slots, &all_slots, false, &mut first)
+        wasm.eval(0, &buf, &all_slots, false, &mut first)
             .expect("evaluation succeeds");
         assert_eq!(first.first(), want.first(), "first-match mode");
         checked += irs.len();

@@ -9,7 +9,8 @@ use crate::fields::ResolvedField;
 use crate::filter::codegen;
 use crate::filter::interp::Interp;
 use crate::filter::runtime::{FilterError, FilterLimits, WasmFilter};
-use crate::filter::value::SlotValue;
+use crate::filter::eventbuf::EventBuf;
+use crate::filter::value::{Collect, SlotValue, ValueSink};
 use crate::rules::{CompiledRule, Priority, SourceRules};
 use std::collections::HashMap;
 
@@ -17,8 +18,9 @@ use std::collections::HashMap;
 pub trait Event {
     /// The event's type name (`evt.type`), if the source has types.
     fn evt_type(&self) -> Option<&str>;
-    /// Extracts one field (before transformers).
-    fn extract(&self, field: &ResolvedField) -> SlotValue;
+    /// Writes one field's value(s) (before transformers) to `out`; writing
+    /// nothing means the field cannot be extracted for this event.
+    fn extract(&self, field: &ResolvedField, out: &mut dyn ValueSink);
 }
 
 /// Which back end evaluates conditions.
@@ -104,7 +106,7 @@ pub struct SourceEngine {
     wasm: Option<WasmFilter>,
     backend: Backend,
     matching: RuleMatching,
-    slots: Vec<SlotValue>,
+    buf: EventBuf,
     hits: Vec<u32>,
 }
 
@@ -204,7 +206,8 @@ impl SourceEngine {
                 Some(WasmFilter::new(&generated, opts.limits)?)
             }
         };
-        let nslots = rules.program.slots.len();
+        let heap_base = wasm.as_ref().map_or(0, WasmFilter::heap_base);
+        let buf = EventBuf::new(rules.program.slots.len(), heap_base);
         Ok(SourceEngine {
             rules,
             active,
@@ -216,7 +219,7 @@ impl SourceEngine {
             wasm,
             backend: opts.backend,
             matching: opts.matching,
-            slots: vec![SlotValue::Missing; nslots],
+            buf,
             hits: Vec::new(),
         })
     }
@@ -249,9 +252,15 @@ impl SourceEngine {
         if self.groups[group as usize].is_empty() {
             return Ok(());
         }
+        self.buf.clear();
         for &s in &self.group_slots[group as usize] {
             let key = &self.rules.program.slots[s as usize].key;
-            self.slots[s as usize] = ev.extract(&key.field).transform(&key.transforms);
+            if key.transforms.is_empty() {
+                ev.extract(&key.field, &mut self.buf.writer(s));
+            } else {
+                let v = extract_value(ev, &key.field).transform(&key.transforms);
+                self.buf.put(s, &v);
+            }
         }
         let all = self.matching == RuleMatching::All;
         match (self.backend, self.wasm.as_mut()) {
@@ -259,7 +268,7 @@ impl SourceEngine {
                 self.hits.clear();
                 w.eval(
                     group,
-                    &self.slots,
+                    &self.buf,
                     &self.group_slots[group as usize],
                     all,
                     &mut self.hits,
@@ -271,7 +280,7 @@ impl SourceEngine {
                     let r = self.active[p as usize];
                     if self
                         .interp
-                        .eval(&self.rules.rules[r as usize].ir, &self.slots)
+                        .eval(&self.rules.rules[r as usize].ir, &self.buf)
                     {
                         out.push(r);
                         if !all {
@@ -290,7 +299,14 @@ impl SourceEngine {
         let prog = &self.rules.output_program;
         r.output.render(prog, |slot| {
             let key = &prog.slots[slot as usize].key;
-            ev.extract(&key.field).transform(&key.transforms)
+            extract_value(ev, &key.field).transform(&key.transforms)
         })
     }
+}
+
+/// Extracts a field as an owned value.
+pub fn extract_value(ev: &dyn Event, field: &ResolvedField) -> SlotValue {
+    let mut c = Collect::default();
+    ev.extract(field, &mut c);
+    c.finish()
 }

@@ -1,17 +1,19 @@
-//! The reference interpreter: evaluates [`Ir`] directly over extracted
-//! values. It is deliberately simple — it is the oracle the Wasm back end is
-//! tested against — but it is also a complete back end in its own right.
+//! The reference interpreter: evaluates [`Ir`] directly over an event's
+//! extracted values. It is deliberately simple — it is the oracle the Wasm
+//! back end is tested against — but it is also a complete back end.
 
 use super::ast::Modifier;
+use super::eventbuf::{EventBuf, ValueRef};
 use super::ir::*;
 use super::lower::Program;
 use super::pattern;
-use super::value::{SlotValue, Value};
+use crate::fields::ValueKind;
 
-/// Compiled patterns for one [`Program`].
+/// Compiled patterns and slot kinds for one [`Program`].
 #[derive(Clone, Debug)]
 pub struct Interp {
     patterns: Vec<regex::bytes::Regex>,
+    kinds: Vec<ValueKind>,
 }
 
 impl Interp {
@@ -22,59 +24,60 @@ impl Interp {
             .iter()
             .map(|p| pattern::interp_regex(&p.regex).map_err(|e| e.to_string()))
             .collect::<Result<_, _>>()?;
-        Ok(Interp { patterns })
+        Ok(Interp {
+            patterns,
+            kinds: program.slots.iter().map(|s| s.kind).collect(),
+        })
     }
 
-    /// Evaluates an expression; `slots` is indexed by slot number.
-    pub fn eval(&self, ir: &Ir, slots: &[SlotValue]) -> bool {
-        crate::deep(|| self.eval_inner(ir, slots))
+    /// Evaluates an expression over the event's values.
+    pub fn eval(&self, ir: &Ir, buf: &EventBuf) -> bool {
+        crate::deep(|| self.eval_inner(ir, buf))
     }
 
-    fn eval_inner(&self, ir: &Ir, slots: &[SlotValue]) -> bool {
+    fn eval_inner(&self, ir: &Ir, buf: &EventBuf) -> bool {
         match ir {
             Ir::Const(b) => *b,
-            Ir::And(v) => v.iter().all(|i| self.eval(i, slots)),
-            Ir::Or(v) => v.iter().any(|i| self.eval(i, slots)),
-            Ir::Not(i) => !self.eval(i, slots),
-            Ir::Test(t) => self.test(t, slots),
+            Ir::And(v) => v.iter().all(|i| self.eval(i, buf)),
+            Ir::Or(v) => v.iter().any(|i| self.eval(i, buf)),
+            Ir::Not(i) => !self.eval(i, buf),
+            Ir::Test(t) => self.test(t, buf),
         }
     }
 
-    fn test(&self, t: &Test, slots: &[SlotValue]) -> bool {
-        let slot = &slots[t.slot as usize];
-        let values = slot.values();
+    fn test(&self, t: &Test, buf: &EventBuf) -> bool {
+        let kind = self.kinds[t.slot as usize];
+        if !buf.is_present(t.slot) {
+            return false;
+        }
         match t.quant {
-            Quant::Exists => *slot != SlotValue::Missing,
-            Quant::Any => values.iter().any(|v| self.pred(&t.pred, v, slots)),
-            Quant::All => {
-                *slot != SlotValue::Missing && values.iter().all(|v| self.pred(&t.pred, v, slots))
-            }
+            Quant::Exists => true,
+            Quant::Any => !buf.for_each(t.slot, kind, |v| !self.pred(&t.pred, v, buf)),
+            Quant::All => buf.for_each(t.slot, kind, |v| self.pred(&t.pred, v, buf)),
         }
     }
 
-    fn pred(&self, p: &Pred, v: &Value, slots: &[SlotValue]) -> bool {
+    fn pred(&self, p: &Pred, v: ValueRef<'_>, buf: &EventBuf) -> bool {
         match (p, v) {
-            (Pred::Num(op, c), Value::Num(x)) => op.apply(*x, *c),
-            (Pred::NumSet(set), Value::Num(x)) => set.contains(x),
-            (Pred::Double(op, c), Value::Double(x)) => op.apply(*x, *c),
-            (Pred::Bool { value, ne }, Value::Bool(x)) => (x == value) != *ne,
-            (Pred::Str(op, c), Value::Bytes(x)) => str_op(*op, x, c),
-            (Pred::StrSet(set), Value::Bytes(x)) => set.iter().any(|s| s == x),
-            (Pred::Pattern(i), Value::Bytes(x)) => self.patterns[*i as usize].is_match(x),
-            (Pred::Net { nets, ne }, Value::Ip(a)) => {
-                nets.iter().any(|(n, p)| in_net(a, n, *p)) != *ne
-            }
+            (Pred::Num(op, c), ValueRef::Num(x)) => op.apply(x, *c),
+            (Pred::NumSet(set), ValueRef::Num(x)) => set.contains(&x),
+            (Pred::Double(op, c), ValueRef::Double(x)) => op.apply(x, *c),
+            (Pred::Bool { value, ne }, ValueRef::Bool(x)) => (x == *value) != *ne,
+            (Pred::Str(op, c), ValueRef::Bytes(x)) => str_op(*op, x, c),
+            (Pred::StrSet(set), ValueRef::Bytes(x)) => set.iter().any(|s| s == x),
+            (Pred::Pattern(i), ValueRef::Bytes(x)) => self.patterns[*i as usize].is_match(x),
+            (Pred::Net { nets, ne }, ValueRef::Ip(a)) => nets.iter().any(|(n, p)| in_net(a, n, *p)) != *ne,
             (Pred::Modified(m, preds), v) => {
-                let n = preds.iter().filter(|p| self.pred(p, v, slots)).count();
+                let n = preds.iter().filter(|p| self.pred(p, v, buf)).count();
                 match m {
                     Modifier::AnyOf => n > 0,
                     Modifier::AllOf => n == preds.len(),
                     Modifier::OneOf => n == 1,
                 }
             }
-            (Pred::Field(op, other), v) => match &slots[*other as usize] {
-                SlotValue::One(o) => field_op(*op, v, o),
-                _ => false,
+            (Pred::Field(op, other), v) => match buf.one(*other, self.kinds[*other as usize]) {
+                Some(o) => field_op(*op, v, o),
+                None => false,
             },
             _ => false,
         }
@@ -100,19 +103,19 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn field_op(op: FieldOp, a: &Value, b: &Value) -> bool {
+fn field_op(op: FieldOp, a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
     match (op, a, b) {
-        (FieldOp::Cmp(o), Value::Num(x), Value::Num(y)) => o.apply(x, y),
-        (FieldOp::Cmp(o), Value::Double(x), Value::Double(y)) => o.apply(x, y),
-        (FieldOp::Cmp(o), Value::Bytes(x), Value::Bytes(y)) => o.apply(x, y),
-        (FieldOp::Cmp(o), Value::Bool(x), Value::Bool(y)) => o.apply(x, y),
-        (FieldOp::Cmp(o), Value::Ip(x), Value::Ip(y)) => o.apply(x, y),
-        (FieldOp::Contains, Value::Bytes(x), Value::Bytes(y)) => contains(x, y),
-        (FieldOp::IContains, Value::Bytes(x), Value::Bytes(y)) => {
+        (FieldOp::Cmp(o), ValueRef::Num(x), ValueRef::Num(y)) => o.apply(x, y),
+        (FieldOp::Cmp(o), ValueRef::Double(x), ValueRef::Double(y)) => o.apply(x, y),
+        (FieldOp::Cmp(o), ValueRef::Bytes(x), ValueRef::Bytes(y)) => o.apply(x, y),
+        (FieldOp::Cmp(o), ValueRef::Bool(x), ValueRef::Bool(y)) => o.apply(x, y),
+        (FieldOp::Cmp(o), ValueRef::Ip(x), ValueRef::Ip(y)) => o.apply(x, y),
+        (FieldOp::Contains, ValueRef::Bytes(x), ValueRef::Bytes(y)) => contains(x, y),
+        (FieldOp::IContains, ValueRef::Bytes(x), ValueRef::Bytes(y)) => {
             contains(&x.to_ascii_lowercase(), &y.to_ascii_lowercase())
         }
-        (FieldOp::StartsWith, Value::Bytes(x), Value::Bytes(y)) => x.starts_with(y),
-        (FieldOp::EndsWith, Value::Bytes(x), Value::Bytes(y)) => x.ends_with(y),
+        (FieldOp::StartsWith, ValueRef::Bytes(x), ValueRef::Bytes(y)) => x.starts_with(y),
+        (FieldOp::EndsWith, ValueRef::Bytes(x), ValueRef::Bytes(y)) => x.ends_with(y),
         _ => false,
     }
 }

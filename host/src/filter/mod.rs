@@ -13,6 +13,7 @@
 
 pub mod ast;
 pub mod codegen;
+pub mod eventbuf;
 pub mod evttypes;
 pub mod interp;
 pub mod ir;

@@ -8,7 +8,7 @@
 //! rebuilt from its pre-instantiated form, so the next event runs normally.
 
 use super::codegen::{Generated, Layout};
-use super::value::{SlotValue, Value};
+use super::eventbuf::EventBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 use wasmtime::{
@@ -88,7 +88,6 @@ pub struct WasmFilter {
     eval: TypedFunc<(i32, i32), i32>,
     layout: Layout,
     limits: FilterLimits,
-    heap: Vec<u8>,
 }
 
 impl WasmFilter {
@@ -109,53 +108,38 @@ impl WasmFilter {
             eval,
             layout: generated.layout,
             limits,
-            heap: Vec::new(),
         })
     }
 
-    /// Evaluates group `group` over `slots` (only those listed in `needed`
-    /// are written). In `all` mode every matching rule index is appended to
-    /// `out`; otherwise at most the first.
-    pub fn eval(
-        &mut self,
-        group: u32,
-        slots: &[SlotValue],
-        needed: &[u32],
-        all: bool,
-        out: &mut Vec<u32>,
-    ) -> Result<(), FilterError> {
+    /// The address the event heap must be encoded for (see [`EventBuf::new`]).
+    pub fn heap_base(&self) -> u32 {
+        self.layout.heap_base
+    }
+
+    /// Evaluates group `group` over the event's values (only the slots in
+    /// `needed` are copied in). In `all` mode every matching rule index is
+    /// appended to `out`; otherwise at most the first.
+    pub fn eval(&mut self, group: u32, buf: &EventBuf, needed: &[u32], all: bool, out: &mut Vec<u32>) -> Result<(), FilterError> {
         let layout = self.layout;
-        // Encode the values: slot entries, and the heap (strings, addresses,
-        // list elements) laid out from `heap_base`.
-        self.heap.clear();
-        let mut entries: Vec<(u32, [u8; 16])> = Vec::with_capacity(needed.len());
-        for &s in needed {
-            let entry = encode_slot(&slots[s as usize], &mut self.heap, layout.heap_base);
-            entries.push((s, entry));
-        }
-        let needed_bytes = layout.heap_base as usize + self.heap.len();
+        debug_assert_eq!(buf.heap_base(), layout.heap_base, "event buffer encoded for another module");
+        let heap = buf.heap();
+        let needed_bytes = layout.heap_base as usize + heap.len();
         if needed_bytes > self.limits.max_memory {
-            return Err(FilterError::TooLarge {
-                needed: needed_bytes,
-                limit: self.limits.max_memory,
-            });
+            return Err(FilterError::TooLarge { needed: needed_bytes, limit: self.limits.max_memory });
         }
         let have = self.memory.data_size(&self.store);
         if needed_bytes > have {
             let pages = (needed_bytes - have).div_ceil(65536) as u64;
             self.memory
                 .grow(&mut self.store, pages)
-                .map_err(|_| FilterError::TooLarge {
-                    needed: needed_bytes,
-                    limit: self.limits.max_memory,
-                })?;
+                .map_err(|_| FilterError::TooLarge { needed: needed_bytes, limit: self.limits.max_memory })?;
         }
         let mem = self.memory.data_mut(&mut self.store);
         let hb = layout.heap_base as usize;
-        mem[hb..hb + self.heap.len()].copy_from_slice(&self.heap);
-        for (s, e) in &entries {
+        mem[hb..hb + heap.len()].copy_from_slice(heap);
+        for &s in needed {
             let at = (layout.slot_base + s * 16) as usize;
-            mem[at..at + 16].copy_from_slice(e);
+            mem[at..at + 16].copy_from_slice(buf.entry(s));
         }
         self.store.set_epoch_deadline(self.limits.deadline_ticks);
         match self
@@ -214,57 +198,4 @@ fn instantiate(
         .get_typed_func::<(i32, i32), i32>(&mut store, "eval")
         .map_err(|e| FilterError::Instantiate(format!("{e:#}")))?;
     Ok((store, memory, eval))
-}
-
-/// Encodes one slot: its 16-byte entry, with any out-of-line data appended to
-/// `heap` (addresses are `heap_base + offset`).
-fn encode_slot(v: &SlotValue, heap: &mut Vec<u8>, heap_base: u32) -> [u8; 16] {
-    match v {
-        SlotValue::Missing => [0; 16],
-        SlotValue::One(x) => encode_value(x, heap, heap_base),
-        SlotValue::Many(xs) => {
-            // Elements first (so they are contiguous), then their data.
-            align(heap, 16);
-            let elems_at = heap.len();
-            heap.resize(elems_at + xs.len() * 16, 0);
-            for (i, x) in xs.iter().enumerate() {
-                let e = encode_value(x, heap, heap_base);
-                let at = elems_at + i * 16;
-                heap[at..at + 16].copy_from_slice(&e);
-            }
-            entry(2, heap_base + elems_at as u32, xs.len() as u64)
-        }
-    }
-}
-
-fn encode_value(x: &Value, heap: &mut Vec<u8>, heap_base: u32) -> [u8; 16] {
-    match x {
-        Value::Bytes(b) => {
-            let at = heap.len();
-            heap.extend_from_slice(b);
-            entry(1, heap_base + at as u32, b.len() as u64)
-        }
-        Value::Num(n) => entry(1, 0, *n as u64),
-        Value::Bool(b) => entry(1, 0, u64::from(*b)),
-        Value::Double(d) => entry(1, 0, d.to_bits()),
-        Value::Ip(a) => {
-            align(heap, 8);
-            let at = heap.len();
-            heap.extend_from_slice(a);
-            entry(1, heap_base + at as u32, 0)
-        }
-    }
-}
-
-fn align(heap: &mut Vec<u8>, a: usize) {
-    let n = heap.len().div_ceil(a) * a;
-    heap.resize(n, 0);
-}
-
-fn entry(tag: u32, a: u32, b: u64) -> [u8; 16] {
-    let mut e = [0u8; 16];
-    e[0..4].copy_from_slice(&tag.to_le_bytes());
-    e[4..8].copy_from_slice(&a.to_le_bytes());
-    e[8..16].copy_from_slice(&b.to_le_bytes());
-    e
 }

@@ -30,7 +30,83 @@ pub enum SlotValue {
     Many(Vec<Value>),
 }
 
+/// Where an event writes a field's value(s). Writing nothing means the
+/// field could not be extracted; `begin_list`/`end_list` bracket a list.
+pub trait ValueSink {
+    /// A string or buffer.
+    fn bytes(&mut self, b: &[u8]);
+    /// An integer.
+    fn num(&mut self, n: i64);
+    /// A boolean.
+    fn bool(&mut self, b: bool);
+    /// An IP address (16 bytes, v4-mapped).
+    fn ip(&mut self, a: [u8; 16]);
+    /// A float.
+    fn double(&mut self, d: f64);
+    /// Starts a list (possibly empty).
+    fn begin_list(&mut self);
+    /// Ends the list.
+    fn end_list(&mut self);
+}
+
+/// A sink that builds an owned [`SlotValue`].
+#[derive(Default)]
+pub struct Collect {
+    value: SlotValue,
+    in_list: bool,
+}
+
+impl Collect {
+    /// The collected value.
+    pub fn finish(self) -> SlotValue {
+        self.value
+    }
+
+    fn push(&mut self, v: Value) {
+        match (&mut self.value, self.in_list) {
+            (SlotValue::Many(list), true) => list.push(v),
+            _ => self.value = SlotValue::One(v),
+        }
+    }
+}
+
+impl ValueSink for Collect {
+    fn bytes(&mut self, b: &[u8]) {
+        self.push(Value::Bytes(b.to_vec()));
+    }
+    fn num(&mut self, n: i64) {
+        self.push(Value::Num(n));
+    }
+    fn bool(&mut self, b: bool) {
+        self.push(Value::Bool(b));
+    }
+    fn ip(&mut self, a: [u8; 16]) {
+        self.push(Value::Ip(a));
+    }
+    fn double(&mut self, d: f64) {
+        self.push(Value::Double(d));
+    }
+    fn begin_list(&mut self) {
+        self.value = SlotValue::Many(Vec::new());
+        self.in_list = true;
+    }
+    fn end_list(&mut self) {
+        self.in_list = false;
+    }
+}
+
 impl Value {
+    /// Writes the value to a sink.
+    pub fn emit(&self, out: &mut dyn ValueSink) {
+        match self {
+            Value::Bytes(b) => out.bytes(b),
+            Value::Num(n) => out.num(*n),
+            Value::Bool(b) => out.bool(*b),
+            Value::Ip(a) => out.ip(*a),
+            Value::Double(d) => out.double(*d),
+        }
+    }
+
     /// A string value.
     pub fn str(s: &str) -> Value {
         Value::Bytes(s.as_bytes().to_vec())
@@ -38,6 +114,21 @@ impl Value {
 }
 
 impl SlotValue {
+    /// Writes the value(s) to a sink.
+    pub fn emit(&self, out: &mut dyn ValueSink) {
+        match self {
+            SlotValue::Missing => {}
+            SlotValue::One(v) => v.emit(out),
+            SlotValue::Many(vs) => {
+                out.begin_list();
+                for v in vs {
+                    v.emit(out);
+                }
+                out.end_list();
+            }
+        }
+    }
+
     /// The values, as a slice (empty when missing).
     pub fn values(&self) -> &[Value] {
         match self {
