@@ -30,8 +30,8 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
     }
     fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
@@ -126,7 +126,7 @@ fn list(rng: &mut Rng, pool: &[&str], quoted: bool) -> String {
     let n = rng.below(4);
     let items: Vec<String> = (0..n)
         .map(|_| {
-            let s = *rng.pick(pool);
+            let s = rng.pick(pool);
             if quoted { quote(s) } else { s.to_string() }
         })
         .collect();
@@ -134,13 +134,13 @@ fn list(rng: &mut Rng, pool: &[&str], quoted: bool) -> String {
 }
 
 fn check(rng: &mut Rng) -> String {
-    let (field, kind) = *rng.pick(FIELDS);
+    let (field, kind) = rng.pick(FIELDS);
     if rng.chance(5) {
         return format!("{field} exists");
     }
     match kind {
         "str" | "str_multi" => {
-            let op = *rng.pick(&[
+            let op = rng.pick(&[
                 "=",
                 "!=",
                 "contains",
@@ -161,30 +161,30 @@ fn check(rng: &mut Rng) -> String {
                 "val",
             ]);
             match op {
-                "glob" | "iglob" => format!("{field} {op} {}", quote(*rng.pick(GLOBS))),
-                "regex" => format!("{field} regex {}", quote(*rng.pick(REGEXES))),
+                "glob" | "iglob" => format!("{field} {op} {}", quote(rng.pick(GLOBS))),
+                "regex" => format!("{field} regex {}", quote(rng.pick(REGEXES))),
                 "in" | "intersects" => format!("{field} {op} {}", list(rng, STRS, true)),
                 "pmatch" => format!("{field} pmatch {}", list(rng, PATHS, false)),
                 "= anyof" | "startswith allof" | "contains oneof" if kind == "str" => {
                     format!("{field} {op} {}", list(rng, STRS, true))
                 }
                 "= anyof" | "startswith allof" | "contains oneof" => {
-                    format!("{field} = {}", quote(*rng.pick(STRS)))
+                    format!("{field} = {}", quote(rng.pick(STRS)))
                 }
                 "val" => format!(
                     "{field} {} val({})",
                     rng.pick(&["=", "!=", "contains", "startswith", "endswith", "<"]),
                     rng.pick(&["proc.name", "fd.name", "proc.cmdline"])
                 ),
-                _ => format!("{field} {op} {}", quote(*rng.pick(STRS))),
+                _ => format!("{field} {op} {}", quote(rng.pick(STRS))),
             }
         }
         "str_list" => {
-            let op = *rng.pick(&["in", "intersects"]);
+            let op = rng.pick(&["in", "intersects"]);
             format!("{field} {op} {}", list(rng, STRS, true))
         }
         "bytes" => {
-            let op = *rng.pick(&[
+            let op = rng.pick(&[
                 "=",
                 "!=",
                 "contains",
@@ -200,11 +200,11 @@ fn check(rng: &mut Rng) -> String {
                     rng.pick(&["61", "6162", "2f", "00", "686921"])
                 ),
                 "in" => format!("{field} in {}", list(rng, STRS, true)),
-                _ => format!("{field} {op} {}", quote(*rng.pick(STRS))),
+                _ => format!("{field} {op} {}", quote(rng.pick(STRS))),
             }
         }
         "num" => {
-            let op = *rng.pick(&["=", "!=", "<", "<=", ">", ">=", "in", "intersects"]);
+            let op = rng.pick(&["=", "!=", "<", "<=", ">", ">=", "in", "intersects"]);
             if op == "in" || op == "intersects" {
                 let items: Vec<String> = (0..rng.below(4))
                     .map(|_| rng.pick(NUMS).to_string())
@@ -227,7 +227,7 @@ fn check(rng: &mut Rng) -> String {
             rng.pick(&["true", "false"])
         ),
         "ip" | "ipnet" => {
-            let op = *rng.pick(&["=", "!=", "in"]);
+            let op = rng.pick(&["=", "!=", "in"]);
             if op == "in" {
                 format!("{field} in {}", list(rng, NETS, false))
             } else {
@@ -263,7 +263,7 @@ fn random_str(rng: &mut Rng) -> Vec<u8> {
         return rng.pick(STRS).as_bytes().to_vec();
     }
     let alphabet = b"abcAB/ .e";
-    (0..rng.below(8)).map(|_| *rng.pick(alphabet)).collect()
+    (0..rng.below(8)).map(|_| rng.pick(alphabet)).collect()
 }
 
 fn base_value(rng: &mut Rng, kind: ValueKind, shape: Shape) -> SlotValue {
@@ -273,11 +273,11 @@ fn base_value(rng: &mut Rng, kind: ValueKind, shape: Shape) -> SlotValue {
     let one = |rng: &mut Rng| match kind {
         ValueKind::Str | ValueKind::Bytes => Value::Bytes(random_str(rng)),
         ValueKind::Num => Value::Num(if rng.chance(70) {
-            *rng.pick(NUMS)
+            rng.pick(NUMS)
         } else {
             rng.next() as i64 % 1000
         }),
-        ValueKind::Double => Value::Double(*rng.pick(&[0.0, 0.5, 1.0, -2.25, 3.0])),
+        ValueKind::Double => Value::Double(rng.pick(&[0.0, 0.5, 1.0, -2.25, 3.0])),
         ValueKind::Bool => Value::Bool(rng.chance(50)),
         ValueKind::Ip | ValueKind::IpNet => {
             Value::Ip(ip_bytes(rng.pick(IPS).parse().expect("valid ip")))

@@ -1,1 +1,223 @@
-fn main() {}
+//! Project tasks: `cargo xtask <task>`.
+//!
+//! Each task installs what it needs (idempotently) and runs cargo with the
+//! shared target directory from `.cargo/config.toml`.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "falco-wasm project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// The whole test suite, as CI runs it: format check, clippy (warnings
+    /// are errors), every crate's tests, the project's rules validated and
+    /// their fixtures run.
+    Test,
+    /// Build and run `falco-wasm run` with the embedded default rules
+    /// (extra arguments are passed through).
+    Run {
+        /// Arguments for falco-wasm.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Benchmarks (release build). `filter`: events/s through the default
+    /// ruleset, Wasm vs interpreter.
+    Bench {
+        /// Which benchmark.
+        #[arg(value_parser = ["filter"])]
+        which: String,
+        /// Seconds per back end.
+        #[arg(long, default_value_t = 3.0)]
+        secs: f64,
+        /// Distinct synthetic events cycled.
+        #[arg(long, default_value_t = 512)]
+        events: usize,
+        /// Rules file to benchmark instead of the default ruleset.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Differential test of the Wasm back end against the interpreter with
+    /// more cases than CI runs.
+    Diff {
+        /// (condition, event) pairs to check.
+        #[arg(long, default_value_t = 10_000_000)]
+        cases: u64,
+        /// Random seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut c: Command) -> Result<()> {
+    eprintln!("+ {c:?}");
+    let status = c.status().with_context(|| format!("cannot start {c:?}"))?;
+    if !status.success() {
+        bail!("{c:?} failed: {status}");
+    }
+    Ok(())
+}
+
+/// rustfmt and clippy come with rustup's default profile, but a minimal
+/// toolchain lacks them; adding them is idempotent.
+fn ensure_components() -> Result<()> {
+    let have = |tool: &str| {
+        Command::new("cargo")
+            .args([tool, "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("fmt") || !have("clippy") {
+        run({
+            let mut c = Command::new("rustup");
+            c.args(["component", "add", "rustfmt", "clippy"]);
+            c
+        })?;
+    }
+    Ok(())
+}
+
+fn falco_wasm_bin() -> Result<PathBuf> {
+    let out = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()?;
+    let meta: String = String::from_utf8(out.stdout)?;
+    let key = "\"target_directory\":\"";
+    let start = meta
+        .find(key)
+        .context("cargo metadata has no target_directory")?
+        + key.len();
+    let end = start
+        + meta[start..]
+            .find('"')
+            .context("malformed cargo metadata")?;
+    Ok(PathBuf::from(&meta[start..end])
+        .join("debug")
+        .join("falco-wasm"))
+}
+
+fn test() -> Result<()> {
+    ensure_components()?;
+    run({
+        let mut c = cargo();
+        c.args(["fmt", "--all", "--", "--check"]);
+        c
+    })?;
+    run({
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        c
+    })?;
+    run({
+        let mut c = cargo();
+        c.args(["test", "--workspace"]);
+        c
+    })?;
+    // The project's own rules: valid, and their fixtures pass on both back ends.
+    let bin = falco_wasm_bin()?;
+    run({
+        let mut c = Command::new(&bin);
+        c.current_dir(root()).args(["-V", "rules/"]);
+        c
+    })?;
+    let fixtures = root().join("tests/fixtures");
+    if fixtures.is_dir() {
+        let mut c = Command::new(&bin);
+        c.current_dir(root()).args(["test", "rules/", "--quiet"]);
+        for f in std::fs::read_dir(&fixtures)? {
+            let p = f?.path();
+            if p.extension().is_some_and(|e| e == "yaml") {
+                c.arg("--fixtures").arg(p);
+            }
+        }
+        run(c)?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Test => test(),
+        Task::Run { args } => (|| {
+            run({
+                let mut c = cargo();
+                c.args(["build", "-p", "falco-wasm"]);
+                c
+            })?;
+            let mut c = Command::new(falco_wasm_bin()?);
+            c.arg("run").args(args);
+            run(c)
+        })(),
+        Task::Bench {
+            which: _,
+            secs,
+            events,
+            rules,
+        } => {
+            let mut c = cargo();
+            c.args(["bench", "-p", "falco-wasm", "--bench", "filter"]);
+            c.env("FALCO_WASM_BENCH_SECS", secs.to_string())
+                .env("FALCO_WASM_BENCH_EVENTS", events.to_string());
+            if let Some(r) = rules {
+                c.env(
+                    "FALCO_WASM_BENCH_RULES",
+                    std::fs::canonicalize(&r).unwrap_or(r),
+                );
+            }
+            run(c)
+        }
+        Task::Diff { cases, seed } => {
+            let mut c = cargo();
+            c.args([
+                "test",
+                "-p",
+                "falco-wasm",
+                "--release",
+                "--test",
+                "differential",
+                "--",
+                "--nocapture",
+            ]);
+            c.env("FALCO_WASM_DIFF_CASES", cases.to_string());
+            if let Some(s) = seed {
+                c.env("FALCO_WASM_DIFF_SEED", s.to_string());
+            }
+            run(c)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

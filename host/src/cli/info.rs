@@ -242,8 +242,8 @@ pub(super) fn describe(loaded: &LoadedRules, rule: Option<&str>, format: Format)
             }
         }
         Format::Text => {
-            println!("{:<50} {}", "Rule", "Description");
-            println!("{:<50} {}", "----", "-----------");
+            println!("{:<50} Description", "Rule");
+            println!("{:<50} -----------", "----");
             for r in rules {
                 let lines = wrap(&r.desc, 59);
                 for (i, l) in lines.iter().enumerate() {

@@ -7,9 +7,9 @@
 
 use crate::fields::ResolvedField;
 use crate::filter::codegen;
+use crate::filter::eventbuf::EventBuf;
 use crate::filter::interp::Interp;
 use crate::filter::runtime::{FilterError, FilterLimits, WasmFilter};
-use crate::filter::eventbuf::EventBuf;
 use crate::filter::value::{Collect, SlotValue, ValueSink};
 use crate::rules::{CompiledRule, Priority, SourceRules};
 use std::collections::HashMap;

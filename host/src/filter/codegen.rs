@@ -103,7 +103,7 @@ struct Data {
 impl Data {
     /// Appends bytes and returns their address.
     fn put(&mut self, b: &[u8], align: usize) -> u32 {
-        while self.bytes.len() % align != 0 {
+        while !self.bytes.len().is_multiple_of(align) {
             self.bytes.push(0);
         }
         let at = self.base + self.bytes.len() as u32;

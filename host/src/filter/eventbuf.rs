@@ -122,7 +122,9 @@ impl EventBuf {
             ValueKind::Num => ValueRef::Num(b as i64),
             ValueKind::Bool => ValueRef::Bool(b != 0),
             ValueKind::Double => ValueRef::Double(f64::from_bits(b)),
-            ValueKind::Ip | ValueKind::IpNet => ValueRef::Ip(self.heap[at..at + 16].try_into().expect("16 bytes")),
+            ValueKind::Ip | ValueKind::IpNet => {
+                ValueRef::Ip(self.heap[at..at + 16].try_into().expect("16 bytes"))
+            }
         }
     }
 
@@ -133,7 +135,12 @@ impl EventBuf {
 
     /// Calls `f` on each of the slot's values until it returns `false`;
     /// returns whether every call returned `true`.
-    pub fn for_each(&self, slot: u32, kind: ValueKind, mut f: impl FnMut(ValueRef<'_>) -> bool) -> bool {
+    pub fn for_each(
+        &self,
+        slot: u32,
+        kind: ValueKind,
+        mut f: impl FnMut(ValueRef<'_>) -> bool,
+    ) -> bool {
         let e = &self.entries[slot as usize];
         let (tag, a, b) = fields(e);
         match tag {

@@ -66,7 +66,9 @@ impl Interp {
             (Pred::Str(op, c), ValueRef::Bytes(x)) => str_op(*op, x, c),
             (Pred::StrSet(set), ValueRef::Bytes(x)) => set.iter().any(|s| s == x),
             (Pred::Pattern(i), ValueRef::Bytes(x)) => self.patterns[*i as usize].is_match(x),
-            (Pred::Net { nets, ne }, ValueRef::Ip(a)) => nets.iter().any(|(n, p)| in_net(a, n, *p)) != *ne,
+            (Pred::Net { nets, ne }, ValueRef::Ip(a)) => {
+                nets.iter().any(|(n, p)| in_net(a, n, *p)) != *ne
+            }
             (Pred::Modified(m, preds), v) => {
                 let n = preds.iter().filter(|p| self.pred(p, v, buf)).count();
                 match m {

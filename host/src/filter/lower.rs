@@ -705,7 +705,7 @@ fn parse_net(l: &Literal, field: &str) -> Result<([u8; 16], u8), LowerError> {
 /// Parses the hex string of `bcontains`/`bstartswith` (pairs of hex digits).
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.is_empty() || s.len() % 2 != 0 {
+    if s.is_empty() || !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -119,20 +119,37 @@ impl WasmFilter {
     /// Evaluates group `group` over the event's values (only the slots in
     /// `needed` are copied in). In `all` mode every matching rule index is
     /// appended to `out`; otherwise at most the first.
-    pub fn eval(&mut self, group: u32, buf: &EventBuf, needed: &[u32], all: bool, out: &mut Vec<u32>) -> Result<(), FilterError> {
+    pub fn eval(
+        &mut self,
+        group: u32,
+        buf: &EventBuf,
+        needed: &[u32],
+        all: bool,
+        out: &mut Vec<u32>,
+    ) -> Result<(), FilterError> {
         let layout = self.layout;
-        debug_assert_eq!(buf.heap_base(), layout.heap_base, "event buffer encoded for another module");
+        debug_assert_eq!(
+            buf.heap_base(),
+            layout.heap_base,
+            "event buffer encoded for another module"
+        );
         let heap = buf.heap();
         let needed_bytes = layout.heap_base as usize + heap.len();
         if needed_bytes > self.limits.max_memory {
-            return Err(FilterError::TooLarge { needed: needed_bytes, limit: self.limits.max_memory });
+            return Err(FilterError::TooLarge {
+                needed: needed_bytes,
+                limit: self.limits.max_memory,
+            });
         }
         let have = self.memory.data_size(&self.store);
         if needed_bytes > have {
             let pages = (needed_bytes - have).div_ceil(65536) as u64;
             self.memory
                 .grow(&mut self.store, pages)
-                .map_err(|_| FilterError::TooLarge { needed: needed_bytes, limit: self.limits.max_memory })?;
+                .map_err(|_| FilterError::TooLarge {
+                    needed: needed_bytes,
+                    limit: self.limits.max_memory,
+                })?;
         }
         let mem = self.memory.data_mut(&mut self.store);
         let hb = layout.heap_base as usize;
@@ -177,10 +194,13 @@ impl WasmFilter {
     }
 }
 
+/// A live instance: its store, memory and `eval` export.
+type Instance = (Store<StoreLimits>, Memory, TypedFunc<(i32, i32), i32>);
+
 fn instantiate(
     pre: &InstancePre<StoreLimits>,
     limits: FilterLimits,
-) -> Result<(Store<StoreLimits>, Memory, TypedFunc<(i32, i32), i32>), FilterError> {
+) -> Result<Instance, FilterError> {
     let store_limits = StoreLimitsBuilder::new()
         .memory_size(limits.max_memory)
         .instances(1)

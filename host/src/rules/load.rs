@@ -411,7 +411,7 @@ impl Collection {
             let key = entries[0].0.as_str().unwrap_or_default().to_string();
             self.warn_item(
                 Code::UnknownItem,
-                format!("Unknown top level item '{key}'. The item will be skipped."),
+                format!("Unknown top level item '{key}'"),
                 file,
                 item,
                 None,
@@ -536,7 +536,7 @@ impl Collection {
         self.check_keys(item, LIST_KEYS, file);
         let name = req_str(item, "list")?;
         if !valid_list_name(&name) {
-            self.warn_item(Code::InvalidListName, format!("List has an invalid name. List names should match a regular expression: [^()\"'[:space:]=,]+"), file, item, None);
+            self.warn_item(Code::InvalidListName, "List has an invalid name. List names should match a regular expression: ([^()\"'[:space:]=,]+)".into(), file, item, None);
         }
         let has_override = Self::check_override(item, &["items"], &["items"])?;
         let items_node = item
@@ -558,7 +558,9 @@ impl Collection {
             );
         }
         match (mode, self.list_idx.get(&name)) {
-            (Mode::Define, _) if has_override => validate(item.pos, "override key present but no entry for 'items'"),
+            (Mode::Define, _) if has_override => {
+                validate(item.pos, "override key present but no entry for 'items'")
+            }
             (Mode::Define, Some(&i)) => {
                 let l = &mut self.lists[i];
                 l.items = items;
@@ -576,15 +578,9 @@ impl Collection {
                 });
                 Ok(())
             }
-            (Mode::Append | Mode::Replace, None) => err(
-                Code::ErrYamlValidate,
-                item.pos,
-                format!("List has 'append' key or an 'override' entry but no list by that name already exists"),
-            )
-            .map_err(|mut e| {
-                e.message = no_previous("List", &name, mode);
-                e
-            }),
+            (Mode::Append | Mode::Replace, None) => {
+                validate(item.pos, no_previous("List", "items", mode))
+            }
             (Mode::Append, Some(&i)) => {
                 self.lists[i].items.extend(items);
                 Ok(())
@@ -600,7 +596,7 @@ impl Collection {
         self.check_keys(item, MACRO_KEYS, file);
         let name = req_str(item, "macro")?;
         if !valid_macro_name(&name) {
-            self.warn_item(Code::InvalidMacroName, "Macro has an invalid name. Macro names should match a regular expression: [a-zA-Z]+[a-zA-Z0-9_]*".into(), file, item, None);
+            self.warn_item(Code::InvalidMacroName, "Macro has an invalid name. Macro names should match a regular expression: ([a-zA-Z]+[a-zA-Z0-9_]*)".into(), file, item, None);
         }
         let has_override = Self::check_override(item, &["condition"], &["condition"])?;
         let cond_node = item
@@ -634,7 +630,7 @@ impl Collection {
                 });
                 Ok(())
             }
-            (_, None) => validate(item.pos, no_previous("Macro", &name, mode)),
+            (_, None) => validate(item.pos, no_previous("Macro", "condition", mode)),
             (Mode::Append, Some(&i)) => {
                 self.macros[i].condition.append(&condition);
                 Ok(())
