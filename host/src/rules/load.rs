@@ -703,12 +703,24 @@ impl Collection {
 
         if has_override || legacy_append {
             let Some(&idx) = self.rule_idx.get(&name) else {
-                let mode = if legacy_append {
-                    Mode::Append
-                } else {
+                // Name the first overridden key, as Falco does.
+                let first = item
+                    .get("override")
+                    .and_then(Node::as_map)
+                    .and_then(|m| m.first())
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().unwrap_or("condition").to_string(),
+                            v.as_str() == Some("replace"),
+                        )
+                    });
+                let (key, replace) = first.unwrap_or_else(|| ("condition".into(), false));
+                let mode = if replace && !legacy_append {
                     Mode::Replace
+                } else {
+                    Mode::Append
                 };
-                return validate(item.pos, no_previous("Rule", &name, mode));
+                return validate(item.pos, no_previous("Rule", &key, mode));
             };
             if legacy_append {
                 self.warn_item(Code::WarningAppend, "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.".into(), file, item, None);
@@ -1064,16 +1076,19 @@ fn exception_value(n: &Node) -> ItemResult<ExceptionValue> {
     }
 }
 
-fn no_previous(kind: &str, name: &str, mode: Mode) -> String {
-    let what = if mode == Mode::Append {
-        "append to"
-    } else {
-        "replace"
-    };
-    format!(
-        "{kind} '{name}' has 'append' key or an 'override' entry but no previous {} by that name exists (cannot {what} it)",
-        kind.to_lowercase()
-    )
+/// Falco's messages for an append/override of an item that does not exist.
+fn no_previous(kind: &str, key: &str, mode: Mode) -> String {
+    let lower = kind.to_lowercase();
+    match mode {
+        Mode::Replace if kind == "Rule" => {
+            format!(
+                "An 'override.{key}: replace' to a rule was requested but no rule by that name already exists"
+            )
+        }
+        _ => format!(
+            "{kind} uses 'append' or 'override.{key}: append' but no {lower} by that name already exists"
+        ),
+    }
 }
 
 fn allowed_modes(key: &str, appendable: &[&str], replaceable: &[&str]) -> String {
