@@ -92,7 +92,7 @@ impl OutputFormat {
                 .operand_slot(fields, &operand)
                 .map_err(|e| FormatError {
                     message: e.message,
-                    offset: i,
+                    offset: start,
                 })?;
             if !lit.is_empty() {
                 tokens.push(Token::Text(std::mem::take(&mut lit)));

@@ -162,6 +162,24 @@ impl Node {
 /// parser) accepts it and Falco's own rules files rely on it. Such a line is
 /// re-indented and the text parsed again (line numbers are unchanged).
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    // YAML forbids C0 control characters other than tab and line breaks;
+    // the parser would silently stop at a NUL.
+    if let Some((i, c)) = text
+        .char_indices()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (*c as u32) < 0x20)
+    {
+        let before = &text[..i];
+        return Err(YamlError {
+            pos: Pos {
+                line: before.matches('\n').count() + 1,
+                col: before
+                    .rfind('\n')
+                    .map_or(before.chars().count(), |n| before[n + 1..].chars().count())
+                    + 1,
+            },
+            message: format!("invalid control character U+{:04X}", c as u32),
+        });
+    }
     let mut owned: Option<String> = None;
     for _ in 0..10_000 {
         let current = owned.as_deref().unwrap_or(text);
@@ -198,10 +216,21 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
 fn parse_once(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, true).map_err(|e| YamlError {
-        pos: Pos::from_marker(e.marker()),
-        message: e.info().to_string(),
-    })?;
+    // Drive the parser's state machine directly: its `load` recurses once
+    // per nesting level, which a hostile document turns into a stack overflow.
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| YamlError {
+            pos: Pos::from_marker(e.marker()),
+            message: e.info().to_string(),
+        })?;
+        if ev == Event::StreamEnd {
+            break;
+        }
+        builder.on_event(ev, mark);
+        if builder.error.is_some() && builder.skipping == 0 {
+            break;
+        }
+    }
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -235,6 +264,8 @@ struct Builder {
     anchor_of: Vec<usize>,
     error: Option<YamlError>,
     nodes: usize,
+    /// Nesting depth inside an ignored too-deep container.
+    skipping: usize,
 }
 
 impl Builder {
@@ -260,11 +291,17 @@ impl Builder {
     }
 
     fn open(&mut self, value: NodeValue, anchor: usize, mark: Marker) {
-        if self.stack.len() >= MAX_DEPTH && self.error.is_none() {
-            self.error = Some(YamlError {
-                pos: Pos::from_marker(&mark),
-                message: format!("document nested deeper than {MAX_DEPTH} levels"),
-            });
+        if self.stack.len() >= MAX_DEPTH {
+            // Too deep: remember the error and ignore everything inside, so
+            // no deep tree is ever built (or recursively dropped).
+            if self.error.is_none() {
+                self.error = Some(YamlError {
+                    pos: Pos::from_marker(&mark),
+                    message: format!("document nested deeper than {MAX_DEPTH} levels"),
+                });
+            }
+            self.skipping = 1;
+            return;
         }
         self.stack.push((
             Node {
@@ -289,6 +326,14 @@ impl Builder {
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         self.nodes += 1;
+        if self.skipping > 0 {
+            match ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skipping += 1,
+                Event::SequenceEnd | Event::MappingEnd => self.skipping -= 1,
+                _ => {}
+            }
+            return;
+        }
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 let quoted = !matches!(style, TScalarStyle::Plain);

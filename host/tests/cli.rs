@@ -1,0 +1,307 @@
+//! The real binary: `-V` on good and broken files, `-L`, `-l`, `--list`,
+//! `--list-events`, `--version`, `--rule-schema`, `--dry-run` and `test`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_falco-wasm"));
+    c.current_dir(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root"),
+    );
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("falco-wasm runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A scratch directory for this test process.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("falco-wasm-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("create scratch dir");
+    d
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, content).expect("write file");
+    p.display().to_string()
+}
+
+#[test]
+fn project_rules_validate_clean() {
+    let o = run(&["-V", "rules/falco_rules.yaml"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("rules/falco_rules.yaml: Ok"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["-V", "rules/"]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn broken_files_report_each_problem_with_position() {
+    let d = scratch("broken");
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "bad_yaml.yaml",
+            "- rule: r\n  condition: [unclosed\n",
+            &["LOAD_ERR_YAML_PARSE", "bad_yaml.yaml:3:1"],
+        ),
+        (
+            "undefined_macro.yaml",
+            "- rule: r\n  desc: d\n  condition: evt.type = execve and not_a_macro\n  output: o\n  priority: info\n",
+            &[
+                "Undefined macro 'not_a_macro' used in filter.",
+                "undefined_macro.yaml:3:36",
+            ],
+        ),
+        (
+            "unknown_field.yaml",
+            "- rule: r\n  desc: d\n  condition: evt.type = execve and proc.nme = bash\n  output: o\n  priority: info\n",
+            &[
+                "filter_check called with nonexistent field proc.nme",
+                "unknown_field.yaml:3:36",
+            ],
+        ),
+        (
+            "type_mismatch.yaml",
+            "- rule: r\n  desc: d\n  condition: evt.type = execve and proc.pid contains 1\n  output: o\n  priority: info\n",
+            &[
+                "'contains' operator not supported for numeric filters",
+                "type_mismatch.yaml:3:45",
+            ],
+        ),
+        (
+            "no_previous.yaml",
+            "- macro: m\n  condition: and proc.name = x\n  override:\n    condition: append\n",
+            &[
+                "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists",
+                "no_previous.yaml:1:3",
+            ],
+        ),
+        (
+            "bad_exception.yaml",
+            "- rule: r\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: info\n  exceptions:\n    - name: e\n      fields: [proc.name, proc.pname]\n      values: [[a]]\n",
+            &[
+                "Fields and values lists must have equal length",
+                "bad_exception.yaml:7:7",
+            ],
+        ),
+        (
+            "engine_version.yaml",
+            "- required_engine_version: 0.999.0\n",
+            &[
+                "Rules require engine version 0.999.0, but engine version is 0.62.0",
+                "engine_version.yaml:1:28",
+            ],
+        ),
+        (
+            "bad_output.yaml",
+            "- rule: r\n  desc: d\n  condition: evt.type = execve\n  output: hello %proc.nosuch\n  priority: info\n",
+            &[
+                "LOAD_ERR_COMPILE_OUTPUT",
+                "nonexistent field proc.nosuch",
+                "bad_output.yaml:4:17",
+            ],
+        ),
+        (
+            "bad_priority.yaml",
+            "- rule: r\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: loud\n",
+            &["Invalid priority 'loud'", "bad_priority.yaml:5:13"],
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let p = write(&d, name, content);
+        let o = run(&["-V", &p]);
+        let out = text(&o);
+        assert!(!o.status.success(), "{name} should fail validation:\n{out}");
+        assert!(out.contains(&format!("{p}: Invalid")), "{name}:\n{out}");
+        for e in *expected {
+            assert!(out.contains(e), "{name}: expected {e:?} in:\n{out}");
+        }
+        assert!(!out.contains("panicked"), "{name}:\n{out}");
+    }
+    // Several files at once: each gets its own status line.
+    let good = write(
+        &d,
+        "good.yaml",
+        "- list: l\n  items: [a]\n- rule: r\n  desc: d\n  condition: evt.type = execve and proc.name in (l)\n  output: o\n  priority: info\n",
+    );
+    let bad = d.join("unknown_field.yaml").display().to_string();
+    let o = run(&["-V", &good, "-V", &bad]);
+    let out = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        out.contains(&format!("{good}: Ok")) && out.contains(&format!("{bad}: Invalid")),
+        "{out}"
+    );
+    // JSON form.
+    let o = run(&["-V", &bad, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    assert_eq!(v["falco_load_results"][0]["successful"], false);
+    assert_eq!(
+        v["falco_load_results"][0]["errors"][0]["code"],
+        "LOAD_ERR_COMPILE_CONDITION"
+    );
+    // A missing file.
+    let o = run(&["-V", "/nonexistent/rules.yaml"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("LOAD_ERR_FILE_READ"), "{}", text(&o));
+}
+
+#[test]
+fn falco_upstream_rulesets_load_when_present() {
+    // Falco's own rules are not committed (see the README); a developer
+    // fetches them to /var/tmp/falco-upstream-rules to run this check.
+    let dir = Path::new("/var/tmp/falco-upstream-rules");
+    let files = [
+        "falco_rules.yaml",
+        "falco-incubating_rules.yaml",
+        "falco-sandbox_rules.yaml",
+    ];
+    if !files.iter().all(|f| dir.join(f).exists()) {
+        eprintln!(
+            "skipping: Falco's upstream rules are not in {} (fetch falcosecurity/rules to run this check)",
+            dir.display()
+        );
+        return;
+    }
+    for f in files {
+        let p = dir.join(f).display().to_string();
+        let o = run(&["-V", &p]);
+        assert!(o.status.success(), "{f}:\n{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(&format!("{p}: Ok")),
+            "{}",
+            text(&o)
+        );
+    }
+    let o = run(&["-V", &dir.join("falco_rules.yaml").display().to_string()]);
+    assert!(
+        text(&o).contains("satisfied by falco-wasm's built-in container fields"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn describe_and_list() {
+    let o = run(&["-L"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Terminal shell in container") && out.starts_with("Rule "),
+        "{out}"
+    );
+    let o = run(&["-l", "Terminal shell in container", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["rules"][0]["info"]["name"], "Terminal shell in container");
+    assert_eq!(
+        v["rules"][0]["details"]["events"],
+        serde_json::json!(["execve", "execveat"])
+    );
+    let o = run(&["-l", "No such rule"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("Rule \"No such rule\" is not loaded"));
+    let o = run(&["--list=syscall", "-N"]);
+    let names = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        names.lines().any(|l| l == "proc.aname")
+            && names.lines().any(|l| l == "container.image.repository"),
+        "{names}"
+    );
+    let o = run(&["--list"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("proc.name"));
+    let o = run(&["--list=nosuchsource"]);
+    assert!(!o.status.success());
+    let o = run(&["--list-events"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .any(|l| l == "execve")
+    );
+    let o = run(&["--version"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Engine:             0.62.0"));
+    let o = run(&["--rule-schema"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON schema");
+    assert_eq!(v["type"], "array");
+    let o = run(&["--help"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--validate"));
+}
+
+#[test]
+fn dry_run_compiles_the_default_rules() {
+    let o = run(&["--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("rule(s) enabled"), "{}", text(&o));
+    let o = run(&[
+        "--dry-run",
+        "-o",
+        "priority=critical",
+        "-o",
+        "rules[].disable.rule=*Container*",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["--dry-run", "-o", "priority=loud"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unknown priority 'loud'"));
+}
+
+#[test]
+fn test_command_reports_pass_and_fail() {
+    let d = scratch("fixtures");
+    let rules = write(
+        &d,
+        "r.yaml",
+        "- rule: Cat shadow\n  desc: d\n  condition: evt.type = openat and proc.name = cat and fd.name = /etc/shadow\n  output: o\n  priority: warning\n",
+    );
+    let good = write(
+        &d,
+        "good.yaml",
+        "- case: cat reads shadow\n  type: openat\n  fields: {proc.name: cat, fd.name: /etc/shadow}\n  expect: [Cat shadow]\n- case: less reads shadow\n  type: openat\n  fields: {proc.name: less, fd.name: /etc/shadow}\n  forbid: ['*']\n",
+    );
+    let o = run(&["test", &rules, "--fixtures", &good]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("PASS")
+            && text(&o).contains("2 passed, 0 failed")
+    );
+    let bad = write(
+        &d,
+        "bad.yaml",
+        "- case: expects the wrong thing\n  type: openat\n  fields: {proc.name: less, fd.name: /etc/shadow}\n  expect: [Cat shadow]\n",
+    );
+    let o = run(&["test", &rules, "--fixtures", &bad]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("FAIL") && text(&o).contains("expected 'Cat shadow' to trigger"),
+        "{}",
+        text(&o)
+    );
+    let unknown = write(
+        &d,
+        "unknown.yaml",
+        "- case: x\n  type: openat\n  expect: [No such rule]\n",
+    );
+    let o = run(&["test", &rules, "--fixtures", &unknown]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("no loaded rule is named 'No such rule'"),
+        "{}",
+        text(&o)
+    );
+}
