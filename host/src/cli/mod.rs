@@ -142,20 +142,14 @@ pub fn load_rules(
     } else {
         config.rules_files.clone()
     };
-    let (files, read_errors) = if paths.is_empty() {
-        (
-            vec![RulesFile {
-                path: DEFAULT_RULES_NAME.into(),
-                content: DEFAULT_RULES.into(),
-            }],
-            Vec::new(),
-        )
-    } else {
-        crate::rules::read_files(&paths)
-    };
-    let mut loaded = crate::rules::load_files(files, registry, &builtin_plugins());
-    loaded.diags.splice(0..0, read_errors);
-    loaded
+    if paths.is_empty() {
+        let default = RulesFile {
+            path: DEFAULT_RULES_NAME.into(),
+            content: DEFAULT_RULES.into(),
+        };
+        return crate::rules::load_files(vec![default], registry, &builtin_plugins());
+    }
+    crate::rules::load_paths(&paths, registry, &builtin_plugins())
 }
 
 fn run(opts: &Opts) -> ExitCode {
@@ -254,9 +248,7 @@ fn run(opts: &Opts) -> ExitCode {
 
 fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCode {
     let registry = FieldRegistry::builtin();
-    let (files, read_errors) = crate::rules::read_files(rules);
-    let mut loaded = crate::rules::load_files(files, &registry, &builtin_plugins());
-    loaded.diags.splice(0..0, read_errors);
+    let loaded = crate::rules::load_paths(rules, &registry, &builtin_plugins());
     if loaded.has_errors() {
         for d in loaded
             .diags

@@ -10,14 +10,12 @@ use std::process::ExitCode;
 
 /// Validates `paths` (loaded in order, as one ruleset).
 pub(super) fn validate(paths: &[PathBuf], registry: &FieldRegistry, format: Format) -> ExitCode {
-    let (files, read_errors) = crate::rules::read_files(paths);
-    let names: Vec<String> = if files.is_empty() {
+    let loaded = crate::rules::load_paths(paths, registry, &builtin_plugins());
+    let names: Vec<String> = if loaded.files.is_empty() {
         paths.iter().map(|p| p.display().to_string()).collect()
     } else {
-        files.iter().map(|f| f.path.clone()).collect()
+        loaded.files.clone()
     };
-    let mut loaded = crate::rules::load_files(files, registry, &builtin_plugins());
-    loaded.diags.splice(0..0, read_errors);
     for n in &loaded.notes {
         eprintln!("{n}");
     }

@@ -134,6 +134,8 @@ struct SrcText {
     segments: Vec<Segment>,
     /// Expanded-text pieces: (expanded start, original start, replaced).
     pieces: Vec<(usize, usize, bool)>,
+    /// The text before list expansion.
+    original: String,
 }
 
 struct Compiler<'a> {
@@ -144,7 +146,7 @@ struct Compiler<'a> {
     list_used: Vec<bool>,
     macro_used: Vec<bool>,
     /// Parsed macros (lazily), by macro index.
-    macro_ast: HashMap<usize, Result<Expr, Diagnostic>>,
+    macro_ast: HashMap<usize, Expr>,
     diags: Vec<Diagnostic>,
 }
 
@@ -421,13 +423,7 @@ impl Compiler<'_> {
         (out, pieces)
     }
 
-    fn lower_error(
-        &mut self,
-        e: LowerError,
-        rule: &super::load::RuleDef,
-        cond_texts: &[String],
-        skip_unknown: bool,
-    ) {
+    fn lower_error(&mut self, e: LowerError, rule: &super::load::RuleDef, skip_unknown: bool) {
         let severity = if e.unknown_filter && skip_unknown {
             Severity::Warning
         } else {
@@ -440,7 +436,7 @@ impl Compiler<'_> {
         } else {
             Code::ErrCompileCondition
         };
-        let (file, pos) = self.locate_with(e.span, cond_texts);
+        let (file, pos) = self.locate(e.span);
         let what = self.srcs[e.span.src as usize].what.clone();
         let inner = if what.starts_with("macro") {
             format!("{what} condition expression")
@@ -458,7 +454,7 @@ impl Compiler<'_> {
     }
 
     /// Like [`Self::locate`], with the original (pre-expansion) texts of each source.
-    fn locate_with(&self, span: Span, originals: &[String]) -> (usize, Pos) {
+    fn locate(&self, span: Span) -> (usize, Pos) {
         let src = &self.srcs[span.src as usize];
         let off = span.offset as usize;
         let piece = src
@@ -484,10 +480,7 @@ impl Compiler<'_> {
                 file: src.item.file,
                 pos: src.item.pos,
             });
-        let text = originals
-            .get(span.src as usize)
-            .map(String::as_str)
-            .unwrap_or("");
+        let text = src.original.as_str();
         let prefix = text.get(seg.start..orig.min(text.len())).unwrap_or("");
         let content = &self.coll.files[seg.file].content;
         (seg.file, find_in_source(content, seg.pos, prefix))
@@ -527,14 +520,8 @@ impl Compiler<'_> {
                 return None;
             }
         }
-        let mut originals: Vec<String> = Vec::new();
-        let src_id = self.add_src(
-            &cond,
-            format!("rule '{}'", rule.name),
-            rule.loc.clone(),
-            &mut originals,
-        );
-        let expanded_text = self.expanded_text(&cond.text);
+        let (src_id, expanded_text) =
+            self.add_src(&cond, format!("rule '{}'", rule.name), rule.loc.clone());
         let ast = match parse_condition(&expanded_text, src_id) {
             Ok(a) => a,
             Err(e) => {
@@ -548,20 +535,16 @@ impl Compiler<'_> {
                         unknown_filter: false,
                     },
                     rule,
-                    &originals,
                     false,
                 );
                 return None;
             }
         };
         let mut nodes = 0usize;
-        let ast = match self.resolve_macros(ast, None, &mut nodes, &mut originals) {
+        let ast = match self.resolve_macros(ast, None, &mut nodes) {
             Ok(a) => a,
             Err(e) => {
-                match e {
-                    MacroError::Lower(le) => self.lower_error(le, rule, &originals, false),
-                    MacroError::Diag(d) => self.diags.push(*d),
-                }
+                self.lower_error(e, rule, false);
                 return None;
             }
         };
@@ -569,12 +552,12 @@ impl Compiler<'_> {
         let ir = match out.program.lower(&fields, &ast, &mut warnings) {
             Ok(ir) => ir,
             Err(e) => {
-                self.lower_error(e, rule, &originals, rule.skip_if_unknown_filter);
+                self.lower_error(e, rule, rule.skip_if_unknown_filter);
                 return None;
             }
         };
         for w in warnings {
-            let (file, pos) = self.locate_with(w.span, &originals);
+            let (file, pos) = self.locate(w.span);
             let code = match w.kind {
                 WarningKind::UnsafeNaCheck => Code::UnsafeNaCheck,
                 WarningKind::Deprecated => Code::DeprecatedItem,
@@ -649,30 +632,19 @@ impl Compiler<'_> {
         })
     }
 
-    fn add_src(
-        &mut self,
-        text: &Text,
-        what: String,
-        item: ItemLoc,
-        originals: &mut Vec<String>,
-    ) -> u32 {
-        let (_, pieces) = self.expand_lists(&text.text);
+    /// Registers a condition text for position mapping; returns its id
+    /// and the text with lists expanded.
+    fn add_src(&mut self, text: &Text, what: String, item: ItemLoc) -> (u32, String) {
+        let (expanded, pieces) = self.expand_lists(&text.text);
         let id = self.srcs.len() as u32;
         self.srcs.push(SrcText {
             what,
             item,
             segments: text.segments.clone(),
             pieces,
+            original: text.text.clone(),
         });
-        while originals.len() < id as usize {
-            originals.push(String::new());
-        }
-        originals.push(text.text.clone());
-        id
-    }
-
-    fn expanded_text(&mut self, text: &str) -> String {
-        self.expand_lists(text).0
+        (id, expanded)
     }
 
     /// Replaces macro references. `visible_below`: only macros with a
@@ -682,9 +654,8 @@ impl Compiler<'_> {
         e: Expr,
         visible_below: Option<usize>,
         nodes: &mut usize,
-        originals: &mut Vec<String>,
-    ) -> Result<Expr, MacroError> {
-        crate::deep(|| self.resolve_macros_inner(e, visible_below, nodes, originals))
+    ) -> Result<Expr, LowerError> {
+        crate::deep(|| self.resolve_macros_inner(e, visible_below, nodes))
     }
 
     fn resolve_macros_inner(
@@ -692,35 +663,29 @@ impl Compiler<'_> {
         e: Expr,
         visible_below: Option<usize>,
         nodes: &mut usize,
-        originals: &mut Vec<String>,
-    ) -> Result<Expr, MacroError> {
+    ) -> Result<Expr, LowerError> {
         *nodes += 1;
         if *nodes > MAX_EXPANDED_NODES {
-            return Err(MacroError::Lower(LowerError {
+            return Err(LowerError {
                 message: format!(
                     "condition exceeds {MAX_EXPANDED_NODES} nodes after macro expansion"
                 ),
                 span: Span::default(),
                 unknown_filter: false,
-            }));
+            });
         }
         Ok(match e {
             Expr::And(v) => Expr::And(
                 v.into_iter()
-                    .map(|x| self.resolve_macros(x, visible_below, nodes, originals))
+                    .map(|x| self.resolve_macros(x, visible_below, nodes))
                     .collect::<Result<_, _>>()?,
             ),
             Expr::Or(v) => Expr::Or(
                 v.into_iter()
-                    .map(|x| self.resolve_macros(x, visible_below, nodes, originals))
+                    .map(|x| self.resolve_macros(x, visible_below, nodes))
                     .collect::<Result<_, _>>()?,
             ),
-            Expr::Not(x) => Expr::Not(Box::new(self.resolve_macros(
-                *x,
-                visible_below,
-                nodes,
-                originals,
-            )?)),
+            Expr::Not(x) => Expr::Not(Box::new(self.resolve_macros(*x, visible_below, nodes)?)),
             Expr::Check(c) => Expr::Check(c),
             Expr::Macro(name, span) => {
                 let idx = self.coll.macro_index(&name).filter(|&i| {
@@ -728,46 +693,40 @@ impl Compiler<'_> {
                     visible_below.is_none_or(|b| mi < b)
                 });
                 let Some(idx) = idx else {
-                    return Err(MacroError::Lower(LowerError {
+                    return Err(LowerError {
                         message: format!("Undefined macro '{name}' used in filter."),
                         span,
                         unknown_filter: false,
-                    }));
+                    });
                 };
                 self.macro_used[idx] = true;
-                let body = self.macro_body(idx, originals)?;
+                let body = self.macro_body(idx)?;
                 let m_index = self.coll.macros[idx].index;
-                self.resolve_macros(body, Some(m_index), nodes, originals)?
+                self.resolve_macros(body, Some(m_index), nodes)?
             }
         })
     }
 
-    fn macro_body(&mut self, idx: usize, originals: &mut Vec<String>) -> Result<Expr, MacroError> {
+    fn macro_body(&mut self, idx: usize) -> Result<Expr, LowerError> {
         if let Some(r) = self.macro_ast.get(&idx) {
-            return r.clone().map_err(|d| MacroError::Diag(Box::new(d)));
+            return Ok(r.clone());
         }
         let m = &self.coll.macros[idx];
-        let id = self.add_src(
-            &m.condition,
-            format!("macro '{}'", m.name),
-            m.loc.clone(),
-            originals,
-        );
-        let text = self.expanded_text(&m.condition.text);
+        let (id, text) = self.add_src(&m.condition, format!("macro '{}'", m.name), m.loc.clone());
         let parsed = parse_condition(&text, id);
         match parsed {
             Ok(e) => {
-                self.macro_ast.insert(idx, Ok(e.clone()));
+                self.macro_ast.insert(idx, e.clone());
                 Ok(e)
             }
-            Err(pe) => Err(MacroError::Lower(LowerError {
+            Err(pe) => Err(LowerError {
                 message: pe.message,
                 span: Span {
                     src: id,
                     offset: pe.offset as u32,
                 },
                 unknown_filter: false,
-            })),
+            }),
         }
     }
 
@@ -922,11 +881,6 @@ impl Compiler<'_> {
             }
         }
     }
-}
-
-enum MacroError {
-    Lower(LowerError),
-    Diag(Box<Diagnostic>),
 }
 
 /// An exception comparison operator: the base operator and whether a

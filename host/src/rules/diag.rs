@@ -182,13 +182,9 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "{}^", " ".repeat(c.pos.col.saturating_sub(1)))?;
             writeln!(f, "------")?;
         }
-        let kind = match self.severity {
-            Severity::Error => "",
-            Severity::Warning => "",
-        };
         write!(
             f,
-            "{kind}{} ({}): {}",
+            "{} ({}): {}",
             self.code.name(),
             self.code.description(),
             self.message

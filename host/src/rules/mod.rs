@@ -54,6 +54,19 @@ pub fn load_files(
     compile::compile(&coll, registry, plugins)
 }
 
+/// Reads rules files or directories (in order) and compiles them; an
+/// unreadable path is an error diagnostic.
+pub fn load_paths(
+    paths: &[PathBuf],
+    registry: &FieldRegistry,
+    plugins: &[compile::ProvidedPlugin],
+) -> LoadedRules {
+    let (files, read_errors) = read_files(paths);
+    let mut loaded = load_files(files, registry, plugins);
+    loaded.diags.splice(0..0, read_errors);
+    loaded
+}
+
 /// Reads rules files from disk; an unreadable file is an error diagnostic.
 pub fn read_files(paths: &[PathBuf]) -> (Vec<RulesFile>, Vec<Diagnostic>) {
     let mut files = Vec::new();
