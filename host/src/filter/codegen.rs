@@ -673,6 +673,11 @@ fn eval_fn(group_base: u32, result_base: u32) -> Function {
     f
 }
 
+/// `if (top of stack) return v`.
+fn ret_if(s: &mut InstructionSink<'_>, v: i32) {
+    s.if_(BlockType::Empty).i32_const(v).return_().end();
+}
+
 /// The hand-written runtime helpers, in `F_*` order.
 fn helpers() -> Vec<(u32, Function)> {
     vec![
@@ -707,7 +712,7 @@ fn memeq(fold: bool) -> Function {
             .local_get(1)
             .i64_load(mem(0))
             .i64_ne();
-        s.if_(BlockType::Empty).i32_const(0).return_().end();
+        ret_if(&mut s, 0);
         s.local_get(0).i32_const(8).i32_add().local_set(0);
         s.local_get(1).i32_const(8).i32_add().local_set(1);
         s.local_get(2).i32_const(8).i32_sub().local_set(2);
@@ -724,11 +729,8 @@ fn memeq(fold: bool) -> Function {
     if fold {
         s.call(F_LOWER);
     }
-    s.i32_ne()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
+    s.i32_ne();
+    ret_if(&mut s, 0);
     s.local_get(0).i32_const(1).i32_add().local_set(0);
     s.local_get(1).i32_const(1).i32_add().local_set(1);
     s.local_get(2).i32_const(1).i32_sub().local_set(2);
@@ -759,13 +761,8 @@ fn lower() -> Function {
 fn str_eq() -> Function {
     let mut f = Function::new([]);
     let mut s = f.instructions();
-    s.local_get(1)
-        .local_get(3)
-        .i32_ne()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
+    s.local_get(1).local_get(3).i32_ne();
+    ret_if(&mut s, 0);
     s.local_get(0).local_get(2).local_get(1).call(F_MEMEQ);
     s.end();
     f
@@ -775,13 +772,8 @@ fn str_eq() -> Function {
 fn starts() -> Function {
     let mut f = Function::new([]);
     let mut s = f.instructions();
-    s.local_get(1)
-        .local_get(3)
-        .i32_lt_u()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
+    s.local_get(1).local_get(3).i32_lt_u();
+    ret_if(&mut s, 0);
     s.local_get(0).local_get(2).local_get(3).call(F_MEMEQ);
     s.end();
     f
@@ -791,13 +783,8 @@ fn starts() -> Function {
 fn ends() -> Function {
     let mut f = Function::new([]);
     let mut s = f.instructions();
-    s.local_get(1)
-        .local_get(3)
-        .i32_lt_u()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
+    s.local_get(1).local_get(3).i32_lt_u();
+    ret_if(&mut s, 0);
     s.local_get(0).local_get(1).i32_add().local_get(3).i32_sub();
     s.local_get(2).local_get(3).call(F_MEMEQ);
     s.end();
@@ -810,19 +797,10 @@ fn contains(fold: bool) -> Function {
     // locals: 4 end, 5 first
     let mut f = Function::new([(2, ValType::I32)]);
     let mut s = f.instructions();
-    s.local_get(3)
-        .i32_eqz()
-        .if_(BlockType::Empty)
-        .i32_const(1)
-        .return_()
-        .end();
-    s.local_get(1)
-        .local_get(3)
-        .i32_lt_u()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
+    s.local_get(3).i32_eqz();
+    ret_if(&mut s, 1);
+    s.local_get(1).local_get(3).i32_lt_u();
+    ret_if(&mut s, 0);
     s.local_get(0)
         .local_get(1)
         .i32_add()
@@ -846,7 +824,7 @@ fn contains(fold: bool) -> Function {
         .local_get(2)
         .local_get(3)
         .call(if fold { F_IMEMEQ } else { F_MEMEQ });
-    s.if_(BlockType::Empty).i32_const(1).return_().end();
+    ret_if(&mut s, 1);
     s.end();
     s.local_get(0).i32_const(1).i32_add().local_set(0);
     s.br(0);
@@ -887,13 +865,8 @@ fn memcmp() -> Function {
     s.br(0);
     s.end().end();
     // lengths decide
-    s.local_get(1)
-        .local_get(3)
-        .i32_lt_u()
-        .if_(BlockType::Empty)
-        .i32_const(-1)
-        .return_()
-        .end();
+    s.local_get(1).local_get(3).i32_lt_u();
+    ret_if(&mut s, -1);
     s.local_get(1).local_get(3).i32_gt_u();
     s.end();
     f
@@ -927,11 +900,8 @@ fn str_in() -> Function {
         .i32_load(mem(4))
         .call(F_MEMCMP)
         .local_tee(7);
-    s.i32_eqz()
-        .if_(BlockType::Empty)
-        .i32_const(1)
-        .return_()
-        .end();
+    s.i32_eqz();
+    ret_if(&mut s, 1);
     s.local_get(7).i32_const(0).i32_lt_s();
     s.if_(BlockType::Empty).local_get(6).local_set(5);
     s.else_().local_get(6).i32_const(1).i32_add().local_set(4);
@@ -964,12 +934,8 @@ fn i64_in() -> Function {
         .i32_add()
         .i64_load(mem(0))
         .local_tee(6);
-    s.local_get(0)
-        .i64_eq()
-        .if_(BlockType::Empty)
-        .i32_const(1)
-        .return_()
-        .end();
+    s.local_get(0).i64_eq();
+    ret_if(&mut s, 1);
     s.local_get(0).local_get(6).i64_lt_s();
     s.if_(BlockType::Empty).local_get(5).local_set(4);
     s.else_().local_get(5).i32_const(1).i32_add().local_set(3);
@@ -1005,12 +971,8 @@ fn dfa() -> Function {
         .i32_add()
         .i32_load(mem(272))
         .local_tee(3);
-    s.local_get(5)
-        .i32_eq()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
+    s.local_get(5).i32_eq();
+    ret_if(&mut s, 0);
     s.local_get(0).i32_const(1).i32_add().local_set(0);
     s.br(0);
     s.end().end();
@@ -1040,11 +1002,8 @@ fn net() -> Function {
         .i64_load(mem(24))
         .i64_and();
     s.local_get(1).i64_load(mem(8)).i64_eq();
-    s.i32_and()
-        .if_(BlockType::Empty)
-        .i32_const(1)
-        .return_()
-        .end();
+    s.i32_and();
+    ret_if(&mut s, 1);
     s.local_get(1).i32_const(32).i32_add().local_set(1);
     s.local_get(2).i32_const(1).i32_sub().local_set(2);
     s.br(0);
@@ -1064,14 +1023,8 @@ fn quant() -> Function {
     s.if_(BlockType::Empty);
     s.local_get(0).local_get(1).call_indirect(0, T_1I).return_();
     s.end();
-    s.local_get(0)
-        .i32_load(mem(0))
-        .i32_const(2)
-        .i32_ne()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
+    s.local_get(0).i32_load(mem(0)).i32_const(2).i32_ne();
+    ret_if(&mut s, 0);
     s.local_get(0).i32_load(mem(4)).local_set(3);
     s.local_get(0).i32_load(mem(8)).local_set(4);
     s.block(BlockType::Empty).loop_(BlockType::Empty);
@@ -1082,18 +1035,11 @@ fn quant() -> Function {
         .local_set(5);
     // any: a hit returns 1; all: a miss returns 0
     s.local_get(2).if_(BlockType::Empty);
-    s.local_get(5)
-        .i32_eqz()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
+    s.local_get(5).i32_eqz();
+    ret_if(&mut s, 0);
     s.else_();
-    s.local_get(5)
-        .if_(BlockType::Empty)
-        .i32_const(1)
-        .return_()
-        .end();
+    s.local_get(5);
+    ret_if(&mut s, 1);
     s.end();
     s.local_get(3).i32_const(16).i32_add().local_set(3);
     s.local_get(4).i32_const(1).i32_sub().local_set(4);
