@@ -260,6 +260,19 @@ impl Compiler<'_> {
         });
     }
 
+    /// A diagnostic about a rule, optionally pointing inside it.
+    fn rule_diag(
+        &mut self,
+        rule: &super::load::RuleDef,
+        severity: Severity,
+        code: Code,
+        message: String,
+        inner: Option<(String, usize, Pos)>,
+    ) {
+        let what = format!("rule '{}'", rule.name);
+        self.diag_at(severity, code, message, &rule.loc, &what, inner);
+    }
+
     fn check_engine_versions(&mut self) {
         for (v, loc) in &self.coll.engine_versions {
             let parsed = match v.parse::<u64>() {
@@ -443,14 +456,7 @@ impl Compiler<'_> {
         } else {
             "condition expression".to_string()
         };
-        self.diag_at(
-            severity,
-            code,
-            e.message,
-            &rule.loc,
-            &format!("rule '{}'", rule.name),
-            Some((inner, file, pos)),
-        );
+        self.rule_diag(rule, severity, code, e.message, Some((inner, file, pos)));
     }
 
     /// Like [`Self::locate`], with the original (pre-expansion) texts of each source.
@@ -509,12 +515,11 @@ impl Compiler<'_> {
             }
             Ok(None) => {}
             Err((msg, loc)) => {
-                self.diag_at(
+                self.rule_diag(
+                    rule,
                     Severity::Error,
                     Code::ErrYamlValidate,
                     msg,
-                    &rule.loc,
-                    &format!("rule '{}'", rule.name),
                     Some(("exceptions".into(), loc.file, loc.pos)),
                 );
                 return None;
@@ -562,12 +567,11 @@ impl Compiler<'_> {
                 WarningKind::UnsafeNaCheck => Code::UnsafeNaCheck,
                 WarningKind::Deprecated => Code::DeprecatedItem,
             };
-            self.diag_at(
+            self.rule_diag(
+                rule,
                 Severity::Warning,
                 code,
                 w.message,
-                &rule.loc,
-                &format!("rule '{}'", rule.name),
                 Some(("condition expression".into(), file, pos)),
             );
         }
@@ -580,13 +584,13 @@ impl Compiler<'_> {
             && rule.warn_evttypes
             && (evttypes.is_empty() || evttypes.len() > 100)
         {
-            self.diag_at(Severity::Warning, Code::NoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.".into(), &rule.loc, &format!("rule '{}'", rule.name), None);
+            self.rule_diag(rule, Severity::Warning, Code::NoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.".into(), None);
         }
         let output = match OutputFormat::parse(&rule.output.text, &fields, &mut out.output_program)
         {
             Ok((f, dropped)) => {
                 for d in dropped {
-                    self.diag_at(Severity::Warning, Code::DeprecatedItem, format!("%{d} is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message."), &rule.loc, &format!("rule '{}'", rule.name), None);
+                    self.rule_diag(rule, Severity::Warning, Code::DeprecatedItem, format!("%{d} is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message."), None);
                 }
                 f
             }
@@ -604,12 +608,11 @@ impl Compiler<'_> {
                 } else {
                     Code::ErrCompileOutput
                 };
-                self.diag_at(
+                self.rule_diag(
+                    rule,
                     severity,
                     code,
                     e.message,
-                    &rule.loc,
-                    &format!("rule '{}'", rule.name),
                     Some(("output".into(), seg.file, pos)),
                 );
                 return None;
