@@ -108,6 +108,7 @@ pub struct SourceEngine {
     matching: RuleMatching,
     buf: EventBuf,
     hits: Vec<u32>,
+    last_type: Option<(String, u32)>,
 }
 
 /// Why the engine could not be built.
@@ -221,6 +222,7 @@ impl SourceEngine {
             matching: opts.matching,
             buf,
             hits: Vec::new(),
+            last_type: None,
         })
     }
 
@@ -242,13 +244,7 @@ impl SourceEngine {
     /// Evaluates one event; matching rules (indices into `rules().rules`)
     /// are appended to `out`, in load order.
     pub fn process(&mut self, ev: &dyn Event, out: &mut Vec<u32>) -> Result<(), FilterError> {
-        let group = match ev.evt_type() {
-            Some(t) => match self.rules.fields.event_names().binary_search(&t) {
-                Ok(i) => self.by_type[i],
-                Err(_) => self.catchall,
-            },
-            None => self.catchall,
-        };
+        let group = self.group_of(ev.evt_type());
         if self.groups[group as usize].is_empty() {
             return Ok(());
         }
@@ -291,6 +287,25 @@ impl SourceEngine {
             }
         }
         Ok(())
+    }
+
+    /// The group for an event type (the last lookup is cached: consecutive
+    /// events often share a type).
+    fn group_of(&mut self, evt_type: Option<&str>) -> u32 {
+        let Some(t) = evt_type else {
+            return self.catchall;
+        };
+        if let Some((last, g)) = &self.last_type
+            && last == t
+        {
+            return *g;
+        }
+        let g = match self.rules.fields.event_names().binary_search(&t) {
+            Ok(i) => self.by_type[i],
+            Err(_) => self.catchall,
+        };
+        self.last_type = Some((t.to_string(), g));
+        g
     }
 
     /// Renders a matched rule's output for an event.

@@ -462,7 +462,9 @@ impl Gen<'_> {
                 };
             }
             Pred::StrSet(set) => {
-                let entries: Vec<(i32, i32)> = set.iter().map(|b| self.intern_str(b)).collect();
+                let mut by_len: Vec<&Vec<u8>> = set.iter().collect();
+                by_len.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+                let entries: Vec<(i32, i32)> = by_len.iter().map(|b| self.intern_str(b)).collect();
                 let table: Vec<u8> = entries
                     .iter()
                     .flat_map(|(p, l)| p.to_le_bytes().into_iter().chain(l.to_le_bytes()))
@@ -846,6 +848,20 @@ fn memcmp() -> Function {
         .i32_lt_u()
         .select()
         .local_set(4);
+    // Skip equal 8-byte chunks.
+    s.block(BlockType::Empty).loop_(BlockType::Empty);
+    s.local_get(4).i32_const(8).i32_lt_u().br_if(1);
+    s.local_get(0)
+        .i64_load(mem(0))
+        .local_get(2)
+        .i64_load(mem(0))
+        .i64_ne()
+        .br_if(1);
+    s.local_get(0).i32_const(8).i32_add().local_set(0);
+    s.local_get(2).i32_const(8).i32_add().local_set(2);
+    s.local_get(4).i32_const(8).i32_sub().local_set(4);
+    s.br(0);
+    s.end().end();
     s.block(BlockType::Empty).loop_(BlockType::Empty);
     s.local_get(4).i32_eqz().br_if(1);
     s.local_get(0).i32_load8_u(mem(0)).local_tee(5);
@@ -872,7 +888,8 @@ fn memcmp() -> Function {
     f
 }
 
-/// str_in(p, l, table, n): binary search over sorted (ptr, len) entries.
+/// str_in(p, l, table, n): binary search over (ptr, len) entries sorted by
+/// (length, bytes).
 fn str_in() -> Function {
     // locals: 4 lo, 5 hi, 6 mid, 7 c, 8 e
     let mut f = Function::new([(5, ValType::I32)]);
@@ -892,14 +909,27 @@ fn str_in() -> Function {
         .i32_mul()
         .i32_add()
         .local_set(8);
+    // Entries are ordered by (length, bytes): compare lengths first, so
+    // most probes never look at the bytes.
+    s.local_get(1).local_get(8).i32_load(mem(4)).i32_ne();
+    s.if_(BlockType::Result(ValType::I32));
+    s.i32_const(-1)
+        .i32_const(1)
+        .local_get(1)
+        .local_get(8)
+        .i32_load(mem(4))
+        .i32_lt_u()
+        .select();
+    s.else_();
     s.local_get(0)
         .local_get(1)
         .local_get(8)
         .i32_load(mem(0))
         .local_get(8)
         .i32_load(mem(4))
-        .call(F_MEMCMP)
-        .local_tee(7);
+        .call(F_MEMCMP);
+    s.end();
+    s.local_tee(7);
     s.i32_eqz();
     ret_if(&mut s, 1);
     s.local_get(7).i32_const(0).i32_lt_s();

@@ -65,6 +65,10 @@ fn engine() -> &'static Engine {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // `perf` can name generated functions with FALCO_WASM_PERFMAP=1.
+        if std::env::var_os("FALCO_WASM_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).expect("the filter engine configuration is valid");
         let ticker = engine.clone();
         std::thread::Builder::new()
