@@ -147,15 +147,19 @@ fn test() -> Result<()> {
         c.current_dir(root()).args(["-V", "rules/"]);
         c
     })?;
-    let fixtures = root().join("tests/fixtures");
-    if fixtures.is_dir() {
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures"))
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    fixtures.sort();
+    if !fixtures.is_empty() {
         let mut c = Command::new(&bin);
         c.current_dir(root()).args(["test", "rules/", "--quiet"]);
-        for f in std::fs::read_dir(&fixtures)? {
-            let p = f?.path();
-            if p.extension().is_some_and(|e| e == "yaml") {
-                c.arg("--fixtures").arg(p);
-            }
+        for f in &fixtures {
+            c.arg("--fixtures").arg(f);
         }
         run(c)?;
     }
