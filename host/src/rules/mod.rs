@@ -7,6 +7,7 @@
 
 pub mod compile;
 pub mod diag;
+mod exceptions;
 pub mod load;
 pub mod priority;
 pub mod yaml;
