@@ -351,6 +351,17 @@ fn diagnostics_carry_positions_and_falco_wording() {
         "{w:?}"
     );
     assert!(w.iter().any(|(c, _)| *c == Code::UnusedMacro));
+    let l = load(
+        "- rule: R\n  desc: d\n  condition: evt.type = execve and proc.name = proc.pname\n  output: o\n  priority: info\n",
+    );
+    assert!(
+        warnings(&l)
+            .iter()
+            .any(|(c, m)| *c == Code::CompileCondition
+                && m == "'proc.pname' may be a valid field misused as a const string value"),
+        "{:?}",
+        warnings(&l)
+    );
 }
 
 #[test]

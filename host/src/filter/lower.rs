@@ -51,6 +51,9 @@ pub enum WarningKind {
     UnsafeNaCheck,
     /// A deprecated field.
     Deprecated,
+    /// An unquoted value that names a field (`proc.name = proc.pname`):
+    /// probably meant `val(…)`.
+    FieldAsValue,
 }
 
 fn error(span: Span, message: impl Into<String>) -> LowerError {
@@ -274,6 +277,27 @@ impl Program {
                 message: "Comparison against <NA> is unsafe: fields that cannot be extracted are never compared; use 'exists' instead".into(),
                 span: c.span,
             });
+        }
+        for l in literals
+            .iter()
+            .filter(|l| !l.quoted && l.text.contains('.'))
+        {
+            let (name, arg) = match l.text.split_once('[') {
+                Some((n, a)) => (n, Some(a.trim_end_matches(']'))),
+                None => (l.text.as_str(), None),
+            };
+            let looks_like_field =
+                name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !name.contains('/');
+            if looks_like_field && fields.lookup(name, arg).is_ok() {
+                warnings.push(LowerWarning {
+                    kind: WarningKind::FieldAsValue,
+                    message: format!(
+                        "'{}' may be a valid field misused as a const string value",
+                        l.text
+                    ),
+                    span: l.span,
+                });
+            }
         }
         // Event type names are checked against the source's table.
         if def.name == "evt.type" && key.transforms.is_empty() && !fields.event_names().is_empty() {

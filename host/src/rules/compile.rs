@@ -566,6 +566,7 @@ impl Compiler<'_> {
             let (file, pos) = self.locate(w.span);
             let code = match w.kind {
                 WarningKind::UnsafeNaCheck => Code::UnsafeNaCheck,
+                WarningKind::FieldAsValue => Code::CompileCondition,
                 WarningKind::Deprecated => Code::DeprecatedItem,
             };
             self.rule_diag(
