@@ -1079,3 +1079,39 @@ fn quant() -> Function {
     s.end();
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::SourceFields;
+    use crate::filter::parser::parse_condition;
+
+    /// Every construct the generator emits validates as WebAssembly.
+    #[test]
+    fn generated_modules_validate() {
+        let fields = SourceFields::syscall();
+        let mut p = Program::default();
+        let conds = [
+            "evt.type in (open, openat) and proc.name in (a, bb, ccc) and fd.name pmatch (/etc, /usr/*/bin)",
+            "proc.aname = bash or fd.types intersects (ipv4) or proc.pid in (1, 2, 3) or proc.fdusage > 0.5",
+            "not proc.cmdline icontains AbC and proc.name regex '[a-z]+' and fd.sip in (10.0.0.0/8, ::1)",
+            "proc.name startswith anyof (a, b) and proc.name != val(proc.pname) and proc.is_exe_upper_layer = true",
+            "evt.buffer bcontains 6869 and proc.name < m and fd.name exists and len(proc.cmdline) >= 3",
+        ];
+        let irs: Vec<Ir> = conds
+            .iter()
+            .map(|c| {
+                p.lower(&fields, &parse_condition(c, 0).unwrap(), &mut Vec::new())
+                    .unwrap()
+            })
+            .collect();
+        let refs: Vec<&Ir> = irs.iter().collect();
+        let g = generate(&p, &refs, &[vec![0, 1, 2, 3, 4], vec![], vec![2]], 1024).unwrap();
+        wasmparser::Validator::new()
+            .validate_all(&g.wasm)
+            .expect("generated module is valid");
+        assert!(
+            g.layout.slot_base < g.layout.result_base && g.layout.result_base < g.layout.heap_base
+        );
+    }
+}
