@@ -314,13 +314,49 @@ impl Builder {
     }
 
     fn close(&mut self) {
-        if let (Some((node, _)), Some(anchor)) = (self.stack.pop(), self.anchor_of.pop()) {
+        if let (Some((mut node, _)), Some(anchor)) = (self.stack.pop(), self.anchor_of.pop()) {
+            merge_keys(&mut node);
             if anchor > 0 {
                 self.anchors.insert(anchor, node.clone());
             }
             self.push_value(node);
         }
     }
+}
+
+/// YAML 1.1 merge keys: `<<: *anchor` (or a list of them) adds the merged
+/// mappings' entries that the mapping does not set itself.
+fn merge_keys(node: &mut Node) {
+    let NodeValue::Map(entries) = &mut node.value else {
+        return;
+    };
+    let is_merge =
+        |k: &Node| matches!(&k.value, NodeValue::Scalar { text, quoted: false } if text == "<<");
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return;
+    }
+    let (merges, mut own): (Vec<_>, Vec<_>) = std::mem::take(entries)
+        .into_iter()
+        .partition(|(k, _)| is_merge(k));
+    for (_, v) in merges {
+        let sources = match v.value {
+            NodeValue::Seq(items) => items,
+            other => vec![Node {
+                pos: v.pos,
+                value: other,
+            }],
+        };
+        for src in sources {
+            if let NodeValue::Map(src_entries) = src.value {
+                for (k, v) in src_entries {
+                    if !own.iter().any(|(o, _)| o.as_str() == k.as_str()) {
+                        own.push((k, v));
+                    }
+                }
+            }
+        }
+    }
+    *entries = own;
 }
 
 impl MarkedEventReceiver for Builder {
@@ -423,6 +459,15 @@ mod tests {
         assert_eq!(docs.len(), 2);
         let items = docs[0].as_seq().unwrap()[1].get("items").unwrap();
         assert_eq!(items.as_seq().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn merge_keys() {
+        let docs = parse_documents("- a: &x {k: 1, j: 2}\n  b:\n    <<: *x\n    j: 3\n").unwrap();
+        let b = docs[0].as_seq().unwrap()[0].get("b").unwrap();
+        assert_eq!(b.get("k").and_then(Node::as_str), Some("1"));
+        assert_eq!(b.get("j").and_then(Node::as_str), Some("3"));
+        assert!(b.get("<<").is_none());
     }
 
     #[test]
