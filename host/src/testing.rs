@@ -319,6 +319,8 @@ pub struct CaseResult {
     pub line: usize,
     /// Rules that triggered.
     pub triggered: BTreeSet<String>,
+    /// The triggered rules' outputs, rendered for the event, in load order.
+    pub outputs: Vec<(String, String)>,
     /// Failures (empty when the case passed).
     pub failures: Vec<String>,
 }
@@ -334,6 +336,7 @@ pub fn run_cases(rules: &LoadedRules, cases: &[Case]) -> Result<Vec<CaseResult>,
                     name: case.name.clone(),
                     line: case.line,
                     triggered: BTreeSet::new(),
+                    outputs: Vec::new(),
                     failures: vec![format!("no rules loaded for source '{}'", case.source)],
                 });
                 continue;
@@ -387,10 +390,20 @@ pub fn run_cases(rules: &LoadedRules, cases: &[Case]) -> Result<Vec<CaseResult>,
                 failures.push(format!("'{r}' triggered but is forbidden"));
             }
         }
+        let outputs = hw
+            .iter()
+            .map(|&r| {
+                (
+                    wasm.rules().rules[r as usize].name.clone(),
+                    wasm.format_output(r, &case.event),
+                )
+            })
+            .collect();
         results.push(CaseResult {
             name: case.name.clone(),
             line: case.line,
             triggered,
+            outputs,
             failures,
         });
     }

@@ -267,7 +267,7 @@ fn test_command_reports_pass_and_fail() {
     let rules = write(
         &d,
         "r.yaml",
-        "- rule: Cat shadow\n  desc: d\n  condition: evt.type = openat and proc.name = cat and fd.name = /etc/shadow\n  output: o\n  priority: warning\n",
+        "- rule: Cat shadow\n  desc: d\n  condition: evt.type = openat and proc.name = cat and fd.name = /etc/shadow\n  output: read %fd.name by %proc.name (%5proc.pid) %toupper(proc.name)\n  priority: warning\n",
     );
     let good = write(
         &d,
@@ -279,6 +279,11 @@ fn test_command_reports_pass_and_fail() {
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("PASS")
             && text(&o).contains("2 passed, 0 failed")
+    );
+    assert!(
+        text(&o).contains("Cat shadow: read /etc/shadow by cat (<NA> ) CAT"),
+        "{}",
+        text(&o)
     );
     let bad = write(
         &d,

@@ -283,6 +283,9 @@ fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCod
                 passed += 1;
                 if !quiet {
                     println!("PASS {}:{} {}", f.display(), r.line, r.name);
+                    for (rule, output) in &r.outputs {
+                        println!("    {rule}: {output}");
+                    }
                 }
             } else {
                 failed += 1;
