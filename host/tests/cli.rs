@@ -26,11 +26,26 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// A scratch directory for this test process.
-fn scratch(name: &str) -> PathBuf {
+/// A scratch directory for one test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("falco-wasm-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).expect("create scratch dir");
-    d
+    Scratch(d)
 }
 
 fn write(dir: &Path, name: &str, content: &str) -> String {
