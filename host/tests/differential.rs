@@ -224,12 +224,14 @@ fn check(rng: &mut Rng) -> String {
         "bool" => format!(
             "{field} {} {}",
             rng.pick(&["=", "!="]),
-            rng.pick(&["true", "false"])
+            rng.pick(&["true", "false", "val(proc.is_exe_from_memfd)"])
         ),
         "ip" | "ipnet" => {
             let op = rng.pick(&["=", "!=", "in"]);
             if op == "in" {
                 format!("{field} in {}", list(rng, NETS, false))
+            } else if kind == "ip" && rng.chance(20) {
+                format!("{field} {op} val(fd.cip)")
             } else {
                 format!(
                     "{field} {op} {}",
