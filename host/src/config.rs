@@ -157,6 +157,7 @@ fn as_bool(v: &Value) -> Option<bool> {
 pub fn apply_override(root: &mut Value, spec: &str) -> Result<(), ConfigError> {
     let (path, value) = spec
         .split_once('=')
+        .filter(|(k, _)| !k.is_empty())
         .ok_or_else(|| ConfigError(format!("invalid -o '{spec}': expected key=value")))?;
     let value = parse_documents(value)
         .ok()
@@ -244,5 +245,6 @@ mod tests {
         apply_override(&mut v, r"a\.b.c=5").unwrap();
         assert_eq!(v["a.b"]["c"], 5);
         assert!(Config::load(None, &["priority=loud".into()]).is_err());
+        assert!(Config::load(None, &["=x".into()]).is_err());
     }
 }
