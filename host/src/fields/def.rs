@@ -105,20 +105,6 @@ impl FieldType {
             Double => "DOUBLE",
         }
     }
-
-    /// The plugin API's type name (`get_fields` JSON), for plugin fields.
-    pub fn from_plugin_name(name: &str) -> Option<FieldType> {
-        Some(match name {
-            "string" => FieldType::CharBuf,
-            "uint64" => FieldType::Uint64,
-            "bool" => FieldType::Bool,
-            "reltime" => FieldType::RelTime,
-            "abstime" => FieldType::AbsTime,
-            "ipaddr" => FieldType::IpAddr,
-            "ipnet" => FieldType::IpNet,
-            _ => return None,
-        })
-    }
 }
 
 /// Whether and how a field takes an argument in brackets (`proc.aname[2]`,

@@ -1004,19 +1004,9 @@ impl Collection {
         })
     }
 
-    /// Looks a list up by name.
-    pub fn list(&self, name: &str) -> Option<&ListDef> {
-        self.list_idx.get(name).map(|&i| &self.lists[i])
-    }
-
     /// Index of a macro by name.
     pub fn macro_index(&self, name: &str) -> Option<usize> {
         self.macro_idx.get(name).copied()
-    }
-
-    /// Index of a rule by name.
-    pub fn rule_index(&self, name: &str) -> Option<usize> {
-        self.rule_idx.get(name).copied()
     }
 }
 
