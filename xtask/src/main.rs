@@ -56,11 +56,17 @@ enum Task {
     },
 }
 
+/// The workspace root. Read at run time (cargo sets CARGO_MANIFEST_DIR for
+/// `cargo run`): the xtask binary lives in a target directory shared by
+/// several checkouts, so a compile-time path could name another one.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("xtask"));
+    manifest
         .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn cargo() -> Command {
