@@ -13,6 +13,7 @@
 //! and evaluates events; [`outputs`] formats alerts; [`testing`] runs rule
 //! fixtures (`falco-wasm test`).
 
+pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -20,6 +21,7 @@ pub mod fields;
 pub mod filter;
 pub mod outputs;
 pub mod rules;
+pub mod state;
 pub mod testing;
 
 /// Runs `f` with enough stack for one more level of recursion: conditions

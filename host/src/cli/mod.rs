@@ -1,6 +1,7 @@
 //! The command line: Falco's flags where Falco has them, plus `test`.
 
 mod info;
+mod live;
 mod validate;
 
 use crate::config::Config;
@@ -241,8 +242,11 @@ fn run(opts: &Opts) -> ExitCode {
     if opts.dry_run {
         return ExitCode::SUCCESS;
     }
-    fail(
-        "live syscall capture is not part of this build yet: the eBPF source arrives with the capture issue (#3). Use --dry-run, -V, -L or `falco-wasm test` meanwhile",
+    live::live(
+        &mut engines,
+        live::LiveOptions {
+            json: format == Format::Json,
+        },
     )
 }
 

@@ -226,6 +226,23 @@ impl SourceEngine {
         })
     }
 
+    /// The event types some enabled rule can match, or `None` when a rule
+    /// matches every type (the capture must then send everything it can).
+    pub fn event_types_in_use(&self) -> Option<Vec<&'static str>> {
+        if !self.groups[self.catchall as usize].is_empty() {
+            return None;
+        }
+        let names = self.rules.fields.event_names();
+        Some(
+            self.by_type
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| !self.groups[**g as usize].is_empty())
+                .map(|(i, _)| names[i])
+                .collect(),
+        )
+    }
+
     /// The compiled rules.
     pub fn rules(&self) -> &SourceRules {
         &self.rules

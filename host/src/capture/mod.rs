@@ -1,0 +1,188 @@
+//! Live system call capture: the eBPF probe, its loader and the ring buffer.
+//!
+//! ```text
+//! kernel: tp_btf/sys_exit ─┐ (interesting[nr]? own process? → record)
+//!   sched_process_{fork,exec,exit} ─┴─► ring buffer (16 MiB, no wake-ups)
+//! host:   Probe::poll ─► record::Record ─► state::State::update ─► engine
+//! ```
+//!
+//! The probe (`ebpf/src/probe.bpf.c`) is compiled by `host/build.rs` and
+//! embedded in the binary; [`Probe::open`] loads it with aya, fills the
+//! in-kernel filter from the rules' event types ([`syscalls::interesting_set`])
+//! and attaches. Dropping the [`Probe`] detaches everything.
+
+pub mod record;
+pub mod syscalls;
+
+use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
+use aya::programs::BtfTracePoint;
+use aya::{Btf, Ebpf, EbpfLoader};
+use std::time::Duration;
+
+static PROBE: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
+const PROBE_MISSING: &str = env!("FALCO_WASM_PROBE_MISSING");
+
+/// (program, tracepoint) pairs the probe attaches.
+const PROGRAMS: &[(&str, &str)] = &[
+    ("fw_sched_exec", "sched_process_exec"),
+    ("fw_sched_fork", "sched_process_fork"),
+    ("fw_sched_exit", "sched_process_exit"),
+    ("fw_sys_exit", "sys_exit"),
+];
+
+/// Why live capture cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The binary has no probe object.
+    #[error("this falco-wasm binary was built without its eBPF probe: {0}")]
+    NotBuilt(&'static str),
+    /// Not enough privileges.
+    #[error(
+        "live capture needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE); run falco-wasm as root"
+    )]
+    NotRoot,
+    /// The kernel has no BTF.
+    #[error(
+        "the kernel exposes no BTF at /sys/kernel/btf/vmlinux (it needs CONFIG_DEBUG_INFO_BTF=y): {0}"
+    )]
+    NoBtf(String),
+    /// Loading or attaching failed.
+    #[error("cannot {what}: {source}")]
+    Load {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+fn load_err(
+    what: impl Into<String>,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> CaptureError {
+    CaptureError::Load {
+        what: what.into(),
+        source: Box::new(e),
+    }
+}
+
+/// Counters kept by the probe, summed over CPUs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeStats {
+    /// Records written to the ring buffer.
+    pub submitted: u64,
+    /// Records lost because the ring buffer was full.
+    pub dropped: u64,
+}
+
+/// The loaded and attached probe.
+pub struct Probe {
+    ebpf: Ebpf,
+    ring: RingBuf<MapData>,
+    boot_to_epoch_ns: i64,
+}
+
+impl Probe {
+    /// Loads the probe, excludes this process, sets the in-kernel filter and
+    /// attaches every program.
+    pub fn open(interesting: &[u8]) -> Result<Probe, CaptureError> {
+        if !PROBE_MISSING.is_empty() || PROBE.is_empty() {
+            return Err(CaptureError::NotBuilt(PROBE_MISSING));
+        }
+        if !rustix::process::geteuid().is_root() {
+            return Err(CaptureError::NotRoot);
+        }
+        let btf = Btf::from_sys_fs().map_err(|e| CaptureError::NoBtf(e.to_string()))?;
+        let self_tgid = std::process::id();
+        let mut ebpf = EbpfLoader::new()
+            .btf(Some(&btf))
+            .override_global("self_tgid", &self_tgid, true)
+            .load(PROBE)
+            .map_err(|e| load_err("load the eBPF probe", e))?;
+        {
+            let map = ebpf
+                .map_mut("interesting")
+                .expect("probe defines `interesting`");
+            let mut set: Array<_, u8> =
+                Array::try_from(map).map_err(|e| load_err("open map interesting", e))?;
+            for (nr, &v) in interesting.iter().enumerate() {
+                set.set(nr as u32, v, 0)
+                    .map_err(|e| load_err("fill map interesting", e))?;
+            }
+        }
+        for &(prog, tp) in PROGRAMS {
+            let p: &mut BtfTracePoint = ebpf
+                .program_mut(prog)
+                .expect("probe defines every program")
+                .try_into()
+                .map_err(|e| load_err(format!("use program {prog}"), e))?;
+            p.load(tp, &btf)
+                .map_err(|e| load_err(format!("load {prog} (tp_btf/{tp})"), e))?;
+            p.attach()
+                .map_err(|e| load_err(format!("attach {prog} to tp_btf/{tp}"), e))?;
+        }
+        let ring = RingBuf::try_from(ebpf.take_map("events").expect("probe defines `events`"))
+            .map_err(|e| load_err("open the ring buffer", e))?;
+        Ok(Probe {
+            ebpf,
+            ring,
+            boot_to_epoch_ns: boot_to_epoch_ns(),
+        })
+    }
+
+    /// Hands every available record to `f`; returns how many there were.
+    pub fn drain(&mut self, mut f: impl FnMut(&[u8])) -> usize {
+        let mut n = 0;
+        while let Some(item) = self.ring.next() {
+            f(&item);
+            n += 1;
+        }
+        n
+    }
+
+    /// Drains records, sleeping `idle` between empty polls, until `stop` says so.
+    /// The probe never wakes us (records are submitted without wake-ups), so
+    /// `idle` bounds the added latency.
+    pub fn run(
+        &mut self,
+        idle: Duration,
+        mut stop: impl FnMut() -> bool,
+        mut f: impl FnMut(&[u8]),
+    ) {
+        while !stop() {
+            if self.drain(&mut f) == 0 {
+                std::thread::sleep(idle);
+            }
+        }
+    }
+
+    /// Adds this to a record's boot-time stamp for nanoseconds since the epoch.
+    pub fn boot_to_epoch_ns(&self) -> i64 {
+        self.boot_to_epoch_ns
+    }
+
+    /// The probe's counters.
+    pub fn stats(&self) -> ProbeStats {
+        let Some(map) = self.ebpf.map("counters") else {
+            return ProbeStats::default();
+        };
+        let Ok(c) = PerCpuArray::<_, u64>::try_from(map) else {
+            return ProbeStats::default();
+        };
+        let sum = |i: u32| c.get(&i, 0).map(|v| v.iter().sum()).unwrap_or(0);
+        ProbeStats {
+            submitted: sum(0),
+            dropped: sum(1),
+        }
+    }
+}
+
+/// Realtime minus boot time, in nanoseconds.
+pub fn boot_to_epoch_ns() -> i64 {
+    use rustix::time::{ClockId, clock_gettime};
+    let ns = |t: rustix::time::Timespec| t.tv_sec * 1_000_000_000 + t.tv_nsec;
+    let boot = ns(clock_gettime(ClockId::Boottime));
+    let real = ns(clock_gettime(ClockId::Realtime));
+    real - boot
+}

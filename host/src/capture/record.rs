@@ -1,0 +1,333 @@
+//! The probe's record format (the other half is `ebpf/src/probe.bpf.c`).
+//!
+//! ```text
+//! header (80 bytes, little endian)
+//!   u64 ts        boot-time nanoseconds
+//!   u32 tid, pid  thread id, process (thread group) id
+//!   u16 kind      x86_64 syscall number, or KIND_FORK / KIND_PROCEXIT
+//!   u16 nparams
+//!   u32 len       header + parameters
+//!   i64 ret       return value (exit events)
+//!   u64 args[6]   raw syscall arguments
+//! parameters, back to back
+//!   u16 code      kind << 8 | argument index
+//!   u16 len
+//!   u8  data[len]
+//! ```
+
+/// A record kind that is not a syscall: a new thread or process.
+pub const KIND_FORK: u16 = 1000;
+/// A record kind that is not a syscall: a thread exited.
+pub const KIND_PROCEXIT: u16 = 1001;
+
+/// Parameter kinds (the high byte of a parameter's code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ParamKind {
+    /// A user string read from the argument with the code's index.
+    UserStr = 1,
+    /// A `sockaddr` read from the argument with the code's index.
+    Sockaddr = 2,
+    /// The socket tuple of an fd (index 7: the returned fd).
+    Tuple = 3,
+    /// Process details after a successful exec ([`ExecInfo`]).
+    Exec = 4,
+    /// The argument block, NUL separated.
+    Args = 5,
+    /// The environment block, NUL separated.
+    Env = 6,
+    /// The executable's path.
+    ExePath = 7,
+    /// The working directory.
+    Cwd = 8,
+    /// A cgroup's leaf name (the index is the controller's).
+    Cgroup = 9,
+    /// The file name given to execve.
+    Filename = 10,
+    /// Credentials ([`Creds`]).
+    Creds = 11,
+    /// Two fds written to user memory (pipe, socketpair).
+    FdPair = 12,
+    /// The path of an fd's file.
+    FdPath = 13,
+    /// The new root directory (chroot).
+    Root = 14,
+    /// The task's command name after exec.
+    Comm = 15,
+}
+
+impl ParamKind {
+    fn from_u8(b: u8) -> Option<ParamKind> {
+        use ParamKind::*;
+        Some(match b {
+            1 => UserStr,
+            2 => Sockaddr,
+            3 => Tuple,
+            4 => Exec,
+            5 => Args,
+            6 => Env,
+            7 => ExePath,
+            8 => Cwd,
+            9 => Cgroup,
+            10 => Filename,
+            11 => Creds,
+            12 => FdPair,
+            13 => FdPath,
+            14 => Root,
+            15 => Comm,
+            _ => return None,
+        })
+    }
+}
+
+/// The index a parameter uses for "the return value".
+pub const IDX_RET: u8 = 7;
+
+const HDR_LEN: usize = 80;
+
+/// One decoded record. Parameters borrow from the record's bytes.
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// Boot-time nanoseconds.
+    pub ts_boot: u64,
+    /// Thread id.
+    pub tid: u32,
+    /// Process id.
+    pub pid: u32,
+    /// Syscall number or [`KIND_FORK`] / [`KIND_PROCEXIT`].
+    pub kind: u16,
+    /// Return value.
+    pub ret: i64,
+    /// Raw arguments.
+    pub args: [u64; 6],
+    params: &'a [u8],
+}
+
+/// A record that does not parse.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("malformed probe record: {0}")]
+pub struct DecodeError(&'static str);
+
+fn u16_at(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([b[o], b[o + 1]])
+}
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
+}
+fn u64_at(b: &[u8], o: usize) -> u64 {
+    u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"))
+}
+
+impl<'a> Record<'a> {
+    /// Parses a record; the parameters are validated lazily by [`Record::params`].
+    pub fn parse(b: &'a [u8]) -> Result<Record<'a>, DecodeError> {
+        if b.len() < HDR_LEN {
+            return Err(DecodeError("shorter than its header"));
+        }
+        let len = u32_at(b, 20) as usize;
+        if len < HDR_LEN || len > b.len() {
+            return Err(DecodeError("length field out of range"));
+        }
+        let mut args = [0u64; 6];
+        for (i, a) in args.iter_mut().enumerate() {
+            *a = u64_at(b, 32 + 8 * i);
+        }
+        Ok(Record {
+            ts_boot: u64_at(b, 0),
+            tid: u32_at(b, 8),
+            pid: u32_at(b, 12),
+            kind: u16_at(b, 16),
+            ret: u64_at(b, 24) as i64,
+            args,
+            params: &b[HDR_LEN..len],
+        })
+    }
+
+    /// The parameters, in order; a truncated or unknown one ends the list.
+    pub fn params(&self) -> impl Iterator<Item = (ParamKind, u8, &'a [u8])> + 'a {
+        let mut rest = self.params;
+        std::iter::from_fn(move || {
+            if rest.len() < 4 {
+                return None;
+            }
+            let code = u16_at(rest, 0);
+            let len = u16_at(rest, 2) as usize;
+            let data = rest.get(4..4 + len)?;
+            rest = &rest[4 + len..];
+            Some((ParamKind::from_u8((code >> 8) as u8)?, code as u8, data))
+        })
+    }
+
+    /// The first parameter of a kind (and index, when given).
+    pub fn param(&self, kind: ParamKind, idx: Option<u8>) -> Option<&'a [u8]> {
+        self.params()
+            .find(|&(k, i, _)| k == kind && idx.is_none_or(|x| x == i))
+            .map(|(_, _, d)| d)
+    }
+
+    /// A string parameter without its terminating NUL.
+    pub fn str_param(&self, kind: ParamKind, idx: Option<u8>) -> Option<&'a [u8]> {
+        self.param(kind, idx).map(trim_nul)
+    }
+}
+
+/// Drops one trailing NUL.
+pub fn trim_nul(b: &[u8]) -> &[u8] {
+    b.strip_suffix(&[0]).unwrap_or(b)
+}
+
+/// Credentials as the probe sends them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Creds {
+    /// Real user id.
+    pub uid: u32,
+    /// Real group id.
+    pub gid: u32,
+    /// Effective user id.
+    pub euid: u32,
+    /// Effective group id.
+    pub egid: u32,
+    /// Inheritable capabilities.
+    pub cap_inheritable: u64,
+    /// Permitted capabilities.
+    pub cap_permitted: u64,
+    /// Effective capabilities.
+    pub cap_effective: u64,
+}
+
+impl Creds {
+    /// Decodes the 40-byte layout.
+    pub fn decode(b: &[u8]) -> Option<Creds> {
+        (b.len() >= 40).then(|| Creds {
+            uid: u32_at(b, 0),
+            gid: u32_at(b, 4),
+            euid: u32_at(b, 8),
+            egid: u32_at(b, 12),
+            cap_inheritable: u64_at(b, 16),
+            cap_permitted: u64_at(b, 24),
+            cap_effective: u64_at(b, 32),
+        })
+    }
+}
+
+/// What the probe reads from the task after a successful exec.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecInfo {
+    /// Credentials.
+    pub creds: Creds,
+    /// Parent's process id.
+    pub ppid: u32,
+    /// Audit login uid (u32::MAX when unset).
+    pub loginuid: u32,
+    /// Audit session id.
+    pub sessionid: u32,
+    /// Controlling terminal (major << 20 | minor), 0 if none.
+    pub tty: u32,
+    /// Executable's inode number.
+    pub exe_ino: u64,
+    /// Executable's ctime, ns since the epoch.
+    pub exe_ctime: i64,
+    /// Executable's mtime, ns since the epoch.
+    pub exe_mtime: i64,
+    /// Task start, boot-time... monotonic ns (task->start_time).
+    pub start_time: u64,
+    /// Links to the executable (0: deleted or memfd).
+    pub exe_nlink: u32,
+}
+
+impl ExecInfo {
+    /// Decodes the probe's `struct exec_info`.
+    pub fn decode(b: &[u8]) -> Option<ExecInfo> {
+        if b.len() < 104 {
+            return None;
+        }
+        let ns = |sec: u64, nsec: u32| (sec as i64).saturating_mul(1_000_000_000) + nsec as i64;
+        Some(ExecInfo {
+            creds: Creds::decode(b)?,
+            ppid: u32_at(b, 40),
+            loginuid: u32_at(b, 44),
+            sessionid: u32_at(b, 48),
+            tty: u32_at(b, 52),
+            exe_ino: u64_at(b, 56),
+            exe_ctime: ns(u64_at(b, 64), u32_at(b, 80)),
+            exe_mtime: ns(u64_at(b, 72), u32_at(b, 84)),
+            start_time: u64_at(b, 88),
+            exe_nlink: u32_at(b, 96),
+        })
+    }
+}
+
+/// A socket's addresses as the probe reads them from the kernel socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SockTuple {
+    /// Address family (AF_INET 2, AF_INET6 10, AF_UNIX 1, ...).
+    pub family: u16,
+    /// Socket type (SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_RAW 3).
+    pub sock_type: u16,
+    /// IP protocol (6 tcp, 17 udp, ...).
+    pub protocol: u16,
+    /// Local port.
+    pub lport: u16,
+    /// Remote port.
+    pub rport: u16,
+    /// Local address (v4 in the first 4 bytes).
+    pub laddr: [u8; 16],
+    /// Remote address.
+    pub raddr: [u8; 16],
+}
+
+impl SockTuple {
+    /// Decodes the probe's `struct tuple`.
+    pub fn decode(b: &[u8]) -> Option<SockTuple> {
+        (b.len() >= 48).then(|| SockTuple {
+            family: u16_at(b, 0),
+            sock_type: u16_at(b, 2),
+            protocol: u16_at(b, 4),
+            lport: u16_at(b, 6),
+            rport: u16_at(b, 8),
+            laddr: b[16..32].try_into().expect("16 bytes"),
+            raddr: b[32..48].try_into().expect("16 bytes"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(kind: u16, params: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut b = vec![0u8; HDR_LEN];
+        b[8..12].copy_from_slice(&7u32.to_le_bytes());
+        b[16..18].copy_from_slice(&kind.to_le_bytes());
+        for (code, data) in params {
+            b.extend_from_slice(&code.to_le_bytes());
+            b.extend_from_slice(&(data.len() as u16).to_le_bytes());
+            b.extend_from_slice(data);
+        }
+        let len = b.len() as u32;
+        b[20..24].copy_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn parses_params_and_stops_at_garbage() {
+        let b = rec(257, &[(0x0101, b"/etc/shadow\0"), (0x0900, b"x")]);
+        let r = Record::parse(&b).unwrap();
+        assert_eq!(r.tid, 7);
+        assert_eq!(r.kind, 257);
+        assert_eq!(
+            r.str_param(ParamKind::UserStr, Some(1)),
+            Some(&b"/etc/shadow"[..])
+        );
+        assert_eq!(r.params().count(), 2);
+        let mut cut = b.clone();
+        cut.truncate(b.len() - 1);
+        let n = cut.len() as u32;
+        cut[20..24].copy_from_slice(&n.to_le_bytes());
+        assert_eq!(Record::parse(&cut).unwrap().params().count(), 1);
+        assert!(Record::parse(&b[..40]).is_err());
+        let mut bad = b.clone();
+        bad[20..24].copy_from_slice(&9999u32.to_le_bytes());
+        assert!(Record::parse(&bad).is_err());
+    }
+}

@@ -1,0 +1,280 @@
+//! Containers: the id from a process's cgroup names, and name, image,
+//! privileged flag, mounts and start time from the container runtime's
+//! Docker-compatible API (Docker's socket, or podman's `podman system service`).
+//!
+//! A lookup happens once per new container id, with a short timeout; an
+//! absent or silent runtime leaves the metadata fields `<NA>`.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Sockets tried when none is configured, in order.
+pub const DEFAULT_SOCKETS: &[&str] = &[
+    "/run/podman/podman.sock",
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+];
+
+/// What the runtime says about a container.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerInfo {
+    /// Container name (without Docker's leading `/`).
+    pub name: Option<String>,
+    /// Image as given at creation (`repo:tag`).
+    pub image: Option<String>,
+    /// Image id (sha256 hex, without the prefix).
+    pub image_id: Option<String>,
+    /// Started with `--privileged`.
+    pub privileged: Option<bool>,
+    /// Start time, ns since the epoch.
+    pub start_ns: Option<i64>,
+    /// Mounts: (source, destination, mode, read-write).
+    pub mounts: Vec<(String, String, String, bool)>,
+    /// Runtime type (`podman`, `docker`).
+    pub runtime: Option<String>,
+}
+
+impl ContainerInfo {
+    /// `container.image.repository`.
+    pub fn repository(&self) -> Option<&str> {
+        self.image.as_deref().map(|i| split_image(i).0)
+    }
+
+    /// `container.image.tag`.
+    pub fn tag(&self) -> Option<&str> {
+        self.image.as_deref().and_then(|i| split_image(i).1)
+    }
+}
+
+/// Splits `repo[:tag][@digest]` (a registry port's colon is not a tag).
+fn split_image(image: &str) -> (&str, Option<&str>) {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rfind(':') {
+        Some(i) if !image[i..].contains('/') => (&image[..i], Some(&image[i + 1..])),
+        _ => (image, None),
+    }
+}
+
+/// Finds a 64-hex container id in cgroup leaf names: `libpod-ID`,
+/// `libpod-ID.scope`, `docker-ID.scope`, `cri-containerd-ID.scope`,
+/// `crio-ID.scope`, or a bare `ID`.
+pub fn container_id_from_cgroups<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    for name in names {
+        let name = name.strip_suffix(".scope").unwrap_or(name);
+        let tail = name.rsplit('-').next().unwrap_or(name);
+        if tail.len() == 64 && tail.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Some(tail.to_ascii_lowercase());
+        }
+    }
+    None
+}
+
+/// Container metadata lookups, cached per id.
+#[derive(Debug)]
+pub struct Containers {
+    sockets: Vec<PathBuf>,
+    timeout: Duration,
+    cache: HashMap<String, ContainerInfo>,
+}
+
+/// Bound on cached containers.
+const MAX_CONTAINERS: usize = 4096;
+
+impl Containers {
+    /// Lookups through `sockets` (tried in order).
+    pub fn new(sockets: Vec<PathBuf>, timeout: Duration) -> Containers {
+        Containers {
+            sockets,
+            timeout,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Metadata for a (full, 64-hex) id, asking the runtime the first time.
+    pub fn info(&mut self, id: &str) -> &ContainerInfo {
+        if !self.cache.contains_key(id) {
+            if self.cache.len() >= MAX_CONTAINERS {
+                self.cache.clear();
+            }
+            let info = self.query(id).unwrap_or_default();
+            self.cache.insert(id.to_string(), info);
+        }
+        &self.cache[id]
+    }
+
+    /// Cached metadata, without asking.
+    pub fn cached(&self, id: &str) -> Option<&ContainerInfo> {
+        self.cache.get(id)
+    }
+
+    fn query(&self, id: &str) -> Option<ContainerInfo> {
+        self.sockets.iter().find_map(|s| {
+            let body = http_get(s, &format!("/containers/{id}/json"), self.timeout)?;
+            let v: serde_json::Value = serde_json::from_slice(&body).ok()?;
+            let mut info = parse_inspect(&v)?;
+            info.runtime = Some(
+                if s.to_string_lossy().contains("podman") {
+                    "podman"
+                } else {
+                    "docker"
+                }
+                .to_string(),
+            );
+            Some(info)
+        })
+    }
+}
+
+/// Reads the fields we use from a `GET /containers/ID/json` answer.
+pub fn parse_inspect(v: &serde_json::Value) -> Option<ContainerInfo> {
+    v.get("Id")?;
+    let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
+    let mounts = v
+        .get("Mounts")
+        .and_then(|m| m.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|m| {
+                    let f = |k: &str| m.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                    (
+                        f("Source"),
+                        f("Destination"),
+                        f("Mode"),
+                        m.get("RW").and_then(|x| x.as_bool()).unwrap_or(false),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(ContainerInfo {
+        name: s("/Name").map(|n| n.trim_start_matches('/').to_string()),
+        image: s("/Config/Image").or_else(|| s("/ImageName")),
+        image_id: s("/Image").map(|i| i.trim_start_matches("sha256:").to_string()),
+        privileged: v
+            .pointer("/HostConfig/Privileged")
+            .and_then(|x| x.as_bool()),
+        start_ns: s("/State/StartedAt").and_then(|t| parse_rfc3339_ns(&t)),
+        mounts,
+        runtime: None,
+    })
+}
+
+/// A minimal HTTP/1.0 GET over a unix socket; `None` on any failure.
+fn http_get(socket: &PathBuf, path: &str, timeout: Duration) -> Option<Vec<u8>> {
+    let mut s = UnixStream::connect(socket).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    s.set_write_timeout(Some(timeout)).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut buf = Vec::new();
+    s.take(4 << 20).read_to_end(&mut buf).ok()?;
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let status = std::str::from_utf8(&buf[..head_end])
+        .ok()?
+        .split_whitespace()
+        .nth(1)?;
+    (status == "200").then(|| buf[head_end + 4..].to_vec())
+}
+
+/// `2026-11-22T18:31:42.123456789Z` or with a `+hh:mm` offset → ns since the epoch.
+pub fn parse_rfc3339_ns(t: &str) -> Option<i64> {
+    let (date, rest) = t.split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let tz_at = rest.find(['Z', '+', '-']).unwrap_or(rest.len());
+    let (clock, tz) = rest.split_at(tz_at);
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut c = hms.split(':').map(|x| x.parse::<i64>());
+    let (hh, mm, ss) = (c.next()?.ok()?, c.next()?.ok()?, c.next()?.ok()?);
+    let mut nanos = 0i64;
+    for (i, ch) in frac.bytes().take(9).enumerate() {
+        nanos += i64::from(ch.checked_sub(b'0')?) * 10i64.pow(8 - i as u32);
+    }
+    let offset = match tz.as_bytes().first() {
+        Some(b'+') | Some(b'-') => {
+            let (h, m) = tz[1..].split_once(':')?;
+            let o = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
+            if tz.starts_with('-') { -o } else { o }
+        }
+        _ => 0,
+    };
+    let days = days_from_civil(y, m, day);
+    Some(((days * 86400 + hh * 3600 + mm * 60 + ss - offset) * 1_000_000_000) + nanos)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_from_cgroup_names() {
+        let id = "a".repeat(64);
+        for name in [
+            format!("libpod-{id}"),
+            format!("libpod-{id}.scope"),
+            format!("docker-{id}.scope"),
+            format!("cri-containerd-{id}.scope"),
+            id.clone(),
+        ] {
+            assert_eq!(
+                container_id_from_cgroups([name.as_str()]),
+                Some(id.clone()),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            container_id_from_cgroups(["user.slice", "session-3.scope", "/"]),
+            None
+        );
+    }
+
+    #[test]
+    fn images_and_times() {
+        assert_eq!(
+            split_image("localhost/busybox:test"),
+            ("localhost/busybox", Some("test"))
+        );
+        assert_eq!(split_image("reg:5000/app"), ("reg:5000/app", None));
+        assert_eq!(split_image("nginx:1.25@sha256:ab"), ("nginx", Some("1.25")));
+        assert_eq!(
+            parse_rfc3339_ns("1970-01-01T00:00:01.5Z"),
+            Some(1_500_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339_ns("2024-03-01T01:00:00+01:00"),
+            parse_rfc3339_ns("2024-03-01T00:00:00Z")
+        );
+        assert_eq!(days_from_civil(2000, 3, 1), 11017);
+    }
+
+    #[test]
+    fn inspect_answer() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"Id":"x","Name":"/web","Image":"sha256:abc","Config":{"Image":"localhost/busybox:test"},
+                "HostConfig":{"Privileged":true},"State":{"StartedAt":"1970-01-01T00:00:02Z"},
+                "Mounts":[{"Source":"/etc","Destination":"/host/etc","Mode":"","RW":false}]}"#,
+        )
+        .unwrap();
+        let i = parse_inspect(&v).unwrap();
+        assert_eq!(i.name.as_deref(), Some("web"));
+        assert_eq!(i.repository(), Some("localhost/busybox"));
+        assert_eq!(i.tag(), Some("test"));
+        assert_eq!(i.privileged, Some(true));
+        assert_eq!(i.start_ns, Some(2_000_000_000));
+        assert_eq!(i.image_id.as_deref(), Some("abc"));
+        assert_eq!(i.mounts[0].1, "/host/etc");
+    }
+}

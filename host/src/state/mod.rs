@@ -1,0 +1,615 @@
+//! The state engine: processes, their fds, users and containers, kept up to
+//! date from probe records and bootstrapped from `/proc`.
+//!
+//! ```text
+//! record ─► State::update (before rules: exec, fork, open, connect, ...)
+//!        ─► rules see the event through event::SyscallEvent
+//!        ─► State::finish (after rules: close removes the fd, exit schedules a purge)
+//! ```
+//!
+//! Memory is bounded: at most `max_processes` processes (stale ones, whose
+//! `/proc` entry is gone, are evicted when the table is full), at most
+//! [`fds::MAX_FDS_PER_PROCESS`] fds each, exited processes are purged after
+//! a grace period, and container metadata is cached per id with a cap.
+
+pub mod containers;
+pub mod event;
+pub mod fds;
+pub mod process;
+pub mod users;
+
+use crate::capture::record::{
+    Creds, ExecInfo, IDX_RET, KIND_FORK, KIND_PROCEXIT, ParamKind, Record, SockTuple, trim_nul,
+};
+use crate::capture::syscalls;
+use containers::{ContainerInfo, Containers};
+use fds::{Fd, FdKind};
+pub use process::Process;
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use users::UserDb;
+
+/// Limits and sources of the state engine.
+#[derive(Clone, Debug)]
+pub struct StateOptions {
+    /// Most processes kept.
+    pub max_processes: usize,
+    /// How long an exited process stays (for late events), ns.
+    pub exit_grace_ns: i64,
+    /// Where `/proc` is mounted.
+    pub proc_root: PathBuf,
+    /// Container runtime sockets tried for metadata.
+    pub runtime_sockets: Vec<PathBuf>,
+    /// Timeout of one metadata lookup.
+    pub runtime_timeout: std::time::Duration,
+}
+
+impl Default for StateOptions {
+    fn default() -> StateOptions {
+        StateOptions {
+            max_processes: 131_072,
+            exit_grace_ns: 5_000_000_000,
+            proc_root: PathBuf::from("/proc"),
+            runtime_sockets: containers::DEFAULT_SOCKETS
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+            runtime_timeout: std::time::Duration::from_millis(500),
+        }
+    }
+}
+
+/// Counters about the tables.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StateStats {
+    /// Processes read from /proc at start.
+    pub bootstrapped: u64,
+    /// Processes read from /proc later, when an event named an unknown one.
+    pub late_reads: u64,
+    /// Processes removed after exiting.
+    pub purged: u64,
+    /// Processes evicted because the table was full.
+    pub evicted: u64,
+    /// Records that could not be parsed.
+    pub bad_records: u64,
+}
+
+/// The state engine.
+pub struct State {
+    opts: StateOptions,
+    procs: HashMap<u32, Process>,
+    exited: VecDeque<(i64, u32)>,
+    host_users: UserDb,
+    container_users: HashMap<String, UserDb>,
+    containers: Containers,
+    boot_to_epoch_ns: i64,
+    /// Counters.
+    pub stats: StateStats,
+}
+
+const AT_FDCWD: i64 = -100;
+
+impl State {
+    /// An empty state; `boot_to_epoch_ns` converts record stamps to wall time.
+    pub fn new(opts: StateOptions, boot_to_epoch_ns: i64) -> State {
+        State {
+            containers: Containers::new(opts.runtime_sockets.clone(), opts.runtime_timeout),
+            host_users: UserDb::load(Path::new("/")),
+            procs: HashMap::new(),
+            exited: VecDeque::new(),
+            container_users: HashMap::new(),
+            boot_to_epoch_ns,
+            opts,
+            stats: StateStats::default(),
+        }
+    }
+
+    /// Reads every process in `/proc`.
+    pub fn bootstrap(&mut self) {
+        let Ok(dir) = std::fs::read_dir(&self.opts.proc_root) else {
+            return;
+        };
+        for e in dir.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            if let Some(p) =
+                process::read_proc(&self.opts.proc_root, pid, self.boot_to_epoch_ns, 100)
+            {
+                self.insert(p);
+                self.stats.bootstrapped += 1;
+            }
+        }
+    }
+
+    /// Converts a record's boot-time stamp to ns since the epoch.
+    pub fn epoch_ns(&self, ts_boot: u64) -> i64 {
+        ts_boot as i64 + self.boot_to_epoch_ns
+    }
+
+    /// A process, if known.
+    pub fn process(&self, pid: u32) -> Option<&Process> {
+        self.procs.get(&pid)
+    }
+
+    /// Number of processes in the table.
+    pub fn process_count(&self) -> usize {
+        self.procs.len()
+    }
+
+    /// The user table for a process (its container's when it has one).
+    pub fn users_of(&self, p: &Process) -> &UserDb {
+        if !p.container_id.is_empty()
+            && let Some(db) = self.container_users.get(&p.container_id)
+        {
+            return db;
+        }
+        &self.host_users
+    }
+
+    /// Container metadata for an id (cached; asked by [`State::update`]).
+    pub fn container(&self, id: &str) -> Option<&ContainerInfo> {
+        self.containers.cached(id)
+    }
+
+    fn insert(&mut self, p: Process) {
+        if self.procs.len() >= self.opts.max_processes && !self.procs.contains_key(&p.pid) {
+            self.evict();
+        }
+        self.procs.insert(p.pid, p);
+    }
+
+    /// Drops exited processes and those whose /proc entry is gone.
+    fn evict(&mut self) {
+        let before = self.procs.len();
+        let root = self.opts.proc_root.clone();
+        self.procs
+            .retain(|pid, p| p.exited_ns.is_none() && root.join(pid.to_string()).exists());
+        self.exited.clear();
+        if self.procs.len() >= self.opts.max_processes {
+            // Still full of live processes: forget an arbitrary eighth.
+            let drop: Vec<u32> = self
+                .procs
+                .keys()
+                .take(self.opts.max_processes / 8 + 1)
+                .copied()
+                .collect();
+            for pid in drop {
+                self.procs.remove(&pid);
+            }
+        }
+        self.stats.evicted += (before - self.procs.len()) as u64;
+    }
+
+    /// Makes sure the record's process is known (reading /proc if needed).
+    fn ensure(&mut self, pid: u32) {
+        if self.procs.contains_key(&pid) {
+            return;
+        }
+        let p = process::read_proc(&self.opts.proc_root, pid, self.boot_to_epoch_ns, 100)
+            .unwrap_or_else(|| Process {
+                pid,
+                loginuid: u32::MAX,
+                cwd: "/".into(),
+                ..Process::default()
+            });
+        self.stats.late_reads += 1;
+        self.note_container(&p);
+        self.insert(p);
+    }
+
+    /// Looks up a new container's metadata and users once.
+    fn note_container(&mut self, p: &Process) {
+        if p.container_id.is_empty() {
+            return;
+        }
+        if !self.container_users.contains_key(&p.container_id) {
+            let root = self.opts.proc_root.join(p.pid.to_string()).join("root");
+            if self.container_users.len() > 4096 {
+                self.container_users.clear();
+            }
+            self.container_users
+                .insert(p.container_id.clone(), UserDb::load(&root));
+        }
+        self.containers.info(&p.container_id);
+    }
+
+    /// Applies what a record changes before rules see it.
+    pub fn update(&mut self, r: &Record) {
+        match r.kind {
+            KIND_FORK => self.on_fork(r),
+            KIND_PROCEXIT => {}
+            _ => {
+                self.ensure(r.pid);
+                if r.ret >= 0 || r.ret == -115 {
+                    self.on_syscall(r);
+                }
+            }
+        }
+    }
+
+    /// Applies what a record changes after rules saw it.
+    pub fn finish(&mut self, r: &Record) {
+        let now = self.epoch_ns(r.ts_boot);
+        match (r.kind, syscalls::name_of(r.kind)) {
+            (KIND_PROCEXIT, _) if r.tid == r.pid => {
+                if let Some(p) = self.procs.get_mut(&r.pid) {
+                    p.exited_ns = Some(now);
+                    self.exited.push_back((now, r.pid));
+                }
+            }
+            (_, Some("close")) if r.ret == 0 => {
+                if let Some(p) = self.procs.get_mut(&r.pid) {
+                    p.fds.remove(r.args[0] as i64);
+                }
+            }
+            (_, Some("close_range")) if r.ret == 0 => {
+                if let Some(p) = self.procs.get_mut(&r.pid) {
+                    p.fds
+                        .remove_range(r.args[0] as i64, (r.args[1] as u32) as i64);
+                }
+            }
+            _ => {}
+        }
+        while let Some(&(t, pid)) = self.exited.front() {
+            if now - t < self.opts.exit_grace_ns {
+                break;
+            }
+            self.exited.pop_front();
+            if self.procs.get(&pid).is_some_and(|p| p.exited_ns == Some(t)) {
+                self.procs.remove(&pid);
+                self.stats.purged += 1;
+            }
+        }
+    }
+
+    fn on_fork(&mut self, r: &Record) {
+        if r.tid != r.pid {
+            self.ensure(r.pid);
+            return;
+        }
+        let parent_pid = r.args[1] as u32;
+        self.ensure(parent_pid);
+        let mut child = self.procs.get(&parent_pid).cloned().unwrap_or_default();
+        child.pid = r.pid;
+        child.ppid = r.args[2] as u32;
+        child.start_ns = self.epoch_ns(r.ts_boot);
+        child.exited_ns = None;
+        self.insert(child);
+    }
+
+    fn on_syscall(&mut self, r: &Record) {
+        let Some(name) = syscalls::name_of(r.kind) else {
+            return;
+        };
+        let ret = r.ret;
+        let a = |i: usize| r.args[i] as i64;
+        let path = |i: u8| {
+            r.str_param(ParamKind::UserStr, Some(i))
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        };
+        match name {
+            "execve" | "execveat" if ret == 0 => self.on_exec(r),
+            "open" | "creat" | "openat" | "openat2" | "open_by_handle_at" => {
+                let (dirfd, idx) = if matches!(name, "open" | "creat") {
+                    (AT_FDCWD, 0)
+                } else {
+                    (a(0), 1)
+                };
+                let flags = match name {
+                    "open" => r.args[1],
+                    "creat" => 0o1101, // O_CREAT|O_WRONLY|O_TRUNC
+                    _ => r.args[2], // openat, openat2 (the probe puts open_how.flags here), open_by_handle_at
+                };
+                let name = path(idx)
+                    .map(|p| self.resolve(r.pid, dirfd, &p))
+                    .unwrap_or_default();
+                let kind = if flags & 0o200000 != 0 {
+                    FdKind::Directory
+                } else {
+                    FdKind::File
+                };
+                let mut fd = Fd::new(kind, name);
+                fd.flags = flags;
+                self.with_fds(r.pid, |t| t.insert(ret, fd));
+            }
+            "dup" | "dup2" | "dup3" => self.dup(r.pid, a(0), ret),
+            "fcntl" if matches!(r.args[1], 0 | 1030) => self.dup(r.pid, a(0), ret),
+            "socket" => {
+                let mut fd = Fd::new(FdKind::for_family(r.args[0] as u16), "");
+                fd.flags = r.args[1];
+                self.with_fds(r.pid, |t| t.insert(ret, fd));
+            }
+            "connect" | "bind" => {
+                let unix_path = r
+                    .param(ParamKind::Sockaddr, Some(1))
+                    .and_then(unix_sockaddr_path);
+                let tuple = r
+                    .param(ParamKind::Tuple, Some(0))
+                    .and_then(SockTuple::decode);
+                let fdn = a(0);
+                let client = name == "connect";
+                self.with_fds(r.pid, |t| {
+                    let fd = t.get_mut(fdn);
+                    let fd = match fd {
+                        Some(f) => f,
+                        None => {
+                            t.insert(fdn, Fd::new(FdKind::OtherSocket, ""));
+                            match t.get_mut(fdn) {
+                                Some(f) => f,
+                                None => return,
+                            }
+                        }
+                    };
+                    set_socket(fd, tuple, unix_path, client);
+                });
+            }
+            "accept" | "accept4" => {
+                let tuple = r
+                    .param(ParamKind::Tuple, Some(IDX_RET))
+                    .and_then(SockTuple::decode);
+                let mut fd = Fd::new(FdKind::OtherSocket, "");
+                fd.server = true;
+                if name == "accept4" {
+                    fd.flags = r.args[3];
+                }
+                set_socket(&mut fd, tuple, None, false);
+                self.with_fds(r.pid, |t| t.insert(ret, fd));
+            }
+            "pipe" | "pipe2" | "socketpair" => {
+                let idx = if name == "socketpair" { 3 } else { 0 };
+                if let Some(b) = r
+                    .param(ParamKind::FdPair, Some(idx))
+                    .filter(|b| b.len() == 8)
+                {
+                    let f0 = i32::from_le_bytes(b[0..4].try_into().expect("4 bytes")) as i64;
+                    let f1 = i32::from_le_bytes(b[4..8].try_into().expect("4 bytes")) as i64;
+                    let kind = if name == "socketpair" {
+                        FdKind::for_family(r.args[0] as u16)
+                    } else {
+                        FdKind::Pipe
+                    };
+                    let flags = if name == "pipe" { 0 } else { r.args[1] };
+                    self.with_fds(r.pid, |t| {
+                        for n in [f0, f1] {
+                            let mut fd = Fd::new(kind, "");
+                            fd.flags = flags;
+                            t.insert(n, fd);
+                        }
+                    });
+                }
+            }
+            "memfd_create" => {
+                let n = path(0).unwrap_or_default();
+                let fd = Fd::new(FdKind::Memfd, format!("memfd:{n}"));
+                self.with_fds(r.pid, |t| t.insert(ret, fd));
+            }
+            "eventfd" | "eventfd2" => self.new_fd(r.pid, ret, FdKind::Event),
+            "signalfd" | "signalfd4" => self.new_fd(r.pid, ret, FdKind::Signal),
+            "timerfd_create" => self.new_fd(r.pid, ret, FdKind::Timer),
+            "inotify_init" | "inotify_init1" => self.new_fd(r.pid, ret, FdKind::Inotify),
+            "epoll_create" | "epoll_create1" => self.new_fd(r.pid, ret, FdKind::Eventpoll),
+            "userfaultfd" => self.new_fd(r.pid, ret, FdKind::Userfault),
+            "io_uring_setup" => self.new_fd(r.pid, ret, FdKind::IoUring),
+            "pidfd_open" | "pidfd_getfd" => self.new_fd(r.pid, ret, FdKind::Pidfd),
+            "bpf" if ret > 0 && matches!(r.args[0], 0 | 5 | 7 | 14) => {
+                self.new_fd(r.pid, ret, FdKind::Bpf)
+            }
+            "chdir" | "fchdir" => {
+                if let Some(cwd) = r.str_param(ParamKind::Cwd, None) {
+                    let cwd = String::from_utf8_lossy(cwd).into_owned();
+                    if let Some(p) = self.procs.get_mut(&r.pid) {
+                        p.cwd = cwd;
+                    }
+                }
+            }
+            "setsid" => {
+                if let Some(p) = self.procs.get_mut(&r.pid) {
+                    p.sid = r.pid;
+                }
+            }
+            "setuid" | "setgid" | "setreuid" | "setregid" | "setresuid" | "setresgid"
+            | "capset" => {
+                if let Some(c) = r.param(ParamKind::Creds, None).and_then(Creds::decode)
+                    && let Some(p) = self.procs.get_mut(&r.pid)
+                {
+                    p.creds = c;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_exec(&mut self, r: &Record) {
+        let info = r.param(ParamKind::Exec, None).and_then(ExecInfo::decode);
+        let s = |k: ParamKind| {
+            r.str_param(k, None)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        };
+        let mut argv = process::split_nul(r.param(ParamKind::Args, None).unwrap_or_default());
+        let env = process::split_nul(r.param(ParamKind::Env, None).unwrap_or_default());
+        let cgroups: Vec<String> = r
+            .params()
+            .filter(|(k, _, _)| *k == ParamKind::Cgroup)
+            .map(|(_, _, d)| String::from_utf8_lossy(trim_nul(d)).into_owned())
+            .collect();
+        let container_id =
+            containers::container_id_from_cgroups(cgroups.iter().map(String::as_str))
+                .unwrap_or_default();
+        let comm = r.param(ParamKind::Comm, None).map(|b| {
+            String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(b)).into_owned()
+        });
+        let exepath = s(ParamKind::ExePath).unwrap_or_default();
+        let cwd = s(ParamKind::Cwd);
+        let p = self.procs.entry(r.pid).or_insert_with(|| Process {
+            pid: r.pid,
+            ..Process::default()
+        });
+        p.exe = if argv.is_empty() {
+            comm.clone().unwrap_or_default()
+        } else {
+            argv.remove(0)
+        };
+        p.args = argv;
+        p.env = env;
+        if let Some(c) = comm {
+            p.comm = c;
+        }
+        if let Some(c) = cwd {
+            p.cwd = c;
+        }
+        p.exe_from_memfd = exepath.starts_with("/memfd:");
+        p.exepath = exepath;
+        p.container_id = container_id;
+        if let Some(i) = info {
+            p.creds = i.creds;
+            p.ppid = i.ppid;
+            p.loginuid = i.loginuid;
+            p.tty = if i.tty == 0 {
+                0
+            } else {
+                process::encode_tty(i.tty >> 20, i.tty & 0xfffff)
+            };
+            p.exe_ino = i.exe_ino;
+            p.exe_ctime = i.exe_ctime;
+            p.exe_mtime = i.exe_mtime;
+            p.exe_from_memfd |= i.exe_nlink == 0 && p.exepath.contains("memfd:");
+        }
+        p.fds.close_on_exec();
+        let p = p.clone_meta();
+        self.note_container(&p);
+    }
+
+    fn with_fds(&mut self, pid: u32, f: impl FnOnce(&mut fds::FdTable)) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            f(&mut p.fds);
+        }
+    }
+
+    fn new_fd(&mut self, pid: u32, num: i64, kind: FdKind) {
+        self.with_fds(pid, |t| t.insert(num, Fd::new(kind, "")));
+    }
+
+    fn dup(&mut self, pid: u32, old: i64, new: i64) {
+        self.with_fds(pid, |t| {
+            if let Some(mut fd) = t.get(old).cloned() {
+                fd.flags &= !0o2000000;
+                t.insert(new, fd);
+            }
+        });
+    }
+
+    /// Resolves a path argument against a dirfd (or the cwd) of a process.
+    pub fn resolve(&self, pid: u32, dirfd: i64, path: &str) -> String {
+        if path.starts_with('/') {
+            return normalize(path);
+        }
+        let p = self.procs.get(&pid);
+        let base = match dirfd {
+            AT_FDCWD => p.map(|p| p.cwd.clone()),
+            fd => p.and_then(|p| p.fds.get(fd)).map(|f| f.name.clone()),
+        }
+        .unwrap_or_default();
+        if base.is_empty() {
+            return path.to_string();
+        }
+        normalize(&format!("{base}/{path}"))
+    }
+}
+
+impl Process {
+    /// The fields [`State::note_container`] reads (cheap, without fds or env).
+    fn clone_meta(&self) -> Process {
+        Process {
+            pid: self.pid,
+            container_id: self.container_id.clone(),
+            ..Process::default()
+        }
+    }
+}
+
+/// Updates a socket fd from its tuple (and a unix path); builds Falco's names:
+/// `client_ip:port->server_ip:port` for IP sockets.
+fn set_socket(fd: &mut Fd, tuple: Option<SockTuple>, unix_path: Option<String>, client: bool) {
+    if let Some(t) = tuple {
+        fd.kind = FdKind::for_family(t.family);
+        let had_name = !fd.name.is_empty();
+        if fd.kind.is_ip() {
+            let v6 = fd.kind == FdKind::Ipv6;
+            let l = event::fmt_addr(&t.laddr, v6, t.lport);
+            let r = event::fmt_addr(&t.raddr, v6, t.rport);
+            fd.name = if t.rport == 0 {
+                l
+            } else if client {
+                format!("{l}->{r}")
+            } else {
+                format!("{r}->{l}")
+            };
+        }
+        fd.name_changed = had_name;
+        fd.tuple = Some(t);
+        fd.server = !client;
+    }
+    if let Some(p) = unix_path {
+        fd.kind = FdKind::Unix;
+        fd.name = p;
+    }
+}
+
+/// The path of a `sockaddr_un` (abstract names get a leading `@`).
+fn unix_sockaddr_path(b: &[u8]) -> Option<String> {
+    if b.len() < 3 || u16::from_le_bytes([b[0], b[1]]) != 1 {
+        return None;
+    }
+    let p = &b[2..];
+    Some(if p[0] == 0 {
+        format!("@{}", String::from_utf8_lossy(trim_nul(&p[1..])))
+    } else {
+        String::from_utf8_lossy(p.split(|&c| c == 0).next().unwrap_or(p)).into_owned()
+    })
+}
+
+/// Removes `.`, `..` and repeated slashes (no symlink resolution, like libs).
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut s = String::with_capacity(path.len());
+    for p in &parts {
+        s.push('/');
+        s.push_str(p);
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize("/etc/../etc//shadow"), "/etc/shadow");
+        assert_eq!(normalize("/a/./b/"), "/a/b");
+        assert_eq!(normalize("/.."), "/");
+    }
+
+    #[test]
+    fn unix_paths() {
+        assert_eq!(
+            unix_sockaddr_path(b"\x01\x00/run/x.sock\0\0"),
+            Some("/run/x.sock".into())
+        );
+        assert_eq!(unix_sockaddr_path(b"\x01\x00\0abs\0"), Some("@abs".into()));
+        assert_eq!(unix_sockaddr_path(b"\x02\x00abcd"), None);
+    }
+}

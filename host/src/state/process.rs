@@ -1,0 +1,266 @@
+//! Processes: what the state engine knows about each, and reading it from
+//! `/proc` for processes that started before the engine.
+
+use super::fds::{Fd, FdKind, FdTable};
+use crate::capture::record::Creds;
+use std::path::Path;
+
+/// One process (thread group). Threads share it: the per-thread fields Falco
+/// has (`thread.*`) are the process's here, except the tid, which comes from
+/// the event.
+#[derive(Clone, Debug, Default)]
+pub struct Process {
+    /// Process id.
+    pub pid: u32,
+    /// Parent's process id.
+    pub ppid: u32,
+    /// Session id.
+    pub sid: u32,
+    /// Command name (the kernel's comm, at most 15 bytes).
+    pub comm: String,
+    /// First argument (`proc.exe`).
+    pub exe: String,
+    /// Full path of the executable (`proc.exepath`).
+    pub exepath: String,
+    /// Arguments after the first.
+    pub args: Vec<String>,
+    /// Environment (`NAME=value`).
+    pub env: Vec<String>,
+    /// Working directory, ending without a slash (except `/`).
+    pub cwd: String,
+    /// Credentials.
+    pub creds: Creds,
+    /// Audit login uid (u32::MAX when unset).
+    pub loginuid: u32,
+    /// Controlling terminal (Linux `tty_nr` encoding), 0 if none.
+    pub tty: u32,
+    /// Container id: 64 hex, or empty on the host.
+    pub container_id: String,
+    /// Start time, ns since the epoch.
+    pub start_ns: i64,
+    /// Executable's inode number, ctime and mtime (ns since the epoch).
+    pub exe_ino: u64,
+    /// Executable's ctime, ns since the epoch.
+    pub exe_ctime: i64,
+    /// Executable's mtime, ns since the epoch.
+    pub exe_mtime: i64,
+    /// The executable is a memfd.
+    pub exe_from_memfd: bool,
+    /// The executable lives on an overlay's upper layer (written in the container).
+    pub exe_upper_layer: bool,
+    /// Open fds.
+    pub fds: FdTable,
+    /// When it exited (ns since the epoch); kept briefly for late events.
+    pub exited_ns: Option<i64>,
+}
+
+impl Process {
+    /// `proc.cmdline`: the name followed by the arguments.
+    pub fn cmdline(&self) -> String {
+        let mut s = self.comm.clone();
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(a);
+        }
+        s
+    }
+
+    /// `proc.args`.
+    pub fn args_joined(&self) -> String {
+        self.args.join(" ")
+    }
+}
+
+/// Splits a NUL-separated block into strings (a trailing NUL is not an empty entry).
+pub fn split_nul(b: &[u8]) -> Vec<String> {
+    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    if b.is_empty() {
+        return Vec::new();
+    }
+    b.split(|&c| c == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// The Linux `tty_nr` encoding of a device (as in `/proc/PID/stat`).
+pub fn encode_tty(major: u32, minor: u32) -> u32 {
+    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+}
+
+/// Reads one process from `/proc/PID` (`proc` is the mount point, normally `/proc`).
+/// `boot_ns` is the boot time in ns since the epoch; `ticks` the clock ticks per second.
+pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Process> {
+    let dir = proc.join(pid.to_string());
+    let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+    // "pid (comm) state ppid pgrp session tty_nr ... starttime(22)"
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat[open + 1..close].to_string();
+    let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
+    let field = |i: usize| rest.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let ppid = field(1) as u32;
+    let sid = field(3) as u32;
+    let tty = field(4) as u32;
+    let start_ticks = field(19);
+    let mut argv = split_nul(&std::fs::read(dir.join("cmdline")).unwrap_or_default());
+    let exe = if argv.is_empty() {
+        comm.clone()
+    } else {
+        argv.remove(0)
+    };
+    let link = |n: &str| {
+        std::fs::read_link(dir.join(n))
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
+    };
+    let exepath = link("exe").unwrap_or_default();
+    let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+    let st = |key: &str| -> Vec<u64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| {
+                v.split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let cap = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .unwrap_or(0)
+    };
+    let (uids, gids) = (st("Uid:"), st("Gid:"));
+    let creds = Creds {
+        uid: uids.first().copied().unwrap_or(0) as u32,
+        euid: uids.get(1).copied().unwrap_or(0) as u32,
+        gid: gids.first().copied().unwrap_or(0) as u32,
+        egid: gids.get(1).copied().unwrap_or(0) as u32,
+        cap_inheritable: cap("CapInh:"),
+        cap_permitted: cap("CapPrm:"),
+        cap_effective: cap("CapEff:"),
+    };
+    let loginuid = std::fs::read_to_string(dir.join("loginuid"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(u32::MAX);
+    let cgroups = std::fs::read_to_string(dir.join("cgroup")).unwrap_or_default();
+    let container_id = super::containers::container_id_from_cgroups(
+        cgroups.lines().filter_map(|l| l.rsplit('/').next()),
+    )
+    .unwrap_or_default();
+    let exe_meta = std::fs::metadata(dir.join("exe")).ok();
+    let (exe_ino, exe_ctime, exe_mtime) = exe_meta
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (
+                m.ino(),
+                m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+                m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+            )
+        })
+        .unwrap_or_default();
+    let mut fds = FdTable::default();
+    if let Ok(entries) = std::fs::read_dir(dir.join("fd")) {
+        for e in entries.flatten() {
+            let Some(num) = e.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) else {
+                continue;
+            };
+            if let Ok(target) = std::fs::read_link(e.path()) {
+                fds.insert(num, fd_from_link(&target.to_string_lossy()));
+            }
+        }
+    }
+    Some(Process {
+        pid,
+        ppid,
+        sid,
+        exe_from_memfd: exepath.starts_with("/memfd:"),
+        comm,
+        exe,
+        exepath,
+        args: argv,
+        env: split_nul(&std::fs::read(dir.join("environ")).unwrap_or_default()),
+        cwd: link("cwd").unwrap_or_else(|| "/".into()),
+        creds,
+        loginuid,
+        tty,
+        container_id,
+        start_ns: boot_ns + start_ticks * (1_000_000_000 / ticks.max(1)),
+        exe_ino,
+        exe_ctime,
+        exe_mtime,
+        exe_upper_layer: false,
+        fds,
+        exited_ns: None,
+    })
+}
+
+/// An fd from its `/proc/PID/fd/N` link target.
+pub fn fd_from_link(target: &str) -> Fd {
+    let anon = |k: FdKind| Fd::new(k, "");
+    if let Some(rest) = target.strip_prefix("anon_inode:") {
+        return match rest.trim_matches(['[', ']']) {
+            "eventfd" => anon(FdKind::Event),
+            "signalfd" => anon(FdKind::Signal),
+            "eventpoll" => anon(FdKind::Eventpoll),
+            "inotify" => anon(FdKind::Inotify),
+            "timerfd" => anon(FdKind::Timer),
+            "userfaultfd" => anon(FdKind::Userfault),
+            "io_uring" => anon(FdKind::IoUring),
+            "pidfd" => anon(FdKind::Pidfd),
+            r if r.starts_with("bpf") => anon(FdKind::Bpf),
+            _ => anon(FdKind::File),
+        };
+    }
+    if target.starts_with("socket:") {
+        // The family is unknown from the link; /proc/net could tell, but the
+        // first event on the fd carries its tuple anyway.
+        return anon(FdKind::OtherSocket);
+    }
+    if target.starts_with("pipe:") {
+        return anon(FdKind::Pipe);
+    }
+    if target.starts_with("/memfd:") {
+        return Fd::new(
+            FdKind::Memfd,
+            target
+                .trim_start_matches('/')
+                .trim_end_matches(" (deleted)"),
+        );
+    }
+    Fd::new(FdKind::File, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_blocks_and_ttys() {
+        assert_eq!(split_nul(b"cat\0/etc/shadow\0"), vec!["cat", "/etc/shadow"]);
+        assert!(split_nul(b"").is_empty());
+        assert_eq!(encode_tty(136, 3), 34819);
+        assert_eq!(encode_tty(4, 1), 1025);
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let p = read_proc(Path::new("/proc"), std::process::id(), 0, 100).expect("own /proc entry");
+        assert_eq!(p.pid, std::process::id());
+        assert!(!p.comm.is_empty());
+        assert!(p.exepath.starts_with('/'), "{}", p.exepath);
+        assert!(p.fds.len() >= 3);
+    }
+
+    #[test]
+    fn fd_links() {
+        assert_eq!(fd_from_link("anon_inode:[eventfd]").kind, FdKind::Event);
+        assert_eq!(fd_from_link("socket:[123]").kind, FdKind::OtherSocket);
+        assert_eq!(fd_from_link("/etc/hosts").name, "/etc/hosts");
+        assert_eq!(fd_from_link("/memfd:x (deleted)").name, "memfd:x");
+    }
+}
