@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Sockets tried when none is configured, in order.
 pub const DEFAULT_SOCKETS: &[&str] = &[
@@ -77,7 +77,7 @@ pub fn container_id_from_cgroups<'a>(names: impl IntoIterator<Item = &'a str>) -
 pub struct Containers {
     sockets: Vec<PathBuf>,
     timeout: Duration,
-    cache: HashMap<String, ContainerInfo>,
+    cache: HashMap<String, (ContainerInfo, Instant)>,
 }
 
 /// Bound on cached containers.
@@ -94,20 +94,26 @@ impl Containers {
     }
 
     /// Metadata for a (full, 64-hex) id, asking the runtime the first time.
+    /// A container seen before it started (no start time yet, or unknown to
+    /// the runtime) is asked again, at most once a second.
     pub fn info(&mut self, id: &str) -> &ContainerInfo {
-        if !self.cache.contains_key(id) {
+        let stale = match self.cache.get(id) {
+            None => true,
+            Some((info, at)) => info.start_ns.is_none() && at.elapsed() >= Duration::from_secs(1),
+        };
+        if stale {
             if self.cache.len() >= MAX_CONTAINERS {
                 self.cache.clear();
             }
             let info = self.query(id).unwrap_or_default();
-            self.cache.insert(id.to_string(), info);
+            self.cache.insert(id.to_string(), (info, Instant::now()));
         }
-        &self.cache[id]
+        &self.cache[id].0
     }
 
     /// Cached metadata, without asking.
     pub fn cached(&self, id: &str) -> Option<&ContainerInfo> {
-        self.cache.get(id)
+        self.cache.get(id).map(|(i, _)| i)
     }
 
     fn query(&self, id: &str) -> Option<ContainerInfo> {
@@ -200,8 +206,13 @@ pub fn parse_rfc3339_ns(t: &str) -> Option<i64> {
         }
         _ => 0,
     };
-    let days = days_from_civil(y, m, day);
-    Some(((days * 86400 + hh * 3600 + mm * 60 + ss - offset) * 1_000_000_000) + nanos)
+    // Runtimes report "0001-01-01T00:00:00Z" for "not yet": out of range here.
+    let secs = days_from_civil(y, m, day)
+        .checked_mul(86400)?
+        .checked_add(hh * 3600 + mm * 60 + ss - offset)?;
+    secs.checked_mul(1_000_000_000)?
+        .checked_add(nanos)
+        .filter(|&t| t > 0)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
@@ -258,6 +269,7 @@ mod tests {
             parse_rfc3339_ns("2024-03-01T00:00:00Z")
         );
         assert_eq!(days_from_civil(2000, 3, 1), 11017);
+        assert_eq!(parse_rfc3339_ns("0001-01-01T00:00:00Z"), None);
     }
 
     #[test]

@@ -54,7 +54,7 @@ impl<'a> SyscallEvent<'a> {
         } else {
             syscalls::name_of(rec.kind).unwrap_or("")
         };
-        let a0 = rec.args[0] as i64;
+        let a0 = rec.args[0] as i32 as i64;
         let fd_num = match type_name {
             "open" | "openat" | "openat2" | "creat" | "accept" | "accept4" | "dup" | "dup2"
             | "dup3" | "socket" | "memfd_create" | "open_by_handle_at" | "eventfd" | "eventfd2"
@@ -136,7 +136,7 @@ impl<'a> SyscallEvent<'a> {
                 "fd",
             ) if name == "res" || r.ret >= 0 || raw => num(out, r.ret),
             ("open" | "creat", "name") => path_arg(out, 0, Some(-100)),
-            ("openat" | "openat2", "name") => path_arg(out, 1, Some(a(0) as i64)),
+            ("openat" | "openat2", "name") => path_arg(out, 1, Some(a(0) as i32 as i64)),
             ("openat" | "openat2", "dirfd") => num(out, a(0) as i32 as i64),
             ("open", "flags") | ("openat" | "openat2", "flags") => {
                 let f = if t == "open" { a(1) } else { a(2) };

@@ -80,7 +80,7 @@ pub struct State {
     procs: HashMap<u32, Process>,
     exited: VecDeque<(i64, u32)>,
     host_users: UserDb,
-    container_users: HashMap<String, UserDb>,
+    container_users: HashMap<String, (UserDb, std::time::Instant)>,
     containers: Containers,
     boot_to_epoch_ns: i64,
     /// Counters.
@@ -140,7 +140,7 @@ impl State {
     /// The user table for a process (its container's when it has one).
     pub fn users_of(&self, p: &Process) -> &UserDb {
         if !p.container_id.is_empty()
-            && let Some(db) = self.container_users.get(&p.container_id)
+            && let Some((db, _)) = self.container_users.get(&p.container_id)
         {
             return db;
         }
@@ -203,13 +203,22 @@ impl State {
         if p.container_id.is_empty() {
             return;
         }
-        if !self.container_users.contains_key(&p.container_id) {
+        // (Re)read the container's own users: the first process seen may be
+        // the runtime's init, before the container's root is in place.
+        let fresh = self
+            .container_users
+            .get(&p.container_id)
+            .is_some_and(|(_, at)| at.elapsed() < std::time::Duration::from_secs(1));
+        if !fresh {
             let root = self.opts.proc_root.join(p.pid.to_string()).join("root");
             if self.container_users.len() > 4096 {
                 self.container_users.clear();
             }
-            self.container_users
-                .insert(p.container_id.clone(), UserDb::load(&root));
+            let db = UserDb::load(&root);
+            if !db.is_empty() || !self.container_users.contains_key(&p.container_id) {
+                self.container_users
+                    .insert(p.container_id.clone(), (db, std::time::Instant::now()));
+            }
         }
         self.containers.info(&p.container_id);
     }
@@ -221,6 +230,13 @@ impl State {
             KIND_PROCEXIT => {}
             _ => {
                 self.ensure(r.pid);
+                // Refreshes metadata of a container first seen before it started.
+                if let Some(p) = self.procs.get(&r.pid)
+                    && !p.container_id.is_empty()
+                {
+                    let id = p.container_id.clone();
+                    self.containers.info(&id);
+                }
                 if r.ret >= 0 || r.ret == -115 {
                     self.on_syscall(r);
                 }
@@ -240,13 +256,13 @@ impl State {
             }
             (_, Some("close")) if r.ret == 0 => {
                 if let Some(p) = self.procs.get_mut(&r.pid) {
-                    p.fds.remove(r.args[0] as i64);
+                    p.fds.remove(r.args[0] as i32 as i64);
                 }
             }
             (_, Some("close_range")) if r.ret == 0 => {
                 if let Some(p) = self.procs.get_mut(&r.pid) {
                     p.fds
-                        .remove_range(r.args[0] as i64, (r.args[1] as u32) as i64);
+                        .remove_range(r.args[0] as u32 as i64, (r.args[1] as u32) as i64);
                 }
             }
             _ => {}
@@ -283,7 +299,8 @@ impl State {
             return;
         };
         let ret = r.ret;
-        let a = |i: usize| r.args[i] as i64;
+        // fd and dirfd arguments are C ints: the upper half of the register is not defined.
+        let a = |i: usize| r.args[i] as i32 as i64;
         let path = |i: u8| {
             r.str_param(ParamKind::UserStr, Some(i))
                 .map(|b| String::from_utf8_lossy(b).into_owned())

@@ -55,6 +55,11 @@ impl UserDb {
         db
     }
 
+    /// Whether no user was read.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
     /// A user by uid.
     pub fn user(&self, uid: u32) -> Option<&User> {
         self.users.get(&uid)

@@ -1,0 +1,531 @@
+//! End to end with the kernel: the real binary captures real system calls
+//! made by real processes (and a real podman container) and its alerts carry
+//! the right field values.
+//!
+//! These tests need root and a kernel with BTF; elsewhere each prints why it
+//! skips. Every rule matches a marker unique to the test, so other activity
+//! on the machine (or the other test running in parallel) cannot satisfy it.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Why live capture cannot run here, if it cannot.
+fn skip_reason() -> Option<String> {
+    if !rustix_is_root() {
+        return Some("not running as root".into());
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("the kernel has no BTF (/sys/kernel/btf/vmlinux)".into());
+    }
+    None
+}
+
+fn rustix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|v| v.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+macro_rules! skip_unless_live {
+    () => {
+        if let Some(why) = skip_reason() {
+            eprintln!("SKIPPED: live capture test needs root and BTF: {why}");
+            return;
+        }
+    };
+}
+
+/// A scratch directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let d = std::env::temp_dir().join(format!("fw-live-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("create scratch dir");
+    Scratch(d)
+}
+
+/// The engine running with a rules file; alerts collected from stdout.
+struct Engine {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Engine {
+    fn start(rules: &Path) -> Engine {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(["run", "-r"])
+            .arg(rules)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start falco-wasm");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let out = child.stdout.take().expect("stdout");
+        let l = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                l.lock().unwrap().push(line);
+            }
+        });
+        let err = child.stderr.take().expect("stderr");
+        let e = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = e.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let engine = Engine {
+            child,
+            lines,
+            stderr,
+        };
+        engine.wait_stderr("Capturing system calls", Duration::from_secs(60));
+        engine
+    }
+
+    fn wait_stderr(&self, what: &str, timeout: Duration) {
+        let start = Instant::now();
+        while !self.stderr.lock().unwrap().contains(what) {
+            assert!(
+                start.elapsed() < timeout,
+                "engine did not print {what:?} in {timeout:?}; stderr:\n{}",
+                self.stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for an alert line containing `tag` and returns its `key=value` fields.
+    fn alert(&self, tag: &str) -> HashMap<String, String> {
+        let start = Instant::now();
+        loop {
+            if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.contains(tag)) {
+                return fields(l, tag);
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "no alert {tag:?}; alerts:\n{}\nstderr:\n{}",
+                self.lines.lock().unwrap().join("\n"),
+                self.stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops with SIGINT; the engine must exit cleanly and detach.
+    fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill");
+        let status = self.child.wait().expect("wait");
+        let err = self.stderr.lock().unwrap().clone();
+        assert!(
+            status.success(),
+            "engine exited with {status}; stderr:\n{err}"
+        );
+        err
+    }
+}
+
+/// Splits the `k1=v1 ;; k2=v2 ;; ...` part after `tag ` into a map
+/// (keys never contain spaces; values may).
+fn fields(line: &str, tag: &str) -> HashMap<String, String> {
+    let rest = line.split_once(&format!("{tag} ")).map_or("", |(_, r)| r);
+    rest.split(" ;; ")
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The standard output suffix of the test rules.
+const OUT: &str = "evt.type=%evt.type ;; proc.name=%proc.name ;; proc.pname=%proc.pname ;; proc.cmdline=%proc.cmdline ;; proc.aname[2]=%proc.aname[2] ;; user.name=%user.name ;; fd.name=%fd.name ;; container.id=%container.id ;; proc.exepath=%proc.exepath ;; proc.pid=%proc.pid";
+
+fn rule(name: &str, condition: &str, extra: &str) -> String {
+    format!(
+        "- rule: {name}\n  desc: live test\n  condition: {condition}\n  output: \"{name} {extra}{OUT}\"\n  priority: WARNING\n"
+    )
+}
+
+fn sh(script: &str) {
+    let st = Command::new("sh")
+        .args(["-c", script])
+        .status()
+        .expect("sh");
+    assert!(st.success(), "{script} failed");
+}
+
+/// Debian's python3 (a pyenv shim on PATH would fork in between).
+fn python() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
+fn own_comm() -> String {
+    std::fs::read_to_string("/proc/self/comm")
+        .expect("comm")
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn host_actions_raise_alerts_with_the_right_fields() {
+    skip_unless_live!();
+    let dir = scratch("host");
+    let d = dir.0.display().to_string();
+    let watched = format!("{d}/watched");
+    std::fs::create_dir_all(&watched).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let marker = format!("fwmark{}", std::process::id());
+
+    // A process that exists before the engine starts: bootstrap must know it.
+    let go = format!("{d}/go");
+    let early = Command::new(python())
+        .args([
+            "-c",
+            &format!(
+                "import os, time; [time.sleep(0.05) for _ in iter(lambda: os.path.exists('{go}'), True)]; open('/etc/shadow').read() # {marker}-early"
+            ),
+        ])
+        .spawn()
+        .expect("python3");
+
+    let rules = [
+        rule(
+            "T_shell",
+            &format!("evt.type = execve and proc.name = sh and proc.pname = python3 and proc.cmdline contains {marker}-sh"),
+            "",
+        ),
+        rule(
+            "T_shadow",
+            &format!("evt.type in (open, openat, openat2) and fd.name = /etc/shadow and proc.pcmdline contains {marker}-cat"),
+            "",
+        ),
+        rule(
+            "T_early",
+            &format!("evt.type in (open, openat, openat2) and fd.name = /etc/shadow and proc.cmdline contains {marker}-early"),
+            "",
+        ),
+        rule(
+            "T_write",
+            &format!("evt.type in (open, openat, openat2, creat) and evt.is_open_write = true and fd.directory = {watched}"),
+            "fd.filename=%fd.filename ;; ",
+        ),
+        rule(
+            "T_symlink",
+            &format!("evt.type in (symlink, symlinkat) and evt.arg.target = /etc/shadow and evt.arg.linkpath startswith {d}"),
+            "evt.arg.linkpath=%evt.arg.linkpath ;; fs.path.target=%fs.path.target ;; ",
+        ),
+        rule(
+            "T_connect",
+            &format!("evt.type = connect and fd.sport = {port}"),
+            "fd.sip=%fd.sip ;; fd.sport=%fd.sport ;; fd.l4proto=%fd.l4proto ;; fd.typechar=%fd.typechar ;; ",
+        ),
+        rule(
+            "T_dup",
+            &format!("evt.type in (dup, dup2, dup3) and fd.num = 0 and fd.typechar = 4 and fd.sport = {port}"),
+            "fd.num=%fd.num ;; fd.sport=%fd.sport ;; ",
+        ),
+    ]
+    .concat();
+    let rules_path = dir.0.join("rules.yaml");
+    std::fs::write(&rules_path, rules).unwrap();
+    let engine = Engine::start(&rules_path);
+    std::fs::write(&go, "").unwrap();
+
+    // A shell from a non-shell parent (python3), under this test process.
+    Command::new(python())
+        .args([
+            "-c",
+            &format!("import subprocess; subprocess.run(['sh', '-c', 'exit 0 # {marker}-sh'])"),
+        ])
+        .status()
+        .unwrap();
+    // Two commands, so that sh forks cat instead of exec'ing it.
+    sh(&format!("cat /etc/shadow > /dev/null; true # {marker}-cat"));
+    sh(&format!("cd {watched} && echo x > ./written.txt"));
+    sh(&format!("ln -s /etc/shadow {d}/link"));
+    let accept = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for _ in 0..2 {
+            conns.push(listener.accept().unwrap());
+        }
+        conns
+    });
+    Command::new(python())
+        .args([
+            "-c",
+            &format!(
+                "import socket; s = socket.create_connection(('127.0.0.1', {port})); s.close()"
+            ),
+        ])
+        .status()
+        .unwrap();
+    Command::new(python())
+        .args([
+            "-c",
+            &format!(
+                "import os, socket; s = socket.create_connection(('127.0.0.1', {port})); os.dup2(s.fileno(), 0)"
+            ),
+        ])
+        .status()
+        .unwrap();
+    let _ = accept.join();
+
+    let me = own_comm();
+    let a = engine.alert("T_shell");
+    assert_eq!(a["evt.type"], "execve");
+    assert_eq!(a["proc.name"], "sh");
+    assert_eq!(a["proc.pname"], "python3");
+    assert_eq!(a["proc.cmdline"], format!("sh -c exit 0 # {marker}-sh"));
+    assert_eq!(a["proc.aname[2]"], me, "grandparent is this test process");
+    assert_eq!(a["user.name"], "root");
+    assert_eq!(a["container.id"], "host");
+
+    let a = engine.alert("T_shadow");
+    assert_eq!(a["proc.name"], "cat");
+    assert_eq!(a["proc.pname"], "sh");
+    assert_eq!(a["fd.name"], "/etc/shadow");
+    assert!(
+        ["open", "openat", "openat2"].contains(&a["evt.type"].as_str()),
+        "{a:?}"
+    );
+    assert_eq!(a["proc.cmdline"], "cat /etc/shadow");
+    assert_eq!(a["proc.aname[2]"], me);
+    assert!(a["proc.exepath"].ends_with("/cat"), "{a:?}");
+
+    let a = engine.alert("T_early");
+    assert_eq!(a["proc.name"], "python3");
+    assert_eq!(
+        a["proc.pname"], me,
+        "ancestry of a process started before the engine"
+    );
+    assert_eq!(a["proc.pid"], early.id().to_string());
+
+    let a = engine.alert("T_write");
+    assert_eq!(
+        a["fd.name"],
+        format!("{watched}/written.txt"),
+        "relative path resolved against the cwd"
+    );
+    assert_eq!(a["fd.filename"], "written.txt");
+
+    let a = engine.alert("T_symlink");
+    assert_eq!(a["evt.arg.linkpath"], format!("{d}/link"));
+    assert_eq!(a["fs.path.target"], format!("{d}/link"));
+    assert!(a["evt.type"].starts_with("symlink"));
+
+    let a = engine.alert("T_connect");
+    assert_eq!(a["proc.name"], "python3");
+    assert_eq!(a["fd.sip"], "127.0.0.1");
+    assert_eq!(a["fd.sport"], port.to_string());
+    assert_eq!(a["fd.l4proto"], "tcp");
+    assert_eq!(a["fd.typechar"], "4");
+    assert!(
+        a["fd.name"].starts_with("127.0.0.1:")
+            && a["fd.name"].ends_with(&format!("->127.0.0.1:{port}")),
+        "{a:?}"
+    );
+
+    let a = engine.alert("T_dup");
+    assert_eq!(a["fd.num"], "0");
+    assert!(
+        a["fd.name"].ends_with(&format!("->127.0.0.1:{port}")),
+        "{a:?}"
+    );
+
+    let err = engine.stop();
+    assert!(err.contains("Events detected:"), "{err}");
+    let _ = early.wait_with_output();
+}
+
+/// A rootfs with busybox imported as `localhost/busybox:fwtest` (once).
+fn ensure_image() -> Result<(), String> {
+    let have = Command::new("podman")
+        .args(["image", "exists", "localhost/busybox:fwtest"])
+        .status()
+        .map_err(|e| format!("podman cannot run: {e}"))?;
+    if have.success() {
+        return Ok(());
+    }
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or("busybox is not installed")?;
+    let dir = scratch("rootfs");
+    let r = dir.0.join("R");
+    for sub in ["bin", "tmp", "etc"] {
+        std::fs::create_dir_all(r.join(sub)).map_err(|e| e.to_string())?;
+    }
+    std::fs::copy(busybox, r.join("bin/busybox")).map_err(|e| e.to_string())?;
+    for a in ["sh", "ls", "cat", "id", "sleep", "cp", "echo"] {
+        std::os::unix::fs::symlink("busybox", r.join("bin").join(a)).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        r.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nappuser:x:1000:1000::/home/app:/bin/sh\n",
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(r.join("etc/group"), "root:x:0:\n").map_err(|e| e.to_string())?;
+    std::fs::write(r.join("etc/shadow"), "root:*:19000:0:99999:7:::\n")
+        .map_err(|e| e.to_string())?;
+    let tar = dir.0.join("bb.tar");
+    let ok = Command::new("tar")
+        .arg("-C")
+        .arg(&r)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .map_err(|e| e.to_string())?
+        .success()
+        && Command::new("podman")
+            .arg("import")
+            .arg(&tar)
+            .arg("localhost/busybox:fwtest")
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?
+            .success();
+    if ok {
+        Ok(())
+    } else {
+        Err("podman import failed".into())
+    }
+}
+
+/// Podman's Docker-compatible API on the default socket, started if absent.
+struct PodmanService(Option<Child>);
+
+impl PodmanService {
+    fn ensure() -> PodmanService {
+        let sock = Path::new("/run/podman/podman.sock");
+        if std::os::unix::net::UnixStream::connect(sock).is_ok() {
+            return PodmanService(None);
+        }
+        let _ = std::fs::create_dir_all("/run/podman");
+        let child = Command::new("podman")
+            .args([
+                "system",
+                "service",
+                "--time=0",
+                "unix:///run/podman/podman.sock",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok();
+        let start = Instant::now();
+        while std::os::unix::net::UnixStream::connect(sock).is_err()
+            && start.elapsed() < Duration::from_secs(20)
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        PodmanService(child)
+    }
+}
+
+impl Drop for PodmanService {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+fn container_actions_carry_container_fields() {
+    skip_unless_live!();
+    if let Err(why) = ensure_image() {
+        eprintln!("SKIPPED: container test needs podman, runc and busybox: {why}");
+        return;
+    }
+    let _service = PodmanService::ensure();
+    let dir = scratch("ctr");
+    let marker = format!("fwctr{}", std::process::id());
+    let rules = [
+        rule(
+            "C_shell",
+            &format!("evt.type = execve and container.id != host and proc.name = sh and proc.cmdline contains {marker}"),
+            "container.name=%container.name ;; container.image.repository=%container.image.repository ;; container.privileged=%container.privileged ;; ",
+        ),
+        rule(
+            "C_shadow",
+            &format!(
+                "evt.type in (open, openat) and fd.name = /etc/shadow and container.id != host and (proc.cmdline contains {marker} or proc.pcmdline contains {marker})"
+            ),
+            "container.name=%container.name ;; ",
+        ),
+    ]
+    .concat();
+    let rules_path = dir.0.join("rules.yaml");
+    std::fs::write(&rules_path, rules).unwrap();
+    let engine = Engine::start(&rules_path);
+    let name = format!("fwtest-{}", std::process::id());
+    let st = Command::new("podman")
+        .args([
+            "--runtime",
+            "runc",
+            "run",
+            "--rm",
+            "--privileged",
+            "--name",
+            &name,
+            "localhost/busybox:fwtest",
+        ])
+        .args([
+            "/bin/sh",
+            "-c",
+            &format!("cat /etc/shadow > /dev/null; echo {marker}"),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .expect("podman run");
+    assert!(st.success(), "podman run failed");
+
+    let a = engine.alert("C_shell");
+    let id = &a["container.id"];
+    assert_eq!(id.len(), 12, "{a:?}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{a:?}");
+    assert_eq!(a["container.name"], name);
+    assert_eq!(a["container.image.repository"], "localhost/busybox");
+    assert_eq!(a["container.privileged"], "true");
+    assert_eq!(a["proc.name"], "sh");
+    assert_eq!(a["user.name"], "root");
+
+    let a = engine.alert("C_shadow");
+    // busybox sh runs `cat` in-process (a NOFORK applet) or re-executes
+    // /proc/self/exe (then the kernel's comm, hence proc.name, is "exe").
+    assert!(
+        ["cat", "sh", "exe"].contains(&a["proc.name"].as_str()),
+        "{a:?}"
+    );
+    assert_eq!(a["fd.name"], "/etc/shadow");
+    assert_eq!(a["container.name"], name);
+    engine.stop();
+}
