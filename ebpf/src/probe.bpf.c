@@ -547,16 +547,18 @@ __attribute__((noinline)) int fw_exec_params(u32 tid)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
 {
-	u64 id = bpf_get_current_pid_tgid();
-	u32 tgid = id >> 32, tid = (u32)id;
-	if (tgid == self_tgid)
-		return 0;
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	/* The fast path for uninteresting syscalls: one direct load (regs is a
+	 * trusted BTF pointer here) and one inlined array lookup. */
+	long nr = regs->orig_ax;
 	if (nr < 0 || nr >= NR_SYSCALLS)
 		return 0;
 	u32 key = nr;
 	u8 *want = bpf_map_lookup_elem(&interesting, &key);
 	if (!want || *want == 0 || (*want == 2 && ret < 0))
+		return 0;
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tgid = id >> 32, tid = (u32)id;
+	if (tgid == self_tgid)
 		return 0;
 	struct scratch *s = get_scratch();
 	if (!s)
@@ -564,12 +566,12 @@ int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
 	begin(s, nr, tid, tgid, ret);
 	struct rec_hdr *h = (struct rec_hdr *)s->buf;
 	u64 *args = h->args;
-	args[0] = BPF_CORE_READ(regs, di);
-	args[1] = BPF_CORE_READ(regs, si);
-	args[2] = BPF_CORE_READ(regs, dx);
-	args[3] = BPF_CORE_READ(regs, r10);
-	args[4] = BPF_CORE_READ(regs, r8);
-	args[5] = BPF_CORE_READ(regs, r9);
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 
 	switch (nr) {

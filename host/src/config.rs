@@ -31,6 +31,43 @@ pub struct Config {
 pub struct ConfigError(pub String);
 
 impl Config {
+    /// Sockets of the Docker-compatible container runtimes to ask for
+    /// container metadata, as Falco's container plugin is configured:
+    /// `plugins: [{name: container, init_config: {engines: {docker: {enabled,
+    /// sockets: [...]}, podman: {...}}}}]` (init_config as a map or a JSON
+    /// string). `None` when not configured (the defaults apply).
+    pub fn container_sockets(&self) -> Option<Vec<PathBuf>> {
+        let plugin = self
+            .raw
+            .get("plugins")?
+            .as_array()?
+            .iter()
+            .find(|p| p.get("name").and_then(Value::as_str) == Some("container"))?;
+        let init = match plugin.get("init_config")? {
+            Value::String(s) => serde_json::from_str::<Value>(s).ok()?,
+            v => v.clone(),
+        };
+        let engines = init.get("engines")?.as_object()?;
+        let mut out = Vec::new();
+        for name in ["docker", "podman"] {
+            let Some(e) = engines.get(name) else { continue };
+            if e.get("enabled").and_then(Value::as_bool) == Some(false) {
+                continue;
+            }
+            for s in e
+                .get("sockets")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(s) = s.as_str() {
+                    out.push(PathBuf::from(s));
+                }
+            }
+        }
+        Some(out)
+    }
+
     /// Reads `path` (if given) and applies `-o` overrides.
     pub fn load(path: Option<&Path>, overrides: &[String]) -> Result<Config, ConfigError> {
         let mut raw = match path {
@@ -246,5 +283,24 @@ mod tests {
         assert_eq!(v["a.b"]["c"], 5);
         assert!(Config::load(None, &["priority=loud".into()]).is_err());
         assert!(Config::load(None, &["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn container_plugin_sockets() {
+        let dir = std::env::temp_dir().join(format!("fw-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("falco.yaml");
+        std::fs::write(
+            &path,
+            "plugins:\n  - name: container\n    library_path: libcontainer.so\n    init_config:\n      engines:\n        docker: {enabled: false, sockets: [/var/run/docker.sock]}\n        podman: {enabled: true, sockets: [/tmp/p.sock]}\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path), &[]).unwrap();
+        assert_eq!(
+            c.container_sockets(),
+            Some(vec![PathBuf::from("/tmp/p.sock")])
+        );
+        assert_eq!(Config::load(None, &[]).unwrap().container_sockets(), None);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -325,3 +325,56 @@ fn test_command_reports_pass_and_fail() {
         text(&o)
     );
 }
+
+/// `run` without the privileges capture needs says so and exits non-zero
+/// (as root the test drops to `nobody` with setpriv).
+#[test]
+fn run_without_root_says_what_is_missing() {
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|v| v.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false);
+    let exe = env!("CARGO_BIN_EXE_falco-wasm");
+    let o = if is_root {
+        if !Path::new("/usr/bin/setpriv").exists() {
+            eprintln!(
+                "SKIPPED: running as root and setpriv (util-linux) is missing to drop privileges"
+            );
+            return;
+        }
+        // The binary must be reachable by nobody: copy it somewhere public.
+        let d = scratch("nonroot");
+        let copy = d.join("falco-wasm");
+        std::fs::copy(exe, &copy).expect("copy binary");
+        let perms = |p: &Path, mode: u32| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod")
+        };
+        perms(&d, 0o755);
+        perms(&copy, 0o755);
+        let o = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&copy)
+            .arg("run")
+            .current_dir("/")
+            .output()
+            .expect("setpriv runs");
+        drop(d);
+        o
+    } else {
+        Command::new(exe)
+            .arg("run")
+            .output()
+            .expect("falco-wasm runs")
+    };
+    assert!(!o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("live capture needs root") || t.contains("built without its eBPF probe"),
+        "{t}"
+    );
+}

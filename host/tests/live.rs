@@ -148,6 +148,16 @@ impl Engine {
     }
 }
 
+impl Drop for Engine {
+    /// A failed assertion must not leave an engine attached to the kernel.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Splits the `k1=v1 ;; k2=v2 ;; ...` part after `tag ` into a map
 /// (keys never contain spaces; values may).
 fn fields(line: &str, tag: &str) -> HashMap<String, String> {

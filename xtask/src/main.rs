@@ -3,6 +3,8 @@
 //! Each task installs what it needs (idempotently) and runs cargo with the
 //! shared target directory from `.cargo/config.toml`.
 
+mod bench_capture;
+
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -29,10 +31,12 @@ enum Task {
         args: Vec<String>,
     },
     /// Benchmarks (release build). `filter`: events/s through the default
-    /// ruleset, Wasm vs interpreter.
+    /// ruleset, Wasm vs interpreter. `capture` (root): syscall slowdown with
+    /// the probe attached vs none and vs bpftrace, and the highest event
+    /// rate without kernel drops.
     Bench {
         /// Which benchmark.
-        #[arg(value_parser = ["filter"])]
+        #[arg(value_parser = ["filter", "capture"])]
         which: String,
         /// Seconds per back end.
         #[arg(long, default_value_t = 3.0)]
@@ -111,6 +115,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("podman", "/usr/bin/podman"),
     ("runc", "/usr/sbin/runc"),
     ("busybox-static", "/bin/busybox"),
+    ("bpftrace", "/usr/bin/bpftrace"),
 ];
 
 /// Installs missing packages (idempotent: nothing happens when all are there).
@@ -247,6 +252,20 @@ fn main() -> ExitCode {
             let mut c = Command::new(falco_wasm_bin()?);
             c.arg("run").args(args);
             run(c)
+        })(),
+        Task::Bench { which, secs, .. } if which == "capture" => (|| {
+            ensure_packages(&["clang-16", "libbpf-dev", "bpftrace"])?;
+            run({
+                let mut c = cargo();
+                c.args(["build", "--release", "-p", "falco-wasm"]);
+                c
+            })?;
+            let bin = falco_wasm_bin()?
+                .parent()
+                .and_then(Path::parent)
+                .context("target dir")?
+                .join("release/falco-wasm");
+            bench_capture::run(&bin, secs)
         })(),
         Task::Bench {
             which: _,

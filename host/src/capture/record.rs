@@ -291,27 +291,84 @@ impl SockTuple {
     }
 }
 
+/// The fixed part of a record, for [`encode`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Header {
+    /// Boot-time ns.
+    pub ts_boot: u64,
+    /// Thread id.
+    pub tid: u32,
+    /// Process id.
+    pub pid: u32,
+    /// Syscall number or special kind.
+    pub kind: u16,
+    /// Return value.
+    pub ret: i64,
+    /// Raw arguments.
+    pub args: [u64; 6],
+}
+
+/// Encodes a record as the probe writes it (for tests and replay tools).
+/// Each parameter is (kind, index, data).
+pub fn encode(h: &Header, params: &[(ParamKind, u8, &[u8])]) -> Vec<u8> {
+    let mut b = vec![0u8; HDR_LEN];
+    b[0..8].copy_from_slice(&h.ts_boot.to_le_bytes());
+    b[8..12].copy_from_slice(&h.tid.to_le_bytes());
+    b[12..16].copy_from_slice(&h.pid.to_le_bytes());
+    b[16..18].copy_from_slice(&h.kind.to_le_bytes());
+    b[18..20].copy_from_slice(&(params.len() as u16).to_le_bytes());
+    b[24..32].copy_from_slice(&h.ret.to_le_bytes());
+    for (i, a) in h.args.iter().enumerate() {
+        b[32 + 8 * i..40 + 8 * i].copy_from_slice(&a.to_le_bytes());
+    }
+    for &(kind, idx, data) in params {
+        let code = (kind as u16) << 8 | idx as u16;
+        b.extend_from_slice(&code.to_le_bytes());
+        b.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        b.extend_from_slice(data);
+    }
+    let len = b.len() as u32;
+    b[20..24].copy_from_slice(&len.to_le_bytes());
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn rec(kind: u16, params: &[(u16, &[u8])]) -> Vec<u8> {
-        let mut b = vec![0u8; HDR_LEN];
-        b[8..12].copy_from_slice(&7u32.to_le_bytes());
-        b[16..18].copy_from_slice(&kind.to_le_bytes());
-        for (code, data) in params {
-            b.extend_from_slice(&code.to_le_bytes());
-            b.extend_from_slice(&(data.len() as u16).to_le_bytes());
-            b.extend_from_slice(data);
-        }
-        let len = b.len() as u32;
-        b[20..24].copy_from_slice(&len.to_le_bytes());
-        b
+        let params: Vec<(ParamKind, u8, &[u8])> = params
+            .iter()
+            .map(|&(code, d)| {
+                (
+                    ParamKind::from_u8((code >> 8) as u8).unwrap(),
+                    code as u8,
+                    d,
+                )
+            })
+            .collect();
+        encode(
+            &Header {
+                tid: 7,
+                kind,
+                ..Header::default()
+            },
+            &params,
+        )
     }
 
     #[test]
     fn parses_params_and_stops_at_garbage() {
         let b = rec(257, &[(0x0101, b"/etc/shadow\0"), (0x0900, b"x")]);
+        let mut junk = b.clone();
+        junk.extend_from_slice(&[0xff, 0xff, 1, 0, 0]);
+        let n = junk.len() as u32;
+        junk[20..24].copy_from_slice(&n.to_le_bytes());
+        assert_eq!(
+            Record::parse(&junk).unwrap().params().count(),
+            2,
+            "unknown kind ends the list"
+        );
         let r = Record::parse(&b).unwrap();
         assert_eq!(r.tid, 7);
         assert_eq!(r.kind, 257);

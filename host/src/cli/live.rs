@@ -2,6 +2,7 @@
 
 use crate::capture::record::Record;
 use crate::capture::{Probe, syscalls};
+use crate::config::Config;
 use crate::engine::SourceEngine;
 use crate::fields::SYSCALL_SOURCE;
 use crate::outputs::format::{iso8601, time_of_day};
@@ -21,7 +22,7 @@ pub(super) struct LiveOptions {
 }
 
 /// Runs detection until SIGINT or SIGTERM.
-pub(super) fn live(engines: &mut [SourceEngine], opts: LiveOptions) -> ExitCode {
+pub(super) fn live(engines: &mut [SourceEngine], config: &Config, opts: LiveOptions) -> ExitCode {
     let Some(engine) = engines
         .iter_mut()
         .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
@@ -40,7 +41,11 @@ pub(super) fn live(engines: &mut [SourceEngine], opts: LiveOptions) -> ExitCode 
         Ok(p) => p,
         Err(e) => return super::fail(e),
     };
-    let mut state = State::new(StateOptions::default(), probe.boot_to_epoch_ns());
+    let mut state_opts = StateOptions::default();
+    if let Some(sockets) = config.container_sockets() {
+        state_opts.runtime_sockets = sockets;
+    }
+    let mut state = State::new(state_opts, probe.boot_to_epoch_ns());
     state.bootstrap();
     let names = FieldNames::new(&engine.rules().fields);
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -244,6 +244,7 @@ fn run(opts: &Opts) -> ExitCode {
     }
     live::live(
         &mut engines,
+        &config,
         live::LiveOptions {
             json: format == Format::Json,
         },

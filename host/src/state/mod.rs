@@ -82,6 +82,7 @@ pub struct State {
     host_users: UserDb,
     container_users: HashMap<String, (UserDb, std::time::Instant)>,
     containers: Containers,
+    upper_dirs: HashMap<String, String>,
     boot_to_epoch_ns: i64,
     /// Counters.
     pub stats: StateStats,
@@ -98,6 +99,7 @@ impl State {
             procs: HashMap::new(),
             exited: VecDeque::new(),
             container_users: HashMap::new(),
+            upper_dirs: HashMap::new(),
             boot_to_epoch_ns,
             opts,
             stats: StateStats::default(),
@@ -493,8 +495,38 @@ impl State {
             p.exe_from_memfd |= i.exe_nlink == 0 && p.exepath.contains("memfd:");
         }
         p.fds.close_on_exec();
-        let p = p.clone_meta();
-        self.note_container(&p);
+        let meta = p.clone_meta();
+        let exepath = p.exepath.clone();
+        self.note_container(&meta);
+        if !meta.container_id.is_empty() {
+            let upper = self
+                .upper_dir(&meta)
+                .is_some_and(|u| Path::new(u).join(exepath.trim_start_matches('/')).exists());
+            if let Some(p) = self.procs.get_mut(&r.pid) {
+                p.exe_upper_layer = upper;
+            }
+        }
+    }
+
+    /// The overlay upper directory of a container's root filesystem (from
+    /// a process's mountinfo), cached per container: a file found there was
+    /// written or modified in the container, not shipped in its image.
+    fn upper_dir(&mut self, p: &Process) -> Option<&str> {
+        if !self.upper_dirs.contains_key(&p.container_id) {
+            let mi = std::fs::read_to_string(
+                self.opts
+                    .proc_root
+                    .join(p.pid.to_string())
+                    .join("mountinfo"),
+            )
+            .ok()?;
+            let upper = mi.lines().find_map(overlay_root_upper)?;
+            if self.upper_dirs.len() > 4096 {
+                self.upper_dirs.clear();
+            }
+            self.upper_dirs.insert(p.container_id.clone(), upper);
+        }
+        self.upper_dirs.get(&p.container_id).map(String::as_str)
     }
 
     fn with_fds(&mut self, pid: u32, f: impl FnOnce(&mut fds::FdTable)) {
@@ -573,6 +605,22 @@ fn set_socket(fd: &mut Fd, tuple: Option<SockTuple>, unix_path: Option<String>, 
     }
 }
 
+/// `upperdir=` of a mountinfo line mounting an overlay on `/`.
+fn overlay_root_upper(line: &str) -> Option<String> {
+    let (mount, fs) = line.split_once(" - ")?;
+    if mount.split(' ').nth(4)? != "/" {
+        return None;
+    }
+    let mut f = fs.split(' ');
+    if f.next()? != "overlay" {
+        return None;
+    }
+    f.nth(1)?
+        .split(',')
+        .find_map(|o| o.strip_prefix("upperdir="))
+        .map(str::to_string)
+}
+
 /// The path of a `sockaddr_un` (abstract names get a leading `@`).
 fn unix_sockaddr_path(b: &[u8]) -> Option<String> {
     if b.len() < 3 || u16::from_le_bytes([b[0], b[1]]) != 1 {
@@ -612,12 +660,188 @@ pub fn normalize(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::record::{Header, encode};
+    use crate::engine::extract_value;
+    use crate::fields::SourceFields;
+    use crate::filter::value::{SlotValue, Value};
+
+    fn offline(max_processes: usize) -> State {
+        let opts = StateOptions {
+            max_processes,
+            exit_grace_ns: 1_000_000,
+            proc_root: PathBuf::from("/nonexistent-proc"),
+            runtime_sockets: Vec::new(),
+            ..StateOptions::default()
+        };
+        State::new(opts, 0)
+    }
+
+    fn apply(st: &mut State, h: Header, params: &[(ParamKind, u8, &[u8])]) -> Vec<u8> {
+        let b = encode(&h, params);
+        let r = Record::parse(&b).unwrap();
+        st.update(&r);
+        st.finish(&r);
+        b
+    }
+
+    fn field(st: &State, rec: &[u8], name: &str, arg: Option<&str>) -> SlotValue {
+        let fields = SourceFields::syscall();
+        let names = event::FieldNames::new(&fields);
+        let r = Record::parse(rec).unwrap();
+        let ev = event::SyscallEvent::new(&r, st, &names, 1, "h");
+        extract_value(&ev, &fields.lookup(name, arg).unwrap())
+    }
+
+    fn s(v: &str) -> SlotValue {
+        SlotValue::One(Value::str(v))
+    }
+
+    #[test]
+    fn fork_exit_churn_stays_bounded() {
+        let mut st = offline(1000);
+        for i in 0..100_000u32 {
+            let pid = 1000 + i;
+            let ts = u64::from(i) * 1_000_000;
+            let fork = Header {
+                ts_boot: ts,
+                tid: pid,
+                pid,
+                kind: KIND_FORK,
+                args: [1, 1, 1, 0, 0, 0],
+                ..Header::default()
+            };
+            apply(&mut st, fork, &[]);
+            let exit = Header {
+                ts_boot: ts + 10,
+                tid: pid,
+                pid,
+                kind: KIND_PROCEXIT,
+                ..Header::default()
+            };
+            apply(&mut st, exit, &[]);
+        }
+        assert!(
+            st.process_count() <= 1000,
+            "{} processes kept",
+            st.process_count()
+        );
+        assert!(st.stats.purged >= 99_000, "{:?}", st.stats);
+    }
+
+    #[test]
+    fn table_size_is_capped_without_exits() {
+        let mut st = offline(500);
+        for pid in 2..5000u32 {
+            let fork = Header {
+                tid: pid,
+                pid,
+                kind: KIND_FORK,
+                args: [1, 1, 1, 0, 0, 0],
+                ..Header::default()
+            };
+            apply(&mut st, fork, &[]);
+        }
+        assert!(st.process_count() <= 500);
+        assert!(st.stats.evicted > 0);
+    }
+
+    #[test]
+    fn exec_open_dup_close_track_fds_and_fields() {
+        let mut st = offline(100);
+        let mut info = vec![0u8; 104];
+        info[40..44].copy_from_slice(&1u32.to_le_bytes());
+        info[44..48].copy_from_slice(&u32::MAX.to_le_bytes());
+        let exec = Header {
+            tid: 100,
+            pid: 100,
+            kind: 59,
+            ..Header::default()
+        };
+        let mut comm = b"cat".to_vec();
+        comm.resize(16, 0);
+        apply(
+            &mut st,
+            exec,
+            &[
+                (ParamKind::Exec, 0, &info),
+                (ParamKind::Args, 0, b"cat\0shadow\0"),
+                (ParamKind::ExePath, 0, b"/usr/bin/cat\0"),
+                (ParamKind::Cwd, 0, b"/etc\0"),
+                (ParamKind::Comm, 0, &comm),
+            ],
+        );
+        let at_fdcwd = 0xffff_ff9c_u64; // -100 as a C int, upper half clear
+        let open = Header {
+            tid: 100,
+            pid: 100,
+            kind: 257,
+            ret: 3,
+            args: [at_fdcwd, 0, 0, 0, 0, 0],
+            ..Header::default()
+        };
+        let b = encode(&open, &[(ParamKind::UserStr, 1, b"./shadow\0")]);
+        let r = Record::parse(&b).unwrap();
+        st.update(&r);
+        assert_eq!(field(&st, &b, "fd.name", None), s("/etc/shadow"));
+        assert_eq!(field(&st, &b, "fd.directory", None), s("/etc"));
+        assert_eq!(
+            field(&st, &b, "evt.is_open_read", None),
+            SlotValue::One(Value::Bool(true))
+        );
+        assert_eq!(field(&st, &b, "proc.cmdline", None), s("cat shadow"));
+        assert_eq!(field(&st, &b, "proc.exepath", None), s("/usr/bin/cat"));
+        assert_eq!(
+            field(&st, &b, "user.loginuid", None),
+            SlotValue::One(Value::Num(-1))
+        );
+        assert_eq!(field(&st, &b, "container.id", None), s("host"));
+        st.finish(&r);
+        let dup = Header {
+            tid: 100,
+            pid: 100,
+            kind: 33,
+            ret: 0,
+            args: [3, 0, 0, 0, 0, 0],
+            ..Header::default()
+        };
+        let b = apply(&mut st, dup, &[]);
+        assert_eq!(field(&st, &b, "fd.name", None), s("/etc/shadow"));
+        assert_eq!(
+            field(&st, &b, "fd.num", None),
+            SlotValue::One(Value::Num(0))
+        );
+        let close = Header {
+            tid: 100,
+            pid: 100,
+            kind: 3,
+            ret: 0,
+            args: [3, 0, 0, 0, 0, 0],
+            ..Header::default()
+        };
+        apply(&mut st, close, &[]);
+        let p = st.process(100).unwrap();
+        assert!(p.fds.get(3).is_none());
+        assert_eq!(p.fds.get(0).unwrap().name, "/etc/shadow");
+    }
 
     #[test]
     fn normalizes_paths() {
         assert_eq!(normalize("/etc/../etc//shadow"), "/etc/shadow");
         assert_eq!(normalize("/a/./b/"), "/a/b");
         assert_eq!(normalize("/.."), "/");
+    }
+
+    #[test]
+    fn overlay_upper_dir_from_mountinfo() {
+        let line = "612 540 0:61 / / rw,relatime - overlay overlay rw,lowerdir=/l1:/l2,upperdir=/var/lib/c/overlay/x/diff,workdir=/w";
+        assert_eq!(
+            overlay_root_upper(line).as_deref(),
+            Some("/var/lib/c/overlay/x/diff")
+        );
+        assert_eq!(
+            overlay_root_upper("22 1 0:21 / /proc rw - proc proc rw"),
+            None
+        );
     }
 
     #[test]

@@ -1,0 +1,239 @@
+//! `cargo xtask bench capture`: what live capture costs the monitored system.
+//!
+//! In one run, on this machine:
+//! 1. a tight loop of an uninteresting syscall (`getppid`) and of an
+//!    interesting pair (`openat` + `close`), with no probe (the baseline);
+//! 2. the same with `falco-wasm run` and its default rules attached;
+//! 3. the same with `bpftrace` counting `raw_syscalls:sys_exit` (a floor:
+//!    the cheapest useful tracepoint program);
+//! 4. paced open+close loops at rising event rates with the engine
+//!    attached: the highest rate with zero kernel drops.
+//!
+//! Times are medians of several chunks (ns per loop iteration); ratios are
+//! against the baseline of the same run.
+
+use anyhow::{Context, Result, bail};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHUNKS: usize = 7;
+
+/// ns per iteration of `f`, median over chunks of `secs / CHUNKS` each.
+fn measure(secs: f64, mut f: impl FnMut()) -> f64 {
+    let chunk = Duration::from_secs_f64(secs / CHUNKS as f64);
+    let mut per = Vec::new();
+    for _ in 0..CHUNKS {
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < chunk {
+            for _ in 0..256 {
+                f();
+            }
+            n += 256;
+        }
+        per.push(start.elapsed().as_nanos() as f64 / n as f64);
+    }
+    per.sort_by(f64::total_cmp);
+    per[CHUNKS / 2]
+}
+
+fn getppid_loop(secs: f64) -> f64 {
+    measure(secs, || {
+        std::hint::black_box(std::os::unix::process::parent_id());
+    })
+}
+
+fn open_close_loop(secs: f64) -> f64 {
+    measure(secs, || {
+        drop(std::hint::black_box(std::fs::File::open("/etc/hostname")));
+    })
+}
+
+/// A background process whose stderr goes to a file we can read.
+struct Tracer {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Tracer {
+    fn engine(bin: &Path, tag: &str) -> Result<Tracer> {
+        let log = std::env::temp_dir().join(format!("fw-bench-{}-{tag}.log", std::process::id()));
+        let child = Command::new(bin)
+            .arg("run")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .context("start falco-wasm run")?;
+        let t = Tracer { child, log };
+        t.wait_for("Capturing system calls", Duration::from_secs(60))?;
+        Ok(t)
+    }
+
+    fn bpftrace() -> Result<Tracer> {
+        // bpftrace finds tracepoints through tracefs (our probe uses BTF and does not).
+        if !Path::new("/sys/kernel/tracing/events").exists() {
+            let _ = Command::new("mount")
+                .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
+                .status();
+        }
+        let log =
+            std::env::temp_dir().join(format!("fw-bench-{}-bpftrace.log", std::process::id()));
+        let f = std::fs::File::create(&log)?;
+        let child = Command::new("bpftrace")
+            .args(["-e", "tracepoint:raw_syscalls:sys_exit { @n = count(); }"])
+            .stdout(f.try_clone()?)
+            .stderr(f)
+            .spawn()
+            .context("start bpftrace")?;
+        let t = Tracer { child, log };
+        t.wait_for("Attaching", Duration::from_secs(60))?;
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(t)
+    }
+
+    fn text(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration) -> Result<()> {
+        let start = Instant::now();
+        while !self.text().contains(what) {
+            if start.elapsed() > timeout {
+                bail!("{what:?} did not appear; log:\n{}", self.text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// SIGINT, wait, and return the log.
+    fn stop(mut self) -> Result<String> {
+        Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()?;
+        self.child.wait()?;
+        let text = self.text();
+        let _ = std::fs::remove_file(&self.log);
+        Ok(text)
+    }
+}
+
+/// (processed, dropped) from the engine's exit report:
+/// `Syscall events: N processed, M submitted by the kernel, D dropped; ...`.
+fn engine_counts(log: &str) -> (u64, u64) {
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("Syscall events:"))
+        .unwrap_or("");
+    let words: Vec<&str> = line
+        .split_whitespace()
+        .map(|w| w.trim_end_matches([',', ';']))
+        .collect();
+    let before = |word: &str| {
+        words
+            .windows(2)
+            .find(|w| w[1] == word)
+            .and_then(|w| w[0].parse().ok())
+            .unwrap_or(0)
+    };
+    (before("processed"), before("dropped"))
+}
+
+/// Open+close pairs paced to `events_per_sec` (2 events per pair) for `secs`.
+/// Returns the achieved event rate.
+fn paced(events_per_sec: f64, secs: f64) -> f64 {
+    let pairs_per_ms = events_per_sec / 2.0 / 1000.0;
+    let start = Instant::now();
+    let mut done = 0f64;
+    while start.elapsed().as_secs_f64() < secs {
+        let due = start.elapsed().as_secs_f64() * 1000.0 * pairs_per_ms;
+        while done < due {
+            drop(std::hint::black_box(std::fs::File::open("/etc/hostname")));
+            done += 1.0;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    done * 2.0 / start.elapsed().as_secs_f64()
+}
+
+/// Runs the whole benchmark; `bin` is a release `falco-wasm`.
+pub(crate) fn run(bin: &Path, secs: f64) -> Result<()> {
+    println!("capture benchmark: {secs} s per loop, median of {CHUNKS} chunks, ns per iteration");
+    let base = (getppid_loop(secs), open_close_loop(secs));
+    println!(
+        "baseline (no probe):          getppid {:7.1} ns   open+close {:7.1} ns",
+        base.0, base.1
+    );
+
+    let engine = Tracer::engine(bin, "loops")?;
+    let with = (getppid_loop(secs), open_close_loop(secs));
+    let log = engine.stop()?;
+    let (processed, dropped) = engine_counts(&log);
+    println!(
+        "falco-wasm (default rules):   getppid {:7.1} ns ({:.2}x)   open+close {:7.1} ns ({:.2}x)   [{processed} events processed, {dropped} dropped]",
+        with.0,
+        with.0 / base.0,
+        with.1,
+        with.1 / base.1
+    );
+
+    if Path::new("/usr/bin/bpftrace").exists() {
+        let bt = Tracer::bpftrace()?;
+        let floor = (getppid_loop(secs), open_close_loop(secs));
+        bt.stop()?;
+        println!(
+            "bpftrace (count sys_exit):    getppid {:7.1} ns ({:.2}x)   open+close {:7.1} ns ({:.2}x)",
+            floor.0,
+            floor.0 / base.0,
+            floor.1,
+            floor.1 / base.1
+        );
+    } else {
+        println!("bpftrace: not installed (apt-get install bpftrace), floor not measured");
+    }
+
+    println!("paced open+close with falco-wasm attached (3 s per rate):");
+    let mut best = 0f64;
+    for rate in [
+        100_000.0,
+        250_000.0,
+        500_000.0,
+        750_000.0,
+        1_000_000.0,
+        1_500_000.0,
+    ] {
+        let engine = Tracer::engine(bin, "paced")?;
+        let achieved = paced(rate, 3.0);
+        // Let the engine drain what is in the ring before it reports.
+        std::thread::sleep(Duration::from_millis(500));
+        let (processed, dropped) = engine_counts(&engine.stop()?);
+        println!(
+            "  target {:>9.0} ev/s  achieved {:>9.0} ev/s  processed {processed:>9}  dropped {dropped}",
+            rate, achieved
+        );
+        if dropped == 0 {
+            best = best.max(achieved);
+        }
+        if achieved < rate * 0.8 {
+            println!("  (the loop cannot go faster on this machine with the probe attached)");
+            break;
+        }
+    }
+    println!("highest paced rate with zero drops: {best:.0} events/s");
+    Ok(())
+}
