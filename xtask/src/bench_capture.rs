@@ -235,5 +235,49 @@ pub(crate) fn run(bin: &Path, secs: f64) -> Result<()> {
         }
     }
     println!("highest paced rate with zero drops: {best:.0} events/s");
+    churn(bin)
+}
+
+/// VmRSS of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// 100,000 short-lived processes (fork + exit) under the engine: its RSS
+/// before and after, and what its state table kept.
+fn churn(bin: &Path) -> Result<()> {
+    let engine = Tracer::engine(bin, "churn")?;
+    let pid = engine.child.id();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = rss_kib(pid);
+    let start = Instant::now();
+    let st = Command::new("python3")
+        .args([
+            "-c",
+            "import os\nfor _ in range(100000):\n    p = os.fork()\n    if p == 0: os._exit(0)\n    os.waitpid(p, 0)",
+        ])
+        .status()?;
+    if !st.success() {
+        bail!("the churn workload failed");
+    }
+    let took = start.elapsed();
+    std::thread::sleep(Duration::from_secs(6)); // past the exit grace period
+    let peak_after = rss_kib(pid);
+    // One more event so the purge runs, then stop.
+    let _ = std::fs::File::open("/etc/hostname");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = engine.stop()?;
+    let state = log.lines().find(|l| l.starts_with("State:")).unwrap_or("");
+    println!(
+        "churn: 100000 fork+exit in {:.1} s; engine RSS {before} KiB before, {peak_after} KiB after; {state}",
+        took.as_secs_f64()
+    );
     Ok(())
 }

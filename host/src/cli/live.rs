@@ -113,9 +113,18 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config, opts: LiveOpti
     }
     let s = probe.stats();
     drop(probe);
+    let st = state.stats;
     eprintln!(
-        "Events detected: {alerts}\nSyscall events: {events} processed, {} submitted by the kernel, {} dropped; {} evaluation error(s)",
-        s.submitted, s.dropped, errors
+        "Events detected: {alerts}\nSyscall events: {events} processed, {} submitted by the kernel, {} dropped; {} evaluation error(s)\nState: {} processes tracked ({} read from /proc at start, {} later), {} purged after exit, {} evicted, {} malformed records",
+        s.submitted,
+        s.dropped,
+        errors,
+        state.process_count(),
+        st.bootstrapped,
+        st.late_reads,
+        st.purged,
+        st.evicted,
+        st.bad_records
     );
     ExitCode::SUCCESS
 }
