@@ -137,6 +137,17 @@ struct tty_struct {
 
 struct signal_struct {
 	struct tty_struct *tty;
+	struct pid *pids[4];
+};
+
+struct upid {
+	int nr;
+	void *ns;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
 };
 
 struct task_struct {
@@ -155,6 +166,7 @@ struct task_struct {
 	struct css_set *cgroups;
 	u64 start_time;
 	int exit_code;
+	struct pid *thread_pid;
 };
 
 struct linux_binprm {

@@ -86,6 +86,13 @@ struct exec_info {
 	u64 start_time;
 	u32 exe_nlink;
 	u32 pad;
+	/* ids in the task's own pid namespace (v*) and global ones */
+	u32 vpid;
+	u32 vtid;
+	u32 pgid;
+	u32 vpgid;
+	u32 sid;
+	u32 pad2;
 };
 
 struct tuple {
@@ -435,6 +442,20 @@ static __always_inline void put_creds(struct scratch *s, struct task_struct *tas
 	param_end(s, d, sizeof(struct creds));
 }
 
+/* The number of a struct pid, globally (level 0) or in its own namespace. */
+static __always_inline u32 pid_nr(struct pid *p, int virt)
+{
+	if (!p)
+		return 0;
+	unsigned int level = virt ? BPF_CORE_READ(p, level) : 0;
+	if (level > 32)
+		return 0;
+	int nr = 0;
+	void *at = (void *)p + bpf_core_field_offset(struct pid, numbers) + level * bpf_core_type_size(struct upid);
+	bpf_probe_read_kernel(&nr, sizeof(nr), at);
+	return nr;
+}
+
 static __always_inline void put_exec(struct scratch *s, struct task_struct *task, u32 tid)
 {
 	u32 d = param_start(s, P_EXEC << 8) & REC_MASK;
@@ -466,6 +487,16 @@ static __always_inline void put_exec(struct scratch *s, struct task_struct *task
 	}
 	e->start_time = BPF_CORE_READ(task, start_time);
 	e->pad = 0;
+	struct pid *tp = BPF_CORE_READ(task, thread_pid);
+	struct pid *lp = BPF_CORE_READ(task, group_leader, thread_pid);
+	struct pid *pg = BPF_CORE_READ(task, signal, pids[2]); /* PIDTYPE_PGID */
+	struct pid *sd = BPF_CORE_READ(task, signal, pids[3]); /* PIDTYPE_SID */
+	e->vtid = pid_nr(tp, 1);
+	e->vpid = pid_nr(lp, 1);
+	e->pgid = pid_nr(pg, 0);
+	e->vpgid = pid_nr(pg, 1);
+	e->sid = pid_nr(sd, 0);
+	e->pad2 = 0;
 	param_end(s, d, sizeof(*e));
 }
 
@@ -736,6 +767,7 @@ int BPF_PROG(fw_sched_fork, struct task_struct *parent, struct task_struct *chil
 	h->args[1] = id >> 32;
 	h->args[2] = BPF_CORE_READ(child, real_parent, tgid);
 	h->args[3] = BPF_CORE_READ(child, start_time);
+	h->args[4] = pid_nr(BPF_CORE_READ(child, thread_pid), 1); /* child's id in its pid namespace */
 	submit(s);
 	return 0;
 }

@@ -15,7 +15,10 @@
 //!   u8  data[len]
 //! ```
 
-/// A record kind that is not a syscall: a new thread or process.
+/// A record kind that is not a syscall: a new thread or process. The
+/// header's tid/pid are the child's; args: parent tid, parent pid, the
+/// child's parent process id, the child's start time, the child's id in its
+/// pid namespace.
 pub const KIND_FORK: u16 = 1000;
 /// A record kind that is not a syscall: a thread exited.
 pub const KIND_PROCEXIT: u16 = 1001;
@@ -233,6 +236,16 @@ pub struct ExecInfo {
     pub start_time: u64,
     /// Links to the executable (0: deleted or memfd).
     pub exe_nlink: u32,
+    /// Process id in the task's pid namespace.
+    pub vpid: u32,
+    /// Thread id in the task's pid namespace.
+    pub vtid: u32,
+    /// Process group id.
+    pub pgid: u32,
+    /// Process group id in the task's pid namespace.
+    pub vpgid: u32,
+    /// Session id.
+    pub sid: u32,
 }
 
 impl ExecInfo {
@@ -253,6 +266,11 @@ impl ExecInfo {
             exe_mtime: ns(u64_at(b, 72), u32_at(b, 84)),
             start_time: u64_at(b, 88),
             exe_nlink: u32_at(b, 96),
+            vpid: if b.len() >= 124 { u32_at(b, 104) } else { 0 },
+            vtid: if b.len() >= 124 { u32_at(b, 108) } else { 0 },
+            pgid: if b.len() >= 124 { u32_at(b, 112) } else { 0 },
+            vpgid: if b.len() >= 124 { u32_at(b, 116) } else { 0 },
+            sid: if b.len() >= 124 { u32_at(b, 120) } else { 0 },
         })
     }
 }

@@ -35,6 +35,28 @@ pub struct ContainerInfo {
     pub mounts: Vec<(String, String, String, bool)>,
     /// Runtime type (`podman`, `docker`).
     pub runtime: Option<String>,
+    /// Labels.
+    pub labels: Vec<(String, String)>,
+    /// Host network, pid and ipc namespaces shared.
+    pub host_network: Option<bool>,
+    /// `--pid=host`.
+    pub host_pid: Option<bool>,
+    /// `--ipc=host`.
+    pub host_ipc: Option<bool>,
+    /// IP address on its first network.
+    pub ip: Option<String>,
+    /// Image digest (`sha256:...`).
+    pub image_digest: Option<String>,
+}
+
+impl ContainerInfo {
+    /// A label's value.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl ContainerInfo {
@@ -165,6 +187,23 @@ pub fn parse_inspect(v: &serde_json::Value) -> Option<ContainerInfo> {
         start_ns: s("/State/StartedAt").and_then(|t| parse_rfc3339_ns(&t)),
         mounts,
         runtime: None,
+        labels: v
+            .pointer("/Config/Labels")
+            .and_then(|l| l.as_object())
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        host_network: s("/HostConfig/NetworkMode").map(|m| m == "host"),
+        host_pid: s("/HostConfig/PidMode").map(|m| m == "host"),
+        host_ipc: s("/HostConfig/IpcMode").map(|m| m == "host"),
+        ip: s("/NetworkSettings/IPAddress").filter(|i| !i.is_empty()),
+        image_digest: v
+            .pointer("/ImageDigest")
+            .and_then(|x| x.as_str())
+            .map(str::to_string),
     })
 }
 
@@ -275,8 +314,7 @@ mod tests {
     #[test]
     fn inspect_answer() {
         let v: serde_json::Value = serde_json::from_str(
-            r#"{"Id":"x","Name":"/web","Image":"sha256:abc","Config":{"Image":"localhost/busybox:test"},
-                "HostConfig":{"Privileged":true},"State":{"StartedAt":"1970-01-01T00:00:02Z"},
+            r#"{"Id":"x","Name":"/web","Image":"sha256:abc","HostConfig":{"Privileged":true,"NetworkMode":"host"},"Config":{"Image":"localhost/busybox:test","Labels":{"io.kubernetes.pod.name":"p1"}},"State":{"StartedAt":"1970-01-01T00:00:02Z"},
                 "Mounts":[{"Source":"/etc","Destination":"/host/etc","Mode":"","RW":false}]}"#,
         )
         .unwrap();
@@ -288,5 +326,7 @@ mod tests {
         assert_eq!(i.start_ns, Some(2_000_000_000));
         assert_eq!(i.image_id.as_deref(), Some("abc"));
         assert_eq!(i.mounts[0].1, "/host/etc");
+        assert_eq!(i.label("io.kubernetes.pod.name"), Some("p1"));
+        assert_eq!(i.host_network, Some(true));
     }
 }

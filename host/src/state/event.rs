@@ -341,9 +341,67 @@ impl<'a> SyscallEvent<'a> {
         let parent = self.ancestor(1);
         match base {
             "proc.pid" => out.num(p.pid as i64),
-            "proc.vpid" => out.num(p.pid as i64),
+            "proc.vpid" => out.num(p.vpid as i64),
+            "proc.pvpid" => parent.into_iter().for_each(|q| out.num(q.vpid as i64)),
             "proc.ppid" => out.num(p.ppid as i64),
-            "proc.vpgid" | "proc.pgid" => out.num(p.pid as i64),
+            "proc.pgid" => out.num(p.pgid as i64),
+            "proc.vpgid" => out.num(p.vpgid as i64),
+            "proc.is_sid_leader" => out.bool(p.sid == p.pid),
+            "proc.is_pgid_leader" => out.bool(p.pgid == p.pid),
+            "proc.is_vpgid_leader" => out.bool(p.vpgid == p.vpid),
+            "proc.sid.exe" | "proc.sid.exepath" | "proc.pgid.name" | "proc.pgid.exe"
+            | "proc.pgid.exepath" | "proc.vpgid.name" | "proc.vpgid.exe" | "proc.vpgid.exepath" => {
+                let leader = if base.starts_with("proc.sid") {
+                    p.sid
+                } else {
+                    p.pgid
+                };
+                if let Some(l) = self.state.process(leader) {
+                    let v = match base.rsplit('.').next() {
+                        Some("name") => &l.comm,
+                        Some("exe") => &l.exe,
+                        _ => &l.exepath,
+                    };
+                    out.bytes(v.as_bytes())
+                }
+            }
+            "proc.exeline" => {
+                let mut s = p.exe.clone();
+                for a in &p.args {
+                    s.push(' ');
+                    s.push_str(a);
+                }
+                out.bytes(s.as_bytes())
+            }
+            "proc.aargs" => ancestor_of(|q, o| o.bytes(q.args_joined().as_bytes()), out),
+            "proc.aenv" => ancestor_of(|q, o| o.bytes(q.env.join(" ").as_bytes()), out),
+            "proc.ppid.ts" => parent.into_iter().for_each(|q| out.num(q.start_ns)),
+            "proc.ppid.duration" => parent
+                .into_iter()
+                .for_each(|q| out.num((self.time_ns() - q.start_ns).max(0))),
+            "proc.loginshellid" => {
+                // The oldest shell among the process and its ancestors.
+                let shells = std::iter::once(p).chain(self.ancestors());
+                if let Some(sh) = shells.filter(|q| is_shell(&q.comm)).last() {
+                    out.num(sh.pid as i64)
+                }
+            }
+            "proc.stdin.name" | "proc.stdout.name" | "proc.stderr.name" | "proc.stdin.type"
+            | "proc.stdout.type" | "proc.stderr.type" => {
+                let n = match base.split('.').nth(1) {
+                    Some("stdin") => 0,
+                    Some("stdout") => 1,
+                    _ => 2,
+                };
+                if let Some(fd) = p.fds.get(n) {
+                    if base.ends_with("name") {
+                        out.bytes(fd.name.as_bytes())
+                    } else {
+                        out.bytes(fd.kind.type_name().as_bytes())
+                    }
+                }
+            }
+            "thread.nametid" => out.bytes(format!("{}-{}", p.comm, self.rec.tid).as_bytes()),
             "proc.sid" => out.num(p.sid as i64),
             "proc.sname" => {
                 if let Some(s) = self.state.process(p.sid) {
@@ -399,7 +457,12 @@ impl<'a> SyscallEvent<'a> {
             "proc.exe_ino.mtime" => out.num(p.exe_mtime),
             "proc.exe_ino.ctime_duration_proc_start" => out.num(p.start_ns - p.exe_ctime),
             "proc.fdopencount" => out.num(p.fds.len() as i64),
-            "thread.tid" | "thread.vtid" => out.num(self.rec.tid as i64),
+            "thread.tid" => out.num(self.rec.tid as i64),
+            "thread.vtid" => out.num(if self.rec.tid == self.rec.pid {
+                p.vpid
+            } else {
+                self.rec.tid
+            } as i64),
             "thread.ismain" => out.bool(self.rec.tid == self.rec.pid),
             "thread.cap_effective" => out.bytes(cap_names(p.creds.cap_effective).as_bytes()),
             "thread.cap_permitted" => out.bytes(cap_names(p.creds.cap_permitted).as_bytes()),
@@ -478,6 +541,19 @@ impl<'a> SyscallEvent<'a> {
                 out.bytes(if base == "fd.directory" { dir } else { file }.as_bytes())
             }
             "fd.name_changed" => out.bool(fd.name_changed),
+            "fd.containername" | "fd.containerdirectory" => {
+                let id = self
+                    .proc
+                    .map_or("", |p| p.container_id.get(..12).unwrap_or("host"));
+                let v = if base == "fd.containername" {
+                    fd.name.as_str()
+                } else {
+                    fd.name
+                        .rsplit_once('/')
+                        .map_or("", |(d, _)| if d.is_empty() { "/" } else { d })
+                };
+                out.bytes(format!("{id}:{v}").as_bytes())
+            }
             "fd.connected" if matches!(fd.kind, FdKind::Ipv4 | FdKind::Ipv6 | FdKind::Unix) => out
                 .bool(
                     t.is_some_and(|t| t.rport != 0)
@@ -517,7 +593,10 @@ impl<'a> SyscallEvent<'a> {
         if p.container_id.is_empty() {
             match base {
                 "container.id" | "container.name" | "container.full_id" => out.bytes(b"host"),
-                "container.privileged" => out.bool(false),
+                "container.privileged"
+                | "container.host_network"
+                | "container.host_pid"
+                | "container.host_ipc" => out.bool(false),
                 "container.type" => out.bytes(b"host"),
                 _ => {}
             }
@@ -542,6 +621,40 @@ impl<'a> SyscallEvent<'a> {
                     .map(|i| &i[..i.len().min(12)]),
             ),
             "container.type" => s(out, info.and_then(|i| i.runtime.as_deref())),
+            "container.image.digest" => s(out, info.and_then(|i| i.image_digest.as_deref())),
+            "container.ip" => s(out, info.and_then(|i| i.ip.as_deref())),
+            "container.duration" => {
+                if let Some(t) = info.and_then(|i| i.start_ns) {
+                    out.num((self.time_ns() - t).max(0))
+                }
+            }
+            "container.host_network" | "container.host_pid" | "container.host_ipc" => {
+                let v = info.and_then(|i| match base {
+                    "container.host_network" => i.host_network,
+                    "container.host_pid" => i.host_pid,
+                    _ => i.host_ipc,
+                });
+                if let Some(b) = v {
+                    out.bool(b)
+                }
+            }
+            "container.label" => s(out, info.zip(arg).and_then(|(i, k)| i.label(k))),
+            "container.labels" => {
+                if let Some(i) = info {
+                    let l: Vec<String> = i.labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    out.bytes(l.join(", ").as_bytes())
+                }
+            }
+            // Kubernetes metadata from the labels the kubelet puts on pod containers.
+            "k8s.pod.name" => s(out, info.and_then(|i| i.label("io.kubernetes.pod.name"))),
+            "k8s.ns.name" => s(
+                out,
+                info.and_then(|i| i.label("io.kubernetes.pod.namespace")),
+            ),
+            "k8s.pod.uid" | "k8s.pod.id" => {
+                s(out, info.and_then(|i| i.label("io.kubernetes.pod.uid")))
+            }
+            "k8s.pod.label" => s(out, info.zip(arg).and_then(|(i, k)| i.label(k))),
             "container.privileged" => {
                 if let Some(b) = info.and_then(|i| i.privileged) {
                     out.bool(b)
@@ -599,7 +712,37 @@ impl<'a> SyscallEvent<'a> {
             "evt.rawtime.s" => out.num(self.time_ns() / 1_000_000_000),
             "evt.rawtime.ns" => out.num(self.time_ns() % 1_000_000_000),
             "evt.time" => out.bytes(crate::outputs::format::time_of_day(self.time_ns()).as_bytes()),
-            "evt.time.iso8601" | "evt.datetime" => {
+            "evt.time.s" => {
+                out.bytes(&crate::outputs::format::time_of_day(self.time_ns()).as_bytes()[..8])
+            }
+            "evt.datetime" | "evt.datetime.s" => {
+                let iso = crate::outputs::format::iso8601(self.time_ns());
+                let dt = iso.trim_end_matches('Z').replacen('T', " ", 1);
+                out.bytes(
+                    if base == "evt.datetime" {
+                        &dt
+                    } else {
+                        &dt[..19]
+                    }
+                    .as_bytes(),
+                )
+            }
+            "evt.type.is" | "evt.type.is." => out.bool(arg == Some(self.type_name)),
+            "syscall.type" => out.bytes(self.type_name.as_bytes()),
+            "evt.category" => out.bytes(category(self.type_name).as_bytes()),
+            "evt.is_io" | "evt.is_io_read" | "evt.is_io_write" | "evt.is_wait"
+            | "evt.is_syslog" => out.bool(false),
+            "evt.count" | "util.cnt" => out.num(1),
+            "evt.count.error" => out.num(i64::from(r.ret < 0)),
+            "evt.abspath" | "evt.abspath.src" | "evt.abspath.dst" => {
+                let which = match base {
+                    "evt.abspath" => "fs.path.name",
+                    "evt.abspath.src" => "fs.path.source",
+                    _ => "fs.path.target",
+                };
+                self.fs_path_field(which, out)
+            }
+            "evt.time.iso8601" => {
                 out.bytes(crate::outputs::format::iso8601(self.time_ns()).as_bytes())
             }
             "evt.res" => out.bytes(
@@ -686,11 +829,11 @@ impl Event for SyscallEvent<'_> {
         let base = self.names.get(field.id);
         let arg = field.arg.as_deref();
         match base.split('.').next().unwrap_or("") {
-            "evt" => self.evt_field(base, arg, out),
+            "evt" | "syscall" | "util" => self.evt_field(base, arg, out),
             "proc" | "thread" => self.proc_field(base, arg, out),
             "user" | "group" => self.user_field(base, out),
             "fd" => self.fd_field(base, out),
-            "container" => self.container_field(base, arg, out),
+            "container" | "k8s" => self.container_field(base, arg, out),
             "fs" => self.fs_path_field(base, out),
             _ => {}
         }
@@ -707,6 +850,38 @@ impl FdKind {
             FdKind::Directory => "<d>",
             _ => "<f>",
         }
+    }
+}
+
+/// Whether a command name is a shell (for `proc.loginshellid`).
+fn is_shell(comm: &str) -> bool {
+    matches!(
+        comm,
+        "sh" | "bash" | "dash" | "zsh" | "ksh" | "csh" | "tcsh" | "fish" | "ash" | "mksh"
+    )
+}
+
+/// `evt.category` of a syscall event (libs' categories, coarse).
+fn category(t: &str) -> &'static str {
+    match t {
+        "open" | "openat" | "openat2" | "creat" | "close" | "close_range" | "dup" | "dup2"
+        | "dup3" | "fcntl" | "link" | "linkat" | "symlink" | "symlinkat" | "unlink"
+        | "unlinkat" | "rename" | "renameat" | "renameat2" | "mkdir" | "mkdirat" | "rmdir"
+        | "chmod" | "fchmod" | "fchmodat" | "chown" | "lchown" | "fchownat"
+        | "open_by_handle_at" | "memfd_create" | "pipe" | "pipe2" | "eventfd" | "eventfd2"
+        | "inotify_init" | "inotify_init1" | "signalfd" | "signalfd4" | "timerfd_create"
+        | "userfaultfd" | "epoll_create" | "epoll_create1" | "mount" | "umount2" | "chroot"
+        | "chdir" | "fchdir" => "file",
+        "socket" | "socketpair" | "connect" | "accept" | "accept4" | "bind" | "listen"
+        | "sendto" | "recvfrom" | "sendmsg" | "recvmsg" | "sendmmsg" | "recvmmsg" | "shutdown" => {
+            "net"
+        }
+        "execve" | "execveat" | "clone" | "clone3" | "fork" | "vfork" | "procexit" | "prctl"
+        | "setsid" | "setuid" | "setgid" | "setreuid" | "setregid" | "setresuid" | "setresgid"
+        | "capset" | "ptrace" | "setns" | "unshare" | "pidfd_open" | "pidfd_getfd" => "process",
+        "kill" => "signal",
+        "init_module" | "finit_module" | "bpf" | "io_uring_setup" => "system",
+        _ => "other",
     }
 }
 

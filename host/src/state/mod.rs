@@ -291,6 +291,10 @@ impl State {
         let mut child = self.procs.get(&parent_pid).cloned().unwrap_or_default();
         child.pid = r.pid;
         child.ppid = r.args[2] as u32;
+        child.vpid = match r.args[4] as u32 {
+            0 => r.pid,
+            v => v,
+        };
         child.start_ns = self.epoch_ns(r.ts_boot);
         child.exited_ns = None;
         self.insert(child);
@@ -489,6 +493,12 @@ impl State {
             } else {
                 process::encode_tty(i.tty >> 20, i.tty & 0xfffff)
             };
+            if i.vpid != 0 {
+                p.vpid = i.vpid;
+                p.pgid = i.pgid;
+                p.vpgid = i.vpgid;
+                p.sid = i.sid;
+            }
             p.exe_ino = i.exe_ino;
             p.exe_ctime = i.exe_ctime;
             p.exe_mtime = i.exe_mtime;

@@ -16,6 +16,12 @@ pub struct Process {
     pub ppid: u32,
     /// Session id.
     pub sid: u32,
+    /// Process group id.
+    pub pgid: u32,
+    /// Process id in its own pid namespace (the pid on the host).
+    pub vpid: u32,
+    /// Process group id in its own pid namespace.
+    pub vpgid: u32,
     /// Command name (the kernel's comm, at most 15 bytes).
     pub comm: String,
     /// First argument (`proc.exe`).
@@ -99,6 +105,7 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
     let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
     let field = |i: usize| rest.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let ppid = field(1) as u32;
+    let pgid = field(2) as u32;
     let sid = field(3) as u32;
     let tty = field(4) as u32;
     let start_ticks = field(19);
@@ -134,6 +141,9 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
             .unwrap_or(0)
     };
     let (uids, gids) = (st("Uid:"), st("Gid:"));
+    // The last NSpid/NSpgid entry is the id in the innermost namespace.
+    let vpid = st("NSpid:").last().copied().unwrap_or(u64::from(pid)) as u32;
+    let vpgid = st("NSpgid:").last().copied().unwrap_or(u64::from(pgid)) as u32;
     let creds = Creds {
         uid: uids.first().copied().unwrap_or(0) as u32,
         euid: uids.get(1).copied().unwrap_or(0) as u32,
@@ -178,6 +188,9 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
         pid,
         ppid,
         sid,
+        pgid,
+        vpid,
+        vpgid,
         exe_from_memfd: exepath.starts_with("/memfd:"),
         comm,
         exe,
