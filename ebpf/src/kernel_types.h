@@ -21,10 +21,6 @@ typedef __s64 s64;
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
-struct pt_regs {
-	unsigned long r10, r9, r8, ax, dx, si, di, orig_ax;
-};
-
 typedef struct { u64 val; } kernel_cap_t;
 typedef struct { u32 val; } kuid_t;
 typedef struct { u32 val; } kgid_t;

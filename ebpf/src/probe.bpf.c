@@ -4,17 +4,18 @@
  *
  * One record per syscall *exit* (like Falco since 0.42), plus three scheduler
  * events the state engine needs (fork, exec filename, exit). A record is a
- * fixed header followed by typed parameters; host/src/capture/decode.rs is the
- * other half of this format and record.rs there documents it.
+ * fixed header followed by typed parameters; host/src/capture/record.rs is
+ * the other half of this format and documents it.
  *
- * In-kernel filtering: `interesting[nr]` (pushed by the host from the loaded
- * rules and the state engine's needs) says whether a syscall is sent at all:
- * 0 = never, 1 = always, 2 = only when it succeeded (state-only syscalls).
- * The engine's own process is excluded. Records are submitted without a
- * wake-up: the host polls the ring on a short timer, which keeps each record's
- * cost low (RECIPES: per-record wake-ups cost 5-7x). Failed submissions are
- * counted per CPU in `counters` and reported by the host.
- */
+ * In-kernel filtering, two levels: the host attaches `fw_sys_exit` only to
+ * the `syscalls:sys_exit_NAME` tracepoints of syscalls the loaded rules or
+ * the state engine need, so other syscalls run no BPF code; and
+ * `interesting[nr]` says 1 = send always, 2 = only when it succeeded
+ * (state-only syscalls). The engine's own process is excluded. Records are
+ * submitted without a wake-up: the host drains the ring continuously under
+ * load and every 2 ms when idle (RECIPES: per-record wake-ups cost 5-7x).
+ * Failed submissions are counted per CPU in `counters` and reported.
+  */
 #include "kernel_types.h"
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -575,12 +576,29 @@ __attribute__((noinline)) int fw_exec_params(u32 tid)
 	} while (0)
 #define TUPLE(fd, idx) fw_put_tuple((P_TUPLE << 8) | (idx), fd)
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
+/* The context of the syscalls:sys_exit_* tracepoints. */
+struct syscall_exit_ctx {
+	u64 common; /* struct trace_entry */
+	int nr;     /* __syscall_nr, then 4 bytes of padding */
+	int pad;
+	long ret;
+};
+
+/* x86_64 struct pt_regs, whose layout is part of the ptrace ABI: read in one copy. */
+struct user_regs {
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+};
+
+/*
+ * Attached by the host to syscalls:sys_exit_NAME for each syscall in the
+ * interesting set only: other syscalls never run BPF code (they still pay
+ * the kernel's syscall-tracepoint slow path, the floor of any tracepoint
+ * probe). The arguments come from the task's saved user registers.
+ */
+SEC("tracepoint/syscalls/sys_exit")
+int fw_sys_exit(struct syscall_exit_ctx *ctx)
 {
-	/* The fast path for uninteresting syscalls: one direct load (regs is a
-	 * trusted BTF pointer here) and one inlined array lookup. */
-	long nr = regs->orig_ax;
+	long nr = ctx->nr, ret = ctx->ret;
 	if (nr < 0 || nr >= NR_SYSCALLS)
 		return 0;
 	u32 key = nr;
@@ -597,12 +615,14 @@ int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
 	begin(s, nr, tid, tgid, ret);
 	struct rec_hdr *h = (struct rec_hdr *)s->buf;
 	u64 *args = h->args;
-	args[0] = regs->di;
-	args[1] = regs->si;
-	args[2] = regs->dx;
-	args[3] = regs->r10;
-	args[4] = regs->r8;
-	args[5] = regs->r9;
+	struct user_regs regs = {};
+	bpf_probe_read_kernel(&regs, sizeof(regs), (void *)bpf_task_pt_regs(bpf_get_current_task_btf()));
+	args[0] = regs.di;
+	args[1] = regs.si;
+	args[2] = regs.dx;
+	args[3] = regs.r10;
+	args[4] = regs.r8;
+	args[5] = regs.r9;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 
 	switch (nr) {

@@ -1,34 +1,41 @@
 //! Live system call capture: the eBPF probe, its loader and the ring buffer.
 //!
 //! ```text
-//! kernel: tp_btf/sys_exit ─┐ (interesting[nr]? own process? → record)
-//!   sched_process_{fork,exec,exit} ─┴─► ring buffer (16 MiB, no wake-ups)
+//! kernel: syscalls/sys_exit_NAME (only the interesting NAMEs) ─┐ (own process? → record)
+//!         tp_btf/sched_process_{fork,exec,exit} ───────────────┴─► ring buffer (16 MiB, no wake-ups)
 //! host:   Probe::poll ─► record::Record ─► state::State::update ─► engine
 //! ```
 //!
 //! The probe (`ebpf/src/probe.bpf.c`) is compiled by `host/build.rs` and
 //! embedded in the binary; [`Probe::open`] loads it with aya, fills the
 //! in-kernel filter from the rules' event types ([`syscalls::interesting_set`])
-//! and attaches. Dropping the [`Probe`] detaches everything.
+//! and attaches the exit program to the tracepoint of each syscall in that
+//! set (so other syscalls run no BPF code at all). Dropping the [`Probe`]
+//! detaches everything.
 
 pub mod record;
 pub mod syscalls;
 
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
-use aya::programs::BtfTracePoint;
+use aya::programs::{BtfTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 use std::time::Duration;
 
 static PROBE: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
 const PROBE_MISSING: &str = env!("FALCO_WASM_PROBE_MISSING");
 
-/// (program, tracepoint) pairs the probe attaches.
-const PROGRAMS: &[(&str, &str)] = &[
+/// (program, BTF tracepoint) pairs the probe attaches.
+const BTF_PROGRAMS: &[(&str, &str)] = &[
     ("fw_sched_exec", "sched_process_exec"),
     ("fw_sched_fork", "sched_process_fork"),
     ("fw_sched_exit", "sched_process_exit"),
-    ("fw_sys_exit", "sys_exit"),
 ];
+
+/// The program attached to `syscalls:sys_exit_NAME` tracepoints.
+const SYSCALL_PROGRAM: &str = "fw_sys_exit";
+
+/// Where the per-syscall tracepoints are listed (tracefs).
+const TRACEFS: &str = "/sys/kernel/tracing";
 
 /// Why live capture cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +88,7 @@ pub struct Probe {
     ebpf: Ebpf,
     ring: RingBuf<MapData>,
     boot_to_epoch_ns: i64,
+    missing_tracepoints: Vec<String>,
 }
 
 impl Probe {
@@ -111,7 +119,7 @@ impl Probe {
                     .map_err(|e| load_err("fill map interesting", e))?;
             }
         }
-        for &(prog, tp) in PROGRAMS {
+        for &(prog, tp) in BTF_PROGRAMS {
             let p: &mut BtfTracePoint = ebpf
                 .program_mut(prog)
                 .expect("probe defines every program")
@@ -122,13 +130,37 @@ impl Probe {
             p.attach()
                 .map_err(|e| load_err(format!("attach {prog} to tp_btf/{tp}"), e))?;
         }
+        ensure_tracefs()?;
+        let p: &mut TracePoint = ebpf
+            .program_mut(SYSCALL_PROGRAM)
+            .expect("probe defines the syscall program")
+            .try_into()
+            .map_err(|e| load_err(format!("use program {SYSCALL_PROGRAM}"), e))?;
+        p.load()
+            .map_err(|e| load_err(format!("load {SYSCALL_PROGRAM}"), e))?;
+        let mut missing = Vec::new();
+        for (nr, _) in interesting.iter().enumerate().filter(|(_, v)| **v != 0) {
+            let Some(name) = syscalls::tracepoint_of(nr as u16) else {
+                continue;
+            };
+            let tp = format!("sys_exit_{name}");
+            if p.attach("syscalls", &tp).is_err() {
+                missing.push(tp);
+            }
+        }
         let ring = RingBuf::try_from(ebpf.take_map("events").expect("probe defines `events`"))
             .map_err(|e| load_err("open the ring buffer", e))?;
         Ok(Probe {
             ebpf,
             ring,
             boot_to_epoch_ns: boot_to_epoch_ns(),
+            missing_tracepoints: missing,
         })
+    }
+
+    /// Syscall tracepoints this kernel does not have (those syscalls are not seen).
+    pub fn missing_tracepoints(&self) -> &[String] {
+        &self.missing_tracepoints
     }
 
     /// Hands every available record to `f`; returns how many there were.
@@ -176,6 +208,40 @@ impl Probe {
             dropped: sum(1),
         }
     }
+}
+
+/// Mounts tracefs when it is not mounted yet (a fresh machine may have
+/// neither tracefs nor debugfs mounted; the syscall tracepoints are listed there).
+fn ensure_tracefs() -> Result<(), CaptureError> {
+    let events = std::path::Path::new(TRACEFS).join("events/syscalls");
+    if events.exists() || std::path::Path::new("/sys/kernel/debug/tracing/events/syscalls").exists()
+    {
+        return Ok(());
+    }
+    rustix::mount::mount(
+        "nodev",
+        TRACEFS,
+        "tracefs",
+        rustix::mount::MountFlags::empty(),
+        None,
+    )
+    .map_err(|e| {
+        load_err(
+            format!("mount tracefs on {TRACEFS}"),
+            std::io::Error::from(e),
+        )
+    })?;
+    if !events.exists() {
+        return Err(CaptureError::Load {
+            what: "find the syscall tracepoints".into(),
+            source: format!(
+                "{} is missing: the kernel lacks CONFIG_FTRACE_SYSCALLS",
+                events.display()
+            )
+            .into(),
+        });
+    }
+    Ok(())
 }
 
 /// Realtime minus boot time, in nanoseconds.

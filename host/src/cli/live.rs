@@ -41,6 +41,12 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config, opts: LiveOpti
         Ok(p) => p,
         Err(e) => return super::fail(e),
     };
+    if !probe.missing_tracepoints().is_empty() {
+        eprintln!(
+            "Warning: this kernel has no tracepoint for {} (those syscalls are not captured)",
+            probe.missing_tracepoints().join(", ")
+        );
+    }
     let mut state_opts = StateOptions::default();
     if let Some(sockets) = config.container_sockets() {
         state_opts.runtime_sockets = sockets;
