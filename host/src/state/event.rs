@@ -401,6 +401,42 @@ impl<'a> SyscallEvent<'a> {
                     }
                 }
             }
+            "proc.vmrss" | "proc.vmsize" | "proc.vmswap" | "thread.vmrss" | "thread.vmsize"
+            | "proc.nthreads" | "proc.fdlimit" | "proc.fdusage" => {
+                // Read from /proc when a rule asks (the process may be gone: then nothing).
+                let dir = format!("/proc/{}", p.pid);
+                let status = std::fs::read_to_string(format!("{dir}/status")).unwrap_or_default();
+                let kib = |key: &str| {
+                    status
+                        .lines()
+                        .find_map(|l| l.strip_prefix(key))
+                        .and_then(|v| v.split_whitespace().next()?.parse::<i64>().ok())
+                };
+                let fdlimit = || {
+                    std::fs::read_to_string(format!("{dir}/limits"))
+                        .ok()?
+                        .lines()
+                        .find(|l| l.starts_with("Max open files"))?
+                        .split_whitespace()
+                        .nth(3)?
+                        .parse::<i64>()
+                        .ok()
+                };
+                let v = match base {
+                    "proc.vmrss" | "thread.vmrss" => kib("VmRSS:"),
+                    "proc.vmsize" | "thread.vmsize" => kib("VmSize:"),
+                    "proc.vmswap" => kib("VmSwap:"),
+                    "proc.nthreads" => kib("Threads:"),
+                    "proc.fdlimit" => fdlimit(),
+                    _ => fdlimit()
+                        .filter(|&l| l > 0)
+                        .map(|l| p.fds.len() as i64 * 100 / l),
+                };
+                if let Some(v) = v {
+                    out.num(v)
+                }
+            }
+            "proc.nchilds" => out.num(self.state.children_of(p.pid) as i64),
             "thread.nametid" => out.bytes(format!("{}-{}", p.comm, self.rec.tid).as_bytes()),
             "proc.sid" => out.num(p.sid as i64),
             "proc.sname" => {
@@ -675,20 +711,40 @@ impl<'a> SyscallEvent<'a> {
                     out.bytes(m.join(",").as_bytes())
                 }
             }
-            "container.mount.dest" | "container.mount.source" => {
+            "container.mount"
+            | "container.mount.source"
+            | "container.mount.dest"
+            | "container.mount.mode"
+            | "container.mount.rdwr"
+            | "container.mount.propagation" => {
+                // A mount by index, or by its source path (its destination
+                // for `.source`); a trailing `*` matches a prefix.
                 let (Some(i), Some(key)) = (info, arg) else {
                     return;
                 };
-                let hit = i.mounts.iter().find(|(src, dst, _, _)| {
-                    if base.ends_with("dest") {
-                        dst == key
-                    } else {
-                        src == key
-                    }
-                });
-                if let Some((src, dst, _, _)) = hit {
-                    out.bytes(if base.ends_with("dest") { src } else { dst }.as_bytes())
-                }
+                let by_dest = base == "container.mount.source";
+                let hit = match key.parse::<usize>() {
+                    Ok(n) => i.mounts.get(n),
+                    Err(_) => i.mounts.iter().find(|(src, dst, _, _)| {
+                        let p = if by_dest { dst } else { src };
+                        match key.strip_suffix('*') {
+                            Some(prefix) => p.starts_with(prefix),
+                            None => p == key,
+                        }
+                    }),
+                };
+                let Some((src, dst, mode, rw)) = hit else {
+                    return;
+                };
+                let v = match base {
+                    "container.mount" => format!("{src}:{dst}:{mode}:{rw}:private"),
+                    "container.mount.source" => src.clone(),
+                    "container.mount.dest" => dst.clone(),
+                    "container.mount.mode" => mode.clone(),
+                    "container.mount.rdwr" => rw.to_string(),
+                    _ => "private".to_string(),
+                };
+                out.bytes(v.as_bytes())
             }
             _ => {}
         }

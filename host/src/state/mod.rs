@@ -134,6 +134,14 @@ impl State {
         self.procs.get(&pid)
     }
 
+    /// Number of live processes whose parent is `pid`.
+    pub fn children_of(&self, pid: u32) -> usize {
+        self.procs
+            .values()
+            .filter(|p| p.ppid == pid && p.exited_ns.is_none())
+            .count()
+    }
+
     /// Number of processes in the table.
     pub fn process_count(&self) -> usize {
         self.procs.len()
