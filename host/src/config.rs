@@ -1,6 +1,13 @@
-//! `falco.yaml` and `-o key=value` overrides: the keys that exist so far
-//! (rules files, rule selection, priority, rule matching, JSON output).
-//! Unknown keys are kept and ignored here; the outputs issue extends this.
+//! `falco.yaml` and `-o key=value` overrides.
+//!
+//! Loading: the file (or the embedded default, `config/falco.yaml`), then
+//! each of its `config_files` (files or directories of `.yaml` files, merged
+//! with Falco's strategies `append`, `override`, `add-only`), `${VAR}`
+//! expanded in every string (`${{VAR}}` keeps it literal), then `-o`
+//! overrides. Keys read here: rules files, rule selection, priority, rule
+//! matching, JSON output; the output channels' keys are read by
+//! [`crate::outputs::config`]. Unknown top-level keys give warnings; wrong
+//! types are errors naming the key path.
 
 use crate::engine::{RuleMatching, Selection};
 use crate::rules::Priority;
@@ -23,6 +30,201 @@ pub struct Config {
     pub json_output: bool,
     /// The whole document, after overrides.
     pub raw: Value,
+    /// Problems that do not stop loading (unknown keys, missing config_files).
+    pub warnings: Vec<String>,
+}
+
+/// Top-level keys of Falco 0.44's falco.yaml (reference §3.2); others warn.
+const KNOWN_KEYS: &[&str] = &[
+    "config_files",
+    "watch_config_files",
+    "rules_files",
+    "rules_file",
+    "engine",
+    "capture",
+    "load_plugins",
+    "plugins",
+    "plugins_hostinfo",
+    "time_format_iso_8601",
+    "buffer_format_base64",
+    "priority",
+    "json_output",
+    "json_include_output_property",
+    "json_include_message_property",
+    "json_include_output_fields_property",
+    "json_include_tags_property",
+    "buffered_outputs",
+    "rule_matching",
+    "outputs_queue",
+    "append_output",
+    "static_fields",
+    "rules",
+    "stdout_output",
+    "syslog_output",
+    "file_output",
+    "program_output",
+    "http_output",
+    "webserver",
+    "log_stderr",
+    "log_syslog",
+    "log_level",
+    "libs_logger",
+    "output_timeout",
+    "syscall_event_timeouts",
+    "syscall_event_drops",
+    "metrics",
+    "base_syscalls",
+    "falco_libs",
+];
+
+/// Parses one YAML configuration document (must be a mapping, or empty).
+fn parse_config(name: &str, text: &str) -> Result<Value, ConfigError> {
+    let docs = parse_documents(text).map_err(|e| {
+        ConfigError(format!(
+            "{name}:{}:{}: invalid YAML: {}",
+            e.pos.line, e.pos.col, e.message
+        ))
+    })?;
+    match docs.first() {
+        None => Ok(Value::Object(Map::new())),
+        Some(d) if d.is_null() => Ok(Value::Object(Map::new())),
+        Some(d) if d.as_map().is_some() => Ok(d.to_json()),
+        Some(_) => Err(ConfigError(format!(
+            "{name}: the configuration must be a YAML mapping"
+        ))),
+    }
+}
+
+/// Merges `config_files` (relative paths are relative to the main file).
+fn merge_config_files(
+    raw: &mut Value,
+    main: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    let Some(entries) = raw.get("config_files").cloned() else {
+        return Ok(());
+    };
+    let entries = match entries {
+        Value::Array(a) => a,
+        Value::Null => return Ok(()),
+        other => {
+            return Err(ConfigError(format!(
+                "config_files: expected a list, got {other}"
+            )));
+        }
+    };
+    let base = main.parent().unwrap_or(Path::new("."));
+    for (i, e) in entries.iter().enumerate() {
+        let (path, strategy) = match e {
+            Value::String(p) => (p.clone(), "append".to_string()),
+            Value::Object(m) => (
+                m.get("path")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        ConfigError(format!("config_files[{i}].path: expected a string"))
+                    })?
+                    .to_string(),
+                m.get("strategy")
+                    .and_then(Value::as_str)
+                    .unwrap_or("append")
+                    .to_string(),
+            ),
+            other => {
+                return Err(ConfigError(format!(
+                    "config_files[{i}]: expected a path, got {other}"
+                )));
+            }
+        };
+        if !matches!(strategy.as_str(), "append" | "override" | "add-only") {
+            return Err(ConfigError(format!(
+                "config_files[{i}].strategy: expected append, override or add-only, got '{strategy}'"
+            )));
+        }
+        let p = base.join(&path);
+        let files: Vec<PathBuf> = if p.is_dir() {
+            let mut f: Vec<PathBuf> = std::fs::read_dir(&p)
+                .map_err(|e| ConfigError(format!("config_files[{i}]: {}: {e}", p.display())))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect();
+            f.sort();
+            f
+        } else if p.exists() {
+            vec![p]
+        } else {
+            warnings.push(format!(
+                "config_files[{i}]: {} does not exist (skipped)",
+                p.display()
+            ));
+            continue;
+        };
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| {
+                ConfigError(format!("cannot read config file {}: {e}", f.display()))
+            })?;
+            let extra = parse_config(&f.display().to_string(), &text)?;
+            merge(raw, extra, &strategy);
+        }
+    }
+    Ok(())
+}
+
+/// Falco's merge strategies: `append` merges maps recursively and appends
+/// lists, `override` replaces top-level keys, `add-only` adds absent keys.
+fn merge(into: &mut Value, extra: Value, strategy: &str) {
+    let (Some(dst), Value::Object(src)) = (into.as_object_mut(), extra) else {
+        return;
+    };
+    for (k, v) in src {
+        match (strategy, dst.get_mut(&k)) {
+            ("add-only", Some(_)) => {}
+            ("append", Some(Value::Array(a))) => match v {
+                Value::Array(b) => a.extend(b),
+                v => a.push(v),
+            },
+            ("append", Some(cur @ Value::Object(_))) if v.is_object() => merge(cur, v, "append"),
+            _ => {
+                dst.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Replaces `${VAR}` in every string with the variable's value (empty when
+/// unset); `${{VAR}}` stays as the literal `${VAR}`.
+pub fn expand_env(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains("${") => *s = expand_str(s),
+        Value::Array(a) => a.iter_mut().for_each(expand_env),
+        Value::Object(m) => m.values_mut().for_each(expand_env),
+        _ => {}
+    }
+}
+
+fn expand_str(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        if let Some(inner) = after.strip_prefix('{')
+            && let Some(end) = inner.find("}}")
+        {
+            out.push_str("${");
+            out.push_str(&inner[..end]);
+            out.push('}');
+            rest = &inner[end + 2..];
+        } else if let Some(end) = after.find('}') {
+            out.push_str(&std::env::var(&after[..end]).unwrap_or_default());
+            rest = &after[end + 1..];
+        } else {
+            out.push_str(&rest[i..]);
+            rest = "";
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A configuration problem, with the key path.
@@ -68,7 +270,8 @@ impl Config {
         Some(out)
     }
 
-    /// Reads `path` (if given) and applies `-o` overrides.
+    /// Reads `path` (if given), its `config_files`, expands `${VAR}` and
+    /// applies `-o` overrides.
     pub fn load(path: Option<&Path>, overrides: &[String]) -> Result<Config, ConfigError> {
         let mut raw = match path {
             None => Value::Object(Map::new()),
@@ -76,32 +279,64 @@ impl Config {
                 let text = std::fs::read_to_string(p).map_err(|e| {
                     ConfigError(format!("cannot read config file {}: {e}", p.display()))
                 })?;
-                let docs = parse_documents(&text).map_err(|e| {
-                    ConfigError(format!(
-                        "{}:{}:{}: invalid YAML: {}",
-                        p.display(),
-                        e.pos.line,
-                        e.pos.col,
-                        e.message
-                    ))
-                })?;
-                match docs.first() {
-                    None => Value::Object(Map::new()),
-                    Some(d) if d.is_null() => Value::Object(Map::new()),
-                    Some(d) if d.as_map().is_some() => d.to_json(),
-                    Some(_) => {
-                        return Err(ConfigError(format!(
-                            "{}: the configuration must be a YAML mapping",
-                            p.display()
-                        )));
-                    }
-                }
+                parse_config(&p.display().to_string(), &text)?
             }
         };
+        let mut warnings = Vec::new();
+        if let Some(p) = path {
+            merge_config_files(&mut raw, p, &mut warnings)?;
+        }
+        expand_env(&mut raw);
         for o in overrides {
             apply_override(&mut raw, o)?;
         }
-        Config::from_value(raw)
+        if let Some(map) = raw.as_object() {
+            for k in map.keys() {
+                if !KNOWN_KEYS.contains(&k.as_str()) {
+                    warnings.push(format!("unknown configuration key '{k}' (ignored)"));
+                }
+            }
+        }
+        let mut c = Config::from_value(raw)?;
+        c.warnings = warnings;
+        Ok(c)
+    }
+
+    /// The value at a dotted path (`file_output.enabled`).
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        path.split('.').try_fold(&self.raw, |v, k| v.get(k))
+    }
+
+    /// A boolean at `path` (`true`/`false` strings accepted), or `default`.
+    pub fn bool_at(&self, path: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(path) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => as_bool(v)
+                .ok_or_else(|| ConfigError(format!("{path}: expected a boolean, got {v}"))),
+        }
+    }
+
+    /// A string at `path`, if set.
+    pub fn str_at(&self, path: &str) -> Result<Option<String>, ConfigError> {
+        match self.get(path) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(Some(v.to_string())),
+            Some(v) => Err(ConfigError(format!("{path}: expected a string, got {v}"))),
+        }
+    }
+
+    /// A non-negative integer at `path`, or `default`.
+    pub fn u64_at(&self, path: &str, default: u64) -> Result<u64, ConfigError> {
+        match self.get(path) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| {
+                    ConfigError(format!("{path}: expected a non-negative integer, got {v}"))
+                }),
+        }
     }
 
     fn from_value(raw: Value) -> Result<Config, ConfigError> {
@@ -283,6 +518,64 @@ mod tests {
         assert_eq!(v["a.b"]["c"], 5);
         assert!(Config::load(None, &["priority=loud".into()]).is_err());
         assert!(Config::load(None, &["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn env_expansion_and_config_files() {
+        // SAFETY-free: std::env::set_var is unsafe in edition 2024; use a
+        // variable every environment has instead.
+        let home = std::env::var("PATH").unwrap_or_default();
+        assert_eq!(expand_str("a ${PATH} b"), format!("a {home} b"));
+        assert_eq!(expand_str("${{PATH}}"), "${PATH}");
+        assert_eq!(expand_str("${FALCO_WASM_SURELY_UNSET_VAR}x"), "x");
+        assert_eq!(expand_str("no ${ end"), "no ${ end");
+        let dir = std::env::temp_dir().join(format!("fw-config-files-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("d")).unwrap();
+        std::fs::write(
+            dir.join("d/10-a.yaml"),
+            "rules_files: [b.yaml]\nfile_output: {enabled: true}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("d/20-b.yaml"),
+            "priority: error\nfile_output: {filename: /tmp/x}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("o.yaml"), "priority: debug\n").unwrap();
+        std::fs::write(
+            dir.join("falco.yaml"),
+            "rules_files: [a.yaml]\nconfig_files: [d, {path: o.yaml, strategy: add-only}, missing.yaml]\nbogus_key: 1\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&dir.join("falco.yaml")), &[]).unwrap();
+        assert_eq!(
+            c.rules_files,
+            [PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]
+        );
+        assert_eq!(
+            c.priority,
+            Some(Priority::Error),
+            "add-only does not replace"
+        );
+        assert!(c.bool_at("file_output.enabled", false).unwrap());
+        assert_eq!(
+            c.str_at("file_output.filename").unwrap().as_deref(),
+            Some("/tmp/x")
+        );
+        assert!(
+            c.warnings.iter().any(|w| w.contains("bogus_key")),
+            "{:?}",
+            c.warnings
+        );
+        assert!(
+            c.warnings.iter().any(|w| w.contains("missing.yaml")),
+            "{:?}",
+            c.warnings
+        );
+        let bad = Config::load(None, &["file_output.enabled=maybe".into()]).unwrap();
+        let e = bad.bool_at("file_output.enabled", false).unwrap_err();
+        assert!(e.0.contains("file_output.enabled"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -108,7 +108,9 @@ fn ensure_components() -> Result<()> {
 }
 
 /// Debian packages the build and the tests use: clang and libbpf's headers
-/// build the eBPF probe; podman, runc and busybox run the container tests.
+/// build the eBPF probe; podman, runc and busybox run the container tests;
+/// rsyslog receives the syslog output in its test; bpftrace is the capture
+/// benchmark's floor.
 const PACKAGES: &[(&str, &str)] = &[
     ("clang-16", "/usr/bin/clang-16"),
     ("libbpf-dev", "/usr/include/bpf/bpf_helpers.h"),
@@ -116,6 +118,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("runc", "/usr/sbin/runc"),
     ("busybox-static", "/bin/busybox"),
     ("bpftrace", "/usr/bin/bpftrace"),
+    ("rsyslog", "/usr/sbin/rsyslogd"),
 ];
 
 /// Installs missing packages (idempotent: nothing happens when all are there).
@@ -189,7 +192,14 @@ fn falco_wasm_bin() -> Result<PathBuf> {
 
 fn test() -> Result<()> {
     ensure_components()?;
-    ensure_packages(&["clang-16", "libbpf-dev", "podman", "runc", "busybox-static"])?;
+    ensure_packages(&[
+        "clang-16",
+        "libbpf-dev",
+        "podman",
+        "runc",
+        "busybox-static",
+        "rsyslog",
+    ])?;
     run({
         let mut c = cargo();
         c.args(["fmt", "--all", "--", "--check"]);

@@ -1,28 +1,23 @@
 //! `falco-wasm run` with the live syscall source: probe → state → rules → stdout.
 
 use crate::capture::record::Record;
-use crate::capture::{Probe, syscalls};
+use crate::capture::{Probe, ProbeStats, syscalls};
 use crate::config::Config;
 use crate::engine::SourceEngine;
 use crate::fields::SYSCALL_SOURCE;
-use crate::outputs::format::{iso8601, time_of_day};
+use crate::outputs::Outputs;
+use crate::outputs::alert::{Alert, FieldValue};
+use crate::outputs::config::OutputsConfig;
+use crate::rules::Priority;
 use crate::state::event::{FieldNames, SyscallEvent};
 use crate::state::{State, StateOptions};
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// How the live loop prints alerts.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct LiveOptions {
-    /// JSON alerts instead of text.
-    pub(super) json: bool,
-}
-
 /// Runs detection until SIGINT or SIGTERM.
-pub(super) fn live(engines: &mut [SourceEngine], config: &Config, opts: LiveOptions) -> ExitCode {
+pub(super) fn live(engines: &mut [SourceEngine], config: &Config) -> ExitCode {
     let Some(engine) = engines
         .iter_mut()
         .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
@@ -54,15 +49,24 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config, opts: LiveOpti
     let mut state = State::new(state_opts, probe.boot_to_epoch_ns());
     state.bootstrap();
     let names = FieldNames::new(&engine.rules().fields);
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default();
+    let hostname = hostname();
+    let out_cfg = match OutputsConfig::from_config(config) {
+        Ok(c) => c,
+        Err(e) => return super::fail(e),
+    };
+    let outputs = match out_cfg.sinks() {
+        Ok(sinks) => Outputs::start(sinks, out_cfg.format, out_cfg.queue),
+        Err(e) => return super::fail(e),
+    };
+    let reopen = Arc::new(AtomicBool::new(false));
+    if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&reopen)) {
+        return super::fail(format!("cannot install the SIGUSR1 handler: {e}"));
+    }
     eprintln!(
         "Capturing system calls: {} syscall(s) sent by the kernel, {} process(es) read from /proc",
         set.iter().filter(|&&v| v != 0).count(),
         state.process_count()
     );
-    let stdout = std::io::stdout();
     let mut hits = Vec::new();
     let (mut events, mut alerts, mut errors) = (0u64, 0u64, 0u64);
     let mut last_drops = 0u64;
@@ -83,42 +87,50 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config, opts: LiveOpti
                     eprintln!("Error: evaluating event {events}: {e}");
                 }
             }
-            if !hits.is_empty() {
-                let mut out = stdout.lock();
-                for &r in &hits {
-                    alerts += 1;
-                    let line = alert_line(
-                        engine,
-                        r,
-                        &ev,
-                        state.epoch_ns(rec.ts_boot),
-                        &hostname,
-                        opts.json,
-                    );
-                    let _ = writeln!(out, "{line}");
-                }
-                let _ = out.flush();
+            for &r in &hits {
+                alerts += 1;
+                let mut alert = engine.alert(r, &ev, state.epoch_ns(rec.ts_boot), &hostname);
+                add_static_fields(&mut alert, &out_cfg.static_fields);
+                outputs.push(alert);
             }
             state.finish(&rec);
         });
         if n == 0 {
             std::thread::sleep(Duration::from_millis(2));
         }
+        if reopen.swap(false, Ordering::Relaxed) {
+            outputs.reopen();
+        }
         if last_check.elapsed() >= Duration::from_secs(1) {
             last_check = Instant::now();
             let s = probe.stats();
             if s.dropped > last_drops {
+                let n = s.dropped - last_drops;
                 eprintln!(
-                    "Syscall event drop: {} record(s) lost since the last report (ring buffer full); {} total",
-                    s.dropped - last_drops,
+                    "Syscall event drop: {n} record(s) lost since the last report (ring buffer full); {} total",
                     s.dropped
                 );
+                outputs.push(drop_alert(n, s, &hostname));
                 last_drops = s.dropped;
             }
         }
     }
     let s = probe.stats();
     drop(probe);
+    outputs.flush();
+    for (name, st) in outputs.stats() {
+        let (sent, dropped, failed) = (
+            st.sent.load(Ordering::Relaxed),
+            st.dropped.load(Ordering::Relaxed),
+            st.failed.load(Ordering::Relaxed),
+        );
+        if dropped + failed > 0 {
+            eprintln!(
+                "Output {name}: {sent} sent, {dropped} dropped (queue full), {failed} failed"
+            );
+        }
+    }
+    drop(outputs);
     let st = state.stats;
     eprintln!(
         "Events detected: {alerts}\nSyscall events: {events} processed, {} submitted by the kernel, {} dropped; {} evaluation error(s)\nState: {} processes tracked ({} read from /proc at start, {} later), {} purged after exit, {} evicted, {} malformed records",
@@ -135,28 +147,47 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config, opts: LiveOpti
     ExitCode::SUCCESS
 }
 
-/// One alert in Falco's text or JSON form.
-fn alert_line(
-    engine: &SourceEngine,
-    rule: u32,
-    ev: &SyscallEvent<'_>,
-    time_ns: i64,
-    hostname: &str,
-    json: bool,
-) -> String {
-    let r = &engine.rules().rules[rule as usize];
-    let output = engine.format_output(rule, ev);
-    if !json {
-        return format!("{}: {} {}", time_of_day(time_ns), r.priority, output);
+/// The host name alerts carry: `FALCO_HOSTNAME` if set, else the kernel's.
+fn hostname() -> String {
+    std::env::var("FALCO_HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_default()
+        })
+}
+
+/// `static_fields` go into every alert's `output_fields`.
+fn add_static_fields(alert: &mut Alert, fields: &[(String, String)]) {
+    for (k, v) in fields {
+        alert
+            .fields
+            .push((k.clone(), Some(FieldValue::Text(v.clone()))));
     }
-    serde_json::json!({
-        "hostname": hostname,
-        "output": format!("{} {} {}", time_of_day(time_ns), r.priority, output),
-        "priority": r.priority.to_string(),
-        "rule": r.name,
-        "source": SYSCALL_SOURCE,
-        "tags": r.tags.iter().collect::<Vec<_>>(),
-        "time": iso8601(time_ns),
-    })
-    .to_string()
+}
+
+/// Falco's internal alert for kernel drops.
+fn drop_alert(n: u64, s: ProbeStats, hostname: &str) -> Alert {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    Alert {
+        time_ns: now,
+        rule: "Falco internal: syscall event drop".into(),
+        priority: Priority::Critical,
+        source: "internal".into(),
+        tags: Vec::new(),
+        message: format!("{n} system calls dropped in last second."),
+        fields: vec![
+            ("n_drops".into(), Some(FieldValue::Num(n as i64))),
+            (
+                "n_drops_total".into(),
+                Some(FieldValue::Num(s.dropped as i64)),
+            ),
+            ("n_evts".into(), Some(FieldValue::Num(s.submitted as i64))),
+        ],
+        hostname: hostname.to_string(),
+    }
 }

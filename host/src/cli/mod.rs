@@ -242,13 +242,7 @@ fn run(opts: &Opts) -> ExitCode {
     if opts.dry_run {
         return ExitCode::SUCCESS;
     }
-    live::live(
-        &mut engines,
-        &config,
-        live::LiveOptions {
-            json: format == Format::Json,
-        },
-    )
+    live::live(&mut engines, &config)
 }
 
 fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCode {

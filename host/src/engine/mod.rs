@@ -11,6 +11,7 @@ use crate::filter::eventbuf::EventBuf;
 use crate::filter::interp::Interp;
 use crate::filter::runtime::{FilterError, FilterLimits, WasmFilter};
 use crate::filter::value::{Collect, SlotValue, ValueSink};
+use crate::outputs::alert::Alert;
 use crate::rules::{CompiledRule, Priority, SourceRules};
 use std::collections::HashMap;
 
@@ -323,6 +324,27 @@ impl SourceEngine {
         };
         self.last_type = Some((t.to_string(), g));
         g
+    }
+
+    /// Builds the alert for a matched rule: its rendered output and typed
+    /// `output_fields` (the time and host are the caller's).
+    pub fn alert(&self, rule: u32, ev: &dyn Event, time_ns: i64, hostname: &str) -> Alert {
+        let r = &self.rules.rules[rule as usize];
+        let prog = &self.rules.output_program;
+        let (message, fields) = r.output.render_with_fields(prog, |slot| {
+            let key = &prog.slots[slot as usize].key;
+            extract_value(ev, &key.field).transform(&key.transforms)
+        });
+        Alert {
+            time_ns,
+            rule: r.name.clone(),
+            priority: r.priority,
+            source: r.source.clone(),
+            tags: r.tags.iter().cloned().collect(),
+            message,
+            fields,
+            hostname: hostname.to_string(),
+        }
     }
 
     /// Renders a matched rule's output for an event.

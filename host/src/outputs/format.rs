@@ -1,6 +1,7 @@
 //! Rule output formats: `%field`, `%field[arg]`, `%Nfield` (width),
 //! `%transformer(field)` and literal text, as libsinsp's event formatter.
 
+use super::alert::FieldValue;
 use crate::fields::{SourceFields, ValueKind};
 use crate::filter::ast::Operand;
 use crate::filter::lower::Program;
@@ -112,14 +113,34 @@ impl OutputFormat {
     }
 
     /// Renders the format; `value(slot)` gives each field's value.
-    pub fn render(&self, program: &Program, mut value: impl FnMut(u32) -> SlotValue) -> String {
+    pub fn render(&self, program: &Program, value: impl FnMut(u32) -> SlotValue) -> String {
+        self.render_with_fields(program, value).0
+    }
+
+    /// Renders the format and returns JSON `output_fields` too: each field
+    /// token not wrapped in a transformer, once, typed (`None` = missing).
+    pub fn render_with_fields(
+        &self,
+        program: &Program,
+        mut value: impl FnMut(u32) -> SlotValue,
+    ) -> (String, Vec<(String, Option<FieldValue>)>) {
         let mut out = String::new();
+        let mut fields: Vec<(String, Option<FieldValue>)> = Vec::new();
         for t in &self.tokens {
             match t {
                 Token::Text(s) => out.push_str(s),
-                Token::Field { slot, width, .. } => {
+                Token::Field {
+                    slot,
+                    width,
+                    name,
+                    transformed,
+                } => {
                     let kind = program.slots[*slot as usize].kind;
-                    let mut s = render_value(&value(*slot), kind);
+                    let v = value(*slot);
+                    if !transformed && !fields.iter().any(|(n, _)| n == name) {
+                        fields.push((name.clone(), FieldValue::from_slot(&v, kind)));
+                    }
+                    let mut s = render_value(&v, kind);
                     if let Some(w) = width {
                         let len = s.chars().count();
                         if len > *w {
@@ -132,7 +153,7 @@ impl OutputFormat {
                 }
             }
         }
-        out
+        (out, fields)
     }
 }
 

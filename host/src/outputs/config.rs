@@ -1,0 +1,182 @@
+//! The output-related keys of `falco.yaml`, checked, and the channels they
+//! describe.
+
+use super::alert::FormatOptions;
+use super::sinks::{self, HttpOptions, Sink};
+use crate::config::{Config, ConfigError};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Queue length used when `outputs_queue.capacity` is 0 (Falco: unbounded).
+/// A bound keeps memory finite; overflow is counted as drops.
+pub const DEFAULT_QUEUE: usize = 100_000;
+
+/// What the outputs do, from the configuration.
+#[derive(Clone, Debug)]
+pub struct OutputsConfig {
+    /// Rendering.
+    pub format: FormatOptions,
+    /// `buffered_outputs`.
+    pub buffered: bool,
+    /// Per-channel queue length.
+    pub queue: usize,
+    /// `static_fields`: added to every alert's `output_fields`.
+    pub static_fields: Vec<(String, String)>,
+    /// `stdout_output.enabled`.
+    pub stdout: bool,
+    /// `file_output`: (filename, keep_alive).
+    pub file: Option<(PathBuf, bool)>,
+    /// `syslog_output.enabled` (the socket).
+    pub syslog: Option<PathBuf>,
+    /// `program_output`: (program, keep_alive).
+    pub program: Option<(String, bool)>,
+    /// `http_output`.
+    pub http: Option<HttpOptions>,
+}
+
+impl OutputsConfig {
+    /// Reads and checks the keys (defaults as Falco's falco.yaml).
+    pub fn from_config(c: &Config) -> Result<OutputsConfig, ConfigError> {
+        let json = c.json_output;
+        let format = FormatOptions {
+            json,
+            iso8601: c.bool_at("time_format_iso_8601", false)?,
+            include_output: c.bool_at("json_include_output_property", true)?,
+            include_message: c.bool_at("json_include_message_property", false)?,
+            include_output_fields: c.bool_at("json_include_output_fields_property", true)?,
+            include_tags: c.bool_at("json_include_tags_property", true)?,
+        };
+        let buffered = c.bool_at("buffered_outputs", false)?;
+        let queue = match c.u64_at("outputs_queue.capacity", 0)? {
+            0 => DEFAULT_QUEUE,
+            n => n as usize,
+        };
+        let static_fields = match c.get("static_fields") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                    )
+                })
+                .collect(),
+            Some(v) => {
+                return Err(ConfigError(format!(
+                    "static_fields: expected a mapping, got {v}"
+                )));
+            }
+        };
+        let file = if c.bool_at("file_output.enabled", false)? {
+            let name = c
+                .str_at("file_output.filename")?
+                .unwrap_or_else(|| "./events.txt".into());
+            Some((
+                PathBuf::from(name),
+                c.bool_at("file_output.keep_alive", false)?,
+            ))
+        } else {
+            None
+        };
+        let program = if c.bool_at("program_output.enabled", false)? {
+            let p = c.str_at("program_output.program")?.ok_or_else(|| {
+                ConfigError(
+                    "program_output.program: required when program_output is enabled".into(),
+                )
+            })?;
+            Some((p, c.bool_at("program_output.keep_alive", false)?))
+        } else {
+            None
+        };
+        let http = if c.bool_at("http_output.enabled", false)? {
+            let url = c
+                .str_at("http_output.url")?
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| {
+                    ConfigError("http_output.url: required when http_output is enabled".into())
+                })?;
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(ConfigError(format!(
+                    "http_output.url: expected an http:// or https:// URL, got '{url}'"
+                )));
+            }
+            let path = |k: &str| -> Result<Option<PathBuf>, ConfigError> {
+                Ok(c.str_at(k)?.filter(|s| !s.is_empty()).map(PathBuf::from))
+            };
+            let client_cert = if c.bool_at("http_output.mtls", false)? {
+                Some((
+                    path("http_output.client_cert")?
+                        .unwrap_or_else(|| "/etc/ssl/certs/client.crt".into()),
+                    path("http_output.client_key")?
+                        .unwrap_or_else(|| "/etc/ssl/certs/client.key".into()),
+                ))
+            } else {
+                None
+            };
+            Some(HttpOptions {
+                url,
+                user_agent: c
+                    .str_at("http_output.user_agent")?
+                    .unwrap_or_else(|| format!("falco-wasm/{}", env!("CARGO_PKG_VERSION"))),
+                insecure: c.bool_at("http_output.insecure", false)?,
+                ca_cert: path("http_output.ca_cert")?,
+                ca_bundle: path("http_output.ca_bundle")?,
+                ca_path: path("http_output.ca_path")?.filter(|p| p.is_dir()),
+                client_cert,
+                echo: c.bool_at("http_output.echo", false)?,
+                compress: c.bool_at("http_output.compress_uploads", false)?,
+                keep_alive: c.bool_at("http_output.keep_alive", true)?,
+                json,
+                timeout: Duration::from_millis(c.u64_at("output_timeout", 2000)?),
+                attempts: 4,
+            })
+        } else {
+            None
+        };
+        Ok(OutputsConfig {
+            format,
+            buffered,
+            queue,
+            static_fields,
+            stdout: c.bool_at("stdout_output.enabled", true)?,
+            file,
+            syslog: c
+                .bool_at("syslog_output.enabled", true)?
+                .then(|| PathBuf::from("/dev/log")),
+            program,
+            http,
+        })
+    }
+
+    /// Builds the enabled channels (an https channel with unreadable
+    /// certificates is an error naming the file).
+    pub fn sinks(&self) -> Result<Vec<Box<dyn Sink>>, ConfigError> {
+        let mut v: Vec<Box<dyn Sink>> = Vec::new();
+        if self.stdout {
+            v.push(Box::new(sinks::Stdout {
+                buffered: self.buffered,
+            }));
+        }
+        if let Some((path, keep_alive)) = &self.file {
+            v.push(Box::new(sinks::File::new(
+                path.clone(),
+                *keep_alive,
+                self.buffered,
+            )));
+        }
+        if let Some(sock) = &self.syslog {
+            v.push(Box::new(sinks::Syslog::new(sock.clone())));
+        }
+        if let Some((prog, keep_alive)) = &self.program {
+            v.push(Box::new(sinks::Program::new(prog.clone(), *keep_alive)));
+        }
+        if let Some(h) = &self.http {
+            v.push(Box::new(
+                sinks::Http::new(h.clone())
+                    .map_err(|e| ConfigError(format!("http_output: {e}")))?,
+            ));
+        }
+        Ok(v)
+    }
+}
