@@ -34,6 +34,10 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+/// The built-in configuration (`config/falco.yaml`), used without `-c`.
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/falco.yaml");
+const DEFAULT_CONFIG_NAME: &str = "<embedded>/falco.yaml";
+
 /// Top-level keys of Falco 0.44's falco.yaml (reference §3.2); others warn.
 const KNOWN_KEYS: &[&str] = &[
     "config_files",
@@ -274,7 +278,7 @@ impl Config {
     /// applies `-o` overrides.
     pub fn load(path: Option<&Path>, overrides: &[String]) -> Result<Config, ConfigError> {
         let mut raw = match path {
-            None => Value::Object(Map::new()),
+            None => parse_config(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG)?,
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| {
                     ConfigError(format!("cannot read config file {}: {e}", p.display()))
@@ -521,6 +525,15 @@ mod tests {
     }
 
     #[test]
+    fn embedded_default_is_clean() {
+        let c = Config::load(None, &[]).unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert!(c.rules_files.is_empty());
+        assert!(c.bool_at("stdout_output.enabled", false).unwrap());
+        assert!(!c.json_output);
+    }
+
+    #[test]
     fn env_expansion_and_config_files() {
         // SAFETY-free: std::env::set_var is unsafe in edition 2024; use a
         // variable every environment has instead.
@@ -593,7 +606,14 @@ mod tests {
             c.container_sockets(),
             Some(vec![PathBuf::from("/tmp/p.sock")])
         );
-        assert_eq!(Config::load(None, &[]).unwrap().container_sockets(), None);
+        assert_eq!(
+            Config::load(None, &[]).unwrap().container_sockets(),
+            Some(vec![
+                PathBuf::from("/var/run/docker.sock"),
+                PathBuf::from("/run/podman/podman.sock")
+            ]),
+            "the embedded default config lists both runtimes"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -158,6 +158,9 @@ fn run(opts: &Opts) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    for w in &config.warnings {
+        eprintln!("Warning: {w}");
+    }
     let format = opts.format.unwrap_or(if config.json_output {
         Format::Json
     } else {
