@@ -21,6 +21,7 @@ pub mod fields;
 pub mod filter;
 pub mod outputs;
 pub mod rules;
+pub mod server;
 pub mod state;
 pub mod testing;
 

@@ -19,6 +19,7 @@ pub mod syscalls;
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
+use std::collections::HashSet;
 use std::time::Duration;
 
 static PROBE: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
@@ -88,7 +89,16 @@ pub struct Probe {
     ebpf: Ebpf,
     ring: RingBuf<MapData>,
     boot_to_epoch_ns: i64,
+    attached: HashSet<String>,
     missing_tracepoints: Vec<String>,
+}
+
+/// The program attached to the per-syscall tracepoints.
+fn syscall_program(ebpf: &mut Ebpf) -> Result<&mut TracePoint, CaptureError> {
+    ebpf.program_mut(SYSCALL_PROGRAM)
+        .expect("probe defines the syscall program")
+        .try_into()
+        .map_err(|e| load_err(format!("use program {SYSCALL_PROGRAM}"), e))
 }
 
 impl Probe {
@@ -108,17 +118,6 @@ impl Probe {
             .override_global("self_tgid", &self_tgid, true)
             .load(PROBE)
             .map_err(|e| load_err("load the eBPF probe", e))?;
-        {
-            let map = ebpf
-                .map_mut("interesting")
-                .expect("probe defines `interesting`");
-            let mut set: Array<_, u8> =
-                Array::try_from(map).map_err(|e| load_err("open map interesting", e))?;
-            for (nr, &v) in interesting.iter().enumerate() {
-                set.set(nr as u32, v, 0)
-                    .map_err(|e| load_err("fill map interesting", e))?;
-            }
-        }
         for &(prog, tp) in BTF_PROGRAMS {
             let p: &mut BtfTracePoint = ebpf
                 .program_mut(prog)
@@ -131,31 +130,56 @@ impl Probe {
                 .map_err(|e| load_err(format!("attach {prog} to tp_btf/{tp}"), e))?;
         }
         ensure_tracefs()?;
-        let p: &mut TracePoint = ebpf
-            .program_mut(SYSCALL_PROGRAM)
-            .expect("probe defines the syscall program")
-            .try_into()
-            .map_err(|e| load_err(format!("use program {SYSCALL_PROGRAM}"), e))?;
-        p.load()
+        syscall_program(&mut ebpf)?
+            .load()
             .map_err(|e| load_err(format!("load {SYSCALL_PROGRAM}"), e))?;
-        let mut missing = Vec::new();
+        let ring = RingBuf::try_from(ebpf.take_map("events").expect("probe defines `events`"))
+            .map_err(|e| load_err("open the ring buffer", e))?;
+        let mut probe = Probe {
+            ebpf,
+            ring,
+            boot_to_epoch_ns: boot_to_epoch_ns(),
+            attached: HashSet::new(),
+            missing_tracepoints: Vec::new(),
+        };
+        probe.set_interesting(interesting)?;
+        Ok(probe)
+    }
+
+    /// Sets the in-kernel filter (at start and after a rules reload): fills
+    /// the map and attaches the tracepoints of syscalls that became
+    /// interesting. Tracepoints of syscalls no longer wanted stay attached;
+    /// the map makes them return at once.
+    pub fn set_interesting(&mut self, interesting: &[u8]) -> Result<(), CaptureError> {
+        {
+            let map = self
+                .ebpf
+                .map_mut("interesting")
+                .expect("probe defines `interesting`");
+            let mut set: Array<_, u8> =
+                Array::try_from(map).map_err(|e| load_err("open map interesting", e))?;
+            for (nr, &v) in interesting.iter().enumerate() {
+                set.set(nr as u32, v, 0)
+                    .map_err(|e| load_err("fill map interesting", e))?;
+            }
+        }
+        let p = syscall_program(&mut self.ebpf)?;
         for (nr, _) in interesting.iter().enumerate().filter(|(_, v)| **v != 0) {
             let Some(name) = syscalls::tracepoint_of(nr as u16) else {
                 continue;
             };
             let tp = format!("sys_exit_{name}");
-            if p.attach("syscalls", &tp).is_err() {
-                missing.push(tp);
+            if self.attached.contains(&tp) || self.missing_tracepoints.contains(&tp) {
+                continue;
+            }
+            match p.attach("syscalls", &tp) {
+                Ok(_) => {
+                    self.attached.insert(tp);
+                }
+                Err(_) => self.missing_tracepoints.push(tp),
             }
         }
-        let ring = RingBuf::try_from(ebpf.take_map("events").expect("probe defines `events`"))
-            .map_err(|e| load_err("open the ring buffer", e))?;
-        Ok(Probe {
-            ebpf,
-            ring,
-            boot_to_epoch_ns: boot_to_epoch_ns(),
-            missing_tracepoints: missing,
-        })
+        Ok(())
     }
 
     /// Syscall tracepoints this kernel does not have (those syscalls are not seen).

@@ -1,4 +1,6 @@
-//! `falco-wasm run` with the live syscall source: probe → state → rules → stdout.
+//! `falco-wasm run` with the live syscall source:
+//! probe → state → rules → outputs, plus the web server, SIGUSR1 (reopen
+//! output files) and hot reload (SIGHUP or a watched file changing).
 
 use crate::capture::record::Record;
 use crate::capture::{Probe, ProbeStats, syscalls};
@@ -9,33 +11,186 @@ use crate::outputs::Outputs;
 use crate::outputs::alert::{Alert, FieldValue};
 use crate::outputs::config::OutputsConfig;
 use crate::rules::Priority;
+use crate::server::metrics::Metrics;
+use crate::server::{Server, ServerConfig};
 use crate::state::event::{FieldNames, SyscallEvent};
 use crate::state::{State, StateOptions};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Rebuilds the configuration and the engines (for a reload).
+pub(super) type Reload<'a> = &'a dyn Fn() -> Result<(Config, Vec<SourceEngine>), String>;
+/// The files whose change triggers a reload.
+pub(super) type Watched<'a> = &'a dyn Fn() -> Vec<PathBuf>;
+
+/// What the loop swaps on a reload.
+struct Active {
+    engine: SourceEngine,
+    names: FieldNames,
+    out_cfg: OutputsConfig,
+    outputs: Outputs,
+    outputs_key: String,
+    watch: bool,
+}
+
+impl Active {
+    fn new(
+        engines: Vec<SourceEngine>,
+        config: &Config,
+        metrics: &Metrics,
+    ) -> Result<Active, String> {
+        let engine = engines
+            .into_iter()
+            .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
+            .ok_or("no rules for the `syscall` source are loaded; nothing to capture")?;
+        let out_cfg = OutputsConfig::from_config(config).map_err(|e| e.to_string())?;
+        let outputs = Outputs::start(
+            out_cfg.sinks().map_err(|e| e.to_string())?,
+            out_cfg.format,
+            out_cfg.queue,
+        );
+        *metrics.outputs.lock().expect("metrics lock") = outputs.stats();
+        metrics
+            .rules_loaded
+            .store(engine.active_count() as u64, Ordering::Relaxed);
+        Ok(Active {
+            names: FieldNames::new(&engine.rules().fields),
+            engine,
+            outputs_key: outputs_key(config),
+            out_cfg,
+            outputs,
+            watch: config
+                .bool_at("watch_config_files", true)
+                .map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// The in-kernel filter these rules need.
+    fn interesting(&self) -> Vec<u8> {
+        syscalls::interesting_set(self.engine.event_types_in_use().as_deref())
+    }
+
+    /// Applies a new configuration and engines; outputs restart only when
+    /// their keys changed.
+    fn replace(
+        &mut self,
+        engines: Vec<SourceEngine>,
+        config: &Config,
+        metrics: &Metrics,
+    ) -> Result<(), String> {
+        let engine = engines
+            .into_iter()
+            .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
+            .ok_or("the new rules have no `syscall` source rules")?;
+        let key = outputs_key(config);
+        if key != self.outputs_key {
+            let out_cfg = OutputsConfig::from_config(config).map_err(|e| e.to_string())?;
+            let outputs = Outputs::start(
+                out_cfg.sinks().map_err(|e| e.to_string())?,
+                out_cfg.format,
+                out_cfg.queue,
+            );
+            *metrics.outputs.lock().expect("metrics lock") = outputs.stats();
+            self.outputs = outputs;
+            self.out_cfg = out_cfg;
+            self.outputs_key = key;
+        }
+        self.names = FieldNames::new(&engine.rules().fields);
+        metrics
+            .rules_loaded
+            .store(engine.active_count() as u64, Ordering::Relaxed);
+        self.engine = engine;
+        self.watch = config
+            .bool_at("watch_config_files", true)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// The output-related part of a configuration, to see whether it changed.
+fn outputs_key(c: &Config) -> String {
+    let keys = [
+        "json_output",
+        "json_include_output_property",
+        "json_include_message_property",
+        "json_include_output_fields_property",
+        "json_include_tags_property",
+        "time_format_iso_8601",
+        "buffered_outputs",
+        "outputs_queue",
+        "static_fields",
+        "stdout_output",
+        "syslog_output",
+        "file_output",
+        "program_output",
+        "http_output",
+        "output_timeout",
+    ];
+    keys.iter()
+        .map(|k| format!("{k}={}", c.get(k).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// (path, modification time, length) of each watched file.
+fn fingerprint(files: &[PathBuf]) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+    files
+        .iter()
+        .map(|f| {
+            let m = std::fs::metadata(f).ok();
+            (
+                f.clone(),
+                m.as_ref().and_then(|m| m.modified().ok()),
+                m.map_or(0, |m| m.len()),
+            )
+        })
+        .collect()
+}
+
+fn flag(signal: i32) -> Result<Arc<AtomicBool>, String> {
+    let f = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal, Arc::clone(&f))
+        .map_err(|e| format!("cannot install a signal handler: {e}"))?;
+    Ok(f)
+}
 
 /// Runs detection until SIGINT or SIGTERM.
-pub(super) fn live(engines: &mut [SourceEngine], config: &Config) -> ExitCode {
-    let Some(engine) = engines
-        .iter_mut()
-        .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
-    else {
-        return super::fail("no rules for the `syscall` source are loaded; nothing to capture");
-    };
-    let types = engine.event_types_in_use();
-    let set = syscalls::interesting_set(types.as_deref());
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
-            return super::fail(format!("cannot install the signal handler: {e}"));
-        }
+pub(super) fn live(
+    engines: Vec<SourceEngine>,
+    config: &Config,
+    reload: Reload<'_>,
+    watched: Watched<'_>,
+) -> ExitCode {
+    match run(engines, config, reload, watched) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => super::fail(e),
     }
-    let mut probe = match Probe::open(&set) {
-        Ok(p) => p,
-        Err(e) => return super::fail(e),
+}
+
+fn run(
+    engines: Vec<SourceEngine>,
+    config: &Config,
+    reload: Reload<'_>,
+    watched: Watched<'_>,
+) -> Result<(), String> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+    let metrics = Arc::new(Metrics::default());
+    let mut active = Active::new(engines, config, &metrics)?;
+    let (stop, stop2, reopen, hup) = (flag(SIGINT)?, flag(SIGTERM)?, flag(SIGUSR1)?, flag(SIGHUP)?);
+    let _server = match ServerConfig::from_config(config).map_err(|e| e.to_string())? {
+        None => None,
+        Some(cfg) => match Server::start(&cfg, Arc::clone(&metrics)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                // The engine keeps detecting without its web server.
+                eprintln!("Warning: web server not started: {e}");
+                None
+            }
+        },
     };
+    let mut probe = Probe::open(&active.interesting()).map_err(|e| e.to_string())?;
     if !probe.missing_tracepoints().is_empty() {
         eprintln!(
             "Warning: this kernel has no tracepoint for {} (those syscalls are not captured)",
@@ -48,30 +203,20 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config) -> ExitCode {
     }
     let mut state = State::new(state_opts, probe.boot_to_epoch_ns());
     state.bootstrap();
-    let names = FieldNames::new(&engine.rules().fields);
     let hostname = hostname();
-    let out_cfg = match OutputsConfig::from_config(config) {
-        Ok(c) => c,
-        Err(e) => return super::fail(e),
-    };
-    let outputs = match out_cfg.sinks() {
-        Ok(sinks) => Outputs::start(sinks, out_cfg.format, out_cfg.queue),
-        Err(e) => return super::fail(e),
-    };
-    let reopen = Arc::new(AtomicBool::new(false));
-    if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&reopen)) {
-        return super::fail(format!("cannot install the SIGUSR1 handler: {e}"));
-    }
     eprintln!(
         "Capturing system calls: {} syscall(s) sent by the kernel, {} process(es) read from /proc",
-        set.iter().filter(|&&v| v != 0).count(),
+        active.interesting().iter().filter(|&&v| v != 0).count(),
         state.process_count()
     );
+    let mut watched_files = watched();
+    let mut watched_print = fingerprint(&watched_files);
     let mut hits = Vec::new();
     let (mut events, mut alerts, mut errors) = (0u64, 0u64, 0u64);
     let mut last_drops = 0u64;
     let mut last_check = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) && !stop2.load(Ordering::Relaxed) {
+        let before = events;
         let n = probe.drain(|bytes| {
             let Ok(rec) = Record::parse(bytes) else {
                 state.stats.bad_records += 1;
@@ -79,46 +224,99 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config) -> ExitCode {
             };
             state.update(&rec);
             events += 1;
-            let ev = SyscallEvent::new(&rec, &state, &names, events, &hostname);
+            let ev = SyscallEvent::new(&rec, &state, &active.names, events, &hostname);
             hits.clear();
-            if let Err(e) = engine.process(&ev, &mut hits) {
+            if let Err(e) = active.engine.process(&ev, &mut hits) {
                 errors += 1;
+                metrics.eval_errors.fetch_add(1, Ordering::Relaxed);
                 if errors <= 10 {
                     eprintln!("Error: evaluating event {events}: {e}");
                 }
             }
             for &r in &hits {
                 alerts += 1;
-                let mut alert = engine.alert(r, &ev, state.epoch_ns(rec.ts_boot), &hostname);
-                add_static_fields(&mut alert, &out_cfg.static_fields);
-                outputs.push(alert);
+                let mut alert = active
+                    .engine
+                    .alert(r, &ev, state.epoch_ns(rec.ts_boot), &hostname);
+                add_static_fields(&mut alert, &active.out_cfg.static_fields);
+                metrics.add_alert(&alert.rule, alert.priority.as_str(), &alert.source);
+                active.outputs.push(alert);
             }
             state.finish(&rec);
         });
+        metrics.add_events(SYSCALL_SOURCE, events - before);
         if n == 0 {
             std::thread::sleep(Duration::from_millis(2));
         }
         if reopen.swap(false, Ordering::Relaxed) {
-            outputs.reopen();
+            active.outputs.reopen();
         }
+        let mut reload_now = hup.swap(false, Ordering::Relaxed);
         if last_check.elapsed() >= Duration::from_secs(1) {
             last_check = Instant::now();
             let s = probe.stats();
+            metrics
+                .kernel_submitted
+                .store(s.submitted, Ordering::Relaxed);
+            metrics.kernel_drops.store(s.dropped, Ordering::Relaxed);
+            metrics
+                .state_processes
+                .store(state.process_count() as u64, Ordering::Relaxed);
+            metrics
+                .state_purged
+                .store(state.stats.purged, Ordering::Relaxed);
             if s.dropped > last_drops {
                 let n = s.dropped - last_drops;
                 eprintln!(
                     "Syscall event drop: {n} record(s) lost since the last report (ring buffer full); {} total",
                     s.dropped
                 );
-                outputs.push(drop_alert(n, s, &hostname));
+                active.outputs.push(drop_alert(n, s, &hostname));
                 last_drops = s.dropped;
+            }
+            if active.watch {
+                let now = fingerprint(&watched_files);
+                if now != watched_print {
+                    watched_print = now;
+                    reload_now = true;
+                }
+            }
+        }
+        if reload_now {
+            // Events keep arriving in the ring buffer meanwhile: none is lost.
+            let result = reload().and_then(|(config, engines)| {
+                active.replace(engines, &config, &metrics)?;
+                probe
+                    .set_interesting(&active.interesting())
+                    .map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(()) => {
+                    metrics.reloads.fetch_add(1, Ordering::Relaxed);
+                    watched_files = watched();
+                    watched_print = fingerprint(&watched_files);
+                    eprintln!(
+                        "Reloaded configuration and rules: {} rule(s) enabled",
+                        active.engine.active_count()
+                    );
+                }
+                Err(e) => {
+                    metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("Error: reload rejected, the previous rules keep running: {e}");
+                    active.outputs.push(internal_alert(
+                        "Falco internal: hot restart failure",
+                        format!("Reload rejected, the previous rules keep running: {e}"),
+                        Vec::new(),
+                        &hostname,
+                    ));
+                }
             }
         }
     }
     let s = probe.stats();
     drop(probe);
-    outputs.flush();
-    for (name, st) in outputs.stats() {
+    active.outputs.flush();
+    for (name, st) in active.outputs.stats() {
         let (sent, dropped, failed) = (
             st.sent.load(Ordering::Relaxed),
             st.dropped.load(Ordering::Relaxed),
@@ -130,7 +328,6 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config) -> ExitCode {
             );
         }
     }
-    drop(outputs);
     let st = state.stats;
     eprintln!(
         "Events detected: {alerts}\nSyscall events: {events} processed, {} submitted by the kernel, {} dropped; {} evaluation error(s)\nState: {} processes tracked ({} read from /proc at start, {} later), {} purged after exit, {} evicted, {} malformed records",
@@ -144,7 +341,7 @@ pub(super) fn live(engines: &mut [SourceEngine], config: &Config) -> ExitCode {
         st.evicted,
         st.bad_records
     );
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// The host name alerts carry: `FALCO_HOSTNAME` if set, else the kernel's.
@@ -168,19 +365,34 @@ fn add_static_fields(alert: &mut Alert, fields: &[(String, String)]) {
     }
 }
 
-/// Falco's internal alert for kernel drops.
-fn drop_alert(n: u64, s: ProbeStats, hostname: &str) -> Alert {
-    let now = std::time::SystemTime::now()
+/// An alert with `source: internal` (Falco's rule names for them).
+fn internal_alert(
+    rule: &str,
+    message: String,
+    fields: Vec<(String, Option<FieldValue>)>,
+    hostname: &str,
+) -> Alert {
+    let now = SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);
     Alert {
         time_ns: now,
-        rule: "Falco internal: syscall event drop".into(),
+        rule: rule.into(),
         priority: Priority::Critical,
         source: "internal".into(),
         tags: Vec::new(),
-        message: format!("{n} system calls dropped in last second."),
-        fields: vec![
+        message,
+        fields,
+        hostname: hostname.to_string(),
+    }
+}
+
+/// Falco's internal alert for kernel drops.
+fn drop_alert(n: u64, s: ProbeStats, hostname: &str) -> Alert {
+    internal_alert(
+        "Falco internal: syscall event drop",
+        format!("{n} system calls dropped in last second."),
+        vec![
             ("n_drops".into(), Some(FieldValue::Num(n as i64))),
             (
                 "n_drops_total".into(),
@@ -188,6 +400,6 @@ fn drop_alert(n: u64, s: ProbeStats, hostname: &str) -> Alert {
             ),
             ("n_evts".into(), Some(FieldValue::Num(s.submitted as i64))),
         ],
-        hostname: hostname.to_string(),
-    }
+        hostname,
+    )
 }

@@ -213,19 +213,10 @@ fn run(opts: &Opts) -> ExitCode {
     if opts.describe_all || opts.describe.is_some() {
         return info::describe(&loaded, opts.describe.as_deref(), format);
     }
-    let engine_opts = EngineOptions {
-        matching: config.rule_matching,
-        min_priority: config.priority,
-        selection: config.selection.clone(),
-        ..EngineOptions::default()
+    let engines = match build_engines(&config, &loaded) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
     };
-    let mut engines = Vec::new();
-    for src in &loaded.sources {
-        match SourceEngine::new(src.clone(), &engine_opts) {
-            Ok(e) => engines.push(e),
-            Err(e) => return fail(e),
-        }
-    }
     let total: usize = engines.iter().map(SourceEngine::active_count).sum();
     eprintln!(
         "Loaded {} rules file(s), {total} rule(s) enabled across {} source(s): {}",
@@ -245,7 +236,61 @@ fn run(opts: &Opts) -> ExitCode {
     if opts.dry_run {
         return ExitCode::SUCCESS;
     }
-    live::live(&mut engines, &config)
+    let reload = || reload_setup(opts, &registry);
+    let watched = || watched_files(opts, &config);
+    live::live(engines, &config, &reload, &watched)
+}
+
+/// One engine per source of the loaded rules, with the configuration's
+/// matching mode, minimum priority and selection.
+fn build_engines(config: &Config, loaded: &LoadedRules) -> Result<Vec<SourceEngine>, String> {
+    let engine_opts = EngineOptions {
+        matching: config.rule_matching,
+        min_priority: config.priority,
+        selection: config.selection.clone(),
+        ..EngineOptions::default()
+    };
+    loaded
+        .sources
+        .iter()
+        .map(|src| SourceEngine::new(src.clone(), &engine_opts).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// What a reload (SIGHUP, or a watched file changing) rebuilds: the
+/// configuration and the engines. Any error rejects the whole reload.
+fn reload_setup(
+    opts: &Opts,
+    registry: &FieldRegistry,
+) -> Result<(Config, Vec<SourceEngine>), String> {
+    let config = Config::load(opts.config.as_deref(), &opts.options).map_err(|e| e.to_string())?;
+    let loaded = load_rules(&opts.rules, &config, registry);
+    if let Some(d) = loaded.diags.iter().find(|d| d.severity == Severity::Error) {
+        return Err(format!("rules do not load: {d}"));
+    }
+    let engines = build_engines(&config, &loaded)?;
+    Ok((config, engines))
+}
+
+/// The files whose change triggers a reload (`watch_config_files`): the
+/// configuration file and every rules file (directories: their YAML files).
+fn watched_files(opts: &Opts, config: &Config) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = opts.config.iter().cloned().collect();
+    let rules = if opts.rules.is_empty() {
+        &config.rules_files
+    } else {
+        &opts.rules
+    };
+    for r in rules {
+        if r.is_dir() {
+            if let Ok(d) = std::fs::read_dir(r) {
+                v.extend(d.flatten().map(|e| e.path()));
+            }
+        } else {
+            v.push(r.clone());
+        }
+    }
+    v
 }
 
 fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCode {

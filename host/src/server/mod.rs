@@ -1,0 +1,179 @@
+//! The embedded web server: `/healthz`, `/versions` and `/metrics`
+//! (Prometheus text), configured by falco.yaml's `webserver` keys.
+
+pub mod metrics;
+
+use crate::config::{Config, ConfigError};
+use metrics::Metrics;
+use std::sync::Arc;
+
+/// `webserver` settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// Health endpoint path.
+    pub healthz: String,
+    /// Serve `/metrics`.
+    pub prometheus: bool,
+}
+
+impl ServerConfig {
+    /// `None` when `webserver.enabled` is false. TLS is refused (not built yet).
+    pub fn from_config(c: &Config) -> Result<Option<ServerConfig>, ConfigError> {
+        if !c.bool_at("webserver.enabled", true)? {
+            return Ok(None);
+        }
+        if c.bool_at("webserver.ssl_enabled", false)? {
+            return Err(ConfigError(
+                "webserver.ssl_enabled: TLS for the web server is not supported yet; put a TLS proxy in front".into(),
+            ));
+        }
+        let port = c.u64_at("webserver.listen_port", 8765)?;
+        let port = u16::try_from(port).map_err(|_| {
+            ConfigError(format!(
+                "webserver.listen_port: {port} is not a port number"
+            ))
+        })?;
+        Ok(Some(ServerConfig {
+            address: c
+                .str_at("webserver.listen_address")?
+                .unwrap_or_else(|| "0.0.0.0".into()),
+            port,
+            healthz: c
+                .str_at("webserver.k8s_healthz_endpoint")?
+                .unwrap_or_else(|| "/healthz".into()),
+            prometheus: c.bool_at("webserver.prometheus_metrics_enabled", false)?,
+        }))
+    }
+}
+
+/// `/versions`: Falco's keys where they apply to this project.
+pub fn versions_json() -> serde_json::Value {
+    let (a, b, c) = crate::rules::compile::ENGINE_VERSION;
+    let plugins: serde_json::Map<String, serde_json::Value> =
+        crate::rules::compile::builtin_plugins()
+            .into_iter()
+            .map(|p| (p.name, p.version.into()))
+            .collect();
+    serde_json::json!({
+        "falco_version": env!("CARGO_PKG_VERSION"),
+        "falco_wasm_version": env!("CARGO_PKG_VERSION"),
+        "engine_version": format!("{b}"),
+        "engine_version_semver": format!("{a}.{b}.{c}"),
+        "plugin_api_version": "3.12.0",
+        "plugin_versions": plugins,
+    })
+}
+
+/// A running server (stops when dropped).
+pub struct Server {
+    server: Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// The bound address.
+    pub addr: std::net::SocketAddr,
+}
+
+impl Server {
+    /// Binds and serves in a background thread.
+    pub fn start(cfg: &ServerConfig, metrics: Arc<Metrics>) -> Result<Server, String> {
+        let bind = format!("{}:{}", cfg.address, cfg.port);
+        let server = Arc::new(
+            tiny_http::Server::http(&bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?,
+        );
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| format!("{bind} is not an IP address"))?;
+        let s = Arc::clone(&server);
+        let cfg = cfg.clone();
+        let thread = std::thread::Builder::new()
+            .name("webserver".into())
+            .spawn(move || {
+                for req in s.incoming_requests() {
+                    let _ = respond(req, &cfg, &metrics);
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Server {
+            server,
+            thread: Some(thread),
+            addr,
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn respond(req: tiny_http::Request, cfg: &ServerConfig, metrics: &Metrics) -> std::io::Result<()> {
+    let path = req.url().split('?').next().unwrap_or("").to_string();
+    let header = |v: &str| tiny_http::Header::from_bytes("Content-Type", v).expect("valid header");
+    let (code, ctype, body) = if *req.method() != tiny_http::Method::Get {
+        (405, "text/plain", "method not allowed\n".to_string())
+    } else if path == cfg.healthz {
+        (200, "application/json", r#"{"status":"ok"}"#.to_string())
+    } else if path == "/versions" {
+        (200, "application/json", versions_json().to_string())
+    } else if path == "/metrics" && cfg.prometheus {
+        (200, "text/plain; version=0.0.4", metrics.render())
+    } else {
+        (404, "text/plain", "not found\n".to_string())
+    };
+    req.respond(
+        tiny_http::Response::from_string(body)
+            .with_status_code(code)
+            .with_header(header(ctype)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        write!(c, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+        let mut s = String::new();
+        c.read_to_string(&mut s).unwrap();
+        let code = s.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (code, s.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
+    }
+
+    #[test]
+    fn endpoints() {
+        let cfg = ServerConfig {
+            address: "127.0.0.1".into(),
+            port: 0,
+            healthz: "/healthz".into(),
+            prometheus: true,
+        };
+        let m = Arc::new(Metrics::default());
+        m.add_events("syscall", 5);
+        let s = Server::start(&cfg, Arc::clone(&m)).unwrap();
+        assert_eq!(
+            get(s.addr, "/healthz"),
+            (200, r#"{"status":"ok"}"#.to_string())
+        );
+        let (code, v) = get(s.addr, "/versions");
+        assert_eq!(code, 200);
+        let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+        assert_eq!(v["engine_version_semver"], "0.62.0");
+        let (code, text) = get(s.addr, "/metrics");
+        assert_eq!(code, 200);
+        assert!(
+            text.contains("falcosecurity_falco_events_processed_total{source=\"syscall\"} 5"),
+            "{text}"
+        );
+        assert_eq!(get(s.addr, "/nope").0, 404);
+    }
+}
