@@ -195,6 +195,38 @@ fn merge(into: &mut Value, extra: Value, strategy: &str) {
     }
 }
 
+/// Parses `1h30m`, `15m`, `500ms`, `2d`, `1w` (units ms, s, m, h, d, w, y).
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let mut total = 0u64;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let ms = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 604_800_000,
+            "y" => 31_536_000_000,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(ms)?)?;
+        rest = &rest[unit_len..];
+    }
+    Some(std::time::Duration::from_millis(total))
+}
+
 /// Replaces `${VAR}` in every string with the variable's value (empty when
 /// unset); `${{VAR}}` stays as the literal `${VAR}`.
 pub fn expand_env(v: &mut Value) {
@@ -272,6 +304,40 @@ impl Config {
             }
         }
         Some(out)
+    }
+
+    /// `engine.kind`: the syscall capture falco-wasm has is its own eBPF
+    /// probe, which Falco users know as `modern_ebpf`; other kinds are errors.
+    pub fn check_engine_kind(&self) -> Result<(), ConfigError> {
+        match self.str_at("engine.kind")?.as_deref() {
+            None | Some("modern_ebpf") => Ok(()),
+            Some(k @ ("kmod" | "ebpf" | "gvisor")) => Err(ConfigError(format!(
+                "engine.kind: '{k}' is not available in falco-wasm, which captures with its own eBPF probe; use 'modern_ebpf'"
+            ))),
+            Some(k @ ("replay" | "nodriver")) => Err(ConfigError(format!(
+                "engine.kind: '{k}' is not supported yet (capture files and plugin-only runs arrive with later issues)"
+            ))),
+            Some(k) => Err(ConfigError(format!(
+                "engine.kind: unknown kind '{k}' (expected modern_ebpf)"
+            ))),
+        }
+    }
+
+    /// A duration at `path` in Prometheus style (`500ms`, `30s`, `15m`,
+    /// `1h30m`, `1d`), or `default`.
+    pub fn duration_at(
+        &self,
+        path: &str,
+        default: std::time::Duration,
+    ) -> Result<std::time::Duration, ConfigError> {
+        match self.str_at(path)? {
+            None => Ok(default),
+            Some(s) => parse_duration(&s).ok_or_else(|| {
+                ConfigError(format!(
+                    "{path}: expected a duration such as 30s, 15m or 1h, got '{s}'"
+                ))
+            }),
+        }
     }
 
     /// Reads `path` (if given), its `config_files`, expands `${VAR}` and
@@ -522,6 +588,27 @@ mod tests {
         assert_eq!(v["a.b"]["c"], 5);
         assert!(Config::load(None, &["priority=loud".into()]).is_err());
         assert!(Config::load(None, &["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn durations_and_engine_kinds() {
+        assert_eq!(
+            parse_duration("1h30m"),
+            Some(std::time::Duration::from_secs(5400))
+        );
+        assert_eq!(
+            parse_duration("500ms"),
+            Some(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(parse_duration("15x"), None);
+        assert_eq!(parse_duration(""), None);
+        let ok = Config::load(None, &["engine.kind=modern_ebpf".into()]).unwrap();
+        assert!(ok.check_engine_kind().is_ok());
+        let e = Config::load(None, &["engine.kind=kmod".into()])
+            .unwrap()
+            .check_engine_kind()
+            .unwrap_err();
+        assert!(e.0.contains("modern_ebpf"), "{e}");
     }
 
     #[test]

@@ -110,8 +110,8 @@ fn ensure_components() -> Result<()> {
 
 /// Debian packages the build and the tests use: clang and libbpf's headers
 /// build the eBPF probe; podman, runc and busybox run the container tests;
-/// rsyslog receives the syslog output in its test; bpftrace is the capture
-/// benchmark's floor.
+/// rsyslog receives the syslog output in its test; promtool (prometheus)
+/// checks `/metrics`; bpftrace is the capture benchmark's floor.
 const PACKAGES: &[(&str, &str)] = &[
     ("clang-16", "/usr/bin/clang-16"),
     ("libbpf-dev", "/usr/include/bpf/bpf_helpers.h"),
@@ -120,6 +120,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("busybox-static", "/bin/busybox"),
     ("bpftrace", "/usr/bin/bpftrace"),
     ("rsyslog", "/usr/sbin/rsyslogd"),
+    ("prometheus", "/usr/bin/promtool"),
 ];
 
 /// Installs missing packages (idempotent: nothing happens when all are there).

@@ -13,6 +13,7 @@
 //! set (so other syscalls run no BPF code at all). Dropping the [`Probe`]
 //! detaches everything.
 
+pub mod drops;
 pub mod record;
 pub mod syscalls;
 

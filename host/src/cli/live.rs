@@ -2,6 +2,7 @@
 //! probe → state → rules → outputs, plus the web server, SIGUSR1 (reopen
 //! output files) and hot reload (SIGHUP or a watched file changing).
 
+use crate::capture::drops::{DropAction, DropPolicy};
 use crate::capture::record::Record;
 use crate::capture::{Probe, ProbeStats, syscalls};
 use crate::config::Config;
@@ -176,6 +177,7 @@ fn run(
     watched: Watched<'_>,
 ) -> Result<(), String> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+    config.check_engine_kind().map_err(|e| e.to_string())?;
     let metrics = Arc::new(Metrics::default());
     let mut active = Active::new(engines, config, &metrics)?;
     let (stop, stop2, reopen, hup) = (flag(SIGINT)?, flag(SIGTERM)?, flag(SIGUSR1)?, flag(SIGHUP)?);
@@ -209,6 +211,10 @@ fn run(
         active.interesting().iter().filter(|&&v| v != 0).count(),
         state.process_count()
     );
+    let mut drops = DropPolicy::from_config(config).map_err(|e| e.to_string())?;
+    let snapshots = MetricsOutput::from_config(config).map_err(|e| e.to_string())?;
+    let mut next_snapshot = snapshots.as_ref().map(|m| Instant::now() + m.interval);
+    let mut last_submitted = 0u64;
     let mut watched_files = watched();
     let mut watched_print = fingerprint(&watched_files);
     let mut hits = Vec::new();
@@ -265,14 +271,28 @@ fn run(
             metrics
                 .state_purged
                 .store(state.stats.purged, Ordering::Relaxed);
-            if s.dropped > last_drops {
-                let n = s.dropped - last_drops;
-                eprintln!(
-                    "Syscall event drop: {n} record(s) lost since the last report (ring buffer full); {} total",
-                    s.dropped
-                );
-                active.outputs.push(drop_alert(n, s, &hostname));
-                last_drops = s.dropped;
+            let (new_subm, new_drops) = (s.submitted - last_submitted, s.dropped - last_drops);
+            (last_submitted, last_drops) = (s.submitted, s.dropped);
+            for action in drops.on_second(new_subm, new_drops) {
+                match action {
+                    DropAction::Ignore => {}
+                    DropAction::Log => eprintln!(
+                        "Syscall event drop: {new_drops} record(s) lost in the last second (ring buffer full); {} total",
+                        s.dropped
+                    ),
+                    DropAction::Alert => active.outputs.push(drop_alert(new_drops, s, &hostname)),
+                    DropAction::Exit => {
+                        return Err(format!(
+                            "{new_drops} syscall records dropped in the last second (syscall_event_drops.actions: exit)"
+                        ));
+                    }
+                }
+            }
+            if let (Some(m), Some(at)) = (&snapshots, next_snapshot)
+                && Instant::now() >= at
+            {
+                next_snapshot = Some(at + m.interval);
+                m.emit(&metrics, &active.outputs, &hostname);
             }
             if active.watch {
                 let now = fingerprint(&watched_files);
@@ -342,6 +362,68 @@ fn run(
         st.bad_records
     );
     Ok(())
+}
+
+/// `metrics`: periodic snapshots as internal alerts and/or JSON lines.
+struct MetricsOutput {
+    interval: Duration,
+    output_rule: bool,
+    output_file: Option<PathBuf>,
+}
+
+impl MetricsOutput {
+    fn from_config(c: &Config) -> Result<Option<MetricsOutput>, crate::config::ConfigError> {
+        if !c.bool_at("metrics.enabled", false)? {
+            return Ok(None);
+        }
+        let interval = c.duration_at("metrics.interval", Duration::from_secs(3600))?;
+        if interval.is_zero() {
+            return Err(crate::config::ConfigError(
+                "metrics.interval: must be positive".into(),
+            ));
+        }
+        Ok(Some(MetricsOutput {
+            interval,
+            output_rule: c.bool_at("metrics.output_rule", true)?,
+            output_file: c
+                .str_at("metrics.output_file")?
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from),
+        }))
+    }
+
+    fn emit(&self, metrics: &Metrics, outputs: &crate::outputs::Outputs, hostname: &str) {
+        let snap = metrics.snapshot();
+        if self.output_rule {
+            let fields = snap
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(FieldValue::Num(*v))))
+                .collect();
+            let mut a = internal_alert(
+                "Falco internal: metrics snapshot",
+                "Falco metrics snapshot".into(),
+                fields,
+                hostname,
+            );
+            a.priority = Priority::Informational;
+            outputs.push(a);
+        }
+        if let Some(f) = &self.output_file {
+            let obj: serde_json::Map<String, serde_json::Value> =
+                snap.into_iter().map(|(k, v)| (k, v.into())).collect();
+            let line = serde_json::json!({"hostname": hostname, "output_fields": obj}).to_string();
+            let r = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(f)
+                .and_then(|mut w| {
+                    std::io::Write::write_all(&mut w, format!("{line}\n").as_bytes())
+                });
+            if let Err(e) = r {
+                eprintln!("Error: metrics.output_file {}: {e}", f.display());
+            }
+        }
+    }
 }
 
 /// The host name alerts carry: `FALCO_HOSTNAME` if set, else the kernel's.

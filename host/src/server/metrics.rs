@@ -50,6 +50,58 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// The values of a `Falco internal: metrics snapshot` alert, flat.
+    pub fn snapshot(&self) -> Vec<(String, i64)> {
+        let mut v = Vec::new();
+        let events: u64 = self.events.lock().expect("metrics lock").values().sum();
+        let alerts: u64 = self.alerts.lock().expect("metrics lock").values().sum();
+        v.push(("falco.n_evts".into(), events as i64));
+        v.push(("falco.n_alerts".into(), alerts as i64));
+        v.push((
+            "falco.n_rules".into(),
+            self.rules_loaded.load(Ordering::Relaxed) as i64,
+        ));
+        v.push((
+            "falco.n_reloads".into(),
+            self.reloads.load(Ordering::Relaxed) as i64,
+        ));
+        v.push((
+            "falco.n_eval_errors".into(),
+            self.eval_errors.load(Ordering::Relaxed) as i64,
+        ));
+        v.push((
+            "scap.n_evts".into(),
+            self.kernel_submitted.load(Ordering::Relaxed) as i64,
+        ));
+        v.push((
+            "scap.n_drops".into(),
+            self.kernel_drops.load(Ordering::Relaxed) as i64,
+        ));
+        v.push((
+            "falco.n_processes".into(),
+            self.state_processes.load(Ordering::Relaxed) as i64,
+        ));
+        let outputs = self.outputs.lock().expect("metrics lock").clone();
+        for (name, st) in &outputs {
+            v.push((
+                format!("falco.outputs.{name}.sent"),
+                st.sent.load(Ordering::Relaxed) as i64,
+            ));
+            v.push((
+                format!("falco.outputs.{name}.dropped"),
+                st.dropped.load(Ordering::Relaxed) as i64,
+            ));
+            v.push((
+                format!("falco.outputs.{name}.failed"),
+                st.failed.load(Ordering::Relaxed) as i64,
+            ));
+        }
+        let (rss, cpu) = process_usage();
+        v.push(("falco.memory_rss_bytes".into(), rss as i64));
+        v.push(("falco.cpu_ms".into(), (cpu * 1000.0) as i64));
+        v
+    }
+
     /// Prometheus text format (version 0.0.4).
     pub fn render(&self) -> String {
         let mut s = String::new();

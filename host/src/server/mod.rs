@@ -1,5 +1,6 @@
 //! The embedded web server: `/healthz`, `/versions` and `/metrics`
-//! (Prometheus text), configured by falco.yaml's `webserver` keys.
+//! (Prometheus text), over HTTP or HTTPS, configured by falco.yaml's
+//! `webserver` keys.
 
 pub mod metrics;
 
@@ -18,6 +19,8 @@ pub struct ServerConfig {
     pub healthz: String,
     /// Serve `/metrics`.
     pub prometheus: bool,
+    /// `ssl_enabled`: the PEM file holding the certificate and its key.
+    pub tls_pem: Option<std::path::PathBuf>,
 }
 
 impl ServerConfig {
@@ -26,11 +29,14 @@ impl ServerConfig {
         if !c.bool_at("webserver.enabled", true)? {
             return Ok(None);
         }
-        if c.bool_at("webserver.ssl_enabled", false)? {
-            return Err(ConfigError(
-                "webserver.ssl_enabled: TLS for the web server is not supported yet; put a TLS proxy in front".into(),
-            ));
-        }
+        let tls_pem = if c.bool_at("webserver.ssl_enabled", false)? {
+            Some(std::path::PathBuf::from(
+                c.str_at("webserver.ssl_certificate")?
+                    .unwrap_or_else(|| "/etc/falco/falco.pem".into()),
+            ))
+        } else {
+            None
+        };
         let port = c.u64_at("webserver.listen_port", 8765)?;
         let port = u16::try_from(port).map_err(|_| {
             ConfigError(format!(
@@ -46,6 +52,7 @@ impl ServerConfig {
                 .str_at("webserver.k8s_healthz_endpoint")?
                 .unwrap_or_else(|| "/healthz".into()),
             prometheus: c.bool_at("webserver.prometheus_metrics_enabled", false)?,
+            tls_pem,
         }))
     }
 }
@@ -80,9 +87,22 @@ impl Server {
     /// Binds and serves in a background thread.
     pub fn start(cfg: &ServerConfig, metrics: Arc<Metrics>) -> Result<Server, String> {
         let bind = format!("{}:{}", cfg.address, cfg.port);
-        let server = Arc::new(
-            tiny_http::Server::http(&bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?,
-        );
+        let server = match &cfg.tls_pem {
+            None => tiny_http::Server::http(&bind),
+            Some(pem) => {
+                // Falco's ssl_certificate holds both the certificate and the key.
+                let bytes = std::fs::read(pem)
+                    .map_err(|e| format!("webserver.ssl_certificate {}: {e}", pem.display()))?;
+                tiny_http::Server::https(
+                    &bind,
+                    tiny_http::SslConfig {
+                        certificate: bytes.clone(),
+                        private_key: bytes,
+                    },
+                )
+            }
+        };
+        let server = Arc::new(server.map_err(|e| format!("cannot listen on {bind}: {e}"))?);
         let addr = server
             .server_addr()
             .to_ip()
@@ -156,6 +176,7 @@ mod tests {
             port: 0,
             healthz: "/healthz".into(),
             prometheus: true,
+            tls_pem: None,
         };
         let m = Arc::new(Metrics::default());
         m.add_events("syscall", 5);
@@ -175,5 +196,58 @@ mod tests {
             "{text}"
         );
         assert_eq!(get(s.addr, "/nope").0, 404);
+    }
+
+    #[test]
+    fn https_with_falcos_combined_pem() {
+        let have = |b: &str| std::path::Path::new(b).exists();
+        if !have("/usr/bin/openssl") || !have("/usr/bin/curl") {
+            eprintln!("SKIPPED: openssl and curl are needed to make a certificate and speak TLS");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("fw-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (k, c) = (dir.join("k.pem"), dir.join("c.pem"));
+        let st = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+            ])
+            .arg(&k)
+            .arg("-out")
+            .arg(&c)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let pem = dir.join("falco.pem");
+        let mut both = std::fs::read(&c).unwrap();
+        both.extend(std::fs::read(&k).unwrap());
+        std::fs::write(&pem, both).unwrap();
+        let cfg = ServerConfig {
+            address: "127.0.0.1".into(),
+            port: 0,
+            healthz: "/healthz".into(),
+            prometheus: false,
+            tls_pem: Some(pem),
+        };
+        let s = Server::start(&cfg, Arc::new(Metrics::default())).unwrap();
+        let o = std::process::Command::new("curl")
+            .args([
+                "-sk",
+                &format!("https://127.0.0.1:{}/healthz", s.addr.port()),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&o.stdout), r#"{"status":"ok"}"#);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
