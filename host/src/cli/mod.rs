@@ -253,7 +253,11 @@ fn build_engines(config: &Config, loaded: &LoadedRules) -> Result<Vec<SourceEngi
     loaded
         .sources
         .iter()
-        .map(|src| SourceEngine::new(src.clone(), &engine_opts).map_err(|e| e.to_string()))
+        .map(|src| {
+            let mut src = src.clone();
+            crate::outputs::append::apply(&mut src, config).map_err(|e| e.to_string())?;
+            SourceEngine::new(src, &engine_opts).map_err(|e| e.to_string())
+        })
         .collect()
 }
 

@@ -331,10 +331,20 @@ impl SourceEngine {
     pub fn alert(&self, rule: u32, ev: &dyn Event, time_ns: i64, hostname: &str) -> Alert {
         let r = &self.rules.rules[rule as usize];
         let prog = &self.rules.output_program;
-        let (message, fields) = r.output.render_with_fields(prog, |slot| {
+        let value = |slot: u32| {
             let key = &prog.slots[slot as usize].key;
             extract_value(ev, &key.field).transform(&key.transforms)
-        });
+        };
+        let (message, mut fields) = r.output.render_with_fields(prog, value);
+        for (name, fmt) in &r.extra_fields {
+            let (text, typed) = fmt.render_with_fields(prog, value);
+            // A bare `%field` keeps its type; anything else is its text.
+            let v = match (fmt.tokens.as_slice(), typed.into_iter().next()) {
+                ([crate::outputs::format::Token::Field { .. }], Some((_, v))) => v,
+                _ => Some(crate::outputs::alert::FieldValue::Text(text)),
+            };
+            fields.push((name.clone(), v));
+        }
         Alert {
             time_ns,
             rule: r.name.clone(),

@@ -12,6 +12,7 @@
 //! [`sinks`] the channels, [`config::OutputsConfig`] their falco.yaml keys.
 
 pub mod alert;
+pub mod append;
 pub mod config;
 pub mod format;
 pub mod sinks;

@@ -53,6 +53,9 @@ pub struct CompiledRule {
     pub condition: String,
     /// Event types the rule can match (syscall source), or every type.
     pub evttypes: EvtSet,
+    /// `append_output` extra fields: (name, format) added to the alert's
+    /// `output_fields` (a bare `%field` format keeps the field's type).
+    pub extra_fields: Vec<(String, OutputFormat)>,
     /// Where it was defined.
     pub file: String,
     /// Line and column.
@@ -632,6 +635,7 @@ impl Compiler<'_> {
             ir,
             condition: expanded_text,
             evttypes,
+            extra_fields: Vec::new(),
             file: self.file(rule.loc.file).to_string(),
             pos: rule.loc.pos,
         })
