@@ -19,6 +19,7 @@ pub mod config;
 pub mod engine;
 pub mod fields;
 pub mod filter;
+pub mod log;
 pub mod outputs;
 pub mod rules;
 pub mod server;

@@ -178,6 +178,7 @@ fn run(
 ) -> Result<(), String> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
     config.check_engine_kind().map_err(|e| e.to_string())?;
+    crate::log::configure(config).map_err(|e| e.to_string())?;
     let metrics = Arc::new(Metrics::default());
     let mut active = Active::new(engines, config, &metrics)?;
     let (stop, stop2, reopen, hup) = (flag(SIGINT)?, flag(SIGTERM)?, flag(SIGUSR1)?, flag(SIGHUP)?);
@@ -187,17 +188,17 @@ fn run(
             Ok(s) => Some(s),
             Err(e) => {
                 // The engine keeps detecting without its web server.
-                eprintln!("Warning: web server not started: {e}");
+                crate::log::warning(&format!("web server not started: {e}"));
                 None
             }
         },
     };
     let mut probe = Probe::open(&active.interesting()).map_err(|e| e.to_string())?;
     if !probe.missing_tracepoints().is_empty() {
-        eprintln!(
-            "Warning: this kernel has no tracepoint for {} (those syscalls are not captured)",
+        crate::log::warning(&format!(
+            "this kernel has no tracepoint for {} (those syscalls are not captured)",
             probe.missing_tracepoints().join(", ")
-        );
+        ));
     }
     let mut state_opts = StateOptions::default();
     if let Some(sockets) = config.container_sockets() {
@@ -206,11 +207,11 @@ fn run(
     let mut state = State::new(state_opts, probe.boot_to_epoch_ns());
     state.bootstrap();
     let hostname = hostname();
-    eprintln!(
+    crate::log::info(&format!(
         "Capturing system calls: {} syscall(s) sent by the kernel, {} process(es) read from /proc",
         active.interesting().iter().filter(|&&v| v != 0).count(),
         state.process_count()
-    );
+    ));
     let mut drops = DropPolicy::from_config(config).map_err(|e| e.to_string())?;
     let snapshots = MetricsOutput::from_config(config).map_err(|e| e.to_string())?;
     let mut next_snapshot = snapshots.as_ref().map(|m| Instant::now() + m.interval);
@@ -236,7 +237,7 @@ fn run(
                 errors += 1;
                 metrics.eval_errors.fetch_add(1, Ordering::Relaxed);
                 if errors <= 10 {
-                    eprintln!("Error: evaluating event {events}: {e}");
+                    crate::log::error(&format!("evaluating event {events}: {e}"));
                 }
             }
             for &r in &hits {
@@ -276,10 +277,10 @@ fn run(
             for action in drops.on_second(new_subm, new_drops) {
                 match action {
                     DropAction::Ignore => {}
-                    DropAction::Log => eprintln!(
+                    DropAction::Log => crate::log::warning(&format!(
                         "Syscall event drop: {new_drops} record(s) lost in the last second (ring buffer full); {} total",
                         s.dropped
-                    ),
+                    )),
                     DropAction::Alert => active.outputs.push(drop_alert(new_drops, s, &hostname)),
                     DropAction::Exit => {
                         return Err(format!(
@@ -315,14 +316,16 @@ fn run(
                     metrics.reloads.fetch_add(1, Ordering::Relaxed);
                     watched_files = watched();
                     watched_print = fingerprint(&watched_files);
-                    eprintln!(
+                    crate::log::info(&format!(
                         "Reloaded configuration and rules: {} rule(s) enabled",
                         active.engine.active_count()
-                    );
+                    ));
                 }
                 Err(e) => {
                     metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("Error: reload rejected, the previous rules keep running: {e}");
+                    crate::log::error(&format!(
+                        "reload rejected, the previous rules keep running: {e}"
+                    ));
                     active.outputs.push(internal_alert(
                         "Falco internal: hot restart failure",
                         format!("Reload rejected, the previous rules keep running: {e}"),
@@ -343,13 +346,13 @@ fn run(
             st.failed.load(Ordering::Relaxed),
         );
         if dropped + failed > 0 {
-            eprintln!(
+            crate::log::info(&format!(
                 "Output {name}: {sent} sent, {dropped} dropped (queue full), {failed} failed"
-            );
+            ));
         }
     }
     let st = state.stats;
-    eprintln!(
+    crate::log::info(&format!(
         "Events detected: {alerts}\nSyscall events: {events} processed, {} submitted by the kernel, {} dropped; {} evaluation error(s)\nState: {} processes tracked ({} read from /proc at start, {} later), {} purged after exit, {} evicted, {} malformed records",
         s.submitted,
         s.dropped,
@@ -360,7 +363,7 @@ fn run(
         st.purged,
         st.evicted,
         st.bad_records
-    );
+    ));
     Ok(())
 }
 
@@ -420,7 +423,7 @@ impl MetricsOutput {
                     std::io::Write::write_all(&mut w, format!("{line}\n").as_bytes())
                 });
             if let Err(e) = r {
-                eprintln!("Error: metrics.output_file {}: {e}", f.display());
+                crate::log::error(&format!("metrics.output_file {}: {e}", f.display()));
             }
         }
     }

@@ -172,10 +172,10 @@ fn run_sink(
                     // Say it the first time and then at powers of two.
                     if n.is_power_of_two() && n > reported {
                         reported = n;
-                        eprintln!(
-                            "Error: {} output failed ({n} alert(s) so far): {e}",
+                        crate::log::error(&format!(
+                            "{} output failed ({n} alert(s) so far): {e}",
                             sink.name()
-                        );
+                        ));
                     }
                 }
             },

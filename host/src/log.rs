@@ -1,0 +1,68 @@
+//! The engine's own log (not alerts): `log_level`, `log_stderr` and
+//! `log_syslog` from falco.yaml. Messages below the level are dropped;
+//! the others go to stderr and/or syslog (facility user, tag `falco`).
+
+use crate::config::{Config, ConfigError};
+use crate::rules::Priority;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+static LEVEL: AtomicU8 = AtomicU8::new(Priority::Informational as u8);
+static TO_STDERR: AtomicBool = AtomicBool::new(true);
+static TO_SYSLOG: AtomicBool = AtomicBool::new(false);
+
+/// Applies the configuration (defaults as Falco: info, stderr on, syslog on).
+pub fn configure(c: &Config) -> Result<(), ConfigError> {
+    let level = match c.str_at("log_level")? {
+        None => Priority::Informational,
+        Some(l) => Priority::parse(&l).ok_or_else(|| {
+            ConfigError(format!(
+                "log_level: unknown level '{l}' (emergency, alert, critical, error, warning, notice, info, debug)"
+            ))
+        })?,
+    };
+    LEVEL.store(level as u8, Ordering::Relaxed);
+    TO_STDERR.store(c.bool_at("log_stderr", true)?, Ordering::Relaxed);
+    TO_SYSLOG.store(c.bool_at("log_syslog", true)?, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Logs a message at a level.
+pub fn log(level: Priority, msg: &str) {
+    if level as u8 > LEVEL.load(Ordering::Relaxed) {
+        return;
+    }
+    if TO_STDERR.load(Ordering::Relaxed) {
+        let prefix = match level {
+            Priority::Emergency | Priority::Alert | Priority::Critical | Priority::Error => {
+                "Error: "
+            }
+            Priority::Warning => "Warning: ",
+            _ => "",
+        };
+        eprintln!("{prefix}{msg}");
+    }
+    if TO_SYSLOG.load(Ordering::Relaxed)
+        && let Ok(s) = std::os::unix::net::UnixDatagram::unbound()
+    {
+        let pri = 8 + level.level();
+        let _ = s.send_to(
+            format!("<{pri}>falco[{}]: {msg}", std::process::id()).as_bytes(),
+            "/dev/log",
+        );
+    }
+}
+
+/// An error.
+pub fn error(msg: &str) {
+    log(Priority::Error, msg)
+}
+
+/// A warning.
+pub fn warning(msg: &str) {
+    log(Priority::Warning, msg)
+}
+
+/// Information.
+pub fn info(msg: &str) {
+    log(Priority::Informational, msg)
+}
