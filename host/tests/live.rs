@@ -523,7 +523,7 @@ fn container_actions_carry_container_fields() {
         .args([
             "/bin/sh",
             "-c",
-            &format!("cat /etc/shadow > /dev/null; echo {marker}"),
+            &format!("cat /etc/shadow > /dev/null; echo {marker}; sleep 1"),
         ])
         .stdout(Stdio::null())
         .status()

@@ -88,22 +88,20 @@ pub const IDX_RET: u8 = 7;
 
 const HDR_LEN: usize = 80;
 
-/// One decoded record. Parameters borrow from the record's bytes.
+/// One decoded record: its [`Header`] (reachable directly: `rec.tid`) and
+/// parameters borrowed from the record's bytes.
 #[derive(Debug)]
 pub struct Record<'a> {
-    /// Boot-time nanoseconds.
-    pub ts_boot: u64,
-    /// Thread id.
-    pub tid: u32,
-    /// Process id.
-    pub pid: u32,
-    /// Syscall number or [`KIND_FORK`] / [`KIND_PROCEXIT`].
-    pub kind: u16,
-    /// Return value.
-    pub ret: i64,
-    /// Raw arguments.
-    pub args: [u64; 6],
+    /// The fixed part.
+    pub header: Header,
     params: &'a [u8],
+}
+
+impl std::ops::Deref for Record<'_> {
+    type Target = Header;
+    fn deref(&self) -> &Header {
+        &self.header
+    }
 }
 
 /// A record that does not parse.
@@ -136,12 +134,14 @@ impl<'a> Record<'a> {
             *a = u64_at(b, 32 + 8 * i);
         }
         Ok(Record {
-            ts_boot: u64_at(b, 0),
-            tid: u32_at(b, 8),
-            pid: u32_at(b, 12),
-            kind: u16_at(b, 16),
-            ret: u64_at(b, 24) as i64,
-            args,
+            header: Header {
+                ts_boot: u64_at(b, 0),
+                tid: u32_at(b, 8),
+                pid: u32_at(b, 12),
+                kind: u16_at(b, 16),
+                ret: u64_at(b, 24) as i64,
+                args,
+            },
             params: &b[HDR_LEN..len],
         })
     }
@@ -309,8 +309,8 @@ impl SockTuple {
     }
 }
 
-/// The fixed part of a record, for [`encode`].
-#[derive(Clone, Copy, Debug, Default)]
+/// The fixed part of a record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Header {
     /// Boot-time ns.
     pub ts_boot: u64,
@@ -318,7 +318,7 @@ pub struct Header {
     pub tid: u32,
     /// Process id.
     pub pid: u32,
-    /// Syscall number or special kind.
+    /// Syscall number or [`KIND_FORK`] / [`KIND_PROCEXIT`].
     pub kind: u16,
     /// Return value.
     pub ret: i64,

@@ -47,6 +47,8 @@ pub struct ContainerInfo {
     pub ip: Option<String>,
     /// Image digest (`sha256:...`).
     pub image_digest: Option<String>,
+    /// The container's root filesystem on the host (overlay merged dir).
+    pub root_dir: Option<String>,
 }
 
 impl ContainerInfo {
@@ -200,6 +202,7 @@ pub fn parse_inspect(v: &serde_json::Value) -> Option<ContainerInfo> {
         host_pid: s("/HostConfig/PidMode").map(|m| m == "host"),
         host_ipc: s("/HostConfig/IpcMode").map(|m| m == "host"),
         ip: s("/NetworkSettings/IPAddress").filter(|i| !i.is_empty()),
+        root_dir: s("/GraphDriver/Data/MergedDir"),
         image_digest: v
             .pointer("/ImageDigest")
             .and_then(|x| x.as_str())

@@ -218,19 +218,35 @@ impl State {
         let fresh = self
             .container_users
             .get(&p.container_id)
-            .is_some_and(|(_, at)| at.elapsed() < std::time::Duration::from_secs(1));
+            .is_some_and(|(db, at)| {
+                !db.is_empty() && at.elapsed() < std::time::Duration::from_secs(1)
+            });
+        // Metadata first: its root directory is the fallback when the
+        // process is already gone.
+        let root_dir = self.containers.info(&p.container_id).root_dir.clone();
         if !fresh {
             let root = self.opts.proc_root.join(p.pid.to_string()).join("root");
             if self.container_users.len() > 4096 {
                 self.container_users.clear();
             }
-            let db = UserDb::load(&root);
-            if !db.is_empty() || !self.container_users.contains_key(&p.container_id) {
+            let mut db = UserDb::load(&root);
+            if db.is_empty()
+                && let Some(dir) = root_dir
+            {
+                db = UserDb::load(Path::new(&dir));
+            }
+            // An empty read (the process already gone, or no /etc/passwd
+            // yet) does not replace a good table, and is retried next time.
+            let keep_old = db.is_empty()
+                && self
+                    .container_users
+                    .get(&p.container_id)
+                    .is_some_and(|(old, _)| !old.is_empty());
+            if !keep_old {
                 self.container_users
                     .insert(p.container_id.clone(), (db, std::time::Instant::now()));
             }
         }
-        self.containers.info(&p.container_id);
     }
 
     /// Applies what a record changes before rules see it.
@@ -714,21 +730,25 @@ mod tests {
         SlotValue::One(Value::str(v))
     }
 
+    /// A new process `pid` forked by pid 1.
+    fn fork(pid: u32, ts_boot: u64) -> Header {
+        Header {
+            ts_boot,
+            tid: pid,
+            pid,
+            kind: KIND_FORK,
+            args: [1, 1, 1, 0, 0, 0],
+            ..Header::default()
+        }
+    }
+
     #[test]
     fn fork_exit_churn_stays_bounded() {
         let mut st = offline(1000);
         for i in 0..100_000u32 {
             let pid = 1000 + i;
             let ts = u64::from(i) * 1_000_000;
-            let fork = Header {
-                ts_boot: ts,
-                tid: pid,
-                pid,
-                kind: KIND_FORK,
-                args: [1, 1, 1, 0, 0, 0],
-                ..Header::default()
-            };
-            apply(&mut st, fork, &[]);
+            apply(&mut st, fork(pid, ts), &[]);
             let exit = Header {
                 ts_boot: ts + 10,
                 tid: pid,
@@ -750,14 +770,7 @@ mod tests {
     fn table_size_is_capped_without_exits() {
         let mut st = offline(500);
         for pid in 2..5000u32 {
-            let fork = Header {
-                tid: pid,
-                pid,
-                kind: KIND_FORK,
-                args: [1, 1, 1, 0, 0, 0],
-                ..Header::default()
-            };
-            apply(&mut st, fork, &[]);
+            apply(&mut st, fork(pid, 0), &[]);
         }
         assert!(st.process_count() <= 500);
         assert!(st.stats.evicted > 0);
