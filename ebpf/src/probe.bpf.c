@@ -263,8 +263,13 @@ static long walk_step(u64 i, void *ctx)
 	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
 	if (dentry == mnt_root || dentry == parent) {
-		if (dentry != mnt_root)
+		if (dentry != mnt_root) {
+			/* A pseudo file's dentry is its own parent (memfd, pipes):
+			 * keep its name ("memfd:x") as the only component. */
+			if (w->n < MAX_COMPONENTS)
+				w->names[w->n++ & 63] = (u64)BPF_CORE_READ(dentry, d_name.name);
 			return 1;
+		}
 		struct mount *mparent = BPF_CORE_READ(mnt, mnt_parent);
 		if (mparent == mnt || !mparent)
 			return 1;

@@ -145,6 +145,11 @@ impl Engine {
 
     /// Stops with SIGINT; the engine must exit cleanly and detach.
     fn stop(mut self) -> String {
+        self.stop_ref()
+    }
+
+    /// [`Engine::stop`], keeping the collected lines readable.
+    fn stop_ref(&mut self) -> String {
         let pid = self.child.id().to_string();
         Command::new("kill")
             .args(["-INT", &pid])
@@ -784,4 +789,99 @@ fn wait_file_lines(f: &Path, n: usize) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The default rules, the event generator's every action: each targeted
+/// rule fires, and nothing fires from the generator's processes that no
+/// action intended.
+#[test]
+fn event_generator_makes_every_targeted_default_rule_fire() {
+    use falco_wasm::cli::eventgen::{ACTIONS, ensure_image};
+    skip_unless_live!();
+    if let Err(why) = ensure_image() {
+        eprintln!(
+            "SKIPPED: the event generator's container actions need podman, runc and busybox: {why}"
+        );
+        return;
+    }
+    let _service = PodmanService::ensure();
+    let bin = env!("CARGO_BIN_EXE_falco-wasm");
+    let child = Command::new(bin)
+        .args([
+            "run",
+            "-o",
+            "json_output=true",
+            "-o",
+            "syslog_output.enabled=false",
+            "-o",
+            "webserver.enabled=false",
+            "-o",
+            "append_output=[{extra_fields: [proc.sid]}]",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut engine = Engine::collect(child);
+    // setsid: the generator leads a session of its own, so its processes
+    // (and podman's) are told apart from the rest of the machine.
+    let generator = Command::new("setsid")
+        .args([bin, "event-generator", "run", "--all"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sid = generator.id() as i64;
+    let out = generator.wait_with_output().unwrap();
+    assert!(out.status.success(), "event-generator failed");
+    std::thread::sleep(Duration::from_secs(2));
+    let err = engine.stop_ref();
+    let lines = engine.lines.lock().unwrap().clone();
+    let mut fired: HashMap<String, usize> = HashMap::new();
+    let mut unexpected = Vec::new();
+    let intended: Vec<&str> = ACTIONS.iter().map(|a| a.rule).collect();
+    // Reading through a traversal also reads a sensitive file.
+    let overlaps = ["Read sensitive file untrusted"];
+    for l in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+        let f = &v["output_fields"];
+        let ours = f["proc.sid"].as_i64() == Some(sid)
+            || f["container.name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("fwgen-"));
+        if !ours {
+            continue;
+        }
+        let rule = v["rule"].as_str().unwrap().to_string();
+        if !intended.contains(&rule.as_str()) && !overlaps.contains(&rule.as_str()) {
+            unexpected.push(l.clone());
+        }
+        *fired.entry(rule).or_default() += 1;
+    }
+    let mut missing = Vec::new();
+    for a in ACTIONS {
+        if fired.contains_key(a.rule) {
+            continue;
+        }
+        // A kernel without module support has no init_module tracepoints.
+        if a.rule == "Linux Kernel Module Injection Detected"
+            && err.contains("sys_exit_init_module")
+        {
+            eprintln!(
+                "SKIPPED (part): {}: this kernel has no module syscalls",
+                a.rule
+            );
+            continue;
+        }
+        missing.push(format!("{} ({})", a.rule, a.name));
+    }
+    assert!(
+        missing.is_empty(),
+        "rules that did not fire: {missing:#?}\nfired: {fired:#?}"
+    );
+    assert!(
+        unexpected.is_empty(),
+        "alerts no action intended:\n{}",
+        unexpected.join("\n")
+    );
 }

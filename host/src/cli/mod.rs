@@ -1,5 +1,6 @@
 //! The command line: Falco's flags where Falco has them, plus `test`.
 
+pub mod eventgen;
 mod info;
 mod live;
 mod validate;
@@ -110,6 +111,27 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Perform, harmlessly, what the default rules detect (needs root; the
+    /// container actions need podman).
+    #[command(name = "event-generator")]
+    EventGenerator {
+        #[command(subcommand)]
+        what: GenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum GenCommand {
+    /// List the actions and the rule each targets.
+    List,
+    /// Run actions.
+    Run {
+        /// Action names.
+        actions: Vec<String>,
+        /// Run every action.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 /// Parses arguments and runs; returns the process exit code.
@@ -122,6 +144,12 @@ pub fn main() -> ExitCode {
             quiet,
         }) => test_command(&rules, &fixtures, quiet),
         Some(Command::Run(opts)) => run(&opts),
+        Some(Command::EventGenerator {
+            what: GenCommand::List,
+        }) => eventgen::list(),
+        Some(Command::EventGenerator {
+            what: GenCommand::Run { actions, all },
+        }) => eventgen::run(&actions, all),
         None => run(&cli.opts),
     }
 }

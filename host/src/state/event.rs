@@ -563,7 +563,8 @@ impl<'a> SyscallEvent<'a> {
         };
         let ip = |out: &mut dyn ValueSink, a: [u8; 16]| out.ip(ip16(&a, v6));
         match base {
-            "fd.name" | "fd.nameraw" => out.bytes(fd.name.as_bytes()),
+            "fd.name" => out.bytes(fd.name.as_bytes()),
+            "fd.nameraw" => out.bytes(fd.nameraw.as_deref().unwrap_or(&fd.name).as_bytes()),
             "fd.type" => out.bytes(fd.kind.type_name().as_bytes()),
             "fd.typechar" => out.bytes(fd.kind.typechar().as_bytes()),
             "fd.directory" | "fd.filename"

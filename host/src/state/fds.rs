@@ -117,6 +117,9 @@ pub struct Fd {
     pub kind: FdKind,
     /// `fd.name`: the path, or the connection for sockets.
     pub name: String,
+    /// `fd.nameraw`: the path as the program gave it (not resolved), when
+    /// it differs from `name`.
+    pub nameraw: Option<String>,
     /// Socket addresses, once known.
     pub tuple: Option<SockTuple>,
     /// The socket was created by accept (we are the server side).
@@ -134,6 +137,7 @@ impl Fd {
         Fd {
             kind,
             name: name.into(),
+            nameraw: None,
             tuple: None,
             server: false,
             flags: 0,

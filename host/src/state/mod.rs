@@ -348,9 +348,8 @@ impl State {
                     "creat" => 0o1101, // O_CREAT|O_WRONLY|O_TRUNC
                     _ => r.args[2], // openat, openat2 (the probe puts open_how.flags here), open_by_handle_at
                 };
-                let name = path(idx)
-                    .map(|p| self.resolve(r.pid, dirfd, &p))
-                    .unwrap_or_default();
+                let raw = path(idx).unwrap_or_default();
+                let name = self.resolve(r.pid, dirfd, &raw);
                 let kind = if flags & 0o200000 != 0 {
                     FdKind::Directory
                 } else {
@@ -358,6 +357,9 @@ impl State {
                 };
                 let mut fd = Fd::new(kind, name);
                 fd.flags = flags;
+                if raw != fd.name {
+                    fd.nameraw = Some(raw);
+                }
                 self.with_fds(r.pid, |t| t.insert(ret, fd));
             }
             "dup" | "dup2" | "dup3" => self.dup(r.pid, a(0), ret),

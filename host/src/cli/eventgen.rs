@@ -1,0 +1,371 @@
+//! `falco-wasm event-generator`: performs, for real and harmlessly, what the
+//! default rules detect — on the host, and inside podman containers — and
+//! cleans up after itself.
+//!
+//! ```text
+//! falco-wasm event-generator list            # actions and the rule each targets
+//! falco-wasm event-generator run ACTION...   # some actions
+//! falco-wasm event-generator run --all       # every action
+//! ```
+//!
+//! Each action is a shell script run with `sh -c` (python3 for syscalls that
+//! have no command-line tool); the scratch directory is `$FWGEN` (created
+//! and removed around each action). Container actions run in a throwaway
+//! `localhost/busybox:fwgen` image built from the host's busybox.
+
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+
+/// Where an action runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// On the host.
+    Host,
+    /// In a podman container.
+    Container {
+        /// Run the container privileged.
+        privileged: bool,
+        /// Give it a terminal (`podman run -t`).
+        tty: bool,
+    },
+}
+
+/// One action.
+#[derive(Clone, Copy, Debug)]
+pub struct Action {
+    /// Its name.
+    pub name: &'static str,
+    /// The default rule it makes fire.
+    pub rule: &'static str,
+    /// Where it runs.
+    pub place: Place,
+    /// What it does (sh script; `$FWGEN` is a scratch directory).
+    pub script: &'static str,
+}
+
+/// Every action. Scripts only touch `$FWGEN`, or create and remove a
+/// uniquely named file where the rule needs a sensitive location.
+pub const ACTIONS: &[Action] = &[
+    Action {
+        name: "read-shadow",
+        rule: "Read sensitive file untrusted",
+        place: Place::Host,
+        script: "/usr/bin/python3 -c \"open('/etc/shadow').read()\"",
+    },
+    Action {
+        name: "clear-log",
+        rule: "Clear Log Activities",
+        place: Place::Host,
+        script: "f=/var/log/fwgen-$$.log; echo x > $f; : > $f; rm -f $f",
+    },
+    Action {
+        name: "search-private-keys",
+        rule: "Search Private Keys or Passwords",
+        place: Place::Host,
+        script: "grep -r -- '-----BEGIN RSA PRIVATE KEY' $FWGEN >/dev/null; true",
+    },
+    Action {
+        name: "find-aws-credentials",
+        rule: "Find AWS Credentials",
+        place: Place::Host,
+        script: "grep -r aws_secret_access_key $FWGEN >/dev/null; true",
+    },
+    Action {
+        name: "remove-bulk-data",
+        rule: "Remove Bulk Data from Disk",
+        place: Place::Host,
+        script: "echo x > $FWGEN/data; shred -u $FWGEN/data",
+    },
+    Action {
+        name: "exec-from-dev-shm",
+        rule: "Execution from /dev/shm",
+        place: Place::Host,
+        script: "f=/dev/shm/fwgen-$$; cp /bin/true $f; $f; rm -f $f",
+    },
+    Action {
+        name: "fileless-memfd",
+        rule: "Fileless execution via memfd_create",
+        place: Place::Host,
+        script: "/usr/bin/python3 -c \"import os; fd = os.memfd_create('fwgen'); os.write(fd, open('/bin/true', 'rb').read()); pid = os.fork()\nif pid == 0: os.execv('/proc/self/fd/%d' % fd, ['fwgen'])\nos.waitpid(pid, 0)\"",
+    },
+    Action {
+        name: "symlink-sensitive",
+        rule: "Create Symlink Over Sensitive Files",
+        place: Place::Host,
+        script: "ln -s /etc/shadow $FWGEN/shadow-link",
+    },
+    Action {
+        name: "hardlink-sensitive",
+        rule: "Create Hardlink Over Sensitive Files",
+        place: Place::Host,
+        script: "d=/var/tmp/fwgen-$$; mkdir -p $d; ln /etc/shadow $d/hl; rm -rf $d",
+    },
+    Action {
+        name: "kernel-module",
+        rule: "Linux Kernel Module Injection Detected",
+        place: Place::Host,
+        script: "/usr/bin/python3 -c \"import ctypes; ctypes.CDLL(None, use_errno=True).syscall(175, b'x' * 16, 16, b'')\"",
+    },
+    Action {
+        name: "ptrace-attach",
+        rule: "PTRACE attached to process",
+        place: Place::Host,
+        script: "sleep 5 & p=$!; /usr/bin/python3 -c \"import ctypes, os, sys; l = ctypes.CDLL(None); pid = int(sys.argv[1]); l.ptrace(16, pid, 0, 0); os.waitpid(pid, 0); l.ptrace(17, pid, 0, 0)\" $p; kill $p",
+    },
+    Action {
+        name: "ptrace-anti-debug",
+        rule: "PTRACE anti-debug attempt",
+        place: Place::Host,
+        script: "/usr/bin/python3 -c \"import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)\"",
+    },
+    Action {
+        name: "cron-job",
+        rule: "Schedule Cron Jobs",
+        place: Place::Host,
+        script: "f=/etc/cron.d/fwgen-$$; echo '# fwgen' > $f; rm -f $f",
+    },
+    Action {
+        name: "shell-config",
+        rule: "Modify Shell Configuration File",
+        place: Place::Host,
+        script: "echo '# fwgen' >> $FWGEN/.bashrc",
+    },
+    Action {
+        name: "delete-history",
+        rule: "Delete or rename shell history",
+        place: Place::Host,
+        script: "echo ls > $FWGEN/.bash_history; rm $FWGEN/.bash_history",
+    },
+    Action {
+        name: "write-below-etc",
+        rule: "Write below etc",
+        place: Place::Host,
+        script: "f=/etc/fwgen-$$; echo x > $f; rm -f $f",
+    },
+    Action {
+        name: "write-below-binary-dir",
+        rule: "Write below binary dir",
+        place: Place::Host,
+        script: "f=/usr/bin/fwgen-$$; echo x > $f; rm -f $f",
+    },
+    Action {
+        name: "write-below-root",
+        rule: "Write below root",
+        place: Place::Host,
+        script: "f=/fwgen-$$; echo x > $f; rm -f $f",
+    },
+    Action {
+        name: "directory-traversal",
+        rule: "Directory traversal monitored file read",
+        place: Place::Host,
+        script: "cd $FWGEN && /usr/bin/python3 -c \"open('../../etc/shadow').read()\"",
+    },
+    Action {
+        name: "run-shell-untrusted",
+        rule: "Run shell untrusted",
+        place: Place::Host,
+        script: "cp /usr/bin/python3 $FWGEN/nginx; $FWGEN/nginx -c \"import subprocess; subprocess.run(['sh', '-c', 'true'])\"",
+    },
+    Action {
+        name: "container-shell",
+        rule: "Terminal shell in container",
+        place: Place::Container {
+            privileged: false,
+            tty: true,
+        },
+        script: "/bin/sh -c true",
+    },
+    Action {
+        name: "privileged-container",
+        rule: "Launch Privileged Container",
+        place: Place::Container {
+            privileged: true,
+            tty: false,
+        },
+        script: "true",
+    },
+    Action {
+        name: "container-network-tool",
+        rule: "Launch Suspicious Network Tool in Container",
+        place: Place::Container {
+            privileged: false,
+            tty: false,
+        },
+        // Applets by path: busybox sh would otherwise run them through
+        // /proc/self/exe, and their name would be `exe`. `tcpdump` is a
+        // busybox link in the image ("applet not found": the exec is what
+        // the rule sees).
+        script: "/bin/tcpdump --version 2>/dev/null; true",
+    },
+    Action {
+        name: "container-drop-exec",
+        rule: "Drop and execute new binary in container",
+        place: Place::Container {
+            privileged: false,
+            tty: false,
+        },
+        script: "cp /bin/busybox /tmp/fwgen-dropped && /tmp/fwgen-dropped true",
+    },
+    Action {
+        name: "container-packet-socket",
+        rule: "Packet socket created in container",
+        place: Place::Container {
+            privileged: true,
+            tty: false,
+        },
+        script: "/bin/arping -c 1 -w 1 -I lo 127.0.0.1 >/dev/null 2>&1; true",
+    },
+];
+
+/// The image container actions run in.
+pub const IMAGE: &str = "localhost/busybox:fwgen";
+
+/// Builds the busybox image from the host's busybox if it is missing.
+pub fn ensure_image() -> Result<(), String> {
+    let exists = Command::new("podman")
+        .args(["image", "exists", IMAGE])
+        .status()
+        .map_err(|e| format!("podman cannot run: {e}"))?;
+    if exists.success() {
+        return Ok(());
+    }
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or("busybox is not installed (apt-get install busybox-static)")?;
+    let dir = std::env::temp_dir().join(format!("fwgen-image-{}", std::process::id()));
+    let r = dir.join("R");
+    let io = |e: std::io::Error| e.to_string();
+    for sub in ["bin", "tmp", "etc", "root"] {
+        std::fs::create_dir_all(r.join(sub)).map_err(io)?;
+    }
+    std::fs::copy(busybox, r.join("bin/busybox")).map_err(io)?;
+    let applets = [
+        "sh", "ls", "cat", "id", "sleep", "cp", "echo", "nc", "arping", "true", "rm", "grep",
+        "tcpdump",
+    ];
+    for a in applets {
+        std::os::unix::fs::symlink("busybox", r.join("bin").join(a)).map_err(io)?;
+    }
+    std::fs::write(r.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").map_err(io)?;
+    std::fs::write(r.join("etc/group"), "root:x:0:\n").map_err(io)?;
+    std::fs::write(r.join("etc/shadow"), "root:*:19000:0:99999:7:::\n").map_err(io)?;
+    let tar = dir.join("image.tar");
+    let ok = Command::new("tar")
+        .arg("-C")
+        .arg(&r)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .map_err(io)?
+        .success()
+        && Command::new("podman")
+            .arg("import")
+            .arg(&tar)
+            .arg(IMAGE)
+            .stdout(Stdio::null())
+            .status()
+            .map_err(io)?
+            .success();
+    let _ = std::fs::remove_dir_all(&dir);
+    if ok {
+        Ok(())
+    } else {
+        Err("podman import failed".into())
+    }
+}
+
+/// Runs one action; the container (if any) is named `fwgen-NAME-PID`.
+pub fn run_action(a: &Action) -> Result<(), String> {
+    match a.place {
+        Place::Host => {
+            let dir = std::env::temp_dir().join(format!("fwgen-{}-{}", a.name, std::process::id()));
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let st = Command::new("sh")
+                .args(["-c", a.script])
+                .env("FWGEN", &dir)
+                .stdout(Stdio::null())
+                .status()
+                .map_err(|e| e.to_string());
+            let _ = std::fs::remove_dir_all(&dir);
+            match st? {
+                s if s.success() => Ok(()),
+                s => Err(format!("script exited with {s}")),
+            }
+        }
+        Place::Container { privileged, tty } => {
+            ensure_image()?;
+            let name = format!("fwgen-{}-{}", a.name, std::process::id());
+            let mut c = Command::new("podman");
+            c.args(["--runtime", "runc", "run", "--rm", "--name", &name]);
+            if privileged {
+                c.arg("--privileged");
+            }
+            if tty {
+                c.arg("-t");
+            }
+            // `sleep 1` keeps the container alive while its events are read.
+            let script = format!("{}; sleep 1", a.script);
+            let st = c
+                .args([IMAGE, "/bin/sh", "-c", &script])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .map_err(|e| e.to_string())?;
+            if st.success() {
+                Ok(())
+            } else {
+                Err(format!("podman run exited with {st}"))
+            }
+        }
+    }
+}
+
+/// `event-generator list`.
+pub fn list() -> ExitCode {
+    println!("{:<26} {:<10} rule", "action", "where");
+    for a in ACTIONS {
+        let place = match a.place {
+            Place::Host => "host",
+            Place::Container {
+                privileged: true, ..
+            } => "container+",
+            Place::Container { .. } => "container",
+        };
+        println!("{:<26} {:<10} {}", a.name, place, a.rule);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `event-generator run`.
+pub fn run(names: &[String], all: bool) -> ExitCode {
+    if names.is_empty() && !all {
+        eprintln!("Error: name actions to run, or --all (see `falco-wasm event-generator list`)");
+        return ExitCode::FAILURE;
+    }
+    let mut failed = 0;
+    for a in ACTIONS
+        .iter()
+        .filter(|a| all || names.iter().any(|n| n == a.name))
+    {
+        match run_action(a) {
+            Ok(()) => println!("ran {} ({})", a.name, a.rule),
+            Err(e) => {
+                failed += 1;
+                eprintln!("Error: action {} failed: {e}", a.name);
+            }
+        }
+    }
+    for n in names {
+        if !ACTIONS.iter().any(|a| a.name == n) {
+            eprintln!("Error: no action named '{n}'");
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
