@@ -806,9 +806,22 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
     }
     let _service = PodmanService::ensure();
     let bin = env!("CARGO_BIN_EXE_falco-wasm");
+    let dir = scratch("generator");
+    // The operator's lists: a C2 address for the c2-connect action.
+    let local = dir.0.join("local_rules.yaml");
+    std::fs::write(
+        &local,
+        "- list: c2_server_ip_list\n  items: [\"192.0.2.77\"]\n  override:\n    items: append\n",
+    )
+    .unwrap();
+    let default_rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/falco_rules.yaml");
     let child = Command::new(bin)
+        .arg("run")
+        .arg("-r")
+        .arg(&default_rules)
+        .arg("-r")
+        .arg(&local)
         .args([
-            "run",
             "-o",
             "json_output=true",
             "-o",
@@ -816,7 +829,7 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
             "-o",
             "webserver.enabled=false",
             "-o",
-            "append_output=[{extra_fields: [proc.sid]}]",
+            "append_output=[{extra_fields: [proc.sid, proc.apid]}]",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -845,7 +858,12 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
         let v: serde_json::Value =
             serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
         let f = &v["output_fields"];
+        // The generator's session, its descendants (`script` opens a new
+        // session), and its containers.
         let ours = f["proc.sid"].as_i64() == Some(sid)
+            || f["proc.apid"]
+                .as_str()
+                .is_some_and(|a| a.split(' ').any(|p| p == sid.to_string()))
             || f["container.name"]
                 .as_str()
                 .is_some_and(|n| n.starts_with("fwgen-"));

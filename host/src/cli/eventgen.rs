@@ -11,7 +11,7 @@
 //! Each action is a shell script run with `sh -c` (python3 for syscalls that
 //! have no command-line tool); the scratch directory is `$FWGEN` (created
 //! and removed around each action). Container actions run in a throwaway
-//! `localhost/busybox:fwgen` image built from the host's busybox.
+//! `localhost/busybox:fwgen-*` image built from the host's busybox.
 
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
@@ -27,6 +27,8 @@ pub enum Place {
         privileged: bool,
         /// Give it a terminal (`podman run -t`).
         tty: bool,
+        /// A host path mounted read-only (`-v SRC:/host-mount:ro`).
+        mount: Option<&'static str>,
     },
 }
 
@@ -172,6 +174,7 @@ pub const ACTIONS: &[Action] = &[
         place: Place::Container {
             privileged: false,
             tty: true,
+            mount: None,
         },
         script: "/bin/sh -c true",
     },
@@ -181,6 +184,7 @@ pub const ACTIONS: &[Action] = &[
         place: Place::Container {
             privileged: true,
             tty: false,
+            mount: None,
         },
         script: "true",
     },
@@ -190,6 +194,7 @@ pub const ACTIONS: &[Action] = &[
         place: Place::Container {
             privileged: false,
             tty: false,
+            mount: None,
         },
         // Applets by path: busybox sh would otherwise run them through
         // /proc/self/exe, and their name would be `exe`. `tcpdump` is a
@@ -203,6 +208,7 @@ pub const ACTIONS: &[Action] = &[
         place: Place::Container {
             privileged: false,
             tty: false,
+            mount: None,
         },
         script: "cp /bin/busybox /tmp/fwgen-dropped && /tmp/fwgen-dropped true",
     },
@@ -212,18 +218,120 @@ pub const ACTIONS: &[Action] = &[
         place: Place::Container {
             privileged: true,
             tty: false,
+            mount: None,
         },
         script: "/bin/arping -c 1 -w 1 -I lo 127.0.0.1 >/dev/null 2>&1; true",
     },
+    Action {
+        name: "read-ssh-keys",
+        rule: "Read ssh information",
+        place: Place::Host,
+        script: "mkdir -p $FWGEN/.ssh && echo key > $FWGEN/.ssh/id_fwgen && /usr/bin/python3 -c \"import os; open(os.environ['FWGEN'] + '/.ssh/id_fwgen').read()\"",
+    },
+    Action {
+        name: "server-reads-shadow-late",
+        rule: "Read sensitive file trusted after startup",
+        place: Place::Host,
+        // A program named like a web server reads /etc/shadow after 5 s of life.
+        script: "cp /usr/bin/python3 $FWGEN/nginx && $FWGEN/nginx -c \"import time; time.sleep(5.5); open('/etc/shadow').read()\"",
+    },
+    Action {
+        name: "system-user-terminal",
+        rule: "System user interactive",
+        place: Place::Host,
+        // `script` gives a terminal; uid 1 is the `daemon` system account.
+        script: "script -qc 'setpriv --reuid=1 --regid=1 --clear-groups /bin/true' /dev/null",
+    },
+    Action {
+        name: "ssh-non-standard-port",
+        rule: "Disallowed SSH Connection Non Standard Port",
+        place: Place::Host,
+        // 192.0.2.0/24 is TEST-NET-1: nothing answers; the connect attempt is the event.
+        script: "ssh -o BatchMode=yes -o ConnectTimeout=1 -o StrictHostKeyChecking=no -p 2222 fwgen@192.0.2.79 true 2>/dev/null; true",
+    },
+    Action {
+        name: "c2-connect",
+        rule: "Outbound Connection to C2 Servers",
+        place: Place::Host,
+        // Fires when 192.0.2.77 is in c2_server_ip_list (empty by default:
+        // the list is the operator's; the end-to-end test appends it).
+        script: "/usr/bin/python3 -c \"import socket; s = socket.socket(); s.setblocking(False); s.connect_ex(('192.0.2.77', 443))\"",
+    },
+    Action {
+        name: "container-netcat-exec",
+        rule: "Netcat Remote Code Execution in Container",
+        place: Place::Container {
+            privileged: false,
+            tty: false,
+            mount: None,
+        },
+        script: "/bin/nc 127.0.0.1 9 -e /bin/true 2>/dev/null; true",
+    },
+    Action {
+        name: "container-stdio-socket",
+        rule: "Redirect STDOUT/STDIN to Network Connection in Container",
+        place: Place::Container {
+            privileged: false,
+            tty: false,
+            mount: None,
+        },
+        // A listener and a client that both hand the connection to a program as its stdio.
+        script: "(/bin/nc -l -p 9999 -e /bin/true &) ; sleep 0.3; /bin/nc 127.0.0.1 9999 -e /bin/true; true",
+    },
+    Action {
+        name: "container-sensitive-mount",
+        rule: "Launch Sensitive Mount Container",
+        place: Place::Container {
+            privileged: false,
+            tty: false,
+            mount: Some("/etc"),
+        },
+        script: "true",
+    },
+    Action {
+        name: "container-release-agent",
+        rule: "Detect release_agent File Container Escapes",
+        place: Place::Container {
+            privileged: true,
+            tty: false,
+            mount: None,
+        },
+        // Only the file name matters to the rule: a file in /tmp, not the cgroup's.
+        script: "echo x > /tmp/release_agent",
+    },
+    Action {
+        name: "container-debugfs",
+        rule: "Debugfs Launched in Privileged Container",
+        place: Place::Container {
+            privileged: true,
+            tty: false,
+            mount: None,
+        },
+        // `debugfs` is a busybox link in the image ("applet not found").
+        script: "/bin/debugfs 2>/dev/null; true",
+    },
 ];
 
-/// The image container actions run in.
-pub const IMAGE: &str = "localhost/busybox:fwgen";
+/// Busybox applets linked in the image.
+const APPLETS: &[&str] = &[
+    "sh", "ls", "cat", "id", "sleep", "cp", "echo", "nc", "arping", "true", "rm", "grep",
+    "tcpdump", "debugfs",
+];
+
+/// The image container actions run in; its tag changes with its contents,
+/// so an image from an older generator is never reused.
+pub fn image() -> String {
+    let mut h: u32 = 2166136261;
+    for b in APPLETS.concat().bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(16777619);
+    }
+    format!("localhost/busybox:fwgen-{h:08x}")
+}
 
 /// Builds the busybox image from the host's busybox if it is missing.
 pub fn ensure_image() -> Result<(), String> {
     let exists = Command::new("podman")
-        .args(["image", "exists", IMAGE])
+        .args(["image", "exists", &image()])
         .status()
         .map_err(|e| format!("podman cannot run: {e}"))?;
     if exists.success() {
@@ -240,11 +348,7 @@ pub fn ensure_image() -> Result<(), String> {
         std::fs::create_dir_all(r.join(sub)).map_err(io)?;
     }
     std::fs::copy(busybox, r.join("bin/busybox")).map_err(io)?;
-    let applets = [
-        "sh", "ls", "cat", "id", "sleep", "cp", "echo", "nc", "arping", "true", "rm", "grep",
-        "tcpdump",
-    ];
-    for a in applets {
+    for a in APPLETS {
         std::os::unix::fs::symlink("busybox", r.join("bin").join(a)).map_err(io)?;
     }
     std::fs::write(r.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").map_err(io)?;
@@ -263,7 +367,7 @@ pub fn ensure_image() -> Result<(), String> {
         && Command::new("podman")
             .arg("import")
             .arg(&tar)
-            .arg(IMAGE)
+            .arg(image())
             .stdout(Stdio::null())
             .status()
             .map_err(io)?
@@ -294,7 +398,11 @@ pub fn run_action(a: &Action) -> Result<(), String> {
                 s => Err(format!("script exited with {s}")),
             }
         }
-        Place::Container { privileged, tty } => {
+        Place::Container {
+            privileged,
+            tty,
+            mount,
+        } => {
             ensure_image()?;
             let name = format!("fwgen-{}-{}", a.name, std::process::id());
             let mut c = Command::new("podman");
@@ -305,10 +413,13 @@ pub fn run_action(a: &Action) -> Result<(), String> {
             if tty {
                 c.arg("-t");
             }
+            if let Some(src) = mount {
+                c.args(["-v", &format!("{src}:/host-mount:ro")]);
+            }
             // `sleep 1` keeps the container alive while its events are read.
             let script = format!("{}; sleep 1", a.script);
             let st = c
-                .args([IMAGE, "/bin/sh", "-c", &script])
+                .args([&image(), "/bin/sh", "-c", &script])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
