@@ -903,3 +903,69 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
         unexpected.join("\n")
     );
 }
+
+/// An ordinary workload under the default rules: a cargo build, package
+/// queries, a script working in its temp dir, a local HTTP server and
+/// client. The target is zero alerts from it.
+#[test]
+fn benign_workload_raises_no_alert() {
+    skip_unless_live!();
+    let bin = env!("CARGO_BIN_EXE_falco-wasm");
+    let dir = scratch("benign");
+    let child = Command::new(bin)
+        .args([
+            "run",
+            "-o",
+            "json_output=true",
+            "-o",
+            "syslog_output.enabled=false",
+            "-o",
+            "webserver.enabled=false",
+            "-o",
+            "append_output=[{extra_fields: [proc.sid]}]",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut engine = Engine::collect(child);
+    let script = format!(
+        r#"set -e
+cd {d}
+cargo new -q --vcs none small && (cd small && cargo build -q --offline)
+dpkg -l > /dev/null; dpkg -S /bin/ls > /dev/null; apt-cache policy bash > /dev/null
+t=$(mktemp -d); echo hello > $t/a; sort $t/a > $t/b; cat $t/b > /dev/null; rm -rf $t
+{py} -m http.server 18765 --bind 127.0.0.1 > /dev/null 2>&1 & s=$!
+sleep 1; {py} -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:18765/').read()"
+kill $s
+"#,
+        d = dir.0.display(),
+        py = python()
+    );
+    let workload = Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sid = workload.id() as i64;
+    let out = workload.wait_with_output().unwrap();
+    assert!(out.status.success(), "the workload failed");
+    std::thread::sleep(Duration::from_secs(1));
+    engine.stop_ref();
+    let alerts: Vec<String> = engine
+        .lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .is_ok_and(|v| v["output_fields"]["proc.sid"].as_i64() == Some(sid))
+        })
+        .cloned()
+        .collect();
+    assert!(
+        alerts.is_empty(),
+        "alerts from a benign workload:\n{}",
+        alerts.join("\n")
+    );
+}
