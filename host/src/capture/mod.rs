@@ -21,7 +21,6 @@ use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 use std::collections::HashSet;
-use std::time::Duration;
 
 static PROBE: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
 const PROBE_MISSING: &str = env!("FALCO_WASM_PROBE_MISSING");
@@ -196,22 +195,6 @@ impl Probe {
             n += 1;
         }
         n
-    }
-
-    /// Drains records, sleeping `idle` between empty polls, until `stop` says so.
-    /// The probe never wakes us (records are submitted without wake-ups), so
-    /// `idle` bounds the added latency.
-    pub fn run(
-        &mut self,
-        idle: Duration,
-        mut stop: impl FnMut() -> bool,
-        mut f: impl FnMut(&[u8]),
-    ) {
-        while !stop() {
-            if self.drain(&mut f) == 0 {
-                std::thread::sleep(idle);
-            }
-        }
     }
 
     /// Adds this to a record's boot-time stamp for nanoseconds since the epoch.

@@ -57,7 +57,6 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// The running output channels.
 pub struct Outputs {
     channels: Vec<Channel>,
-    format: FormatOptions,
 }
 
 impl Outputs {
@@ -86,7 +85,7 @@ impl Outputs {
                 }
             })
             .collect();
-        Outputs { channels, format }
+        Outputs { channels }
     }
 
     /// Queues an alert on every channel; never blocks.
@@ -127,11 +126,6 @@ impl Outputs {
             .iter()
             .map(|c| (c.name, Arc::clone(&c.stats)))
             .collect()
-    }
-
-    /// The formatting options in use.
-    pub fn format(&self) -> &FormatOptions {
-        &self.format
     }
 }
 

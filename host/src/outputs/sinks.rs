@@ -354,7 +354,7 @@ fn tls_config(o: &HttpOptions) -> Result<rustls::ClientConfig, String> {
             .with_custom_certificate_verifier(std::sync::Arc::new(AcceptAny(provider)))
     } else {
         let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots_certs());
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         let mut files: Vec<PathBuf> = o
             .ca_cert
             .iter()
@@ -401,11 +401,6 @@ fn tls_config(o: &HttpOptions) -> Result<rustls::ClientConfig, String> {
                 .map_err(|e| e.to_string())
         }
     }
-}
-
-/// The public web PKI roots ureq ships (used with any configured CAs).
-fn webpki_roots_certs() -> impl Iterator<Item = rustls::pki_types::TrustAnchor<'static>> {
-    webpki_roots::TLS_SERVER_ROOTS.iter().cloned()
 }
 
 /// `http_output.insecure`: accepts any certificate (signatures are still checked).

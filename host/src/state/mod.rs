@@ -204,28 +204,30 @@ impl State {
                 ..Process::default()
             });
         self.stats.late_reads += 1;
-        self.note_container(&p);
+        let id = p.container_id.clone();
+        self.note_container(pid, &id);
         self.insert(p);
     }
 
-    /// Looks up a new container's metadata and users once.
-    fn note_container(&mut self, p: &Process) {
-        if p.container_id.is_empty() {
+    /// Looks up a container's metadata and users (cached; `pid` is one of
+    /// its processes).
+    fn note_container(&mut self, pid: u32, container_id: &str) {
+        if container_id.is_empty() {
             return;
         }
         // (Re)read the container's own users: the first process seen may be
         // the runtime's init, before the container's root is in place.
         let fresh = self
             .container_users
-            .get(&p.container_id)
+            .get(container_id)
             .is_some_and(|(db, at)| {
                 !db.is_empty() && at.elapsed() < std::time::Duration::from_secs(1)
             });
         // Metadata first: its root directory is the fallback when the
         // process is already gone.
-        let root_dir = self.containers.info(&p.container_id).root_dir.clone();
+        let root_dir = self.containers.info(container_id).root_dir.clone();
         if !fresh {
-            let root = self.opts.proc_root.join(p.pid.to_string()).join("root");
+            let root = self.opts.proc_root.join(pid.to_string()).join("root");
             if self.container_users.len() > 4096 {
                 self.container_users.clear();
             }
@@ -240,11 +242,11 @@ impl State {
             let keep_old = db.is_empty()
                 && self
                     .container_users
-                    .get(&p.container_id)
+                    .get(container_id)
                     .is_some_and(|(old, _)| !old.is_empty());
             if !keep_old {
                 self.container_users
-                    .insert(p.container_id.clone(), (db, std::time::Instant::now()));
+                    .insert(container_id.to_string(), (db, std::time::Instant::now()));
             }
         }
     }
@@ -531,12 +533,11 @@ impl State {
             p.exe_from_memfd |= i.exe_nlink == 0 && p.exepath.contains("memfd:");
         }
         p.fds.close_on_exec();
-        let meta = p.clone_meta();
-        let exepath = p.exepath.clone();
-        self.note_container(&meta);
-        if !meta.container_id.is_empty() {
+        let (id, exepath) = (p.container_id.clone(), p.exepath.clone());
+        self.note_container(r.pid, &id);
+        if !id.is_empty() {
             let upper = self
-                .upper_dir(&meta)
+                .upper_dir(r.pid, &id)
                 .is_some_and(|u| Path::new(u).join(exepath.trim_start_matches('/')).exists());
             if let Some(p) = self.procs.get_mut(&r.pid) {
                 p.exe_upper_layer = upper;
@@ -547,22 +548,19 @@ impl State {
     /// The overlay upper directory of a container's root filesystem (from
     /// a process's mountinfo), cached per container: a file found there was
     /// written or modified in the container, not shipped in its image.
-    fn upper_dir(&mut self, p: &Process) -> Option<&str> {
-        if !self.upper_dirs.contains_key(&p.container_id) {
+    fn upper_dir(&mut self, pid: u32, container_id: &str) -> Option<&str> {
+        if !self.upper_dirs.contains_key(container_id) {
             let mi = std::fs::read_to_string(
-                self.opts
-                    .proc_root
-                    .join(p.pid.to_string())
-                    .join("mountinfo"),
+                self.opts.proc_root.join(pid.to_string()).join("mountinfo"),
             )
             .ok()?;
             let upper = mi.lines().find_map(overlay_root_upper)?;
             if self.upper_dirs.len() > 4096 {
                 self.upper_dirs.clear();
             }
-            self.upper_dirs.insert(p.container_id.clone(), upper);
+            self.upper_dirs.insert(container_id.to_string(), upper);
         }
-        self.upper_dirs.get(&p.container_id).map(String::as_str)
+        self.upper_dirs.get(container_id).map(String::as_str)
     }
 
     fn with_fds(&mut self, pid: u32, f: impl FnOnce(&mut fds::FdTable)) {
@@ -599,17 +597,6 @@ impl State {
             return path.to_string();
         }
         normalize(&format!("{base}/{path}"))
-    }
-}
-
-impl Process {
-    /// The fields [`State::note_container`] reads (cheap, without fds or env).
-    fn clone_meta(&self) -> Process {
-        Process {
-            pid: self.pid,
-            container_id: self.container_id.clone(),
-            ..Process::default()
-        }
     }
 }
 
