@@ -168,6 +168,7 @@ fn main() {
         json: true,
         timeout: Duration::from_secs(2),
         attempts: 1,
+        connections: 4,
         ..HttpOptions::default()
     })
     .unwrap();

@@ -143,6 +143,10 @@ impl Receiver {
 }
 
 fn http(url: String, timeout_ms: u64) -> Box<dyn Sink> {
+    http_with(url, timeout_ms, 1)
+}
+
+fn http_with(url: String, timeout_ms: u64, connections: usize) -> Box<dyn Sink> {
     Box::new(
         sinks::Http::new(HttpOptions {
             url,
@@ -151,6 +155,7 @@ fn http(url: String, timeout_ms: u64) -> Box<dyn Sink> {
             json: true,
             timeout: Duration::from_millis(timeout_ms),
             attempts: 4,
+            connections,
             ..HttpOptions::default()
         })
         .unwrap(),
@@ -160,13 +165,19 @@ fn http(url: String, timeout_ms: u64) -> Box<dyn Sink> {
 #[test]
 fn http_receiver_gets_falcosidekick_shaped_json() {
     let rx = Receiver::start(|_| 200, false);
-    let out = Outputs::start(vec![http(rx.url(), 2000)], json(), 100);
+    // Four connections at once: every alert arrives (in any order).
+    let out = Outputs::start(vec![http_with(rx.url(), 2000, 4)], json(), 100);
     for i in 0..5 {
         out.push(alert(i, Priority::Warning));
     }
     out.flush();
-    let bodies = rx.bodies.lock().unwrap().clone();
+    let mut bodies = rx.bodies.lock().unwrap().clone();
     assert_eq!(bodies.len(), 5);
+    let pid = |b: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(b).unwrap()["output_fields"]["proc.pid"]
+            .as_i64()
+    };
+    bodies.sort_by_key(|(_, b)| pid(b));
     for (i, (ctype, body)) in bodies.iter().enumerate() {
         assert_eq!(ctype, "application/json");
         let v: serde_json::Value = serde_json::from_slice(body).unwrap();

@@ -11,6 +11,10 @@ use std::time::Duration;
 /// A bound keeps memory finite; overflow is counted as drops.
 pub const DEFAULT_QUEUE: usize = 100_000;
 
+/// Concurrent requests of the http channel (alerts may arrive out of order
+/// across them, as with any HTTP receiver behind a load balancer).
+pub const HTTP_CONNECTIONS: usize = 4;
+
 /// What the outputs do, from the configuration.
 #[derive(Clone, Debug)]
 pub struct OutputsConfig {
@@ -130,6 +134,7 @@ impl OutputsConfig {
                 json,
                 timeout: Duration::from_millis(c.u64_at("output_timeout", 2000)?),
                 attempts: 4,
+                connections: HTTP_CONNECTIONS,
             })
         } else {
             None

@@ -20,6 +20,11 @@ pub trait Sink: Send {
     fn retries(&self) -> u64 {
         0
     }
+    /// More instances sharing this channel's queue (http sends on several
+    /// connections at once); empty for channels that must stay ordered.
+    fn workers(&self) -> Vec<Box<dyn Sink>> {
+        Vec::new()
+    }
 }
 
 /// `stdout_output`.
@@ -261,6 +266,8 @@ pub struct HttpOptions {
     pub timeout: Duration,
     /// Delivery attempts per alert.
     pub attempts: u32,
+    /// Requests in flight at once (connections), each alert one request.
+    pub connections: usize,
 }
 
 /// `http_output`: POSTs each alert (Falcosidekick accepts Falco's JSON),
@@ -297,6 +304,17 @@ impl Sink for Http {
     }
     fn retries(&self) -> u64 {
         self.retries
+    }
+    fn workers(&self) -> Vec<Box<dyn Sink>> {
+        (1..self.opts.connections.max(1))
+            .map(|_| {
+                Box::new(Http {
+                    opts: self.opts.clone(),
+                    agent: self.agent.clone(),
+                    retries: 0,
+                }) as Box<dyn Sink>
+            })
+            .collect()
     }
     fn write(&mut self, _: &Alert, line: &str) -> Result<(), String> {
         let body: Vec<u8> = if self.opts.compress {
