@@ -122,6 +122,8 @@ pub struct Fd {
     pub nameraw: Option<String>,
     /// Socket addresses, once known.
     pub tuple: Option<SockTuple>,
+    /// Inode number, when known (sockets read from /proc at start).
+    pub ino: u64,
     /// The socket was created by accept (we are the server side).
     pub server: bool,
     /// Open flags (open family) or socket type flags (SOCK_CLOEXEC has O_CLOEXEC's value).
@@ -139,6 +141,7 @@ impl Fd {
             name: name.into(),
             nameraw: None,
             tuple: None,
+            ino: 0,
             server: false,
             flags: 0,
             name_changed: false,
@@ -188,6 +191,11 @@ impl FdTable {
     pub fn close_on_exec(&mut self) {
         const O_CLOEXEC: u64 = 0o2000000;
         self.fds.retain(|_, f| f.flags & O_CLOEXEC == 0);
+    }
+
+    /// The fds, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &Fd)> {
+        self.fds.iter().map(|(n, f)| (*n, f))
     }
 
     /// Number of tracked fds.

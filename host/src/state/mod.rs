@@ -15,6 +15,7 @@
 pub mod containers;
 pub mod event;
 pub mod fds;
+pub mod netsock;
 pub mod process;
 pub mod users;
 
@@ -106,8 +107,44 @@ impl State {
         }
     }
 
+    /// Gives sockets read from /proc their family and addresses, from the
+    /// process's network namespace tables (read once per namespace).
+    fn fill_sockets(
+        &self,
+        p: &mut Process,
+        netns: &mut HashMap<String, HashMap<u64, netsock::NetSocket>>,
+    ) {
+        let socks: Vec<i64> = p
+            .fds
+            .iter()
+            .filter(|(_, f)| f.kind == FdKind::OtherSocket && f.ino != 0)
+            .map(|(n, _)| n)
+            .collect();
+        if socks.is_empty() {
+            return;
+        }
+        let ns = std::fs::read_link(self.opts.proc_root.join(p.pid.to_string()).join("ns/net"))
+            .map(|l| l.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let table = netns
+            .entry(ns)
+            .or_insert_with(|| netsock::read(&self.opts.proc_root, p.pid));
+        for n in socks {
+            let Some(fd) = p.fds.get_mut(n) else { continue };
+            match table.get(&fd.ino) {
+                Some(netsock::NetSocket::Ip(t, server)) => set_socket(fd, Some(*t), None, !server),
+                Some(netsock::NetSocket::Unix(path)) => {
+                    fd.kind = FdKind::Unix;
+                    fd.name = path.clone();
+                }
+                None => {}
+            }
+        }
+    }
+
     /// Reads every process in `/proc`.
     pub fn bootstrap(&mut self) {
+        let mut netns = HashMap::new();
         let Ok(dir) = std::fs::read_dir(&self.opts.proc_root) else {
             return;
         };
@@ -115,9 +152,10 @@ impl State {
             let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
                 continue;
             };
-            if let Some(p) =
+            if let Some(mut p) =
                 process::read_proc(&self.opts.proc_root, pid, self.boot_to_epoch_ns, 100)
             {
+                self.fill_sockets(&mut p, &mut netns);
                 self.insert(p);
                 self.stats.bootstrapped += 1;
             }
@@ -729,6 +767,46 @@ mod tests {
             args: [1, 1, 1, 0, 0, 0],
             ..Header::default()
         }
+    }
+
+    #[test]
+    fn bootstrap_knows_sockets_opened_before_it() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let _c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _s = l.accept().unwrap();
+        let mut st = State::new(
+            StateOptions {
+                runtime_sockets: Vec::new(),
+                ..StateOptions::default()
+            },
+            0,
+        );
+        st.bootstrap();
+        let me = st.process(std::process::id()).expect("this process");
+        let names: Vec<(&str, bool)> = me
+            .fds
+            .iter()
+            .filter(|(_, f)| f.kind == FdKind::Ipv4)
+            .map(|(_, f)| (f.name.as_str(), f.server))
+            .collect();
+        let client = format!("->127.0.0.1:{port}");
+        assert!(
+            names
+                .iter()
+                .any(|(n, server)| n.ends_with(&client) && !server),
+            "{names:?}"
+        );
+        assert!(
+            names
+                .iter()
+                .any(|(n, server)| n.ends_with(&client) && *server),
+            "{names:?}"
+        );
+        assert!(
+            names.iter().any(|(n, _)| *n == format!("127.0.0.1:{port}")),
+            "listener: {names:?}"
+        );
     }
 
     #[test]

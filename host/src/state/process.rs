@@ -229,10 +229,14 @@ pub fn fd_from_link(target: &str) -> Fd {
             _ => anon(FdKind::File),
         };
     }
-    if target.starts_with("socket:") {
-        // The family is unknown from the link; /proc/net could tell, but the
-        // first event on the fd carries its tuple anyway.
-        return anon(FdKind::OtherSocket);
+    if let Some(ino) = target
+        .strip_prefix("socket:[")
+        .and_then(|r| r.strip_suffix(']'))
+    {
+        // The family and addresses come from /proc/net by this inode.
+        let mut fd = anon(FdKind::OtherSocket);
+        fd.ino = ino.parse().unwrap_or(0);
+        return fd;
     }
     if target.starts_with("pipe:") {
         return anon(FdKind::Pipe);
