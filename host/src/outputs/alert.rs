@@ -1,6 +1,6 @@
 //! An alert and its two renderings: Falco's text line and Falco's JSON.
 
-use super::format::{iso8601, render_value, time_of_day};
+use super::format::{iso8601, local_time_of_day, render_value};
 use crate::fields::ValueKind;
 use crate::filter::value::{SlotValue, Value};
 use crate::rules::Priority;
@@ -93,13 +93,14 @@ impl Default for FormatOptions {
 }
 
 impl Alert {
-    /// `HH:MM:SS.nnnnnnnnn: Priority message` (or the ISO 8601 time with
-    /// `+0000`, as Falco prints it with `time_format_iso_8601`).
+    /// `HH:MM:SS.nnnnnnnnn: Priority message` in local time (or the ISO
+    /// 8601 UTC time with `+0000`, as Falco prints it with
+    /// `time_format_iso_8601`).
     pub fn text(&self, iso: bool) -> String {
         let time = if iso {
             iso8601(self.time_ns).replace('Z', "+0000")
         } else {
-            time_of_day(self.time_ns)
+            local_time_of_day(self.time_ns)
         };
         format!("{time}: {} {}", self.priority, self.message)
     }
@@ -189,9 +190,13 @@ mod tests {
     #[test]
     fn text_and_switches() {
         let a = alert();
+        // Local time of day (UTC on a UTC machine: 16:17:57.881781397).
         assert_eq!(
             a.text(false),
-            "16:17:57.881781397: Warning An open was seen (command=cat /dev/null)"
+            format!(
+                "{}: Warning An open was seen (command=cat /dev/null)",
+                super::super::format::local_time_of_day(a.time_ns)
+            )
         );
         let o = FormatOptions {
             json: true,

@@ -768,10 +768,11 @@ impl<'a> SyscallEvent<'a> {
             "evt.rawtime" => out.num(self.time_ns()),
             "evt.rawtime.s" => out.num(self.time_ns() / 1_000_000_000),
             "evt.rawtime.ns" => out.num(self.time_ns() % 1_000_000_000),
-            "evt.time" => out.bytes(crate::outputs::format::time_of_day(self.time_ns()).as_bytes()),
-            "evt.time.s" => {
-                out.bytes(&crate::outputs::format::time_of_day(self.time_ns()).as_bytes()[..8])
+            "evt.time" => {
+                out.bytes(crate::outputs::format::local_time_of_day(self.time_ns()).as_bytes())
             }
+            "evt.time.s" => out
+                .bytes(&crate::outputs::format::local_time_of_day(self.time_ns()).as_bytes()[..8]),
             "evt.datetime" | "evt.datetime.s" => {
                 let iso = crate::outputs::format::iso8601(self.time_ns());
                 let dt = iso.trim_end_matches('Z').replacen('T', " ", 1);
