@@ -378,3 +378,93 @@ fn run_without_root_says_what_is_missing() {
         "{t}"
     );
 }
+
+/// Runs the binary; kills it (a failure) if it is still running after `limit`.
+fn run_for_at_most(args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("falco-wasm runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Configuration mistakes are errors naming the file, line or key path, and
+/// `run` stops before touching the kernel.
+#[test]
+fn config_errors_name_the_key_or_position() {
+    let d = scratch("config");
+    let broken = write(&d, "broken.yaml", "stdout_output:\n  enabled: [true\n");
+    let o = run_for_at_most(&["run", "-c", &broken], std::time::Duration::from_secs(30));
+    assert!(!o.status.success());
+    assert!(text(&o).contains("broken.yaml:"), "{}", text(&o));
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-o", "file_output.enabled=maybe"],
+            "file_output.enabled: expected a boolean",
+        ),
+        (
+            &["-o", "http_output.enabled=true", "-o", "http_output.url="],
+            "http_output.url: required",
+        ),
+        (
+            &[
+                "-o",
+                "http_output.enabled=true",
+                "-o",
+                "http_output.url=ftp://x",
+            ],
+            "http_output.url: expected an http",
+        ),
+        (
+            &[
+                "-o",
+                "program_output.enabled=true",
+                "-o",
+                "program_output.program=",
+            ],
+            "program_output.program",
+        ),
+        (
+            &["-o", "engine.kind=kmod"],
+            "engine.kind: 'kmod' is not available",
+        ),
+        (
+            &["-o", "syscall_event_drops.actions=[shout]"],
+            "syscall_event_drops.actions: unknown action",
+        ),
+        (
+            &["-o", "metrics.enabled=true", "-o", "metrics.interval=soon"],
+            "metrics.interval: expected a duration",
+        ),
+        (&["-o", "log_level=loud"], "log_level: unknown level"),
+        (
+            &["-o", "webserver.listen_port=70000"],
+            "webserver.listen_port",
+        ),
+        (
+            &["-o", "append_output=[{extra_output: \"%proc.nosuch\"}]"],
+            "append_output[0].extra_output",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        let o = run_for_at_most(&all, std::time::Duration::from_secs(30));
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(
+            text(&o).contains(want),
+            "{args:?}: expected {want:?} in:\n{}",
+            text(&o)
+        );
+    }
+}

@@ -84,11 +84,14 @@ impl OutputsConfig {
             None
         };
         let program = if c.bool_at("program_output.enabled", false)? {
-            let p = c.str_at("program_output.program")?.ok_or_else(|| {
-                ConfigError(
-                    "program_output.program: required when program_output is enabled".into(),
-                )
-            })?;
+            let p = c
+                .str_at("program_output.program")?
+                .filter(|p| !p.trim().is_empty())
+                .ok_or_else(|| {
+                    ConfigError(
+                        "program_output.program: required when program_output is enabled".into(),
+                    )
+                })?;
             Some((p, c.bool_at("program_output.keep_alive", false)?))
         } else {
             None
