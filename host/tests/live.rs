@@ -390,61 +390,6 @@ fn host_actions_raise_alerts_with_the_right_fields() {
     let _ = early.wait_with_output();
 }
 
-/// A rootfs with busybox imported as `localhost/busybox:fwtest` (once).
-fn ensure_image() -> Result<(), String> {
-    let have = Command::new("podman")
-        .args(["image", "exists", "localhost/busybox:fwtest"])
-        .status()
-        .map_err(|e| format!("podman cannot run: {e}"))?;
-    if have.success() {
-        return Ok(());
-    }
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .ok_or("busybox is not installed")?;
-    let dir = scratch("rootfs");
-    let r = dir.0.join("R");
-    for sub in ["bin", "tmp", "etc"] {
-        std::fs::create_dir_all(r.join(sub)).map_err(|e| e.to_string())?;
-    }
-    std::fs::copy(busybox, r.join("bin/busybox")).map_err(|e| e.to_string())?;
-    for a in ["sh", "ls", "cat", "id", "sleep", "cp", "echo"] {
-        std::os::unix::fs::symlink("busybox", r.join("bin").join(a)).map_err(|e| e.to_string())?;
-    }
-    std::fs::write(
-        r.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/sh\nappuser:x:1000:1000::/home/app:/bin/sh\n",
-    )
-    .map_err(|e| e.to_string())?;
-    std::fs::write(r.join("etc/group"), "root:x:0:\n").map_err(|e| e.to_string())?;
-    std::fs::write(r.join("etc/shadow"), "root:*:19000:0:99999:7:::\n")
-        .map_err(|e| e.to_string())?;
-    let tar = dir.0.join("bb.tar");
-    let ok = Command::new("tar")
-        .arg("-C")
-        .arg(&r)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .map_err(|e| e.to_string())?
-        .success()
-        && Command::new("podman")
-            .arg("import")
-            .arg(&tar)
-            .arg("localhost/busybox:fwtest")
-            .stdout(Stdio::null())
-            .status()
-            .map_err(|e| e.to_string())?
-            .success();
-    if ok {
-        Ok(())
-    } else {
-        Err("podman import failed".into())
-    }
-}
-
 /// Podman's Docker-compatible API on the default socket, started if absent.
 struct PodmanService(Option<Child>);
 
@@ -488,7 +433,7 @@ impl Drop for PodmanService {
 #[test]
 fn container_actions_carry_container_fields() {
     skip_unless_live!();
-    if let Err(why) = ensure_image() {
+    if let Err(why) = falco_wasm::cli::eventgen::ensure_image() {
         eprintln!("SKIPPED: container test needs podman, runc and busybox: {why}");
         return;
     }
@@ -523,7 +468,7 @@ fn container_actions_carry_container_fields() {
             "--privileged",
             "--name",
             &name,
-            "localhost/busybox:fwtest",
+            &falco_wasm::cli::eventgen::image(),
         ])
         .args([
             "/bin/sh",
@@ -791,6 +736,29 @@ fn wait_file_lines(f: &Path, n: usize) {
     }
 }
 
+/// `falco-wasm run` with JSON alerts, no syslog or web server, `proc.sid`
+/// and `proc.apid` added to every alert, and `extra` arguments.
+fn json_engine(extra: &[&std::ffi::OsStr]) -> Engine {
+    let child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .arg("run")
+        .args(extra)
+        .args([
+            "-o",
+            "json_output=true",
+            "-o",
+            "syslog_output.enabled=false",
+            "-o",
+            "webserver.enabled=false",
+            "-o",
+            "append_output=[{extra_fields: [proc.sid, proc.apid]}]",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    Engine::collect(child)
+}
+
 /// The default rules, the event generator's every action: each targeted
 /// rule fires, and nothing fires from the generator's processes that no
 /// action intended.
@@ -815,27 +783,12 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
     )
     .unwrap();
     let default_rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/falco_rules.yaml");
-    let child = Command::new(bin)
-        .arg("run")
-        .arg("-r")
-        .arg(&default_rules)
-        .arg("-r")
-        .arg(&local)
-        .args([
-            "-o",
-            "json_output=true",
-            "-o",
-            "syslog_output.enabled=false",
-            "-o",
-            "webserver.enabled=false",
-            "-o",
-            "append_output=[{extra_fields: [proc.sid, proc.apid]}]",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut engine = Engine::collect(child);
+    let mut engine = json_engine(&[
+        "-r".as_ref(),
+        default_rules.as_os_str(),
+        "-r".as_ref(),
+        local.as_os_str(),
+    ]);
     // setsid: the generator leads a session of its own, so its processes
     // (and podman's) are told apart from the rest of the machine.
     let generator = Command::new("setsid")
@@ -910,25 +863,8 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
 #[test]
 fn benign_workload_raises_no_alert() {
     skip_unless_live!();
-    let bin = env!("CARGO_BIN_EXE_falco-wasm");
     let dir = scratch("benign");
-    let child = Command::new(bin)
-        .args([
-            "run",
-            "-o",
-            "json_output=true",
-            "-o",
-            "syslog_output.enabled=false",
-            "-o",
-            "webserver.enabled=false",
-            "-o",
-            "append_output=[{extra_fields: [proc.sid]}]",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut engine = Engine::collect(child);
+    let mut engine = json_engine(&[]);
     let script = format!(
         r#"set -e
 cd {d}
