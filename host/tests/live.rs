@@ -775,11 +775,13 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
     let _service = PodmanService::ensure();
     let bin = env!("CARGO_BIN_EXE_falco-wasm");
     let dir = scratch("generator");
-    // The operator's lists: a C2 address for the c2-connect action.
+    // The operator's lists: a C2 address for the c2-connect action, the
+    // API server's address for container-k8s-api.
     let local = dir.0.join("local_rules.yaml");
     std::fs::write(
         &local,
-        "- list: c2_server_ip_list\n  items: [\"192.0.2.77\"]\n  override:\n    items: append\n",
+        "- list: c2_server_ip_list\n  items: [\"192.0.2.77\"]\n  override:\n    items: append\n\
+         - list: k8s_api_server_ips\n  items: [\"127.0.0.1\"]\n  override:\n    items: append\n",
     )
     .unwrap();
     let default_rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/falco_rules.yaml");

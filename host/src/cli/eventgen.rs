@@ -258,6 +258,19 @@ pub const ACTIONS: &[Action] = &[
         script: "/usr/bin/python3 -c \"import socket; s = socket.socket(); s.setblocking(False); s.connect_ex(('192.0.2.77', 443))\"",
     },
     Action {
+        name: "container-k8s-api",
+        rule: "Contact K8S API Server From Container",
+        place: Place::Container {
+            privileged: false,
+            tty: false,
+            mount: None,
+        },
+        // Fires when 127.0.0.1 is in k8s_api_server_ips (empty by default:
+        // the operator lists the API server's addresses; the end-to-end test
+        // appends this one). A listener in the container plays the API server.
+        script: "(/bin/nc -l -p 6443 >/dev/null &) ; sleep 0.3; echo | /bin/nc 127.0.0.1 6443; true",
+    },
+    Action {
         name: "container-netcat-exec",
         rule: "Netcat Remote Code Execution in Container",
         place: Place::Container {
