@@ -21,6 +21,7 @@ pub mod fields;
 pub mod filter;
 pub mod log;
 pub mod outputs;
+pub mod plugins;
 pub mod rules;
 pub mod server;
 pub mod state;

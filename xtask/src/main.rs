@@ -74,6 +74,16 @@ fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// The first-party plugins (crates `falco-wasm-plugin-NAME`).
+const PLUGINS: &[&str] = &["json", "cloudtrail"];
+
+/// The syscall rules files, loaded together (the incubating file builds on
+/// the default one).
+const SYSCALL_RULES: &[&str] = &[
+    "rules/falco_rules.yaml",
+    "rules/falco_rules_incubating.yaml",
+];
+
 fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
@@ -106,8 +116,21 @@ fn run(mut c: Command) -> Result<()> {
 }
 
 /// rustfmt and clippy come with rustup's default profile, but a minimal
-/// toolchain lacks them; adding them is idempotent.
+/// toolchain lacks them; plugins need the wasm32-wasip2 target. Adding
+/// them is idempotent.
 fn ensure_components() -> Result<()> {
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if !targets.lines().any(|l| l.trim() == "wasm32-wasip2") {
+        run({
+            let mut c = Command::new("rustup");
+            c.args(["target", "add", "wasm32-wasip2"]);
+            c
+        })?;
+    }
     let have = |tool: &str| {
         Command::new("cargo")
             .args([tool, "--version"])
@@ -190,6 +213,11 @@ fn configure_podman(which: &[&str]) -> Result<()> {
 }
 
 fn falco_wasm_bin() -> Result<PathBuf> {
+    Ok(target_dir()?.join("debug").join("falco-wasm"))
+}
+
+/// The workspace's target directory (from cargo metadata).
+fn target_dir() -> Result<PathBuf> {
     let out = cargo()
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()?;
@@ -203,9 +231,7 @@ fn falco_wasm_bin() -> Result<PathBuf> {
         + meta[start..]
             .find('"')
             .context("malformed cargo metadata")?;
-    Ok(PathBuf::from(&meta[start..end])
-        .join("debug")
-        .join("falco-wasm"))
+    Ok(PathBuf::from(&meta[start..end]))
 }
 
 fn test() -> Result<()> {
@@ -235,6 +261,15 @@ fn test() -> Result<()> {
         ]);
         c
     })?;
+    // The first-party plugins as components (the plugin tests load them).
+    run({
+        let mut c = cargo();
+        c.args(["build", "--target", "wasm32-wasip2"]);
+        for p in PLUGINS {
+            c.args(["-p", &format!("falco-wasm-plugin-{p}")]);
+        }
+        c
+    })?;
     run({
         let mut c = cargo();
         c.args(["test", "--workspace"]);
@@ -244,7 +279,18 @@ fn test() -> Result<()> {
     let bin = falco_wasm_bin()?;
     run({
         let mut c = Command::new(&bin);
-        c.current_dir(root()).args(["-V", "rules/"]);
+        c.current_dir(root()).args(["-V"]).args(SYSCALL_RULES);
+        c
+    })?;
+    let wasm = target_dir()?.join("wasm32-wasip2/debug");
+    run({
+        let mut c = Command::new(&bin);
+        c.current_dir(root())
+            .args(["-V", "rules/aws_cloudtrail_rules.yaml"])
+            .arg("--plugin")
+            .arg(wasm.join("cloudtrail_plugin.wasm"))
+            .arg("--plugin")
+            .arg(wasm.join("json_plugin.wasm"));
         c
     })?;
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures"))
@@ -257,7 +303,10 @@ fn test() -> Result<()> {
     fixtures.sort();
     if !fixtures.is_empty() {
         let mut c = Command::new(&bin);
-        c.current_dir(root()).args(["test", "rules/", "--quiet"]);
+        c.current_dir(root())
+            .arg("test")
+            .args(SYSCALL_RULES)
+            .arg("--quiet");
         for f in &fixtures {
             c.arg("--fixtures").arg(f);
         }

@@ -285,3 +285,76 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     }
     lines
 }
+
+/// `--list-plugins` and `--plugin-info NAME`.
+pub(super) fn print_plugins(
+    plugins: &mut [crate::plugins::LoadedPlugin],
+    detail: Option<&str>,
+) -> ExitCode {
+    if plugins.is_empty() {
+        println!("0 Plugins Loaded:");
+        return ExitCode::SUCCESS;
+    }
+    let Some(name) = detail else {
+        println!("{} Plugins Loaded:\n", plugins.len());
+        for p in plugins.iter() {
+            print_plugin_header(p);
+            println!();
+        }
+        return ExitCode::SUCCESS;
+    };
+    let Some(p) = plugins
+        .iter_mut()
+        .find(|p| p.info.name == name || p.spec.name == name)
+    else {
+        eprintln!("Error: no plugin named '{name}' is loaded");
+        return ExitCode::FAILURE;
+    };
+    print_plugin_header(p);
+    match &p.info.init_schema {
+        Some(s) => println!("Init config schema type: JSON\n{s}"),
+        None => println!("No init config schema"),
+    }
+    if p.source.is_some() {
+        match p.runner.list_open_params() {
+            Ok(ps) if !ps.is_empty() => {
+                println!("Suggested open params:");
+                for o in ps {
+                    println!("{}: {}", o.value, o.desc);
+                }
+            }
+            Ok(_) => println!("No suggested open params available"),
+            Err(e) => println!("Cannot list open params: {e}"),
+        }
+    }
+    if !p.fields.is_empty() {
+        println!("Fields:");
+        for f in p.fields.iter().filter(|f| !f.hidden) {
+            println!("{:<32} {}", f.name, f.desc);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_plugin_header(p: &crate::plugins::LoadedPlugin) {
+    println!("Name: {}", p.info.name);
+    println!("Description: {}", p.info.description);
+    println!("Contact: {}", p.info.contact);
+    println!("Version: {}", p.info.version);
+    let mut caps = Vec::new();
+    if let Some((id, source)) = &p.source {
+        caps.push(format!("  - Event Sourcing (ID={id}, source='{source}')"));
+    }
+    if !p.fields.is_empty() {
+        let from = if p.extract_sources.is_empty() {
+            match &p.source {
+                Some((_, s)) => format!("'{s}'"),
+                None => "all plugin sources".into(),
+            }
+        } else {
+            p.extract_sources.join(", ")
+        };
+        caps.push(format!("  - Field Extraction (from {from})"));
+    }
+    println!("Capabilities:\n{}", caps.join("\n"));
+}

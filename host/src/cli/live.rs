@@ -430,7 +430,7 @@ impl MetricsOutput {
 }
 
 /// The host name alerts carry: `FALCO_HOSTNAME` if set, else the kernel's.
-fn hostname() -> String {
+pub(super) fn hostname() -> String {
     std::env::var("FALCO_HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
@@ -451,7 +451,7 @@ fn add_static_fields(alert: &mut Alert, fields: &[(String, String)]) {
 }
 
 /// An alert with `source: internal` (Falco's rule names for them).
-fn internal_alert(
+pub(super) fn internal_alert(
     rule: &str,
     message: String,
     fields: Vec<(String, Option<FieldValue>)>,

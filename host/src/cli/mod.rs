@@ -3,6 +3,7 @@
 pub mod eventgen;
 mod info;
 mod live;
+mod plugin_run;
 mod validate;
 
 use crate::config::Config;
@@ -82,6 +83,22 @@ pub struct Opts {
     /// Verbose: more detail in --list and -V.
     #[arg(short = 'v')]
     verbose: bool,
+    /// Load a plugin component (.wasm); repeatable. Source plugins then
+    /// replace the syscall source.
+    #[arg(long = "plugin", value_name = "PATH.wasm")]
+    plugins: Vec<PathBuf>,
+    /// Init config (JSON) of the --plugin at the same position.
+    #[arg(long = "plugin-config", value_name = "JSON")]
+    plugin_configs: Vec<String>,
+    /// Open params of the --plugin at the same position (a file, a directory, s3://…).
+    #[arg(long = "plugin-open-params", value_name = "PARAMS")]
+    plugin_open_params: Vec<String>,
+    /// Print the loaded plugins and exit.
+    #[arg(long = "list-plugins")]
+    list_plugins: bool,
+    /// Print a loaded plugin's details (init schema, open params, fields) and exit.
+    #[arg(long = "plugin-info", value_name = "NAME")]
+    plugin_info: Option<String>,
 }
 
 /// Output formats.
@@ -98,7 +115,7 @@ pub enum Format {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run detection (the default when no subcommand is given).
-    Run(Opts),
+    Run(Box<Opts>),
     /// Check rules against fixture events: which rules must and must not trigger.
     Test {
         /// Rules files or directories, loaded in order.
@@ -165,6 +182,7 @@ pub fn load_rules(
     opts_rules: &[PathBuf],
     config: &Config,
     registry: &FieldRegistry,
+    plugins: &[crate::rules::compile::ProvidedPlugin],
 ) -> LoadedRules {
     let paths: Vec<PathBuf> = if !opts_rules.is_empty() {
         opts_rules.to_vec()
@@ -176,9 +194,9 @@ pub fn load_rules(
             path: DEFAULT_RULES_NAME.into(),
             content: DEFAULT_RULES.into(),
         };
-        return crate::rules::load_files(vec![default], registry, &builtin_plugins());
+        return crate::rules::load_files(vec![default], registry, plugins);
     }
-    crate::rules::load_paths(&paths, registry, &builtin_plugins())
+    crate::rules::load_paths(&paths, registry, plugins)
 }
 
 fn run(opts: &Opts) -> ExitCode {
@@ -194,7 +212,48 @@ fn run(opts: &Opts) -> ExitCode {
     } else {
         Format::Text
     });
-    let registry = FieldRegistry::builtin();
+    let mut specs = match crate::plugins::specs_from_config(&config) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    for (i, p) in opts.plugins.iter().enumerate() {
+        specs.push(crate::plugins::spec_from_cli(
+            p,
+            opts.plugin_configs.get(i).map(String::as_str),
+            opts.plugin_open_params.get(i).map(String::as_str),
+        ));
+    }
+    let mut plugins = Vec::new();
+    for spec in specs {
+        match crate::plugins::LoadedPlugin::load(spec) {
+            Ok(p) => plugins.push(p),
+            Err(e) => return fail(e),
+        }
+    }
+    let mut registry = FieldRegistry::builtin();
+    let mut origins = std::collections::HashMap::new();
+    for p in &plugins {
+        if let Some((_, source)) = &p.source {
+            let (fields, origin) = crate::plugins::source_fields(source, &plugins);
+            registry.register(fields);
+            origins.insert(source.clone(), origin);
+        }
+    }
+    if opts.list_plugins || opts.plugin_info.is_some() {
+        return info::print_plugins(&mut plugins, opts.plugin_info.as_deref());
+    }
+    let provided: Vec<_> = builtin_plugins()
+        .into_iter()
+        .chain(
+            plugins
+                .iter()
+                .map(|p| crate::rules::compile::ProvidedPlugin {
+                    name: p.info.name.clone(),
+                    version: p.info.version.clone(),
+                    builtin: false,
+                }),
+        )
+        .collect();
     if opts.version {
         info::print_version(format);
         return ExitCode::SUCCESS;
@@ -214,9 +273,9 @@ fn run(opts: &Opts) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if !opts.validate.is_empty() {
-        return validate::validate(&opts.validate, &registry, format);
+        return validate::validate(&opts.validate, &registry, &provided, format);
     }
-    let loaded = load_rules(&opts.rules, &config, &registry);
+    let loaded = load_rules(&opts.rules, &config, &registry, &provided);
     for n in &loaded.notes {
         eprintln!("{n}");
     }
@@ -264,6 +323,9 @@ fn run(opts: &Opts) -> ExitCode {
     if opts.dry_run {
         return ExitCode::SUCCESS;
     }
+    if plugins.iter().any(|p| p.source.is_some()) {
+        return plugin_run::run(plugins, engines, &origins, &config);
+    }
     let reload = || reload_setup(opts, &registry);
     let watched = || watched_files(opts, &config);
     live::live(engines, &config, &reload, &watched)
@@ -296,7 +358,7 @@ fn reload_setup(
     registry: &FieldRegistry,
 ) -> Result<(Config, Vec<SourceEngine>), String> {
     let config = Config::load(opts.config.as_deref(), &opts.options).map_err(|e| e.to_string())?;
-    let loaded = load_rules(&opts.rules, &config, registry);
+    let loaded = load_rules(&opts.rules, &config, registry, &builtin_plugins());
     if let Some(d) = loaded.diags.iter().find(|d| d.severity == Severity::Error) {
         return Err(format!("rules do not load: {d}"));
     }

@@ -3,14 +3,19 @@
 
 use super::Format;
 use crate::fields::FieldRegistry;
-use crate::rules::compile::builtin_plugins;
+use crate::rules::compile::ProvidedPlugin;
 use crate::rules::{Diagnostic, Severity};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Validates `paths` (loaded in order, as one ruleset).
-pub(super) fn validate(paths: &[PathBuf], registry: &FieldRegistry, format: Format) -> ExitCode {
-    let loaded = crate::rules::load_paths(paths, registry, &builtin_plugins());
+pub(super) fn validate(
+    paths: &[PathBuf],
+    registry: &FieldRegistry,
+    plugins: &[ProvidedPlugin],
+    format: Format,
+) -> ExitCode {
+    let loaded = crate::rules::load_paths(paths, registry, plugins);
     let names: Vec<String> = if loaded.files.is_empty() {
         paths.iter().map(|p| p.display().to_string()).collect()
     } else {

@@ -1,0 +1,436 @@
+//! Write falco-wasm plugins in Rust.
+//!
+//! A plugin is a type implementing [`Plugin`] and [`Extractor`] (field
+//! extraction), and [`Source`] if it produces events, plus one export macro:
+//! [`export_source_plugin!`] or [`export_extractor_plugin!`]. Built for
+//! `wasm32-wasip2` the crate is a WebAssembly component of the
+//! `falco-wasm:plugin` worlds (`wit/plugin.wit`); built natively the same
+//! type runs in-process through [`native::Native`] (for tests, and to
+//! measure what the sandbox costs).
+//!
+//! ```
+//! use guest_sdk::*;
+//!
+//! #[derive(Default)]
+//! struct Hello { left: u32 }
+//!
+//! impl Plugin for Hello {
+//!     const NAME: &'static str = "hello";
+//!     const VERSION: &'static str = "0.1.0";
+//!     const DESCRIPTION: &'static str = "Says hello";
+//!     const CONTACT: &'static str = "you@example.com";
+//!     fn new(_config: &str) -> Result<Self, String> { Ok(Hello::default()) }
+//! }
+//! impl Extractor for Hello {
+//!     const FIELDS: &'static [Field] = &[Field::string("hello.msg", "The message")];
+//!     fn extract(&mut self, ev: &EventInput, reqs: &[Request], out: &mut [Vec<Value>]) -> Result<(), String> {
+//!         for (r, o) in reqs.iter().zip(out) {
+//!             if r.name == "hello.msg" { o.push(Value::Str(String::from_utf8_lossy(ev.data).into())) }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! impl Source for Hello {
+//!     const ID: u32 = 999;
+//!     const EVENT_SOURCE: &'static str = "hello";
+//!     fn open(&mut self, _params: &str) -> Result<(), String> { self.left = 3; Ok(()) }
+//!     fn next_batch(&mut self, _max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
+//!         if self.left == 0 { return Ok(BatchStatus::Eof) }
+//!         self.left -= 1;
+//!         out.push(Event::new(b"hello".to_vec()));
+//!         Ok(BatchStatus::Ok)
+//!     }
+//! }
+//! export_source_plugin!(Hello);
+//! ```
+
+pub mod json;
+pub mod native;
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod wasm;
+
+pub use serde_json;
+
+/// The plugin API version this SDK implements (Falco's numbering).
+pub const API_VERSION: &str = "3.0.0";
+
+/// A field's value type (Falco's plugin field types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    String,
+    Uint64,
+    Bool,
+    RelTime,
+    AbsTime,
+    IpAddr,
+    IpNet,
+}
+
+impl FieldType {
+    /// Falco's name (`string`, `uint64`, …).
+    pub const fn name(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Uint64 => "uint64",
+            FieldType::Bool => "bool",
+            FieldType::RelTime => "reltime",
+            FieldType::AbsTime => "abstime",
+            FieldType::IpAddr => "ipaddr",
+            FieldType::IpNet => "ipnet",
+        }
+    }
+}
+
+/// Whether a field takes an argument in brackets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    None,
+    /// `field[3]`.
+    Index {
+        required: bool,
+    },
+    /// `field[some key]`.
+    Key {
+        required: bool,
+    },
+}
+
+/// A field definition. Build with [`Field::string`] / [`Field::uint64`] /
+/// [`Field::bool`] and the chainable `const` modifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub list: bool,
+    pub arg: Arg,
+    pub display: &'static str,
+    pub desc: &'static str,
+    pub add_output: bool,
+    pub hidden: bool,
+}
+
+impl Field {
+    pub const fn new(name: &'static str, ty: FieldType, desc: &'static str) -> Field {
+        Field {
+            name,
+            ty,
+            list: false,
+            arg: Arg::None,
+            display: name,
+            desc,
+            add_output: false,
+            hidden: false,
+        }
+    }
+    pub const fn string(name: &'static str, desc: &'static str) -> Field {
+        Field::new(name, FieldType::String, desc)
+    }
+    pub const fn uint64(name: &'static str, desc: &'static str) -> Field {
+        Field::new(name, FieldType::Uint64, desc)
+    }
+    pub const fn bool(name: &'static str, desc: &'static str) -> Field {
+        Field::new(name, FieldType::Bool, desc)
+    }
+    /// A list-valued field.
+    pub const fn list(mut self) -> Field {
+        self.list = true;
+        self
+    }
+    /// Takes a key argument.
+    pub const fn key(mut self, required: bool) -> Field {
+        self.arg = Arg::Key { required };
+        self
+    }
+    /// Takes an index argument.
+    pub const fn index(mut self, required: bool) -> Field {
+        self.arg = Arg::Index { required };
+        self
+    }
+    pub const fn display(mut self, display: &'static str) -> Field {
+        self.display = display;
+        self
+    }
+    /// Suggested for rule outputs.
+    pub const fn output(mut self) -> Field {
+        self.add_output = true;
+        self
+    }
+    /// Hidden from field listings (aliases kept for compatibility).
+    pub const fn hidden(mut self) -> Field {
+        self.hidden = true;
+        self
+    }
+}
+
+/// An extracted value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Str(String),
+    Num(u64),
+    Flag(bool),
+    /// 4 or 16 bytes.
+    Addr(Vec<u8>),
+}
+
+/// An event a source produces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub data: Vec<u8>,
+    /// Nanoseconds since the epoch; `None` = when the host receives it.
+    pub timestamp: Option<u64>,
+}
+
+impl Event {
+    pub fn new(data: Vec<u8>) -> Event {
+        Event {
+            data,
+            timestamp: None,
+        }
+    }
+    pub fn at(data: Vec<u8>, timestamp_ns: u64) -> Event {
+        Event {
+            data,
+            timestamp: Some(timestamp_ns),
+        }
+    }
+}
+
+/// How a batch ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchStatus {
+    Ok,
+    Timeout,
+    Eof,
+}
+
+/// An event handed to an extractor.
+#[derive(Clone, Copy, Debug)]
+pub struct EventInput<'a> {
+    pub num: u64,
+    pub timestamp: u64,
+    pub source: &'a str,
+    pub data: &'a [u8],
+}
+
+/// One field to extract.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// Index into [`Extractor::FIELDS`].
+    pub field: u32,
+    /// The field's name (from [`Extractor::FIELDS`]).
+    pub name: &'static str,
+    pub key: Option<&'a str>,
+    pub index: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    pub name: String,
+    pub value: f64,
+    pub monotonic: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenParam {
+    pub value: String,
+    pub desc: String,
+    pub separator: String,
+}
+
+/// Log severities (Falco's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Fatal,
+    Critical,
+    Error,
+    Warning,
+    Notice,
+    Info,
+    Debug,
+    Trace,
+}
+
+/// Writes to the engine's log (natively: to stderr).
+pub fn log(level: LogLevel, message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    wasm::log(level, message);
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{level:?}: {message}");
+}
+
+/// Every plugin: identity and construction from its init config.
+pub trait Plugin: Sized + 'static {
+    const NAME: &'static str;
+    const VERSION: &'static str;
+    const DESCRIPTION: &'static str;
+    const CONTACT: &'static str;
+    /// JSON schema of the init config; the host validates it first.
+    const INIT_SCHEMA: Option<&'static str> = None;
+    /// Builds the plugin from its init config (JSON text, "" when none).
+    fn new(config: &str) -> Result<Self, String>;
+    fn metrics(&self) -> Vec<Metric> {
+        Vec::new()
+    }
+}
+
+/// Field extraction.
+pub trait Extractor: Plugin {
+    const FIELDS: &'static [Field];
+    /// Sources this plugin extracts from; empty = its own source, or every
+    /// plugin source for an extractor-only plugin.
+    const EXTRACT_SOURCES: &'static [&'static str] = &[];
+    /// Fills `out[j]` with the values of `reqs[j]` for one event (leave it
+    /// empty for "no value"). Called with every field the rules need, so
+    /// the payload can be parsed once.
+    fn extract(
+        &mut self,
+        ev: &EventInput,
+        reqs: &[Request],
+        out: &mut [Vec<Value>],
+    ) -> Result<(), String>;
+}
+
+/// Producing events.
+pub trait Source: Extractor {
+    /// Registered plugin id (Falco's registry), 0 if none.
+    const ID: u32;
+    const EVENT_SOURCE: &'static str;
+    fn open_params(&self) -> Vec<OpenParam> {
+        Vec::new()
+    }
+    fn open(&mut self, params: &str) -> Result<(), String>;
+    /// Appends up to `max` events to `out`.
+    fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String>;
+    fn progress(&self) -> (f64, String) {
+        (0.0, String::new())
+    }
+    fn event_to_string(&self, data: &[u8]) -> String {
+        String::from_utf8_lossy(data).into_owned()
+    }
+    fn close(&mut self) {}
+}
+
+/// Exports a [`Source`] plugin as a component of the `source-plugin` world
+/// (on `wasm32`; natively it expands to nothing — use [`native::Native`]).
+#[macro_export]
+macro_rules! export_source_plugin {
+    ($t:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            use $crate::wasm::source as __b;
+            ::std::thread_local! {
+                static STATE: ::std::cell::RefCell<::std::option::Option<$t>> =
+                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+            }
+            struct __Guest;
+            impl __b::exports::falco_wasm::plugin::plugin::Guest for __Guest {
+                fn info() -> __b::falco_wasm::plugin::types::PluginInfo {
+                    $crate::wasm::source_glue::info::<$t>()
+                }
+                fn init(
+                    config: ::std::string::String,
+                ) -> ::std::result::Result<(), ::std::string::String> {
+                    $crate::wasm::source_glue::init::<$t>(&STATE, &config)
+                }
+                fn metrics() -> ::std::vec::Vec<__b::falco_wasm::plugin::types::Metric> {
+                    $crate::wasm::source_glue::metrics::<$t>(&STATE)
+                }
+            }
+            impl __b::exports::falco_wasm::plugin::extractor::Guest for __Guest {
+                fn fields() -> ::std::vec::Vec<__b::falco_wasm::plugin::types::FieldInfo> {
+                    $crate::wasm::source_glue::fields::<$t>()
+                }
+                fn extract_sources() -> ::std::vec::Vec<::std::string::String> {
+                    $crate::wasm::source_glue::extract_sources::<$t>()
+                }
+                fn extract(
+                    events: ::std::vec::Vec<__b::falco_wasm::plugin::types::EventInput>,
+                    requests: ::std::vec::Vec<__b::falco_wasm::plugin::types::FieldRequest>,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<::std::vec::Vec<__b::falco_wasm::plugin::types::Value>>,
+                    ::std::string::String,
+                > {
+                    $crate::wasm::source_glue::extract::<$t>(&STATE, events, requests)
+                }
+            }
+            impl __b::exports::falco_wasm::plugin::source::Guest for __Guest {
+                fn info() -> __b::falco_wasm::plugin::types::SourceInfo {
+                    $crate::wasm::source_glue::source_info::<$t>()
+                }
+                fn list_open_params() -> ::std::result::Result<
+                    ::std::vec::Vec<__b::falco_wasm::plugin::types::OpenParam>,
+                    ::std::string::String,
+                > {
+                    $crate::wasm::source_glue::list_open_params::<$t>(&STATE)
+                }
+                fn open(
+                    params: ::std::string::String,
+                ) -> ::std::result::Result<(), ::std::string::String> {
+                    $crate::wasm::source_glue::open::<$t>(&STATE, &params)
+                }
+                fn next_batch(
+                    max_events: u32,
+                ) -> ::std::result::Result<
+            __b::falco_wasm::plugin::types::Batch,
+                    ::std::string::String,
+                > {
+                    $crate::wasm::source_glue::next_batch::<$t>(&STATE, max_events)
+                }
+                fn progress() -> __b::falco_wasm::plugin::types::ProgressReport {
+                    $crate::wasm::source_glue::progress::<$t>(&STATE)
+                }
+                fn event_to_string(data: ::std::vec::Vec<u8>) -> ::std::string::String {
+                    $crate::wasm::source_glue::event_to_string::<$t>(&STATE, &data)
+                }
+                fn close() {
+                    $crate::wasm::source_glue::close::<$t>(&STATE)
+                }
+            }
+            $crate::wasm::source::export_source!(__Guest with_types_in $crate::wasm::source);
+        };
+    };
+}
+
+/// Exports an [`Extractor`]-only plugin as a component of the
+/// `extractor-plugin` world (on `wasm32`; natively it expands to nothing).
+#[macro_export]
+macro_rules! export_extractor_plugin {
+    ($t:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            use $crate::wasm::extractor as __b;
+            ::std::thread_local! {
+                static STATE: ::std::cell::RefCell<::std::option::Option<$t>> =
+                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+            }
+            struct __Guest;
+            impl __b::exports::falco_wasm::plugin::plugin::Guest for __Guest {
+                fn info() -> __b::falco_wasm::plugin::types::PluginInfo {
+                    $crate::wasm::extractor_glue::info::<$t>()
+                }
+                fn init(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
+                    $crate::wasm::extractor_glue::init::<$t>(&STATE, &config)
+                }
+                fn metrics() -> ::std::vec::Vec<__b::falco_wasm::plugin::types::Metric> {
+                    $crate::wasm::extractor_glue::metrics::<$t>(&STATE)
+                }
+            }
+            impl __b::exports::falco_wasm::plugin::extractor::Guest for __Guest {
+                fn fields() -> ::std::vec::Vec<__b::falco_wasm::plugin::types::FieldInfo> {
+                    $crate::wasm::extractor_glue::fields::<$t>()
+                }
+                fn extract_sources() -> ::std::vec::Vec<::std::string::String> {
+                    $crate::wasm::extractor_glue::extract_sources::<$t>()
+                }
+                fn extract(
+                    events: ::std::vec::Vec<__b::falco_wasm::plugin::types::EventInput>,
+                    requests: ::std::vec::Vec<__b::falco_wasm::plugin::types::FieldRequest>,
+                ) -> ::std::result::Result<::std::vec::Vec<::std::vec::Vec<__b::falco_wasm::plugin::types::Value>>, ::std::string::String> {
+                    $crate::wasm::extractor_glue::extract::<$t>(&STATE, events, requests)
+                }
+            }
+            $crate::wasm::extractor::export_extractor!(__Guest with_types_in $crate::wasm::extractor);
+        };
+    };
+}

@@ -1,0 +1,268 @@
+//! One interface over a plugin, whether it runs in-process ([`Native`]) or
+//! as a sandboxed component (the host's Wasm runner implements
+//! [`DynPlugin`] too). The host drives every plugin through it.
+
+use crate::{
+    Arg, BatchStatus, Event, EventInput, Extractor, FieldType, Metric, OpenParam, Plugin, Request,
+    Source, Value,
+};
+
+/// What a plugin says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub contact: String,
+    pub required_api_version: String,
+    pub init_schema: Option<String>,
+}
+
+/// A field definition, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldInfo {
+    pub name: String,
+    pub ty: FieldType,
+    pub list: bool,
+    pub arg: Arg,
+    pub display: String,
+    pub desc: String,
+    pub add_output: bool,
+    pub hidden: bool,
+}
+
+/// A field request, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldRequest {
+    pub field: u32,
+    pub key: Option<String>,
+    pub index: Option<u64>,
+}
+
+/// Why a call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallError {
+    /// The plugin reported an error (bad params, unreadable input…): the
+    /// plugin is healthy.
+    Plugin(String),
+    /// The plugin broke: a trap, a limit, a malformed answer. A sandboxed
+    /// instance is dead after this.
+    Fault(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Plugin(m) | CallError::Fault(m) => f.write_str(m),
+        }
+    }
+}
+
+pub type CallResult<T> = Result<T, CallError>;
+
+/// A loaded plugin, as the host drives it.
+pub trait DynPlugin: Send {
+    fn info(&mut self) -> CallResult<PluginInfo>;
+    fn init(&mut self, config: &str) -> CallResult<()>;
+    fn metrics(&mut self) -> CallResult<Vec<Metric>>;
+    fn fields(&mut self) -> CallResult<Vec<FieldInfo>>;
+    fn extract_sources(&mut self) -> CallResult<Vec<String>>;
+    /// Row-major: `out[i * reqs.len() + j]` for event i, request j.
+    fn extract(
+        &mut self,
+        events: &[EventInput],
+        reqs: &[FieldRequest],
+        out: &mut Vec<Vec<Value>>,
+    ) -> CallResult<()>;
+    /// `(id, event source)` for source plugins, `None` for extractors.
+    fn source_info(&mut self) -> CallResult<Option<(u32, String)>>;
+    fn list_open_params(&mut self) -> CallResult<Vec<OpenParam>>;
+    fn open(&mut self, params: &str) -> CallResult<()>;
+    fn next_batch(&mut self, max: u32, out: &mut Vec<Event>) -> CallResult<BatchStatus>;
+    fn progress(&mut self) -> CallResult<(f64, String)>;
+    fn event_to_string(&mut self, data: &[u8]) -> CallResult<String>;
+    fn close(&mut self) -> CallResult<()>;
+}
+
+pub(crate) fn field_infos<P: Extractor>() -> Vec<FieldInfo> {
+    P::FIELDS
+        .iter()
+        .map(|f| FieldInfo {
+            name: f.name.into(),
+            ty: f.ty,
+            list: f.list,
+            arg: f.arg,
+            display: f.display.into(),
+            desc: f.desc.into(),
+            add_output: f.add_output,
+            hidden: f.hidden,
+        })
+        .collect()
+}
+
+pub(crate) fn plugin_info<P: Plugin>() -> PluginInfo {
+    PluginInfo {
+        name: P::NAME.into(),
+        version: P::VERSION.into(),
+        description: P::DESCRIPTION.into(),
+        contact: P::CONTACT.into(),
+        required_api_version: crate::API_VERSION.into(),
+        init_schema: P::INIT_SCHEMA.map(Into::into),
+    }
+}
+
+/// Runs `extract` for a batch of events over a plugin's per-event method.
+pub(crate) fn extract_rows<P: Extractor>(
+    p: &mut P,
+    events: &[EventInput],
+    reqs: &[FieldRequest],
+    out: &mut Vec<Vec<Value>>,
+) -> CallResult<()> {
+    let mut rs = Vec::with_capacity(reqs.len());
+    for r in reqs {
+        let f = P::FIELDS
+            .get(r.field as usize)
+            .ok_or_else(|| CallError::Plugin(format!("no field with index {}", r.field)))?;
+        rs.push(Request {
+            field: r.field,
+            name: f.name,
+            key: r.key.as_deref(),
+            index: r.index,
+        });
+    }
+    let mut row: Vec<Vec<Value>> = vec![Vec::new(); rs.len()];
+    for e in events {
+        row.iter_mut().for_each(Vec::clear);
+        p.extract(e, &rs, &mut row).map_err(CallError::Plugin)?;
+        out.extend(row.iter_mut().map(std::mem::take));
+    }
+    Ok(())
+}
+
+/// A plugin type run in-process.
+pub struct Native<P> {
+    plugin: Option<P>,
+    source: Option<SourceFns<P>>,
+}
+
+/// The source half, present when `P: Source` (set by [`Native::source`]).
+struct SourceFns<P> {
+    info: fn() -> (u32, String),
+    open_params: fn(&P) -> Vec<OpenParam>,
+    open: fn(&mut P, &str) -> Result<(), String>,
+    next_batch: fn(&mut P, usize, &mut Vec<Event>) -> Result<BatchStatus, String>,
+    progress: fn(&P) -> (f64, String),
+    to_string: fn(&P, &[u8]) -> String,
+    close: fn(&mut P),
+}
+
+impl<P: Extractor> Native<P> {
+    /// An extractor-only plugin.
+    pub fn extractor() -> Native<P> {
+        Native {
+            plugin: None,
+            source: None,
+        }
+    }
+
+    fn get(&mut self) -> CallResult<&mut P> {
+        self.plugin
+            .as_mut()
+            .ok_or_else(|| CallError::Plugin("plugin not initialised".into()))
+    }
+}
+
+impl<P: Source> Native<P> {
+    /// A source plugin.
+    pub fn source() -> Native<P> {
+        Native {
+            plugin: None,
+            source: Some(SourceFns {
+                info: || (P::ID, P::EVENT_SOURCE.to_string()),
+                open_params: P::open_params,
+                open: P::open,
+                next_batch: P::next_batch,
+                progress: P::progress,
+                to_string: P::event_to_string,
+                close: P::close,
+            }),
+        }
+    }
+}
+
+impl<P: Extractor + Send> DynPlugin for Native<P> {
+    fn info(&mut self) -> CallResult<PluginInfo> {
+        Ok(plugin_info::<P>())
+    }
+    fn init(&mut self, config: &str) -> CallResult<()> {
+        self.plugin = Some(P::new(config).map_err(CallError::Plugin)?);
+        Ok(())
+    }
+    fn metrics(&mut self) -> CallResult<Vec<Metric>> {
+        Ok(self.get()?.metrics())
+    }
+    fn fields(&mut self) -> CallResult<Vec<FieldInfo>> {
+        Ok(field_infos::<P>())
+    }
+    fn extract_sources(&mut self) -> CallResult<Vec<String>> {
+        Ok(P::EXTRACT_SOURCES.iter().map(|s| s.to_string()).collect())
+    }
+    fn extract(
+        &mut self,
+        events: &[EventInput],
+        reqs: &[FieldRequest],
+        out: &mut Vec<Vec<Value>>,
+    ) -> CallResult<()> {
+        extract_rows(self.get()?, events, reqs, out)
+    }
+    fn source_info(&mut self) -> CallResult<Option<(u32, String)>> {
+        Ok(self.source.as_ref().map(|s| (s.info)()))
+    }
+    fn list_open_params(&mut self) -> CallResult<Vec<OpenParam>> {
+        let f = self.source.as_ref().map(|s| s.open_params);
+        let p = self.get()?;
+        Ok(f.map(|f| f(p)).unwrap_or_default())
+    }
+    fn open(&mut self, params: &str) -> CallResult<()> {
+        let f = self
+            .source
+            .as_ref()
+            .map(|s| s.open)
+            .ok_or_else(not_source)?;
+        f(self.get()?, params).map_err(CallError::Plugin)
+    }
+    fn next_batch(&mut self, max: u32, out: &mut Vec<Event>) -> CallResult<BatchStatus> {
+        let f = self
+            .source
+            .as_ref()
+            .map(|s| s.next_batch)
+            .ok_or_else(not_source)?;
+        f(self.get()?, max as usize, out).map_err(CallError::Plugin)
+    }
+    fn progress(&mut self) -> CallResult<(f64, String)> {
+        let f = self
+            .source
+            .as_ref()
+            .map(|s| s.progress)
+            .ok_or_else(not_source)?;
+        Ok(f(self.get()?))
+    }
+    fn event_to_string(&mut self, data: &[u8]) -> CallResult<String> {
+        let f = self
+            .source
+            .as_ref()
+            .map(|s| s.to_string)
+            .ok_or_else(not_source)?;
+        Ok(f(self.get()?, data))
+    }
+    fn close(&mut self) -> CallResult<()> {
+        if let Some(f) = self.source.as_ref().map(|s| s.close) {
+            f(self.get()?);
+        }
+        Ok(())
+    }
+}
+
+fn not_source() -> CallError {
+    CallError::Plugin("not a source plugin".into())
+}

@@ -1,0 +1,511 @@
+//! Plugins: which ones to load (falco.yaml's `plugins:` / `load_plugins:`,
+//! or `run --plugin`), what each is granted and limited to, loading them,
+//! and the fields they give rule sources.
+//!
+//! Plugins run as sandboxed components ([`wasm::WasmPlugin`]); the host
+//! drives them through [`guest_sdk::native::DynPlugin`], which native
+//! in-process plugins implement too (used to measure the sandbox's cost).
+
+pub mod event;
+pub mod schema;
+pub mod wasm;
+
+use crate::config::Config;
+use crate::fields::{ArgKind, FieldDef, FieldFlags, FieldType, SourceFields};
+use guest_sdk::native::{CallError, DynPlugin, FieldInfo, PluginInfo};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The largest memory limit a plugin may be given (the pooling allocator
+/// reserves address space for it).
+pub const MAX_MEMORY_LIMIT: u64 = 4 << 30;
+
+/// The plugin API version the host implements (Falco's numbering).
+pub const HOST_API_VERSION: (u64, u64, u64) = (3, 12, 0);
+
+/// What the operator grants a plugin. Everything else is denied.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Directories the plugin may read (WASI preopens, read-only), seen at
+    /// the same paths inside the sandbox.
+    pub read_dirs: Vec<PathBuf>,
+}
+
+/// Per-instance limits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Linear memory, bytes.
+    pub memory_bytes: u64,
+    /// Wall-clock time per call.
+    pub call_timeout: Duration,
+    /// Events asked for per `next-batch`.
+    pub max_batch: u32,
+    /// Bytes per event payload.
+    pub max_event_bytes: u64,
+    /// Bytes per extracted value.
+    pub max_field_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            memory_bytes: 256 << 20,
+            call_timeout: Duration::from_secs(10),
+            max_batch: 512,
+            max_event_bytes: 8 << 20,
+            max_field_bytes: 1 << 20,
+        }
+    }
+}
+
+/// One plugin to load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginSpec {
+    /// The name it is configured under.
+    pub name: String,
+    /// The component (`.wasm`).
+    pub library_path: PathBuf,
+    /// Init config, JSON text ("" for none).
+    pub init_config: String,
+    /// Open params for source plugins.
+    pub open_params: String,
+    pub grants: Grants,
+    pub limits: Limits,
+}
+
+/// Why plugins could not be configured or loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PluginError(pub String);
+
+/// The plugins of `falco.yaml`: the `plugins:` entries named by
+/// `load_plugins:` (the built-in `container` plugin is skipped).
+pub fn specs_from_config(config: &Config) -> Result<Vec<PluginSpec>, PluginError> {
+    let Some(load) = config.get("load_plugins") else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<String> = match load {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    PluginError("load_plugins: expected a list of plugin names".into())
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(PluginError(
+                "load_plugins: expected a list of plugin names".into(),
+            ));
+        }
+    };
+    let entries = match config.get("plugins") {
+        Some(Value::Array(a)) => a.clone(),
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => return Err(PluginError("plugins: expected a list".into())),
+    };
+    let mut specs = Vec::new();
+    for name in names {
+        if name == "container" {
+            continue; // built in
+        }
+        let (i, e) = entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name.as_str()))
+            .ok_or_else(|| {
+                PluginError(format!(
+                    "load_plugins: plugin '{name}' has no entry in plugins:"
+                ))
+            })?;
+        specs.push(spec_from_entry(&format!("plugins[{i}]"), e)?);
+    }
+    Ok(specs)
+}
+
+fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
+    let err = |k: &str, m: &str| PluginError(format!("{at}.{k}: {m}"));
+    let name = e
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err("name", "expected a string"))?
+        .to_string();
+    let library_path = e
+        .get("library_path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err("library_path", "expected the path of the plugin's .wasm"))?;
+    let init_config = match e.get("init_config") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v @ Value::Object(_)) => v.to_string(),
+        Some(_) => return Err(err("init_config", "expected a string or a map")),
+    };
+    let open_params = match e.get("open_params") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(err("open_params", "expected a string")),
+    };
+    let mut grants = Grants::default();
+    if let Some(g) = e.get("grants") {
+        for (k, v) in g
+            .as_object()
+            .ok_or_else(|| err("grants", "expected a map"))?
+        {
+            match k.as_str() {
+                "read_dirs" => {
+                    for d in v
+                        .as_array()
+                        .ok_or_else(|| err("grants.read_dirs", "expected a list of paths"))?
+                    {
+                        let d = d
+                            .as_str()
+                            .ok_or_else(|| err("grants.read_dirs", "expected a list of paths"))?;
+                        grants.read_dirs.push(PathBuf::from(d));
+                    }
+                }
+                other => return Err(err(&format!("grants.{other}"), "unknown grant")),
+            }
+        }
+    }
+    let mut limits = Limits::default();
+    if let Some(l) = e.get("limits") {
+        for (k, v) in l
+            .as_object()
+            .ok_or_else(|| err("limits", "expected a map"))?
+        {
+            let n = v
+                .as_u64()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| err(&format!("limits.{k}"), "expected a positive integer"))?;
+            match k.as_str() {
+                "memory_mb" if n << 20 <= MAX_MEMORY_LIMIT => limits.memory_bytes = n << 20,
+                "memory_mb" => {
+                    return Err(err(
+                        "limits.memory_mb",
+                        &format!("at most {}", MAX_MEMORY_LIMIT >> 20),
+                    ));
+                }
+                "call_timeout_ms" => limits.call_timeout = Duration::from_millis(n),
+                "max_batch_events" => limits.max_batch = n.min(u32::MAX as u64) as u32,
+                "max_event_bytes" => limits.max_event_bytes = n,
+                "max_field_bytes" => limits.max_field_bytes = n,
+                other => return Err(err(&format!("limits.{other}"), "unknown limit")),
+            }
+        }
+    }
+    Ok(PluginSpec {
+        name,
+        library_path: PathBuf::from(library_path),
+        init_config,
+        open_params,
+        grants,
+        limits,
+    })
+}
+
+/// The spec for `run --plugin PATH [--plugin-config JSON]
+/// [--plugin-open-params P]`: named after the file; a local open-params
+/// path (the file's directory, or the directory) is granted read-only.
+pub fn spec_from_cli(
+    path: &std::path::Path,
+    config: Option<&str>,
+    open_params: Option<&str>,
+) -> PluginSpec {
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("plugin");
+    // `libcloudtrail.wasm`, `cloudtrail_plugin.wasm` → `cloudtrail`.
+    let name = name
+        .strip_prefix("lib")
+        .unwrap_or(name)
+        .trim_end_matches("_plugin")
+        .to_string();
+    let open_params = open_params.unwrap_or("").to_string();
+    let mut grants = Grants::default();
+    if !open_params.is_empty() && !open_params.contains("://") {
+        let p = std::path::absolute(&open_params).unwrap_or_else(|_| PathBuf::from(&open_params));
+        let dir = if p.is_dir() {
+            Some(p)
+        } else {
+            p.parent().map(std::path::Path::to_path_buf)
+        };
+        grants.read_dirs.extend(dir);
+    }
+    PluginSpec {
+        name,
+        library_path: path.to_path_buf(),
+        init_config: config.unwrap_or("").to_string(),
+        open_params: std::path::absolute(&open_params)
+            .ok()
+            .filter(|_| !open_params.is_empty() && !open_params.contains("://"))
+            .map_or(open_params.clone(), |p| p.to_string_lossy().into_owned()),
+        grants,
+        limits: Limits::default(),
+    }
+}
+
+/// A loaded, initialised plugin.
+pub struct LoadedPlugin {
+    pub spec: PluginSpec,
+    pub info: PluginInfo,
+    /// `(id, event source)` for source plugins.
+    pub source: Option<(u32, String)>,
+    pub fields: Vec<FieldInfo>,
+    /// Sources its fields apply to (empty: its own, or every plugin source).
+    pub extract_sources: Vec<String>,
+    pub runner: Box<dyn DynPlugin>,
+}
+
+impl LoadedPlugin {
+    /// Loads the component and initialises it: checks its API version,
+    /// validates the init config against its schema, calls init and reads
+    /// its fields.
+    pub fn load(spec: PluginSpec) -> Result<LoadedPlugin, PluginError> {
+        let runner =
+            wasm::WasmPlugin::load(&spec.name, &spec.library_path, &spec.grants, &spec.limits)
+                .map_err(|e| PluginError(format!("plugin {}: {e}", spec.name)))?;
+        LoadedPlugin::init(spec, Box::new(runner))
+    }
+
+    /// Initialises an already instantiated plugin (Wasm or native).
+    pub fn init(
+        spec: PluginSpec,
+        mut runner: Box<dyn DynPlugin>,
+    ) -> Result<LoadedPlugin, PluginError> {
+        let name = spec.name.clone();
+        let err = |e: CallError| PluginError(format!("plugin {name}: {e}"));
+        let info = runner.info().map_err(err)?;
+        check_api_version(&info.required_api_version)
+            .map_err(|m| PluginError(format!("plugin {name}: {m}")))?;
+        if let Some(schema) = &info.init_schema {
+            let cfg = if spec.init_config.trim().is_empty() {
+                Value::Object(Default::default())
+            } else {
+                serde_json::from_str(&spec.init_config).map_err(|e| {
+                    PluginError(format!("plugin {name}: init_config is not valid JSON: {e}"))
+                })?
+            };
+            let schema: Value = serde_json::from_str(schema).map_err(|e| {
+                PluginError(format!(
+                    "plugin {name}: its init schema is not valid JSON: {e}"
+                ))
+            })?;
+            schema::validate(&schema, &cfg, "init_config")
+                .map_err(|m| PluginError(format!("plugin {name}: {m}")))?;
+        }
+        runner
+            .init(&spec.init_config)
+            .map_err(|e| PluginError(format!("plugin {name}: init failed: {e}")))?;
+        let source = runner.source_info().map_err(err)?;
+        let fields = runner.fields().map_err(err)?;
+        let extract_sources = runner.extract_sources().map_err(err)?;
+        Ok(LoadedPlugin {
+            spec,
+            info,
+            source,
+            fields,
+            extract_sources,
+            runner,
+        })
+    }
+
+    /// Whether this plugin's fields apply to events of `source`.
+    pub fn extracts_from(&self, source: &str) -> bool {
+        if self.fields.is_empty() {
+            return false;
+        }
+        match (&self.source, self.extract_sources.is_empty()) {
+            (_, false) => self.extract_sources.iter().any(|s| s == source),
+            (Some((_, own)), true) => own == source,
+            (None, true) => source != crate::fields::SYSCALL_SOURCE,
+        }
+    }
+}
+
+fn check_api_version(required: &str) -> Result<(), String> {
+    let parts: Vec<u64> = required
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()
+        .filter(|v: &Vec<u64>| v.len() == 3)
+        .ok_or_else(|| format!("invalid required API version '{required}'"))?;
+    let (maj, min, pat) = HOST_API_VERSION;
+    if parts[0] != maj || (parts[1], parts[2]) > (min, pat) {
+        return Err(format!(
+            "requires plugin API {required}, this host implements {maj}.{min}.{pat}"
+        ));
+    }
+    Ok(())
+}
+
+/// Fields every plugin source has, provided by the host.
+pub const PLUGIN_EVENT_FIELDS: &[FieldDef] = &[
+    FieldDef {
+        name: "evt.num",
+        ty: FieldType::Uint64,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "Event number.",
+    },
+    FieldDef {
+        name: "evt.time",
+        ty: FieldType::AbsTime,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "Event timestamp.",
+    },
+    FieldDef {
+        name: "evt.time.s",
+        ty: FieldType::CharBuf,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "Event timestamp, seconds as text.",
+    },
+    FieldDef {
+        name: "evt.time.iso8601",
+        ty: FieldType::CharBuf,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "Event timestamp in ISO 8601 (UTC).",
+    },
+    FieldDef {
+        name: "evt.datetime",
+        ty: FieldType::CharBuf,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "Event timestamp as a date and time (UTC).",
+    },
+    FieldDef {
+        name: "evt.rawtime",
+        ty: FieldType::AbsTime,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "Event timestamp, nanoseconds since the epoch.",
+    },
+    FieldDef {
+        name: "evt.source",
+        ty: FieldType::CharBuf,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "The event's source.",
+    },
+    FieldDef {
+        name: "evt.pluginname",
+        ty: FieldType::CharBuf,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "The name of the plugin that produced the event.",
+    },
+    FieldDef {
+        name: "evt.plugininfo",
+        ty: FieldType::CharBuf,
+        arg: ArgKind::None,
+        flags: FieldFlags::NONE,
+        desc: "A one-line summary of the event, from its plugin.",
+    },
+];
+
+/// Where a plugin source's field comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldOrigin {
+    /// One of [`PLUGIN_EVENT_FIELDS`].
+    Host(usize),
+    /// Field `field` of plugin `plugin` (index into the loaded plugins).
+    Plugin { plugin: usize, field: u32 },
+}
+
+/// The field table of one plugin source: the host's event fields, then
+/// every applicable plugin's fields (first definition of a name wins).
+pub fn source_fields(source: &str, plugins: &[LoadedPlugin]) -> (SourceFields, Vec<FieldOrigin>) {
+    let mut defs: Vec<FieldDef> = PLUGIN_EVENT_FIELDS.to_vec();
+    let mut origin: Vec<FieldOrigin> = (0..defs.len()).map(FieldOrigin::Host).collect();
+    let provider = plugins
+        .iter()
+        .find(|p| p.source.as_ref().is_some_and(|(_, s)| s == source))
+        .map_or_else(String::new, |p| p.info.name.clone());
+    for (pi, p) in plugins.iter().enumerate() {
+        if !p.extracts_from(source) {
+            continue;
+        }
+        for (fi, f) in p.fields.iter().enumerate() {
+            if defs.iter().any(|d| d.name == f.name) {
+                continue;
+            }
+            defs.push(field_def(f));
+            origin.push(FieldOrigin::Plugin {
+                plugin: pi,
+                field: fi as u32,
+            });
+        }
+    }
+    (SourceFields::new(source, &provider, &defs, &[]), origin)
+}
+
+/// A plugin field as a registry definition. Names and descriptions are
+/// leaked: plugins are loaded once per run (and per reload), and the
+/// registry's definitions are `'static`.
+fn field_def(f: &FieldInfo) -> FieldDef {
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    FieldDef {
+        name: leak(&f.name),
+        ty: match f.ty {
+            guest_sdk::FieldType::String => FieldType::CharBuf,
+            guest_sdk::FieldType::Uint64 => FieldType::Uint64,
+            guest_sdk::FieldType::Bool => FieldType::Bool,
+            guest_sdk::FieldType::RelTime => FieldType::RelTime,
+            guest_sdk::FieldType::AbsTime => FieldType::AbsTime,
+            guest_sdk::FieldType::IpAddr => FieldType::IpAddr,
+            guest_sdk::FieldType::IpNet => FieldType::IpNet,
+        },
+        arg: match f.arg {
+            guest_sdk::Arg::None => ArgKind::None,
+            guest_sdk::Arg::Index { required } => ArgKind::Index { required },
+            guest_sdk::Arg::Key { required } => ArgKind::Key { required },
+        },
+        flags: FieldFlags {
+            list: f.list,
+            hidden: f.hidden,
+            ..FieldFlags::NONE
+        },
+        desc: leak(&f.desc),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_version_rules() {
+        assert!(check_api_version("3.0.0").is_ok());
+        assert!(check_api_version("3.12.0").is_ok());
+        assert!(check_api_version("3.13.0").is_err());
+        assert!(check_api_version("2.0.0").is_err());
+        assert!(check_api_version("x").is_err());
+    }
+
+    #[test]
+    fn config_entries() {
+        let c = Config::load(None, &[]).unwrap();
+        assert!(specs_from_config(&c).unwrap().is_empty());
+        let e = serde_json::json!({
+            "name": "cloudtrail", "library_path": "/p/ct.wasm",
+            "init_config": {"sqsDelete": false}, "open_params": "/logs",
+            "grants": {"read_dirs": ["/logs"]},
+            "limits": {"memory_mb": 64, "call_timeout_ms": 500}
+        });
+        let s = spec_from_entry("plugins[0]", &e).unwrap();
+        assert_eq!(s.init_config, "{\"sqsDelete\":false}");
+        assert_eq!(s.limits.memory_bytes, 64 << 20);
+        assert_eq!(s.limits.call_timeout, Duration::from_millis(500));
+        assert_eq!(s.grants.read_dirs, vec![PathBuf::from("/logs")]);
+        let bad = serde_json::json!({"name": "x", "library_path": "/x.wasm", "grants": {"network": true}});
+        assert_eq!(
+            spec_from_entry("plugins[1]", &bad).unwrap_err().0,
+            "plugins[1].grants.network: unknown grant"
+        );
+    }
+}

@@ -1,0 +1,520 @@
+//! Plugins as sandboxed WebAssembly components (wasmtime).
+//!
+//! One [`wasmtime::Engine`] for every plugin (pooling allocator, epoch
+//! interruption), one `Store` per plugin instance, reused across calls. A
+//! plugin sees the `falco-wasm:plugin/host` import and the WASI
+//! capabilities its operator granted (read-only preopened directories) and
+//! nothing else: no environment, no sockets, no stdio.
+//!
+//! Every call runs under the instance's limits: memory (the store's limiter
+//! traps on a refused grow), time (an epoch deadline), and the size of what
+//! comes back (events per batch, bytes per event and per field value). A
+//! trap, a breach or a malformed answer is a [`CallError::Fault`] and kills
+//! the instance: later calls fail at once with the first fault's message.
+
+use super::{Grants, Limits};
+use crate::rules::Priority;
+use guest_sdk::native::{CallError, CallResult, DynPlugin, FieldInfo, PluginInfo};
+use guest_sdk::{Arg, BatchStatus, Event, EventInput, FieldType, Metric, OpenParam, Value};
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+
+wasmtime::component::bindgen!({
+    world: "source-plugin",
+    path: "../wit",
+});
+
+use exports::falco_wasm::plugin as ex;
+use falco_wasm::plugin::host::LogLevel;
+use falco_wasm::plugin::types as t;
+
+/// How often the epoch advances (the granularity of call deadlines).
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The shared engine; its epoch ticker runs for the process's lifetime.
+pub fn engine() -> Result<&'static Engine, String> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut c = Config::new();
+            c.epoch_interruption(true);
+            c.wasm_component_model(true);
+            let mut pool = wasmtime::PoolingAllocationConfig::default();
+            pool.total_component_instances(64)
+                .total_memories(64)
+                .total_tables(64)
+                .max_memory_size(super::MAX_MEMORY_LIMIT as usize);
+            c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+            let engine = Engine::new(&c)
+                .or_else(|e| {
+                    crate::log::warning(&format!(
+                        "plugins: pooling allocator unavailable ({e}); allocating on demand"
+                    ));
+                    let mut c = Config::new();
+                    c.epoch_interruption(true);
+                    c.wasm_component_model(true);
+                    Engine::new(&c)
+                })
+                .map_err(|e| e.to_string())?;
+            let weak = engine.weak();
+            std::thread::Builder::new()
+                .name("plugin-epoch".into())
+                .spawn(move || {
+                    while let Some(e) = weak.upgrade() {
+                        e.increment_epoch();
+                        drop(e);
+                        std::thread::sleep(EPOCH_TICK);
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+            Ok(engine)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// A store's data: WASI state, limits, and who the plugin is (for logs).
+pub struct StoreData {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    name: String,
+}
+
+impl WasiView for StoreData {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl falco_wasm::plugin::host::Host for StoreData {
+    fn log(&mut self, level: LogLevel, message: String) {
+        let msg: String = message.chars().take(4096).collect();
+        let line = format!("plugin {}: {msg}", self.name);
+        let p = match level {
+            LogLevel::Fatal | LogLevel::Critical => Priority::Critical,
+            LogLevel::Error => Priority::Error,
+            LogLevel::Warning => Priority::Warning,
+            LogLevel::Notice => Priority::Notice,
+            LogLevel::Info => Priority::Informational,
+            LogLevel::Debug | LogLevel::Trace => Priority::Debug,
+        };
+        crate::log::log(p, &line);
+    }
+}
+
+impl falco_wasm::plugin::types::Host for StoreData {}
+
+/// A plugin component instance.
+pub struct WasmPlugin {
+    name: String,
+    store: Store<StoreData>,
+    plugin: ex::plugin::Guest,
+    extractor: ex::extractor::Guest,
+    source: Option<ex::source::Guest>,
+    limits: Limits,
+    /// The first fault: the instance is dead once set.
+    dead: Option<String>,
+}
+
+impl WasmPlugin {
+    /// Compiles and instantiates the component at `path` with `grants`
+    /// under `limits`.
+    pub fn load(
+        name: &str,
+        path: &Path,
+        grants: &Grants,
+        limits: &Limits,
+    ) -> Result<WasmPlugin, String> {
+        let engine = engine()?;
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let component = Component::new(engine, &bytes)
+            .map_err(|e| format!("{}: not a valid plugin component: {e}", path.display()))?;
+        let mut linker: Linker<StoreData> = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| e.to_string())?;
+        falco_wasm::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+            .map_err(|e| e.to_string())?;
+        let pre = linker.instantiate_pre(&component).map_err(|e| {
+            format!(
+                "{}: the component needs an import this host does not grant: {e}",
+                path.display()
+            )
+        })?;
+        let mut wasi = WasiCtx::builder();
+        wasi.allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        for dir in &grants.read_dirs {
+            let guest = dir.to_string_lossy().into_owned();
+            wasi.preopened_dir(dir, &guest, FsPerms::ReadOnly)
+                .map_err(|e| format!("cannot grant {}: {e}", dir.display()))?;
+        }
+        let data = StoreData {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes as usize)
+                .instances(4)
+                .trap_on_grow_failure(true)
+                .build(),
+            name: name.to_string(),
+        };
+        let mut store = Store::new(engine, data);
+        store.limiter(|d| &mut d.limits);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(deadline_ticks(limits.call_timeout));
+        let instance = pre
+            .instantiate(&mut store)
+            .map_err(|e| format!("{}: cannot instantiate: {e:#}", path.display()))?;
+        let load_err = |what: &str, e: wasmtime::Error| {
+            format!(
+                "{}: does not export {what} of falco-wasm:plugin@0.1.0: {e}",
+                path.display()
+            )
+        };
+        let plugin = ex::plugin::GuestIndices::new(&pre)
+            .and_then(|i| i.load(&mut store, &instance))
+            .map_err(|e| load_err("`plugin`", e))?;
+        let extractor = ex::extractor::GuestIndices::new(&pre)
+            .and_then(|i| i.load(&mut store, &instance))
+            .map_err(|e| load_err("`extractor`", e))?;
+        let source = ex::source::GuestIndices::new(&pre)
+            .and_then(|i| i.load(&mut store, &instance))
+            .ok();
+        Ok(WasmPlugin {
+            name: name.to_string(),
+            store,
+            plugin,
+            extractor,
+            source,
+            limits: limits.clone(),
+            dead: None,
+        })
+    }
+
+    /// Runs one call under the time limit; traps and limit breaches kill
+    /// the instance.
+    fn call<R>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Self) -> wasmtime::Result<R>,
+    ) -> CallResult<R> {
+        if let Some(why) = &self.dead {
+            return Err(CallError::Fault(format!(
+                "plugin {} is disabled after an earlier fault: {why}",
+                self.name
+            )));
+        }
+        self.store
+            .set_epoch_deadline(deadline_ticks(self.limits.call_timeout));
+        match f(self) {
+            Ok(r) => Ok(r),
+            Err(e) => Err(self.fault(what, describe_trap(&e, &self.limits))),
+        }
+    }
+
+    fn fault(&mut self, what: &str, why: String) -> CallError {
+        let msg = format!("plugin {}: {what}: {why}", self.name);
+        self.dead = Some(msg.clone());
+        CallError::Fault(msg)
+    }
+
+    fn source(&self) -> CallResult<&ex::source::Guest> {
+        self.source.as_ref().ok_or_else(|| {
+            CallError::Plugin(format!("plugin {} is not a source plugin", self.name))
+        })
+    }
+
+    /// Checks the size of a value coming back from the guest.
+    fn check_len(&mut self, what: &str, len: usize, max: u64) -> CallResult<()> {
+        if len as u64 > max {
+            return Err(self.fault(
+                what,
+                format!("returned {len} bytes, over the limit of {max}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn deadline_ticks(timeout: Duration) -> u64 {
+    (timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64 + 1
+}
+
+/// A readable reason for a failed call.
+fn describe_trap(e: &wasmtime::Error, limits: &Limits) -> String {
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => format!(
+            "call exceeded its time limit of {} ms (infinite loop?)",
+            limits.call_timeout.as_millis()
+        ),
+        Some(wasmtime::Trap::MemoryOutOfBounds) => "out-of-bounds memory access".into(),
+        Some(wasmtime::Trap::UnreachableCodeReached) => {
+            "the plugin aborted (a panic or `unreachable`)".into()
+        }
+        Some(t) => format!("trap: {t}"),
+        None => {
+            let s = format!("{e:#}");
+            if s.contains("memory") && s.contains("limit")
+                || s.contains("forcing trap when growing")
+            {
+                format!(
+                    "memory limit of {} bytes exceeded ({s})",
+                    limits.memory_bytes
+                )
+            } else {
+                s
+            }
+        }
+    }
+}
+
+fn plugin_err(e: String) -> CallError {
+    CallError::Plugin(e)
+}
+
+impl DynPlugin for WasmPlugin {
+    fn info(&mut self) -> CallResult<PluginInfo> {
+        let i = self.call("info", |s| s.plugin.call_info(&mut s.store))?;
+        for (what, v) in [
+            ("name", &i.name),
+            ("version", &i.version),
+            ("description", &i.description),
+            ("contact", &i.contact),
+        ] {
+            self.check_len(&format!("info ({what})"), v.len(), 4096)?;
+        }
+        Ok(PluginInfo {
+            name: i.name,
+            version: i.version,
+            description: i.description,
+            contact: i.contact,
+            required_api_version: i.required_api_version,
+            init_schema: i.init_schema,
+        })
+    }
+
+    fn init(&mut self, config: &str) -> CallResult<()> {
+        let config = config.to_string();
+        self.call("init", |s| s.plugin.call_init(&mut s.store, &config))?
+            .map_err(plugin_err)
+    }
+
+    fn metrics(&mut self) -> CallResult<Vec<Metric>> {
+        let m = self.call("metrics", |s| s.plugin.call_metrics(&mut s.store))?;
+        Ok(m.into_iter()
+            .take(256)
+            .map(|m| Metric {
+                name: m.name.chars().take(128).collect(),
+                value: m.value,
+                monotonic: m.monotonic,
+            })
+            .collect())
+    }
+
+    fn fields(&mut self) -> CallResult<Vec<FieldInfo>> {
+        let f = self.call("fields", |s| s.extractor.call_fields(&mut s.store))?;
+        Ok(f.into_iter()
+            .map(|f| FieldInfo {
+                name: f.name,
+                ty: match f.type_ {
+                    t::FieldType::String => FieldType::String,
+                    t::FieldType::Uint64 => FieldType::Uint64,
+                    t::FieldType::Bool => FieldType::Bool,
+                    t::FieldType::Reltime => FieldType::RelTime,
+                    t::FieldType::Abstime => FieldType::AbsTime,
+                    t::FieldType::Ipaddr => FieldType::IpAddr,
+                    t::FieldType::Ipnet => FieldType::IpNet,
+                },
+                list: f.is_list,
+                arg: match (f.arg.is_index, f.arg.is_key) {
+                    (true, _) => Arg::Index {
+                        required: f.arg.is_required,
+                    },
+                    (false, true) => Arg::Key {
+                        required: f.arg.is_required,
+                    },
+                    _ => Arg::None,
+                },
+                display: f.display,
+                desc: f.desc,
+                add_output: f.add_output,
+                hidden: f.properties.iter().any(|p| p == "hidden"),
+            })
+            .collect())
+    }
+
+    fn extract_sources(&mut self) -> CallResult<Vec<String>> {
+        self.call("extract-sources", |s| {
+            s.extractor.call_extract_sources(&mut s.store)
+        })
+    }
+
+    fn extract(
+        &mut self,
+        events: &[EventInput],
+        reqs: &[guest_sdk::native::FieldRequest],
+        out: &mut Vec<Vec<Value>>,
+    ) -> CallResult<()> {
+        let evs: Vec<t::EventInput> = events
+            .iter()
+            .map(|e| t::EventInput {
+                num: e.num,
+                timestamp: e.timestamp,
+                source: e.source.to_string(),
+                data: e.data.to_vec(),
+            })
+            .collect();
+        let rs: Vec<t::FieldRequest> = reqs
+            .iter()
+            .map(|r| t::FieldRequest {
+                field: r.field,
+                arg_key: r.key.clone(),
+                arg_index: r.index,
+            })
+            .collect();
+        let rows = self
+            .call("extract", |s| {
+                s.extractor.call_extract(&mut s.store, &evs, &rs)
+            })?
+            .map_err(plugin_err)?;
+        if rows.len() != events.len() * reqs.len() {
+            return Err(self.fault(
+                "extract",
+                format!(
+                    "returned {} values for {} events x {} fields (malformed answer)",
+                    rows.len(),
+                    events.len(),
+                    reqs.len()
+                ),
+            ));
+        }
+        let max = self.limits.max_field_bytes;
+        for row in rows {
+            let mut vals = Vec::with_capacity(row.len());
+            for v in row {
+                let len = match &v {
+                    t::Value::Str(s) => s.len(),
+                    t::Value::Addr(a) => a.len(),
+                    _ => 0,
+                };
+                self.check_len("extract (field value)", len, max)?;
+                vals.push(match v {
+                    t::Value::Str(s) => Value::Str(s),
+                    t::Value::Num(n) => Value::Num(n),
+                    t::Value::Flag(b) => Value::Flag(b),
+                    t::Value::Addr(a) => Value::Addr(a),
+                });
+            }
+            out.push(vals);
+        }
+        Ok(())
+    }
+
+    fn source_info(&mut self) -> CallResult<Option<(u32, String)>> {
+        if self.source.is_none() {
+            return Ok(None);
+        }
+        let i = self.call("source info", |s| {
+            let src = s.source.as_ref().expect("checked");
+            src.call_info(&mut s.store)
+        })?;
+        Ok(Some((i.id, i.event_source)))
+    }
+
+    fn list_open_params(&mut self) -> CallResult<Vec<OpenParam>> {
+        self.source()?;
+        let p = self
+            .call("list-open-params", |s| {
+                let src = s.source.as_ref().expect("checked");
+                src.call_list_open_params(&mut s.store)
+            })?
+            .map_err(plugin_err)?;
+        Ok(p.into_iter()
+            .map(|p| OpenParam {
+                value: p.value,
+                desc: p.desc,
+                separator: p.separator,
+            })
+            .collect())
+    }
+
+    fn open(&mut self, params: &str) -> CallResult<()> {
+        self.source()?;
+        let params = params.to_string();
+        self.call("open", |s| {
+            let src = s.source.as_ref().expect("checked");
+            src.call_open(&mut s.store, &params)
+        })?
+        .map_err(plugin_err)
+    }
+
+    fn next_batch(&mut self, max: u32, out: &mut Vec<Event>) -> CallResult<BatchStatus> {
+        self.source()?;
+        let b = self
+            .call("next-batch", |s| {
+                let src = s.source.as_ref().expect("checked");
+                src.call_next_batch(&mut s.store, max)
+            })?
+            .map_err(plugin_err)?;
+        if b.events.len() > max as usize {
+            return Err(self.fault(
+                "next-batch",
+                format!(
+                    "returned {} events, more than the {max} asked for (malformed answer)",
+                    b.events.len()
+                ),
+            ));
+        }
+        let max_ev = self.limits.max_event_bytes;
+        for e in b.events {
+            self.check_len("next-batch (event)", e.data.len(), max_ev)?;
+            out.push(Event {
+                data: e.data,
+                timestamp: e.timestamp,
+            });
+        }
+        Ok(match b.status {
+            t::BatchStatus::Ok => BatchStatus::Ok,
+            t::BatchStatus::Timeout => BatchStatus::Timeout,
+            t::BatchStatus::Eof => BatchStatus::Eof,
+        })
+    }
+
+    fn progress(&mut self) -> CallResult<(f64, String)> {
+        self.source()?;
+        let p = self.call("progress", |s| {
+            let src = s.source.as_ref().expect("checked");
+            src.call_progress(&mut s.store)
+        })?;
+        Ok((p.percent, p.text.chars().take(256).collect()))
+    }
+
+    fn event_to_string(&mut self, data: &[u8]) -> CallResult<String> {
+        self.source()?;
+        let data = data.to_vec();
+        let s = self.call("event-to-string", |s| {
+            let src = s.source.as_ref().expect("checked");
+            src.call_event_to_string(&mut s.store, &data)
+        })?;
+        self.check_len("event-to-string", s.len(), self.limits.max_field_bytes)?;
+        Ok(s)
+    }
+
+    fn close(&mut self) -> CallResult<()> {
+        if self.source.is_none() || self.dead.is_some() {
+            return Ok(());
+        }
+        self.call("close", |s| {
+            let src = s.source.as_ref().expect("checked");
+            src.call_close(&mut s.store)
+        })
+    }
+}

@@ -1,0 +1,633 @@
+//! The `cloudtrail` plugin: source `aws_cloudtrail` (id 2) reading
+//! CloudTrail log files, and the `ct.*`, `s3.*`, `ec2.*`, `ecr.*`, `iam.*`
+//! fields over their records.
+//!
+//! Open params: a file (`.json` or `.json.gz` holding `{"Records": [...]}`)
+//! or a directory, read recursively in name order. The plugin can only read
+//! what the operator granted it (a read-only preopen of that path).
+//! Each event is one record, as JSON; its time is the record's `eventTime`.
+
+use guest_sdk::serde_json::{self, Value as J};
+use guest_sdk::{
+    BatchStatus, Event, EventInput, Extractor, Field, LogLevel, OpenParam, Plugin, Request, Source,
+    Value, json, log,
+};
+use std::collections::VecDeque;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The plugin's state: the files to read and the records not yet sent.
+#[derive(Default)]
+pub struct CloudTrail {
+    files: Vec<PathBuf>,
+    next_file: usize,
+    pending: VecDeque<J>,
+    /// Counters for metrics.
+    records: u64,
+    bad_files: u64,
+}
+
+impl Plugin for CloudTrail {
+    const NAME: &'static str = "cloudtrail";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Reads CloudTrail JSON logs from files and directories";
+    const CONTACT: &'static str = "falco-wasm project";
+    const INIT_SCHEMA: Option<&'static str> = Some(
+        r#"{"type":"object","properties":{"s3DownloadConcurrency":{"type":"integer","minimum":1},"sqsDelete":{"type":"boolean"},"useAsync":{"type":"boolean"},"useS3SNS":{"type":"boolean"},"uncompressedLimit":{"type":"integer","minimum":1},"awsRegion":{"type":"string"},"awsEndpoint":{"type":"string"}},"additionalProperties":false}"#,
+    );
+
+    fn new(_config: &str) -> Result<CloudTrail, String> {
+        Ok(CloudTrail::default())
+    }
+
+    fn metrics(&self) -> Vec<guest_sdk::Metric> {
+        vec![
+            guest_sdk::Metric {
+                name: "records_read".into(),
+                value: self.records as f64,
+                monotonic: true,
+            },
+            guest_sdk::Metric {
+                name: "unreadable_files".into(),
+                value: self.bad_files as f64,
+                monotonic: true,
+            },
+        ]
+    }
+}
+
+impl Source for CloudTrail {
+    const ID: u32 = 2;
+    const EVENT_SOURCE: &'static str = "aws_cloudtrail";
+
+    fn open_params(&self) -> Vec<OpenParam> {
+        vec![OpenParam {
+            value: "/var/log/cloudtrail".into(),
+            desc: "a CloudTrail log file (.json or .json.gz) or a directory of them".into(),
+            separator: String::new(),
+        }]
+    }
+
+    fn open(&mut self, params: &str) -> Result<(), String> {
+        let params = params.trim();
+        if params.starts_with("s3://") || params.starts_with("sqs://") {
+            return Err(format!(
+                "{params}: S3 and SQS inputs are not supported yet; give a file or directory"
+            ));
+        }
+        if params.is_empty() {
+            return Err("no input: give a CloudTrail file or directory as open params".into());
+        }
+        let root = Path::new(params);
+        let meta = std::fs::metadata(root).map_err(|e| format!("{params}: {e}"))?;
+        self.files.clear();
+        if meta.is_dir() {
+            walk(root, &mut self.files).map_err(|e| format!("{params}: {e}"))?;
+            self.files.sort();
+        } else {
+            self.files.push(root.to_path_buf());
+        }
+        self.next_file = 0;
+        self.pending.clear();
+        Ok(())
+    }
+
+    fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
+        while out.len() < max {
+            if let Some(rec) = self.pending.pop_front() {
+                let ts = rec
+                    .get("eventTime")
+                    .and_then(J::as_str)
+                    .and_then(parse_rfc3339);
+                let data = serde_json::to_vec(&rec).map_err(|e| e.to_string())?;
+                self.records += 1;
+                out.push(Event {
+                    data,
+                    timestamp: ts,
+                });
+                continue;
+            }
+            let Some(file) = self.files.get(self.next_file).cloned() else {
+                return Ok(BatchStatus::Eof);
+            };
+            self.next_file += 1;
+            match read_records(&file) {
+                Ok(recs) => self.pending.extend(recs),
+                Err(e) => {
+                    self.bad_files += 1;
+                    log(LogLevel::Error, &format!("{}: {e}", file.display()));
+                }
+            }
+        }
+        Ok(BatchStatus::Ok)
+    }
+
+    fn progress(&self) -> (f64, String) {
+        let total = self.files.len().max(1);
+        let pct = self.next_file as f64 * 100.0 / total as f64;
+        (
+            pct,
+            format!("{}/{} files", self.next_file, self.files.len()),
+        )
+    }
+
+    fn event_to_string(&self, data: &[u8]) -> String {
+        json::parse(data).map_or_else(|| "<invalid JSON>".into(), |d| info(&d))
+    }
+}
+
+/// Collects `.json` and `.json.gz` files below `dir`.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let p = e.path();
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            walk(&p, out)?;
+        } else if ft.is_file() {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.ends_with(".json") || name.ends_with(".json.gz") {
+                out.push(p);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The records of one log file.
+fn read_records(path: &Path) -> Result<Vec<J>, String> {
+    let raw = std::fs::read(path).map_err(|e| e.to_string())?;
+    let text = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut s = Vec::new();
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .take(512 << 20)
+            .read_to_end(&mut s)
+            .map_err(|e| format!("not valid gzip: {e}"))?;
+        s
+    } else {
+        raw
+    };
+    let doc: J = serde_json::from_slice(&text).map_err(|e| format!("not valid JSON: {e}"))?;
+    match doc {
+        J::Object(mut o) => match o.remove("Records") {
+            Some(J::Array(a)) => Ok(a),
+            _ => Err("no \"Records\" array".into()),
+        },
+        _ => Err("not a CloudTrail log (expected {\"Records\": [...]})".into()),
+    }
+}
+
+/// `2024-03-01T12:34:56Z` (optionally with fractional seconds or an offset)
+/// → nanoseconds since the epoch.
+fn parse_rfc3339(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut rest = &s[19..];
+    let mut nanos = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits: String = frac.chars().take_while(char::is_ascii_digit).collect();
+        rest = &frac[digits.len()..];
+        let mut n: String = digits.chars().take(9).collect();
+        while n.len() < 9 {
+            n.push('0');
+        }
+        nanos = n.parse().ok()?;
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        o if o.len() == 6 => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            sign * (o[1..3].parse::<i64>().ok()? * 3600 + o[4..6].parse::<i64>().ok()? * 60)
+        }
+        _ => return None,
+    };
+    // Days from the civil date (proleptic Gregorian).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
+    u64::try_from(secs * 1_000_000_000 + nanos).ok()
+}
+
+/// Event names that change state when a record has no `readOnly` key.
+const WRITE_PREFIXES: &[&str] = &[
+    "Start",
+    "Stop",
+    "Create",
+    "Destroy",
+    "Delete",
+    "Add",
+    "Remove",
+    "Terminate",
+    "Put",
+    "Associate",
+    "Disassociate",
+    "Attach",
+    "Detach",
+    "Open",
+    "Close",
+    "Wipe",
+    "Update",
+    "Upgrade",
+    "Unlink",
+    "Assign",
+    "Unassign",
+    "Suspend",
+    "Set",
+    "Run",
+    "Register",
+    "Deregister",
+    "Reboot",
+    "Purchase",
+    "Modify",
+    "Initialize",
+    "Enable",
+    "Disable",
+    "Cancel",
+    "Admin",
+    "Activate",
+];
+
+/// `ct.user`: who made the request, by identity type.
+fn user(d: &J) -> Option<String> {
+    let t = json::path(d, "userIdentity.type")?.as_str()?;
+    let s = |p: &str| json::path(d, p).and_then(J::as_str).map(str::to_string);
+    match t {
+        "Root" | "IAMUser" => s("userIdentity.userName"),
+        "AWSService" => s("userIdentity.invokedBy"),
+        "AssumedRole" => s("userIdentity.sessionContext.sessionIssuer.userName")
+            .or_else(|| Some("AssumedRole".into())),
+        "AWSAccount" | "FederatedUser" => Some(t.to_string()),
+        _ => None,
+    }
+}
+
+fn readonly(d: &J) -> Option<bool> {
+    match d.get("readOnly") {
+        Some(J::Bool(b)) => Some(*b),
+        Some(_) => Some(false),
+        None => {
+            let name = d.get("eventName")?.as_str()?;
+            Some(!WRITE_PREFIXES.iter().any(|p| name.starts_with(p)))
+        }
+    }
+}
+
+fn u64_of(v: &J) -> u64 {
+    v.as_u64()
+        .or_else(|| v.as_f64().map(|f| f as u64))
+        .unwrap_or(0)
+}
+
+fn s3_bytes(d: &J, which: &[&str]) -> Option<u64> {
+    let vals: Vec<&J> = which
+        .iter()
+        .filter_map(|k| d.get("additionalEventData")?.get(*k))
+        .collect();
+    (!vals.is_empty()).then(|| vals.iter().map(|v| u64_of(v)).sum())
+}
+
+/// `ct.info`: who, from where, what; ! for errors, → for writes.
+fn info(d: &J) -> String {
+    let Some(u) = user(d) else {
+        return "<invalid cloudtrail event: userIdentity field missing>".into();
+    };
+    let Some(ip) = json::text_at(d, "sourceIPAddress") else {
+        return "<invalid cloudtrail event: sourceIPAddress field missing>".into();
+    };
+    let Some(name) = json::text_at(d, "eventName") else {
+        return "<invalid cloudtrail event: eventName field missing>".into();
+    };
+    let err = if d.get("errorCode").is_some_and(|e| !e.is_null()) {
+        "!"
+    } else {
+        ""
+    };
+    let rw = if readonly(d) == Some(false) {
+        "→"
+    } else {
+        "←"
+    };
+    let mut s = format!("{u} via {ip} {err}{rw} {name}");
+    if let Some(b) = s3_bytes(d, &["bytesTransferredIn", "bytesTransferredOut"]) {
+        s.push_str(&format!(" Size={b}"));
+    }
+    let bucket = json::text_at(d, "requestParameters.bucketName");
+    let key = json::text_at(d, "requestParameters.key");
+    match (bucket, key) {
+        (Some(b), Some(k)) => s.push_str(&format!(" URI=s3://{b}/{k}")),
+        (Some(b), None) => s.push_str(&format!(" Bucket={b}")),
+        (None, Some(k)) => s.push_str(&format!(" Key={k}")),
+        (None, None) => {
+            if let Some(h) = json::text_at(d, "requestParameters.Host") {
+                s.push_str(&format!(" Host={h}"));
+            }
+        }
+    }
+    s
+}
+
+/// Fields that are the text at one JSON path.
+const PATH_FIELDS: &[(&str, &str)] = &[
+    ("ct.id", "eventID"),
+    ("ct.error", "errorCode"),
+    ("ct.errormessage", "errorMessage"),
+    ("ct.time", "eventTime"),
+    ("ct.src", "eventSource"),
+    ("ct.name", "eventName"),
+    ("ct.user.identitytype", "userIdentity.type"),
+    ("ct.user.principalid", "userIdentity.principalId"),
+    ("ct.user.arn", "userIdentity.arn"),
+    ("ct.user.accountid", "userIdentity.accountId"),
+    ("ct.region", "awsRegion"),
+    ("ct.response", "responseElements"),
+    ("ct.response.subnetid", "responseElements.subnetId"),
+    (
+        "ct.response.reservationid",
+        "responseElements.reservationId",
+    ),
+    ("ct.request", "requestParameters"),
+    (
+        "ct.request.availabilityzone",
+        "requestParameters.availabilityZone",
+    ),
+    ("ct.request.cluster", "requestParameters.cluster"),
+    ("ct.request.functionname", "requestParameters.functionName"),
+    ("ct.request.groupname", "requestParameters.groupName"),
+    ("ct.request.host", "requestParameters.Host"),
+    ("ct.request.name", "requestParameters.name"),
+    ("ct.request.policy", "requestParameters.policy"),
+    ("ct.request.reason", "requestParameters.reason"),
+    ("ct.request.target", "requestParameters.target"),
+    ("ct.request.documentname", "requestParameters.documentName"),
+    ("ct.request.serialnumber", "requestParameters.serialNumber"),
+    ("ct.request.servicename", "requestParameters.serviceName"),
+    ("ct.request.subnetid", "requestParameters.subnetId"),
+    (
+        "ct.request.taskdefinition",
+        "requestParameters.taskDefinition",
+    ),
+    ("ct.request.username", "requestParameters.userName"),
+    ("ct.srcip", "sourceIPAddress"),
+    ("ct.useragent", "userAgent"),
+    ("ct.requestid", "requestID"),
+    ("ct.eventtype", "eventType"),
+    ("ct.apiversion", "apiVersion"),
+    ("ct.resources", "resources"),
+    ("ct.recipientaccountid", "recipientAccountId"),
+    ("ct.serviceeventdetails", "serviceEventDetails"),
+    ("ct.sharedeventid", "sharedEventID"),
+    ("ct.vpcendpointid", "vpcEndpointId"),
+    ("ct.eventcategory", "eventCategory"),
+    ("ct.addendum.reason", "addendum.reason"),
+    ("ct.addendum.updatedfields", "addendum.updatedFields"),
+    (
+        "ct.addendum.originalrequestid",
+        "addendum.originalRequestID",
+    ),
+    ("ct.addendum.originaleventid", "addendum.originalEventID"),
+    (
+        "ct.sessioncredentialfromconsole",
+        "sessionCredentialFromConsole",
+    ),
+    ("ct.edgedevicedetails", "edgeDeviceDetails"),
+    ("ct.tlsdetails.tlsversion", "tlsDetails.tlsVersion"),
+    ("ct.tlsdetails.ciphersuite", "tlsDetails.cipherSuite"),
+    (
+        "ct.tlsdetails.clientprovidedhostheader",
+        "tlsDetails.clientProvidedHostHeader",
+    ),
+    ("ct.additionaleventdata", "additionalEventData"),
+    ("s3.bucket", "requestParameters.bucketName"),
+    ("s3.key", "requestParameters.key"),
+    ("ecr.repository", "requestParameters.repositoryName"),
+    ("ecr.image.tag", "requestParameters.imageTag"),
+    ("iam.role", "requestParameters.roleName"),
+    ("iam.policy", "requestParameters.policyName"),
+];
+
+impl Extractor for CloudTrail {
+    const FIELDS: &'static [Field] = &[
+        Field::string("ct.id", "The unique ID of the event (eventID).").display("Event ID"),
+        Field::string("ct.error", "The error code of the event (errorCode); no value if the call succeeded.").display("Error Code").output(),
+        Field::string("ct.errormessage", "The error message (errorMessage).").display("Error Message"),
+        Field::string("ct.time", "The event's time as written in the record (eventTime).").display("Timestamp").hidden(),
+        Field::string("ct.src", "The AWS service that received the request (eventSource).").display("AWS Service"),
+        Field::string("ct.shortsrc", "eventSource without its .amazonaws.com suffix.").display("AWS Service"),
+        Field::string("ct.name", "The API call (eventName).").display("Event Name").output(),
+        Field::string("ct.user", "Who made the request: the user name for Root and IAMUser, the service for AWSService, the role for AssumedRole.").display("User Name").output(),
+        Field::string("ct.originaluser", "The user who assumed the role, for AssumedRole identities (the session name part of principalId).").display("Original User Name"),
+        Field::string("ct.user.accountid", "The account id of the identity (userIdentity.accountId).").display("User Account ID"),
+        Field::string("ct.user.identitytype", "The identity type (Root, IAMUser, AssumedRole, AWSService, …).").display("User Identity Type"),
+        Field::string("ct.user.principalid", "A unique identifier of the identity (userIdentity.principalId).").display("User Principal Id"),
+        Field::string("ct.user.arn", "The ARN of the identity (userIdentity.arn).").display("User ARN"),
+        Field::string("ct.region", "The region the request was made to (awsRegion).").display("Region").output(),
+        Field::string("ct.response", "The responseElements object, as JSON text.").display("Response Elements"),
+        Field::string("ct.response.subnetid", "The subnet id in the response.").display("Response Subnet ID"),
+        Field::string("ct.response.reservationid", "The reservation id in the response.").display("Response Reservation ID"),
+        Field::string("ct.request", "The requestParameters object, as JSON text.").display("Request Parameters"),
+        Field::string("ct.request.availabilityzone", "The availability zone in the request.").display("Request Availability Zone"),
+        Field::string("ct.request.cluster", "The cluster in the request.").display("Request Cluster"),
+        Field::string("ct.request.functionname", "The function name in the request.").display("Request Function Name"),
+        Field::string("ct.request.groupname", "The group name in the request.").display("Request Group Name"),
+        Field::string("ct.request.host", "The host in the request.").display("Request Host Name"),
+        Field::string("ct.request.name", "The name of the entity acted on in the request.").display("Request Name"),
+        Field::string("ct.request.policy", "The policy in the request.").display("Request Policy"),
+        Field::string("ct.request.reason", "The reason in the request.").display("Request Reason"),
+        Field::string("ct.request.target", "The target in the request.").display("Request Target"),
+        Field::string("ct.request.documentname", "The document name in the request (SSM).").display("Request Document Name"),
+        Field::string("ct.request.serialnumber", "The MFA device serial number in the request.").display("Request Serial Number"),
+        Field::string("ct.request.servicename", "The service name in the request.").display("Request Service"),
+        Field::string("ct.request.subnetid", "The subnet id in the request.").display("Request Subnet ID"),
+        Field::string("ct.request.taskdefinition", "The task definition in the request.").display("Request Task Definition"),
+        Field::string("ct.request.username", "The user name in the request.").display("Request User Name"),
+        Field::string("ct.srcip", "The address the request came from (sourceIPAddress).").display("Source IP").output(),
+        Field::string("ct.useragent", "The user agent of the request (userAgent).").display("User Agent"),
+        Field::string("ct.info", "A one-line summary: user, source address, read/write, call and its object.").display("Info"),
+        Field::string("ct.managementevent", "'true' for a management event (managementEvent), else 'false'.").display("Management Event"),
+        Field::string("ct.readonly", "'true' if the call only reads; without a readOnly key, guessed from the call's verb.").display("Read Only"),
+        Field::string("ct.requestid", "The request id (requestID).").display("Request ID"),
+        Field::string("ct.eventtype", "The event type (AwsApiCall, AwsConsoleSignIn, …).").display("Event Type"),
+        Field::string("ct.apiversion", "The API version (apiVersion).").display("API Version"),
+        Field::string("ct.resources", "The resources list, as JSON text.").display("Resources"),
+        Field::string("ct.recipientaccountid", "The account that received the event (recipientAccountId).").display("Recipient Account Id"),
+        Field::string("ct.serviceeventdetails", "serviceEventDetails, as JSON text.").display("Service Event Details"),
+        Field::string("ct.sharedeventid", "The shared event id (sharedEventID).").display("Shared Event ID"),
+        Field::string("ct.vpcendpointid", "The VPC endpoint the request went through.").display("VPC Endpoint ID"),
+        Field::string("ct.eventcategory", "The event category (Management, Data, Insight).").display("Event Category"),
+        Field::string("ct.addendum.reason", "Why the event was delivered late or changed (addendum.reason).").display("Addendum Reason"),
+        Field::string("ct.addendum.updatedfields", "The fields the addendum updated.").display("Addendum Updated Fields"),
+        Field::string("ct.addendum.originalrequestid", "The original request id (addendum).").display("Addendum Original Request ID"),
+        Field::string("ct.addendum.originaleventid", "The original event id (addendum).").display("Addendum Original Event ID"),
+        Field::string("ct.sessioncredentialfromconsole", "Whether the session credentials came from the console.").display("Session Credential From Console"),
+        Field::string("ct.edgedevicedetails", "edgeDeviceDetails, as JSON text.").display("Edge Device Details"),
+        Field::string("ct.tlsdetails.tlsversion", "The TLS version of the request.").display("TLS Version"),
+        Field::string("ct.tlsdetails.ciphersuite", "The TLS cipher suite of the request.").display("TLS Cipher Suite"),
+        Field::string("ct.tlsdetails.clientprovidedhostheader", "The host header the client sent.").display("Client Provided Host Header"),
+        Field::string("ct.additionaleventdata", "additionalEventData, as JSON text.").display("Additional Event Data"),
+        Field::string("s3.uri", "s3://BUCKET/KEY of an S3 object request.").display("Key URI"),
+        Field::string("s3.bucket", "The bucket of an S3 request.").display("Bucket Name"),
+        Field::string("s3.key", "The object key of an S3 request.").display("Key Name"),
+        Field::uint64("s3.bytes", "Bytes transferred by an S3 request (in + out).").display("Total Bytes"),
+        Field::uint64("s3.bytes.in", "Bytes uploaded by an S3 request.").display("Bytes In"),
+        Field::uint64("s3.bytes.out", "Bytes downloaded by an S3 request.").display("Bytes Out"),
+        Field::uint64("s3.cnt.get", "1 for GetObject.").display("N Get Ops"),
+        Field::uint64("s3.cnt.put", "1 for PutObject.").display("N Put Ops"),
+        Field::uint64("s3.cnt.other", "1 for S3 calls other than GetObject and PutObject.").display("N Other Ops"),
+        Field::string("ec2.name", "The Name tag of the instances in a RunInstances request.").display("Instance Name"),
+        Field::string("ec2.imageid", "The image id of the first instance in the response.").display("Image Id"),
+        Field::string("ec2.imageids", "The image ids of the instances in the response.").list().index(false).display("Image Ids"),
+        Field::string("ecr.repository", "The ECR repository in the request.").display("ECR Repository"),
+        Field::string("ecr.image.tag", "The image tag in the request.").display("Image Tag"),
+        Field::string("iam.role", "The IAM role in the request.").display("IAM Role"),
+        Field::string("iam.policy", "The IAM policy in the request.").display("IAM Policy"),
+    ];
+
+    fn extract(
+        &mut self,
+        ev: &EventInput,
+        reqs: &[Request],
+        out: &mut [Vec<Value>],
+    ) -> Result<(), String> {
+        let Some(d) = json::parse(ev.data) else {
+            return Ok(());
+        };
+        for (r, o) in reqs.iter().zip(out) {
+            extract_one(&d, r, o);
+        }
+        Ok(())
+    }
+}
+
+fn extract_one(d: &J, r: &Request, o: &mut Vec<Value>) {
+    let text = |s: Option<String>| s.map(Value::Str);
+    let v = match r.name {
+        "ct.shortsrc" => text(
+            json::text_at(d, "eventSource")
+                .map(|s| s.strip_suffix(".amazonaws.com").unwrap_or(&s).to_string()),
+        ),
+        "ct.user" => text(user(d)),
+        "ct.originaluser" => text(
+            (json::text_at(d, "userIdentity.type").as_deref() == Some("AssumedRole"))
+                .then(|| json::text_at(d, "userIdentity.principalId"))
+                .flatten()
+                .and_then(|p| p.split_once(':').map(|(_, s)| s.to_string())),
+        ),
+        "ct.info" => Some(Value::Str(info(d))),
+        "ct.managementevent" => Some(Value::Str(
+            (d.get("managementEvent") == Some(&J::Bool(true))).to_string(),
+        )),
+        "ct.readonly" => readonly(d).map(|b| Value::Str(b.to_string())),
+        "s3.uri" => text(
+            json::text_at(d, "requestParameters.bucketName")
+                .zip(json::text_at(d, "requestParameters.key"))
+                .map(|(b, k)| format!("s3://{b}/{k}")),
+        ),
+        "s3.bytes" => s3_bytes(d, &["bytesTransferredIn", "bytesTransferredOut"]).map(Value::Num),
+        "s3.bytes.in" => s3_bytes(d, &["bytesTransferredIn"]).map(Value::Num),
+        "s3.bytes.out" => s3_bytes(d, &["bytesTransferredOut"]).map(Value::Num),
+        "s3.cnt.get" | "s3.cnt.put" | "s3.cnt.other" => {
+            let name = json::text_at(d, "eventName").unwrap_or_default();
+            let is_s3 = json::text_at(d, "eventSource").as_deref() == Some("s3.amazonaws.com");
+            let hit = match r.name {
+                "s3.cnt.get" => name == "GetObject",
+                "s3.cnt.put" => name == "PutObject",
+                _ => is_s3 && name != "GetObject" && name != "PutObject",
+            };
+            hit.then_some(Value::Num(1))
+        }
+        "ec2.name" => json::path(d, "requestParameters.tagSpecificationSet.items")
+            .and_then(J::as_array)
+            .and_then(|items| {
+                items
+                    .iter()
+                    .filter(|i| i.get("resourceType").and_then(J::as_str) == Some("instance"))
+                    .flat_map(|i| i.get("tags").and_then(J::as_array).into_iter().flatten())
+                    .find(|t| t.get("key").and_then(J::as_str) == Some("Name"))
+                    .and_then(|t| t.get("value").and_then(J::as_str))
+                    .map(|s| Value::Str(s.to_string()))
+            }),
+        "ec2.imageid" | "ec2.imageids" => {
+            let ids: Vec<String> = json::path(d, "responseElements.instancesSet.items")
+                .and_then(J::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i.get("imageId").and_then(J::as_str).map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if r.name == "ec2.imageid" {
+                ids.into_iter().next().map(Value::Str)
+            } else {
+                match r.index {
+                    Some(i) => ids.into_iter().nth(i as usize).map(Value::Str),
+                    None => {
+                        o.extend(ids.into_iter().map(Value::Str));
+                        None
+                    }
+                }
+            }
+        }
+        name => PATH_FIELDS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, p)| json::text_at(d, p))
+            .map(Value::Str),
+    };
+    o.extend(v);
+}
+
+guest_sdk::export_source_plugin!(CloudTrail);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2024-03-01T12:34:56Z"),
+            Some(1_709_296_496_000_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2024-03-01T12:34:56.5+01:00"),
+            Some(1_709_292_896_500_000_000)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn users_by_identity_type() {
+        let d: J = serde_json::from_str(
+            r#"{"userIdentity":{"type":"AssumedRole","principalId":"AROAX:alice","sessionContext":{"sessionIssuer":{"userName":"Admin"}}},"sourceIPAddress":"198.51.100.7","eventName":"CreateUser","readOnly":false}"#,
+        )
+        .unwrap();
+        assert_eq!(user(&d).as_deref(), Some("Admin"));
+        assert_eq!(info(&d), "Admin via 198.51.100.7 → CreateUser");
+        let r = Request {
+            field: 0,
+            name: "ct.originaluser",
+            key: None,
+            index: None,
+        };
+        let mut o = Vec::new();
+        extract_one(&d, &r, &mut o);
+        assert_eq!(o, vec![Value::Str("alice".into())]);
+        let root: J = serde_json::from_str(
+            r#"{"userIdentity":{"type":"Root","userName":"root"},"eventName":"DescribeInstances"}"#,
+        )
+        .unwrap();
+        assert_eq!(user(&root).as_deref(), Some("root"));
+        assert_eq!(readonly(&root), Some(true));
+    }
+}
