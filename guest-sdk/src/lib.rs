@@ -314,6 +314,7 @@ pub trait Source: Extractor {
 /// Exports a [`Source`] plugin as a component of the `source-plugin` world
 /// (on `wasm32`; natively it expands to nothing — use [`native::Native`]).
 #[macro_export]
+#[rustfmt::skip]
 macro_rules! export_source_plugin {
     ($t:ty) => {
         #[cfg(target_arch = "wasm32")]
@@ -395,6 +396,7 @@ macro_rules! export_source_plugin {
 /// Exports an [`Extractor`]-only plugin as a component of the
 /// `extractor-plugin` world (on `wasm32`; natively it expands to nothing).
 #[macro_export]
+#[rustfmt::skip]
 macro_rules! export_extractor_plugin {
     ($t:ty) => {
         #[cfg(target_arch = "wasm32")]
