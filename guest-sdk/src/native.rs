@@ -48,12 +48,14 @@ pub enum CallError {
     /// The plugin broke: a trap, a limit, a malformed answer. A sandboxed
     /// instance is dead after this.
     Fault(String),
+    /// The instance is dead after an earlier fault (already reported).
+    Disabled(String),
 }
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CallError::Plugin(m) | CallError::Fault(m) => f.write_str(m),
+            CallError::Plugin(m) | CallError::Fault(m) | CallError::Disabled(m) => f.write_str(m),
         }
     }
 }

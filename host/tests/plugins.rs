@@ -15,17 +15,24 @@ fn target_dir() -> PathBuf {
 
 /// The component of a first-party plugin, built if it is not there yet.
 fn plugin(name: &str) -> PathBuf {
+    component(
+        &format!("falco-wasm-plugin-{name}"),
+        &format!("{name}_plugin"),
+    )
+}
+
+/// The component of crate `package` (library `lib`), built if missing.
+fn component(package: &str, lib: &str) -> PathBuf {
     let wasm = target_dir()
         .join("wasm32-wasip2/debug")
-        .join(format!("{name}_plugin.wasm"));
+        .join(format!("{lib}.wasm"));
     if !wasm.exists() {
         let st = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-            .args(["build", "--target", "wasm32-wasip2", "-p"])
-            .arg(format!("falco-wasm-plugin-{name}"))
+            .args(["build", "--target", "wasm32-wasip2", "-p", package])
             .status()
             .expect("cargo runs");
-        assert!(st.success(), "building the {name} plugin failed");
+        assert!(st.success(), "building {package} for wasm32-wasip2 failed");
     }
     wasm
 }
@@ -172,6 +179,198 @@ fn plugin_listing_and_init_config_validation() {
     assert!(!o.status.success(), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("not a valid plugin component"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// A falco.yaml that loads cloudtrail + json (reading the test logs) and the
+/// hostile plugin in `mode` with tight limits.
+fn hostile_config(dir: &Path, mode: &str, extra: &str) -> PathBuf {
+    // bigfield needs room for its 100 MB value: the field limit must trip, not memory.
+    let memory = if mode == "bigfield" { 512 } else { 64 };
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cloudtrail");
+    let data = data.canonicalize().unwrap();
+    let cfg = format!(
+        "json_output: true\nrule_matching: all\nstdout_output:\n  enabled: true\nsyslog_output:\n  enabled: false\n\
+         load_plugins: [cloudtrail, json, hostile]\nplugins:\n\
+         \x20 - name: cloudtrail\n    library_path: {ct}\n    open_params: {data}\n    grants:\n      read_dirs: [{data}]\n\
+         \x20 - name: json\n    library_path: {json}\n\
+         \x20 - name: hostile\n    library_path: {hostile}\n    init_config: {{\"mode\": \"{mode}\"{extra}}}\n    limits:\n      memory_mb: {memory}\n      call_timeout_ms: 300\n",
+        ct = plugin("cloudtrail").display(),
+        json = plugin("json").display(),
+        hostile = component("falco-wasm-hostile-plugin", "hostile_plugin").display(),
+        data = data.display(),
+        memory = memory,
+    );
+    let rules = "- rule: Hostile event\n  desc: every event of the hostile source\n  condition: hostile.msg exists\n  output: hostile said %hostile.msg\n  priority: WARNING\n  source: hostile\n";
+    std::fs::write(dir.join("hostile_rules.yaml"), rules).unwrap();
+    let p = dir.join(format!("falco-{mode}.yaml"));
+    std::fs::write(&p, cfg).unwrap();
+    p
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fw-plugins-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn hostile_args(dir: &Path, cfg: &Path) -> Vec<String> {
+    vec![
+        "run".into(),
+        "-c".into(),
+        cfg.display().to_string(),
+        "-r".into(),
+        "rules/aws_cloudtrail_rules.yaml".into(),
+        "-r".into(),
+        dir.join("hostile_rules.yaml").display().to_string(),
+    ]
+}
+
+/// Rule names of the JSON alerts on stdout.
+fn rules_fired(o: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| v["rule"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Each misbehaviour ends in a clear error naming the plugin (and an
+/// internal alert), while the cloudtrail plugin in the same engine still
+/// produces every one of its alerts.
+#[test]
+fn hostile_plugins_are_contained_and_the_others_keep_working() {
+    let dir = scratch("hostile");
+    let cases: &[(&str, &str)] = &[
+        ("loop", "next-batch: call exceeded its time limit of 300 ms"),
+        (
+            "membomb",
+            "next-batch: memory limit of 67108864 bytes exceeded (forcing trap when growing memory",
+        ),
+        ("panic", "the plugin aborted (a panic or `unreachable`)"),
+        (
+            "bigfield",
+            "extract (field value): returned 104857600 bytes, over the limit of 1048576",
+        ),
+        (
+            "toomany",
+            "returned 522 events, more than the 512 asked for (malformed answer)",
+        ),
+        (
+            "bigevent",
+            "next-batch (event): returned 16777216 bytes, over the limit of 8388608",
+        ),
+    ];
+    for (mode, want) in cases {
+        let cfg = hostile_config(&dir, mode, "");
+        let args = hostile_args(&dir, &cfg);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = falco(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{mode}: {}", text(&o));
+        assert!(
+            err.contains(want),
+            "{mode}: expected {want:?}\n{}",
+            text(&o)
+        );
+        assert!(err.contains("plugin hostile"), "{mode}: {}", text(&o));
+        let fired = rules_fired(&o);
+        let ct = fired
+            .iter()
+            .filter(|r| !r.starts_with("Falco internal") && *r != "Hostile event")
+            .count();
+        assert_eq!(ct, 10, "{mode}: cloudtrail alerts\n{}", text(&o));
+        assert!(
+            fired.iter().any(|r| r == "Falco internal: plugin failure"),
+            "{mode}: no internal alert\n{}",
+            text(&o)
+        );
+    }
+}
+
+/// Reading outside the grant and connecting out both fail inside the
+/// sandbox; the plugin reports what it got as an event.
+#[test]
+fn hostile_plugin_cannot_read_outside_its_grant_or_connect() {
+    let dir = scratch("capabilities");
+    let cfg = hostile_config(&dir, "shadow", "");
+    let args = hostile_args(&dir, &cfg);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = falco(&args);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out.contains("hostile said read /etc/shadow: Err("),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.contains("root:"), "{}", text(&o));
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cfg = hostile_config(&dir, "connect", &format!(", \"port\": {port}"));
+    let args = hostile_args(&dir, &cfg);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = falco(&args);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out.contains(&format!("hostile said connect 127.0.0.1:{port}: Err(")),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        listener.accept().is_err(),
+        "the plugin reached the listener"
+    );
+}
+
+/// A source that never ends does not hold the others up, and SIGTERM
+/// stops the run cleanly.
+#[test]
+fn never_ending_plugin_source_stops_on_sigterm() {
+    use std::io::Read;
+    let dir = scratch("noeof");
+    let cfg = hostile_config(&dir, "noeof", "");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(hostile_args(&dir, &cfg))
+        .args(["-o", "log_syslog=false"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The cloudtrail alerts arrive although the hostile source never ends.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buf = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut chunk = [0u8; 4096];
+    while buf.iter().filter(|&&b| b == b'\n').count() < 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alerts did not arrive"
+        );
+        let n = stdout.read(&mut chunk).unwrap();
+        assert!(n > 0, "engine exited early");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended by itself"
+    );
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Events processed: 12"),
         "{}",
         text(&o)
     );

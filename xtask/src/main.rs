@@ -261,13 +261,15 @@ fn test() -> Result<()> {
         ]);
         c
     })?;
-    // The first-party plugins as components (the plugin tests load them).
+    // The first-party plugins and the hostile test plugin as components
+    // (the plugin tests load them).
     run({
         let mut c = cargo();
         c.args(["build", "--target", "wasm32-wasip2"]);
         for p in PLUGINS {
             c.args(["-p", &format!("falco-wasm-plugin-{p}")]);
         }
+        c.args(["-p", "falco-wasm-hostile-plugin"]);
         c
     })?;
     run({

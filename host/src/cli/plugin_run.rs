@@ -54,6 +54,7 @@ pub(super) fn run(
     let host = hostname();
     let mut engines = engines;
     let mut running = Vec::new();
+    let mut open_failures = 0;
     for (pi, p) in plugins.iter_mut().enumerate() {
         let Some((_, source)) = p.source.clone() else {
             continue;
@@ -69,10 +70,15 @@ pub(super) fn run(
             continue;
         };
         if let Err(e) = p.runner.open(&p.spec.open_params) {
-            return fail(format!(
-                "plugin {}: cannot open '{}': {e}",
-                p.spec.name, p.spec.open_params
-            ));
+            // The other sources still run; the exit status says it failed.
+            open_failures += 1;
+            report(
+                &outputs,
+                &host,
+                &p.spec.name,
+                &CallError::Plugin(format!("cannot open '{}': {e}", p.spec.open_params)),
+            );
+            continue;
         }
         let rules = engines[ei].rules();
         let needed = rules
@@ -94,7 +100,8 @@ pub(super) fn run(
         });
     }
     if running.is_empty() {
-        return fail("no plugin source to read".into());
+        outputs.flush();
+        return fail("no plugin source could be read".into());
     }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -115,7 +122,9 @@ pub(super) fn run(
             let status = match status {
                 Ok(s) => s,
                 Err(e) => {
-                    failures += 1;
+                    if !matches!(e, CallError::Disabled(_)) {
+                        failures += 1;
+                    }
                     report(&outputs, &host, &plugins[r.plugin].spec.name, &e);
                     r.done = true;
                     continue;
@@ -152,7 +161,9 @@ pub(super) fn run(
                 &mut |name, e| errors.push((name.to_string(), e)),
             );
             for (name, e) in &errors {
-                failures += 1;
+                if !matches!(e, CallError::Disabled(_)) {
+                    failures += 1;
+                }
                 report(&outputs, &host, name, e);
             }
             let engine = &mut engines[r.engine];
@@ -183,6 +194,11 @@ pub(super) fn run(
     }
     outputs.flush();
     eprintln!("Events processed: {events}, alerts: {alerts}, plugin failures: {failures}");
+    if open_failures > 0 {
+        return fail(format!(
+            "{open_failures} plugin source(s) could not be opened"
+        ));
+    }
     ExitCode::SUCCESS
 }
 
@@ -191,6 +207,8 @@ fn report(outputs: &Outputs, host: &str, plugin: &str, e: &CallError) {
     let kind = match e {
         CallError::Plugin(_) => "error",
         CallError::Fault(_) => "fault (instance disabled)",
+        // Reported when it happened.
+        CallError::Disabled(_) => return,
     };
     eprintln!("Error: plugin {plugin}: {kind}: {e}");
     outputs.push(internal_alert(

@@ -226,13 +226,24 @@ pub fn spec_from_cli(
     let open_params = open_params.unwrap_or("").to_string();
     let mut grants = Grants::default();
     if !open_params.is_empty() && !open_params.contains("://") {
+        // Grant what the operator named: the directory, or the file's
+        // directory; never the whole file system by accident.
         let p = std::path::absolute(&open_params).unwrap_or_else(|_| PathBuf::from(&open_params));
         let dir = if p.is_dir() {
             Some(p)
-        } else {
+        } else if p.is_file() {
             p.parent().map(std::path::Path::to_path_buf)
+        } else {
+            None
         };
-        grants.read_dirs.extend(dir);
+        match dir {
+            Some(d) if d.parent().is_some() => grants.read_dirs.push(d),
+            Some(d) => crate::log::warning(&format!(
+                "plugin {name}: not granting {} implicitly; list it in plugins[].grants.read_dirs",
+                d.display()
+            )),
+            None => {}
+        }
     }
     PluginSpec {
         name,

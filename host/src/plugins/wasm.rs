@@ -23,14 +23,18 @@ use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
-wasmtime::component::bindgen!({
-    world: "source-plugin",
-    path: "../wit",
-});
+/// Bindings of the `source-plugin` world (a superset of `extractor-plugin`:
+/// the `source` interface is loaded only when the component exports it).
+mod bindings {
+    wasmtime::component::bindgen!({
+        world: "source-plugin",
+        path: "../wit",
+    });
+}
 
-use exports::falco_wasm::plugin as ex;
-use falco_wasm::plugin::host::LogLevel;
-use falco_wasm::plugin::types as t;
+use bindings::exports::falco_wasm::plugin as ex;
+use bindings::falco_wasm::plugin::host::LogLevel;
+use bindings::falco_wasm::plugin::types as t;
 
 /// How often the epoch advances (the granularity of call deadlines).
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -94,7 +98,7 @@ impl WasiView for StoreData {
     }
 }
 
-impl falco_wasm::plugin::host::Host for StoreData {
+impl bindings::falco_wasm::plugin::host::Host for StoreData {
     fn log(&mut self, level: LogLevel, message: String) {
         let msg: String = message.chars().take(4096).collect();
         let line = format!("plugin {}: {msg}", self.name);
@@ -110,7 +114,7 @@ impl falco_wasm::plugin::host::Host for StoreData {
     }
 }
 
-impl falco_wasm::plugin::types::Host for StoreData {}
+impl bindings::falco_wasm::plugin::types::Host for StoreData {}
 
 /// A plugin component instance.
 pub struct WasmPlugin {
@@ -139,7 +143,7 @@ impl WasmPlugin {
             .map_err(|e| format!("{}: not a valid plugin component: {e}", path.display()))?;
         let mut linker: Linker<StoreData> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| e.to_string())?;
-        falco_wasm::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+        bindings::falco_wasm::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| e.to_string())?;
         let pre = linker.instantiate_pre(&component).map_err(|e| {
             format!(
@@ -207,7 +211,7 @@ impl WasmPlugin {
         f: impl FnOnce(&mut Self) -> wasmtime::Result<R>,
     ) -> CallResult<R> {
         if let Some(why) = &self.dead {
-            return Err(CallError::Fault(format!(
+            return Err(CallError::Disabled(format!(
                 "plugin {} is disabled after an earlier fault: {why}",
                 self.name
             )));
@@ -261,10 +265,14 @@ fn describe_trap(e: &wasmtime::Error, limits: &Limits) -> String {
         }
         Some(t) => format!("trap: {t}"),
         None => {
-            let s = format!("{e:#}");
-            if s.contains("memory") && s.contains("limit")
-                || s.contains("forcing trap when growing")
-            {
+            // The error's messages without the wasm backtrace wasmtime adds.
+            let s = e
+                .chain()
+                .map(ToString::to_string)
+                .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
+                .collect::<Vec<_>>()
+                .join(": ");
+            if s.contains("forcing trap when growing memory") {
                 format!(
                     "memory limit of {} bytes exceeded ({s})",
                     limits.memory_bytes
