@@ -34,10 +34,12 @@ enum Task {
     /// ruleset, Wasm vs interpreter. `capture` (root): syscall slowdown with
     /// the probe attached vs none and vs bpftrace, and the highest event
     /// rate without kernel drops. `outputs`: 100,000 alerts/s to a file and
-    /// to an HTTP receiver, and whether pushing ever blocks.
+    /// to an HTTP receiver, and whether pushing ever blocks. `plugins`:
+    /// CloudTrail events/s end to end through the Wasm plugins vs the same
+    /// plugins built natively.
     Bench {
         /// Which benchmark.
-        #[arg(value_parser = ["filter", "capture", "outputs"])]
+        #[arg(value_parser = ["filter", "capture", "outputs", "plugins"])]
         which: String,
         /// Seconds per back end.
         #[arg(long, default_value_t = 3.0)]
@@ -48,6 +50,9 @@ enum Task {
         /// Rules file to benchmark instead of the default ruleset.
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// CloudTrail records read (plugins benchmark).
+        #[arg(long, default_value_t = 100_000)]
+        records: usize,
     },
     /// Differential test of the Wasm back end against the interpreter with
     /// more cases than CI runs.
@@ -281,7 +286,10 @@ fn test() -> Result<()> {
     let bin = falco_wasm_bin()?;
     run({
         let mut c = Command::new(&bin);
-        c.current_dir(root()).args(["-V"]).args(SYSCALL_RULES);
+        c.current_dir(root());
+        for r in SYSCALL_RULES {
+            c.args(["-V", r]);
+        }
         c
     })?;
     let wasm = target_dir()?.join("wasm32-wasip2/debug");
@@ -346,6 +354,25 @@ fn main() -> ExitCode {
                 .join("release/falco-wasm");
             bench_capture::run(&bin, secs)
         })(),
+        Task::Bench { which, records, .. } if which == "plugins" => (|| {
+            ensure_components()?;
+            run({
+                let mut c = cargo();
+                c.args(["build", "--release", "--target", "wasm32-wasip2"]);
+                for p in PLUGINS {
+                    c.args(["-p", &format!("falco-wasm-plugin-{p}")]);
+                }
+                c
+            })?;
+            let mut c = cargo();
+            c.args(["bench", "-p", "falco-wasm", "--bench", "plugins"]);
+            c.env(
+                "FALCO_WASM_BENCH_WASM_DIR",
+                target_dir()?.join("wasm32-wasip2/release"),
+            );
+            c.env("FALCO_WASM_BENCH_EVENTS", records.to_string());
+            run(c)
+        })(),
         Task::Bench { which, secs, .. } if which == "outputs" => {
             let mut c = cargo();
             c.args(["bench", "-p", "falco-wasm", "--bench", "outputs"]);
@@ -357,6 +384,7 @@ fn main() -> ExitCode {
             secs,
             events,
             rules,
+            ..
         } => {
             let mut c = cargo();
             c.args(["bench", "-p", "falco-wasm", "--bench", "filter"]);

@@ -13,7 +13,7 @@ use crate::engine::SourceEngine;
 use crate::outputs::Outputs;
 use crate::outputs::alert::FieldValue;
 use crate::outputs::config::OutputsConfig;
-use crate::plugins::event::{Batch, ExtractionPlan};
+use crate::plugins::drive::SourcePump;
 use crate::plugins::{FieldOrigin, LoadedPlugin};
 use guest_sdk::BatchStatus;
 use guest_sdk::native::CallError;
@@ -21,20 +21,12 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
-
-/// One running plugin source.
-struct Running {
-    plugin: usize,
-    engine: usize,
-    plan: ExtractionPlan,
-    done: bool,
-}
+use std::time::Duration;
 
 /// Runs the source plugins among `plugins` against `engines`.
 pub(super) fn run(
     mut plugins: Vec<LoadedPlugin>,
-    engines: Vec<SourceEngine>,
+    mut engines: Vec<SourceEngine>,
     origins: &HashMap<String, Vec<FieldOrigin>>,
     config: &Config,
 ) -> ExitCode {
@@ -52,13 +44,14 @@ pub(super) fn run(
     };
     let outputs = Outputs::start(sinks, out_cfg.format, out_cfg.queue);
     let host = hostname();
-    let mut engines = engines;
-    let mut running = Vec::new();
+    // (pump, engine index, done)
+    let mut running: Vec<(SourcePump, usize, bool)> = Vec::new();
     let mut open_failures = 0;
-    for (pi, p) in plugins.iter_mut().enumerate() {
-        let Some((_, source)) = p.source.clone() else {
+    for pi in 0..plugins.len() {
+        let Some((_, source)) = plugins[pi].source.clone() else {
             continue;
         };
+        let p = &mut plugins[pi];
         let Some(ei) = engines
             .iter()
             .position(|e| e.rules().fields.source == source)
@@ -80,24 +73,12 @@ pub(super) fn run(
             );
             continue;
         }
-        let rules = engines[ei].rules();
-        let needed = rules
-            .program
-            .slots
-            .iter()
-            .chain(rules.output_program.slots.iter())
-            .map(|s| s.key.field.clone());
-        let plan = ExtractionPlan::new(&rules.fields, &origins[&source], needed);
         eprintln!(
             "Opened source '{source}' (plugin {} {}) with '{}'",
             p.info.name, p.info.version, p.spec.open_params
         );
-        running.push(Running {
-            plugin: pi,
-            engine: ei,
-            plan,
-            done: false,
-        });
+        let pump = SourcePump::new(&plugins, pi, &engines[ei], &origins[&source]);
+        running.push((pump, ei, false));
     }
     if running.is_empty() {
         outputs.flush();
@@ -111,86 +92,44 @@ pub(super) fn run(
     }
     let mut evt_num = 0u64;
     let (mut events, mut alerts, mut failures) = (0u64, 0u64, 0u64);
-    let mut hits = Vec::new();
-    let mut batch = Vec::new();
-    while !stop.load(Ordering::Relaxed) && running.iter().any(|r| !r.done) {
+    while !stop.load(Ordering::Relaxed) && running.iter().any(|r| !r.2) {
         let mut idle = true;
-        for r in running.iter_mut().filter(|r| !r.done) {
-            let max = plugins[r.plugin].spec.limits.max_batch;
-            batch.clear();
-            let status = plugins[r.plugin].runner.next_batch(max, &mut batch);
-            let status = match status {
-                Ok(s) => s,
-                Err(e) => {
-                    if !matches!(e, CallError::Disabled(_)) {
-                        failures += 1;
-                    }
-                    report(&outputs, &host, &plugins[r.plugin].spec.name, &e);
-                    r.done = true;
-                    continue;
-                }
-            };
-            if !batch.is_empty() {
-                idle = false;
-            }
-            let now = SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            let evs: Vec<_> = batch
-                .drain(..)
-                .map(|e| {
-                    evt_num += 1;
-                    (evt_num, e.timestamp.unwrap_or(now), e)
-                })
-                .collect();
-            let n = evs.len();
-            let source = plugins[r.plugin]
-                .source
-                .as_ref()
-                .map(|(_, s)| s.clone())
-                .unwrap_or_default();
-            let pname = plugins[r.plugin].info.name.clone();
+        for (pump, ei, done) in running.iter_mut().filter(|r| !r.2) {
             let mut errors = Vec::new();
-            let b = Batch::extract(
-                &r.plan,
-                &source,
-                &pname,
-                Some(r.plugin),
+            let step = pump.step(
                 &mut plugins,
-                evs,
+                &mut engines[*ei],
+                &mut evt_num,
+                &host,
+                &mut |a| outputs.push(a),
                 &mut |name, e| errors.push((name.to_string(), e)),
             );
-            for (name, e) in &errors {
+            let name = plugins[pump.plugin].spec.name.clone();
+            for (n, e) in errors
+                .into_iter()
+                .chain(step.as_ref().err().map(|e| (name, e.clone())))
+            {
                 if !matches!(e, CallError::Disabled(_)) {
                     failures += 1;
                 }
-                report(&outputs, &host, name, e);
+                report(&outputs, &host, &n, &e);
             }
-            let engine = &mut engines[r.engine];
-            for i in 0..n {
-                let ev = b.event(&r.plan, i);
-                hits.clear();
-                if let Err(e) = engine.process(&ev, &mut hits) {
-                    eprintln!("Error: source {source}: rule evaluation failed: {e}");
-                    continue;
+            match step {
+                Ok(s) => {
+                    idle &= s.events == 0;
+                    events += s.events as u64;
+                    alerts += s.alerts as u64;
+                    *done = s.status == BatchStatus::Eof;
                 }
-                for &rule in &hits {
-                    alerts += 1;
-                    outputs.push(engine.alert(rule, &ev, ev.time_ns(), &host));
-                }
-            }
-            events += n as u64;
-            match status {
-                BatchStatus::Eof => r.done = true,
-                BatchStatus::Timeout | BatchStatus::Ok => {}
+                Err(_) => *done = true,
             }
         }
         if idle {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    for r in &running {
-        let _ = plugins[r.plugin].runner.close();
+    for (pump, _, _) in &running {
+        let _ = plugins[pump.plugin].runner.close();
     }
     outputs.flush();
     eprintln!("Events processed: {events}, alerts: {alerts}, plugin failures: {failures}");

@@ -6,6 +6,7 @@
 //! drives them through [`guest_sdk::native::DynPlugin`], which native
 //! in-process plugins implement too (used to measure the sandbox's cost).
 
+pub mod drive;
 pub mod event;
 pub mod schema;
 pub mod wasm;

@@ -1,0 +1,194 @@
+//! `cargo xtask bench plugins`: CloudTrail events per second end to end
+//! (source → field extraction → rules of rules/aws_cloudtrail_rules.yaml)
+//! through the cloudtrail and json plugins as sandboxed Wasm components and
+//! through the same plugin crates built natively, in one run.
+//!
+//! Input: FALCO_WASM_BENCH_EVENTS records (default 100,000) written as
+//! CloudTrail log files (1,000 records each) in a temporary directory.
+//! FALCO_WASM_BENCH_WASM_DIR holds the release components (xtask builds
+//! them). Each back end runs 3 times; the best run counts.
+
+use falco_wasm::engine::{EngineOptions, SourceEngine};
+use falco_wasm::fields::FieldRegistry;
+use falco_wasm::plugins::drive::SourcePump;
+use falco_wasm::plugins::{self, Grants, Limits, LoadedPlugin, PluginSpec};
+use falco_wasm::rules::compile::{ProvidedPlugin, builtin_plugins};
+use guest_sdk::BatchStatus;
+use guest_sdk::native::{DynPlugin, Native};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn record(i: usize) -> serde_json::Value {
+    let names = [
+        ("ConsoleLogin", "signin.amazonaws.com"),
+        ("DescribeInstances", "ec2.amazonaws.com"),
+        ("GetObject", "s3.amazonaws.com"),
+        ("PutObject", "s3.amazonaws.com"),
+        ("AssumeRole", "sts.amazonaws.com"),
+        ("RunInstances", "ec2.amazonaws.com"),
+        ("CreateUser", "iam.amazonaws.com"),
+        ("ListBuckets", "s3.amazonaws.com"),
+    ];
+    let (name, src) = names[i % names.len()];
+    let region = ["us-east-1", "eu-west-1", "ap-southeast-1"][i % 3];
+    let response = if name == "ConsoleLogin" {
+        serde_json::json!({"ConsoleLogin": "Success"})
+    } else {
+        serde_json::Value::Null
+    };
+    let mfa = if i.is_multiple_of(7) { "No" } else { "Yes" };
+    let readonly =
+        name.starts_with("Describe") || name.starts_with("Get") || name.starts_with("List");
+    let secs = 1_709_280_000 + i as u64;
+    let t = format!(
+        "2024-03-{:02}T{:02}:{:02}:{:02}Z",
+        1 + (secs / 86_400) % 28,
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60
+    );
+    serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "principalId": format!("AIDA{i:012}"),
+            "arn": format!("arn:aws:iam::111122223333:user/u{}", i % 50),
+            "accountId": "111122223333", "userName": format!("u{}", i % 50)},
+        "eventTime": t, "eventSource": src, "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": format!("198.51.100.{}", i % 250),
+        "userAgent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.1",
+        "requestParameters": {"bucketName": "acme-data", "key": format!("k/{i}"), "userName": "svc",
+            "instanceType": "t3.micro"},
+        "responseElements": response,
+        "additionalEventData": {"MFAUsed": mfa, "bytesTransferredOut": i % 5000},
+        "requestID": format!("req-{i}"), "eventID": format!("evt-{i}"),
+        "readOnly": readonly,
+        "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "111122223333"
+    })
+}
+
+fn write_logs(dir: &Path, n: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (f, chunk) in (0..n).collect::<Vec<_>>().chunks(1000).enumerate() {
+        let recs: Vec<_> = chunk.iter().map(|&i| record(i)).collect();
+        let doc = serde_json::json!({ "Records": recs });
+        std::fs::write(dir.join(format!("log_{f:05}.json")), doc.to_string()).unwrap();
+    }
+}
+
+fn spec(name: &str, path: PathBuf, data: &Path) -> PluginSpec {
+    PluginSpec {
+        name: name.into(),
+        library_path: path,
+        init_config: String::new(),
+        open_params: data.display().to_string(),
+        grants: Grants {
+            read_dirs: vec![data.to_path_buf()],
+        },
+        limits: Limits::default(),
+    }
+}
+
+/// Events/s and alerts for one pass over the logs.
+fn pass(mut loaded: Vec<LoadedPlugin>, rules: &Path) -> (f64, u64, u64) {
+    let mut registry = FieldRegistry::builtin();
+    let (fields, origins) = plugins::source_fields("aws_cloudtrail", &loaded);
+    registry.register(fields);
+    let provided: Vec<ProvidedPlugin> = builtin_plugins()
+        .into_iter()
+        .chain(loaded.iter().map(|p| ProvidedPlugin {
+            name: p.info.name.clone(),
+            version: p.info.version.clone(),
+            builtin: false,
+        }))
+        .collect();
+    let lr = falco_wasm::rules::load_paths(&[rules.to_path_buf()], &registry, &provided);
+    let src = lr
+        .sources
+        .iter()
+        .find(|s| s.fields.source == "aws_cloudtrail")
+        .expect("cloudtrail rules load")
+        .clone();
+    let mut engine = SourceEngine::new(src, &EngineOptions::default()).expect("engine");
+    let open = loaded[0].spec.open_params.clone();
+    loaded[0].runner.open(&open).expect("open");
+    let pump = SourcePump::new(&loaded, 0, &engine, &origins);
+    let (mut events, mut alerts, mut num) = (0u64, 0u64, 0u64);
+    let start = Instant::now();
+    loop {
+        let step = pump
+            .step(
+                &mut loaded,
+                &mut engine,
+                &mut num,
+                "bench",
+                &mut |_| {},
+                &mut |n, e| panic!("{n}: {e}"),
+            )
+            .expect("step");
+        events += step.events as u64;
+        alerts += step.alerts as u64;
+        if step.status == BatchStatus::Eof {
+            break;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    (events as f64 / secs, events, alerts)
+}
+
+fn native(data: &Path) -> Vec<LoadedPlugin> {
+    let ct: Box<dyn DynPlugin> = Box::new(Native::<cloudtrail_plugin::CloudTrail>::source());
+    let js: Box<dyn DynPlugin> = Box::new(Native::<json_plugin::Json>::extractor());
+    vec![
+        LoadedPlugin::init(spec("cloudtrail", PathBuf::new(), data), ct).unwrap(),
+        LoadedPlugin::init(spec("json", PathBuf::new(), data), js).unwrap(),
+    ]
+}
+
+fn wasm(dir: &Path, data: &Path) -> Vec<LoadedPlugin> {
+    vec![
+        LoadedPlugin::load(spec("cloudtrail", dir.join("cloudtrail_plugin.wasm"), data)).unwrap(),
+        LoadedPlugin::load(spec("json", dir.join("json_plugin.wasm"), data)).unwrap(),
+    ]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks for the list of tests
+    }
+    let n: usize = std::env::var("FALCO_WASM_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let Some(wasm_dir) = std::env::var_os("FALCO_WASM_BENCH_WASM_DIR").map(PathBuf::from) else {
+        eprintln!("SKIPPED: set FALCO_WASM_BENCH_WASM_DIR (cargo xtask bench plugins does)");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let rules = root.join("rules/aws_cloudtrail_rules.yaml");
+    let data = std::env::temp_dir().join(format!("fw-bench-ct-{}", std::process::id()));
+    write_logs(&data, n);
+    let data = data.canonicalize().unwrap();
+    println!("CloudTrail end to end: {n} records, rules/aws_cloudtrail_rules.yaml, best of 3");
+    let best = |label: &str, make: &dyn Fn() -> Vec<LoadedPlugin>| {
+        let mut top = (0.0f64, 0, 0);
+        for _ in 0..3 {
+            let r = pass(make(), &rules);
+            if r.0 > top.0 {
+                top = r;
+            }
+        }
+        println!(
+            "  {label:<8} {:>12.0} events/s  ({} events, {} alerts)",
+            top.0, top.1, top.2
+        );
+        top.0
+    };
+    let nat = best("native", &|| native(&data));
+    let was = best("wasm", &|| wasm(&wasm_dir, &data));
+    println!(
+        "  wasm/native = {:.2} (the sandbox costs {:.2}x)",
+        was / nat,
+        nat / was
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -1,0 +1,117 @@
+//! One step of a plugin source: a batch from the source plugin, its fields
+//! extracted (one call per plugin), the source's rules over each event.
+//! Shared by `run` and the plugin benchmark.
+
+use super::event::{Batch, ExtractionPlan};
+use super::{FieldOrigin, LoadedPlugin};
+use crate::engine::SourceEngine;
+use crate::outputs::alert::Alert;
+use guest_sdk::BatchStatus;
+use guest_sdk::native::CallError;
+use std::time::SystemTime;
+
+/// A source plugin being read into its source's engine.
+pub struct SourcePump {
+    /// Index of the source plugin among the loaded plugins.
+    pub plugin: usize,
+    plan: ExtractionPlan,
+    source: String,
+    plugin_name: String,
+}
+
+/// What one step did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Events read and evaluated.
+    pub events: usize,
+    /// Alerts raised.
+    pub alerts: usize,
+    /// How the source's batch ended.
+    pub status: BatchStatus,
+}
+
+impl SourcePump {
+    /// A pump for `plugins[plugin]` into `engine`, extracting every field
+    /// the engine's conditions and outputs read (`origins`: where each field
+    /// of the source comes from).
+    pub fn new(
+        plugins: &[LoadedPlugin],
+        plugin: usize,
+        engine: &SourceEngine,
+        origins: &[FieldOrigin],
+    ) -> SourcePump {
+        let rules = engine.rules();
+        let needed = rules
+            .program
+            .slots
+            .iter()
+            .chain(rules.output_program.slots.iter())
+            .map(|s| s.key.field.clone());
+        SourcePump {
+            plugin,
+            plan: ExtractionPlan::new(&rules.fields, origins, needed),
+            source: rules.fields.source.clone(),
+            plugin_name: plugins[plugin].info.name.clone(),
+        }
+    }
+
+    /// Reads one batch and evaluates it. `evt_num` numbers events across
+    /// sources. Extraction failures go to `on_error` (those fields then have
+    /// no value); a failure of the source itself is the `Err`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step(
+        &self,
+        plugins: &mut [LoadedPlugin],
+        engine: &mut SourceEngine,
+        evt_num: &mut u64,
+        hostname: &str,
+        on_alert: &mut dyn FnMut(Alert),
+        on_error: &mut dyn FnMut(&str, CallError),
+    ) -> Result<Step, CallError> {
+        let max = plugins[self.plugin].spec.limits.max_batch;
+        let mut raw = Vec::new();
+        let status = plugins[self.plugin].runner.next_batch(max, &mut raw)?;
+        let now = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let events: Vec<_> = raw
+            .into_iter()
+            .map(|e| {
+                *evt_num += 1;
+                (*evt_num, e.timestamp.unwrap_or(now), e)
+            })
+            .collect();
+        let n = events.len();
+        let batch = Batch::extract(
+            &self.plan,
+            &self.source,
+            &self.plugin_name,
+            Some(self.plugin),
+            plugins,
+            events,
+            on_error,
+        );
+        let mut hits = Vec::new();
+        let mut alerts = 0;
+        for i in 0..n {
+            let ev = batch.event(&self.plan, i);
+            hits.clear();
+            if let Err(e) = engine.process(&ev, &mut hits) {
+                crate::log::error(&format!(
+                    "source {}: rule evaluation failed: {e}",
+                    self.source
+                ));
+                continue;
+            }
+            for &rule in &hits {
+                alerts += 1;
+                on_alert(engine.alert(rule, &ev, ev.time_ns(), hostname));
+            }
+        }
+        Ok(Step {
+            events: n,
+            alerts,
+            status,
+        })
+    }
+}
