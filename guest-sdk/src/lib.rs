@@ -259,6 +259,15 @@ pub fn log(level: LogLevel, message: &str) {
     eprintln!("{level:?}: {message}");
 }
 
+/// Request bodies POSTed to this plugin's granted webhook, oldest first, at
+/// most `max` (natively: those queued with [`native::webhook_push`]).
+pub fn receive(max: u32) -> Vec<Vec<u8>> {
+    #[cfg(target_arch = "wasm32")]
+    return wasm::receive(max);
+    #[cfg(not(target_arch = "wasm32"))]
+    native::webhook_take(max)
+}
+
 /// Every plugin: identity and construction from its init config.
 pub trait Plugin: Sized + 'static {
     const NAME: &'static str;

@@ -268,3 +268,24 @@ impl<P: Extractor + Send> DynPlugin for Native<P> {
 fn not_source() -> CallError {
     CallError::Plugin("not a source plugin".into())
 }
+
+/// Bodies for [`crate::receive`] when running natively (tests).
+#[cfg(not(target_arch = "wasm32"))]
+static WEBHOOK: std::sync::Mutex<std::collections::VecDeque<Vec<u8>>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+/// Queues a webhook body for a natively running plugin.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn webhook_push(body: Vec<u8>) {
+    WEBHOOK
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push_back(body);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn webhook_take(max: u32) -> Vec<Vec<u8>> {
+    let mut q = WEBHOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let n = q.len().min(max as usize);
+    q.drain(..n).collect()
+}

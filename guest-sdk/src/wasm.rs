@@ -30,6 +30,10 @@ pub(crate) fn log(level: crate::LogLevel, message: &str) {
     log(l, message);
 }
 
+pub(crate) fn receive(max: u32) -> Vec<Vec<u8>> {
+    source::falco_wasm::plugin::host::receive(max)
+}
+
 /// The glue shared by both worlds, over one world's generated types.
 macro_rules! glue {
     ($bindings:ident) => {

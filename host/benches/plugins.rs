@@ -83,6 +83,7 @@ fn spec(name: &str, path: PathBuf, data: &Path) -> PluginSpec {
         open_params: data.display().to_string(),
         grants: Grants {
             read_dirs: vec![data.to_path_buf()],
+            webhook: None,
         },
         limits: Limits::default(),
     }

@@ -375,3 +375,154 @@ fn never_ending_plugin_source_stops_on_sigterm() {
         text(&o)
     );
 }
+
+/// `../shared/data/k8saudit` (real audit events from Falco's tests), if present.
+fn shared_k8saudit() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/k8saudit");
+    d.is_dir().then(|| d.canonicalize().unwrap())
+}
+
+fn rule_counts(o: &Output) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for r in rules_fired(o) {
+        *m.entry(r).or_insert(0) += 1;
+    }
+    m
+}
+
+#[test]
+fn k8saudit_files_raise_the_expected_alerts() {
+    let Some(data) = shared_k8saudit() else {
+        eprintln!("SKIPPED: ../shared/data/k8saudit is not there");
+        return;
+    };
+    let (ka, json) = (plugin("k8saudit"), plugin("json"));
+    let o = falco(&[
+        "run",
+        "--plugin",
+        ka.to_str().unwrap(),
+        "--plugin",
+        json.to_str().unwrap(),
+        "--plugin-open-params",
+        data.to_str().unwrap(),
+        "-r",
+        "rules/k8s_audit_rules.yaml",
+        "-o",
+        "json_output=true",
+        "-o",
+        "rule_matching=all",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let want: std::collections::BTreeMap<String, usize> = [
+        ("Anonymous Request Allowed", 1),
+        ("Attach to cluster-admin Role", 1),
+        ("Attach/Exec Pod", 2),
+        ("ClusterRole With Pod Exec Created", 1),
+        ("ClusterRole With Wildcard Created", 2),
+        ("ClusterRole With Write Privileges Created", 1),
+        ("Create Disallowed Namespace", 3),
+        ("Create HostNetwork Pod", 1),
+        ("Create NodePort Service", 1),
+        ("Create Privileged Pod", 3),
+        ("Create Sensitive Mount Pod", 2),
+        ("Create/Modify Configmap With Private Credentials", 6),
+        ("Pod Created in Kube Namespace", 2),
+        ("Service Account Created in Kube Namespace", 2),
+        ("System ClusterRole Modified/Deleted", 2),
+    ]
+    .iter()
+    .map(|(r, n)| (r.to_string(), *n))
+    .collect();
+    assert_eq!(rule_counts(&o), want, "{}", text(&o));
+    // The one malformed file is reported by name.
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("fal_01_003.json: not a Kubernetes audit Event or EventList"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// The audit webhook: served by the host on the open params' address,
+/// bodies (an Event and an EventList) reach the plugin and raise alerts.
+#[test]
+fn k8saudit_webhook_delivers_posted_events() {
+    use std::io::{Read, Write};
+    let Some(data) = shared_k8saudit() else {
+        eprintln!("SKIPPED: ../shared/data/k8saudit is not there");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (ka, json) = (plugin("k8saudit"), plugin("json"));
+    let url = format!("http://127.0.0.1:{port}/k8s-audit");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["run", "--plugin", ka.to_str().unwrap(), "--plugin"])
+        .arg(&json)
+        .args([
+            "--plugin-open-params",
+            &url,
+            "-r",
+            "rules/k8s_audit_rules.yaml",
+        ])
+        .args(["-o", "json_output=true", "-o", "log_syslog=false"])
+        .args(["-o", "syslog_output.enabled=false"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let post = |body: &str| -> u16 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut c = loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(c) => break c,
+                Err(e) => {
+                    assert!(std::time::Instant::now() < deadline, "webhook not up: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+        };
+        write!(
+            c,
+            "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut s = String::new();
+        c.read_to_string(&mut s).unwrap();
+        s.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let exec = std::fs::read_to_string(data.join("exec_pod.json")).unwrap();
+    let privileged =
+        std::fs::read_to_string(data.join("create_nginx_pod_privileged.json")).unwrap();
+    assert_eq!(post(exec.trim()), 200);
+    let list = format!(
+        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{}]}}"#,
+        privileged.trim()
+    );
+    assert_eq!(post(&list), 200);
+    // Both alerts arrive while the run goes on.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while buf.iter().filter(|&&b| b == b'\n').count() < 2 {
+        let n = stdout.read(&mut chunk).unwrap();
+        assert!(n > 0, "engine exited early");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&buf);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(out.contains(r#""rule":"Attach/Exec Pod""#), "{out}");
+    assert!(out.contains(r#""rule":"Create Privileged Pod""#), "{out}");
+    assert!(out.contains(r#""source":"k8s_audit""#), "{out}");
+}

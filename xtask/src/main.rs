@@ -80,7 +80,7 @@ fn root() -> PathBuf {
 }
 
 /// The first-party plugins (crates `falco-wasm-plugin-NAME`).
-const PLUGINS: &[&str] = &["json", "cloudtrail"];
+const PLUGINS: &[&str] = &["json", "cloudtrail", "k8saudit"];
 
 /// The syscall rules files, loaded together (the incubating file builds on
 /// the default one).

@@ -15,6 +15,7 @@ use crate::outputs::alert::FieldValue;
 use crate::outputs::config::OutputsConfig;
 use crate::plugins::drive::SourcePump;
 use crate::plugins::{FieldOrigin, LoadedPlugin};
+use crate::server::push::PushServer;
 use guest_sdk::BatchStatus;
 use guest_sdk::native::CallError;
 use std::collections::HashMap;
@@ -44,6 +45,22 @@ pub(super) fn run(
     };
     let outputs = Outputs::start(sinks, out_cfg.format, out_cfg.queue);
     let host = hostname();
+    // Webhooks the host serves for plugins (kept until the run ends).
+    let mut push_servers = Vec::new();
+    for p in &plugins {
+        if let (Some(g), Some(q)) = (&p.spec.grants.webhook, &p.webhook) {
+            match PushServer::start(&g.listen, &g.path, g.tls_pem.as_deref(), Arc::clone(q)) {
+                Ok(s) => {
+                    eprintln!(
+                        "Plugin {} receives POSTs on {}{}",
+                        p.spec.name, s.addr, g.path
+                    );
+                    push_servers.push(s);
+                }
+                Err(e) => return fail(format!("plugin {}: webhook: {e}", p.spec.name)),
+            }
+        }
+    }
     // (pump, engine index, done)
     let mut running: Vec<(SourcePump, usize, bool)> = Vec::new();
     let mut open_failures = 0;
@@ -131,6 +148,7 @@ pub(super) fn run(
     for (pump, _, _) in &running {
         let _ = plugins[pump.plugin].runner.close();
     }
+    drop(push_servers);
     outputs.flush();
     eprintln!("Events processed: {events}, alerts: {alerts}, plugin failures: {failures}");
     if open_failures > 0 {

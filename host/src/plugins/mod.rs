@@ -22,6 +22,9 @@ use std::time::Duration;
 /// reserves address space for it).
 pub const MAX_MEMORY_LIMIT: u64 = 4 << 30;
 
+/// Bodies a plugin's webhook holds before refusing more (503).
+const WEBHOOK_QUEUE: usize = 4096;
+
 /// The plugin API version the host implements (Falco's numbering).
 pub const HOST_API_VERSION: (u64, u64, u64) = (3, 12, 0);
 
@@ -31,6 +34,47 @@ pub struct Grants {
     /// Directories the plugin may read (WASI preopens, read-only), seen at
     /// the same paths inside the sandbox.
     pub read_dirs: Vec<PathBuf>,
+    /// A webhook the host serves for the plugin (bodies reach it through
+    /// the `receive` import).
+    pub webhook: Option<WebhookGrant>,
+}
+
+/// Where the host listens for a plugin's webhook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookGrant {
+    /// `host:port`, or `:port` for every address.
+    pub listen: String,
+    /// The path POSTs go to (`/k8s-audit`).
+    pub path: String,
+    /// HTTPS: a PEM file holding the certificate and its key.
+    pub tls_pem: Option<PathBuf>,
+}
+
+impl WebhookGrant {
+    /// From an `http://host:port/path` or `https://...` open param (the
+    /// k8saudit plugin's form; HTTPS takes `/etc/falco/falco.pem`, as the
+    /// web server does).
+    pub fn from_url(url: &str) -> Option<WebhookGrant> {
+        let (tls, rest) = if let Some(r) = url.strip_prefix("http://") {
+            (false, r)
+        } else {
+            (true, url.strip_prefix("https://")?)
+        };
+        let (listen, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let listen = if listen.contains(':') {
+            listen.to_string()
+        } else {
+            format!("{listen}:{}", if tls { 443 } else { 80 })
+        };
+        Some(WebhookGrant {
+            listen,
+            path: path.to_string(),
+            tls_pem: tls.then(|| PathBuf::from("/etc/falco/falco.pem")),
+        })
+    }
 }
 
 /// Per-instance limits.
@@ -166,6 +210,16 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
                         grants.read_dirs.push(PathBuf::from(d));
                     }
                 }
+                "webhook" => {
+                    let bad = || {
+                        err(
+                            "grants.webhook",
+                            "expected a URL like http://:9765/k8s-audit",
+                        )
+                    };
+                    let url = v.as_str().ok_or_else(bad)?;
+                    grants.webhook = Some(WebhookGrant::from_url(url).ok_or_else(bad)?);
+                }
                 other => return Err(err(&format!("grants.{other}"), "unknown grant")),
             }
         }
@@ -225,7 +279,10 @@ pub fn spec_from_cli(
         .trim_end_matches("_plugin")
         .to_string();
     let open_params = open_params.unwrap_or("").to_string();
-    let mut grants = Grants::default();
+    let mut grants = Grants {
+        webhook: WebhookGrant::from_url(&open_params),
+        ..Grants::default()
+    };
     if !open_params.is_empty() && !open_params.contains("://") {
         // Grant what the operator named: the directory, or the file's
         // directory; never the whole file system by accident.
@@ -269,6 +326,8 @@ pub struct LoadedPlugin {
     /// Sources its fields apply to (empty: its own, or every plugin source).
     pub extract_sources: Vec<String>,
     pub runner: Box<dyn DynPlugin>,
+    /// Bodies for its webhook, when one is granted.
+    pub webhook: Option<std::sync::Arc<crate::server::push::PushQueue>>,
 }
 
 impl LoadedPlugin {
@@ -276,10 +335,23 @@ impl LoadedPlugin {
     /// validates the init config against its schema, calls init and reads
     /// its fields.
     pub fn load(spec: PluginSpec) -> Result<LoadedPlugin, PluginError> {
-        let runner =
-            wasm::WasmPlugin::load(&spec.name, &spec.library_path, &spec.grants, &spec.limits)
-                .map_err(|e| PluginError(format!("plugin {}: {e}", spec.name)))?;
-        LoadedPlugin::init(spec, Box::new(runner))
+        let webhook = spec.grants.webhook.as_ref().map(|_| {
+            std::sync::Arc::new(crate::server::push::PushQueue::new(
+                WEBHOOK_QUEUE,
+                spec.limits.max_event_bytes as usize,
+            ))
+        });
+        let runner = wasm::WasmPlugin::load(
+            &spec.name,
+            &spec.library_path,
+            &spec.grants,
+            &spec.limits,
+            webhook.clone(),
+        )
+        .map_err(|e| PluginError(format!("plugin {}: {e}", spec.name)))?;
+        let mut p = LoadedPlugin::init(spec, Box::new(runner))?;
+        p.webhook = webhook;
+        Ok(p)
     }
 
     /// Initialises an already instantiated plugin (Wasm or native).
@@ -321,6 +393,7 @@ impl LoadedPlugin {
             fields,
             extract_sources,
             runner,
+            webhook: None,
         })
     }
 

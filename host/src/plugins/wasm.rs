@@ -14,9 +14,11 @@
 
 use super::{Grants, Limits};
 use crate::rules::Priority;
+use crate::server::push::PushQueue;
 use guest_sdk::native::{CallError, CallResult, DynPlugin, FieldInfo, PluginInfo};
 use guest_sdk::{Arg, BatchStatus, Event, EventInput, FieldType, Metric, OpenParam, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
@@ -87,6 +89,7 @@ pub struct StoreData {
     table: ResourceTable,
     limits: StoreLimits,
     name: String,
+    webhook: Option<Arc<PushQueue>>,
 }
 
 impl WasiView for StoreData {
@@ -112,6 +115,12 @@ impl bindings::falco_wasm::plugin::host::Host for StoreData {
         };
         crate::log::log(p, &line);
     }
+
+    fn receive(&mut self, max: u32) -> Vec<Vec<u8>> {
+        self.webhook
+            .as_ref()
+            .map_or_else(Vec::new, |q| q.take(max.min(4096) as usize))
+    }
 }
 
 impl bindings::falco_wasm::plugin::types::Host for StoreData {}
@@ -136,11 +145,10 @@ impl WasmPlugin {
         path: &Path,
         grants: &Grants,
         limits: &Limits,
+        webhook: Option<Arc<PushQueue>>,
     ) -> Result<WasmPlugin, String> {
         let engine = engine()?;
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let component = Component::new(engine, &bytes)
-            .map_err(|e| format!("{}: not a valid plugin component: {e}", path.display()))?;
+        let component = compile_cached(engine, path)?;
         let mut linker: Linker<StoreData> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| e.to_string())?;
         bindings::falco_wasm::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
@@ -169,6 +177,7 @@ impl WasmPlugin {
                 .trap_on_grow_failure(true)
                 .build(),
             name: name.to_string(),
+            webhook,
         };
         let mut store = Store::new(engine, data);
         store.limiter(|d| &mut d.limits);
@@ -246,6 +255,80 @@ impl WasmPlugin {
         }
         Ok(())
     }
+}
+
+/// Where compiled components are cached: `$FALCO_WASM_CACHE_DIR`, else
+/// `/var/cache/falco-wasm` for root, else `$XDG_CACHE_HOME/falco-wasm` or
+/// `~/.cache/falco-wasm`. An empty `FALCO_WASM_CACHE_DIR` disables the cache.
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("FALCO_WASM_CACHE_DIR") {
+        return (!d.is_empty()).then(|| PathBuf::from(d).join("plugins"));
+    }
+    if rustix::process::geteuid().is_root() {
+        return Some(PathBuf::from("/var/cache/falco-wasm/plugins"));
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|c| c.join("falco-wasm/plugins"))
+}
+
+/// Compiles a component, or loads its machine code from the cache. The
+/// cache key is the component's SHA-256 and the engine's compatibility hash
+/// (wasmtime version, target, settings), so a changed plugin or engine
+/// compiles again. Cache files are only trusted in a directory only we can
+/// write.
+fn compile_cached(engine: &Engine, path: &Path) -> Result<Component, String> {
+    use sha2::Digest;
+    use std::hash::{Hash, Hasher};
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let compile = || {
+        Component::new(engine, &bytes)
+            .map_err(|e| format!("{}: not a valid plugin component: {e}", path.display()))
+    };
+    let Some(dir) = cache_dir().filter(|d| private_dir(d)) else {
+        return compile();
+    };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let digest = sha2::Sha256::digest(&bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let file = dir.join(format!("{hex}-{:016x}.cwasm", h.finish()));
+    if file.is_file() {
+        // SAFETY: the file was written by `Component::serialize` below into
+        // a directory only this user can write (checked by `private_dir`),
+        // under a name bound to the component's content and to this
+        // engine's configuration.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize_file(engine, &file) };
+        match loaded {
+            Ok(c) => return Ok(c),
+            Err(_) => {
+                let _ = std::fs::remove_file(&file);
+            }
+        }
+    }
+    let component = compile()?;
+    if let Ok(code) = component.serialize() {
+        let tmp = dir.join(format!(".{hex}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, code).is_ok() {
+            let _ = std::fs::rename(&tmp, &file);
+        }
+    }
+    Ok(component)
+}
+
+/// Creates `dir` (mode 0700) if needed; true if it is ours and nobody else
+/// can write it.
+fn private_dir(dir: &Path) -> bool {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir);
+    std::fs::metadata(dir).is_ok_and(|m| {
+        m.is_dir() && m.uid() == rustix::process::geteuid().as_raw() && m.mode() & 0o022 == 0
+    })
 }
 
 fn deadline_ticks(timeout: Duration) -> u64 {
@@ -524,5 +607,29 @@ impl DynPlugin for WasmPlugin {
             let src = s.source.as_ref().expect("checked");
             src.call_close(&mut s.store)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_only_in_a_private_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::temp_dir().join(format!("fw-cache-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let mine = base.join("mine");
+        assert!(private_dir(&mine));
+        assert_eq!(
+            std::fs::metadata(&mine).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(
+            !private_dir(&mine),
+            "a world-writable cache must not be trusted"
+        );
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

@@ -3,6 +3,7 @@
 //! `webserver` keys.
 
 pub mod metrics;
+pub mod push;
 
 use crate::config::{Config, ConfigError};
 use metrics::Metrics;
