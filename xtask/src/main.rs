@@ -292,17 +292,23 @@ fn test() -> Result<()> {
         }
         c
     })?;
+    // The plugin rules files, with the plugins they require.
     let wasm = target_dir()?.join("wasm32-wasip2/debug");
-    run({
-        let mut c = Command::new(&bin);
-        c.current_dir(root())
-            .args(["-V", "rules/aws_cloudtrail_rules.yaml"])
-            .arg("--plugin")
-            .arg(wasm.join("cloudtrail_plugin.wasm"))
-            .arg("--plugin")
-            .arg(wasm.join("json_plugin.wasm"));
-        c
-    })?;
+    for (rules, source_plugin) in [
+        ("rules/aws_cloudtrail_rules.yaml", "cloudtrail"),
+        ("rules/k8s_audit_rules.yaml", "k8saudit"),
+    ] {
+        run({
+            let mut c = Command::new(&bin);
+            c.current_dir(root())
+                .args(["-V", rules])
+                .arg("--plugin")
+                .arg(wasm.join(format!("{source_plugin}_plugin.wasm")))
+                .arg("--plugin")
+                .arg(wasm.join("json_plugin.wasm"));
+            c
+        })?;
+    }
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures"))
         .map(|d| {
             d.filter_map(|e| e.ok().map(|e| e.path()))
