@@ -32,6 +32,344 @@ pub fn text_at(doc: &J, dotted: &str) -> Option<String> {
     path(doc, dotted).and_then(text)
 }
 
+/// A JSON document read lazily, without building it: the top level is
+/// indexed once (no allocation for nested values), then each field walks
+/// the raw text to its value and decodes only that. Extractors that read some fields of
+/// large payloads do far less work than with a full parse.
+pub struct Doc<'a> {
+    raw: &'a str,
+    /// The top-level members (key, raw value), when the document is an object.
+    top: Vec<(std::borrow::Cow<'a, str>, &'a str)>,
+    /// Values parsed for callers that want a [`J`] (by their raw text's address).
+    parsed: Vec<(usize, J)>,
+}
+
+impl<'a> Doc<'a> {
+    /// `None` if the payload is not JSON. An object's structure is checked
+    /// as its members are indexed (one pass); nested values are checked
+    /// when a field decodes them. Other documents are validated in full.
+    pub fn parse(data: &'a [u8]) -> Option<Doc<'a>> {
+        let raw = std::str::from_utf8(data).ok()?.trim();
+        let top = if raw.starts_with('{') {
+            members(raw)?
+        } else {
+            serde_json::from_str::<serde::de::IgnoredAny>(raw).ok()?;
+            Vec::new()
+        };
+        Some(Doc {
+            raw,
+            top,
+            parsed: Vec::new(),
+        })
+    }
+
+    /// A top-level member's raw value (from the index).
+    fn top_member(&self, key: &str) -> Option<&'a str> {
+        self.top.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    /// The raw text of the value at `keys` (object keys or array indexes).
+    fn raw_at<'k>(&self, keys: impl IntoIterator<Item = Key<'k>>) -> Option<&'a str> {
+        let mut keys = keys.into_iter();
+        let first = match keys.next() {
+            None => return Some(self.raw),
+            Some(Key::Name(n)) => self.top_member(&n),
+            Some(Key::Either(n, i)) => self.top_member(&n).or_else(|| element(self.raw, i)),
+        }?;
+        keys.try_fold(first, |v, k| match k {
+            Key::Name(n) => member(v, &n),
+            Key::Either(n, i) => member(v, &n).or_else(|| element(v, i)),
+        })
+    }
+
+    /// Parses (once) the value whose raw text is `raw`.
+    fn value(&mut self, raw: &'a str) -> Option<&J> {
+        let addr = raw.as_ptr() as usize;
+        let pos = match self.parsed.iter().position(|(a, _)| *a == addr) {
+            Some(p) => p,
+            None => {
+                self.parsed.push((addr, serde_json::from_str(raw).ok()?));
+                self.parsed.len() - 1
+            }
+        };
+        Some(&self.parsed[pos].1)
+    }
+
+    /// The whole document.
+    pub fn whole(&mut self) -> Option<&J> {
+        self.value(self.raw)
+    }
+
+    /// A top-level member.
+    pub fn get(&mut self, key: &str) -> Option<&J> {
+        let raw = self.top_member(key)?;
+        self.value(raw)
+    }
+
+    /// The value at a dotted path (`userIdentity.type`).
+    pub fn path(&mut self, dotted: &str) -> Option<&J> {
+        let raw = self.raw_at(dotted.split('.').map(|k| Key::Name(k.into())))?;
+        self.value(raw)
+    }
+
+    /// The value at an RFC 6901 pointer (`/a/b/0`; "" is the whole document).
+    pub fn pointer(&mut self, ptr: &str) -> Option<&J> {
+        let raw = self.pointer_raw(ptr)?;
+        self.value(raw)
+    }
+
+    fn pointer_raw(&self, ptr: &str) -> Option<&'a str> {
+        if ptr.is_empty() {
+            return Some(self.raw);
+        }
+        let keys = ptr.strip_prefix('/')?.split('/').map(|t| {
+            let name = if t.contains('~') {
+                std::borrow::Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
+            } else {
+                std::borrow::Cow::Borrowed(t)
+            };
+            match t.parse::<usize>() {
+                Ok(i) if t == "0" || !t.starts_with('0') => Key::Either(name, i),
+                _ => Key::Name(name),
+            }
+        });
+        self.raw_at(keys)
+    }
+
+    /// The raw JSON text of the value at a dotted path (not decoded).
+    pub fn raw_at_path(&self, dotted: &str) -> Option<&'a str> {
+        self.raw_at(dotted.split('.').map(|k| Key::Name(k.into())))
+    }
+
+    /// The text at a dotted path ([`text`]).
+    pub fn text_at(&mut self, dotted: &str) -> Option<String> {
+        let raw = self.raw_at(dotted.split('.').map(|k| Key::Name(k.into())))?;
+        self.render(raw)
+    }
+
+    /// The text at a pointer ([`text`]).
+    pub fn text_at_pointer(&mut self, ptr: &str) -> Option<String> {
+        let raw = self.pointer_raw(ptr)?;
+        self.render(raw)
+    }
+
+    /// [`text`] of a raw value: strings decoded, scalars as written,
+    /// objects and arrays as compact JSON, `null` as no value.
+    fn render(&mut self, raw: &'a str) -> Option<String> {
+        match raw.as_bytes().first()? {
+            b'"' if !raw.contains('\\') => Some(raw[1..raw.len() - 1].to_string()),
+            b'"' => serde_json::from_str(raw).ok(),
+            b'n' => None,
+            b'{' | b'[' => self.value(raw).map(ToString::to_string),
+            _ => Some(raw.to_string()),
+        }
+    }
+}
+
+/// A step of a path.
+enum Key<'k> {
+    Name(std::borrow::Cow<'k, str>),
+    /// A pointer token that may be a key or an index.
+    Either(std::borrow::Cow<'k, str>, usize),
+}
+
+/// Skips whitespace from `i`.
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// The end (exclusive) of the value starting at `i`; `None` if a string,
+/// object or array is not terminated or there is no value.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => string_end(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            None
+        }
+        _ => {
+            let end = b[i..]
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .map_or(b.len(), |k| i + k);
+            (end > i).then_some(end)
+        }
+    }
+}
+
+/// The end (exclusive, after the closing quote) of the string at `i`;
+/// `None` if it is not terminated. memchr skips the string's ordinary
+/// bytes in blocks (SIMD where the target has it).
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    while j < b.len() {
+        match memchr::memchr2(b'"', b'\\', &b[j..]) {
+            Some(k) if b[j + k] == b'"' => return Some(j + k + 1),
+            Some(k) => j += k + 2,
+            None => break,
+        }
+    }
+    None
+}
+
+/// One step over an object: `{` or `,` at `i` → the next member's key
+/// (decoded if it has escapes), its raw value and the position after it;
+/// `Ok(None)` at the closing brace; `Err` if the object is malformed.
+type MemberStep<'a> = Result<Option<(std::borrow::Cow<'a, str>, &'a str, usize)>, ()>;
+
+fn next_member(obj: &str, mut i: usize) -> MemberStep<'_> {
+    let b = obj.as_bytes();
+    i = ws(b, i);
+    if b.get(i) == Some(&b'}') {
+        return Ok(None);
+    }
+    if b.get(i) != Some(&b'"') {
+        return Err(());
+    }
+    let kend = string_end(b, i).ok_or(())?;
+    let k = &obj[i + 1..kend - 1];
+    let key = if k.contains('\\') {
+        std::borrow::Cow::Owned(serde_json::from_str::<String>(&obj[i..kend]).map_err(|_| ())?)
+    } else {
+        std::borrow::Cow::Borrowed(k)
+    };
+    i = ws(b, kend);
+    if b.get(i) != Some(&b':') {
+        return Err(());
+    }
+    i = ws(b, i + 1);
+    let vend = value_end(b, i).ok_or(())?;
+    Ok(Some((key, &obj[i..vend], vend)))
+}
+
+/// Walks the members of `obj`, calling `f` on each until it returns true.
+/// `None` if `obj` is not a well-formed object (at its top level).
+fn walk_members<'a>(
+    obj: &'a str,
+    mut f: impl FnMut(std::borrow::Cow<'a, str>, &'a str) -> bool,
+) -> Option<bool> {
+    let b = obj.as_bytes();
+    let mut i = ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        match next_member(obj, i).ok()? {
+            None => {
+                let close = ws(b, i) + 1;
+                return (ws(b, close) == b.len()).then_some(false);
+            }
+            Some((k, v, end)) => {
+                if f(k, v) {
+                    return Some(true);
+                }
+                i = ws(b, end);
+                match b.get(i) {
+                    Some(b',') => i += 1,
+                    Some(b'}') => return (ws(b, i + 1) == b.len()).then_some(false),
+                    _ => return None,
+                }
+            }
+        }
+    }
+}
+
+/// Every member (key, raw value) of the object `obj`; `None` if `obj` is
+/// not a well-formed object.
+fn members(obj: &str) -> Option<Vec<(std::borrow::Cow<'_, str>, &str)>> {
+    let mut out = Vec::new();
+    walk_members(obj, |k, v| {
+        out.push((k, v));
+        false
+    })?;
+    Some(out)
+}
+
+/// The raw value of member `key` of the object `obj`.
+fn member<'a>(obj: &'a str, key: &str) -> Option<&'a str> {
+    let mut found = None;
+    walk_members(obj, |k, v| {
+        let hit = k == key;
+        if hit {
+            found = Some(v);
+        }
+        hit
+    });
+    found
+}
+
+/// The raw elements of the JSON array `arr`; `None` if it is not a
+/// well-formed array.
+pub fn split_array(arr: &str) -> Option<Vec<&str>> {
+    let b = arr.as_bytes();
+    let mut out = Vec::new();
+    let mut i = ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    i = ws(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return (ws(b, i + 1) == b.len()).then_some(out);
+    }
+    loop {
+        let end = value_end(b, i)?;
+        out.push(&arr[i..end]);
+        i = ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = ws(b, i + 1),
+            Some(b']') => return (ws(b, i + 1) == b.len()).then_some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// The raw value of element `n` of the array `arr`.
+fn element(arr: &str, n: usize) -> Option<&str> {
+    let b = arr.as_bytes();
+    let mut i = ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    i = ws(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return None;
+    }
+    for k in 0.. {
+        let end = value_end(b, i)?;
+        if k == n {
+            return Some(&arr[i..end]);
+        }
+        i = ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = ws(b, i + 1),
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// `2024-03-01T12:34:56Z` (optionally with fractional seconds or an offset)
 /// → nanoseconds since the epoch.
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
@@ -75,6 +413,54 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lazy_doc_matches_a_full_parse() {
+        let data = br#"{"a":{"b":[1,{"c":"x"}]},"s":"t","a/b":{"~k":2},"n":null}"#;
+        let full: J = serde_json::from_slice(data).unwrap();
+        let mut d = Doc::parse(data).unwrap();
+        for p in [
+            "",
+            "/a",
+            "/a/b/1/c",
+            "/s",
+            "/a~1b/~0k",
+            "/n",
+            "/missing",
+            "/a/b/7",
+        ] {
+            assert_eq!(d.pointer(p), full.pointer(p), "{p}");
+        }
+        assert_eq!(d.text_at("a.b"), Some("[1,{\"c\":\"x\"}]".into()));
+        assert_eq!(d.text_at("s"), Some("t".into()));
+        assert_eq!(d.text_at("n"), None);
+        assert_eq!(d.text_at_pointer("/a/b/0"), Some("1".into()));
+        assert_eq!(d.text_at_pointer("/a/b/1/c"), Some("x".into()));
+        // Escaped keys and non-objects fall back to a full parse.
+        let mut e = Doc::parse(br#"{"k\u0041":1}"#).unwrap();
+        assert_eq!(e.text_at("kA"), Some("1".into()));
+        let mut arr = Doc::parse(b"[1,2]").unwrap();
+        assert_eq!(arr.pointer("/1"), Some(&J::from(2)));
+        assert!(Doc::parse(b"{nope").is_none());
+        for bad in [
+            &b"{"[..],
+            b"{\"a\":1",
+            b"{\"a\":1} x",
+            b"{\"a\":}",
+            b"{\"a\" 1}",
+            b"{\"a\":\"unterminated}",
+            b"{\"a\":{\"b\":1}",
+            b"[1,",
+        ] {
+            assert!(
+                Doc::parse(bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let mut empty = Doc::parse(b" {} ").unwrap();
+        assert_eq!(empty.text_at("a"), None);
+    }
 
     #[test]
     fn rfc3339() {

@@ -11,12 +11,14 @@
 use falco_wasm::engine::{EngineOptions, SourceEngine};
 use falco_wasm::fields::FieldRegistry;
 use falco_wasm::plugins::drive::SourcePump;
+use falco_wasm::plugins::wasm::WasmPlugin;
 use falco_wasm::plugins::{self, Grants, Limits, LoadedPlugin, PluginSpec};
 use falco_wasm::rules::compile::{ProvidedPlugin, builtin_plugins};
 use guest_sdk::BatchStatus;
-use guest_sdk::native::{DynPlugin, Native};
+use guest_sdk::native::{CallResult, DynPlugin, FieldInfo, FieldRequest, Native, PluginInfo};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 fn record(i: usize) -> serde_json::Value {
     let names = [
@@ -136,19 +138,120 @@ fn pass(mut loaded: Vec<LoadedPlugin>, rules: &Path) -> (f64, u64, u64) {
     (events as f64 / secs, events, alerts)
 }
 
+/// Time spent in each kind of plugin call (printed with
+/// FALCO_WASM_BENCH_BREAKDOWN=1).
+#[derive(Default)]
+struct Spent {
+    next_batch: Duration,
+    extract: Duration,
+}
+
+static SPENT: Mutex<Vec<(String, Spent)>> = Mutex::new(Vec::new());
+
+/// A plugin with its calls timed.
+struct Timed {
+    name: String,
+    inner: Box<dyn DynPlugin>,
+}
+
+impl Timed {
+    fn add(&self, f: impl FnOnce(&mut Spent)) {
+        let mut v = SPENT.lock().unwrap();
+        let i = match v.iter().position(|(n, _)| *n == self.name) {
+            Some(i) => i,
+            None => {
+                v.push((self.name.clone(), Spent::default()));
+                v.len() - 1
+            }
+        };
+        f(&mut v[i].1);
+    }
+}
+
+impl DynPlugin for Timed {
+    fn info(&mut self) -> CallResult<PluginInfo> {
+        self.inner.info()
+    }
+    fn init(&mut self, c: &str) -> CallResult<()> {
+        self.inner.init(c)
+    }
+    fn metrics(&mut self) -> CallResult<Vec<guest_sdk::Metric>> {
+        self.inner.metrics()
+    }
+    fn fields(&mut self) -> CallResult<Vec<FieldInfo>> {
+        self.inner.fields()
+    }
+    fn extract_sources(&mut self) -> CallResult<Vec<String>> {
+        self.inner.extract_sources()
+    }
+    fn extract(
+        &mut self,
+        e: &[guest_sdk::EventInput],
+        r: &[FieldRequest],
+        o: &mut Vec<Vec<guest_sdk::Value>>,
+    ) -> CallResult<()> {
+        let t = Instant::now();
+        let res = self.inner.extract(e, r, o);
+        let d = t.elapsed();
+        self.add(|s| s.extract += d);
+        res
+    }
+    fn source_info(&mut self) -> CallResult<Option<(u32, String)>> {
+        self.inner.source_info()
+    }
+    fn list_open_params(&mut self) -> CallResult<Vec<guest_sdk::OpenParam>> {
+        self.inner.list_open_params()
+    }
+    fn open(&mut self, p: &str) -> CallResult<()> {
+        self.inner.open(p)
+    }
+    fn next_batch(&mut self, m: u32, o: &mut Vec<guest_sdk::Event>) -> CallResult<BatchStatus> {
+        let t = Instant::now();
+        let res = self.inner.next_batch(m, o);
+        let d = t.elapsed();
+        self.add(|s| s.next_batch += d);
+        res
+    }
+    fn progress(&mut self) -> CallResult<(f64, String)> {
+        self.inner.progress()
+    }
+    fn event_to_string(&mut self, d: &[u8]) -> CallResult<String> {
+        self.inner.event_to_string(d)
+    }
+    fn close(&mut self) -> CallResult<()> {
+        self.inner.close()
+    }
+}
+
+fn timed(name: &str, inner: Box<dyn DynPlugin>) -> Box<dyn DynPlugin> {
+    Box::new(Timed {
+        name: name.to_string(),
+        inner,
+    })
+}
+
 fn native(data: &Path) -> Vec<LoadedPlugin> {
-    let ct: Box<dyn DynPlugin> = Box::new(Native::<cloudtrail_plugin::CloudTrail>::source());
-    let js: Box<dyn DynPlugin> = Box::new(Native::<json_plugin::Json>::extractor());
+    let ct = Box::new(Native::<cloudtrail_plugin::CloudTrail>::source());
+    let js = Box::new(Native::<json_plugin::Json>::extractor());
     vec![
-        LoadedPlugin::init(spec("cloudtrail", PathBuf::new(), data), ct).unwrap(),
-        LoadedPlugin::init(spec("json", PathBuf::new(), data), js).unwrap(),
+        LoadedPlugin::init(
+            spec("cloudtrail", PathBuf::new(), data),
+            timed("native cloudtrail", ct),
+        )
+        .unwrap(),
+        LoadedPlugin::init(spec("json", PathBuf::new(), data), timed("native json", js)).unwrap(),
     ]
 }
 
 fn wasm(dir: &Path, data: &Path) -> Vec<LoadedPlugin> {
+    let load = |name: &str, file: &str| {
+        let s = spec(name, dir.join(file), data);
+        let w = WasmPlugin::load(&s.name, &s.library_path, &s.grants, &s.limits, None).unwrap();
+        LoadedPlugin::init(s, timed(&format!("wasm {name}"), Box::new(w))).unwrap()
+    };
     vec![
-        LoadedPlugin::load(spec("cloudtrail", dir.join("cloudtrail_plugin.wasm"), data)).unwrap(),
-        LoadedPlugin::load(spec("json", dir.join("json_plugin.wasm"), data)).unwrap(),
+        load("cloudtrail", "cloudtrail_plugin.wasm"),
+        load("json", "json_plugin.wasm"),
     ]
 }
 
@@ -191,5 +294,15 @@ fn main() {
         was / nat,
         nat / was
     );
+    if std::env::var_os("FALCO_WASM_BENCH_BREAKDOWN").is_some() {
+        println!("  time in plugin calls over all 6 passes (ms): next-batch, extract");
+        for (name, s) in SPENT.lock().unwrap().iter() {
+            println!(
+                "    {name:<18} {:>8.1} {:>8.1}",
+                s.next_batch.as_secs_f64() * 1e3,
+                s.extract.as_secs_f64() * 1e3
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&data);
 }

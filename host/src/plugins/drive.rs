@@ -14,7 +14,10 @@ use std::time::SystemTime;
 pub struct SourcePump {
     /// Index of the source plugin among the loaded plugins.
     pub plugin: usize,
+    /// The fields conditions read: extracted for every event.
     plan: ExtractionPlan,
+    /// The fields only outputs read: extracted for the events that matched.
+    output_plan: ExtractionPlan,
     source: String,
     plugin_name: String,
 }
@@ -41,15 +44,22 @@ impl SourcePump {
         origins: &[FieldOrigin],
     ) -> SourcePump {
         let rules = engine.rules();
-        let needed = rules
+        let cond: Vec<_> = rules
             .program
             .slots
             .iter()
-            .chain(rules.output_program.slots.iter())
-            .map(|s| s.key.field.clone());
+            .map(|s| s.key.field.clone())
+            .collect();
+        let output_only = rules
+            .output_program
+            .slots
+            .iter()
+            .map(|s| s.key.field.clone())
+            .filter(|f| !cond.contains(f));
         SourcePump {
             plugin,
-            plan: ExtractionPlan::new(&rules.fields, origins, needed),
+            output_plan: ExtractionPlan::new(&rules.fields, origins, output_only),
+            plan: ExtractionPlan::new(&rules.fields, origins, cond),
             source: rules.fields.source.clone(),
             plugin_name: plugins[plugin].info.name.clone(),
         }
@@ -91,8 +101,9 @@ impl SourcePump {
             events,
             on_error,
         );
+        // Conditions over every event; the matches remembered.
         let mut hits = Vec::new();
-        let mut alerts = 0;
+        let mut matched: Vec<(usize, u32)> = Vec::new();
         for i in 0..n {
             let ev = batch.event(&self.plan, i);
             hits.clear();
@@ -103,14 +114,31 @@ impl SourcePump {
                 ));
                 continue;
             }
-            for &rule in &hits {
-                alerts += 1;
-                on_alert(engine.alert(rule, &ev, ev.time_ns(), hostname));
-            }
+            matched.extend(hits.iter().map(|&r| (i, r)));
+        }
+        // Output-only fields, for the matched events only (one more
+        // extraction call per plugin, and only when something matched).
+        let mut wanted: Vec<usize> = matched.iter().map(|&(i, _)| i).collect();
+        wanted.dedup();
+        let outputs = Batch::extract(
+            &self.output_plan,
+            &self.source,
+            &self.plugin_name,
+            Some(self.plugin),
+            plugins,
+            wanted.iter().map(|&i| batch.events[i].clone()).collect(),
+            on_error,
+        );
+        for &(i, rule) in &matched {
+            let j = wanted.binary_search(&i).unwrap_or_default();
+            let ev = batch
+                .event(&self.plan, i)
+                .with(&outputs, &self.output_plan, j);
+            on_alert(engine.alert(rule, &ev, ev.time_ns(), hostname));
         }
         Ok(Step {
             events: n,
-            alerts,
+            alerts: matched.len(),
             status,
         })
     }

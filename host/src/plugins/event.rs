@@ -128,6 +128,10 @@ impl<'a> Batch<'a> {
             .collect();
         let mut values = Vec::with_capacity(plan.requests.len());
         for (p, reqs) in &plan.requests {
+            if inputs.is_empty() {
+                values.push(Vec::new());
+                continue;
+            }
             let plugin = &mut plugins[*p];
             let mut out = Vec::with_capacity(inputs.len() * reqs.len());
             if let Err(e) = plugin.runner.extract(&inputs, reqs, &mut out) {
@@ -162,24 +166,45 @@ impl<'a> Batch<'a> {
     /// The i-th event, as the engine sees it.
     pub fn event<'b>(&'b self, plan: &'b ExtractionPlan, i: usize) -> PluginEvent<'b> {
         PluginEvent {
-            batch: self,
-            plan,
-            i,
+            first: Extracted {
+                batch: self,
+                plan,
+                i,
+            },
+            more: None,
         }
     }
 }
 
-/// One plugin event.
-pub struct PluginEvent<'b> {
+/// One event's values in one batch.
+#[derive(Clone, Copy)]
+struct Extracted<'b> {
     batch: &'b Batch<'b>,
     plan: &'b ExtractionPlan,
     i: usize,
 }
 
-impl PluginEvent<'_> {
+/// One plugin event: its values from a batch, and optionally more values
+/// of the same event from a second batch (the output fields, extracted
+/// only for events that matched a rule).
+pub struct PluginEvent<'b> {
+    first: Extracted<'b>,
+    more: Option<Extracted<'b>>,
+}
+
+impl<'b> PluginEvent<'b> {
     /// The event's time, ns since the epoch.
     pub fn time_ns(&self) -> i64 {
-        self.batch.events[self.i].1 as i64
+        self.first.batch.events[self.first.i].1 as i64
+    }
+
+    /// The same event with the values of event `i` of `batch` (extracted
+    /// with `plan`) as well.
+    pub fn with(self, batch: &'b Batch<'b>, plan: &'b ExtractionPlan, i: usize) -> PluginEvent<'b> {
+        PluginEvent {
+            more: Some(Extracted { batch, plan, i }),
+            ..self
+        }
     }
 }
 
@@ -189,8 +214,19 @@ impl EngineEvent for PluginEvent<'_> {
     }
 
     fn extract(&self, field: &ResolvedField, out: &mut dyn ValueSink) {
+        if !self.first.extract(field, out)
+            && let Some(m) = &self.more
+        {
+            m.extract(field, out);
+        }
+    }
+}
+
+impl Extracted<'_> {
+    /// Writes `field` if this batch's plan has it (true), else nothing.
+    fn extract(&self, field: &ResolvedField, out: &mut dyn ValueSink) -> bool {
         let Some(&pos) = self.plan.index.get(field) else {
-            return;
+            return false;
         };
         let (num, ts, _) = &self.batch.events[self.i];
         match self.plan.fields[pos] {
@@ -217,7 +253,7 @@ impl EngineEvent for PluginEvent<'_> {
             Slot::Plugin { group, pos, list } => {
                 let per_event = self.plan.requests[group].1.len();
                 let Some(vals) = self.batch.values[group].get(self.i * per_event + pos) else {
-                    return;
+                    return true;
                 };
                 if list {
                     out.begin_list();
@@ -250,5 +286,6 @@ impl EngineEvent for PluginEvent<'_> {
                 }
             }
         }
+        true
     }
 }

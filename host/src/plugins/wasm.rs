@@ -49,6 +49,9 @@ pub fn engine() -> Result<&'static Engine, String> {
             let mut c = Config::new();
             c.epoch_interruption(true);
             c.wasm_component_model(true);
+            // No async component calls here: skipping their bookkeeping
+            // makes every call cheaper.
+            c.concurrency_support(false);
             let mut pool = wasmtime::PoolingAllocationConfig::default();
             pool.total_component_instances(64)
                 .total_memories(64)
@@ -63,6 +66,7 @@ pub fn engine() -> Result<&'static Engine, String> {
                     let mut c = Config::new();
                     c.epoch_interruption(true);
                     c.wasm_component_model(true);
+                    c.concurrency_support(false);
                     Engine::new(&c)
                 })
                 .map_err(|e| e.to_string())?;

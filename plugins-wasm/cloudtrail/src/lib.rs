@@ -7,6 +7,7 @@
 //! what the operator granted it (a read-only preopen of that path).
 //! Each event is one record, as JSON; its time is the record's `eventTime`.
 
+use guest_sdk::json::Doc;
 use guest_sdk::serde_json::{self, Value as J};
 use guest_sdk::{
     BatchStatus, Event, EventInput, Extractor, Field, LogLevel, OpenParam, Plugin, Request, Source,
@@ -21,7 +22,8 @@ use std::path::{Path, PathBuf};
 pub struct CloudTrail {
     files: Vec<PathBuf>,
     next_file: usize,
-    pending: VecDeque<J>,
+    /// Records not yet sent, as their JSON text (never re-serialized).
+    pending: VecDeque<String>,
     /// Counters for metrics.
     records: u64,
     bad_files: u64,
@@ -95,14 +97,14 @@ impl Source for CloudTrail {
     fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
         while out.len() < max {
             if let Some(rec) = self.pending.pop_front() {
-                let ts = rec
-                    .get("eventTime")
-                    .and_then(J::as_str)
-                    .and_then(json::parse_rfc3339);
-                let data = serde_json::to_vec(&rec).map_err(|e| e.to_string())?;
+                // Only the record's top level is read here: the extractors
+                // read the fields they need.
+                let ts = Doc::parse(rec.as_bytes())
+                    .and_then(|mut d| d.text_at("eventTime"))
+                    .and_then(|t| json::parse_rfc3339(&t));
                 self.records += 1;
                 out.push(Event {
-                    data,
+                    data: rec.into_bytes(),
                     timestamp: ts,
                 });
                 continue;
@@ -132,7 +134,7 @@ impl Source for CloudTrail {
     }
 
     fn event_to_string(&self, data: &[u8]) -> String {
-        json::parse(data).map_or_else(|| "<invalid JSON>".into(), |d| info(&d))
+        json::Doc::parse(data).map_or_else(|| "<invalid JSON>".into(), |mut d| info(&mut d))
     }
 }
 
@@ -154,8 +156,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The records of one log file.
-fn read_records(path: &Path) -> Result<Vec<J>, String> {
+/// The records of one log file, each as its JSON text.
+fn read_records(path: &Path) -> Result<Vec<String>, String> {
     let raw = std::fs::read(path).map_err(|e| e.to_string())?;
     let text = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut s = Vec::new();
@@ -167,14 +169,15 @@ fn read_records(path: &Path) -> Result<Vec<J>, String> {
     } else {
         raw
     };
-    let doc: J = serde_json::from_slice(&text).map_err(|e| format!("not valid JSON: {e}"))?;
-    match doc {
-        J::Object(mut o) => match o.remove("Records") {
-            Some(J::Array(a)) => Ok(a),
-            _ => Err("no \"Records\" array".into()),
-        },
-        _ => Err("not a CloudTrail log (expected {\"Records\": [...]})".into()),
-    }
+    let doc = Doc::parse(&text).ok_or_else(|| match serde_json::from_slice::<J>(&text) {
+        Err(e) => format!("not valid JSON: {e}"),
+        Ok(_) => "not valid JSON".to_string(),
+    })?;
+    let records = doc
+        .raw_at_path("Records")
+        .ok_or("not a CloudTrail log (expected {\"Records\": [...]})")?;
+    let records = json::split_array(records).ok_or("\"Records\" is not an array")?;
+    Ok(records.into_iter().map(str::to_string).collect())
 }
 
 /// Event names that change state when a record has no `readOnly` key.
@@ -217,20 +220,21 @@ const WRITE_PREFIXES: &[&str] = &[
 ];
 
 /// `ct.user`: who made the request, by identity type.
-fn user(d: &J) -> Option<String> {
-    let t = json::path(d, "userIdentity.type")?.as_str()?;
-    let s = |p: &str| json::path(d, p).and_then(J::as_str).map(str::to_string);
-    match t {
-        "Root" | "IAMUser" => s("userIdentity.userName"),
-        "AWSService" => s("userIdentity.invokedBy"),
-        "AssumedRole" => s("userIdentity.sessionContext.sessionIssuer.userName")
-            .or_else(|| Some("AssumedRole".into())),
+fn user(d: &mut Doc) -> Option<String> {
+    let t = d.text_at("userIdentity.type")?;
+    let mut s = |p: &str| d.text_at(&format!("userIdentity.{p}"));
+    match t.as_str() {
+        "Root" | "IAMUser" => s("userName"),
+        "AWSService" => s("invokedBy"),
+        "AssumedRole" => {
+            s("sessionContext.sessionIssuer.userName").or_else(|| Some("AssumedRole".into()))
+        }
         "AWSAccount" | "FederatedUser" => Some(t.to_string()),
         _ => None,
     }
 }
 
-fn readonly(d: &J) -> Option<bool> {
+fn readonly(d: &mut Doc) -> Option<bool> {
     match d.get("readOnly") {
         Some(J::Bool(b)) => Some(*b),
         Some(_) => Some(false),
@@ -247,23 +251,21 @@ fn u64_of(v: &J) -> u64 {
         .unwrap_or(0)
 }
 
-fn s3_bytes(d: &J, which: &[&str]) -> Option<u64> {
-    let vals: Vec<&J> = which
-        .iter()
-        .filter_map(|k| d.get("additionalEventData")?.get(*k))
-        .collect();
+fn s3_bytes(d: &mut Doc, which: &[&str]) -> Option<u64> {
+    let extra = d.get("additionalEventData")?;
+    let vals: Vec<&J> = which.iter().filter_map(|k| extra.get(*k)).collect();
     (!vals.is_empty()).then(|| vals.iter().map(|v| u64_of(v)).sum())
 }
 
 /// `ct.info`: who, from where, what; ! for errors, → for writes.
-fn info(d: &J) -> String {
+fn info(d: &mut Doc) -> String {
     let Some(u) = user(d) else {
         return "<invalid cloudtrail event: userIdentity field missing>".into();
     };
-    let Some(ip) = json::text_at(d, "sourceIPAddress") else {
+    let Some(ip) = d.text_at("sourceIPAddress") else {
         return "<invalid cloudtrail event: sourceIPAddress field missing>".into();
     };
-    let Some(name) = json::text_at(d, "eventName") else {
+    let Some(name) = d.text_at("eventName") else {
         return "<invalid cloudtrail event: eventName field missing>".into();
     };
     let err = if d.get("errorCode").is_some_and(|e| !e.is_null()) {
@@ -280,14 +282,14 @@ fn info(d: &J) -> String {
     if let Some(b) = s3_bytes(d, &["bytesTransferredIn", "bytesTransferredOut"]) {
         s.push_str(&format!(" Size={b}"));
     }
-    let bucket = json::text_at(d, "requestParameters.bucketName");
-    let key = json::text_at(d, "requestParameters.key");
+    let bucket = d.text_at("requestParameters.bucketName");
+    let key = d.text_at("requestParameters.key");
     match (bucket, key) {
         (Some(b), Some(k)) => s.push_str(&format!(" URI=s3://{b}/{k}")),
         (Some(b), None) => s.push_str(&format!(" Bucket={b}")),
         (None, Some(k)) => s.push_str(&format!(" Key={k}")),
         (None, None) => {
-            if let Some(h) = json::text_at(d, "requestParameters.Host") {
+            if let Some(h) = d.text_at("requestParameters.Host") {
                 s.push_str(&format!(" Host={h}"));
             }
         }
@@ -457,27 +459,27 @@ impl Extractor for CloudTrail {
         reqs: &[Request],
         out: &mut [Vec<Value>],
     ) -> Result<(), String> {
-        let Some(d) = json::parse(ev.data) else {
+        let Some(mut d) = json::Doc::parse(ev.data) else {
             return Ok(());
         };
         for (r, o) in reqs.iter().zip(out) {
-            extract_one(&d, r, o);
+            extract_one(&mut d, r, o);
         }
         Ok(())
     }
 }
 
-fn extract_one(d: &J, r: &Request, o: &mut Vec<Value>) {
+fn extract_one(d: &mut Doc, r: &Request, o: &mut Vec<Value>) {
     let text = |s: Option<String>| s.map(Value::Str);
     let v = match r.name {
         "ct.shortsrc" => text(
-            json::text_at(d, "eventSource")
+            d.text_at("eventSource")
                 .map(|s| s.strip_suffix(".amazonaws.com").unwrap_or(&s).to_string()),
         ),
         "ct.user" => text(user(d)),
         "ct.originaluser" => text(
-            (json::text_at(d, "userIdentity.type").as_deref() == Some("AssumedRole"))
-                .then(|| json::text_at(d, "userIdentity.principalId"))
+            (d.text_at("userIdentity.type").as_deref() == Some("AssumedRole"))
+                .then(|| d.text_at("userIdentity.principalId"))
                 .flatten()
                 .and_then(|p| p.split_once(':').map(|(_, s)| s.to_string())),
         ),
@@ -487,16 +489,16 @@ fn extract_one(d: &J, r: &Request, o: &mut Vec<Value>) {
         )),
         "ct.readonly" => readonly(d).map(|b| Value::Str(b.to_string())),
         "s3.uri" => text(
-            json::text_at(d, "requestParameters.bucketName")
-                .zip(json::text_at(d, "requestParameters.key"))
+            d.text_at("requestParameters.bucketName")
+                .zip(d.text_at("requestParameters.key"))
                 .map(|(b, k)| format!("s3://{b}/{k}")),
         ),
         "s3.bytes" => s3_bytes(d, &["bytesTransferredIn", "bytesTransferredOut"]).map(Value::Num),
         "s3.bytes.in" => s3_bytes(d, &["bytesTransferredIn"]).map(Value::Num),
         "s3.bytes.out" => s3_bytes(d, &["bytesTransferredOut"]).map(Value::Num),
         "s3.cnt.get" | "s3.cnt.put" | "s3.cnt.other" => {
-            let name = json::text_at(d, "eventName").unwrap_or_default();
-            let is_s3 = json::text_at(d, "eventSource").as_deref() == Some("s3.amazonaws.com");
+            let name = d.text_at("eventName").unwrap_or_default();
+            let is_s3 = d.text_at("eventSource").as_deref() == Some("s3.amazonaws.com");
             let hit = match r.name {
                 "s3.cnt.get" => name == "GetObject",
                 "s3.cnt.put" => name == "PutObject",
@@ -504,7 +506,8 @@ fn extract_one(d: &J, r: &Request, o: &mut Vec<Value>) {
             };
             hit.then_some(Value::Num(1))
         }
-        "ec2.name" => json::path(d, "requestParameters.tagSpecificationSet.items")
+        "ec2.name" => d
+            .path("requestParameters.tagSpecificationSet.items")
             .and_then(J::as_array)
             .and_then(|items| {
                 items
@@ -516,7 +519,8 @@ fn extract_one(d: &J, r: &Request, o: &mut Vec<Value>) {
                     .map(|s| Value::Str(s.to_string()))
             }),
         "ec2.imageid" | "ec2.imageids" => {
-            let ids: Vec<String> = json::path(d, "responseElements.instancesSet.items")
+            let ids: Vec<String> = d
+                .path("responseElements.instancesSet.items")
                 .and_then(J::as_array)
                 .map(|items| {
                     items
@@ -540,7 +544,7 @@ fn extract_one(d: &J, r: &Request, o: &mut Vec<Value>) {
         name => PATH_FIELDS
             .iter()
             .find(|(n, _)| *n == name)
-            .and_then(|(_, p)| json::text_at(d, p))
+            .and_then(|(_, p)| d.text_at(p))
             .map(Value::Str),
     };
     o.extend(v);
@@ -554,12 +558,10 @@ mod tests {
 
     #[test]
     fn users_by_identity_type() {
-        let d: J = serde_json::from_str(
-            r#"{"userIdentity":{"type":"AssumedRole","principalId":"AROAX:alice","sessionContext":{"sessionIssuer":{"userName":"Admin"}}},"sourceIPAddress":"198.51.100.7","eventName":"CreateUser","readOnly":false}"#,
-        )
-        .unwrap();
-        assert_eq!(user(&d).as_deref(), Some("Admin"));
-        assert_eq!(info(&d), "Admin via 198.51.100.7 → CreateUser");
+        let data = br#"{"userIdentity":{"type":"AssumedRole","principalId":"AROAX:alice","sessionContext":{"sessionIssuer":{"userName":"Admin"}}},"sourceIPAddress":"198.51.100.7","eventName":"CreateUser","readOnly":false}"#;
+        let mut d = Doc::parse(data).unwrap();
+        assert_eq!(user(&mut d).as_deref(), Some("Admin"));
+        assert_eq!(info(&mut d), "Admin via 198.51.100.7 → CreateUser");
         let r = Request {
             field: 0,
             name: "ct.originaluser",
@@ -567,13 +569,12 @@ mod tests {
             index: None,
         };
         let mut o = Vec::new();
-        extract_one(&d, &r, &mut o);
+        extract_one(&mut d, &r, &mut o);
         assert_eq!(o, vec![Value::Str("alice".into())]);
-        let root: J = serde_json::from_str(
-            r#"{"userIdentity":{"type":"Root","userName":"root"},"eventName":"DescribeInstances"}"#,
-        )
-        .unwrap();
-        assert_eq!(user(&root).as_deref(), Some("root"));
-        assert_eq!(readonly(&root), Some(true));
+        let mut root =
+            Doc::parse(br#"{"userIdentity":{"type":"Root","userName":"root"},"eventName":"DescribeInstances"}"#)
+                .unwrap();
+        assert_eq!(user(&mut root).as_deref(), Some("root"));
+        assert_eq!(readonly(&mut root), Some(true));
     }
 }

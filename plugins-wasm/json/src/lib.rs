@@ -52,12 +52,12 @@ impl Extractor for Json {
                 o.push(Value::Str(ev.timestamp.to_string()));
                 continue;
             }
-            let Some(d) = doc.get_or_insert_with(|| json::parse(ev.data)) else {
+            let Some(d) = doc.get_or_insert_with(|| json::Doc::parse(ev.data)) else {
                 continue;
             };
             let v = match name {
-                "obj" => Some(d.to_string()),
-                "value" => r.key.and_then(|k| json::pointer(d, k)).and_then(json::text),
+                "obj" => d.whole().map(ToString::to_string),
+                "value" => r.key.and_then(|k| d.text_at_pointer(k)),
                 _ => None,
             };
             if let Some(v) = v {
