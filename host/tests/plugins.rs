@@ -47,6 +47,7 @@ fn falco(args: &[&str]) -> Output {
             "-o",
             "syslog_output.enabled=false",
         ])
+        .args(["-o", "webserver.enabled=false"])
         .output()
         .expect("falco-wasm runs")
 }
@@ -187,8 +188,13 @@ fn plugin_listing_and_init_config_validation() {
 /// A falco.yaml that loads cloudtrail + json (reading the test logs) and the
 /// hostile plugin in `mode` with tight limits.
 fn hostile_config(dir: &Path, mode: &str, extra: &str) -> PathBuf {
-    // bigfield needs room for its 100 MB value: the field limit must trip, not memory.
-    let memory = if mode == "bigfield" { 512 } else { 64 };
+    // bigfield needs room and time for its 100 MB value: the field limit
+    // must trip, not memory or time.
+    let (memory, timeout) = if mode == "bigfield" {
+        (512, 10_000)
+    } else {
+        (64, 300)
+    };
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cloudtrail");
     let data = data.canonicalize().unwrap();
     let cfg = format!(
@@ -196,12 +202,13 @@ fn hostile_config(dir: &Path, mode: &str, extra: &str) -> PathBuf {
          load_plugins: [cloudtrail, json, hostile]\nplugins:\n\
          \x20 - name: cloudtrail\n    library_path: {ct}\n    open_params: {data}\n    grants:\n      read_dirs: [{data}]\n\
          \x20 - name: json\n    library_path: {json}\n\
-         \x20 - name: hostile\n    library_path: {hostile}\n    init_config: {{\"mode\": \"{mode}\"{extra}}}\n    limits:\n      memory_mb: {memory}\n      call_timeout_ms: 300\n",
+         \x20 - name: hostile\n    library_path: {hostile}\n    init_config: {{\"mode\": \"{mode}\"{extra}}}\n    limits:\n      memory_mb: {memory}\n      call_timeout_ms: {timeout}\n",
         ct = plugin("cloudtrail").display(),
         json = plugin("json").display(),
         hostile = component("falco-wasm-hostile-plugin", "hostile_plugin").display(),
         data = data.display(),
         memory = memory,
+        timeout = timeout,
     );
     let rules = "- rule: Hostile event\n  desc: every event of the hostile source\n  condition: hostile.msg exists\n  output: hostile said %hostile.msg\n  priority: WARNING\n  source: hostile\n";
     std::fs::write(dir.join("hostile_rules.yaml"), rules).unwrap();
@@ -336,10 +343,18 @@ fn never_ending_plugin_source_stops_on_sigterm() {
     use std::io::Read;
     let dir = scratch("noeof");
     let cfg = hostile_config(&dir, "noeof", "");
+    let metrics_port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .args(hostile_args(&dir, &cfg))
-        .args(["-o", "log_syslog=false"])
+        .args([
+            "-o",
+            "log_syslog=false",
+            "-o",
+            "webserver.prometheus_metrics_enabled=true",
+        ])
+        .args(["-o", "webserver.listen_address=127.0.0.1"])
+        .args(["-o", &format!("webserver.listen_port={metrics_port}")])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -362,6 +377,16 @@ fn never_ending_plugin_source_stops_on_sigterm() {
         child.try_wait().unwrap().is_none(),
         "the run ended by itself"
     );
+    // /metrics: events per source and the plugins' own metrics (read every second).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let metrics = http_get(metrics_port, "/metrics");
+    for want in [
+        r#"falcosecurity_falco_events_processed_total{source="aws_cloudtrail"} 12"#,
+        r#"falcosecurity_plugin_metric{plugin="cloudtrail",name="records_read"} 12"#,
+        r#"falcosecurity_plugin_metric{plugin="cloudtrail",name="unreadable_files"} 1"#,
+    ] {
+        assert!(metrics.contains(want), "{want}\n{metrics}");
+    }
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::TERM,
@@ -452,11 +477,7 @@ fn k8saudit_webhook_delivers_posted_events() {
         eprintln!("SKIPPED: ../shared/data/k8saudit is not there");
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let (ka, json) = (plugin("k8saudit"), plugin("json"));
     let url = format!("http://127.0.0.1:{port}/k8s-audit");
     let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
@@ -470,7 +491,12 @@ fn k8saudit_webhook_delivers_posted_events() {
             "rules/k8s_audit_rules.yaml",
         ])
         .args(["-o", "json_output=true", "-o", "log_syslog=false"])
-        .args(["-o", "syslog_output.enabled=false"])
+        .args([
+            "-o",
+            "syslog_output.enabled=false",
+            "-o",
+            "webserver.enabled=false",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -525,4 +551,22 @@ fn k8saudit_webhook_delivers_posted_events() {
     assert!(out.contains(r#""rule":"Attach/Exec Pod""#), "{out}");
     assert!(out.contains(r#""rule":"Create Privileged Pod""#), "{out}");
     assert!(out.contains(r#""source":"k8s_audit""#), "{out}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The body of `GET path` on 127.0.0.1:port.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(c, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
 }

@@ -15,14 +15,16 @@ use crate::outputs::alert::FieldValue;
 use crate::outputs::config::OutputsConfig;
 use crate::plugins::drive::SourcePump;
 use crate::plugins::{FieldOrigin, LoadedPlugin};
+use crate::server::metrics::Metrics;
 use crate::server::push::PushServer;
+use crate::server::{Server, ServerConfig};
 use guest_sdk::BatchStatus;
 use guest_sdk::native::CallError;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs the source plugins among `plugins` against `engines`.
 pub(super) fn run(
@@ -43,8 +45,29 @@ pub(super) fn run(
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
+    if let Err(e) = crate::log::configure(config) {
+        return fail(e.to_string());
+    }
     let outputs = Outputs::start(sinks, out_cfg.format, out_cfg.queue);
     let host = hostname();
+    let metrics = Arc::new(Metrics::default());
+    *metrics.outputs.lock().expect("metrics lock") = outputs.stats();
+    metrics.rules_loaded.store(
+        engines.iter().map(|e| e.active_count() as u64).sum(),
+        Ordering::Relaxed,
+    );
+    let _server = match ServerConfig::from_config(config) {
+        Err(e) => return fail(e.to_string()),
+        Ok(None) => None,
+        Ok(Some(cfg)) => match Server::start(&cfg, Arc::clone(&metrics)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                // Detection goes on without the web server.
+                crate::log::warning(&format!("web server not started: {e}"));
+                None
+            }
+        },
+    };
     // Webhooks the host serves for plugins (kept until the run ends).
     let mut push_servers = Vec::new();
     for p in &plugins {
@@ -108,6 +131,7 @@ pub(super) fn run(
         }
     }
     let mut evt_num = 0u64;
+    let mut last_metrics = Instant::now();
     let (mut events, mut alerts, mut failures) = (0u64, 0u64, 0u64);
     while !stop.load(Ordering::Relaxed) && running.iter().any(|r| !r.2) {
         let mut idle = true;
@@ -118,7 +142,10 @@ pub(super) fn run(
                 &mut engines[*ei],
                 &mut evt_num,
                 &host,
-                &mut |a| outputs.push(a),
+                &mut |a| {
+                    metrics.add_alert(&a.rule, a.priority.as_str(), &a.source);
+                    outputs.push(a)
+                },
                 &mut |name, e| errors.push((name.to_string(), e)),
             );
             let name = plugins[pump.plugin].spec.name.clone();
@@ -128,6 +155,7 @@ pub(super) fn run(
             {
                 if !matches!(e, CallError::Disabled(_)) {
                     failures += 1;
+                    metrics.add_plugin_failure(&n);
                 }
                 report(&outputs, &host, &n, &e);
             }
@@ -135,11 +163,16 @@ pub(super) fn run(
                 Ok(s) => {
                     idle &= s.events == 0;
                     events += s.events as u64;
+                    metrics.add_events(&engines[*ei].rules().fields.source, s.events as u64);
                     alerts += s.alerts as u64;
                     *done = s.status == BatchStatus::Eof;
                 }
                 Err(_) => *done = true,
             }
+        }
+        if last_metrics.elapsed() >= Duration::from_secs(1) {
+            last_metrics = Instant::now();
+            read_plugin_metrics(&mut plugins, &metrics);
         }
         if idle {
             std::thread::sleep(Duration::from_millis(10));
@@ -157,6 +190,27 @@ pub(super) fn run(
         ));
     }
     ExitCode::SUCCESS
+}
+
+/// Reads every plugin's own metrics (and its webhook counters) into `/metrics`.
+fn read_plugin_metrics(plugins: &mut [LoadedPlugin], metrics: &Metrics) {
+    let mut m = metrics.plugin_metrics.lock().expect("metrics lock");
+    for p in plugins.iter_mut() {
+        if let Ok(list) = p.runner.metrics() {
+            for x in list {
+                m.insert((p.spec.name.clone(), x.name), (x.value, x.monotonic));
+            }
+        }
+        if let Some(q) = &p.webhook {
+            for (name, v) in [
+                ("webhook_received", &q.received),
+                ("webhook_refused", &q.refused),
+            ] {
+                let v = v.load(Ordering::Relaxed) as f64;
+                m.insert((p.spec.name.clone(), name.into()), (v, true));
+            }
+        }
+    }
 }
 
 /// A plugin failure: an error line and an internal alert naming it.

@@ -31,6 +31,10 @@ pub struct Metrics {
     pub state_purged: AtomicU64,
     /// Output channels' counters.
     pub outputs: Mutex<Vec<(&'static str, Arc<SinkStats>)>>,
+    /// Plugin failures (errors and faults), per plugin.
+    pub plugin_failures: Mutex<BTreeMap<String, u64>>,
+    /// The plugins' own metrics, last read: (plugin, metric) → (value, counter?).
+    pub plugin_metrics: Mutex<BTreeMap<(String, String), (f64, bool)>>,
 }
 
 impl Metrics {
@@ -48,6 +52,12 @@ impl Metrics {
         let mut m = self.alerts.lock().expect("metrics lock");
         *m.entry((rule.to_string(), priority.to_string(), source.to_string()))
             .or_default() += 1;
+    }
+
+    /// Counts a plugin failure.
+    pub fn add_plugin_failure(&self, plugin: &str) {
+        let mut m = self.plugin_failures.lock().expect("metrics lock");
+        *m.entry(plugin.to_string()).or_default() += 1;
     }
 
     /// The values of a `Falco internal: metrics snapshot` alert, flat.
@@ -218,6 +228,30 @@ impl Metrics {
             }
             flush(&mut s, &mut lines);
         }
+        let n = family(
+            &mut s,
+            "falcosecurity_falco_plugin_failures_total",
+            "counter",
+            "Plugin calls that failed (the plugin's errors and its faults), per plugin.",
+        );
+        for (p, v) in self.plugin_failures.lock().expect("metrics lock").iter() {
+            lines.push(format!("{n}{{plugin=\"{}\"}} {v}", esc(p)));
+        }
+        flush(&mut s, &mut lines);
+        let n = family(
+            &mut s,
+            "falcosecurity_plugin_metric",
+            "gauge",
+            "Metrics the plugins report about themselves.",
+        );
+        for ((p, m), (v, _)) in self.plugin_metrics.lock().expect("metrics lock").iter() {
+            lines.push(format!(
+                "{n}{{plugin=\"{}\",name=\"{}\"}} {v}",
+                esc(p),
+                esc(m)
+            ));
+        }
+        flush(&mut s, &mut lines);
         let (rss, cpu) = process_usage();
         let n = family(
             &mut s,
