@@ -88,6 +88,7 @@ fn spec(name: &str, path: PathBuf, data: &Path) -> PluginSpec {
             webhook: None,
         },
         limits: Limits::default(),
+        restart: Default::default(),
     }
 }
 

@@ -188,6 +188,11 @@ fn plugin_listing_and_init_config_validation() {
 /// A falco.yaml that loads cloudtrail + json (reading the test logs) and the
 /// hostile plugin in `mode` with tight limits.
 fn hostile_config(dir: &Path, mode: &str, extra: &str) -> PathBuf {
+    hostile_config_with(dir, mode, extra, "")
+}
+
+/// [`hostile_config`] with more YAML for the hostile plugin's entry.
+fn hostile_config_with(dir: &Path, mode: &str, extra: &str, entry: &str) -> PathBuf {
     // bigfield needs room and time for its 100 MB value: the field limit
     // must trip, not memory or time.
     let (memory, timeout) = if mode == "bigfield" {
@@ -202,7 +207,7 @@ fn hostile_config(dir: &Path, mode: &str, extra: &str) -> PathBuf {
          load_plugins: [cloudtrail, json, hostile]\nplugins:\n\
          \x20 - name: cloudtrail\n    library_path: {ct}\n    open_params: {data}\n    grants:\n      read_dirs: [{data}]\n\
          \x20 - name: json\n    library_path: {json}\n\
-         \x20 - name: hostile\n    library_path: {hostile}\n    init_config: {{\"mode\": \"{mode}\"{extra}}}\n    limits:\n      memory_mb: {memory}\n      call_timeout_ms: {timeout}\n",
+         \x20 - name: hostile\n    library_path: {hostile}\n    init_config: {{\"mode\": \"{mode}\"{extra}}}\n    limits:\n      memory_mb: {memory}\n      call_timeout_ms: {timeout}\n{entry}",
         ct = plugin("cloudtrail").display(),
         json = plugin("json").display(),
         hostile = component("falco-wasm-hostile-plugin", "hostile_plugin").display(),
@@ -569,4 +574,42 @@ fn http_get(port: u16, path: &str) -> String {
     let mut s = String::new();
     c.read_to_string(&mut s).unwrap();
     s.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
+}
+
+/// A plugin that faults again after each restart is restarted as often as
+/// its policy says, with growing delays, then left disabled.
+#[test]
+fn faulted_plugin_restarts_per_policy_then_stays_disabled() {
+    let dir = scratch("restart");
+    let cfg = hostile_config_with(
+        &dir,
+        "panic",
+        "",
+        "    restart:\n      max_restarts: 2\n      backoff_ms: 50\n",
+    );
+    let args = hostile_args(&dir, &cfg);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = falco(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for want in [
+        "plugin hostile: restarting in 50 ms (1/2)",
+        "plugin hostile: restarted (1/2)",
+        "plugin hostile: restarting in 100 ms (2/2)",
+        "plugin hostile: restarted (2/2)",
+        "plugin hostile: not restarted again (2 restart(s) allowed)",
+    ] {
+        assert!(err.contains(want), "{want}\n{}", text(&o));
+    }
+    let fired = rules_fired(&o);
+    let failures = fired
+        .iter()
+        .filter(|r| *r == "Falco internal: plugin failure")
+        .count();
+    assert_eq!(failures, 3, "{}", text(&o));
+    let ct = fired
+        .iter()
+        .filter(|r| !r.starts_with("Falco internal"))
+        .count();
+    assert_eq!(ct, 10, "{}", text(&o));
 }

@@ -133,7 +133,38 @@ pub(super) fn run(
     let mut evt_num = 0u64;
     let mut last_metrics = Instant::now();
     let (mut events, mut alerts, mut failures) = (0u64, 0u64, 0u64);
-    while !stop.load(Ordering::Relaxed) && running.iter().any(|r| !r.2) {
+    // Restart policy: restarts done and the next one due, per plugin.
+    let mut restarts = vec![0u32; plugins.len()];
+    let mut due: Vec<Option<Instant>> = vec![None; plugins.len()];
+    while !stop.load(Ordering::Relaxed)
+        && (running.iter().any(|r| !r.2) || due.iter().any(Option::is_some))
+    {
+        for i in 0..plugins.len() {
+            if due[i].is_none_or(|t| t > Instant::now()) {
+                continue;
+            }
+            due[i] = None;
+            restarts[i] += 1;
+            let (n, max) = (restarts[i], plugins[i].spec.restart.max);
+            match plugins[i].restart() {
+                Ok(()) => {
+                    crate::log::warning(&format!(
+                        "plugin {}: restarted ({n}/{max})",
+                        plugins[i].spec.name
+                    ));
+                    for r in running.iter_mut().filter(|r| r.0.plugin == i) {
+                        r.2 = false;
+                    }
+                }
+                Err(e) => {
+                    failures += 1;
+                    metrics.add_plugin_failure(&plugins[i].spec.name);
+                    let name = plugins[i].spec.name.clone();
+                    report(&outputs, &host, &name, &CallError::Plugin(e.to_string()));
+                    due[i] = next_restart(&plugins[i], restarts[i]);
+                }
+            }
+        }
         let mut idle = true;
         for (pump, ei, done) in running.iter_mut().filter(|r| !r.2) {
             let mut errors = Vec::new();
@@ -158,6 +189,12 @@ pub(super) fn run(
                     metrics.add_plugin_failure(&n);
                 }
                 report(&outputs, &host, &n, &e);
+                if let CallError::Fault(_) = e
+                    && let Some(i) = plugins.iter().position(|p| p.spec.name == n)
+                    && due[i].is_none()
+                {
+                    due[i] = next_restart(&plugins[i], restarts[i]);
+                }
             }
             match step {
                 Ok(s) => {
@@ -190,6 +227,30 @@ pub(super) fn run(
         ));
     }
     ExitCode::SUCCESS
+}
+
+/// When to restart a faulted plugin that has had `done` restarts, if its
+/// policy allows another.
+fn next_restart(p: &LoadedPlugin, done: u32) -> Option<Instant> {
+    let policy = &p.spec.restart;
+    if done >= policy.max {
+        if policy.max > 0 {
+            crate::log::error(&format!(
+                "plugin {}: not restarted again ({} restart(s) allowed)",
+                p.spec.name, policy.max
+            ));
+        }
+        return None;
+    }
+    let delay = policy.delay(done + 1);
+    crate::log::warning(&format!(
+        "plugin {}: restarting in {} ms ({}/{})",
+        p.spec.name,
+        delay.as_millis(),
+        done + 1,
+        policy.max
+    ));
+    Some(Instant::now() + delay)
 }
 
 /// Reads every plugin's own metrics (and its webhook counters) into `/metrics`.

@@ -104,6 +104,24 @@ impl Default for Limits {
     }
 }
 
+/// What happens after a fault disables an instance: up to `max` new
+/// instances, the n-th after `backoff × 2^(n-1)` (at most a minute).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// Restarts allowed over the run (0: a faulted plugin stays disabled).
+    pub max: u32,
+    /// Delay before the first restart.
+    pub backoff: Duration,
+}
+
+impl RestartPolicy {
+    /// The delay before restart number `n` (1-based).
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = 1u32 << n.saturating_sub(1).min(16);
+        (self.backoff * factor).min(Duration::from_secs(60))
+    }
+}
+
 /// One plugin to load.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PluginSpec {
@@ -117,6 +135,7 @@ pub struct PluginSpec {
     pub open_params: String,
     pub grants: Grants,
     pub limits: Limits,
+    pub restart: RestartPolicy,
 }
 
 /// Why plugins could not be configured or loaded.
@@ -224,6 +243,22 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
             }
         }
     }
+    let mut restart = RestartPolicy::default();
+    if let Some(r) = e.get("restart") {
+        for (k, v) in r
+            .as_object()
+            .ok_or_else(|| err("restart", "expected a map"))?
+        {
+            let n = v
+                .as_u64()
+                .ok_or_else(|| err(&format!("restart.{k}"), "expected a non-negative integer"))?;
+            match k.as_str() {
+                "max_restarts" => restart.max = n.min(u32::MAX as u64) as u32,
+                "backoff_ms" => restart.backoff = Duration::from_millis(n),
+                other => return Err(err(&format!("restart.{other}"), "unknown key")),
+            }
+        }
+    }
     let mut limits = Limits::default();
     if let Some(l) = e.get("limits") {
         for (k, v) in l
@@ -257,6 +292,7 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
         open_params,
         grants,
         limits,
+        restart,
     })
 }
 
@@ -313,6 +349,7 @@ pub fn spec_from_cli(
             .map_or(open_params.clone(), |p| p.to_string_lossy().into_owned()),
         grants,
         limits: Limits::default(),
+        restart: RestartPolicy::default(),
     }
 }
 
@@ -352,6 +389,34 @@ impl LoadedPlugin {
         let mut p = LoadedPlugin::init(spec, Box::new(runner))?;
         p.webhook = webhook;
         Ok(p)
+    }
+
+    /// Replaces a faulted instance by a new one (same component, grants,
+    /// limits, webhook queue), initialised and, for a source, opened again.
+    pub fn restart(&mut self) -> Result<(), PluginError> {
+        let name = &self.spec.name;
+        let runner = wasm::WasmPlugin::load(
+            name,
+            &self.spec.library_path,
+            &self.spec.grants,
+            &self.spec.limits,
+            self.webhook.clone(),
+        )
+        .map_err(|e| PluginError(format!("plugin {name}: {e}")))?;
+        let mut runner: Box<dyn DynPlugin> = Box::new(runner);
+        runner
+            .init(&self.spec.init_config)
+            .map_err(|e| PluginError(format!("plugin {name}: init failed: {e}")))?;
+        if self.source.is_some() {
+            runner.open(&self.spec.open_params).map_err(|e| {
+                PluginError(format!(
+                    "plugin {name}: cannot open '{}': {e}",
+                    self.spec.open_params
+                ))
+            })?;
+        }
+        self.runner = runner;
+        Ok(())
     }
 
     /// Initialises an already instantiated plugin (Wasm or native).
