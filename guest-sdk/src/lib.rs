@@ -259,6 +259,40 @@ pub fn log(level: LogLevel, message: &str) {
     eprintln!("{level:?}: {message}");
 }
 
+/// The input files a path names: the file itself, or every file below a
+/// directory (recursively, in path order) for which `keep` is true.
+/// Errors name the path.
+pub fn input_files(
+    path: &str,
+    keep: fn(&std::path::Path) -> bool,
+) -> Result<Vec<std::path::PathBuf>, String> {
+    fn walk(
+        dir: &std::path::Path,
+        keep: fn(&std::path::Path) -> bool,
+        out: &mut Vec<std::path::PathBuf>,
+    ) -> std::io::Result<()> {
+        for e in std::fs::read_dir(dir)? {
+            let e = e?;
+            let (p, ft) = (e.path(), e.file_type()?);
+            if ft.is_dir() {
+                walk(&p, keep, out)?;
+            } else if ft.is_file() && keep(&p) {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let root = std::path::Path::new(path);
+    let meta = std::fs::metadata(root).map_err(|e| format!("{path}: {e}"))?;
+    if !meta.is_dir() {
+        return Ok(vec![root.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    walk(root, keep, &mut files).map_err(|e| format!("{path}: {e}"))?;
+    files.sort();
+    Ok(files)
+}
+
 /// Request bodies POSTed to this plugin's granted webhook, oldest first, at
 /// most `max` (natively: those queued with [`native::webhook_push`]).
 pub fn receive(max: u32) -> Vec<Vec<u8>> {

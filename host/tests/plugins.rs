@@ -345,7 +345,6 @@ fn hostile_plugin_cannot_read_outside_its_grant_or_connect() {
 /// stops the run cleanly.
 #[test]
 fn never_ending_plugin_source_stops_on_sigterm() {
-    use std::io::Read;
     let dir = scratch("noeof");
     let cfg = hostile_config(&dir, "noeof", "");
     let metrics_port = free_port();
@@ -365,19 +364,7 @@ fn never_ending_plugin_source_stops_on_sigterm() {
         .spawn()
         .unwrap();
     // The cloudtrail alerts arrive although the hostile source never ends.
-    let mut stdout = child.stdout.take().unwrap();
-    let mut buf = Vec::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let mut chunk = [0u8; 4096];
-    while buf.iter().filter(|&&b| b == b'\n').count() < 10 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "alerts did not arrive"
-        );
-        let n = stdout.read(&mut chunk).unwrap();
-        assert!(n > 0, "engine exited early");
-        buf.extend_from_slice(&chunk[..n]);
-    }
+    read_lines(&mut child, 10);
     assert!(
         child.try_wait().unwrap().is_none(),
         "the run ended by itself"
@@ -537,21 +524,14 @@ fn k8saudit_webhook_delivers_posted_events() {
     );
     assert_eq!(post(&list), 200);
     // Both alerts arrive while the run goes on.
-    let mut stdout = child.stdout.take().unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while buf.iter().filter(|&&b| b == b'\n').count() < 2 {
-        let n = stdout.read(&mut chunk).unwrap();
-        assert!(n > 0, "engine exited early");
-        buf.extend_from_slice(&chunk[..n]);
-    }
+    let lines = read_lines(&mut child, 2);
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::TERM,
     )
     .unwrap();
     let o = child.wait_with_output().unwrap();
-    let out = String::from_utf8_lossy(&buf);
+    let out = lines.join("\n");
     assert!(o.status.success(), "{}", text(&o));
     assert!(out.contains(r#""rule":"Attach/Exec Pod""#), "{out}");
     assert!(out.contains(r#""rule":"Create Privileged Pod""#), "{out}");
@@ -612,4 +592,32 @@ fn faulted_plugin_restarts_per_policy_then_stays_disabled() {
         .filter(|r| !r.starts_with("Falco internal"))
         .count();
     assert_eq!(ct, 10, "{}", text(&o));
+}
+
+/// The first `n` lines the child writes to stdout (its stdout must be
+/// piped); fails the test if they do not come within a minute.
+fn read_lines(child: &mut std::process::Child, n: usize) -> Vec<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut lines = Vec::new();
+    while lines.len() < n {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => lines.push(l),
+            Err(e) => panic!("{} of {n} lines, then {e:?}: {lines:#?}", lines.len()),
+        }
+    }
+    lines
 }

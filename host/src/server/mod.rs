@@ -88,26 +88,8 @@ impl Server {
     /// Binds and serves in a background thread.
     pub fn start(cfg: &ServerConfig, metrics: Arc<Metrics>) -> Result<Server, String> {
         let bind = format!("{}:{}", cfg.address, cfg.port);
-        let server = match &cfg.tls_pem {
-            None => tiny_http::Server::http(&bind),
-            Some(pem) => {
-                // Falco's ssl_certificate holds both the certificate and the key.
-                let bytes = std::fs::read(pem)
-                    .map_err(|e| format!("webserver.ssl_certificate {}: {e}", pem.display()))?;
-                tiny_http::Server::https(
-                    &bind,
-                    tiny_http::SslConfig {
-                        certificate: bytes.clone(),
-                        private_key: bytes,
-                    },
-                )
-            }
-        };
-        let server = Arc::new(server.map_err(|e| format!("cannot listen on {bind}: {e}"))?);
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| format!("{bind} is not an IP address"))?;
+        let (server, addr) =
+            listen(&bind, cfg.tls_pem.as_deref()).map_err(|e| format!("webserver: {e}"))?;
         let s = Arc::clone(&server);
         let cfg = cfg.clone();
         let thread = std::thread::Builder::new()
@@ -124,6 +106,34 @@ impl Server {
             addr,
         })
     }
+}
+
+/// Binds an HTTP server, or HTTPS with `tls_pem` (a PEM file holding the
+/// certificate and its key, as Falco's `ssl_certificate` does).
+pub(crate) fn listen(
+    bind: &str,
+    tls_pem: Option<&std::path::Path>,
+) -> Result<(Arc<tiny_http::Server>, std::net::SocketAddr), String> {
+    let server = match tls_pem {
+        None => tiny_http::Server::http(bind),
+        Some(pem) => {
+            let bytes =
+                std::fs::read(pem).map_err(|e| format!("certificate {}: {e}", pem.display()))?;
+            tiny_http::Server::https(
+                bind,
+                tiny_http::SslConfig {
+                    certificate: bytes.clone(),
+                    private_key: bytes,
+                },
+            )
+        }
+    };
+    let server = Arc::new(server.map_err(|e| format!("cannot listen on {bind}: {e}"))?);
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| format!("{bind} is not an IP address"))?;
+    Ok((server, addr))
 }
 
 impl Drop for Server {

@@ -76,24 +76,7 @@ impl PushServer {
             Some(port) => format!("0.0.0.0:{port}"),
             None => listen.to_string(),
         };
-        let server = match tls_pem {
-            None => tiny_http::Server::http(&bind),
-            Some(pem) => {
-                let bytes = std::fs::read(pem).map_err(|e| format!("{}: {e}", pem.display()))?;
-                tiny_http::Server::https(
-                    &bind,
-                    tiny_http::SslConfig {
-                        certificate: bytes.clone(),
-                        private_key: bytes,
-                    },
-                )
-            }
-        };
-        let server = Arc::new(server.map_err(|e| format!("cannot listen on {bind}: {e}"))?);
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| format!("{bind} is not an IP address"))?;
+        let (server, addr) = super::listen(&bind, tls_pem)?;
         let s = Arc::clone(&server);
         let path = path.to_string();
         let thread = std::thread::Builder::new()

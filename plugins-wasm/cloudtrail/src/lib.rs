@@ -80,15 +80,10 @@ impl Source for CloudTrail {
         if params.is_empty() {
             return Err("no input: give a CloudTrail file or directory as open params".into());
         }
-        let root = Path::new(params);
-        let meta = std::fs::metadata(root).map_err(|e| format!("{params}: {e}"))?;
-        self.files.clear();
-        if meta.is_dir() {
-            walk(root, &mut self.files).map_err(|e| format!("{params}: {e}"))?;
-            self.files.sort();
-        } else {
-            self.files.push(root.to_path_buf());
-        }
+        self.files = guest_sdk::input_files(params, |p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.ends_with(".json") || name.ends_with(".json.gz")
+        })?;
         self.next_file = 0;
         self.pending.clear();
         Ok(())
@@ -136,24 +131,6 @@ impl Source for CloudTrail {
     fn event_to_string(&self, data: &[u8]) -> String {
         json::Doc::parse(data).map_or_else(|| "<invalid JSON>".into(), |mut d| info(&mut d))
     }
-}
-
-/// Collects `.json` and `.json.gz` files below `dir`.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        let p = e.path();
-        let ft = e.file_type()?;
-        if ft.is_dir() {
-            walk(&p, out)?;
-        } else if ft.is_file() {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.ends_with(".json") || name.ends_with(".json.gz") {
-                out.push(p);
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The records of one log file, each as its JSON text.

@@ -18,7 +18,7 @@ use guest_sdk::{
     Value, json, log,
 };
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Where events come from.
 #[derive(Default)]
@@ -100,15 +100,7 @@ impl Source for K8sAudit {
         if path.is_empty() {
             return Err("no input: give the webhook URL, a file or a directory".into());
         }
-        let root = Path::new(path);
-        let meta = std::fs::metadata(root).map_err(|e| format!("{path}: {e}"))?;
-        let mut files = Vec::new();
-        if meta.is_dir() {
-            walk(root, &mut files).map_err(|e| format!("{path}: {e}"))?;
-            files.sort();
-        } else {
-            files.push(root.to_path_buf());
-        }
+        let files = guest_sdk::input_files(path, |_| true)?;
         self.input = Input::Files { files, next: 0 };
         Ok(())
     }
@@ -191,19 +183,6 @@ impl Source for K8sAudit {
             t("/responseStatus/code")
         )
     }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        let ft = e.file_type()?;
-        if ft.is_dir() {
-            walk(&e.path(), out)?;
-        } else if ft.is_file() {
-            out.push(e.path());
-        }
-    }
-    Ok(())
 }
 
 /// The audit events in a body or file: an `Event`, an `EventList`, or JSON
