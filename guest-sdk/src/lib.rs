@@ -259,6 +259,34 @@ pub fn log(level: LogLevel, message: &str) {
     eprintln!("{level:?}: {message}");
 }
 
+/// An HTTP response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// An outbound HTTP(S) request through the host, to a host the operator
+/// granted this plugin (`grants.http_hosts`). Natively (tests, benchmark)
+/// there is no network: always an error.
+pub fn http(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<HttpResponse, String> {
+    #[cfg(target_arch = "wasm32")]
+    return wasm::http(method, url, headers, body);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (method, headers, body);
+        Err(format!(
+            "{url}: HTTP is only available to plugins running in the sandbox"
+        ))
+    }
+}
+
 /// The input files a path names: the file itself, or every file below a
 /// directory (recursively, in path order) for which `keep` is true.
 /// Errors name the path.

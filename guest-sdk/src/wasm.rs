@@ -34,6 +34,26 @@ pub(crate) fn receive(max: u32) -> Vec<Vec<u8>> {
     source::falco_wasm::plugin::host::receive(max)
 }
 
+pub(crate) fn http(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<crate::HttpResponse, String> {
+    use source::falco_wasm::plugin::host::{HttpRequest, http};
+    let r = http(&HttpRequest {
+        method: method.to_string(),
+        url: url.to_string(),
+        headers: headers.to_vec(),
+        body: body.to_vec(),
+    })?;
+    Ok(crate::HttpResponse {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+    })
+}
+
 /// The glue shared by both worlds, over one world's generated types.
 macro_rules! glue {
     ($bindings:ident) => {

@@ -85,7 +85,7 @@ fn spec(name: &str, path: PathBuf, data: &Path) -> PluginSpec {
         open_params: data.display().to_string(),
         grants: Grants {
             read_dirs: vec![data.to_path_buf()],
-            webhook: None,
+            ..Grants::default()
         },
         limits: Limits::default(),
         restart: Default::default(),

@@ -621,3 +621,215 @@ fn read_lines(child: &mut std::process::Child, n: usize) -> Vec<String> {
     }
     lines
 }
+
+/// A local S3/SQS server (moto) on a free port, stopped when dropped.
+struct Moto {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Moto {
+    /// `None` (with the reason) when moto is not installed.
+    fn start() -> Result<Moto, String> {
+        let ok = Command::new("python3")
+            .args(["-c", "import moto, boto3"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            return Err(
+                "python3 with moto and boto3 is not installed (cargo xtask test installs it)"
+                    .into(),
+            );
+        }
+        let port = free_port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let m = Moto { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if std::time::Instant::now() > deadline {
+                return Err("moto did not start".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Ok(m)
+    }
+
+    /// Runs Python with boto3 clients `s3` and `sqs` for this server.
+    fn python(&self, code: &str) -> String {
+        let prelude = format!(
+            "import boto3, json, os, glob\nkw = dict(endpoint_url='http://127.0.0.1:{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\ns3 = boto3.client('s3', **kw)\nsqs = boto3.client('sqs', **kw)\n",
+            self.port
+        );
+        let o = Command::new("python3")
+            .args(["-c", &format!("{prelude}{code}")])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A falco.yaml for the cloudtrail plugin reading `open_params` from the
+/// moto server, granted `hosts` and the AWS variables (if `creds`).
+fn aws_config(dir: &Path, port: u16, open_params: &str, hosts: &str, creds: bool) -> PathBuf {
+    let env = if creds {
+        "      env: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]\n"
+    } else {
+        ""
+    };
+    let cfg = format!(
+        "json_output: true\nrule_matching: all\nstdout_output:\n  enabled: true\nsyslog_output:\n  enabled: false\n\
+         webserver:\n  enabled: false\nload_plugins: [cloudtrail, json]\nplugins:\n\
+         \x20 - name: cloudtrail\n    library_path: {ct}\n    init_config: {{\"awsEndpoint\": \"http://127.0.0.1:{port}\", \"awsRegion\": \"us-east-1\"}}\n    open_params: {open_params}\n    grants:\n      http_hosts: [{hosts}]\n{env}\
+         \x20 - name: json\n    library_path: {json}\n",
+        ct = plugin("cloudtrail").display(),
+        json = plugin("json").display(),
+    );
+    let p = dir.join(format!("aws-{}.yaml", open_params.replace(['/', ':'], "_")));
+    std::fs::write(&p, cfg).unwrap();
+    p
+}
+
+/// The CloudTrail test logs from S3 and, as S3 notifications, from SQS,
+/// served by a local moto server: the same alerts as from the directory.
+#[test]
+fn cloudtrail_from_s3_and_sqs_of_a_local_moto_server() {
+    let moto = match Moto::start() {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            return;
+        }
+    };
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/cloudtrail")
+        .canonicalize()
+        .unwrap();
+    let q = moto.python(&format!(
+        "s3.create_bucket(Bucket='trail')\n\
+         q = sqs.create_queue(QueueName='ct-events')['QueueUrl']\n\
+         root = '{}'\n\
+         for path in sorted(glob.glob(root + '/**/*', recursive=True)):\n\
+         \x20   if os.path.isfile(path) and (path.endswith('.json') or path.endswith('.json.gz')):\n\
+         \x20       key = 'AWSLogs/111122223333/CloudTrail/' + os.path.relpath(path, root)\n\
+         \x20       s3.upload_file(path, 'trail', key)\n\
+         \x20       note = {{'Records': [{{'eventSource': 'aws:s3', 's3': {{'bucket': {{'name': 'trail'}}, 'object': {{'key': key}}}}}}]}}\n\
+         \x20       sqs.send_message(QueueUrl=q, MessageBody=json.dumps({{'Type': 'Notification', 'Message': json.dumps(note)}}))\n\
+         print(q)\n",
+        data.display()
+    ));
+    let dir = scratch("aws");
+    let rules = "rules/aws_cloudtrail_rules.yaml";
+    let granted = format!("\"127.0.0.1:{}\"", moto.port);
+    let run_with = |cfg: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .args(["run", "-c"])
+            .arg(cfg)
+            .args(["-r", rules, "-o", "log_syslog=false"])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // S3: every object below the prefix, then EOF.
+    let o = run_with(&aws_config(
+        &dir,
+        moto.port,
+        "s3://trail/AWSLogs/",
+        &granted,
+        true,
+    ))
+    .wait_with_output()
+    .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(rules_fired(&o).len(), 10, "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("CloudTrail/2024/03/corrupt.json: not valid JSON"),
+        "{}",
+        text(&o)
+    );
+    // Not granted the host: nothing is sent, the open fails with the reason.
+    let o = run_with(&aws_config(
+        &dir,
+        moto.port,
+        "s3://trail/",
+        "\"s3.amazonaws.com\"",
+        true,
+    ))
+    .wait_with_output()
+    .unwrap();
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!(
+            "127.0.0.1:{} is not among the hosts granted to this plugin",
+            moto.port
+        )),
+        "{}",
+        text(&o)
+    );
+    // Not granted the credentials: the engine's own environment stays hidden.
+    let o = run_with(&aws_config(
+        &dir,
+        moto.port,
+        "s3://trail/x/",
+        &granted,
+        false,
+    ))
+    .wait_with_output()
+    .unwrap();
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no AWS credentials"),
+        "{}",
+        text(&o)
+    );
+    // SQS: the notifications name the objects; messages are deleted.
+    let mut child = run_with(&aws_config(
+        &dir,
+        moto.port,
+        "sqs://ct-events",
+        &granted,
+        true,
+    ));
+    let lines = read_lines(&mut child, 10);
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(r#""source":"aws_cloudtrail""#)),
+        "{lines:#?}"
+    );
+    let left = moto.python(&format!(
+        "print(sqs.get_queue_attributes(QueueUrl='{q}', AttributeNames=['All'])['Attributes']['ApproximateNumberOfMessages'])"
+    ));
+    assert_eq!(left, "0");
+}

@@ -239,8 +239,26 @@ fn target_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(&meta[start..end]))
 }
 
+/// moto (a local S3/SQS server, from PyPI) for the CloudTrail S3/SQS
+/// tests; installed with pip when missing. Without pip the tests skip and
+/// say so.
+fn ensure_moto() {
+    let have = Command::new("python3")
+        .args(["-c", "import moto, boto3"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        let _ = run({
+            let mut c = Command::new("python3");
+            c.args(["-m", "pip", "install", "--quiet", "moto[server]"]);
+            c
+        });
+    }
+}
+
 fn test() -> Result<()> {
     ensure_components()?;
+    ensure_moto();
     ensure_packages(&[
         "clang-16",
         "libbpf-dev",

@@ -8,6 +8,7 @@
 
 pub mod drive;
 pub mod event;
+pub mod http;
 pub mod schema;
 pub mod wasm;
 
@@ -37,6 +38,12 @@ pub struct Grants {
     /// A webhook the host serves for the plugin (bodies reach it through
     /// the `receive` import).
     pub webhook: Option<WebhookGrant>,
+    /// Hosts (`name` or `name:port`) the plugin may send HTTP(S) requests
+    /// to through the `http` import.
+    pub http_hosts: Vec<String>,
+    /// Environment variables passed from the engine's environment (e.g.
+    /// `AWS_ACCESS_KEY_ID`): a plugin sees no environment otherwise.
+    pub env: Vec<String>,
 }
 
 /// Where the host listens for a plugin's webhook.
@@ -227,6 +234,17 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
                             .as_str()
                             .ok_or_else(|| err("grants.read_dirs", "expected a list of paths"))?;
                         grants.read_dirs.push(PathBuf::from(d));
+                    }
+                }
+                "http_hosts" | "env" => {
+                    let list = v
+                        .as_array()
+                        .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect())
+                        .ok_or_else(|| err(&format!("grants.{k}"), "expected a list of strings"))?;
+                    if k == "env" {
+                        grants.env = list;
+                    } else {
+                        grants.http_hosts = list;
                     }
                 }
                 "webhook" => {

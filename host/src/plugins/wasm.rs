@@ -35,7 +35,7 @@ mod bindings {
 }
 
 use bindings::exports::falco_wasm::plugin as ex;
-use bindings::falco_wasm::plugin::host::LogLevel;
+use bindings::falco_wasm::plugin::host::{HttpRequest, HttpResponse, LogLevel};
 use bindings::falco_wasm::plugin::types as t;
 
 /// How often the epoch advances (the granularity of call deadlines).
@@ -94,6 +94,11 @@ pub struct StoreData {
     limits: StoreLimits,
     name: String,
     webhook: Option<Arc<PushQueue>>,
+    http_hosts: Vec<String>,
+    /// Time one HTTP request may take (the call's own limit).
+    http_timeout: Duration,
+    /// Largest response body accepted.
+    http_max_body: u64,
 }
 
 impl WasiView for StoreData {
@@ -118,6 +123,23 @@ impl bindings::falco_wasm::plugin::host::Host for StoreData {
             LogLevel::Debug | LogLevel::Trace => Priority::Debug,
         };
         crate::log::log(p, &line);
+    }
+
+    fn http(&mut self, req: HttpRequest) -> Result<HttpResponse, String> {
+        super::http::request(
+            &self.http_hosts,
+            self.http_timeout,
+            self.http_max_body,
+            req.method,
+            &req.url,
+            &req.headers,
+            &req.body,
+        )
+        .map(|(status, headers, body)| HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn receive(&mut self, max: u32) -> Vec<Vec<u8>> {
@@ -167,6 +189,11 @@ impl WasmPlugin {
         wasi.allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
+        for var in &grants.env {
+            if let Some(v) = std::env::var_os(var) {
+                wasi.env(var, v.to_string_lossy());
+            }
+        }
         for dir in &grants.read_dirs {
             let guest = dir.to_string_lossy().into_owned();
             wasi.preopened_dir(dir, &guest, FsPerms::ReadOnly)
@@ -182,6 +209,9 @@ impl WasmPlugin {
                 .build(),
             name: name.to_string(),
             webhook,
+            http_hosts: grants.http_hosts.clone(),
+            http_timeout: limits.call_timeout,
+            http_max_body: limits.max_event_bytes.saturating_mul(8),
         };
         let mut store = Store::new(engine, data);
         store.limiter(|d| &mut d.limits);

@@ -15,13 +15,38 @@ use guest_sdk::{
 };
 use std::collections::VecDeque;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The plugin's state: the files to read and the records not yet sent.
+mod aws;
+
+/// Where log files come from.
+#[derive(Default)]
+enum Input {
+    #[default]
+    Closed,
+    /// Local files, in order.
+    Files { files: Vec<PathBuf>, next: usize },
+    /// The objects below an S3 prefix.
+    S3 {
+        aws: aws::Aws,
+        objects: Vec<(String, String)>,
+        next: usize,
+    },
+    /// Objects named by the S3 notifications an SQS queue receives.
+    Sqs {
+        aws: aws::Aws,
+        queue_url: String,
+        objects: VecDeque<(String, String)>,
+    },
+}
+
+/// The plugin's state: its input and the records not yet sent.
 #[derive(Default)]
 pub struct CloudTrail {
-    files: Vec<PathBuf>,
-    next_file: usize,
+    input: Input,
+    region: Option<String>,
+    endpoint: Option<String>,
+    sqs_delete: bool,
     /// Records not yet sent, as their JSON text (never re-serialized).
     pending: VecDeque<String>,
     /// Counters for metrics.
@@ -38,8 +63,14 @@ impl Plugin for CloudTrail {
         r#"{"type":"object","properties":{"s3DownloadConcurrency":{"type":"integer","minimum":1},"sqsDelete":{"type":"boolean"},"useAsync":{"type":"boolean"},"useS3SNS":{"type":"boolean"},"uncompressedLimit":{"type":"integer","minimum":1},"awsRegion":{"type":"string"},"awsEndpoint":{"type":"string"}},"additionalProperties":false}"#,
     );
 
-    fn new(_config: &str) -> Result<CloudTrail, String> {
-        Ok(CloudTrail::default())
+    fn new(config: &str) -> Result<CloudTrail, String> {
+        let cfg = json::parse(config.as_bytes()).unwrap_or_default();
+        Ok(CloudTrail {
+            region: json::text_at(&cfg, "awsRegion"),
+            endpoint: json::text_at(&cfg, "awsEndpoint"),
+            sqs_delete: cfg.get("sqsDelete").and_then(J::as_bool).unwrap_or(true),
+            ..CloudTrail::default()
+        })
     }
 
     fn metrics(&self) -> Vec<guest_sdk::Metric> {
@@ -63,29 +94,62 @@ impl Source for CloudTrail {
     const EVENT_SOURCE: &'static str = "aws_cloudtrail";
 
     fn open_params(&self) -> Vec<OpenParam> {
-        vec![OpenParam {
-            value: "/var/log/cloudtrail".into(),
-            desc: "a CloudTrail log file (.json or .json.gz) or a directory of them".into(),
+        let p = |value: &str, desc: &str| OpenParam {
+            value: value.into(),
+            desc: desc.into(),
             separator: String::new(),
-        }]
+        };
+        vec![
+            p(
+                "/var/log/cloudtrail",
+                "a CloudTrail log file (.json or .json.gz) or a directory of them",
+            ),
+            p("s3://BUCKET/PREFIX", "the log files below an S3 prefix"),
+            p(
+                "sqs://QUEUE",
+                "log files named by the S3 notifications an SQS queue receives",
+            ),
+        ]
     }
 
     fn open(&mut self, params: &str) -> Result<(), String> {
         let params = params.trim();
-        if params.starts_with("s3://") || params.starts_with("sqs://") {
-            return Err(format!(
-                "{params}: S3 and SQS inputs are not supported yet; give a file or directory"
-            ));
-        }
-        if params.is_empty() {
-            return Err("no input: give a CloudTrail file or directory as open params".into());
-        }
-        self.files = guest_sdk::input_files(params, |p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.ends_with(".json") || name.ends_with(".json.gz")
-        })?;
-        self.next_file = 0;
         self.pending.clear();
+        let aws = || aws::Aws::new(self.region.clone(), self.endpoint.clone());
+        self.input = if let Some(rest) = params.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let aws = aws()?;
+            let objects = aws
+                .list_keys(bucket, prefix)
+                .map_err(|e| format!("{params}: {e}"))?
+                .into_iter()
+                .filter(|k| k.ends_with(".json") || k.ends_with(".json.gz"))
+                .map(|k| (bucket.to_string(), k))
+                .collect();
+            Input::S3 {
+                aws,
+                objects,
+                next: 0,
+            }
+        } else if let Some(queue) = params.strip_prefix("sqs://") {
+            let aws = aws()?;
+            let queue_url = aws.queue_url(queue).map_err(|e| format!("{params}: {e}"))?;
+            Input::Sqs {
+                aws,
+                queue_url,
+                objects: VecDeque::new(),
+            }
+        } else if params.is_empty() {
+            return Err(
+                "no input: give a file, a directory, s3://BUCKET/PREFIX or sqs://QUEUE".into(),
+            );
+        } else {
+            let files = guest_sdk::input_files(params, |p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".json") || name.ends_with(".json.gz")
+            })?;
+            Input::Files { files, next: 0 }
+        };
         Ok(())
     }
 
@@ -104,15 +168,63 @@ impl Source for CloudTrail {
                 });
                 continue;
             }
-            let Some(file) = self.files.get(self.next_file).cloned() else {
-                return Ok(BatchStatus::Eof);
+            // The next log file, from wherever the input is.
+            let (name, bytes) = match &mut self.input {
+                Input::Closed => return Err("not open".into()),
+                Input::Files { files, next } => {
+                    let Some(file) = files.get(*next).cloned() else {
+                        return Ok(BatchStatus::Eof);
+                    };
+                    *next += 1;
+                    (
+                        file.display().to_string(),
+                        std::fs::read(&file).map_err(|e| e.to_string()),
+                    )
+                }
+                Input::S3 { aws, objects, next } => {
+                    let Some((bucket, key)) = objects.get(*next).cloned() else {
+                        return Ok(BatchStatus::Eof);
+                    };
+                    *next += 1;
+                    (
+                        format!("s3://{bucket}/{key}"),
+                        aws.get_object(&bucket, &key),
+                    )
+                }
+                Input::Sqs {
+                    aws,
+                    queue_url,
+                    objects,
+                } => {
+                    if objects.is_empty() {
+                        for (handle, body) in aws.receive(queue_url)? {
+                            objects.extend(aws::notified_objects(&body));
+                            if self.sqs_delete
+                                && let Err(e) = aws.delete(queue_url, &handle)
+                            {
+                                log(LogLevel::Warning, &format!("{queue_url}: {e}"));
+                            }
+                        }
+                    }
+                    let Some((bucket, key)) = objects.pop_front() else {
+                        // Nothing queued now: the host asks again later.
+                        return Ok(if out.is_empty() {
+                            BatchStatus::Timeout
+                        } else {
+                            BatchStatus::Ok
+                        });
+                    };
+                    (
+                        format!("s3://{bucket}/{key}"),
+                        aws.get_object(&bucket, &key),
+                    )
+                }
             };
-            self.next_file += 1;
-            match read_records(&file) {
+            match bytes.and_then(records) {
                 Ok(recs) => self.pending.extend(recs),
                 Err(e) => {
                     self.bad_files += 1;
-                    log(LogLevel::Error, &format!("{}: {e}", file.display()));
+                    log(LogLevel::Error, &format!("{name}: {e}"));
                 }
             }
         }
@@ -120,12 +232,13 @@ impl Source for CloudTrail {
     }
 
     fn progress(&self) -> (f64, String) {
-        let total = self.files.len().max(1);
-        let pct = self.next_file as f64 * 100.0 / total as f64;
-        (
-            pct,
-            format!("{}/{} files", self.next_file, self.files.len()),
-        )
+        let (done, total) = match &self.input {
+            Input::Files { files, next } => (*next, files.len()),
+            Input::S3 { objects, next, .. } => (*next, objects.len()),
+            Input::Closed | Input::Sqs { .. } => return (0.0, String::new()),
+        };
+        let pct = done as f64 * 100.0 / total.max(1) as f64;
+        (pct, format!("{done}/{total} files"))
     }
 
     fn event_to_string(&self, data: &[u8]) -> String {
@@ -133,9 +246,8 @@ impl Source for CloudTrail {
     }
 }
 
-/// The records of one log file, each as its JSON text.
-fn read_records(path: &Path) -> Result<Vec<String>, String> {
-    let raw = std::fs::read(path).map_err(|e| e.to_string())?;
+/// The records of one log file (plain or gzip), each as its JSON text.
+fn records(raw: Vec<u8>) -> Result<Vec<String>, String> {
     let text = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut s = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())

@@ -1,0 +1,126 @@
+//! The `http` host import: outbound HTTP(S) requests made by the host on a
+//! plugin's behalf, only to the hosts its operator granted. The check is
+//! done here, before anything is sent; the plugin never holds a socket.
+
+use std::io::Read;
+use std::time::Duration;
+
+/// (status, headers, body).
+pub type Response = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// `scheme://host[:port]/…` → (https?, host, port).
+fn authority(url: &str) -> Option<(bool, String, u16)> {
+    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else {
+        (false, url.strip_prefix("http://")?)
+    };
+    let auth = rest.split(['/', '?', '#']).next()?;
+    if auth.contains('@') || auth.is_empty() {
+        return None; // no credentials in URLs
+    }
+    let (host, port) = match auth.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || auth.starts_with('[') => {
+            (h.to_string(), p.parse().ok()?)
+        }
+        _ => (auth.to_string(), if tls { 443 } else { 80 }),
+    };
+    Some((tls, host.to_ascii_lowercase(), port))
+}
+
+/// Whether `url` is on the allowlist: an entry `host` allows the scheme's
+/// default port, `host:port` that port.
+pub fn allowed(hosts: &[String], url: &str) -> bool {
+    let Some((tls, host, port)) = authority(url) else {
+        return false;
+    };
+    let default = if tls { 443 } else { 80 };
+    hosts.iter().any(|h| {
+        let h = h.to_ascii_lowercase();
+        h == format!("{host}:{port}") || (h == host && port == default)
+    })
+}
+
+/// Sends the request if `url`'s host is granted.
+pub fn request(
+    hosts: &[String],
+    timeout: Duration,
+    max_body: u64,
+    method: String,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Response, String> {
+    if !allowed(hosts, url) {
+        let host = authority(url).map_or_else(|| url.to_string(), |(_, h, p)| format!("{h}:{p}"));
+        return Err(format!(
+            "{host} is not among the hosts granted to this plugin"
+        ));
+    }
+    let agent = ureq::AgentBuilder::new()
+        .timeout(timeout)
+        .redirects(0)
+        .build();
+    let mut req = agent.request(&method, url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let resp = match if body.is_empty() {
+        req.call()
+    } else {
+        req.send_bytes(body)
+    } {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return Err(e.to_string()),
+    };
+    let status = resp.status();
+    let names = resp.headers_names();
+    let headers = names
+        .iter()
+        .filter_map(|n| resp.header(n).map(|v| (n.clone(), v.to_string())))
+        .collect();
+    let mut out = Vec::new();
+    resp.into_reader()
+        .take(max_body + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| e.to_string())?;
+    if out.len() as u64 > max_body {
+        return Err(format!("response body over {max_body} bytes"));
+    }
+    Ok((status, headers, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowlist() {
+        let hosts = vec!["s3.amazonaws.com".to_string(), "127.0.0.1:5000".to_string()];
+        assert!(allowed(
+            &hosts,
+            "https://s3.amazonaws.com/bucket?list-type=2"
+        ));
+        assert!(!allowed(&hosts, "http://s3.amazonaws.com:8080/"));
+        assert!(allowed(&hosts, "http://127.0.0.1:5000/x"));
+        assert!(!allowed(&hosts, "http://127.0.0.1:5001/x"));
+        assert!(!allowed(&hosts, "http://127.0.0.1/x"));
+        assert!(!allowed(&hosts, "http://evil.example/?h=s3.amazonaws.com"));
+        assert!(!allowed(&hosts, "http://s3.amazonaws.com@evil.example/"));
+        assert!(!allowed(&hosts, "file:///etc/shadow"));
+        let e = request(
+            &hosts,
+            Duration::from_secs(1),
+            10,
+            "GET".into(),
+            "http://10.0.0.1/",
+            &[],
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "10.0.0.1:80 is not among the hosts granted to this plugin"
+        );
+    }
+}
