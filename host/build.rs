@@ -17,6 +17,11 @@ fn main() {
     let out =
         PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("probe.bpf.o");
     println!("cargo::rerun-if-changed={}", src_dir.display());
+    // The plugin host's bindings are generated from the WIT contract.
+    println!(
+        "cargo::rerun-if-changed={}",
+        manifest.join("../wit").display()
+    );
     println!("cargo::rerun-if-env-changed=FALCO_WASM_CLANG");
     let clang = std::env::var("FALCO_WASM_CLANG").ok().or_else(|| {
         ["clang-16", "clang-17", "clang-18", "clang-19", "clang"]
