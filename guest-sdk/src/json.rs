@@ -187,26 +187,13 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
     match b.get(i)? {
         b'"' => string_end(b, i),
         b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            while j < b.len() {
-                match b[j] {
-                    b'"' => {
-                        j = string_end(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            None
+            // Under wasm, jumping between structural bytes with memchr
+            // saves a loop iteration (and its interruption check) per
+            // byte; natively the plain loop is faster on dense JSON.
+            #[cfg(target_arch = "wasm32")]
+            return container_end(b, i);
+            #[cfg(not(target_arch = "wasm32"))]
+            container_end_bytewise(b, i)
         }
         _ => {
             let end = b[i..]
@@ -216,6 +203,63 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
             (end > i).then_some(end)
         }
     }
+}
+
+/// The end of the object or array at `i` (wasm). It jumps from one structural
+/// byte to the next with memchr (SIMD where the target has it) instead of
+/// looking at every byte: the next `"`/`{`/`}` is found first (and reused
+/// until passed), then a `[`/`]` is looked for only before it.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn container_end(b: &[u8], i: usize) -> Option<usize> {
+    let (mut depth, mut j) = (0usize, i);
+    let mut next_q: Option<usize> = None;
+    loop {
+        let q = match next_q {
+            Some(q) if q >= j => q,
+            _ => j + memchr::memchr3(b'"', b'{', b'}', &b[j..]).unwrap_or(b.len() - j),
+        };
+        next_q = Some(q);
+        let p = memchr::memchr2(b'[', b']', &b[j..q]).map_or(q, |k| j + k);
+        match b.get(p)? {
+            b'"' => {
+                j = string_end(b, p)?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            _ => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(p + 1);
+                }
+            }
+        }
+        j = p + 1;
+    }
+}
+
+/// [`container_end`] one byte at a time.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+fn container_end_bytewise(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut j = i;
+    while j < b.len() {
+        match b[j] {
+            b'"' => {
+                j = string_end(b, j)?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
 }
 
 /// The end (exclusive, after the closing quote) of the string at `i`;
@@ -456,6 +500,22 @@ mod tests {
                 Doc::parse(bad).is_none(),
                 "{}",
                 String::from_utf8_lossy(bad)
+            );
+        }
+        // Brackets and quotes inside strings, nesting of both kinds.
+        let tricky = br#"{"a": "x}]{[\"", "b": [{"c": ["}", {"d": "]"}]}, [1, [2, [3]]]], "e": {"f": {"g": "\\"}}, "h": 1}"#;
+        let full: J = serde_json::from_slice(tricky).unwrap();
+        let mut d = Doc::parse(tricky).unwrap();
+        for p in ["/a", "/b/0/c/1/d", "/b/1/1/1/0", "/e/f/g", "/h", "/b/0/c/0"] {
+            assert_eq!(d.pointer(p), full.pointer(p), "{p}");
+        }
+        // Both container scanners agree (only one runs on each target).
+        let t = std::str::from_utf8(tricky).unwrap();
+        for (k, _) in t.char_indices().filter(|(_, c)| *c == '{' || *c == '[') {
+            assert_eq!(
+                container_end(tricky, k),
+                container_end_bytewise(tricky, k),
+                "at {k}"
             );
         }
         let mut empty = Doc::parse(b" {} ").unwrap();
