@@ -379,6 +379,9 @@ fn never_ending_plugin_source_stops_on_sigterm() {
     ] {
         assert!(metrics.contains(want), "{want}\n{metrics}");
     }
+    let versions = http_get(metrics_port, "/versions");
+    assert!(versions.contains(r#""cloudtrail":"0.17.0""#), "{versions}");
+    assert!(versions.contains(r#""container":"#), "{versions}");
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::TERM,

@@ -56,10 +56,19 @@ pub(super) fn run(
         engines.iter().map(|e| e.active_count() as u64).sum(),
         Ordering::Relaxed,
     );
-    let _server = match ServerConfig::from_config(config) {
+    let server_cfg = match ServerConfig::from_config(config) {
         Err(e) => return fail(e.to_string()),
-        Ok(None) => None,
-        Ok(Some(cfg)) => match Server::start(&cfg, Arc::clone(&metrics)) {
+        Ok(c) => c.map(|c| ServerConfig {
+            plugins: plugins
+                .iter()
+                .map(|p| (p.info.name.clone(), p.info.version.clone()))
+                .collect(),
+            ..c
+        }),
+    };
+    let _server = match server_cfg {
+        None => None,
+        Some(cfg) => match Server::start(&cfg, Arc::clone(&metrics)) {
             Ok(s) => Some(s),
             Err(e) => {
                 // Detection goes on without the web server.

@@ -38,6 +38,9 @@ use bindings::exports::falco_wasm::plugin as ex;
 use bindings::falco_wasm::plugin::host::{HttpRequest, HttpResponse, LogLevel};
 use bindings::falco_wasm::plugin::types as t;
 
+/// The most fields a plugin may define (their names are kept for the run).
+const MAX_FIELDS: usize = 4096;
+
 /// How often the epoch advances (the granularity of call deadlines).
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
@@ -279,6 +282,14 @@ impl WasmPlugin {
         })
     }
 
+    /// Checks the number of items in a list coming back from the guest.
+    fn check_count(&mut self, what: &str, n: usize, max: usize) -> CallResult<()> {
+        if n > max {
+            return Err(self.fault(what, format!("returned {n} items, over the limit of {max}")));
+        }
+        Ok(())
+    }
+
     /// Checks the size of a value coming back from the guest.
     fn check_len(&mut self, what: &str, len: usize, max: u64) -> CallResult<()> {
         if len as u64 > max {
@@ -446,6 +457,11 @@ impl DynPlugin for WasmPlugin {
 
     fn fields(&mut self) -> CallResult<Vec<FieldInfo>> {
         let f = self.call("fields", |s| s.extractor.call_fields(&mut s.store))?;
+        self.check_count("fields", f.len(), MAX_FIELDS)?;
+        for x in &f {
+            self.check_len("fields (name)", x.name.len(), 256)?;
+            self.check_len("fields (description)", x.desc.len() + x.display.len(), 8192)?;
+        }
         Ok(f.into_iter()
             .map(|f| FieldInfo {
                 name: f.name,
@@ -477,9 +493,11 @@ impl DynPlugin for WasmPlugin {
     }
 
     fn extract_sources(&mut self) -> CallResult<Vec<String>> {
-        self.call("extract-sources", |s| {
+        let v = self.call("extract-sources", |s| {
             s.extractor.call_extract_sources(&mut s.store)
-        })
+        })?;
+        self.check_count("extract-sources", v.len(), 256)?;
+        Ok(v)
     }
 
     fn extract(
@@ -562,6 +580,7 @@ impl DynPlugin for WasmPlugin {
                 src.call_list_open_params(&mut s.store)
             })?
             .map_err(plugin_err)?;
+        self.check_count("list-open-params", p.len(), 256)?;
         Ok(p.into_iter()
             .map(|p| OpenParam {
                 value: p.value,

@@ -22,6 +22,9 @@ pub struct ServerConfig {
     pub prometheus: bool,
     /// `ssl_enabled`: the PEM file holding the certificate and its key.
     pub tls_pem: Option<std::path::PathBuf>,
+    /// Loaded plugins (name, version), listed by `/versions` with the
+    /// built-in ones.
+    pub plugins: Vec<(String, String)>,
 }
 
 impl ServerConfig {
@@ -54,17 +57,20 @@ impl ServerConfig {
                 .unwrap_or_else(|| "/healthz".into()),
             prometheus: c.bool_at("webserver.prometheus_metrics_enabled", false)?,
             tls_pem,
+            plugins: Vec::new(),
         }))
     }
 }
 
 /// `/versions`: Falco's keys where they apply to this project.
-pub fn versions_json() -> serde_json::Value {
+pub fn versions_json(loaded: &[(String, String)]) -> serde_json::Value {
     let (a, b, c) = crate::rules::compile::ENGINE_VERSION;
     let plugins: serde_json::Map<String, serde_json::Value> =
         crate::rules::compile::builtin_plugins()
             .into_iter()
-            .map(|p| (p.name, p.version.into()))
+            .map(|p| (p.name, p.version))
+            .chain(loaded.iter().cloned())
+            .map(|(n, v)| (n, v.into()))
             .collect();
     serde_json::json!({
         "falco_version": env!("CARGO_PKG_VERSION"),
@@ -153,7 +159,11 @@ fn respond(req: tiny_http::Request, cfg: &ServerConfig, metrics: &Metrics) -> st
     } else if path == cfg.healthz {
         (200, "application/json", r#"{"status":"ok"}"#.to_string())
     } else if path == "/versions" {
-        (200, "application/json", versions_json().to_string())
+        (
+            200,
+            "application/json",
+            versions_json(&cfg.plugins).to_string(),
+        )
     } else if path == "/metrics" && cfg.prometheus {
         (200, "text/plain; version=0.0.4", metrics.render())
     } else {
@@ -188,6 +198,7 @@ mod tests {
             healthz: "/healthz".into(),
             prometheus: true,
             tls_pem: None,
+            plugins: Vec::new(),
         };
         let m = Arc::new(Metrics::default());
         m.add_events("syscall", 5);
@@ -249,6 +260,7 @@ mod tests {
             healthz: "/healthz".into(),
             prometheus: false,
             tls_pem: Some(pem),
+            plugins: Vec::new(),
         };
         let s = Server::start(&cfg, Arc::new(Metrics::default())).unwrap();
         let o = std::process::Command::new("curl")
