@@ -836,3 +836,30 @@ fn cloudtrail_from_s3_and_sqs_of_a_local_moto_server() {
     ));
     assert_eq!(left, "0");
 }
+
+/// The template plugin, built as a component, with a rule of its source.
+#[test]
+fn template_plugin_runs_as_a_component() {
+    let wasm = component("falco-wasm-plugin-template", "template_plugin");
+    let dir = scratch("template");
+    let rules = dir.join("hello.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Hello\n  desc: every greeting\n  condition: hello.n > 1\n  output: said %hello.msg (%hello.n)\n  priority: NOTICE\n  source: hello\n",
+    )
+    .unwrap();
+    let o = falco(&[
+        "run",
+        "--plugin",
+        wasm.to_str().unwrap(),
+        "--plugin-config",
+        r#"{"count": 3}"#,
+        "-r",
+        rules.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Notice said hello world (2)"), "{}", text(&o));
+    assert!(out.contains("Notice said hello world (3)"), "{}", text(&o));
+    assert!(!out.contains("(1)"), "{}", text(&o));
+}

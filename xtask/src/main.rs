@@ -292,7 +292,12 @@ fn test() -> Result<()> {
         for p in PLUGINS {
             c.args(["-p", &format!("falco-wasm-plugin-{p}")]);
         }
-        c.args(["-p", "falco-wasm-hostile-plugin"]);
+        c.args([
+            "-p",
+            "falco-wasm-hostile-plugin",
+            "-p",
+            "falco-wasm-plugin-template",
+        ]);
         c
     })?;
     run({
