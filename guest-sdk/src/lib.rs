@@ -46,6 +46,7 @@
 
 pub mod json;
 pub mod native;
+pub mod time;
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod wasm;

@@ -329,21 +329,8 @@ impl Zone {
 /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` of a time in ns since the epoch.
 pub fn iso8601(ns: i64) -> String {
     let secs = ns.div_euclid(1_000_000_000);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let (y, m, d) = guest_sdk::time::civil_from_days(secs.div_euclid(86_400));
     format!("{y:04}-{m:02}-{d:02}T{}Z", time_of_day(ns))
-}
-
-/// (year, month, day) of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

@@ -226,46 +226,10 @@ fn http_get(socket: &PathBuf, path: &str, timeout: Duration) -> Option<Vec<u8>> 
     (status == "200").then(|| buf[head_end + 4..].to_vec())
 }
 
-/// `2026-11-22T18:31:42.123456789Z` or with a `+hh:mm` offset → ns since the epoch.
+/// `2026-11-22T18:31:42.123456789Z` or with a `+hh:mm` offset → ns since
+/// the epoch; `None` for runtimes' "0001-01-01T00:00:00Z" ("not yet").
 pub fn parse_rfc3339_ns(t: &str) -> Option<i64> {
-    let (date, rest) = t.split_once('T')?;
-    let mut d = date.split('-').map(|x| x.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let tz_at = rest.find(['Z', '+', '-']).unwrap_or(rest.len());
-    let (clock, tz) = rest.split_at(tz_at);
-    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut c = hms.split(':').map(|x| x.parse::<i64>());
-    let (hh, mm, ss) = (c.next()?.ok()?, c.next()?.ok()?, c.next()?.ok()?);
-    let mut nanos = 0i64;
-    for (i, ch) in frac.bytes().take(9).enumerate() {
-        nanos += i64::from(ch.checked_sub(b'0')?) * 10i64.pow(8 - i as u32);
-    }
-    let offset = match tz.as_bytes().first() {
-        Some(b'+') | Some(b'-') => {
-            let (h, m) = tz[1..].split_once(':')?;
-            let o = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
-            if tz.starts_with('-') { -o } else { o }
-        }
-        _ => 0,
-    };
-    // Runtimes report "0001-01-01T00:00:00Z" for "not yet": out of range here.
-    let secs = days_from_civil(y, m, day)
-        .checked_mul(86400)?
-        .checked_add(hh * 3600 + mm * 60 + ss - offset)?;
-    secs.checked_mul(1_000_000_000)?
-        .checked_add(nanos)
-        .filter(|&t| t > 0)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+    guest_sdk::time::parse_rfc3339_ns(t).filter(|&t| t > 0)
 }
 
 #[cfg(test)]
@@ -310,7 +274,6 @@ mod tests {
             parse_rfc3339_ns("2024-03-01T01:00:00+01:00"),
             parse_rfc3339_ns("2024-03-01T00:00:00Z")
         );
-        assert_eq!(days_from_civil(2000, 3, 1), 11017);
         assert_eq!(parse_rfc3339_ns("0001-01-01T00:00:00Z"), None);
     }
 
