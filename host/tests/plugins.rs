@@ -195,10 +195,11 @@ fn hostile_config(dir: &Path, mode: &str, extra: &str) -> PathBuf {
 fn hostile_config_with(dir: &Path, mode: &str, extra: &str, entry: &str) -> PathBuf {
     // bigfield needs room and time for its 100 MB value: the field limit
     // must trip, not memory or time.
-    let (memory, timeout) = if mode == "bigfield" {
-        (512, 10_000)
-    } else {
-        (64, 300)
+    let (memory, timeout) = match mode {
+        "bigfield" => (512, 10_000),
+        // A loop its time limit lets run for long (the isolation test).
+        "slowloop" => (64, 60_000),
+        _ => (64, 300),
     };
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cloudtrail");
     let data = data.canonicalize().unwrap();
@@ -862,4 +863,55 @@ fn template_plugin_runs_as_a_component() {
     assert!(out.contains("Notice said hello world (2)"), "{}", text(&o));
     assert!(out.contains("Notice said hello world (3)"), "{}", text(&o));
     assert!(!out.contains("(1)"), "{}", text(&o));
+}
+
+/// A plugin stuck in a call holds up only its own source (each source has
+/// its thread), and SIGTERM cuts the stuck call short instead of waiting
+/// for its time limit.
+#[test]
+fn stuck_plugin_holds_up_only_its_source_and_shutdown_cuts_it_short() {
+    let dir = scratch("stuck");
+    let cfg = hostile_config(&dir, "slowloop", "");
+    // The stuck plugin first: one thread for all sources would start with it.
+    let text_cfg = std::fs::read_to_string(&cfg).unwrap().replace(
+        "load_plugins: [cloudtrail, json, hostile]",
+        "load_plugins: [hostile, cloudtrail, json]",
+    );
+    assert!(text_cfg.contains("[hostile, cloudtrail, json]"));
+    std::fs::write(&cfg, text_cfg).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(hostile_args(&dir, &cfg))
+        .args(["-o", "log_syslog=false", "-o", "webserver.enabled=false"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // All of cloudtrail's alerts while the hostile call (limit: 60 s) spins.
+    let lines = read_lines(&mut child, 10);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(r#""source":"aws_cloudtrail""#)),
+        "{lines:#?}"
+    );
+    let asked = std::time::Instant::now();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let took = asked.elapsed();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "shutdown took {took:?}\n{}",
+        text(&o)
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("plugin failure"),
+        "{}",
+        text(&o)
+    );
 }

@@ -3,9 +3,11 @@
 //! outputs. Runs until every source reaches EOF (or fails), or SIGINT /
 //! SIGTERM.
 //!
-//! A plugin that faults (trap, limit, malformed answer) is disabled: its
-//! source stops, an internal alert and a log line name it, and the other
-//! sources keep running.
+//! Every source runs on a thread of its own, with instances of its own of
+//! the plugins (the source and the extractors its rules use): a slow or
+//! faulting plugin holds up only its source. A plugin that faults (trap,
+//! limit, malformed answer) is disabled: an internal alert and a log line
+//! name it, its restart policy applies, and the other sources keep running.
 
 use super::live::{hostname, internal_alert};
 use crate::config::Config;
@@ -26,10 +28,27 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// What one source's thread did.
+#[derive(Default)]
+struct Totals {
+    events: u64,
+    alerts: u64,
+    failures: u64,
+    open_failures: u64,
+}
+
+/// What every source thread shares.
+struct Shared<'a> {
+    outputs: &'a Outputs,
+    metrics: &'a Metrics,
+    stop: &'a AtomicBool,
+    host: &'a str,
+}
+
 /// Runs the source plugins among `plugins` against `engines`.
 pub(super) fn run(
-    mut plugins: Vec<LoadedPlugin>,
-    mut engines: Vec<SourceEngine>,
+    plugins: Vec<LoadedPlugin>,
+    engines: Vec<SourceEngine>,
     origins: &HashMap<String, Vec<FieldOrigin>>,
     config: &Config,
 ) -> ExitCode {
@@ -77,79 +96,173 @@ pub(super) fn run(
             }
         },
     };
-    // Webhooks the host serves for plugins (kept until the run ends).
-    let mut push_servers = Vec::new();
-    for p in &plugins {
-        if let (Some(g), Some(q)) = (&p.spec.grants.webhook, &p.webhook) {
-            match PushServer::start(&g.listen, &g.path, g.tls_pem.as_deref(), Arc::clone(q)) {
-                Ok(s) => {
-                    eprintln!(
-                        "Plugin {} receives POSTs on {}{}",
-                        p.spec.name, s.addr, g.path
-                    );
-                    push_servers.push(s);
-                }
-                Err(e) => return fail(format!("plugin {}: webhook: {e}", p.spec.name)),
-            }
-        }
-    }
-    // (pump, engine index, done)
-    let mut running: Vec<(SourcePump, usize, bool)> = Vec::new();
-    let mut open_failures = 0;
-    for pi in 0..plugins.len() {
-        let Some((_, source)) = plugins[pi].source.clone() else {
-            continue;
-        };
-        let p = &mut plugins[pi];
-        let Some(ei) = engines
-            .iter()
-            .position(|e| e.rules().fields.source == source)
-        else {
-            eprintln!(
-                "Warning: no rules for source '{source}' (plugin {}) are loaded; its events are not read",
-                p.spec.name
-            );
-            continue;
-        };
-        if let Err(e) = p.runner.open(&p.spec.open_params) {
-            // The other sources still run; the exit status says it failed.
-            open_failures += 1;
-            report(
-                &outputs,
-                &host,
-                &p.spec.name,
-                &CallError::Plugin(format!("cannot open '{}': {e}", p.spec.open_params)),
-            );
-            continue;
-        }
-        eprintln!(
-            "Opened source '{source}' (plugin {} {}) with '{}'",
-            p.info.name, p.info.version, p.spec.open_params
-        );
-        let pump = SourcePump::new(&plugins, pi, &engines[ei], &origins[&source]);
-        running.push((pump, ei, false));
-    }
-    if running.is_empty() {
-        outputs.flush();
-        return fail("no plugin source could be read".into());
-    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
             return fail(format!("cannot install a signal handler: {e}"));
         }
     }
-    let mut evt_num = 0u64;
-    let mut last_metrics = Instant::now();
-    let (mut events, mut alerts, mut failures) = (0u64, 0u64, 0u64);
+    let shared = Shared {
+        outputs: &outputs,
+        metrics: &metrics,
+        stop: &stop,
+        host: &host,
+    };
+    // Each source gets its engine and a set of plugin instances: the first
+    // source the already loaded set, the others fresh instances (same
+    // order, so field origins stay valid).
+    let specs: Vec<_> = plugins.iter().map(|p| p.spec.clone()).collect();
+    let sources: Vec<(usize, String)> = plugins
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.source.as_ref().map(|(_, s)| (i, s.clone())))
+        .collect();
+    let mut engines: Vec<Option<SourceEngine>> = engines.into_iter().map(Some).collect();
+    let mut first = Some(plugins);
+    let mut jobs = Vec::new();
+    let mut totals = Totals::default();
+    for (si, source) in sources {
+        let Some(engine) = engines
+            .iter_mut()
+            .find(|e| {
+                e.as_ref()
+                    .is_some_and(|e| e.rules().fields.source == source)
+            })
+            .and_then(Option::take)
+        else {
+            eprintln!(
+                "Warning: no rules for source '{source}' (plugin {}) are loaded; its events are not read",
+                specs[si].name
+            );
+            continue;
+        };
+        let set = match first.take() {
+            Some(set) => set,
+            None => match specs.iter().cloned().map(LoadedPlugin::load).collect() {
+                Ok(set) => set,
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    totals.open_failures += 1;
+                    continue;
+                }
+            },
+        };
+        jobs.push((set, si, engine, &origins[&source]));
+    }
+    if jobs.is_empty() {
+        outputs.flush();
+        return fail("no plugin source could be read".into());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|(set, si, engine, origins)| {
+                let shared = &shared;
+                std::thread::Builder::new()
+                    .name(format!("source-{}", specs[si].name))
+                    .spawn_scoped(scope, move || run_source(set, si, engine, origins, shared))
+            })
+            .collect();
+        // On SIGINT/SIGTERM, plugin calls in progress are cut short.
+        let longest = specs
+            .iter()
+            .map(|s| s.limits.call_timeout)
+            .max()
+            .unwrap_or_default();
+        let mut interrupted = false;
+        while handles
+            .iter()
+            .any(|h| h.as_ref().is_ok_and(|h| !h.is_finished()))
+        {
+            if !interrupted && stop.load(Ordering::Relaxed) {
+                crate::plugins::wasm::interrupt_all(longest);
+                interrupted = true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for h in handles {
+            match h.map(|h| h.join()) {
+                Ok(Ok(t)) => {
+                    totals.events += t.events;
+                    totals.alerts += t.alerts;
+                    totals.failures += t.failures;
+                    totals.open_failures += t.open_failures;
+                }
+                Ok(Err(_)) => totals.failures += 1,
+                Err(e) => {
+                    eprintln!("Error: cannot start a source thread: {e}");
+                    totals.open_failures += 1;
+                }
+            }
+        }
+    });
+    outputs.flush();
+    eprintln!(
+        "Events processed: {}, alerts: {}, plugin failures: {}",
+        totals.events, totals.alerts, totals.failures
+    );
+    if totals.open_failures > 0 {
+        return fail(format!(
+            "{} plugin source(s) could not be opened",
+            totals.open_failures
+        ));
+    }
+    ExitCode::SUCCESS
+}
+
+/// One source's loop, on its own thread: `plugins[si]` into `engine`.
+fn run_source(
+    mut plugins: Vec<LoadedPlugin>,
+    si: usize,
+    mut engine: SourceEngine,
+    origins: &[FieldOrigin],
+    sh: &Shared,
+) -> Totals {
+    let mut t = Totals::default();
+    let name = plugins[si].spec.name.clone();
+    let source = engine.rules().fields.source.clone();
+    // The webhook of this source, if it has one.
+    let _push = match (&plugins[si].spec.grants.webhook, &plugins[si].webhook) {
+        (Some(g), Some(q)) => {
+            match PushServer::start(&g.listen, &g.path, g.tls_pem.as_deref(), Arc::clone(q)) {
+                Ok(s) => {
+                    eprintln!("Plugin {name} receives POSTs on {}{}", s.addr, g.path);
+                    Some(s)
+                }
+                Err(e) => {
+                    report(sh, &name, &CallError::Plugin(format!("webhook: {e}")));
+                    t.open_failures += 1;
+                    return t;
+                }
+            }
+        }
+        _ => None,
+    };
+    let open = plugins[si].spec.open_params.clone();
+    if let Err(e) = plugins[si].runner.open(&open) {
+        // The other sources still run; the exit status says it failed.
+        report(
+            sh,
+            &name,
+            &CallError::Plugin(format!("cannot open '{open}': {e}")),
+        );
+        t.open_failures += 1;
+        return t;
+    }
+    eprintln!(
+        "Opened source '{source}' (plugin {} {}) with '{open}'",
+        plugins[si].info.name, plugins[si].info.version
+    );
+    let pump = SourcePump::new(&plugins, si, &engine, origins);
     // Restart policy: restarts done and the next one due, per plugin.
     let mut restarts = vec![0u32; plugins.len()];
     let mut due: Vec<Option<Instant>> = vec![None; plugins.len()];
-    while !stop.load(Ordering::Relaxed)
-        && (running.iter().any(|r| !r.2) || due.iter().any(Option::is_some))
-    {
+    let mut evt_num = 0u64;
+    let mut last_metrics = Instant::now();
+    let mut done = false;
+    while !sh.stop.load(Ordering::Relaxed) && (!done || due.iter().any(Option::is_some)) {
         for i in 0..plugins.len() {
-            if due[i].is_none_or(|t| t > Instant::now()) {
+            if due[i].is_none_or(|d| d > Instant::now()) {
                 continue;
             }
             due[i] = None;
@@ -161,43 +274,45 @@ pub(super) fn run(
                         "plugin {}: restarted ({n}/{max})",
                         plugins[i].spec.name
                     ));
-                    for r in running.iter_mut().filter(|r| r.0.plugin == i) {
-                        r.2 = false;
-                    }
+                    done &= i != si;
                 }
                 Err(e) => {
-                    failures += 1;
-                    metrics.add_plugin_failure(&plugins[i].spec.name);
-                    let name = plugins[i].spec.name.clone();
-                    report(&outputs, &host, &name, &CallError::Plugin(e.to_string()));
+                    t.failures += 1;
+                    sh.metrics.add_plugin_failure(&plugins[i].spec.name);
+                    let pname = plugins[i].spec.name.clone();
+                    report(sh, &pname, &CallError::Plugin(e.to_string()));
                     due[i] = next_restart(&plugins[i], restarts[i]);
                 }
             }
         }
         let mut idle = true;
-        for (pump, ei, done) in running.iter_mut().filter(|r| !r.2) {
+        if !done {
             let mut errors = Vec::new();
             let step = pump.step(
                 &mut plugins,
-                &mut engines[*ei],
+                &mut engine,
                 &mut evt_num,
-                &host,
+                sh.host,
                 &mut |a| {
-                    metrics.add_alert(&a.rule, a.priority.as_str(), &a.source);
-                    outputs.push(a)
+                    sh.metrics
+                        .add_alert(&a.rule, a.priority.as_str(), &a.source);
+                    sh.outputs.push(a)
                 },
-                &mut |name, e| errors.push((name.to_string(), e)),
+                &mut |n, e| errors.push((n.to_string(), e)),
             );
-            let name = plugins[pump.plugin].spec.name.clone();
+            if sh.stop.load(Ordering::Relaxed) {
+                // Stopping: calls were cut short on purpose.
+                break;
+            }
             for (n, e) in errors
                 .into_iter()
-                .chain(step.as_ref().err().map(|e| (name, e.clone())))
+                .chain(step.as_ref().err().map(|e| (name.clone(), e.clone())))
             {
                 if !matches!(e, CallError::Disabled(_)) {
-                    failures += 1;
-                    metrics.add_plugin_failure(&n);
+                    t.failures += 1;
+                    sh.metrics.add_plugin_failure(&n);
                 }
-                report(&outputs, &host, &n, &e);
+                report(sh, &n, &e);
                 if let CallError::Fault(_) = e
                     && let Some(i) = plugins.iter().position(|p| p.spec.name == n)
                     && due[i].is_none()
@@ -207,35 +322,26 @@ pub(super) fn run(
             }
             match step {
                 Ok(s) => {
-                    idle &= s.events == 0;
-                    events += s.events as u64;
-                    metrics.add_events(&engines[*ei].rules().fields.source, s.events as u64);
-                    alerts += s.alerts as u64;
-                    *done = s.status == BatchStatus::Eof;
+                    idle = s.events == 0;
+                    t.events += s.events as u64;
+                    t.alerts += s.alerts as u64;
+                    sh.metrics.add_events(&source, s.events as u64);
+                    done = s.status == BatchStatus::Eof;
                 }
-                Err(_) => *done = true,
+                Err(_) => done = true,
             }
         }
         if last_metrics.elapsed() >= Duration::from_secs(1) {
             last_metrics = Instant::now();
-            read_plugin_metrics(&mut plugins, &metrics);
+            read_plugin_metrics(&mut plugins[si], sh.metrics);
         }
         if idle {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    for (pump, _, _) in &running {
-        let _ = plugins[pump.plugin].runner.close();
-    }
-    drop(push_servers);
-    outputs.flush();
-    eprintln!("Events processed: {events}, alerts: {alerts}, plugin failures: {failures}");
-    if open_failures > 0 {
-        return fail(format!(
-            "{open_failures} plugin source(s) could not be opened"
-        ));
-    }
-    ExitCode::SUCCESS
+    read_plugin_metrics(&mut plugins[si], sh.metrics);
+    let _ = plugins[si].runner.close();
+    t
 }
 
 /// When to restart a faulted plugin that has had `done` restarts, if its
@@ -262,29 +368,27 @@ fn next_restart(p: &LoadedPlugin, done: u32) -> Option<Instant> {
     Some(Instant::now() + delay)
 }
 
-/// Reads every plugin's own metrics (and its webhook counters) into `/metrics`.
-fn read_plugin_metrics(plugins: &mut [LoadedPlugin], metrics: &Metrics) {
+/// Reads a source plugin's own metrics (and its webhook counters) into
+/// `/metrics`.
+fn read_plugin_metrics(p: &mut LoadedPlugin, metrics: &Metrics) {
+    let list = p.runner.metrics().unwrap_or_default();
     let mut m = metrics.plugin_metrics.lock().expect("metrics lock");
-    for p in plugins.iter_mut() {
-        if let Ok(list) = p.runner.metrics() {
-            for x in list {
-                m.insert((p.spec.name.clone(), x.name), (x.value, x.monotonic));
-            }
-        }
-        if let Some(q) = &p.webhook {
-            for (name, v) in [
-                ("webhook_received", &q.received),
-                ("webhook_refused", &q.refused),
-            ] {
-                let v = v.load(Ordering::Relaxed) as f64;
-                m.insert((p.spec.name.clone(), name.into()), (v, true));
-            }
+    for x in list {
+        m.insert((p.spec.name.clone(), x.name), (x.value, x.monotonic));
+    }
+    if let Some(q) = &p.webhook {
+        for (name, v) in [
+            ("webhook_received", &q.received),
+            ("webhook_refused", &q.refused),
+        ] {
+            let v = v.load(Ordering::Relaxed) as f64;
+            m.insert((p.spec.name.clone(), name.into()), (v, true));
         }
     }
 }
 
 /// A plugin failure: an error line and an internal alert naming it.
-fn report(outputs: &Outputs, host: &str, plugin: &str, e: &CallError) {
+fn report(sh: &Shared, plugin: &str, e: &CallError) {
     let kind = match e {
         CallError::Plugin(_) => "error",
         CallError::Fault(_) => "fault (instance disabled)",
@@ -292,13 +396,13 @@ fn report(outputs: &Outputs, host: &str, plugin: &str, e: &CallError) {
         CallError::Disabled(_) => return,
     };
     eprintln!("Error: plugin {plugin}: {kind}: {e}");
-    outputs.push(internal_alert(
+    sh.outputs.push(internal_alert(
         "Falco internal: plugin failure",
         format!("Plugin {plugin} failed: {e}"),
         vec![
             ("plugin".into(), Some(FieldValue::Text(plugin.to_string()))),
             ("error".into(), Some(FieldValue::Text(e.to_string()))),
         ],
-        host,
+        sh.host,
     ));
 }

@@ -47,7 +47,9 @@ struct Channel {
     name: &'static str,
     tx: SyncSender<Msg>,
     stats: Arc<SinkStats>,
-    done: Receiver<()>,
+    /// Signalled when the sink's thread ends (a Mutex only to make
+    /// `Outputs` shareable between source threads; used at shutdown).
+    done: std::sync::Mutex<Receiver<()>>,
 }
 
 /// How long [`Outputs::flush`] and shutdown wait for a channel (a stalled
@@ -81,7 +83,7 @@ impl Outputs {
                     name,
                     tx,
                     stats,
-                    done,
+                    done: std::sync::Mutex::new(done),
                 }
             })
             .collect();
@@ -139,9 +141,9 @@ impl Drop for Outputs {
             drop(std::mem::replace(&mut c.tx, tx));
         }
         for c in &self.channels {
-            let _ = c
-                .done
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()));
+            if let Ok(done) = c.done.lock() {
+                let _ = done.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+            }
         }
     }
 }

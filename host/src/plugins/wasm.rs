@@ -90,6 +90,17 @@ pub fn engine() -> Result<&'static Engine, String> {
         .map_err(Clone::clone)
 }
 
+/// Makes every plugin call running now, in any thread, trap as if its time
+/// limit had passed (shutdown must not wait for a stuck plugin): the epoch
+/// is advanced past the longest deadline `longest` can have set.
+pub fn interrupt_all(longest: Duration) {
+    if let Ok(engine) = engine() {
+        for _ in 0..deadline_ticks(longest) + 1 {
+            engine.increment_epoch();
+        }
+    }
+}
+
 /// A store's data: WASI state, limits, and who the plugin is (for logs).
 pub struct StoreData {
     wasi: WasiCtx,

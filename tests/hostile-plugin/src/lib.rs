@@ -64,7 +64,7 @@ impl Source for Hostile {
 
     fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
         match self.mode.as_str() {
-            "loop" => {
+            "loop" | "slowloop" => {
                 let mut x: u64 = 0;
                 loop {
                     x = std::hint::black_box(x.wrapping_add(1));
