@@ -13,7 +13,6 @@ use crate::outputs::alert::{Alert, FieldValue};
 use crate::outputs::config::OutputsConfig;
 use crate::rules::Priority;
 use crate::server::metrics::Metrics;
-use crate::server::{Server, ServerConfig};
 use crate::state::event::{FieldNames, SyscallEvent};
 use crate::state::{State, StateOptions};
 use std::path::PathBuf;
@@ -182,17 +181,7 @@ fn run(
     let metrics = Arc::new(Metrics::default());
     let mut active = Active::new(engines, config, &metrics)?;
     let (stop, stop2, reopen, hup) = (flag(SIGINT)?, flag(SIGTERM)?, flag(SIGUSR1)?, flag(SIGHUP)?);
-    let _server = match ServerConfig::from_config(config).map_err(|e| e.to_string())? {
-        None => None,
-        Some(cfg) => match Server::start(&cfg, Arc::clone(&metrics)) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                // The engine keeps detecting without its web server.
-                crate::log::warning(&format!("web server not started: {e}"));
-                None
-            }
-        },
-    };
+    let _server = crate::server::start_from_config(config, &metrics, Vec::new())?;
     let mut probe = Probe::open(&active.interesting()).map_err(|e| e.to_string())?;
     if !probe.missing_tracepoints().is_empty() {
         crate::log::warning(&format!(

@@ -19,7 +19,6 @@ use crate::plugins::drive::SourcePump;
 use crate::plugins::{FieldOrigin, LoadedPlugin};
 use crate::server::metrics::Metrics;
 use crate::server::push::PushServer;
-use crate::server::{Server, ServerConfig};
 use guest_sdk::BatchStatus;
 use guest_sdk::native::CallError;
 use std::collections::HashMap;
@@ -75,26 +74,13 @@ pub(super) fn run(
         engines.iter().map(|e| e.active_count() as u64).sum(),
         Ordering::Relaxed,
     );
-    let server_cfg = match ServerConfig::from_config(config) {
-        Err(e) => return fail(e.to_string()),
-        Ok(c) => c.map(|c| ServerConfig {
-            plugins: plugins
-                .iter()
-                .map(|p| (p.info.name.clone(), p.info.version.clone()))
-                .collect(),
-            ..c
-        }),
-    };
-    let _server = match server_cfg {
-        None => None,
-        Some(cfg) => match Server::start(&cfg, Arc::clone(&metrics)) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                // Detection goes on without the web server.
-                crate::log::warning(&format!("web server not started: {e}"));
-                None
-            }
-        },
+    let versions = plugins
+        .iter()
+        .map(|p| (p.info.name.clone(), p.info.version.clone()))
+        .collect();
+    let _server = match crate::server::start_from_config(config, &metrics, versions) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
     };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

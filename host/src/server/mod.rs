@@ -114,6 +114,27 @@ impl Server {
     }
 }
 
+/// Starts the web server `webserver` configures (`None` when disabled),
+/// listing `plugins` in `/versions`. A configuration error is an error; a
+/// server that cannot bind is a warning: detection goes on without it.
+pub fn start_from_config(
+    config: &Config,
+    metrics: &Arc<Metrics>,
+    plugins: Vec<(String, String)>,
+) -> Result<Option<Server>, String> {
+    let Some(cfg) = ServerConfig::from_config(config).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let cfg = ServerConfig { plugins, ..cfg };
+    match Server::start(&cfg, Arc::clone(metrics)) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) => {
+            crate::log::warning(&format!("web server not started: {e}"));
+            Ok(None)
+        }
+    }
+}
+
 /// Binds an HTTP server, or HTTPS with `tls_pem` (a PEM file holding the
 /// certificate and its key, as Falco's `ssl_certificate` does).
 pub(crate) fn listen(
