@@ -174,6 +174,183 @@ pub enum Value {
     Addr(Vec<u8>),
 }
 
+/// Values extracted for a batch of events, laid out flat (as they cross
+/// the sandbox boundary): cell `k = i * requests + j` (event i, request j)
+/// holds `items[ends[k-1]..ends[k]]`, and string values are ranges of one
+/// `text`. No allocation per value or per cell.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Values {
+    ends: Vec<u32>,
+    items: Vec<Item>,
+    text: String,
+}
+
+/// One value in [`Values`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// `text[start..end]`.
+    Str {
+        start: u32,
+        end: u32,
+    },
+    Num(u64),
+    Flag(bool),
+    Addr4([u8; 4]),
+    Addr6([u8; 16]),
+}
+
+/// A value read from [`Values`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueRef<'a> {
+    Str(&'a str),
+    Num(u64),
+    Flag(bool),
+    /// 4 or 16 bytes.
+    Addr(&'a [u8]),
+}
+
+impl Values {
+    pub fn new() -> Values {
+        Values::default()
+    }
+
+    /// Cells so far.
+    pub fn cells(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Bytes of string values so far.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Adds a value to the cell being built.
+    pub fn push(&mut self, v: &Value) {
+        match v {
+            Value::Str(s) => self.push_str(s),
+            Value::Num(n) => self.items.push(Item::Num(*n)),
+            Value::Flag(b) => self.items.push(Item::Flag(*b)),
+            Value::Addr(a) => {
+                if let Ok(a) = <[u8; 4]>::try_from(a.as_slice()) {
+                    self.items.push(Item::Addr4(a));
+                } else if let Ok(a) = <[u8; 16]>::try_from(a.as_slice()) {
+                    self.items.push(Item::Addr6(a));
+                }
+            }
+        }
+    }
+
+    /// Adds a string value to the cell being built.
+    pub fn push_str(&mut self, s: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        self.items.push(Item::Str {
+            start,
+            end: self.text.len() as u32,
+        });
+    }
+
+    /// Ends the cell being built (no value pushed: an empty cell).
+    pub fn end_cell(&mut self) {
+        self.ends.push(self.items.len() as u32);
+    }
+
+    /// The values of cell `k` (none if there is no such cell).
+    pub fn cell(&self, k: usize) -> impl Iterator<Item = ValueRef<'_>> {
+        let end = self.ends.get(k).map_or(0, |&e| e as usize);
+        let start = match k {
+            0 => 0,
+            _ => self.ends.get(k - 1).map_or(end, |&s| s as usize),
+        };
+        self.items
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|it| match it {
+                Item::Str { start, end } => {
+                    ValueRef::Str(self.text.get(*start as usize..*end as usize).unwrap_or(""))
+                }
+                Item::Num(n) => ValueRef::Num(*n),
+                Item::Flag(b) => ValueRef::Flag(*b),
+                Item::Addr4(a) => ValueRef::Addr(a),
+                Item::Addr6(a) => ValueRef::Addr(a),
+            })
+    }
+
+    /// Every cell as owned values (tests, diagnostics).
+    pub fn to_vecs(&self) -> Vec<Vec<Value>> {
+        (0..self.cells())
+            .map(|k| {
+                self.cell(k)
+                    .map(|v| match v {
+                        ValueRef::Str(s) => Value::Str(s.to_string()),
+                        ValueRef::Num(n) => Value::Num(n),
+                        ValueRef::Flag(b) => Value::Flag(b),
+                        ValueRef::Addr(a) => Value::Addr(a.to_vec()),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Appends the cells of `other`.
+    pub fn append(&mut self, other: Values) {
+        if self.ends.is_empty() && self.items.is_empty() && self.text.is_empty() {
+            *self = other;
+            return;
+        }
+        let (ib, tb) = (self.items.len() as u32, self.text.len() as u32);
+        self.ends.extend(other.ends.iter().map(|e| e + ib));
+        self.items.extend(other.items.iter().map(|it| match *it {
+            Item::Str { start, end } => Item::Str {
+                start: start + tb,
+                end: end + tb,
+            },
+            x => x,
+        }));
+        self.text.push_str(&other.text);
+    }
+
+    /// The parts, for moving across the boundary.
+    pub fn into_parts(self) -> (Vec<u32>, Vec<Item>, String) {
+        (self.ends, self.items, self.text)
+    }
+
+    /// Rebuilds values from parts that crossed the boundary, checking them:
+    /// cell ends must not decrease nor pass the items, and every string
+    /// range must lie in `text` on character boundaries. `Err` says what
+    /// is wrong.
+    pub fn from_parts(ends: Vec<u32>, items: Vec<Item>, text: String) -> Result<Values, String> {
+        let mut prev = 0;
+        for &e in &ends {
+            if e < prev || e as usize > items.len() {
+                return Err(format!(
+                    "cell end {e} out of order or past the {} values",
+                    items.len()
+                ));
+            }
+            prev = e;
+        }
+        if prev as usize != items.len() {
+            return Err(format!("{} values but the cells hold {prev}", items.len()));
+        }
+        for it in &items {
+            if let Item::Str { start, end } = *it
+                && (start > end
+                    || !text.is_char_boundary(start as usize)
+                    || !text.is_char_boundary(end as usize)
+                    || end as usize > text.len())
+            {
+                return Err(format!(
+                    "string value {start}..{end} is not within the {} bytes of text",
+                    text.len()
+                ));
+            }
+        }
+        Ok(Values { ends, items, text })
+    }
+}
+
 /// An event a source produces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -418,10 +595,10 @@ macro_rules! export_source_plugin {
                     $crate::wasm::source_glue::extract_sources::<$t>()
                 }
                 fn extract(
-                    events: ::std::vec::Vec<__b::falco_wasm::plugin::types::EventInput>,
+                    events: __b::falco_wasm::plugin::types::EventBatch,
                     requests: ::std::vec::Vec<__b::falco_wasm::plugin::types::FieldRequest>,
                 ) -> ::std::result::Result<
-                    ::std::vec::Vec<::std::vec::Vec<__b::falco_wasm::plugin::types::Value>>,
+                    __b::falco_wasm::plugin::types::Values,
                     ::std::string::String,
                 > {
                     $crate::wasm::source_glue::extract::<$t>(&STATE, events, requests)
@@ -498,13 +675,71 @@ macro_rules! export_extractor_plugin {
                     $crate::wasm::extractor_glue::extract_sources::<$t>()
                 }
                 fn extract(
-                    events: ::std::vec::Vec<__b::falco_wasm::plugin::types::EventInput>,
+                    events: __b::falco_wasm::plugin::types::EventBatch,
                     requests: ::std::vec::Vec<__b::falco_wasm::plugin::types::FieldRequest>,
-                ) -> ::std::result::Result<::std::vec::Vec<::std::vec::Vec<__b::falco_wasm::plugin::types::Value>>, ::std::string::String> {
+                ) -> ::std::result::Result<__b::falco_wasm::plugin::types::Values, ::std::string::String> {
                     $crate::wasm::extractor_glue::extract::<$t>(&STATE, events, requests)
                 }
             }
             $crate::wasm::extractor::export_extractor!(__Guest with_types_in $crate::wasm::extractor);
         };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_cells_append_and_checks() {
+        let mut v = Values::new();
+        v.push(&Value::Str("héllo".into()));
+        v.push(&Value::Num(7));
+        v.end_cell();
+        v.end_cell();
+        v.push(&Value::Addr(vec![10, 0, 0, 1]));
+        v.push(&Value::Flag(true));
+        v.end_cell();
+        let mut w = Values::new();
+        w.push_str("x");
+        w.end_cell();
+        v.append(w);
+        assert_eq!(
+            v.to_vecs(),
+            vec![
+                vec![Value::Str("héllo".into()), Value::Num(7)],
+                vec![],
+                vec![Value::Addr(vec![10, 0, 0, 1]), Value::Flag(true)],
+                vec![Value::Str("x".into())],
+            ]
+        );
+        assert_eq!(v.cell(9).count(), 0);
+        let (ends, items, text) = v.clone().into_parts();
+        assert_eq!(Values::from_parts(ends, items, text), Ok(v));
+
+        let str_item = |start, end| Item::Str { start, end };
+        let bad = [
+            (
+                vec![2, 1],
+                vec![Item::Num(1), Item::Num(2)],
+                "",
+                "out of order",
+            ),
+            (vec![3], vec![Item::Num(1)], "", "past the 1 values"),
+            (
+                vec![1],
+                vec![Item::Num(1), Item::Num(2)],
+                "",
+                "the cells hold 1",
+            ),
+            (vec![1], vec![str_item(0, 9)], "abc", "not within"),
+            (vec![1], vec![str_item(2, 1)], "abc", "not within"),
+            // Inside the two-byte "é".
+            (vec![1], vec![str_item(0, 1)], "é", "not within"),
+        ];
+        for (ends, items, text, why) in bad {
+            let e = Values::from_parts(ends, items, text.into()).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::{
     Arg, BatchStatus, Event, EventInput, Extractor, FieldType, Metric, OpenParam, Plugin, Request,
-    Source, Value,
+    Source, Value, Values,
 };
 
 /// What a plugin says about itself.
@@ -69,12 +69,14 @@ pub trait DynPlugin: Send {
     fn metrics(&mut self) -> CallResult<Vec<Metric>>;
     fn fields(&mut self) -> CallResult<Vec<FieldInfo>>;
     fn extract_sources(&mut self) -> CallResult<Vec<String>>;
-    /// Row-major: `out[i * reqs.len() + j]` for event i, request j.
+    /// Appends one cell per event and request, row-major: cell
+    /// `i * reqs.len() + j` for event i, request j. Every event of one call
+    /// has the same source.
     fn extract(
         &mut self,
         events: &[EventInput],
         reqs: &[FieldRequest],
-        out: &mut Vec<Vec<Value>>,
+        out: &mut Values,
     ) -> CallResult<()>;
     /// `(id, event source)` for source plugins, `None` for extractors.
     fn source_info(&mut self) -> CallResult<Option<(u32, String)>>;
@@ -113,30 +115,42 @@ pub(crate) fn plugin_info<P: Plugin>() -> PluginInfo {
     }
 }
 
-/// Runs `extract` for a batch of events over a plugin's per-event method.
-pub(crate) fn extract_rows<P: Extractor>(
+/// The plugin's view of requests (`(field, key, index)`), checked against
+/// its field list.
+pub(crate) fn requests<'a, P: Extractor>(
+    reqs: impl IntoIterator<Item = (u32, Option<&'a str>, Option<u64>)>,
+) -> Result<Vec<Request<'a>>, String> {
+    reqs.into_iter()
+        .map(|(field, key, index)| {
+            let f = P::FIELDS
+                .get(field as usize)
+                .ok_or_else(|| format!("no field with index {field}"))?;
+            Ok(Request {
+                field,
+                name: f.name,
+                key,
+                index,
+            })
+        })
+        .collect()
+}
+
+/// Runs a plugin's per-event `extract` over a batch of events, appending
+/// the cells to `out` (the same code natively and in the sandbox).
+pub(crate) fn extract_cells<P: Extractor>(
     p: &mut P,
     events: &[EventInput],
-    reqs: &[FieldRequest],
-    out: &mut Vec<Vec<Value>>,
-) -> CallResult<()> {
-    let mut rs = Vec::with_capacity(reqs.len());
-    for r in reqs {
-        let f = P::FIELDS
-            .get(r.field as usize)
-            .ok_or_else(|| CallError::Plugin(format!("no field with index {}", r.field)))?;
-        rs.push(Request {
-            field: r.field,
-            name: f.name,
-            key: r.key.as_deref(),
-            index: r.index,
-        });
-    }
-    let mut row: Vec<Vec<Value>> = vec![Vec::new(); rs.len()];
+    reqs: &[Request],
+    out: &mut Values,
+) -> Result<(), String> {
+    let mut row: Vec<Vec<Value>> = vec![Vec::new(); reqs.len()];
     for e in events {
         row.iter_mut().for_each(Vec::clear);
-        p.extract(e, &rs, &mut row).map_err(CallError::Plugin)?;
-        out.extend(row.iter_mut().map(std::mem::take));
+        p.extract(e, reqs, &mut row)?;
+        for vals in &row {
+            vals.iter().for_each(|v| out.push(v));
+            out.end_cell();
+        }
     }
     Ok(())
 }
@@ -213,9 +227,11 @@ impl<P: Extractor + Send> DynPlugin for Native<P> {
         &mut self,
         events: &[EventInput],
         reqs: &[FieldRequest],
-        out: &mut Vec<Vec<Value>>,
+        out: &mut Values,
     ) -> CallResult<()> {
-        extract_rows(self.get()?, events, reqs, out)
+        let rs = requests::<P>(reqs.iter().map(|r| (r.field, r.key.as_deref(), r.index)))
+            .map_err(CallError::Plugin)?;
+        extract_cells(self.get()?, events, &rs, out).map_err(CallError::Plugin)
     }
     fn source_info(&mut self) -> CallResult<Option<(u32, String)>> {
         Ok(self.source.as_ref().map(|s| (s.info)()))

@@ -150,49 +150,58 @@ macro_rules! glue {
 
         pub fn extract<P: Extractor>(
             s: &'static State<P>,
-            events: Vec<t::EventInput>,
+            events: t::EventBatch,
             requests: Vec<t::FieldRequest>,
-        ) -> Result<Vec<Vec<t::Value>>, String> {
-            let mut reqs = Vec::with_capacity(requests.len());
-            for r in &requests {
-                let f = P::FIELDS
-                    .get(r.field as usize)
-                    .ok_or_else(|| format!("no field with index {}", r.field))?;
-                reqs.push(crate::Request {
-                    field: r.field,
-                    name: f.name,
-                    key: r.arg_key.as_deref(),
-                    index: r.arg_index,
+        ) -> Result<t::Values, String> {
+            let reqs = crate::native::requests::<P>(
+                requests
+                    .iter()
+                    .map(|r| (r.field, r.arg_key.as_deref(), r.arg_index)),
+            )?;
+            let mut inputs = Vec::with_capacity(events.ends.len());
+            let mut start = 0usize;
+            for (i, &end) in events.ends.iter().enumerate() {
+                let data = events
+                    .data
+                    .get(start..end as usize)
+                    .ok_or("malformed event batch")?;
+                start = end as usize;
+                inputs.push(crate::EventInput {
+                    num: events.nums.get(i).copied().unwrap_or_default(),
+                    timestamp: events.timestamps.get(i).copied().unwrap_or_default(),
+                    source: &events.source,
+                    data,
                 });
             }
-            let mut out: Vec<Vec<t::Value>> = Vec::with_capacity(events.len() * reqs.len());
-            let mut row: Vec<Vec<crate::Value>> = vec![Vec::new(); reqs.len()];
+            let mut out = crate::Values::new();
             with(s, |p| {
-                for e in &events {
-                    row.iter_mut().for_each(Vec::clear);
-                    let input = crate::EventInput {
-                        num: e.num,
-                        timestamp: e.timestamp,
-                        source: &e.source,
-                        data: &e.data,
-                    };
-                    p.extract(&input, &reqs, &mut row)?;
-                    for vals in &mut row {
-                        out.push(
-                            vals.drain(..)
-                                .map(|v| match v {
-                                    crate::Value::Str(s) => t::Value::Str(s),
-                                    crate::Value::Num(n) => t::Value::Num(n),
-                                    crate::Value::Flag(b) => t::Value::Flag(b),
-                                    crate::Value::Addr(a) => t::Value::Addr(a),
-                                })
-                                .collect(),
-                        );
-                    }
-                }
-                Ok::<(), String>(())
+                crate::native::extract_cells(p, &inputs, &reqs, &mut out)
             })??;
-            Ok(out)
+            let (ends, items, text) = out.into_parts();
+            Ok(t::Values {
+                ends,
+                items: items
+                    .into_iter()
+                    .map(|it| {
+                        let (kind, a, b) = match it {
+                            crate::Item::Str { start, end } => {
+                                (t::ValueKind::Str, start as u64, end as u64)
+                            }
+                            crate::Item::Num(n) => (t::ValueKind::Num, n, 0),
+                            crate::Item::Flag(f) => (t::ValueKind::Flag, f as u64, 0),
+                            crate::Item::Addr4(a) => {
+                                (t::ValueKind::Addr4, u32::from_be_bytes(a) as u64, 0)
+                            }
+                            crate::Item::Addr6(a) => {
+                                let v = u128::from_be_bytes(a);
+                                (t::ValueKind::Addr6, (v >> 64) as u64, v as u64)
+                            }
+                        };
+                        t::Value { kind, a, b }
+                    })
+                    .collect(),
+                text,
+            })
         }
     };
 }
@@ -233,14 +242,18 @@ pub mod source_glue {
         with(s, |p| {
             let mut evs = Vec::new();
             let status = p.next_batch(max as usize, &mut evs)?;
+            let mut data = Vec::with_capacity(evs.iter().map(|e| e.data.len()).sum());
+            let mut ends = Vec::with_capacity(evs.len());
+            let mut timestamps = Vec::with_capacity(evs.len());
+            for e in evs {
+                data.extend_from_slice(&e.data);
+                ends.push(data.len() as u32);
+                timestamps.push(e.timestamp);
+            }
             Ok(t::Batch {
-                events: evs
-                    .into_iter()
-                    .map(|e| t::Event {
-                        data: e.data,
-                        timestamp: e.timestamp,
-                    })
-                    .collect(),
+                data,
+                ends,
+                timestamps,
                 status: match status {
                     crate::BatchStatus::Ok => t::BatchStatus::Ok,
                     crate::BatchStatus::Timeout => t::BatchStatus::Timeout,

@@ -189,7 +189,7 @@ impl DynPlugin for Timed {
         &mut self,
         e: &[guest_sdk::EventInput],
         r: &[FieldRequest],
-        o: &mut Vec<Vec<guest_sdk::Value>>,
+        o: &mut guest_sdk::Values,
     ) -> CallResult<()> {
         let t = Instant::now();
         let res = self.inner.extract(e, r, o);
@@ -288,8 +288,18 @@ fn main() {
         );
         top.0
     };
-    let nat = best("native", &|| native(&data));
-    let was = best("wasm", &|| wasm(&wasm_dir, &data));
+    // FALCO_WASM_BENCH_ONLY=wasm|native runs one back end (for profiling).
+    let only = std::env::var("FALCO_WASM_BENCH_ONLY").unwrap_or_default();
+    let nat = if only != "wasm" {
+        best("native", &|| native(&data))
+    } else {
+        f64::NAN
+    };
+    let was = if only != "native" {
+        best("wasm", &|| wasm(&wasm_dir, &data))
+    } else {
+        f64::NAN
+    };
     println!(
         "  wasm/native = {:.2} (the sandbox costs {:.2}x)",
         was / nat,

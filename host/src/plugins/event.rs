@@ -7,7 +7,7 @@ use crate::engine::Event as EngineEvent;
 use crate::fields::{ResolvedField, SourceFields};
 use crate::filter::value::ValueSink;
 use guest_sdk::native::{CallError, FieldRequest};
-use guest_sdk::{Event, EventInput, Value};
+use guest_sdk::{Event, EventInput, ValueRef, Values};
 use std::collections::HashMap;
 
 /// Which fields to extract for a source's events, and from which plugin.
@@ -99,8 +99,8 @@ pub struct Batch<'a> {
     pub plugin_name: &'a str,
     /// Event numbers and timestamps as assigned by the host.
     pub events: Vec<(u64, u64, Event)>,
-    /// Per request group: row-major values (event × request).
-    values: Vec<Vec<Vec<Value>>>,
+    /// Per request group: row-major cells (event × request).
+    values: Vec<Values>,
     info: Vec<Option<String>>,
 }
 
@@ -128,15 +128,15 @@ impl<'a> Batch<'a> {
             .collect();
         let mut values = Vec::with_capacity(plan.requests.len());
         for (p, reqs) in &plan.requests {
+            let mut out = Values::new();
             if inputs.is_empty() {
-                values.push(Vec::new());
+                values.push(out);
                 continue;
             }
             let plugin = &mut plugins[*p];
-            let mut out = Vec::with_capacity(inputs.len() * reqs.len());
             if let Err(e) = plugin.runner.extract(&inputs, reqs, &mut out) {
                 on_error(&plugin.spec.name, e);
-                out.clear();
+                out = Values::new();
             }
             values.push(out);
         }
@@ -252,18 +252,20 @@ impl Extracted<'_> {
             },
             Slot::Plugin { group, pos, list } => {
                 let per_event = self.plan.requests[group].1.len();
-                let Some(vals) = self.batch.values[group].get(self.i * per_event + pos) else {
-                    return true;
-                };
+                let (values, k) = (&self.batch.values[group], self.i * per_event + pos);
+                if k >= values.cells() {
+                    return true; // the plugin failed on this batch
+                }
+                let vals = values.cell(k);
                 if list {
                     out.begin_list();
                 }
                 for v in vals {
                     match v {
-                        Value::Str(s) => out.bytes(s.as_bytes()),
-                        Value::Num(n) => out.num(*n as i64),
-                        Value::Flag(b) => out.bool(*b),
-                        Value::Addr(a) => {
+                        ValueRef::Str(s) => out.bytes(s.as_bytes()),
+                        ValueRef::Num(n) => out.num(n as i64),
+                        ValueRef::Flag(b) => out.bool(b),
+                        ValueRef::Addr(a) => {
                             let mut ip = [0u8; 16];
                             match a.len() {
                                 4 => {

@@ -16,7 +16,7 @@ use super::{Grants, Limits};
 use crate::rules::Priority;
 use crate::server::push::PushQueue;
 use guest_sdk::native::{CallError, CallResult, DynPlugin, FieldInfo, PluginInfo};
-use guest_sdk::{Arg, BatchStatus, Event, EventInput, FieldType, Metric, OpenParam, Value};
+use guest_sdk::{Arg, BatchStatus, Event, EventInput, FieldType, Item, Metric, OpenParam, Values};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -31,6 +31,10 @@ mod bindings {
     wasmtime::component::bindgen!({
         world: "source-plugin",
         path: "../wit",
+        // Batches are lowered from the host's buffers, not copies.
+        ownership: Borrowing {
+            duplicate_if_necessary: true
+        },
     });
 }
 
@@ -52,6 +56,11 @@ pub fn engine() -> Result<&'static Engine, String> {
             let mut c = Config::new();
             c.epoch_interruption(true);
             c.wasm_component_model(true);
+            // For profiling plugins with `perf`: /tmp/perf-PID.map names
+            // the compiled guest functions.
+            if std::env::var_os("FALCO_WASM_PERFMAP").is_some() {
+                c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+            }
             // No async component calls here: skipping their bookkeeping
             // makes every call cheaper.
             c.concurrency_support(false);
@@ -175,6 +184,8 @@ pub struct WasmPlugin {
     limits: Limits,
     /// The first fault: the instance is dead once set.
     dead: Option<String>,
+    /// Reused for the payloads of the batches handed to `extract`.
+    scratch: Vec<u8>,
 }
 
 impl WasmPlugin {
@@ -236,7 +247,7 @@ impl WasmPlugin {
             .map_err(|e| format!("{}: cannot instantiate: {e:#}", path.display()))?;
         let load_err = |what: &str, e: wasmtime::Error| {
             format!(
-                "{}: does not export {what} of falco-wasm:plugin@0.1.0: {e}",
+                "{}: does not export {what} of falco-wasm:plugin@0.2.0: {e}",
                 path.display()
             )
         };
@@ -257,6 +268,7 @@ impl WasmPlugin {
             source,
             limits: limits.clone(),
             dead: None,
+            scratch: Vec::new(),
         })
     }
 
@@ -515,60 +527,79 @@ impl DynPlugin for WasmPlugin {
         &mut self,
         events: &[EventInput],
         reqs: &[guest_sdk::native::FieldRequest],
-        out: &mut Vec<Vec<Value>>,
+        out: &mut Values,
     ) -> CallResult<()> {
-        let evs: Vec<t::EventInput> = events
-            .iter()
-            .map(|e| t::EventInput {
-                num: e.num,
-                timestamp: e.timestamp,
-                source: e.source.to_string(),
-                data: e.data.to_vec(),
-            })
-            .collect();
+        let Some(first) = events.first() else {
+            return Ok(());
+        };
+        let mut data = std::mem::take(&mut self.scratch);
+        data.clear();
+        let mut ends = Vec::with_capacity(events.len());
+        for e in events {
+            data.extend_from_slice(e.data);
+            ends.push(data.len() as u32);
+        }
+        let nums: Vec<u64> = events.iter().map(|e| e.num).collect();
+        let timestamps: Vec<u64> = events.iter().map(|e| e.timestamp).collect();
+        let batch = t::EventBatch {
+            source: first.source,
+            data: &data,
+            ends: &ends,
+            nums: &nums,
+            timestamps: &timestamps,
+        };
         let rs: Vec<t::FieldRequest> = reqs
             .iter()
             .map(|r| t::FieldRequest {
                 field: r.field,
-                arg_key: r.key.clone(),
+                arg_key: r.key.as_deref(),
                 arg_index: r.index,
             })
             .collect();
-        let rows = self
-            .call("extract", |s| {
-                s.extractor.call_extract(&mut s.store, &evs, &rs)
-            })?
-            .map_err(plugin_err)?;
-        if rows.len() != events.len() * reqs.len() {
+        let res = self.call("extract", |s| {
+            s.extractor.call_extract(&mut s.store, batch, &rs)
+        });
+        self.scratch = data;
+        let v = res?.map_err(plugin_err)?;
+        let cells = events.len() * reqs.len();
+        if v.ends.len() != cells {
             return Err(self.fault(
                 "extract",
                 format!(
-                    "returned {} values for {} events x {} fields (malformed answer)",
-                    rows.len(),
+                    "returned {} cells for {} events x {} fields (malformed answer)",
+                    v.ends.len(),
                     events.len(),
                     reqs.len()
                 ),
             ));
         }
         let max = self.limits.max_field_bytes;
-        for row in rows {
-            let mut vals = Vec::with_capacity(row.len());
-            for v in row {
-                let len = match &v {
-                    t::Value::Str(s) => s.len(),
-                    t::Value::Addr(a) => a.len(),
-                    _ => 0,
-                };
-                self.check_len("extract (field value)", len, max)?;
-                vals.push(match v {
-                    t::Value::Str(s) => Value::Str(s),
-                    t::Value::Num(n) => Value::Num(n),
-                    t::Value::Flag(b) => Value::Flag(b),
-                    t::Value::Addr(a) => Value::Addr(a),
-                });
-            }
-            out.push(vals);
+        let mut items = Vec::with_capacity(v.items.len());
+        for it in v.items {
+            items.push(match it.kind {
+                t::ValueKind::Str => {
+                    let (start, end) = (it.a as u32, it.b as u32);
+                    if it.a > u32::MAX as u64 || it.b > u32::MAX as u64 {
+                        return Err(self.fault("extract", "string value out of range".into()));
+                    }
+                    self.check_len(
+                        "extract (field value)",
+                        end.saturating_sub(start) as usize,
+                        max,
+                    )?;
+                    Item::Str { start, end }
+                }
+                t::ValueKind::Num => Item::Num(it.a),
+                t::ValueKind::Flag => Item::Flag(it.a != 0),
+                t::ValueKind::Addr4 => Item::Addr4((it.a as u32).to_be_bytes()),
+                t::ValueKind::Addr6 => {
+                    Item::Addr6((((it.a as u128) << 64) | it.b as u128).to_be_bytes())
+                }
+            });
         }
+        let v = Values::from_parts(v.ends, items, v.text)
+            .map_err(|e| self.fault("extract", format!("{e} (malformed answer)")))?;
+        out.append(v);
         Ok(())
     }
 
@@ -619,22 +650,43 @@ impl DynPlugin for WasmPlugin {
                 src.call_next_batch(&mut s.store, max)
             })?
             .map_err(plugin_err)?;
-        if b.events.len() > max as usize {
+        if b.ends.len() > max as usize {
             return Err(self.fault(
                 "next-batch",
                 format!(
                     "returned {} events, more than the {max} asked for (malformed answer)",
-                    b.events.len()
+                    b.ends.len()
+                ),
+            ));
+        }
+        if b.timestamps.len() != b.ends.len() {
+            return Err(self.fault(
+                "next-batch",
+                format!(
+                    "returned {} timestamps for {} events (malformed answer)",
+                    b.timestamps.len(),
+                    b.ends.len()
                 ),
             ));
         }
         let max_ev = self.limits.max_event_bytes;
-        for e in b.events {
-            self.check_len("next-batch (event)", e.data.len(), max_ev)?;
+        let mut start = 0usize;
+        for (&end, ts) in b.ends.iter().zip(b.timestamps) {
+            let Some(data) = b.data.get(start..end as usize) else {
+                return Err(self.fault(
+                    "next-batch",
+                    format!(
+                        "event end {end} out of order or past the {} bytes (malformed answer)",
+                        b.data.len()
+                    ),
+                ));
+            };
+            self.check_len("next-batch (event)", data.len(), max_ev)?;
             out.push(Event {
-                data: e.data,
-                timestamp: e.timestamp,
+                data: data.to_vec(),
+                timestamp: ts,
             });
+            start = end as usize;
         }
         Ok(match b.status {
             t::BatchStatus::Ok => BatchStatus::Ok,

@@ -101,11 +101,11 @@ mod tests {
             req(2, None),
             req(3, Some("/user/groups/1")),
         ];
-        let mut out = Vec::new();
+        let mut out = guest_sdk::Values::new();
         p.extract(&[ev], &reqs, &mut out).unwrap();
         let s = |x: &str| vec![Value::Str(x.into())];
         assert_eq!(
-            out,
+            out.to_vecs(),
             vec![
                 s("alice"),
                 s(r#"["a","b"]"#),
@@ -122,8 +122,8 @@ mod tests {
             data: b"{nope",
             ..ev
         };
-        let mut out = Vec::new();
+        let mut out = guest_sdk::Values::new();
         p.extract(&[bad], &reqs[..1], &mut out).unwrap();
-        assert_eq!(out, vec![Vec::<Value>::new()]);
+        assert_eq!(out.to_vecs(), vec![Vec::<Value>::new()]);
     }
 }

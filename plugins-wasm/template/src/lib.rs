@@ -114,10 +114,10 @@ mod tests {
             key: None,
             index: None,
         });
-        let mut out = Vec::new();
+        let mut out = guest_sdk::Values::new();
         p.extract(&inputs, &reqs, &mut out).unwrap();
         assert_eq!(
-            out,
+            out.to_vecs(),
             vec![
                 vec![Value::Str("hello world".into())],
                 vec![Value::Num(1)],
