@@ -7,6 +7,12 @@ pub fn parse(data: &[u8]) -> Option<J> {
     serde_json::from_slice(data).ok()
 }
 
+/// `data` as text if it is valid UTF-8 (checked with SIMD where the target
+/// has it).
+pub fn utf8(data: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(data).ok()
+}
+
 /// Follows an RFC 6901 JSON pointer (`/a/b/0`; "" is the whole document).
 pub fn pointer<'a>(doc: &'a J, ptr: &str) -> Option<&'a J> {
     doc.pointer(ptr)
@@ -49,7 +55,7 @@ impl<'a> Doc<'a> {
     /// as its members are indexed (one pass); nested values are checked
     /// when a field decodes them. Other documents are validated in full.
     pub fn parse(data: &'a [u8]) -> Option<Doc<'a>> {
-        let raw = std::str::from_utf8(data).ok()?.trim();
+        let raw = trim_ws(utf8(data)?);
         let top = if raw.starts_with('{') {
             members(raw)?
         } else {
@@ -108,7 +114,7 @@ impl<'a> Doc<'a> {
 
     /// The value at a dotted path (`userIdentity.type`).
     pub fn path(&mut self, dotted: &str) -> Option<&J> {
-        let raw = self.raw_at(dotted.split('.').map(|k| Key::Name(k.into())))?;
+        let raw = self.raw_at(dotted_keys(dotted))?;
         self.value(raw)
     }
 
@@ -138,12 +144,12 @@ impl<'a> Doc<'a> {
 
     /// The raw JSON text of the value at a dotted path (not decoded).
     pub fn raw_at_path(&self, dotted: &str) -> Option<&'a str> {
-        self.raw_at(dotted.split('.').map(|k| Key::Name(k.into())))
+        self.raw_at(dotted_keys(dotted))
     }
 
     /// The text at a dotted path ([`text`]).
     pub fn text_at(&mut self, dotted: &str) -> Option<String> {
-        let raw = self.raw_at(dotted.split('.').map(|k| Key::Name(k.into())))?;
+        let raw = self.raw_at(dotted_keys(dotted))?;
         self.render(raw)
     }
 
@@ -157,13 +163,54 @@ impl<'a> Doc<'a> {
     /// objects and arrays as compact JSON, `null` as no value.
     fn render(&mut self, raw: &'a str) -> Option<String> {
         match raw.as_bytes().first()? {
-            b'"' if !raw.contains('\\') => Some(raw[1..raw.len() - 1].to_string()),
-            b'"' => serde_json::from_str(raw).ok(),
-            b'n' => None,
             b'{' | b'[' => self.value(raw).map(ToString::to_string),
-            _ => Some(raw.to_string()),
+            _ => render_raw(raw),
         }
     }
+}
+
+/// [`text`] of a raw value (containers are parsed to be written compactly).
+fn render_raw(raw: &str) -> Option<String> {
+    match raw.as_bytes().first()? {
+        b'"' if memchr::memchr(b'\\', raw.as_bytes()).is_none() => {
+            Some(raw[1..raw.len() - 1].to_string())
+        }
+        b'"' => serde_json::from_str(raw).ok(),
+        b'n' => None,
+        b'{' | b'[' => serde_json::from_str::<J>(raw).ok().map(|v| v.to_string()),
+        _ => Some(raw.to_string()),
+    }
+}
+
+/// The text ([`text`]) of the top-level member `key` of the JSON object
+/// `json`, walking the members only as far as that one (nothing is indexed
+/// or decoded on the way). `None` if there is no such member or the object
+/// is malformed before it.
+pub fn top_member_text(json: &str, key: &str) -> Option<String> {
+    render_raw(member(trim_ws(json), key)?)
+}
+
+/// The keys of a dotted path (a byte loop: paths are short).
+fn dotted_keys(dotted: &str) -> impl Iterator<Item = Key<'_>> {
+    let mut rest = Some(dotted);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b'.') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(Key::Name(std::borrow::Cow::Borrowed(&r[..i])))
+            }
+            None => {
+                rest = None;
+                Some(Key::Name(std::borrow::Cow::Borrowed(r)))
+            }
+        }
+    })
+}
+
+/// `s` without JSON whitespace around it.
+fn trim_ws(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
 }
 
 /// A step of a path.
@@ -266,11 +313,20 @@ fn container_end_bytewise(b: &[u8], i: usize) -> Option<usize> {
 /// `None` if it is not terminated. memchr skips the string's ordinary
 /// bytes in blocks (SIMD where the target has it).
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    string_end_esc(b, i).map(|(end, _)| end)
+}
+
+/// [`string_end`], and whether the string has escapes.
+fn string_end_esc(b: &[u8], i: usize) -> Option<(usize, bool)> {
     let mut j = i + 1;
+    let mut esc = false;
     while j < b.len() {
         match memchr::memchr2(b'"', b'\\', &b[j..]) {
-            Some(k) if b[j + k] == b'"' => return Some(j + k + 1),
-            Some(k) => j += k + 2,
+            Some(k) if b[j + k] == b'"' => return Some((j + k + 1, esc)),
+            Some(k) => {
+                j += k + 2;
+                esc = true;
+            }
             None => break,
         }
     }
@@ -282,7 +338,18 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
 /// `Ok(None)` at the closing brace; `Err` if the object is malformed.
 type MemberStep<'a> = Result<Option<(std::borrow::Cow<'a, str>, &'a str, usize)>, ()>;
 
-fn next_member(obj: &str, mut i: usize) -> MemberStep<'_> {
+fn next_member(obj: &str, i: usize) -> MemberStep<'_> {
+    let Some((key, i)) = next_key(obj, i)? else {
+        return Ok(None);
+    };
+    let vend = value_end(obj.as_bytes(), i).ok_or(())?;
+    Ok(Some((key, &obj[i..vend], vend)))
+}
+
+/// [`next_member`] up to the value: the key and where its value starts.
+type KeyStep<'a> = Result<Option<(std::borrow::Cow<'a, str>, usize)>, ()>;
+
+fn next_key(obj: &str, mut i: usize) -> KeyStep<'_> {
     let b = obj.as_bytes();
     i = ws(b, i);
     if b.get(i) == Some(&b'}') {
@@ -291,9 +358,9 @@ fn next_member(obj: &str, mut i: usize) -> MemberStep<'_> {
     if b.get(i) != Some(&b'"') {
         return Err(());
     }
-    let kend = string_end(b, i).ok_or(())?;
+    let (kend, esc) = string_end_esc(b, i).ok_or(())?;
     let k = &obj[i + 1..kend - 1];
-    let key = if k.contains('\\') {
+    let key = if esc {
         std::borrow::Cow::Owned(serde_json::from_str::<String>(&obj[i..kend]).map_err(|_| ())?)
     } else {
         std::borrow::Cow::Borrowed(k)
@@ -302,9 +369,7 @@ fn next_member(obj: &str, mut i: usize) -> MemberStep<'_> {
     if b.get(i) != Some(&b':') {
         return Err(());
     }
-    i = ws(b, i + 1);
-    let vend = value_end(b, i).ok_or(())?;
-    Ok(Some((key, &obj[i..vend], vend)))
+    Ok(Some((key, ws(b, i + 1))))
 }
 
 /// Walks the members of `obj`, calling `f` on each until it returns true.
@@ -368,22 +433,62 @@ fn member<'a>(obj: &'a str, key: &str) -> Option<&'a str> {
 /// well-formed array.
 pub fn split_array(arr: &str) -> Option<Vec<&str>> {
     let b = arr.as_bytes();
+    let (out, end) = split_array_at(arr, ws(b, 0))?;
+    (ws(b, end) == b.len()).then_some(out)
+}
+
+/// The raw elements of the array starting at `i` in `s`, and the position
+/// after it.
+fn split_array_at(s: &str, mut i: usize) -> Option<(Vec<&str>, usize)> {
+    let b = s.as_bytes();
     let mut out = Vec::new();
-    let mut i = ws(b, 0);
     if b.get(i) != Some(&b'[') {
         return None;
     }
     i = ws(b, i + 1);
     if b.get(i) == Some(&b']') {
-        return (ws(b, i + 1) == b.len()).then_some(out);
+        return Some((out, i + 1));
     }
     loop {
         let end = value_end(b, i)?;
-        out.push(&arr[i..end]);
+        out.push(&s[i..end]);
         i = ws(b, end);
         match b.get(i) {
             Some(b',') => i = ws(b, i + 1),
-            Some(b']') => return (ws(b, i + 1) == b.len()).then_some(out),
+            Some(b']') => return Some((out, i + 1)),
+            _ => return None,
+        }
+    }
+}
+
+/// The raw elements of the array that is member `key` of the object `obj`
+/// (`{"Records": [...]}`), found and split in one pass over `obj`. `None`
+/// if `obj` is not a well-formed object (at its top level) or `key` is not
+/// an array member of it.
+pub fn member_array<'a>(obj: &'a str, key: &str) -> Option<Vec<&'a str>> {
+    let b = obj.as_bytes();
+    let mut i = ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let mut found = None;
+    loop {
+        let Some((k, start)) = next_key(obj, i).ok()? else {
+            let close = ws(b, i) + 1;
+            return found.filter(|_| ws(b, close) == b.len());
+        };
+        let end = if found.is_none() && k == key && b.get(start) == Some(&b'[') {
+            let (elements, end) = split_array_at(obj, start)?;
+            found = Some(elements);
+            end
+        } else {
+            value_end(b, start)?
+        };
+        i = ws(b, end);
+        match b.get(i) {
+            Some(b',') => i += 1,
+            Some(b'}') => return found.filter(|_| ws(b, i + 1) == b.len()),
             _ => return None,
         }
     }
@@ -486,5 +591,36 @@ mod tests {
         }
         let mut empty = Doc::parse(b" {} ").unwrap();
         assert_eq!(empty.text_at("a"), None);
+    }
+
+    #[test]
+    fn one_pass_lookups() {
+        let log = r#" {"x": {"Records": 1}, "Records": [ {"a": "]"} , [1], "s" ], "y": [2]} "#;
+        assert_eq!(
+            member_array(log, "Records"),
+            Some(vec![r#"{"a": "]"}"#, "[1]", r#""s""#])
+        );
+        assert_eq!(member_array(r#"{"Records": []}"#, "Records"), Some(vec![]));
+        for bad in [
+            r#"{"Records": {}}"#,
+            r#"{"Other": []}"#,
+            r#"{"Records": [1,]}"#,
+            r#"{"Records": [1]"#,
+            r#"{"Records": [1]} x"#,
+            r#"{"Records": [1], "z": }"#,
+            "[]",
+        ] {
+            assert_eq!(member_array(bad, "Records"), None, "{bad}");
+        }
+        let rec = r#"{"v": "1", "who": {"t": "}"}, "eventTime": "2024-03-01T00:00:00Z", "x": [1"#;
+        // Found before the truncation; nothing after it is looked at.
+        assert_eq!(
+            top_member_text(rec, "eventTime").as_deref(),
+            Some("2024-03-01T00:00:00Z")
+        );
+        assert_eq!(top_member_text(rec, "who").as_deref(), Some(r#"{"t":"}"}"#));
+        assert_eq!(top_member_text(rec, "missing"), None);
+        assert_eq!(utf8(b"ok"), Some("ok"));
+        assert_eq!(utf8(b"\xff"), None);
     }
 }

@@ -213,7 +213,11 @@ impl WasmPlugin {
         let mut wasi = WasiCtx::builder();
         wasi.allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false);
+            .allow_ip_name_lookup(false)
+            // Plugin calls already run on a thread of their own, which may
+            // block: file reads then happen in place instead of through a
+            // handoff to a tokio blocking thread per 64 KiB read.
+            .allow_blocking_current_thread(true);
         for var in &grants.env {
             if let Some(v) = std::env::var_os(var) {
                 wasi.env(var, v.to_string_lossy());

@@ -156,11 +156,10 @@ impl Source for CloudTrail {
     fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
         while out.len() < max {
             if let Some(rec) = self.pending.pop_front() {
-                // Only the record's top level is read here: the extractors
-                // read the fields they need.
-                let ts = Doc::parse(rec.as_bytes())
-                    .and_then(|mut d| d.text_at("eventTime"))
-                    .and_then(|t| json::parse_rfc3339(&t));
+                // Only the record's members up to eventTime are looked
+                // at here: the extractors read the fields they need.
+                let ts =
+                    json::top_member_text(&rec, "eventTime").and_then(|t| json::parse_rfc3339(&t));
                 self.records += 1;
                 out.push(Event {
                     data: rec.into_bytes(),
@@ -258,6 +257,10 @@ fn records(raw: Vec<u8>) -> Result<Vec<String>, String> {
     } else {
         raw
     };
+    // One pass over a well-formed log; the slow path says what is wrong.
+    if let Some(records) = json::utf8(&text).and_then(|t| json::member_array(t, "Records")) {
+        return Ok(records.into_iter().map(str::to_string).collect());
+    }
     let doc = Doc::parse(&text).ok_or_else(|| match serde_json::from_slice::<J>(&text) {
         Err(e) => format!("not valid JSON: {e}"),
         Ok(_) => "not valid JSON".to_string(),
@@ -311,13 +314,12 @@ const WRITE_PREFIXES: &[&str] = &[
 /// `ct.user`: who made the request, by identity type.
 fn user(d: &mut Doc) -> Option<String> {
     let t = d.text_at("userIdentity.type")?;
-    let mut s = |p: &str| d.text_at(&format!("userIdentity.{p}"));
     match t.as_str() {
-        "Root" | "IAMUser" => s("userName"),
-        "AWSService" => s("invokedBy"),
-        "AssumedRole" => {
-            s("sessionContext.sessionIssuer.userName").or_else(|| Some("AssumedRole".into()))
-        }
+        "Root" | "IAMUser" => d.text_at("userIdentity.userName"),
+        "AWSService" => d.text_at("userIdentity.invokedBy"),
+        "AssumedRole" => d
+            .text_at("userIdentity.sessionContext.sessionIssuer.userName")
+            .or_else(|| Some("AssumedRole".into())),
         "AWSAccount" | "FederatedUser" => Some(t.to_string()),
         _ => None,
     }
@@ -558,7 +560,32 @@ impl Extractor for CloudTrail {
     }
 }
 
+/// The JSON path of each field of [`CloudTrail::FIELDS`] that is the text at
+/// one path (by field index), so that extraction does not look names up.
+fn path_of(field: u32) -> Option<&'static str> {
+    static PATHS: std::sync::OnceLock<Vec<Option<&'static str>>> = std::sync::OnceLock::new();
+    PATHS
+        .get_or_init(|| {
+            <CloudTrail as Extractor>::FIELDS
+                .iter()
+                .map(|f| {
+                    PATH_FIELDS
+                        .iter()
+                        .find(|(n, _)| *n == f.name)
+                        .map(|(_, p)| *p)
+                })
+                .collect()
+        })
+        .get(field as usize)
+        .copied()
+        .flatten()
+}
+
 fn extract_one(d: &mut Doc, r: &Request, o: &mut Vec<Value>) {
+    if let Some(p) = path_of(r.field) {
+        o.extend(d.text_at(p).map(Value::Str));
+        return;
+    }
     let text = |s: Option<String>| s.map(Value::Str);
     let v = match r.name {
         "ct.shortsrc" => text(
@@ -630,11 +657,7 @@ fn extract_one(d: &mut Doc, r: &Request, o: &mut Vec<Value>) {
                 }
             }
         }
-        name => PATH_FIELDS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .and_then(|(_, p)| d.text_at(p))
-            .map(Value::Str),
+        _ => None,
     };
     o.extend(v);
 }
@@ -646,13 +669,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_path_field_is_a_field() {
+        for (name, path) in PATH_FIELDS {
+            let i = <CloudTrail as Extractor>::FIELDS
+                .iter()
+                .position(|f| f.name == *name)
+                .unwrap_or_else(|| panic!("{name} is not in FIELDS"));
+            assert_eq!(path_of(i as u32), Some(*path));
+        }
+    }
+
+    #[test]
     fn users_by_identity_type() {
         let data = br#"{"userIdentity":{"type":"AssumedRole","principalId":"AROAX:alice","sessionContext":{"sessionIssuer":{"userName":"Admin"}}},"sourceIPAddress":"198.51.100.7","eventName":"CreateUser","readOnly":false}"#;
         let mut d = Doc::parse(data).unwrap();
         assert_eq!(user(&mut d).as_deref(), Some("Admin"));
         assert_eq!(info(&mut d), "Admin via 198.51.100.7 → CreateUser");
+        let field = <CloudTrail as Extractor>::FIELDS
+            .iter()
+            .position(|f| f.name == "ct.originaluser")
+            .unwrap() as u32;
         let r = Request {
-            field: 0,
+            field,
             name: "ct.originaluser",
             key: None,
             index: None,
