@@ -233,15 +233,7 @@ fn ws(b: &[u8], mut i: usize) -> usize {
 fn value_end(b: &[u8], i: usize) -> Option<usize> {
     match b.get(i)? {
         b'"' => string_end(b, i),
-        b'{' | b'[' => {
-            // Under wasm, jumping between structural bytes with memchr
-            // saves a loop iteration (and its interruption check) per
-            // byte; natively the plain loop is faster on dense JSON.
-            #[cfg(target_arch = "wasm32")]
-            return container_end(b, i);
-            #[cfg(not(target_arch = "wasm32"))]
-            container_end_bytewise(b, i)
-        }
+        b'{' | b'[' => container_end(b, i),
         _ => {
             let end = b[i..]
                 .iter()
@@ -252,82 +244,245 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The end of the object or array at `i` (wasm). It jumps from one structural
-/// byte to the next with memchr (SIMD where the target has it) instead of
-/// looking at every byte: the next `"`/`{`/`}` is found first (and reused
-/// until passed), then a `[`/`]` is looked for only before it.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-fn container_end(b: &[u8], i: usize) -> Option<usize> {
-    let (mut depth, mut j) = (0usize, i);
-    let mut next_q: Option<usize> = None;
-    loop {
-        let q = match next_q {
-            Some(q) if q >= j => q,
-            _ => j + memchr::memchr3(b'"', b'{', b'}', &b[j..]).unwrap_or(b.len() - j),
-        };
-        next_q = Some(q);
-        let p = memchr::memchr2(b'[', b']', &b[j..q]).map_or(q, |k| j + k);
-        match b.get(p)? {
-            b'"' => {
-                j = string_end(b, p)?;
-                continue;
-            }
-            b'{' | b'[' => depth += 1,
-            _ => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(p + 1);
-                }
-            }
+/// Bit masks (bit k for byte `j + k`) of the 16 bytes at `j` (which must
+/// be in `b`): quotes, backslashes, openers (`{` `[`), closers (`}` `]`).
+/// One SIMD compare per kind where the target has 128-bit SIMD (wasm
+/// simd128, x86-64 SSE2).
+#[inline(always)]
+fn classify(b: &[u8], j: usize) -> Chunk {
+    let c: &[u8; 16] = b[j..j + 16].try_into().expect("16 bytes");
+    simd::classify(c)
+}
+
+#[derive(Clone, Copy)]
+struct Chunk {
+    quote: u32,
+    backslash: u32,
+    open: u32,
+    close: u32,
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    pub(super) fn classify(c: &[u8; 16]) -> super::Chunk {
+        // SAFETY: `c` is 16 readable bytes; v128_load has no alignment
+        // requirement.
+        #[allow(unsafe_code)]
+        let v = unsafe { v128_load(c.as_ptr().cast::<v128>()) };
+        // `[` `]` are `{` `}` minus 0x20: one compare each after setting 0x20.
+        let v20 = v128_or(v, u8x16_splat(0x20));
+        super::Chunk {
+            quote: u8x16_bitmask(u8x16_eq(v, u8x16_splat(b'"'))) as u32,
+            backslash: u8x16_bitmask(u8x16_eq(v, u8x16_splat(b'\\'))) as u32,
+            open: u8x16_bitmask(u8x16_eq(v20, u8x16_splat(b'{'))) as u32,
+            close: u8x16_bitmask(u8x16_eq(v20, u8x16_splat(b'}'))) as u32,
         }
-        j = p + 1;
     }
 }
 
-/// [`container_end`] one byte at a time.
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-fn container_end_bytewise(b: &[u8], i: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut j = i;
-    while j < b.len() {
-        match b[j] {
-            b'"' => {
-                j = string_end(b, j)?;
-                continue;
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use core::arch::x86_64::*;
+
+    #[inline(always)]
+    pub(super) fn classify(c: &[u8; 16]) -> super::Chunk {
+        // SAFETY: SSE2 is part of x86-64; `c` is 16 readable bytes and
+        // `_mm_loadu_si128` has no alignment requirement.
+        #[allow(unsafe_code)]
+        unsafe {
+            let v = _mm_loadu_si128(c.as_ptr().cast::<__m128i>());
+            let v20 = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            let eq = |x, byte: u8| {
+                _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(byte as i8))) as u32
+            };
+            super::Chunk {
+                quote: eq(v, b'"'),
+                backslash: eq(v, b'\\'),
+                open: eq(v20, b'{'),
+                close: eq(v20, b'}'),
             }
-            b'{' | b'[' => depth += 1,
+        }
+    }
+}
+
+#[cfg(not(any(
+    all(target_arch = "wasm32", target_feature = "simd128"),
+    target_arch = "x86_64"
+)))]
+mod simd {
+    #[inline(always)]
+    pub(super) fn classify(c: &[u8; 16]) -> super::Chunk {
+        let mut m = super::Chunk {
+            quote: 0,
+            backslash: 0,
+            open: 0,
+            close: 0,
+        };
+        for (k, &x) in c.iter().enumerate() {
+            match x {
+                b'"' => m.quote |= 1 << k,
+                b'\\' => m.backslash |= 1 << k,
+                b'{' | b'[' => m.open |= 1 << k,
+                b'}' | b']' => m.close |= 1 << k,
+                _ => {}
+            }
+        }
+        m
+    }
+}
+
+/// Bit k set when bits 0..=k of `x` hold an odd number of ones.
+#[inline(always)]
+fn prefix_xor(mut x: u32) -> u32 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x & 0xffff
+}
+
+/// Scanning state inside a container.
+struct Scan {
+    depth: usize,
+    in_str: bool,
+    /// The next byte is escaped (inside a string).
+    esc: bool,
+}
+
+impl Scan {
+    /// One byte at a time: `Err` if a closer has no opener, `Ok(true)` when
+    /// the outermost container closes with this byte.
+    #[inline(always)]
+    fn byte(&mut self, c: u8) -> Result<bool, ()> {
+        if self.in_str {
+            if self.esc {
+                self.esc = false;
+            } else if c == b'\\' {
+                self.esc = true;
+            } else if c == b'"' {
+                self.in_str = false;
+            }
+            return Ok(false);
+        }
+        match c {
+            b'"' => self.in_str = true,
+            b'{' | b'[' => self.depth += 1,
             b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(j + 1);
-                }
+                self.depth = self.depth.checked_sub(1).ok_or(())?;
+                return Ok(self.depth == 0);
             }
             _ => {}
         }
-        j += 1;
+        Ok(false)
+    }
+}
+
+/// The end of the object or array at `i`, 16 bytes per step: a chunk's
+/// quotes give which of its bytes are inside strings (a prefix XOR), the
+/// brackets outside them change the depth (by counting, when no closer
+/// can end the container in this chunk). A chunk with a backslash, and the
+/// last bytes, go one byte at a time. Few loop iterations matter most in the
+/// sandbox, where every one pays an interruption check.
+fn container_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut s = Scan {
+        depth: 0,
+        in_str: false,
+        esc: false,
+    };
+    let mut j = i;
+    while j + 16 <= b.len() {
+        let m = classify(b, j);
+        if m.backslash != 0 || s.esc {
+            for (k, &c) in b[j..j + 16].iter().enumerate() {
+                if s.byte(c).ok()? {
+                    return Some(j + k + 1);
+                }
+            }
+            j += 16;
+            continue;
+        }
+        let inside = prefix_xor(m.quote) ^ if s.in_str { 0xffff } else { 0 };
+        let (open, close) = (m.open & !inside, m.close & !inside);
+        if close == 0 {
+            s.depth += open.count_ones() as usize;
+        } else {
+            let mut bits = open | close;
+            while bits != 0 {
+                let k = bits.trailing_zeros();
+                bits &= bits - 1;
+                if open >> k & 1 == 1 {
+                    s.depth += 1;
+                } else {
+                    s.depth = s.depth.checked_sub(1)?;
+                    if s.depth == 0 {
+                        return Some(j + k as usize + 1);
+                    }
+                }
+            }
+        }
+        s.in_str ^= m.quote.count_ones() & 1 == 1;
+        j += 16;
+    }
+    for (k, &c) in b[j..].iter().enumerate() {
+        if s.byte(c).ok()? {
+            return Some(j + k + 1);
+        }
+    }
+    None
+}
+
+/// [`container_end`] one byte at a time (the reference it is tested against).
+#[cfg(test)]
+fn container_end_bytewise(b: &[u8], i: usize) -> Option<usize> {
+    let mut s = Scan {
+        depth: 0,
+        in_str: false,
+        esc: false,
+    };
+    for (k, &c) in b[i..].iter().enumerate() {
+        if s.byte(c).ok()? {
+            return Some(i + k + 1);
+        }
     }
     None
 }
 
 /// The end (exclusive, after the closing quote) of the string at `i`;
-/// `None` if it is not terminated. memchr skips the string's ordinary
-/// bytes in blocks (SIMD where the target has it).
+/// `None` if it is not terminated.
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
     string_end_esc(b, i).map(|(end, _)| end)
 }
 
-/// [`string_end`], and whether the string has escapes.
+/// [`string_end`], and whether the string has escapes. Ordinary bytes are
+/// skipped 16 at a time.
 fn string_end_esc(b: &[u8], i: usize) -> Option<(usize, bool)> {
     let mut j = i + 1;
     let mut esc = false;
+    while j + 16 <= b.len() {
+        let m = classify(b, j);
+        let hits = m.quote | m.backslash;
+        if hits == 0 {
+            j += 16;
+            continue;
+        }
+        let k = hits.trailing_zeros();
+        if m.quote >> k & 1 == 1 {
+            return Some((j + k as usize + 1, esc));
+        }
+        esc = true;
+        j += k as usize + 2;
+    }
     while j < b.len() {
-        match memchr::memchr2(b'"', b'\\', &b[j..]) {
-            Some(k) if b[j + k] == b'"' => return Some((j + k + 1, esc)),
-            Some(k) => {
-                j += k + 2;
+        match b[j] {
+            b'"' => return Some((j + 1, esc)),
+            b'\\' => {
                 esc = true;
+                j += 2;
             }
-            None => break,
+            _ => j += 1,
         }
     }
     None
@@ -591,6 +746,53 @@ mod tests {
         }
         let mut empty = Doc::parse(b" {} ").unwrap();
         assert_eq!(empty.text_at("a"), None);
+    }
+
+    #[test]
+    fn chunked_scanners_agree_with_bytewise_ones() {
+        // Random byte strings over JSON's structural alphabet (escapes,
+        // quotes, brackets of both kinds across 16-byte chunk edges).
+        let alphabet = b"{}[]\"\\a ,:";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 90) as usize + 1;
+            let b: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            for i in 0..b.len() {
+                match b[i] {
+                    b'{' | b'[' => assert_eq!(
+                        container_end(&b, i),
+                        container_end_bytewise(&b, i),
+                        "{} at {i}",
+                        String::from_utf8_lossy(&b)
+                    ),
+                    b'"' => {
+                        let mut j = i + 1;
+                        let mut esc = false;
+                        let reference = loop {
+                            match b.get(j) {
+                                None => break None,
+                                Some(b'"') => break Some((j + 1, esc)),
+                                Some(b'\\') => {
+                                    esc = true;
+                                    j += 2;
+                                }
+                                Some(_) => j += 1,
+                            }
+                        };
+                        assert_eq!(string_end_esc(&b, i), reference, "{:?} at {i}", b);
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 
     #[test]
