@@ -106,6 +106,13 @@ impl<'a> Doc<'a> {
         self.value(self.raw)
     }
 
+    /// The whole document as compact JSON text (as serde_json writes it).
+    pub fn to_json(&self) -> Option<String> {
+        let mut out = String::with_capacity(self.raw.len());
+        compact(self.raw, &mut out)?;
+        Some(out)
+    }
+
     /// A top-level member.
     pub fn get(&mut self, key: &str) -> Option<&J> {
         let raw = self.top_member(key)?;
@@ -162,10 +169,7 @@ impl<'a> Doc<'a> {
     /// [`text`] of a raw value: strings decoded, scalars as written,
     /// objects and arrays as compact JSON, `null` as no value.
     fn render(&mut self, raw: &'a str) -> Option<String> {
-        match raw.as_bytes().first()? {
-            b'{' | b'[' => self.value(raw).map(ToString::to_string),
-            _ => render_raw(raw),
-        }
+        render_raw(raw)
     }
 }
 
@@ -177,8 +181,93 @@ fn render_raw(raw: &str) -> Option<String> {
         }
         b'"' => serde_json::from_str(raw).ok(),
         b'n' => None,
-        b'{' | b'[' => serde_json::from_str::<J>(raw).ok().map(|v| v.to_string()),
+        b'{' | b'[' => {
+            let mut out = String::with_capacity(raw.len());
+            compact(raw, &mut out)?;
+            Some(out)
+        }
         _ => Some(raw.to_string()),
+    }
+}
+
+/// Writes the raw JSON value `raw` to `out` as serde_json writes it once
+/// parsed (compact, object keys sorted, the last of duplicate keys kept,
+/// numbers normalized, strings escaped the same way), without building
+/// it: containers are walked in place, and only unusual strings and
+/// numbers go through serde_json. `None` if `raw` is not valid JSON.
+fn compact(raw: &str, out: &mut String) -> Option<()> {
+    let b = raw.as_bytes();
+    match *b.first()? {
+        b'{' => {
+            let mut members = members(raw)?;
+            // Stable: equal keys stay in document order, and the last wins.
+            members.sort_by(|x, y| x.0.cmp(&y.0));
+            out.push('{');
+            for (n, (k, v)) in members.iter().enumerate() {
+                if members.get(n + 1).is_some_and(|next| next.0 == *k) {
+                    continue;
+                }
+                if !out.ends_with('{') {
+                    out.push(',');
+                }
+                compact_str(k, out);
+                out.push(':');
+                compact(v, out)?;
+            }
+            out.push('}');
+        }
+        b'[' => {
+            out.push('[');
+            for (n, v) in split_array(raw)?.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                compact(v, out)?;
+            }
+            out.push(']');
+        }
+        b'"' => {
+            if string_end(b, 0) != Some(b.len()) {
+                return None;
+            }
+            let inner = &raw[1..raw.len() - 1];
+            if inner.bytes().all(|c| c >= 0x20 && c != b'\\') {
+                out.push_str(raw);
+            } else {
+                compact_str(&serde_json::from_str::<String>(raw).ok()?, out);
+            }
+        }
+        b't' | b'f' | b'n' => {
+            if !matches!(raw, "true" | "false" | "null") {
+                return None;
+            }
+            out.push_str(raw);
+        }
+        _ => {
+            let digits = raw.strip_prefix('-').unwrap_or(raw);
+            let plain = !digits.is_empty()
+                && digits.bytes().all(|c| c.is_ascii_digit())
+                && (raw == "0" || !digits.starts_with('0')) // serde writes -0 as -0.0
+                && (raw.parse::<u64>().is_ok() || raw.parse::<i64>().is_ok());
+            if plain {
+                out.push_str(raw);
+            } else {
+                let n: serde_json::Number = serde_json::from_str(raw).ok()?;
+                out.push_str(&n.to_string());
+            }
+        }
+    }
+    Some(())
+}
+
+/// `s` as a JSON string, escaped as serde_json does.
+fn compact_str(s: &str, out: &mut String) {
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else if let Ok(quoted) = serde_json::to_string(s) {
+        out.push_str(&quoted);
     }
 }
 
@@ -792,6 +881,89 @@ mod tests {
                     _ => {}
                 }
             }
+        }
+    }
+
+    #[test]
+    fn compact_rendering_matches_serde_json() {
+        let serde = |raw: &str| serde_json::from_str::<J>(raw).ok().map(|v| v.to_string());
+        let ours = |raw: &str| {
+            let mut out = String::new();
+            compact(raw, &mut out).map(|_| out)
+        };
+        let cases = [
+            r#"{"b": 1, "a": [true, false, null], "B": {"z": "x", "y": -3}}"#,
+            r#"{"k": 1, "k": 2, "j": {"k": "first", "k": "last"}}"#,
+            r#"["é", "a\"b", "\u00e9\n", "\/", "tab\t", "\u001f", "x\\y"]"#,
+            r#"[0, -0, 1.0, 1.50, 1e3, -1E-2, 18446744073709551615, 18446744073709551616, -9223372036854775808, -9223372036854775809, 0.1]"#,
+            r#"{"\u0041": 1, "A": 2, "a\"q": 3}"#,
+            r#"{}"#,
+            r#"[]"#,
+            r#"[ { } , [ ] ]"#,
+            r#""plain""#,
+            // Not JSON: both refuse.
+            r#"{"a": tru}"#,
+            r#"[01]"#,
+            r#"[1.]"#,
+            r#"["\x"]"#,
+            r#"{"a": "b\"}"#,
+            r#"[-]"#,
+            r#"{"a" 1}"#,
+        ];
+        for raw in cases {
+            assert_eq!(ours(raw), serde(raw), "{raw}");
+        }
+        // Random documents over a small grammar.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        fn doc(next: &mut dyn FnMut() -> u64, depth: u32, out: &mut String) {
+            let atoms = [
+                "1",
+                "-2",
+                "3.25",
+                "1e2",
+                "true",
+                "null",
+                r#""s""#,
+                r#""\u00e9""#,
+                r#""a\nb""#,
+                r#""k""#,
+            ];
+            match next() % if depth > 3 { 1 } else { 3 } {
+                0 => out.push_str(atoms[(next() % atoms.len() as u64) as usize]),
+                1 => {
+                    out.push('[');
+                    for n in 0..next() % 4 {
+                        if n > 0 {
+                            out.push_str(", ");
+                        }
+                        doc(next, depth + 1, out);
+                    }
+                    out.push(']');
+                }
+                _ => {
+                    out.push('{');
+                    for n in 0..next() % 4 {
+                        if n > 0 {
+                            out.push(',');
+                        }
+                        let keys = ["a", "b", "B", "\\u0062", "é", "aa"];
+                        out.push_str(&format!(r#""{}": "#, keys[(next() % 6) as usize]));
+                        doc(next, depth + 1, out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+        for _ in 0..3000 {
+            let mut raw = String::new();
+            doc(&mut next, 0, &mut raw);
+            assert_eq!(ours(&raw), serde(&raw), "{raw}");
         }
     }
 

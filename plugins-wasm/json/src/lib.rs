@@ -44,21 +44,18 @@ impl Extractor for Json {
     ) -> Result<(), String> {
         let mut doc = None;
         for (r, o) in reqs.iter().zip(out) {
-            let name = r
-                .name
-                .trim_start_matches("json.")
-                .trim_start_matches("jevt.");
-            if name == "rawtime" {
+            // FIELDS: json.value, json.obj, json.rawtime, then the same
+            // three as jevt.* aliases.
+            if r.field % 3 == 2 {
                 o.push(Value::Str(ev.timestamp.to_string()));
                 continue;
             }
             let Some(d) = doc.get_or_insert_with(|| json::Doc::parse(ev.data)) else {
                 continue;
             };
-            let v = match name {
-                "obj" => d.whole().map(ToString::to_string),
-                "value" => r.key.and_then(|k| d.text_at_pointer(k)),
-                _ => None,
+            let v = match r.field % 3 {
+                0 => r.key.and_then(|k| d.text_at_pointer(k)),
+                _ => d.to_json(),
             };
             if let Some(v) = v {
                 o.push(Value::Str(v));
@@ -74,6 +71,22 @@ guest_sdk::export_extractor_plugin!(Json);
 mod tests {
     use super::*;
     use guest_sdk::native::{DynPlugin, FieldRequest, Native};
+
+    #[test]
+    fn fields_are_laid_out_as_extract_expects() {
+        let names: Vec<&str> = Json::FIELDS.iter().map(|f| f.name).collect();
+        assert_eq!(
+            names,
+            [
+                "json.value",
+                "json.obj",
+                "json.rawtime",
+                "jevt.value",
+                "jevt.obj",
+                "jevt.rawtime"
+            ]
+        );
+    }
 
     #[test]
     fn pointer_values_objects_and_time() {
@@ -100,6 +113,7 @@ mod tests {
             req(0, Some("/missing")),
             req(2, None),
             req(3, Some("/user/groups/1")),
+            req(4, None),
         ];
         let mut out = guest_sdk::Values::new();
         p.extract(&[ev], &reqs, &mut out).unwrap();
@@ -115,6 +129,7 @@ mod tests {
                 vec![],
                 s("1700000000000000000"),
                 s("b"),
+                s(r#"{"n":3,"nil":null,"ok":true,"user":{"groups":["a","b"],"name":"alice"}}"#),
             ]
         );
         // Not JSON: no values, no error.
