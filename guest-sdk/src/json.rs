@@ -13,6 +13,15 @@ pub fn utf8(data: &[u8]) -> Option<&str> {
     simdutf8::basic::from_utf8(data).ok()
 }
 
+/// [`String::from_utf8`] with the SIMD check of [`utf8`]; `None` if `data`
+/// is not UTF-8.
+pub fn utf8_string(data: Vec<u8>) -> Option<String> {
+    utf8(&data)?;
+    // SAFETY: `utf8` just checked that `data` is valid UTF-8.
+    #[allow(unsafe_code)]
+    Some(unsafe { String::from_utf8_unchecked(data) })
+}
+
 /// Follows an RFC 6901 JSON pointer (`/a/b/0`; "" is the whole document).
 pub fn pointer<'a>(doc: &'a J, ptr: &str) -> Option<&'a J> {
     doc.pointer(ptr)
@@ -71,7 +80,10 @@ impl<'a> Doc<'a> {
 
     /// A top-level member's raw value (from the index).
     fn top_member(&self, key: &str) -> Option<&'a str> {
-        self.top.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+        self.top
+            .iter()
+            .find(|(k, _)| key_eq(k, key))
+            .map(|(_, v)| *v)
     }
 
     /// The raw text of the value at `keys` (object keys or array indexes).
@@ -652,7 +664,7 @@ fn walk_members<'a>(
 /// Every member (key, raw value) of the object `obj`; `None` if `obj` is
 /// not a well-formed object.
 fn members(obj: &str) -> Option<Vec<(std::borrow::Cow<'_, str>, &str)>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(32);
     walk_members(obj, |k, v| {
         out.push((k, v));
         false
@@ -660,11 +672,20 @@ fn members(obj: &str) -> Option<Vec<(std::borrow::Cow<'_, str>, &str)>> {
     Some(out)
 }
 
+/// Whether two keys are equal. Keys are short and mostly differ in length
+/// or in their first or last byte: those are compared before the bytes
+/// (a call to `memcmp`, a byte loop in the sandbox).
+#[inline(always)]
+fn key_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.first() == b.first() && a.last() == b.last() && a == b
+}
+
 /// The raw value of member `key` of the object `obj`.
 fn member<'a>(obj: &'a str, key: &str) -> Option<&'a str> {
     let mut found = None;
     walk_members(obj, |k, v| {
-        let hit = k == key;
+        let hit = key_eq(&k, key);
         if hit {
             found = Some(v);
         }

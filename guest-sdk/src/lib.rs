@@ -34,10 +34,10 @@
 //!     const ID: u32 = 999;
 //!     const EVENT_SOURCE: &'static str = "hello";
 //!     fn open(&mut self, _params: &str) -> Result<(), String> { self.left = 3; Ok(()) }
-//!     fn next_batch(&mut self, _max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
+//!     fn next_batch(&mut self, _max: usize, out: &mut Events) -> Result<BatchStatus, String> {
 //!         if self.left == 0 { return Ok(BatchStatus::Eof) }
 //!         self.left -= 1;
-//!         out.push(Event::new(b"hello".to_vec()));
+//!         out.push(b"hello", None);
 //!         Ok(BatchStatus::Ok)
 //!     }
 //! }
@@ -351,26 +351,160 @@ impl Values {
     }
 }
 
-/// An event a source produces.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Event {
-    pub data: Vec<u8>,
+/// Events a source produces, laid out flat (as they cross the sandbox
+/// boundary): the payloads back to back in one buffer, so a batch costs no
+/// allocation per event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Events {
+    data: Vec<u8>,
+    /// Where each payload ends in `data`.
+    ends: Vec<u32>,
     /// Nanoseconds since the epoch; `None` = when the host receives it.
-    pub timestamp: Option<u64>,
+    timestamps: Vec<Option<u64>>,
 }
 
-impl Event {
-    pub fn new(data: Vec<u8>) -> Event {
-        Event {
-            data,
-            timestamp: None,
+impl Events {
+    pub fn new() -> Events {
+        Events::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Bytes of payload in all.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Adds an event.
+    pub fn push(&mut self, data: &[u8], timestamp: Option<u64>) {
+        self.push_with(timestamp, |buf| buf.extend_from_slice(data));
+    }
+
+    /// Adds an event whose payload `write` appends to the buffer (no copy
+    /// through a buffer of its own).
+    pub fn push_with(&mut self, timestamp: Option<u64>, write: impl FnOnce(&mut Vec<u8>)) {
+        write(&mut self.data);
+        self.ends.push(self.data.len() as u32);
+        self.timestamps.push(timestamp);
+    }
+
+    /// Event `i`'s payload.
+    pub fn data(&self, i: usize) -> &[u8] {
+        let end = self.ends.get(i).map_or(0, |&e| e as usize);
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).map_or(end, |&s| s as usize),
+        };
+        self.data.get(start..end).unwrap_or_default()
+    }
+
+    /// Event `i`'s time, if the source gave one.
+    pub fn timestamp(&self, i: usize) -> Option<u64> {
+        self.timestamps.get(i).copied().flatten()
+    }
+
+    /// The events at `indexes` (in that order), as a batch of their own.
+    pub fn select(&self, indexes: &[usize]) -> Events {
+        let mut out = Events::new();
+        for &i in indexes {
+            out.push(self.data(i), self.timestamp(i));
+        }
+        out
+    }
+
+    /// The parts, for moving across the boundary.
+    pub fn into_parts(self) -> (Vec<u8>, Vec<u32>, Vec<Option<u64>>) {
+        (self.data, self.ends, self.timestamps)
+    }
+
+    /// These events as a batch for extractors: all of `source`, numbered
+    /// `nums` and timed `timestamps` (one each) by the host.
+    pub fn batch<'a>(
+        &'a self,
+        source: &'a str,
+        nums: &'a [u64],
+        timestamps: &'a [u64],
+    ) -> EventBatch<'a> {
+        EventBatch {
+            source,
+            data: &self.data,
+            ends: &self.ends,
+            nums,
+            timestamps,
         }
     }
-    pub fn at(data: Vec<u8>, timestamp_ns: u64) -> Event {
-        Event {
-            data,
-            timestamp: Some(timestamp_ns),
+
+    /// Rebuilds events from parts that crossed the boundary, checking them:
+    /// one timestamp per event, ends in order and within `data`.
+    pub fn from_parts(
+        data: Vec<u8>,
+        ends: Vec<u32>,
+        timestamps: Vec<Option<u64>>,
+    ) -> Result<Events, String> {
+        if timestamps.len() != ends.len() {
+            return Err(format!(
+                "{} timestamps for {} events",
+                timestamps.len(),
+                ends.len()
+            ));
         }
+        let mut prev = 0;
+        for &e in &ends {
+            if e < prev || e as usize > data.len() {
+                return Err(format!(
+                    "event end {e} out of order or past the {} bytes",
+                    data.len()
+                ));
+            }
+            prev = e;
+        }
+        Ok(Events {
+            data,
+            ends,
+            timestamps,
+        })
+    }
+}
+
+/// Events handed to extractors, all of one source, as the host numbered and
+/// timed them: event i's payload is `data[ends[i-1]..ends[i]]`.
+#[derive(Clone, Copy, Debug)]
+pub struct EventBatch<'a> {
+    pub source: &'a str,
+    pub data: &'a [u8],
+    pub ends: &'a [u32],
+    pub nums: &'a [u64],
+    pub timestamps: &'a [u64],
+}
+
+impl<'a> EventBatch<'a> {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Event `i`; `None` past the end or if the batch is malformed there.
+    pub fn event(&self, i: usize) -> Option<EventInput<'a>> {
+        let end = *self.ends.get(i)? as usize;
+        let start = match i {
+            0 => 0,
+            _ => *self.ends.get(i - 1)? as usize,
+        };
+        Some(EventInput {
+            num: *self.nums.get(i)?,
+            timestamp: *self.timestamps.get(i)?,
+            source: self.source,
+            data: self.data.get(start..end)?,
+        })
     }
 }
 
@@ -550,7 +684,7 @@ pub trait Source: Extractor {
     }
     fn open(&mut self, params: &str) -> Result<(), String>;
     /// Appends up to `max` events to `out`.
-    fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String>;
+    fn next_batch(&mut self, max: usize, out: &mut Events) -> Result<BatchStatus, String>;
     fn progress(&self) -> (f64, String) {
         (0.0, String::new())
     }

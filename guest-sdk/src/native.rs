@@ -3,7 +3,7 @@
 //! [`DynPlugin`] too). The host drives every plugin through it.
 
 use crate::{
-    Arg, BatchStatus, Event, EventInput, Extractor, FieldType, Metric, OpenParam, Plugin, Request,
+    Arg, BatchStatus, EventBatch, Events, Extractor, FieldType, Metric, OpenParam, Plugin, Request,
     Source, Value, Values,
 };
 
@@ -70,11 +70,10 @@ pub trait DynPlugin: Send {
     fn fields(&mut self) -> CallResult<Vec<FieldInfo>>;
     fn extract_sources(&mut self) -> CallResult<Vec<String>>;
     /// Appends one cell per event and request, row-major: cell
-    /// `i * reqs.len() + j` for event i, request j. Every event of one call
-    /// has the same source.
+    /// `i * reqs.len() + j` for event i, request j.
     fn extract(
         &mut self,
-        events: &[EventInput],
+        events: &EventBatch,
         reqs: &[FieldRequest],
         out: &mut Values,
     ) -> CallResult<()>;
@@ -82,7 +81,7 @@ pub trait DynPlugin: Send {
     fn source_info(&mut self) -> CallResult<Option<(u32, String)>>;
     fn list_open_params(&mut self) -> CallResult<Vec<OpenParam>>;
     fn open(&mut self, params: &str) -> CallResult<()>;
-    fn next_batch(&mut self, max: u32, out: &mut Vec<Event>) -> CallResult<BatchStatus>;
+    fn next_batch(&mut self, max: u32, out: &mut Events) -> CallResult<BatchStatus>;
     fn progress(&mut self) -> CallResult<(f64, String)>;
     fn event_to_string(&mut self, data: &[u8]) -> CallResult<String>;
     fn close(&mut self) -> CallResult<()>;
@@ -139,14 +138,15 @@ pub(crate) fn requests<'a, P: Extractor>(
 /// the cells to `out` (the same code natively and in the sandbox).
 pub(crate) fn extract_cells<P: Extractor>(
     p: &mut P,
-    events: &[EventInput],
+    events: &EventBatch,
     reqs: &[Request],
     out: &mut Values,
 ) -> Result<(), String> {
     let mut row: Vec<Vec<Value>> = vec![Vec::new(); reqs.len()];
-    for e in events {
+    for i in 0..events.len() {
+        let e = events.event(i).ok_or("malformed event batch")?;
         row.iter_mut().for_each(Vec::clear);
-        p.extract(e, reqs, &mut row)?;
+        p.extract(&e, reqs, &mut row)?;
         for vals in &row {
             vals.iter().for_each(|v| out.push(v));
             out.end_cell();
@@ -166,7 +166,7 @@ struct SourceFns<P> {
     info: fn() -> (u32, String),
     open_params: fn(&P) -> Vec<OpenParam>,
     open: fn(&mut P, &str) -> Result<(), String>,
-    next_batch: fn(&mut P, usize, &mut Vec<Event>) -> Result<BatchStatus, String>,
+    next_batch: fn(&mut P, usize, &mut Events) -> Result<BatchStatus, String>,
     progress: fn(&P) -> (f64, String),
     to_string: fn(&P, &[u8]) -> String,
     close: fn(&mut P),
@@ -225,7 +225,7 @@ impl<P: Extractor + Send> DynPlugin for Native<P> {
     }
     fn extract(
         &mut self,
-        events: &[EventInput],
+        events: &EventBatch,
         reqs: &[FieldRequest],
         out: &mut Values,
     ) -> CallResult<()> {
@@ -249,7 +249,7 @@ impl<P: Extractor + Send> DynPlugin for Native<P> {
             .ok_or_else(not_source)?;
         f(self.get()?, params).map_err(CallError::Plugin)
     }
-    fn next_batch(&mut self, max: u32, out: &mut Vec<Event>) -> CallResult<BatchStatus> {
+    fn next_batch(&mut self, max: u32, out: &mut Events) -> CallResult<BatchStatus> {
         let f = self
             .source
             .as_ref()

@@ -158,24 +158,16 @@ macro_rules! glue {
                     .iter()
                     .map(|r| (r.field, r.arg_key.as_deref(), r.arg_index)),
             )?;
-            let mut inputs = Vec::with_capacity(events.ends.len());
-            let mut start = 0usize;
-            for (i, &end) in events.ends.iter().enumerate() {
-                let data = events
-                    .data
-                    .get(start..end as usize)
-                    .ok_or("malformed event batch")?;
-                start = end as usize;
-                inputs.push(crate::EventInput {
-                    num: events.nums.get(i).copied().unwrap_or_default(),
-                    timestamp: events.timestamps.get(i).copied().unwrap_or_default(),
-                    source: &events.source,
-                    data,
-                });
-            }
+            let batch = crate::EventBatch {
+                source: &events.source,
+                data: &events.data,
+                ends: &events.ends,
+                nums: &events.nums,
+                timestamps: &events.timestamps,
+            };
             let mut out = crate::Values::new();
             with(s, |p| {
-                crate::native::extract_cells(p, &inputs, &reqs, &mut out)
+                crate::native::extract_cells(p, &batch, &reqs, &mut out)
             })??;
             let (ends, items, text) = out.into_parts();
             Ok(t::Values {
@@ -240,16 +232,9 @@ pub mod source_glue {
 
     pub fn next_batch<P: Source>(s: &'static State<P>, max: u32) -> Result<t::Batch, String> {
         with(s, |p| {
-            let mut evs = Vec::new();
+            let mut evs = crate::Events::new();
             let status = p.next_batch(max as usize, &mut evs)?;
-            let mut data = Vec::with_capacity(evs.iter().map(|e| e.data.len()).sum());
-            let mut ends = Vec::with_capacity(evs.len());
-            let mut timestamps = Vec::with_capacity(evs.len());
-            for e in evs {
-                data.extend_from_slice(&e.data);
-                ends.push(data.len() as u32);
-                timestamps.push(e.timestamp);
-            }
+            let (data, ends, timestamps) = evs.into_parts();
             Ok(t::Batch {
                 data,
                 ends,

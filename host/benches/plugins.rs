@@ -190,7 +190,7 @@ impl DynPlugin for Timed {
     }
     fn extract(
         &mut self,
-        e: &[guest_sdk::EventInput],
+        e: &guest_sdk::EventBatch,
         r: &[FieldRequest],
         o: &mut guest_sdk::Values,
     ) -> CallResult<()> {
@@ -209,7 +209,7 @@ impl DynPlugin for Timed {
     fn open(&mut self, p: &str) -> CallResult<()> {
         self.inner.open(p)
     }
-    fn next_batch(&mut self, m: u32, o: &mut Vec<guest_sdk::Event>) -> CallResult<BatchStatus> {
+    fn next_batch(&mut self, m: u32, o: &mut guest_sdk::Events) -> CallResult<BatchStatus> {
         let t = Instant::now();
         let res = self.inner.next_batch(m, o);
         let d = t.elapsed();
@@ -292,7 +292,7 @@ fn main() {
                 _ => wasm(&wasm_dir, &data),
             };
             let r = pass(loaded, &rules);
-            if !(r.0 <= best[i].0) {
+            if best[i].0.is_nan() || r.0 > best[i].0 {
                 best[i] = r;
             }
         }

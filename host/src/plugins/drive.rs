@@ -2,12 +2,12 @@
 //! extracted (one call per plugin), the source's rules over each event.
 //! Shared by `run` and the plugin benchmark.
 
-use super::event::{Batch, ExtractionPlan};
+use super::event::{Batch, ExtractionPlan, Numbered};
 use super::{FieldOrigin, LoadedPlugin};
 use crate::engine::SourceEngine;
 use crate::outputs::alert::Alert;
-use guest_sdk::BatchStatus;
 use guest_sdk::native::CallError;
+use guest_sdk::{BatchStatus, Events};
 use std::time::SystemTime;
 
 /// A source plugin being read into its source's engine.
@@ -79,19 +79,18 @@ impl SourcePump {
         on_error: &mut dyn FnMut(&str, CallError),
     ) -> Result<Step, CallError> {
         let max = plugins[self.plugin].spec.limits.max_batch;
-        let mut raw = Vec::new();
+        let mut raw = Events::new();
         let status = plugins[self.plugin].runner.next_batch(max, &mut raw)?;
         let now = SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
-        let events: Vec<_> = raw
-            .into_iter()
-            .map(|e| {
-                *evt_num += 1;
-                (*evt_num, e.timestamp.unwrap_or(now), e)
-            })
-            .collect();
-        let n = events.len();
+        let n = raw.len();
+        let events = Numbered {
+            nums: (1..=n as u64).map(|k| *evt_num + k).collect(),
+            times: (0..n).map(|i| raw.timestamp(i).unwrap_or(now)).collect(),
+            events: raw,
+        };
+        *evt_num += n as u64;
         let batch = Batch::extract(
             &self.plan,
             &self.source,
@@ -126,7 +125,7 @@ impl SourcePump {
             &self.plugin_name,
             Some(self.plugin),
             plugins,
-            wanted.iter().map(|&i| batch.events[i].clone()).collect(),
+            batch.events.select(&wanted),
             on_error,
         );
         for &(i, rule) in &matched {

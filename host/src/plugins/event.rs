@@ -7,7 +7,7 @@ use crate::engine::Event as EngineEvent;
 use crate::fields::{ResolvedField, SourceFields};
 use crate::filter::value::ValueSink;
 use guest_sdk::native::{CallError, FieldRequest};
-use guest_sdk::{Event, EventInput, ValueRef, Values};
+use guest_sdk::{Events, ValueRef, Values};
 use std::collections::HashMap;
 
 /// Which fields to extract for a source's events, and from which plugin.
@@ -93,39 +93,48 @@ impl ExtractionPlan {
     }
 }
 
+/// A source's events with the numbers and times the host gave them.
+pub struct Numbered {
+    pub events: Events,
+    pub nums: Vec<u64>,
+    pub times: Vec<u64>,
+}
+
+impl Numbered {
+    /// The events at `indexes`, in that order.
+    pub fn select(&self, indexes: &[usize]) -> Numbered {
+        Numbered {
+            events: self.events.select(indexes),
+            nums: indexes.iter().map(|&i| self.nums[i]).collect(),
+            times: indexes.iter().map(|&i| self.times[i]).collect(),
+        }
+    }
+}
+
 /// A batch of one source's events with their extracted fields.
 pub struct Batch<'a> {
     pub source: &'a str,
     pub plugin_name: &'a str,
-    /// Event numbers and timestamps as assigned by the host.
-    pub events: Vec<(u64, u64, Event)>,
+    pub events: Numbered,
     /// Per request group: row-major cells (event × request).
     values: Vec<Values>,
     info: Vec<Option<String>>,
 }
 
 impl<'a> Batch<'a> {
-    /// Extracts the plan's fields for `events` (`(num, timestamp, event)`).
-    /// Plugins that fail are reported through `on_error` (their fields then
-    /// have no value); the batch is still usable.
+    /// Extracts the plan's fields for `events`. Plugins that fail are
+    /// reported through `on_error` (their fields then have no value); the
+    /// batch is still usable.
     pub fn extract(
         plan: &ExtractionPlan,
         source: &'a str,
         plugin_name: &'a str,
         source_plugin: Option<usize>,
         plugins: &mut [LoadedPlugin],
-        events: Vec<(u64, u64, Event)>,
+        events: Numbered,
         on_error: &mut dyn FnMut(&str, CallError),
     ) -> Batch<'a> {
-        let inputs: Vec<EventInput> = events
-            .iter()
-            .map(|(num, ts, e)| EventInput {
-                num: *num,
-                timestamp: *ts,
-                source,
-                data: &e.data,
-            })
-            .collect();
+        let inputs = events.events.batch(source, &events.nums, &events.times);
         let mut values = Vec::with_capacity(plan.requests.len());
         for (p, reqs) in &plan.requests {
             let mut out = Values::new();
@@ -140,13 +149,13 @@ impl<'a> Batch<'a> {
             }
             values.push(out);
         }
-        let mut info = vec![None; events.len()];
+        let mut info = vec![None; events.events.len()];
         if plan.needs_info
             && let Some(sp) = source_plugin
         {
-            for (i, (_, _, e)) in events.iter().enumerate() {
-                match plugins[sp].runner.event_to_string(&e.data) {
-                    Ok(s) => info[i] = Some(s),
+            for (i, slot) in info.iter_mut().enumerate() {
+                match plugins[sp].runner.event_to_string(events.events.data(i)) {
+                    Ok(s) => *slot = Some(s),
                     Err(err) => {
                         on_error(&plugins[sp].spec.name, err);
                         break;
@@ -195,7 +204,7 @@ pub struct PluginEvent<'b> {
 impl<'b> PluginEvent<'b> {
     /// The event's time, ns since the epoch.
     pub fn time_ns(&self) -> i64 {
-        self.first.batch.events[self.first.i].1 as i64
+        self.first.batch.events.times[self.first.i] as i64
     }
 
     /// The same event with the values of event `i` of `batch` (extracted
@@ -228,7 +237,10 @@ impl Extracted<'_> {
         let Some(&pos) = self.plan.index.get(field) else {
             return false;
         };
-        let (num, ts, _) = &self.batch.events[self.i];
+        let (num, ts) = (
+            &self.batch.events.nums[self.i],
+            &self.batch.events.times[self.i],
+        );
         match self.plan.fields[pos] {
             Slot::Host(h) => match PLUGIN_EVENT_FIELDS[h].name {
                 "evt.num" => out.num(*num as i64),

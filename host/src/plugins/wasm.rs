@@ -16,7 +16,7 @@ use super::{Grants, Limits};
 use crate::rules::Priority;
 use crate::server::push::PushQueue;
 use guest_sdk::native::{CallError, CallResult, DynPlugin, FieldInfo, PluginInfo};
-use guest_sdk::{Arg, BatchStatus, Event, EventInput, FieldType, Item, Metric, OpenParam, Values};
+use guest_sdk::{Arg, BatchStatus, EventBatch, Events, FieldType, Item, Metric, OpenParam, Values};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -184,8 +184,6 @@ pub struct WasmPlugin {
     limits: Limits,
     /// The first fault: the instance is dead once set.
     dead: Option<String>,
-    /// Reused for the payloads of the batches handed to `extract`.
-    scratch: Vec<u8>,
 }
 
 impl WasmPlugin {
@@ -272,7 +270,6 @@ impl WasmPlugin {
             source,
             limits: limits.clone(),
             dead: None,
-            scratch: Vec::new(),
         })
     }
 
@@ -529,28 +526,19 @@ impl DynPlugin for WasmPlugin {
 
     fn extract(
         &mut self,
-        events: &[EventInput],
+        events: &EventBatch,
         reqs: &[guest_sdk::native::FieldRequest],
         out: &mut Values,
     ) -> CallResult<()> {
-        let Some(first) = events.first() else {
+        if events.is_empty() {
             return Ok(());
-        };
-        let mut data = std::mem::take(&mut self.scratch);
-        data.clear();
-        let mut ends = Vec::with_capacity(events.len());
-        for e in events {
-            data.extend_from_slice(e.data);
-            ends.push(data.len() as u32);
         }
-        let nums: Vec<u64> = events.iter().map(|e| e.num).collect();
-        let timestamps: Vec<u64> = events.iter().map(|e| e.timestamp).collect();
         let batch = t::EventBatch {
-            source: first.source,
-            data: &data,
-            ends: &ends,
-            nums: &nums,
-            timestamps: &timestamps,
+            source: events.source,
+            data: events.data,
+            ends: events.ends,
+            nums: events.nums,
+            timestamps: events.timestamps,
         };
         let rs: Vec<t::FieldRequest> = reqs
             .iter()
@@ -560,11 +548,11 @@ impl DynPlugin for WasmPlugin {
                 arg_index: r.index,
             })
             .collect();
-        let res = self.call("extract", |s| {
-            s.extractor.call_extract(&mut s.store, batch, &rs)
-        });
-        self.scratch = data;
-        let v = res?.map_err(plugin_err)?;
+        let v = self
+            .call("extract", |s| {
+                s.extractor.call_extract(&mut s.store, batch, &rs)
+            })?
+            .map_err(plugin_err)?;
         let cells = events.len() * reqs.len();
         if v.ends.len() != cells {
             return Err(self.fault(
@@ -646,7 +634,7 @@ impl DynPlugin for WasmPlugin {
         .map_err(plugin_err)
     }
 
-    fn next_batch(&mut self, max: u32, out: &mut Vec<Event>) -> CallResult<BatchStatus> {
+    fn next_batch(&mut self, max: u32, out: &mut Events) -> CallResult<BatchStatus> {
         self.source()?;
         let b = self
             .call("next-batch", |s| {
@@ -663,34 +651,18 @@ impl DynPlugin for WasmPlugin {
                 ),
             ));
         }
-        if b.timestamps.len() != b.ends.len() {
-            return Err(self.fault(
-                "next-batch",
-                format!(
-                    "returned {} timestamps for {} events (malformed answer)",
-                    b.timestamps.len(),
-                    b.ends.len()
-                ),
-            ));
-        }
+        let events = Events::from_parts(b.data, b.ends, b.timestamps)
+            .map_err(|e| self.fault("next-batch", format!("{e} (malformed answer)")))?;
         let max_ev = self.limits.max_event_bytes;
-        let mut start = 0usize;
-        for (&end, ts) in b.ends.iter().zip(b.timestamps) {
-            let Some(data) = b.data.get(start..end as usize) else {
-                return Err(self.fault(
-                    "next-batch",
-                    format!(
-                        "event end {end} out of order or past the {} bytes (malformed answer)",
-                        b.data.len()
-                    ),
-                ));
-            };
-            self.check_len("next-batch (event)", data.len(), max_ev)?;
-            out.push(Event {
-                data: data.to_vec(),
-                timestamp: ts,
-            });
-            start = end as usize;
+        for i in 0..events.len() {
+            self.check_len("next-batch (event)", events.data(i).len(), max_ev)?;
+        }
+        if out.is_empty() {
+            *out = events;
+        } else {
+            for i in 0..events.len() {
+                out.push(events.data(i), events.timestamp(i));
+            }
         }
         Ok(match b.status {
             t::BatchStatus::Ok => BatchStatus::Ok,

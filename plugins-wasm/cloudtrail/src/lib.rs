@@ -10,8 +10,8 @@
 use guest_sdk::json::Doc;
 use guest_sdk::serde_json::{self, Value as J};
 use guest_sdk::{
-    BatchStatus, Event, EventInput, Extractor, Field, LogLevel, OpenParam, Plugin, Request, Source,
-    Value, json, log,
+    BatchStatus, EventInput, Events, Extractor, Field, LogLevel, OpenParam, Plugin, Request,
+    Source, Value, json, log,
 };
 use std::collections::VecDeque;
 use std::io::Read;
@@ -47,8 +47,11 @@ pub struct CloudTrail {
     region: Option<String>,
     endpoint: Option<String>,
     sqs_delete: bool,
-    /// Records not yet sent, as their JSON text (never re-serialized).
-    pending: VecDeque<String>,
+    /// The log file being read, as text, and where its records not yet
+    /// sent are in it (records are sent as they were written, never
+    /// re-serialized).
+    log: String,
+    pending: VecDeque<std::ops::Range<usize>>,
     /// Counters for metrics.
     records: u64,
     bad_files: u64,
@@ -153,18 +156,16 @@ impl Source for CloudTrail {
         Ok(())
     }
 
-    fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
+    fn next_batch(&mut self, max: usize, out: &mut Events) -> Result<BatchStatus, String> {
         while out.len() < max {
-            if let Some(rec) = self.pending.pop_front() {
+            if let Some(range) = self.pending.pop_front() {
+                let rec = &self.log[range];
                 // Only the record's members up to eventTime are looked
                 // at here: the extractors read the fields they need.
                 let ts =
-                    json::top_member_text(&rec, "eventTime").and_then(|t| json::parse_rfc3339(&t));
+                    json::top_member_text(rec, "eventTime").and_then(|t| json::parse_rfc3339(&t));
                 self.records += 1;
-                out.push(Event {
-                    data: rec.into_bytes(),
-                    timestamp: ts,
-                });
+                out.push(rec.as_bytes(), ts);
                 continue;
             }
             // The next log file, from wherever the input is.
@@ -220,7 +221,10 @@ impl Source for CloudTrail {
                 }
             };
             match bytes.and_then(records) {
-                Ok(recs) => self.pending.extend(recs),
+                Ok((log, recs)) => {
+                    self.log = log;
+                    self.pending.extend(recs);
+                }
                 Err(e) => {
                     self.bad_files += 1;
                     log(LogLevel::Error, &format!("{name}: {e}"));
@@ -245,8 +249,9 @@ impl Source for CloudTrail {
     }
 }
 
-/// The records of one log file (plain or gzip), each as its JSON text.
-fn records(raw: Vec<u8>) -> Result<Vec<String>, String> {
+/// The records of one log file (plain or gzip): the file's text and where
+/// each record's JSON text is in it.
+fn records(raw: Vec<u8>) -> Result<(String, Vec<std::ops::Range<usize>>), String> {
     let text = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut s = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())
@@ -258,18 +263,30 @@ fn records(raw: Vec<u8>) -> Result<Vec<String>, String> {
         raw
     };
     // One pass over a well-formed log; the slow path says what is wrong.
-    if let Some(records) = json::utf8(&text).and_then(|t| json::member_array(t, "Records")) {
-        return Ok(records.into_iter().map(str::to_string).collect());
+    let ranges = |t: &str, recs: Vec<&str>| -> Vec<std::ops::Range<usize>> {
+        recs.iter()
+            .map(|r| {
+                let start = r.as_ptr() as usize - t.as_ptr() as usize;
+                start..start + r.len()
+            })
+            .collect()
+    };
+    let text = json::utf8_string(text).ok_or("not valid JSON: not UTF-8")?;
+    if let Some(recs) = json::member_array(&text, "Records") {
+        let ranges = ranges(&text, recs);
+        return Ok((text, ranges));
     }
-    let doc = Doc::parse(&text).ok_or_else(|| match serde_json::from_slice::<J>(&text) {
-        Err(e) => format!("not valid JSON: {e}"),
-        Ok(_) => "not valid JSON".to_string(),
-    })?;
+    let doc =
+        Doc::parse(text.as_bytes()).ok_or_else(|| match serde_json::from_str::<J>(&text) {
+            Err(e) => format!("not valid JSON: {e}"),
+            Ok(_) => "not valid JSON".to_string(),
+        })?;
     let records = doc
         .raw_at_path("Records")
         .ok_or("not a CloudTrail log (expected {\"Records\": [...]})")?;
     let records = json::split_array(records).ok_or("\"Records\" is not an array")?;
-    Ok(records.into_iter().map(str::to_string).collect())
+    let ranges = ranges(&text, records);
+    Ok((text, ranges))
 }
 
 /// Event names that change state when a record has no `readOnly` key.

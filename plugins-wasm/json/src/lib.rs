@@ -93,12 +93,10 @@ mod tests {
         let mut p = Native::<Json>::extractor();
         p.init("").unwrap();
         let data = br#"{"user":{"name":"alice","groups":["a","b"]},"n":3,"ok":true,"nil":null}"#;
-        let ev = EventInput {
-            num: 1,
-            timestamp: 1_700_000_000_000_000_000,
-            source: "k8s_audit",
-            data,
-        };
+        let mut evs = guest_sdk::Events::new();
+        evs.push(data, None);
+        let ts = [1_700_000_000_000_000_000];
+        let ev = evs.batch("k8s_audit", &[1], &ts);
         let req = |field, key: Option<&str>| FieldRequest {
             field,
             key: key.map(Into::into),
@@ -116,7 +114,7 @@ mod tests {
             req(4, None),
         ];
         let mut out = guest_sdk::Values::new();
-        p.extract(&[ev], &reqs, &mut out).unwrap();
+        p.extract(&ev, &reqs, &mut out).unwrap();
         let s = |x: &str| vec![Value::Str(x.into())];
         assert_eq!(
             out.to_vecs(),
@@ -133,12 +131,11 @@ mod tests {
             ]
         );
         // Not JSON: no values, no error.
-        let bad = EventInput {
-            data: b"{nope",
-            ..ev
-        };
+        let mut bad = guest_sdk::Events::new();
+        bad.push(b"{nope", None);
         let mut out = guest_sdk::Values::new();
-        p.extract(&[bad], &reqs[..1], &mut out).unwrap();
+        p.extract(&bad.batch("k8s_audit", &[1], &ts), &reqs[..1], &mut out)
+            .unwrap();
         assert_eq!(out.to_vecs(), vec![Vec::<Value>::new()]);
     }
 }

@@ -14,8 +14,8 @@
 
 use guest_sdk::serde_json::{self, Value as J};
 use guest_sdk::{
-    BatchStatus, Event, EventInput, Extractor, Field, LogLevel, OpenParam, Plugin, Request, Source,
-    Value, json, log,
+    BatchStatus, EventInput, Events, Extractor, Field, LogLevel, OpenParam, Plugin, Request,
+    Source, Value, json, log,
 };
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -105,7 +105,7 @@ impl Source for K8sAudit {
         Ok(())
     }
 
-    fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
+    fn next_batch(&mut self, max: usize, out: &mut Events) -> Result<BatchStatus, String> {
         loop {
             while out.len() < max {
                 let Some(ev) = self.pending.pop_front() else {
@@ -116,10 +116,7 @@ impl Source for K8sAudit {
                     .find_map(|k| ev.get(*k).and_then(J::as_str))
                     .and_then(json::parse_rfc3339);
                 self.events += 1;
-                out.push(Event {
-                    data: serde_json::to_vec(&ev).map_err(|e| e.to_string())?,
-                    timestamp: ts,
-                });
+                out.push(&serde_json::to_vec(&ev).map_err(|e| e.to_string())?, ts);
             }
             if out.len() >= max {
                 return Ok(BatchStatus::Ok);

@@ -11,7 +11,9 @@
 //! rules that say `source: hello`.
 
 use guest_sdk::json::{self, Doc};
-use guest_sdk::{BatchStatus, Event, EventInput, Extractor, Field, Plugin, Request, Source, Value};
+use guest_sdk::{
+    BatchStatus, EventInput, Events, Extractor, Field, Plugin, Request, Source, Value,
+};
 
 pub struct Hello {
     count: u64,
@@ -70,11 +72,11 @@ impl Source for Hello {
         Ok(())
     }
 
-    fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
+    fn next_batch(&mut self, max: usize, out: &mut Events) -> Result<BatchStatus, String> {
         while out.len() < max && self.sent < self.count {
             self.sent += 1;
             let data = format!(r#"{{"msg":"hello world","n":{}}}"#, self.sent);
-            out.push(Event::new(data.into_bytes()));
+            out.push(data.as_bytes(), None);
         }
         Ok(if self.sent == self.count {
             BatchStatus::Eof
@@ -96,19 +98,10 @@ mod tests {
         let mut p = Native::<Hello>::source();
         p.init(r#"{"count": 2}"#).unwrap();
         p.open("").unwrap();
-        let mut evs = Vec::new();
+        let mut evs = Events::new();
         assert_eq!(p.next_batch(10, &mut evs).unwrap(), BatchStatus::Eof);
         assert_eq!(evs.len(), 2);
-        let inputs: Vec<EventInput> = evs
-            .iter()
-            .enumerate()
-            .map(|(i, e)| EventInput {
-                num: i as u64 + 1,
-                timestamp: 0,
-                source: "hello",
-                data: &e.data,
-            })
-            .collect();
+        let inputs = evs.batch("hello", &[1, 2], &[0, 0]);
         let reqs = [0, 1].map(|field| FieldRequest {
             field,
             key: None,

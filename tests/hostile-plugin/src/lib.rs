@@ -9,7 +9,7 @@
 //! `noeof` (never ends, never produces), `good` (three events, then EOF).
 
 use guest_sdk::{
-    BatchStatus, Event, EventInput, Extractor, Field, Plugin, Request, Source, Value, json,
+    BatchStatus, EventInput, Events, Extractor, Field, Plugin, Request, Source, Value, json,
 };
 
 pub struct Hostile {
@@ -62,7 +62,7 @@ impl Source for Hostile {
         Ok(())
     }
 
-    fn next_batch(&mut self, max: usize, out: &mut Vec<Event>) -> Result<BatchStatus, String> {
+    fn next_batch(&mut self, max: usize, out: &mut Events) -> Result<BatchStatus, String> {
         match self.mode.as_str() {
             "loop" | "slowloop" => {
                 let mut x: u64 = 0;
@@ -80,11 +80,11 @@ impl Source for Hostile {
             "panic" => panic!("hostile plugin panics on purpose"),
             "noeof" => Ok(BatchStatus::Timeout),
             "toomany" => {
-                out.extend((0..max + 10).map(|i| Event::new(format!("e{i}").into_bytes())));
+                (0..max + 10).for_each(|i| out.push(format!("e{i}").as_bytes(), None));
                 Ok(BatchStatus::Ok)
             }
             "bigevent" => {
-                out.push(Event::new(vec![b'x'; 16 << 20]));
+                out.push(&vec![b'x'; 16 << 20], None);
                 Ok(BatchStatus::Ok)
             }
             "shadow" | "connect" if self.sent == 0 => {
@@ -100,12 +100,12 @@ impl Source for Hostile {
                         Err(e) => format!("connect 127.0.0.1:{}: Err({e})", self.port),
                     }
                 };
-                out.push(Event::new(msg.into_bytes()));
+                out.push(msg.as_bytes(), None);
                 Ok(BatchStatus::Eof)
             }
             _ if self.sent < 3 => {
                 self.sent += 1;
-                out.push(Event::new(format!("hello {}", self.sent).into_bytes()));
+                out.push(format!("hello {}", self.sent).as_bytes(), None);
                 Ok(BatchStatus::Ok)
             }
             _ => Ok(BatchStatus::Eof),
