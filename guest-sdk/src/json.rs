@@ -147,8 +147,8 @@ impl<'a> Doc<'a> {
         if ptr.is_empty() {
             return Some(self.raw);
         }
-        let keys = ptr.strip_prefix('/')?.split('/').map(|t| {
-            let name = if t.contains('~') {
+        let keys = split_byte(ptr.strip_prefix('/')?, b'/').map(|t| {
+            let name = if t.bytes().any(|c| c == b'~') {
                 std::borrow::Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
             } else {
                 std::borrow::Cow::Borrowed(t)
@@ -291,19 +291,25 @@ pub fn top_member_text(json: &str, key: &str) -> Option<String> {
     render_raw(member(trim_ws(json), key)?)
 }
 
-/// The keys of a dotted path (a byte loop: paths are short).
+/// The keys of a dotted path.
 fn dotted_keys(dotted: &str) -> impl Iterator<Item = Key<'_>> {
-    let mut rest = Some(dotted);
+    split_byte(dotted, b'.').map(|k| Key::Name(std::borrow::Cow::Borrowed(k)))
+}
+
+/// `s` split at each `sep` (an ASCII byte), with a byte loop: paths are
+/// short, and `str::split` calls a general search for each part.
+fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
     std::iter::from_fn(move || {
         let r = rest?;
-        match r.bytes().position(|b| b == b'.') {
+        match r.bytes().position(|b| b == sep) {
             Some(i) => {
                 rest = Some(&r[i + 1..]);
-                Some(Key::Name(std::borrow::Cow::Borrowed(&r[..i])))
+                Some(&r[..i])
             }
             None => {
                 rest = None;
-                Some(Key::Name(std::borrow::Cow::Borrowed(r)))
+                Some(r)
             }
         }
     })
@@ -322,6 +328,7 @@ enum Key<'k> {
 }
 
 /// Skips whitespace from `i`.
+#[inline(always)]
 fn ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;
@@ -331,6 +338,7 @@ fn ws(b: &[u8], mut i: usize) -> usize {
 
 /// The end (exclusive) of the value starting at `i`; `None` if a string,
 /// object or array is not terminated or there is no value.
+#[inline(always)]
 fn value_end(b: &[u8], i: usize) -> Option<usize> {
     match b.get(i)? {
         b'"' => string_end(b, i),
@@ -487,6 +495,7 @@ impl Scan {
 /// can end the container in this chunk). A chunk with a backslash, and the
 /// last bytes, go one byte at a time. Few loop iterations matter most in the
 /// sandbox, where every one pays an interruption check.
+#[inline(never)]
 fn container_end(b: &[u8], i: usize) -> Option<usize> {
     let mut s = Scan {
         depth: 0,
@@ -553,12 +562,14 @@ fn container_end_bytewise(b: &[u8], i: usize) -> Option<usize> {
 
 /// The end (exclusive, after the closing quote) of the string at `i`;
 /// `None` if it is not terminated.
+#[inline(always)]
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
     string_end_esc(b, i).map(|(end, _)| end)
 }
 
 /// [`string_end`], and whether the string has escapes. Ordinary bytes are
 /// skipped 16 at a time.
+#[inline(always)]
 fn string_end_esc(b: &[u8], i: usize) -> Option<(usize, bool)> {
     let mut j = i + 1;
     let mut esc = false;
@@ -594,6 +605,7 @@ fn string_end_esc(b: &[u8], i: usize) -> Option<(usize, bool)> {
 /// `Ok(None)` at the closing brace; `Err` if the object is malformed.
 type MemberStep<'a> = Result<Option<(std::borrow::Cow<'a, str>, &'a str, usize)>, ()>;
 
+#[inline(always)]
 fn next_member(obj: &str, i: usize) -> MemberStep<'_> {
     let Some((key, i)) = next_key(obj, i)? else {
         return Ok(None);
@@ -605,6 +617,7 @@ fn next_member(obj: &str, i: usize) -> MemberStep<'_> {
 /// [`next_member`] up to the value: the key and where its value starts.
 type KeyStep<'a> = Result<Option<(std::borrow::Cow<'a, str>, usize)>, ()>;
 
+#[inline(always)]
 fn next_key(obj: &str, mut i: usize) -> KeyStep<'_> {
     let b = obj.as_bytes();
     i = ws(b, i);
