@@ -110,6 +110,20 @@ pub fn interrupt_all(longest: Duration) {
     }
 }
 
+/// The version of `wit/plugin.wit` this host implements.
+const CONTRACT: &str = "0.2.0";
+
+/// The contract version a component was built for, when an instantiation
+/// error says it imports another version of our interfaces.
+fn other_contract(err: &str) -> Option<&str> {
+    let rest = &err[err.find("falco-wasm:plugin/")?..];
+    let v = &rest[rest.find('@')? + 1..];
+    let v = &v[..v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len())];
+    (!v.is_empty() && v != CONTRACT).then_some(v)
+}
+
 /// A store's data: WASI state, limits, and who the plugin is (for logs).
 pub struct StoreData {
     wasi: WasiCtx,
@@ -202,11 +216,34 @@ impl WasmPlugin {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| e.to_string())?;
         bindings::falco_wasm::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| e.to_string())?;
+        // A plugin built for another version of wit/plugin.wit imports or
+        // exports our interfaces under that version: say so.
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let mismatch = |text: &str| {
+            other_contract(text).map(|v| {
+                format!(
+                    "{}: built for the plugin contract falco-wasm:plugin@{v}; this host \
+                     implements falco-wasm:plugin@{CONTRACT} (rebuild the plugin with this \
+                     release's guest-sdk)",
+                    path.display()
+                )
+            })
+        };
+        if let Some(m) = mismatch(&exports.join(" ")) {
+            return Err(m);
+        }
         let pre = linker.instantiate_pre(&component).map_err(|e| {
-            format!(
-                "{}: the component needs an import this host does not grant: {e}",
-                path.display()
-            )
+            let e = e.to_string();
+            mismatch(&e).unwrap_or_else(|| {
+                format!(
+                    "{}: the component needs an import this host does not grant: {e}",
+                    path.display()
+                )
+            })
         })?;
         let mut wasi = WasiCtx::builder();
         wasi.allow_tcp(false)
@@ -249,7 +286,7 @@ impl WasmPlugin {
             .map_err(|e| format!("{}: cannot instantiate: {e:#}", path.display()))?;
         let load_err = |what: &str, e: wasmtime::Error| {
             format!(
-                "{}: does not export {what} of falco-wasm:plugin@0.2.0: {e}",
+                "{}: does not export {what} of falco-wasm:plugin@{CONTRACT}: {e}",
                 path.display()
             )
         };
@@ -371,7 +408,13 @@ fn compile_cached(engine: &Engine, path: &Path) -> Result<Component, String> {
         #[allow(unsafe_code)]
         let loaded = unsafe { Component::deserialize_file(engine, &file) };
         match loaded {
-            Ok(c) => return Ok(c),
+            Ok(c) => {
+                // Recently used: kept when the cache is pruned.
+                if let Ok(f) = std::fs::File::options().write(true).open(&file) {
+                    let _ = f.set_modified(std::time::SystemTime::now());
+                }
+                return Ok(c);
+            }
             Err(_) => {
                 let _ = std::fs::remove_file(&file);
             }
@@ -383,8 +426,41 @@ fn compile_cached(engine: &Engine, path: &Path) -> Result<Component, String> {
         if std::fs::write(&tmp, code).is_ok() {
             let _ = std::fs::rename(&tmp, &file);
         }
+        prune_cache(&dir, CACHE_KEEP);
     }
     Ok(component)
+}
+
+/// Most compiled components the cache keeps (each plugin version and engine
+/// build adds one); the least recently used go first.
+const CACHE_KEEP: usize = 32;
+
+/// Removes all but the `keep` most recently used compiled components in
+/// `dir`, and temporary files left by interrupted writes.
+fn prune_cache(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let mut compiled = Vec::new();
+    for e in entries.flatten() {
+        let (path, name) = (e.path(), e.file_name());
+        let Some(modified) = e.metadata().ok().and_then(|m| m.modified().ok()) else {
+            continue;
+        };
+        let name = name.to_string_lossy();
+        if name.ends_with(".cwasm") {
+            compiled.push((modified, path));
+        } else if name.starts_with('.') && name.ends_with(".tmp") && modified < hour_ago {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    if compiled.len() > keep {
+        compiled.sort();
+        for (_, path) in &compiled[..compiled.len() - keep] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// Creates `dir` (mode 0700) if needed; true if it is ours and nobody else
@@ -705,6 +781,51 @@ impl DynPlugin for WasmPlugin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_pruning_keeps_the_most_recently_used() {
+        let dir = std::env::temp_dir().join(format!("fw-prune-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let now = std::time::SystemTime::now();
+        let file = |name: &str, age_s: u64| {
+            let p = dir.join(name);
+            std::fs::write(&p, b"x").unwrap();
+            let f = std::fs::File::options().write(true).open(&p).unwrap();
+            f.set_modified(now - Duration::from_secs(age_s)).unwrap();
+        };
+        for (i, age) in [50, 10, 40, 20, 30].iter().enumerate() {
+            file(&format!("c{i}.cwasm"), *age);
+        }
+        file(".old.1.tmp", 7200);
+        file(".new.2.tmp", 5);
+        file("notes.txt", 9999);
+        prune_cache(&dir, 2);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".new.2.tmp", "c1.cwasm", "c3.cwasm", "notes.txt"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn contract_version_matches_the_wit_and_old_plugins_are_named() {
+        let wit = include_str!("../../../wit/plugin.wit");
+        assert!(wit.contains(&format!("package falco-wasm:plugin@{CONTRACT};")));
+        let err = "component imports instance `falco-wasm:plugin/host@0.1.0`, but a \
+                   matching implementation was not found in the linker";
+        assert_eq!(other_contract(err), Some("0.1.0"));
+        assert_eq!(
+            other_contract("component imports instance `wasi:http/types@0.2.0`"),
+            None
+        );
+        assert_eq!(
+            other_contract(&format!("instance `falco-wasm:plugin/host@{CONTRACT}`")),
+            None
+        );
+    }
 
     #[test]
     fn cache_only_in_a_private_directory() {
