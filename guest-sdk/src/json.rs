@@ -189,7 +189,7 @@ impl<'a> Doc<'a> {
 fn render_raw(raw: &str) -> Option<String> {
     match raw.as_bytes().first()? {
         b'"' if memchr::memchr(b'\\', raw.as_bytes()).is_none() => {
-            Some(raw[1..raw.len() - 1].to_string())
+            Some(sub(raw, 1, raw.len() - 1).to_string())
         }
         b'"' => serde_json::from_str(raw).ok(),
         b'n' => None,
@@ -242,7 +242,7 @@ fn compact(raw: &str, out: &mut String) -> Option<()> {
             if string_end(b, 0) != Some(b.len()) {
                 return None;
             }
-            let inner = &raw[1..raw.len() - 1];
+            let inner = sub(raw, 1, raw.len() - 1);
             if inner.bytes().all(|c| c >= 0x20 && c != b'\\') {
                 out.push_str(raw);
             } else {
@@ -304,8 +304,8 @@ fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
         let r = rest?;
         match r.bytes().position(|b| b == sep) {
             Some(i) => {
-                rest = Some(&r[i + 1..]);
-                Some(&r[..i])
+                rest = Some(sub(r, i + 1, r.len()));
+                Some(sub(r, 0, i))
             }
             None => {
                 rest = None;
@@ -325,6 +325,21 @@ enum Key<'k> {
     Name(std::borrow::Cow<'k, str>),
     /// A pointer token that may be a key or an index.
     Either(std::borrow::Cow<'k, str>, usize),
+}
+
+/// `s[start..end]`, inlined: the scanners slice at the positions of ASCII
+/// bytes they found (or the end), many times per document, and the
+/// out-of-line indexing call costs more than the slice in the sandbox.
+/// Panics, as indexing does, if a position is not a character boundary.
+#[inline(always)]
+fn sub(s: &str, start: usize, end: usize) -> &str {
+    assert!(start <= end && s.is_char_boundary(start) && s.is_char_boundary(end));
+    // SAFETY: checked just above: an in-order range of character
+    // boundaries of `s` (`is_char_boundary` is false past the end).
+    #[allow(unsafe_code)]
+    unsafe {
+        s.get_unchecked(start..end)
+    }
 }
 
 /// Skips whitespace from `i`.
@@ -611,7 +626,7 @@ fn next_member(obj: &str, i: usize) -> MemberStep<'_> {
         return Ok(None);
     };
     let vend = value_end(obj.as_bytes(), i).ok_or(())?;
-    Ok(Some((key, &obj[i..vend], vend)))
+    Ok(Some((key, sub(obj, i, vend), vend)))
 }
 
 /// [`next_member`] up to the value: the key and where its value starts.
@@ -628,7 +643,7 @@ fn next_key(obj: &str, mut i: usize) -> KeyStep<'_> {
         return Err(());
     }
     let (kend, esc) = string_end_esc(b, i).ok_or(())?;
-    let k = &obj[i + 1..kend - 1];
+    let k = sub(obj, i + 1, kend - 1);
     let key = if esc {
         std::borrow::Cow::Owned(serde_json::from_str::<String>(&obj[i..kend]).map_err(|_| ())?)
     } else {
@@ -729,7 +744,7 @@ fn split_array_at(s: &str, mut i: usize) -> Option<(Vec<&str>, usize)> {
     }
     loop {
         let end = value_end(b, i)?;
-        out.push(&s[i..end]);
+        out.push(sub(s, i, end));
         i = ws(b, end);
         match b.get(i) {
             Some(b',') => i = ws(b, i + 1),
@@ -786,7 +801,7 @@ fn element(arr: &str, n: usize) -> Option<&str> {
     for k in 0.. {
         let end = value_end(b, i)?;
         if k == n {
-            return Some(&arr[i..end]);
+            return Some(sub(arr, i, end));
         }
         i = ws(b, end);
         match b.get(i) {
