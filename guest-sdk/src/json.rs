@@ -153,9 +153,11 @@ impl<'a> Doc<'a> {
             } else {
                 std::borrow::Cow::Borrowed(t)
             };
-            match t.parse::<usize>() {
-                Ok(i) if t == "0" || !t.starts_with('0') => Key::Either(name, i),
-                _ => Key::Name(name),
+            // An array index: digits, no leading zero (RFC 6901).
+            let digits = t.bytes().all(|c| c.is_ascii_digit()) && (t == "0" || !t.starts_with('0'));
+            match digits.then(|| t.parse::<usize>().ok()).flatten() {
+                Some(i) => Key::Either(name, i),
+                None => Key::Name(name),
             }
         });
         self.raw_at(keys)

@@ -29,37 +29,84 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
 /// offset) → nanoseconds since the epoch; `None` if malformed or outside
 /// what i64 nanoseconds hold (years 1677 to 2262).
 pub fn parse_rfc3339_ns(t: &str) -> Option<i64> {
-    let (date, rest) = t.split_once(['T', 't'])?;
-    let mut d = date.split('-').map(|x| x.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    // One pass over the bytes (a source parses one per event).
+    let mut c = Cursor {
+        b: t.as_bytes(),
+        i: 0,
+    };
+    let y = c.num()?;
+    c.eat(b'-')?;
+    let m = c.num()?;
+    c.eat(b'-')?;
+    let day = c.num()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
         return None;
     }
-    let tz_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
-    let (clock, tz) = rest.split_at(tz_at);
-    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut c = hms.split(':').map(|x| x.parse::<i64>());
-    let (hh, mm, ss) = (c.next()?.ok()?, c.next()?.ok()?, c.next()?.ok()?);
+    c.eat(b'T').or_else(|| c.eat(b't'))?;
+    let hh = c.num()?;
+    c.eat(b':')?;
+    let mm = c.num()?;
+    c.eat(b':')?;
+    let ss = c.num()?;
     let mut nanos = 0i64;
-    for (i, ch) in frac.bytes().take(9).enumerate() {
-        if !ch.is_ascii_digit() {
-            return None;
+    if c.eat(b'.').is_some() {
+        // Nanosecond precision: digits past the ninth are dropped.
+        let start = c.i;
+        while let Some(d) = c.b.get(c.i).filter(|d| d.is_ascii_digit()) {
+            if c.i - start < 9 {
+                nanos += i64::from(d - b'0') * 10i64.pow(8 - (c.i - start) as u32);
+            }
+            c.i += 1;
         }
-        nanos += i64::from(ch - b'0') * 10i64.pow(8 - i as u32);
     }
-    let offset = match tz.as_bytes().first() {
-        Some(b'+' | b'-') => {
-            let (h, m) = tz[1..].split_once(':')?;
-            let o = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
-            if tz.starts_with('-') { -o } else { o }
+    let offset = match c.b.get(c.i)? {
+        b'Z' | b'z' => {
+            c.i += 1;
+            0
         }
-        Some(b'Z' | b'z') if tz.len() == 1 => 0,
+        &sign @ (b'+' | b'-') => {
+            c.i += 1;
+            let h = c.num()?;
+            c.eat(b':')?;
+            let o = h * 3600 + c.num()? * 60;
+            if sign == b'-' { -o } else { o }
+        }
         _ => return None,
     };
+    if c.i != c.b.len() {
+        return None;
+    }
     let secs = days_from_civil(y, m, day)
         .checked_mul(86_400)?
         .checked_add(hh * 3600 + mm * 60 + ss - offset)?;
     secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
+/// A position in the text being parsed.
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    /// One to nine decimal digits.
+    fn num(&mut self) -> Option<i64> {
+        let start = self.i;
+        let mut n = 0i64;
+        while let Some(d) = self.b.get(self.i).filter(|d| d.is_ascii_digit()) {
+            if self.i - start == 9 {
+                return None;
+            }
+            n = n * 10 + i64::from(d - b'0');
+            self.i += 1;
+        }
+        (self.i > start).then_some(n)
+    }
+
+    /// The byte `c`, skipped.
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +134,29 @@ mod tests {
             Some(1_540_561_114_902_914_000)
         );
         assert_eq!(parse_rfc3339_ns("yesterday"), None);
+        assert_eq!(
+            parse_rfc3339_ns("2024-03-01t12:34:56.123456789123z"),
+            Some(1_709_296_496_123_456_789)
+        );
+        assert_eq!(
+            parse_rfc3339_ns("2024-03-01T12:34:56-02:30"),
+            Some(1_709_296_496_000_000_000 + 9_000_000_000_000)
+        );
+        for bad in [
+            "",
+            "2024-03-01",
+            "2024-03-01T12:34Z",
+            "2024-03-01T12:34:56",
+            "2024-03-01T12:34:56Zx",
+            "2024-03-01T12:34:56.x Z",
+            "2024-03-01T12:34:56+01",
+            "2024-03-01 12:34:56Z",
+            "2024--03-01T12:34:56Z",
+            "2024-00-01T12:34:56Z",
+            "1234567890-03-01T12:34:56Z",
+        ] {
+            assert_eq!(parse_rfc3339_ns(bad), None, "{bad}");
+        }
         assert_eq!(parse_rfc3339_ns("2024-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339_ns("2024-03-01T00:00:00"), None);
         // Out of the i64 nanosecond range (1677..2262): no value, no overflow.
