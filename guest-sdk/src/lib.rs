@@ -174,6 +174,30 @@ pub enum Value {
     Addr(Vec<u8>),
 }
 
+/// Where item `i` is when `ends` holds where each item ends (the first
+/// starts at 0): the layout of [`Values`], [`Events`] and [`EventBatch`].
+fn span(ends: &[u32], i: usize) -> Option<std::ops::Range<usize>> {
+    let end = *ends.get(i)? as usize;
+    let start = match i {
+        0 => 0,
+        _ => ends[i - 1] as usize,
+    };
+    (start <= end).then_some(start..end)
+}
+
+/// Checks ends that crossed the boundary: in order, none past `len` of
+/// what they index (`what`).
+fn check_ends(ends: &[u32], len: usize, what: &str) -> Result<(), String> {
+    let mut prev = 0;
+    for &e in ends {
+        if e < prev || e as usize > len {
+            return Err(format!("end {e} out of order or past the {len} {what}"));
+        }
+        prev = e;
+    }
+    Ok(())
+}
+
 /// Values extracted for a batch of events, laid out flat (as they cross
 /// the sandbox boundary): cell `k = i * requests + j` (event i, request j)
 /// holds `items[ends[k-1]..ends[k]]`, and string values are ranges of one
@@ -219,11 +243,6 @@ impl Values {
         self.ends.len()
     }
 
-    /// Bytes of string values so far.
-    pub fn text_len(&self) -> usize {
-        self.text.len()
-    }
-
     /// Adds a value to the cell being built.
     pub fn push(&mut self, v: &Value) {
         match v {
@@ -257,13 +276,8 @@ impl Values {
 
     /// The values of cell `k` (none if there is no such cell).
     pub fn cell(&self, k: usize) -> impl Iterator<Item = ValueRef<'_>> {
-        let end = self.ends.get(k).map_or(0, |&e| e as usize);
-        let start = match k {
-            0 => 0,
-            _ => self.ends.get(k - 1).map_or(end, |&s| s as usize),
-        };
-        self.items
-            .get(start..end)
+        span(&self.ends, k)
+            .and_then(|r| self.items.get(r))
             .unwrap_or_default()
             .iter()
             .map(|it| match it {
@@ -321,16 +335,8 @@ impl Values {
     /// range must lie in `text` on character boundaries. `Err` says what
     /// is wrong.
     pub fn from_parts(ends: Vec<u32>, items: Vec<Item>, text: String) -> Result<Values, String> {
-        let mut prev = 0;
-        for &e in &ends {
-            if e < prev || e as usize > items.len() {
-                return Err(format!(
-                    "cell end {e} out of order or past the {} values",
-                    items.len()
-                ));
-            }
-            prev = e;
-        }
+        check_ends(&ends, items.len(), "values")?;
+        let prev = ends.last().copied().unwrap_or(0);
         if prev as usize != items.len() {
             return Err(format!("{} values but the cells hold {prev}", items.len()));
         }
@@ -376,11 +382,6 @@ impl Events {
         self.ends.is_empty()
     }
 
-    /// Bytes of payload in all.
-    pub fn bytes(&self) -> usize {
-        self.data.len()
-    }
-
     /// Adds an event.
     pub fn push(&mut self, data: &[u8], timestamp: Option<u64>) {
         self.push_with(timestamp, |buf| buf.extend_from_slice(data));
@@ -396,12 +397,9 @@ impl Events {
 
     /// Event `i`'s payload.
     pub fn data(&self, i: usize) -> &[u8] {
-        let end = self.ends.get(i).map_or(0, |&e| e as usize);
-        let start = match i {
-            0 => 0,
-            _ => self.ends.get(i - 1).map_or(end, |&s| s as usize),
-        };
-        self.data.get(start..end).unwrap_or_default()
+        span(&self.ends, i)
+            .and_then(|r| self.data.get(r))
+            .unwrap_or_default()
     }
 
     /// Event `i`'s time, if the source gave one.
@@ -454,16 +452,7 @@ impl Events {
                 ends.len()
             ));
         }
-        let mut prev = 0;
-        for &e in &ends {
-            if e < prev || e as usize > data.len() {
-                return Err(format!(
-                    "event end {e} out of order or past the {} bytes",
-                    data.len()
-                ));
-            }
-            prev = e;
-        }
+        check_ends(&ends, data.len(), "bytes")?;
         Ok(Events {
             data,
             ends,
@@ -494,16 +483,11 @@ impl<'a> EventBatch<'a> {
 
     /// Event `i`; `None` past the end or if the batch is malformed there.
     pub fn event(&self, i: usize) -> Option<EventInput<'a>> {
-        let end = *self.ends.get(i)? as usize;
-        let start = match i {
-            0 => 0,
-            _ => *self.ends.get(i - 1)? as usize,
-        };
         Some(EventInput {
             num: *self.nums.get(i)?,
             timestamp: *self.timestamps.get(i)?,
             source: self.source,
-            data: self.data.get(start..end)?,
+            data: self.data.get(span(self.ends, i)?)?,
         })
     }
 }
@@ -823,6 +807,44 @@ macro_rules! export_extractor_plugin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_flat_select_and_checks() {
+        let mut e = Events::new();
+        e.push(b"first", Some(7));
+        e.push(b"", None);
+        e.push_with(Some(9), |buf| buf.extend_from_slice(b"third"));
+        assert_eq!(e.len(), 3);
+        assert_eq!(
+            (0..3)
+                .map(|i| (e.data(i), e.timestamp(i)))
+                .collect::<Vec<_>>(),
+            [(&b"first"[..], Some(7)), (b"", None), (b"third", Some(9))]
+        );
+        assert_eq!(e.data(5), b"");
+        let picked = e.select(&[2, 0]);
+        assert_eq!(
+            (picked.data(0), picked.data(1)),
+            (&b"third"[..], &b"first"[..])
+        );
+        let batch = e.batch("src", &[1, 2, 3], &[10, 20, 30]);
+        let third = batch.event(2).unwrap();
+        assert_eq!(
+            (third.num, third.timestamp, third.data),
+            (3, 30, &b"third"[..])
+        );
+        assert!(batch.event(3).is_none());
+        let (data, ends, ts) = e.clone().into_parts();
+        assert_eq!(Events::from_parts(data, ends, ts), Ok(e));
+        for (ends, ts, why) in [
+            (vec![3, 2], vec![None, None], "out of order"),
+            (vec![99], vec![None], "past the 5 bytes"),
+            (vec![5], vec![], "0 timestamps for 1 events"),
+        ] {
+            let err = Events::from_parts(b"hello".to_vec(), ends, ts).unwrap_err();
+            assert!(err.contains(why), "{err}");
+        }
+    }
 
     #[test]
     fn values_cells_append_and_checks() {
