@@ -276,6 +276,19 @@ fn hostile_plugins_are_contained_and_the_others_keep_working() {
             "bigevent",
             "next-batch (event): returned 16777216 bytes, over the limit of 8388608",
         ),
+        // Flat answers that do not hold together (written without the SDK).
+        (
+            "badends",
+            "next-batch: end 107 out of order or past the 7 bytes (malformed answer)",
+        ),
+        (
+            "badcells",
+            "extract: returned 0 cells for 1 events x 1 fields (malformed answer)",
+        ),
+        (
+            "badtext",
+            "extract: string value 0..12 is not within the 7 bytes of text (malformed answer)",
+        ),
     ];
     for (mode, want) in cases {
         let cfg = hostile_config(&dir, mode, "");

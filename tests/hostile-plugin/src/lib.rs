@@ -6,7 +6,9 @@
 //! got as an event), `connect` (tries a TCP connection to 127.0.0.1:PORT
 //! from `port`, reports the result), `bigfield` (extracts a 100 MB value),
 //! `toomany` (returns more events than asked), `bigevent` (a 16 MiB event),
-//! `noeof` (never ends, never produces), `good` (three events, then EOF).
+//! `noeof` (never ends, never produces), `good` (three events, then EOF),
+//! and `badends`, `badcells`, `badtext` (malformed flat answers; see the
+//! exports at the end).
 
 use guest_sdk::{
     BatchStatus, EventInput, Events, Extractor, Field, Plugin, Request, Source, Value, json,
@@ -113,4 +115,101 @@ impl Source for Hostile {
     }
 }
 
-guest_sdk::export_source_plugin!(Hostile);
+// The exports are written out here instead of `export_source_plugin!`, as a
+// plugin built without the SDK could, so that some modes can corrupt the
+// flat answers the SDK always builds well: `badends` (an event ending past
+// the batch's bytes), `badcells` (one extracted cell missing), `badtext` (a
+// string value outside the values' text).
+#[cfg(target_arch = "wasm32")]
+mod component {
+    use super::Hostile;
+    use b::falco_wasm::plugin::types as t;
+    use guest_sdk::wasm::source as b;
+    use guest_sdk::wasm::source_glue as g;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static STATE: RefCell<Option<Hostile>> = const { RefCell::new(None) };
+    }
+
+    fn mode() -> String {
+        STATE.with(|s| {
+            s.borrow()
+                .as_ref()
+                .map(|h| h.mode.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    struct Exports;
+
+    impl b::exports::falco_wasm::plugin::plugin::Guest for Exports {
+        fn info() -> t::PluginInfo {
+            g::info::<Hostile>()
+        }
+        fn init(config: String) -> Result<(), String> {
+            g::init::<Hostile>(&STATE, &config)
+        }
+        fn metrics() -> Vec<t::Metric> {
+            g::metrics::<Hostile>(&STATE)
+        }
+    }
+
+    impl b::exports::falco_wasm::plugin::extractor::Guest for Exports {
+        fn fields() -> Vec<t::FieldInfo> {
+            g::fields::<Hostile>()
+        }
+        fn extract_sources() -> Vec<String> {
+            g::extract_sources::<Hostile>()
+        }
+        fn extract(
+            events: t::EventBatch,
+            requests: Vec<t::FieldRequest>,
+        ) -> Result<t::Values, String> {
+            let mut v = g::extract::<Hostile>(&STATE, events, requests)?;
+            match mode().as_str() {
+                "badcells" => {
+                    v.ends.pop();
+                }
+                "badtext" => {
+                    if let Some(item) = v.items.first_mut() {
+                        item.b = v.text.len() as u64 + 5;
+                    }
+                }
+                _ => {}
+            }
+            Ok(v)
+        }
+    }
+
+    impl b::exports::falco_wasm::plugin::source::Guest for Exports {
+        fn info() -> t::SourceInfo {
+            g::source_info::<Hostile>()
+        }
+        fn list_open_params() -> Result<Vec<t::OpenParam>, String> {
+            g::list_open_params::<Hostile>(&STATE)
+        }
+        fn open(params: String) -> Result<(), String> {
+            g::open::<Hostile>(&STATE, &params)
+        }
+        fn next_batch(max_events: u32) -> Result<t::Batch, String> {
+            let mut batch = g::next_batch::<Hostile>(&STATE, max_events)?;
+            if mode() == "badends" && !batch.ends.is_empty() {
+                batch.ends.push(batch.data.len() as u32 + 100);
+                batch.timestamps.push(None);
+            }
+            Ok(batch)
+        }
+        fn progress() -> t::ProgressReport {
+            g::progress::<Hostile>(&STATE)
+        }
+        fn event_to_string(data: Vec<u8>) -> String {
+            g::event_to_string::<Hostile>(&STATE, &data)
+        }
+        fn close() {
+            g::close::<Hostile>(&STATE)
+        }
+    }
+
+    b::export_source!(Exports with_types_in b);
+}
