@@ -396,6 +396,10 @@ fn never_ending_plugin_source_stops_on_sigterm() {
     let versions = http_get(metrics_port, "/versions");
     assert!(versions.contains(r#""cloudtrail":"0.17.0""#), "{versions}");
     assert!(versions.contains(r#""container":"#), "{versions}");
+    assert!(
+        versions.contains(r#""plugin_contract_version":"0.2.0""#),
+        "{versions}"
+    );
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::TERM,

@@ -12,15 +12,20 @@ use std::process::ExitCode;
 pub(super) fn print_version(format: Format) {
     let (a, b, c) = ENGINE_VERSION;
     let v = env!("CARGO_PKG_VERSION");
+    let api = crate::plugins::host_api_version();
+    let contract = crate::plugins::wasm::CONTRACT;
     if format == Format::Json {
         println!(
             "{}",
-            json!({"falco_wasm_version": v, "engine_version": format!("{b}"), "engine_version_semver": format!("{a}.{b}.{c}"), "plugin_api_version": "3.12.0"})
+            json!({"falco_wasm_version": v, "engine_version": format!("{b}"), "engine_version_semver": format!("{a}.{b}.{c}"), "plugin_api_version": api, "plugin_contract_version": contract})
         );
     } else {
         println!("falco-wasm version: {v}");
         println!("Engine:             {a}.{b}.{c} (Falco rules language)");
-        println!("Plugin API:         3.12.0 (concepts; plugins are WebAssembly components)");
+        println!(
+            "Plugin API:         {api} (concepts; plugins are WebAssembly components of \
+             falco-wasm:plugin@{contract})"
+        );
     }
 }
 

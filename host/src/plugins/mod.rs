@@ -29,6 +29,12 @@ const WEBHOOK_QUEUE: usize = 4096;
 /// The plugin API version the host implements (Falco's numbering).
 pub const HOST_API_VERSION: (u64, u64, u64) = (3, 12, 0);
 
+/// [`HOST_API_VERSION`] as text.
+pub fn host_api_version() -> String {
+    let (a, b, c) = HOST_API_VERSION;
+    format!("{a}.{b}.{c}")
+}
+
 /// What the operator grants a plugin. Everything else is denied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Grants {

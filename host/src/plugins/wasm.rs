@@ -111,7 +111,7 @@ pub fn interrupt_all(longest: Duration) {
 }
 
 /// The version of `wit/plugin.wit` this host implements.
-const CONTRACT: &str = "0.2.0";
+pub const CONTRACT: &str = "0.2.0";
 
 /// The contract version a component was built for, when an instantiation
 /// error says it imports another version of our interfaces.

@@ -77,7 +77,8 @@ pub fn versions_json(loaded: &[(String, String)]) -> serde_json::Value {
         "falco_wasm_version": env!("CARGO_PKG_VERSION"),
         "engine_version": format!("{b}"),
         "engine_version_semver": format!("{a}.{b}.{c}"),
-        "plugin_api_version": "3.12.0",
+        "plugin_api_version": crate::plugins::host_api_version(),
+        "plugin_contract_version": crate::plugins::wasm::CONTRACT,
         "plugin_versions": plugins,
     })
 }
