@@ -559,6 +559,161 @@ fn k8saudit_webhook_delivers_posted_events() {
     assert!(out.contains(r#""source":"k8s_audit""#), "{out}");
 }
 
+/// A plugin run reloads its rules when a rules file changes (and on
+/// SIGHUP): the new rules apply to the next events, a rules file that does
+/// not load is rejected with an internal alert and the previous rules keep
+/// running. The source (a webhook) is not interrupted.
+#[test]
+fn plugin_run_reloads_its_rules() {
+    use std::io::{BufRead, Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = scratch("reload");
+    let rules = dir.join("rules.yaml");
+    let rule = |name: &str| {
+        format!(
+            "- rule: {name}\n  desc: test\n  condition: ka.user.name = \"alice\"\n  output: seen %ka.user.name\n  priority: NOTICE\n  source: k8s_audit\n"
+        )
+    };
+    std::fs::write(&rules, rule("First rules")).unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/k8s-audit");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .args(["run", "--plugin"])
+        .arg(plugin("k8saudit"))
+        .args(["--plugin-open-params", &url, "-r"])
+        .arg(&rules)
+        .args(["-o", "json_output=true", "-o", "log_syslog=false"])
+        .args([
+            "-o",
+            "syslog_output.enabled=false",
+            "-o",
+            "webserver.enabled=false",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let event = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a1","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods","user":{"username":"alice"},"objectRef":{"resource":"pods","namespace":"default"},"stageTimestamp":"2024-03-01T00:00:00.000000Z"}"#;
+    let post = || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut c = loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(c) => break c,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "webhook not up: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        };
+        write!(
+            c,
+            "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{event}",
+            event.len()
+        )
+        .unwrap();
+        let mut s = String::new();
+        c.read_to_string(&mut s).unwrap();
+        assert!(
+            s.starts_with("HTTP/1.0 200") || s.starts_with("HTTP/1.1 200"),
+            "{s}"
+        );
+    };
+    let next_line = |what: &str| {
+        lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("no alert ({what}): {e:?}"))
+    };
+    // Posts events until one raises `want` (a reload takes up to a second
+    // or two to be noticed); the lines seen on the way are returned.
+    let until = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        loop {
+            post();
+            let l = next_line(want);
+            let hit = l.contains(want);
+            seen.push(l);
+            if hit {
+                return seen;
+            }
+            assert!(Instant::now() < deadline, "never saw {want}: {seen:#?}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    until(r#""rule":"First rules""#);
+    // A changed rules file is picked up by the watch.
+    std::fs::write(&rules, rule("Second rules after the reload")).unwrap();
+    let seen = until(r#""rule":"Second rules after the reload""#);
+    assert!(
+        seen.iter()
+            .all(|l| l.contains("First rules") || l.contains("Second rules")),
+        "{seen:#?}"
+    );
+    // Rules that do not load: rejected, the second rules keep running. (The
+    // broken file has the size of the third version, for the SIGHUP step.)
+    let third = rule("Third rules via SIGHUP");
+    let broken = format!("- rule: [broken\n#{}\n", "x".repeat(third.len() - 18));
+    assert_eq!(broken.len(), third.len());
+    std::fs::write(&rules, &broken).unwrap();
+    let alert = next_line("hot restart failure");
+    assert!(
+        alert.contains("Falco internal: hot restart failure"),
+        "{alert}"
+    );
+    post();
+    assert!(next_line("after the rejection").contains("Second rules after the reload"));
+    // SIGHUP reloads too: the third version looks unchanged to the watch
+    // (same size and time as the broken one).
+    let mtime = std::fs::metadata(&rules).unwrap().modified().unwrap();
+    std::fs::write(&rules, &third).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&rules)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    post();
+    assert!(
+        next_line("before SIGHUP").contains("Second rules after the reload"),
+        "the watch should not have seen the third version"
+    );
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::HUP,
+    )
+    .unwrap();
+    until(r#""rule":"Third rules via SIGHUP""#);
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("Reloaded the rules: 1 rule(s) enabled"),
+        "{err}"
+    );
+    assert!(
+        err.contains("reload rejected, the previous rules keep running"),
+        "{err}"
+    );
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -135,7 +135,7 @@ fn outputs_key(c: &Config) -> String {
 }
 
 /// (path, modification time, length) of each watched file.
-fn fingerprint(files: &[PathBuf]) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+pub(super) fn fingerprint(files: &[PathBuf]) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     files
         .iter()
         .map(|f| {

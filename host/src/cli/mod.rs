@@ -324,9 +324,11 @@ fn run(opts: &Opts) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if plugins.iter().any(|p| p.source.is_some()) {
-        return plugin_run::run(plugins, engines, &origins, &config);
+        let reload = || reload_setup(opts, &registry, &provided);
+        let watched = || watched_files(opts, &config);
+        return plugin_run::run(plugins, engines, &origins, &config, &reload, &watched);
     }
-    let reload = || reload_setup(opts, &registry);
+    let reload = || reload_setup(opts, &registry, &provided);
     let watched = || watched_files(opts, &config);
     live::live(engines, &config, &reload, &watched)
 }
@@ -356,9 +358,10 @@ fn build_engines(config: &Config, loaded: &LoadedRules) -> Result<Vec<SourceEngi
 fn reload_setup(
     opts: &Opts,
     registry: &FieldRegistry,
+    provided: &[crate::rules::compile::ProvidedPlugin],
 ) -> Result<(Config, Vec<SourceEngine>), String> {
     let config = Config::load(opts.config.as_deref(), &opts.options).map_err(|e| e.to_string())?;
-    let loaded = load_rules(&opts.rules, &config, registry, &builtin_plugins());
+    let loaded = load_rules(&opts.rules, &config, registry, provided);
     if let Some(d) = loaded.diags.iter().find(|d| d.severity == Severity::Error) {
         return Err(format!("rules do not load: {d}"));
     }

@@ -8,8 +8,12 @@
 //! faulting plugin holds up only its source. A plugin that faults (trap,
 //! limit, malformed answer) is disabled: an internal alert and a log line
 //! name it, its restart policy applies, and the other sources keep running.
+//!
+//! Hot reload (SIGHUP, or a watched file changing): the rules are loaded
+//! again and each source thread swaps its engine in between two batches;
+//! plugins and outputs stay as they are (changing them takes a restart).
 
-use super::live::{hostname, internal_alert};
+use super::live::{Reload, Watched, fingerprint, hostname, internal_alert};
 use crate::config::Config;
 use crate::engine::SourceEngine;
 use crate::outputs::Outputs;
@@ -23,8 +27,8 @@ use guest_sdk::BatchStatus;
 use guest_sdk::native::CallError;
 use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What one source's thread did.
@@ -50,6 +54,8 @@ pub(super) fn run(
     engines: Vec<SourceEngine>,
     origins: &HashMap<String, Vec<FieldOrigin>>,
     config: &Config,
+    reload: Reload<'_>,
+    watched: Watched<'_>,
 ) -> ExitCode {
     let fail = |m: String| {
         eprintln!("Error: {m}");
@@ -66,6 +72,10 @@ pub(super) fn run(
     if let Err(e) = crate::log::configure(config) {
         return fail(e.to_string());
     }
+    let watch = match config.bool_at("watch_config_files", true) {
+        Ok(w) => w,
+        Err(e) => return fail(e.to_string()),
+    };
     let outputs = Outputs::start(sinks, out_cfg.format, out_cfg.queue);
     let host = hostname();
     let metrics = Arc::new(Metrics::default());
@@ -83,8 +93,13 @@ pub(super) fn run(
         Err(e) => return fail(e),
     };
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+    let hup = Arc::new(AtomicBool::new(false));
+    for (sig, flag) in [
+        (signal_hook::consts::SIGINT, &stop),
+        (signal_hook::consts::SIGTERM, &stop),
+        (signal_hook::consts::SIGHUP, &hup),
+    ] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(flag)) {
             return fail(format!("cannot install a signal handler: {e}"));
         }
     }
@@ -139,14 +154,25 @@ pub(super) fn run(
         outputs.flush();
         return fail("no plugin source could be read".into());
     }
+    // Where a reload leaves each source thread its new engine.
+    let slots: Vec<(String, Mutex<Option<SourceEngine>>)> = jobs
+        .iter()
+        .map(|(_, _, e, _)| (e.rules().fields.source.clone(), Mutex::new(None)))
+        .collect();
+    let mut watched_files = watched();
+    let mut watched_print = fingerprint(&watched_files);
+    let mut last_check = Instant::now();
     std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .into_iter()
-            .map(|(set, si, engine, origins)| {
+            .zip(&slots)
+            .map(|((set, si, engine, origins), (_, slot))| {
                 let shared = &shared;
                 std::thread::Builder::new()
                     .name(format!("source-{}", specs[si].name))
-                    .spawn_scoped(scope, move || run_source(set, si, engine, origins, shared))
+                    .spawn_scoped(scope, move || {
+                        run_source(set, si, engine, origins, slot, shared)
+                    })
             })
             .collect();
         // On SIGINT/SIGTERM, plugin calls in progress are cut short.
@@ -163,6 +189,39 @@ pub(super) fn run(
             if !interrupted && stop.load(Ordering::Relaxed) {
                 crate::plugins::wasm::interrupt_all(longest);
                 interrupted = true;
+            }
+            let mut reload_now = hup.swap(false, Ordering::Relaxed);
+            if watch && last_check.elapsed() >= Duration::from_secs(1) {
+                last_check = Instant::now();
+                let now = fingerprint(&watched_files);
+                reload_now |= now != watched_print;
+                watched_print = now;
+            }
+            if reload_now && !interrupted {
+                match reload().and_then(|(_, engines)| hand_over(engines, &slots)) {
+                    Ok(rules) => {
+                        metrics.reloads.fetch_add(1, Ordering::Relaxed);
+                        metrics.rules_loaded.store(rules as u64, Ordering::Relaxed);
+                        watched_files = watched();
+                        watched_print = fingerprint(&watched_files);
+                        crate::log::info(&format!(
+                            "Reloaded the rules: {rules} rule(s) enabled (plugins and outputs \
+                             change at the next start)"
+                        ));
+                    }
+                    Err(e) => {
+                        metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+                        crate::log::error(&format!(
+                            "reload rejected, the previous rules keep running: {e}"
+                        ));
+                        outputs.push(internal_alert(
+                            "Falco internal: hot restart failure",
+                            format!("Reload rejected, the previous rules keep running: {e}"),
+                            Vec::new(),
+                            &host,
+                        ));
+                    }
+                }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -196,12 +255,41 @@ pub(super) fn run(
     ExitCode::SUCCESS
 }
 
-/// One source's loop, on its own thread: `plugins[si]` into `engine`.
+/// Gives each running source its engine from a reload; all or none: a
+/// reload without rules for a running source is rejected. The number of
+/// rules enabled across them.
+fn hand_over(
+    engines: Vec<SourceEngine>,
+    slots: &[(String, Mutex<Option<SourceEngine>>)],
+) -> Result<usize, String> {
+    let mut engines: Vec<Option<SourceEngine>> = engines.into_iter().map(Some).collect();
+    let mut picked = Vec::new();
+    for (source, _) in slots {
+        let e = engines
+            .iter_mut()
+            .find(|e| {
+                e.as_ref()
+                    .is_some_and(|e| &e.rules().fields.source == source)
+            })
+            .and_then(Option::take)
+            .ok_or_else(|| format!("the new rules have none for the running source '{source}'"))?;
+        picked.push(e);
+    }
+    let rules = picked.iter().map(SourceEngine::active_count).sum();
+    for ((_, slot), e) in slots.iter().zip(picked) {
+        *slot.lock().expect("engine slot") = Some(e);
+    }
+    Ok(rules)
+}
+
+/// One source's loop, on its own thread: `plugins[si]` into `engine`, which
+/// a reload replaces through `slot`.
 fn run_source(
     mut plugins: Vec<LoadedPlugin>,
     si: usize,
     mut engine: SourceEngine,
     origins: &[FieldOrigin],
+    slot: &Mutex<Option<SourceEngine>>,
     sh: &Shared,
 ) -> Totals {
     let mut t = Totals::default();
@@ -239,7 +327,7 @@ fn run_source(
         "Opened source '{source}' (plugin {} {}) with '{open}'",
         plugins[si].info.name, plugins[si].info.version
     );
-    let pump = SourcePump::new(&plugins, si, &engine, origins);
+    let mut pump = SourcePump::new(&plugins, si, &engine, origins);
     // Restart policy: restarts done and the next one due, per plugin.
     let mut restarts = vec![0u32; plugins.len()];
     let mut due: Vec<Option<Instant>> = vec![None; plugins.len()];
@@ -270,6 +358,10 @@ fn run_source(
                     due[i] = next_restart(&plugins[i], restarts[i]);
                 }
             }
+        }
+        if let Some(new) = slot.lock().expect("engine slot").take() {
+            engine = new;
+            pump = SourcePump::new(&plugins, si, &engine, origins);
         }
         let mut idle = true;
         if !done {
