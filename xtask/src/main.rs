@@ -222,6 +222,21 @@ fn falco_wasm_bin() -> Result<PathBuf> {
 }
 
 /// The workspace's target directory (from cargo metadata).
+/// The most recently modified file in `dir` named `prefix*suffix`.
+fn newest(dir: &Path, prefix: &str, suffix: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with(prefix) && n.ends_with(suffix)
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, p)| p)
+}
+
 fn target_dir() -> Result<PathBuf> {
     let out = cargo()
         .args(["metadata", "--format-version", "1", "--no-deps"])
@@ -300,9 +315,30 @@ fn test() -> Result<()> {
         ]);
         c
     })?;
+    // The guest SDK's unit tests built for the plugins' target: a host test
+    // runs them in wasmtime (the SDK has code of its own under wasm32).
+    run({
+        let mut c = cargo();
+        c.args([
+            "test",
+            "--no-run",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            "falco-wasm-guest-sdk",
+        ]);
+        c
+    })?;
+    let sdk_tests = newest(
+        &target_dir()?.join("wasm32-wasip2/debug/deps"),
+        "guest_sdk-",
+        ".wasm",
+    )
+    .context("the guest SDK's wasm32-wasip2 test binary")?;
     run({
         let mut c = cargo();
         c.args(["test", "--workspace"]);
+        c.env("FALCO_WASM_GUEST_SDK_TESTS", sdk_tests);
         c
     })?;
     // The project's own rules: valid, and their fixtures pass on both back ends.
