@@ -223,6 +223,48 @@ pub enum Item {
     Addr6([u8; 16]),
 }
 
+/// The kinds of [`Item`] as the contract's `value-kind` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    Str,
+    Num,
+    Flag,
+    Addr4,
+    Addr6,
+}
+
+impl Item {
+    /// The contract's layout of a value (`value {kind, a, b}` in
+    /// `wit/plugin.wit`): `str` offsets, `num` in `a`, `flag` 0/1,
+    /// `addr4` in the low 32 bits of `a`, `addr6` high half in `a`.
+    pub fn to_wire(self) -> (ItemKind, u64, u64) {
+        match self {
+            Item::Str { start, end } => (ItemKind::Str, start.into(), end.into()),
+            Item::Num(n) => (ItemKind::Num, n, 0),
+            Item::Flag(f) => (ItemKind::Flag, f.into(), 0),
+            Item::Addr4(a) => (ItemKind::Addr4, u32::from_be_bytes(a).into(), 0),
+            Item::Addr6(a) => {
+                let v = u128::from_be_bytes(a);
+                (ItemKind::Addr6, (v >> 64) as u64, v as u64)
+            }
+        }
+    }
+
+    /// [`Item::to_wire`] undone; `None` for string offsets past 32 bits.
+    pub fn from_wire(kind: ItemKind, a: u64, b: u64) -> Option<Item> {
+        Some(match kind {
+            ItemKind::Str => Item::Str {
+                start: a.try_into().ok()?,
+                end: b.try_into().ok()?,
+            },
+            ItemKind::Num => Item::Num(a),
+            ItemKind::Flag => Item::Flag(a != 0),
+            ItemKind::Addr4 => Item::Addr4((a as u32).to_be_bytes()),
+            ItemKind::Addr6 => Item::Addr6((((a as u128) << 64) | b as u128).to_be_bytes()),
+        })
+    }
+}
+
 /// A value read from [`Values`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueRef<'a> {
@@ -844,6 +886,24 @@ mod tests {
             let err = Events::from_parts(b"hello".to_vec(), ends, ts).unwrap_err();
             assert!(err.contains(why), "{err}");
         }
+    }
+
+    #[test]
+    fn items_round_trip_through_the_wire_layout() {
+        let v6: [u8; 16] = std::array::from_fn(|i| i as u8 * 17);
+        for it in [
+            Item::Str { start: 3, end: 9 },
+            Item::Num(u64::MAX),
+            Item::Flag(true),
+            Item::Flag(false),
+            Item::Addr4([192, 168, 1, 2]),
+            Item::Addr6(v6),
+        ] {
+            let (k, a, b) = it.to_wire();
+            assert_eq!(Item::from_wire(k, a, b), Some(it));
+        }
+        assert_eq!(Item::Addr4([10, 0, 0, 1]).to_wire().1, 0x0a00_0001);
+        assert_eq!(Item::from_wire(ItemKind::Str, 0, 1 << 40), None);
     }
 
     #[test]

@@ -175,19 +175,13 @@ macro_rules! glue {
                 items: items
                     .into_iter()
                     .map(|it| {
-                        let (kind, a, b) = match it {
-                            crate::Item::Str { start, end } => {
-                                (t::ValueKind::Str, start as u64, end as u64)
-                            }
-                            crate::Item::Num(n) => (t::ValueKind::Num, n, 0),
-                            crate::Item::Flag(f) => (t::ValueKind::Flag, f as u64, 0),
-                            crate::Item::Addr4(a) => {
-                                (t::ValueKind::Addr4, u32::from_be_bytes(a) as u64, 0)
-                            }
-                            crate::Item::Addr6(a) => {
-                                let v = u128::from_be_bytes(a);
-                                (t::ValueKind::Addr6, (v >> 64) as u64, v as u64)
-                            }
+                        let (kind, a, b) = it.to_wire();
+                        let kind = match kind {
+                            crate::ItemKind::Str => t::ValueKind::Str,
+                            crate::ItemKind::Num => t::ValueKind::Num,
+                            crate::ItemKind::Flag => t::ValueKind::Flag,
+                            crate::ItemKind::Addr4 => t::ValueKind::Addr4,
+                            crate::ItemKind::Addr6 => t::ValueKind::Addr6,
                         };
                         t::Value { kind, a, b }
                     })

@@ -16,7 +16,9 @@ use super::{Grants, Limits};
 use crate::rules::Priority;
 use crate::server::push::PushQueue;
 use guest_sdk::native::{CallError, CallResult, DynPlugin, FieldInfo, PluginInfo};
-use guest_sdk::{Arg, BatchStatus, EventBatch, Events, FieldType, Item, Metric, OpenParam, Values};
+use guest_sdk::{
+    Arg, BatchStatus, EventBatch, Events, FieldType, Item, ItemKind, Metric, OpenParam, Values,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -644,26 +646,24 @@ impl DynPlugin for WasmPlugin {
         let max = self.limits.max_field_bytes;
         let mut items = Vec::with_capacity(v.items.len());
         for it in v.items {
-            items.push(match it.kind {
-                t::ValueKind::Str => {
-                    let (start, end) = (it.a as u32, it.b as u32);
-                    if it.a > u32::MAX as u64 || it.b > u32::MAX as u64 {
-                        return Err(self.fault("extract", "string value out of range".into()));
-                    }
-                    self.check_len(
-                        "extract (field value)",
-                        end.saturating_sub(start) as usize,
-                        max,
-                    )?;
-                    Item::Str { start, end }
-                }
-                t::ValueKind::Num => Item::Num(it.a),
-                t::ValueKind::Flag => Item::Flag(it.a != 0),
-                t::ValueKind::Addr4 => Item::Addr4((it.a as u32).to_be_bytes()),
-                t::ValueKind::Addr6 => {
-                    Item::Addr6((((it.a as u128) << 64) | it.b as u128).to_be_bytes())
-                }
-            });
+            let kind = match it.kind {
+                t::ValueKind::Str => ItemKind::Str,
+                t::ValueKind::Num => ItemKind::Num,
+                t::ValueKind::Flag => ItemKind::Flag,
+                t::ValueKind::Addr4 => ItemKind::Addr4,
+                t::ValueKind::Addr6 => ItemKind::Addr6,
+            };
+            let Some(item) = Item::from_wire(kind, it.a, it.b) else {
+                return Err(self.fault("extract", "string value out of range".into()));
+            };
+            if let Item::Str { start, end } = item {
+                self.check_len(
+                    "extract (field value)",
+                    end.saturating_sub(start) as usize,
+                    max,
+                )?;
+            }
+            items.push(item);
         }
         let v = Values::from_parts(v.ends, items, v.text)
             .map_err(|e| self.fault("extract", format!("{e} (malformed answer)")))?;
