@@ -485,7 +485,6 @@ fn k8saudit_files_raise_the_expected_alerts() {
 /// bodies (an Event and an EventList) reach the plugin and raise alerts.
 #[test]
 fn k8saudit_webhook_delivers_posted_events() {
-    use std::io::{Read, Write};
     let Some(data) = shared_k8saudit() else {
         eprintln!("SKIPPED: ../shared/data/k8saudit is not there");
         return;
@@ -514,27 +513,7 @@ fn k8saudit_webhook_delivers_posted_events() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let post = |body: &str| -> u16 {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let mut c = loop {
-            match std::net::TcpStream::connect(("127.0.0.1", port)) {
-                Ok(c) => break c,
-                Err(e) => {
-                    assert!(std::time::Instant::now() < deadline, "webhook not up: {e}");
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-            }
-        };
-        write!(
-            c,
-            "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut s = String::new();
-        c.read_to_string(&mut s).unwrap();
-        s.split_whitespace().nth(1).unwrap().parse().unwrap()
-    };
+    let post = |body: &str| post_audit(port, body);
     let exec = std::fs::read_to_string(data.join("exec_pod.json")).unwrap();
     let privileged =
         std::fs::read_to_string(data.join("create_nginx_pod_privileged.json")).unwrap();
@@ -565,7 +544,7 @@ fn k8saudit_webhook_delivers_posted_events() {
 /// running. The source (a webhook) is not interrupted.
 #[test]
 fn plugin_run_reloads_its_rules() {
-    use std::io::{BufRead, Read, Write};
+    use std::io::BufRead;
     use std::time::{Duration, Instant};
     let dir = scratch("reload");
     let rules = dir.join("rules.yaml");
@@ -606,30 +585,7 @@ fn plugin_run_reloads_its_rules() {
         }
     });
     let event = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a1","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods","user":{"username":"alice"},"objectRef":{"resource":"pods","namespace":"default"},"stageTimestamp":"2024-03-01T00:00:00.000000Z"}"#;
-    let post = || {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut c = loop {
-            match std::net::TcpStream::connect(("127.0.0.1", port)) {
-                Ok(c) => break c,
-                Err(e) => {
-                    assert!(Instant::now() < deadline, "webhook not up: {e}");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            }
-        };
-        write!(
-            c,
-            "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{event}",
-            event.len()
-        )
-        .unwrap();
-        let mut s = String::new();
-        c.read_to_string(&mut s).unwrap();
-        assert!(
-            s.starts_with("HTTP/1.0 200") || s.starts_with("HTTP/1.1 200"),
-            "{s}"
-        );
-    };
+    let post = || assert_eq!(post_audit(port, event), 200);
     let next_line = |what: &str| {
         lines
             .recv_timeout(Duration::from_secs(30))
@@ -712,6 +668,31 @@ fn plugin_run_reloads_its_rules() {
         err.contains("reload rejected, the previous rules keep running"),
         "{err}"
     );
+}
+
+/// POSTs `body` to the k8s audit webhook on `port` (waiting for it to be
+/// up); the HTTP status.
+fn post_audit(port: u16, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut c = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(c) => break c,
+            Err(e) => {
+                assert!(std::time::Instant::now() < deadline, "webhook not up: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    };
+    write!(
+        c,
+        "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 fn free_port() -> u16 {
