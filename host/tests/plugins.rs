@@ -492,27 +492,7 @@ fn k8saudit_webhook_delivers_posted_events() {
     let port = free_port();
     let (ka, json) = (plugin("k8saudit"), plugin("json"));
     let url = format!("http://127.0.0.1:{port}/k8s-audit");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .args(["run", "--plugin", ka.to_str().unwrap(), "--plugin"])
-        .arg(&json)
-        .args([
-            "--plugin-open-params",
-            &url,
-            "-r",
-            "rules/k8s_audit_rules.yaml",
-        ])
-        .args(["-o", "json_output=true", "-o", "log_syslog=false"])
-        .args([
-            "-o",
-            "syslog_output.enabled=false",
-            "-o",
-            "webserver.enabled=false",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = webhook_run(&url, &[ka, json], Path::new("rules/k8s_audit_rules.yaml"));
     let post = |body: &str| post_audit(port, body);
     let exec = std::fs::read_to_string(data.join("exec_pod.json")).unwrap();
     let privileged =
@@ -556,22 +536,7 @@ fn plugin_run_reloads_its_rules() {
     std::fs::write(&rules, rule("First rules")).unwrap();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/k8s-audit");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-        .args(["run", "--plugin"])
-        .arg(plugin("k8saudit"))
-        .args(["--plugin-open-params", &url, "-r"])
-        .arg(&rules)
-        .args(["-o", "json_output=true", "-o", "log_syslog=false"])
-        .args([
-            "-o",
-            "syslog_output.enabled=false",
-            "-o",
-            "webserver.enabled=false",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = webhook_run(&url, &[plugin("k8saudit")], &rules);
     let stdout = child.stdout.take().unwrap();
     let (tx, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -668,6 +633,26 @@ fn plugin_run_reloads_its_rules() {
         err.contains("reload rejected, the previous rules keep running"),
         "{err}"
     );
+}
+
+/// `falco-wasm run` (from the repository's root) with `plugins` (the first
+/// one the source, its webhook at `url`) and `rules`: JSON alerts on stdout.
+fn webhook_run(url: &str, plugins: &[PathBuf], rules: &Path) -> std::process::Child {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_falco-wasm"));
+    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .arg("run");
+    for p in plugins {
+        c.arg("--plugin").arg(p);
+    }
+    c.args(["--plugin-open-params", url, "-r"])
+        .arg(rules)
+        .args(["-o", "json_output=true", "-o", "log_syslog=false"])
+        .args(["-o", "syslog_output.enabled=false"])
+        .args(["-o", "webserver.enabled=false"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// POSTs `body` to the k8s audit webhook on `port` (waiting for it to be
