@@ -132,7 +132,8 @@ pub(super) fn run(
             .and_then(Option::take)
         else {
             eprintln!(
-                "Warning: no rules for source '{source}' (plugin {}) are loaded; its events are not read",
+                "Warning: no rules for source '{source}' (plugin {}) are loaded; its events are not \
+                 read (load rules with `source: {source}` with -r, e.g. the plugin's rules file)",
                 specs[si].name
             );
             continue;
