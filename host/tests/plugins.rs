@@ -882,12 +882,13 @@ fn cloudtrail_from_s3_and_sqs_of_a_local_moto_server() {
     let dir = scratch("aws");
     let rules = "rules/aws_cloudtrail_rules.yaml";
     let granted = format!("\"127.0.0.1:{}\"", moto.port);
-    let run_with = |cfg: &Path| {
+    let run_more = |cfg: &Path, more: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
             .args(["run", "-c"])
             .arg(cfg)
             .args(["-r", rules, "-o", "log_syslog=false"])
+            .args(more)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .stdout(std::process::Stdio::piped())
@@ -895,6 +896,7 @@ fn cloudtrail_from_s3_and_sqs_of_a_local_moto_server() {
             .spawn()
             .unwrap()
     };
+    let run_with = |cfg: &Path| run_more(cfg, &[]);
     // S3: every object below the prefix, then EOF.
     let o = run_with(&aws_config(
         &dir,
@@ -949,14 +951,40 @@ fn cloudtrail_from_s3_and_sqs_of_a_local_moto_server() {
         text(&o)
     );
     // SQS: the notifications name the objects; messages are deleted.
-    let mut child = run_with(&aws_config(
-        &dir,
-        moto.port,
-        "sqs://ct-events",
-        &granted,
-        true,
-    ));
+    let metrics_port = free_port();
+    let mut child = run_more(
+        &aws_config(&dir, moto.port, "sqs://ct-events", &granted, true),
+        &[
+            "-o",
+            "webserver.enabled=true",
+            "-o",
+            "webserver.prometheus_metrics_enabled=true",
+            "-o",
+            "webserver.listen_address=127.0.0.1",
+            "-o",
+            &format!("webserver.listen_port={metrics_port}"),
+        ],
+    );
     let lines = read_lines(&mut child, 10);
+    // The queue is empty now: polled about once a second, not at the
+    // host's idle pace (every few milliseconds).
+    let receives = || {
+        // Plugin metrics are read once a second.
+        let key =
+            r#"falcosecurity_plugin_metric{plugin="cloudtrail",name="sqs_receive_requests"} "#;
+        for _ in 0..50 {
+            let m = http_get(metrics_port, "/metrics");
+            if let Some(v) = m.lines().find_map(|l| l.strip_prefix(key)) {
+                return v.trim().parse::<f64>().unwrap();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("no {key}in /metrics");
+    };
+    let before = receives();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let polls = receives() - before;
+    assert!((1.0..=5.0).contains(&polls), "{polls} receives in 3 s");
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::TERM,

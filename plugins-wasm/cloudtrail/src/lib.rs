@@ -37,8 +37,14 @@ enum Input {
         aws: aws::Aws,
         queue_url: String,
         objects: VecDeque<(String, String)>,
+        /// After an empty receive, no other before this time.
+        quiet_until: Option<std::time::Instant>,
     },
 }
+
+/// How long an empty SQS queue is left alone before it is polled again
+/// (the host asks for a batch every few milliseconds when idle).
+const SQS_IDLE_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The plugin's state: its input and the records not yet sent.
 #[derive(Default)]
@@ -55,6 +61,7 @@ pub struct CloudTrail {
     /// Counters for metrics.
     records: u64,
     bad_files: u64,
+    sqs_receives: u64,
 }
 
 impl Plugin for CloudTrail {
@@ -86,6 +93,11 @@ impl Plugin for CloudTrail {
             guest_sdk::Metric {
                 name: "unreadable_files".into(),
                 value: self.bad_files as f64,
+                monotonic: true,
+            },
+            guest_sdk::Metric {
+                name: "sqs_receive_requests".into(),
+                value: self.sqs_receives as f64,
                 monotonic: true,
             },
         ]
@@ -141,6 +153,7 @@ impl Source for CloudTrail {
                 aws,
                 queue_url,
                 objects: VecDeque::new(),
+                quiet_until: None,
             }
         } else if params.is_empty() {
             return Err(
@@ -195,8 +208,11 @@ impl Source for CloudTrail {
                     aws,
                     queue_url,
                     objects,
+                    quiet_until,
                 } => {
-                    if objects.is_empty() {
+                    let now = std::time::Instant::now();
+                    if objects.is_empty() && quiet_until.is_none_or(|t| t <= now) {
+                        self.sqs_receives += 1;
                         for (handle, body) in aws.receive(queue_url)? {
                             objects.extend(aws::notified_objects(&body));
                             if self.sqs_delete
@@ -207,7 +223,11 @@ impl Source for CloudTrail {
                         }
                     }
                     let Some((bucket, key)) = objects.pop_front() else {
-                        // Nothing queued now: the host asks again later.
+                        // Nothing queued now: the host asks again later,
+                        // and the queue is polled again after a pause.
+                        if quiet_until.is_none_or(|t| t <= now) {
+                            *quiet_until = Some(now + SQS_IDLE_POLL);
+                        }
                         return Ok(if out.is_empty() {
                             BatchStatus::Timeout
                         } else {
