@@ -4,7 +4,9 @@
 //! through the same plugin crates built natively, in one run.
 //!
 //! Input: FALCO_WASM_BENCH_EVENTS records (default 100,000) written as
-//! CloudTrail log files (1,000 records each) in a temporary directory.
+//! CloudTrail log files (up to 1,000 records or 4 MB each) in a temporary
+//! directory: synthetic records, or those of the CloudTrail logs at
+//! FALCO_WASM_BENCH_SAMPLES (a file or directory) cycled.
 //! FALCO_WASM_BENCH_WASM_DIR holds the release components (xtask builds
 //! them). The back ends run alternately, 5 times each; the best run of
 //! each counts.
@@ -71,13 +73,47 @@ fn record(i: usize) -> serde_json::Value {
     })
 }
 
-fn write_logs(dir: &Path, n: usize) {
+/// Writes `n` records (from `record(i)`) as CloudTrail log files of at most
+/// 1,000 records or 4 MB each.
+fn write_logs(dir: &Path, n: usize, record: &dyn Fn(usize) -> String) {
     std::fs::create_dir_all(dir).unwrap();
-    for (f, chunk) in (0..n).collect::<Vec<_>>().chunks(1000).enumerate() {
-        let recs: Vec<_> = chunk.iter().map(|&i| record(i)).collect();
-        let doc = serde_json::json!({ "Records": recs });
-        std::fs::write(dir.join(format!("log_{f:05}.json")), doc.to_string()).unwrap();
+    let (mut file, mut recs, mut size) = (0, Vec::new(), 0);
+    for i in 0..n {
+        let r = record(i);
+        size += r.len();
+        recs.push(r);
+        if recs.len() == 1000 || size > 4 << 20 || i + 1 == n {
+            let doc = format!("{{\"Records\":[{}]}}", recs.join(","));
+            std::fs::write(dir.join(format!("log_{file:05}.json")), doc).unwrap();
+            (file, size) = (file + 1, 0);
+            recs.clear();
+        }
     }
+}
+
+/// The records of the CloudTrail logs at `path` (a file or a directory),
+/// as written (formatting kept).
+fn sample_records(path: &Path) -> Vec<String> {
+    let files = if path.is_dir() {
+        let mut v: Vec<_> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let recs = guest_sdk::json::member_array(&text, "Records")
+            .unwrap_or_else(|| panic!("{}: not a CloudTrail log", f.display()));
+        out.extend(recs.into_iter().map(str::to_string));
+    }
+    assert!(!out.is_empty(), "{}: no records", path.display());
+    out
 }
 
 fn spec(name: &str, path: PathBuf, data: &Path) -> PluginSpec {
@@ -274,10 +310,21 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let rules = root.join("rules/aws_cloudtrail_rules.yaml");
     let data = std::env::temp_dir().join(format!("fw-bench-ct-{}", std::process::id()));
-    write_logs(&data, n);
+    // FALCO_WASM_BENCH_SAMPLES: real CloudTrail logs whose records are
+    // cycled instead of the synthetic ones.
+    let samples =
+        std::env::var_os("FALCO_WASM_BENCH_SAMPLES").map(|p| sample_records(Path::new(&p)));
+    match &samples {
+        Some(recs) => write_logs(&data, n, &|i| recs[i % recs.len()].clone()),
+        None => write_logs(&data, n, &|i| record(i).to_string()),
+    }
     let data = data.canonicalize().unwrap();
+    let what = match &samples {
+        Some(r) => format!("{n} records cycled from {} sample record(s)", r.len()),
+        None => format!("{n} synthetic records"),
+    };
     println!(
-        "CloudTrail end to end: {n} records, rules/aws_cloudtrail_rules.yaml, best of {ROUNDS} (back ends alternate)"
+        "CloudTrail end to end: {what}, rules/aws_cloudtrail_rules.yaml, best of {ROUNDS} (back ends alternate)"
     );
     // FALCO_WASM_BENCH_ONLY=wasm|native runs one back end (for profiling).
     let only = std::env::var("FALCO_WASM_BENCH_ONLY").unwrap_or_default();

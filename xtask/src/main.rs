@@ -53,6 +53,10 @@ enum Task {
         /// CloudTrail records read (plugins benchmark).
         #[arg(long, default_value_t = 100_000)]
         records: usize,
+        /// Real CloudTrail logs (file or directory) whose records the
+        /// plugins benchmark cycles instead of synthetic ones.
+        #[arg(long)]
+        samples: Option<PathBuf>,
     },
     /// Differential test of the Wasm back end against the interpreter with
     /// more cases than CI runs.
@@ -419,7 +423,12 @@ fn main() -> ExitCode {
                 .join("release/falco-wasm");
             bench_capture::run(&bin, secs)
         })(),
-        Task::Bench { which, records, .. } if which == "plugins" => (|| {
+        Task::Bench {
+            which,
+            records,
+            samples,
+            ..
+        } if which == "plugins" => (|| {
             ensure_components()?;
             run({
                 let mut c = cargo();
@@ -436,6 +445,9 @@ fn main() -> ExitCode {
                 target_dir()?.join("wasm32-wasip2/release"),
             );
             c.env("FALCO_WASM_BENCH_EVENTS", records.to_string());
+            if let Some(s) = samples {
+                c.env("FALCO_WASM_BENCH_SAMPLES", s.canonicalize()?);
+            }
             run(c)
         })(),
         Task::Bench { which, secs, .. } if which == "outputs" => {
