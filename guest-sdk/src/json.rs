@@ -471,6 +471,7 @@ fn prefix_xor(mut x: u32) -> u32 {
 }
 
 /// Scanning state inside a container.
+#[derive(Default)]
 struct Scan {
     depth: usize,
     in_str: bool,
@@ -479,6 +480,18 @@ struct Scan {
 }
 
 impl Scan {
+    /// [`Scan::byte`] over `b[from..to]`: `None` if malformed, `Some(Some(end))`
+    /// when the outermost container closes (`end` just after it).
+    #[inline(always)]
+    fn bytes(&mut self, b: &[u8], from: usize, to: usize) -> Option<Option<usize>> {
+        for (p, &c) in b.iter().enumerate().take(to).skip(from) {
+            if self.byte(c).ok()? {
+                return Some(Some(p + 1));
+            }
+        }
+        Some(None)
+    }
+
     /// One byte at a time: `Err` if a closer has no opener, `Ok(true)` when
     /// the outermost container closes with this byte.
     #[inline(always)]
@@ -514,19 +527,13 @@ impl Scan {
 /// sandbox, where every one pays an interruption check.
 #[inline(never)]
 fn container_end(b: &[u8], i: usize) -> Option<usize> {
-    let mut s = Scan {
-        depth: 0,
-        in_str: false,
-        esc: false,
-    };
+    let mut s = Scan::default();
     let mut j = i;
     while j + 16 <= b.len() {
         let m = classify(b, j);
         if m.backslash != 0 || s.esc {
-            for (k, &c) in b[j..j + 16].iter().enumerate() {
-                if s.byte(c).ok()? {
-                    return Some(j + k + 1);
-                }
+            if let Some(end) = s.bytes(b, j, j + 16)? {
+                return Some(end);
             }
             j += 16;
             continue;
@@ -553,28 +560,13 @@ fn container_end(b: &[u8], i: usize) -> Option<usize> {
         s.in_str ^= m.quote.count_ones() & 1 == 1;
         j += 16;
     }
-    for (k, &c) in b[j..].iter().enumerate() {
-        if s.byte(c).ok()? {
-            return Some(j + k + 1);
-        }
-    }
-    None
+    s.bytes(b, j, b.len())?
 }
 
 /// [`container_end`] one byte at a time (the reference it is tested against).
 #[cfg(test)]
 fn container_end_bytewise(b: &[u8], i: usize) -> Option<usize> {
-    let mut s = Scan {
-        depth: 0,
-        in_str: false,
-        esc: false,
-    };
-    for (k, &c) in b[i..].iter().enumerate() {
-        if s.byte(c).ok()? {
-            return Some(i + k + 1);
-        }
-    }
-    None
+    Scan::default().bytes(b, i, b.len())?
 }
 
 /// The end (exclusive, after the closing quote) of the string at `i`;

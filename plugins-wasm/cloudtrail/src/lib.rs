@@ -221,13 +221,13 @@ impl Source for CloudTrail {
                                 log(LogLevel::Warning, &format!("{queue_url}: {e}"));
                             }
                         }
-                    }
-                    let Some((bucket, key)) = objects.pop_front() else {
-                        // Nothing queued now: the host asks again later,
-                        // and the queue is polled again after a pause.
-                        if quiet_until.is_none_or(|t| t <= now) {
+                        if objects.is_empty() {
                             *quiet_until = Some(now + SQS_IDLE_POLL);
                         }
+                    }
+                    let Some((bucket, key)) = objects.pop_front() else {
+                        // Nothing queued now: the host asks again later
+                        // (and an empty queue is polled after a pause).
                         return Ok(if out.is_empty() {
                             BatchStatus::Timeout
                         } else {
