@@ -392,3 +392,181 @@ fn a_failing_channel_is_counted_and_others_still_deliver() {
     assert_eq!(stats[0].1.failed.load(Ordering::Relaxed), 4);
     assert_eq!(std::fs::read_to_string(&f).unwrap().lines().count(), 4);
 }
+
+/// A channel that takes `delay` per alert and records (source, proc.pid).
+struct Slow {
+    delay: Duration,
+    seen: Arc<Mutex<Vec<(String, i64)>>>,
+}
+
+impl Sink for Slow {
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+    fn write(&mut self, a: &Alert, _: &str) -> Result<(), String> {
+        std::thread::sleep(self.delay);
+        let pid = a.fields.iter().find_map(|(n, v)| match (n.as_str(), v) {
+            ("proc.pid", Some(FieldValue::Num(p))) => Some(*p),
+            _ => None,
+        });
+        // A failed assertion holding the lock must not panic this thread.
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((a.source.clone(), pid.unwrap_or(-1)));
+        Ok(())
+    }
+}
+
+fn alert_from(source: &str, i: usize) -> Alert {
+    Alert {
+        source: source.into(),
+        ..alert(i, Priority::Warning)
+    }
+}
+
+#[test]
+fn a_flooding_source_does_not_starve_another() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Slow {
+        delay: Duration::from_micros(200),
+        seen: Arc::clone(&seen),
+    };
+    let out = Arc::new(Outputs::start(
+        vec![Box::new(sink)],
+        FormatOptions::default(),
+        64,
+    ));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Source A: as fast as it can until B is done.
+    let flood = {
+        let (out, stop) = (Arc::clone(&out), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                out.push(alert_from("flood", n));
+                n += 1;
+            }
+            n
+        })
+    };
+    // An internal alert while the flood has the queue to itself.
+    std::thread::sleep(Duration::from_millis(20));
+    out.push(Alert {
+        rule: "Falco internal: plugin failure".into(),
+        ..alert_from("internal", 1000)
+    });
+    // Source B: 50 alerts, one every 2 ms, in the middle of the flood.
+    for i in 0..50 {
+        out.push(alert_from("quiet", i));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let pushed = flood.join().unwrap();
+    out.flush();
+    let seen = seen.lock().unwrap();
+    let quiet: Vec<i64> = seen
+        .iter()
+        .filter(|(s, _)| s == "quiet")
+        .map(|(_, p)| *p)
+        .collect();
+    assert_eq!(
+        quiet,
+        (0..50).collect::<Vec<i64>>(),
+        "every alert of the quiet source, in order ({pushed} flood alerts pushed)"
+    );
+    assert!(
+        seen.contains(&("internal".into(), 1000)),
+        "the internal alert"
+    );
+    // The flood's excess is dropped and counted against the flood.
+    let flooded = seen.iter().filter(|(s, _)| s == "flood").count();
+    let (_, st) = &out.stats()[0];
+    let dropped = st.dropped.load(Ordering::Relaxed);
+    assert_eq!(
+        st.sent.load(Ordering::Relaxed),
+        (flooded + 51) as u64,
+        "delivered"
+    );
+    assert_eq!(dropped, (pushed - flooded) as u64, "the rest of the flood");
+    assert!(dropped > 0, "the flood overflowed its share");
+    let mut by_source = out.dropped_by_source();
+    by_source.sort();
+    assert_eq!(
+        by_source,
+        [
+            ("flood".to_string(), dropped),
+            ("internal".to_string(), 0),
+            ("quiet".to_string(), 0)
+        ]
+    );
+    assert_eq!(st.dropped_by_source(), out.dropped_by_source());
+    // And /metrics says so.
+    let m = falco_wasm::server::metrics::Metrics::default();
+    *m.outputs.lock().unwrap() = out.stats();
+    let text = m.render();
+    assert!(
+        text.contains(&format!(
+            "falcosecurity_falco_outputs_queue_num_drops_by_source_total{{channel=\"slow\",source=\"flood\"}} {dropped}"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_forged_line_in_a_field_value_stays_in_one_line() {
+    use falco_wasm::fields::SourceFields;
+    use falco_wasm::filter::lower::Program;
+    use falco_wasm::filter::value::{SlotValue, Value};
+    use falco_wasm::outputs::format::OutputFormat;
+
+    let fields = SourceFields::syscall();
+    let mut p = Program::default();
+    let (fmt, _) =
+        OutputFormat::parse("Shell spawned (cmd=%proc.cmdline)", &fields, &mut p).unwrap();
+    let evil = "sh\n12:00:00.000000000: Critical forged alert\r\x1b[2J\x1b]0;pwned\x07";
+    let (message, typed) = fmt.render_with_fields(&p, |_| SlotValue::One(Value::str(evil)));
+    let a = Alert {
+        message,
+        fields: typed,
+        ..alert(0, Priority::Warning)
+    };
+    let d = scratch("forgery");
+    let (text, json_file) = (d.0.join("text.txt"), d.0.join("json.txt"));
+    for (path, format) in [(&text, FormatOptions::default()), (&json_file, json())] {
+        let out = Outputs::start(
+            vec![Box::new(sinks::File::new(path.clone(), false, false))],
+            format,
+            10,
+        );
+        out.push(a.clone());
+        out.flush();
+    }
+    let written = std::fs::read_to_string(&text).unwrap();
+    assert_eq!(
+        written.lines().count(),
+        1,
+        "one alert, one line: {written:?}"
+    );
+    assert!(
+        !written.contains('\x1b') && !written.contains('\r'),
+        "{written:?}"
+    );
+    assert!(
+        written.ends_with(
+            "Warning Shell spawned (cmd=sh\\n12:00:00.000000000: Critical forged alert\\r\\x1b[2J\\x1b]0;pwned\\x07)\n"
+        ),
+        "{written:?}"
+    );
+    // JSON: the output string is the same escaped text; output_fields keep
+    // the raw value (serde escapes it for JSON).
+    let v: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&json_file).unwrap().trim()).unwrap();
+    assert!(
+        v["output"].as_str().unwrap().ends_with(
+            r"(cmd=sh\n12:00:00.000000000: Critical forged alert\r\x1b[2J\x1b]0;pwned\x07)"
+        ),
+        "{v}"
+    );
+    assert_eq!(v["output_fields"]["proc.cmdline"], evil);
+}

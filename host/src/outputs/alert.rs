@@ -1,6 +1,6 @@
 //! An alert and its two renderings: Falco's text line and Falco's JSON.
 
-use super::format::{iso8601, local_time_of_day, render_value};
+use super::format::{iso8601, local_time_of_day, push_escaped, render_value};
 use crate::fields::ValueKind;
 use crate::filter::value::{SlotValue, Value};
 use crate::rules::Priority;
@@ -95,14 +95,19 @@ impl Default for FormatOptions {
 impl Alert {
     /// `HH:MM:SS.nnnnnnnnn: Priority message` in local time (or the ISO
     /// 8601 UTC time with `+0000`, as Falco prints it with
-    /// `time_format_iso_8601`).
+    /// `time_format_iso_8601`). Always one line: control characters left in
+    /// the message (rendered rule outputs have none; an internal alert may
+    /// quote a plugin's error) are escaped as in rule outputs.
     pub fn text(&self, iso: bool) -> String {
         let time = if iso {
             iso8601(self.time_ns).replace('Z', "+0000")
         } else {
             local_time_of_day(self.time_ns)
         };
-        format!("{time}: {} {}", self.priority, self.message)
+        let mut s = format!("{time}: {} ", self.priority);
+        s.reserve(self.message.len());
+        push_escaped(&mut s, self.message.as_bytes());
+        s
     }
 
     /// Falco's JSON object (keys in Falco's alphabetical order; the time
@@ -222,5 +227,23 @@ mod tests {
         assert_eq!(v["output_fields"]["fd.name"], serde_json::Value::Null);
         assert_eq!(v["output_fields"]["proc.pid"], 7);
         assert!(v["output_fields"]["evt.time"].is_i64());
+    }
+
+    #[test]
+    fn text_is_one_line_whatever_the_message() {
+        // An internal alert quoting a plugin's error, built by hand.
+        let mut a = alert();
+        a.message = "Plugin x failed: boom\n12:00:00.000000000: Critical forged\x1b[2J".into();
+        let text = a.text(false);
+        assert_eq!(text.lines().count(), 1, "{text:?}");
+        assert!(
+            text.ends_with(
+                r"Warning Plugin x failed: boom\n12:00:00.000000000: Critical forged\x1b[2J"
+            ),
+            "{text:?}"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&a.json(&FormatOptions::default())).unwrap();
+        assert_eq!(v["output"], text.as_str());
     }
 }

@@ -2,6 +2,7 @@
 //! describe.
 
 use super::alert::FormatOptions;
+use super::queue::{DEFAULT_QUEUE_BYTES, QueueLimits};
 use super::sinks::{self, HttpOptions, Sink};
 use crate::config::{Config, ConfigError};
 use std::path::PathBuf;
@@ -22,8 +23,11 @@ pub struct OutputsConfig {
     pub format: FormatOptions,
     /// `buffered_outputs`.
     pub buffered: bool,
-    /// Per-channel queue length.
+    /// Per-channel queue length (`outputs_queue.capacity`).
     pub queue: usize,
+    /// Per-channel queue size in bytes (`outputs_queue.max_bytes`, this
+    /// project's key; 0 or absent: [`DEFAULT_QUEUE_BYTES`]).
+    pub queue_bytes: usize,
     /// `static_fields`: added to every alert's `output_fields`.
     pub static_fields: Vec<(String, String)>,
     /// `stdout_output.enabled`.
@@ -54,6 +58,10 @@ impl OutputsConfig {
         let queue = match c.u64_at("outputs_queue.capacity", 0)? {
             0 => DEFAULT_QUEUE,
             n => n as usize,
+        };
+        let queue_bytes = match c.u64_at("outputs_queue.max_bytes", 0)? {
+            0 => DEFAULT_QUEUE_BYTES,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
         };
         let static_fields = match c.get("static_fields") {
             None | Some(serde_json::Value::Null) => Vec::new(),
@@ -146,6 +154,7 @@ impl OutputsConfig {
             format,
             buffered,
             queue,
+            queue_bytes,
             static_fields,
             stdout: c.bool_at("stdout_output.enabled", true)?,
             file,
@@ -155,6 +164,14 @@ impl OutputsConfig {
             program,
             http,
         })
+    }
+
+    /// The bounds of each channel's queue (for [`super::Outputs::start_with`]).
+    pub fn queue_limits(&self) -> QueueLimits {
+        QueueLimits {
+            alerts: self.queue.max(1),
+            bytes: self.queue_bytes.max(1),
+        }
     }
 
     /// Builds the enabled channels (an https channel with unreadable
@@ -186,5 +203,39 @@ impl OutputsConfig {
             ));
         }
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_bounds() {
+        let c = Config::load(None, &[]).unwrap();
+        let o = OutputsConfig::from_config(&c).unwrap();
+        assert_eq!(
+            o.queue_limits(),
+            QueueLimits {
+                alerts: DEFAULT_QUEUE,
+                bytes: DEFAULT_QUEUE_BYTES
+            }
+        );
+        let c = Config::load(
+            None,
+            &[
+                "outputs_queue.capacity=500".into(),
+                "outputs_queue.max_bytes=1048576".into(),
+            ],
+        )
+        .unwrap();
+        let o = OutputsConfig::from_config(&c).unwrap();
+        assert_eq!(
+            o.queue_limits(),
+            QueueLimits {
+                alerts: 500,
+                bytes: 1 << 20
+            }
+        );
     }
 }

@@ -1,5 +1,16 @@
 //! Rule output formats: `%field`, `%field[arg]`, `%Nfield` (width),
 //! `%transformer(field)` and literal text, as libsinsp's event formatter.
+//!
+//! One alert is one line. Field values come from events and plugins, so an
+//! attacker may choose them: in the rendered output their control characters
+//! are escaped ([`push_escaped`]): `\n`, `\r`, `\t`, `\xNN` for other C0
+//! controls, DEL and bytes that are not UTF-8, `\u00NN` for C1 controls and
+//! `\u2028`/`\u2029`; printable UTF-8 is unchanged, backslashes too (the
+//! escapes are for reading, not a reversible encoding). The
+//! rule author's own text is not escaped but is held to one line as well:
+//! its line breaks render as a space, line breaks at its end (YAML block
+//! scalars leave one) are dropped, and any other control character is
+//! escaped as in values. JSON `output_fields` keep the raw values.
 
 use super::alert::FieldValue;
 use crate::fields::{SourceFields, ValueKind};
@@ -55,6 +66,7 @@ impl OutputFormat {
         fields: &SourceFields,
         program: &mut Program,
     ) -> Result<(OutputFormat, Vec<String>), FormatError> {
+        let text = text.trim_end_matches(['\n', '\r']);
         let mut tokens = Vec::new();
         let mut dropped = Vec::new();
         let mut lit = String::new();
@@ -63,8 +75,16 @@ impl OutputFormat {
         while i < b.len() {
             if b[i] != b'%' {
                 let ch = text[i..].chars().next().expect("in bounds");
-                lit.push(ch);
                 i += ch.len_utf8();
+                match ch {
+                    // CR LF is one line break.
+                    '\r' if b.get(i) == Some(&b'\n') => {}
+                    '\n' | '\r' => lit.push(' '),
+                    _ => match escape_of(ch) {
+                        Some(c) => push_escape(&mut lit, c),
+                        None => lit.push(ch),
+                    },
+                }
                 continue;
             }
             let start = i;
@@ -119,6 +139,8 @@ impl OutputFormat {
 
     /// Renders the format and returns JSON `output_fields` too: each field
     /// token not wrapped in a transformer, once, typed (`None` = missing).
+    /// The text has the values' control characters escaped (see the module
+    /// documentation); `output_fields` have the raw values.
     pub fn render_with_fields(
         &self,
         program: &Program,
@@ -140,16 +162,20 @@ impl OutputFormat {
                     if !transformed && !fields.iter().any(|(n, _)| n == name) {
                         fields.push((name.clone(), FieldValue::from_slot(&v, kind)));
                     }
-                    let mut s = render_value(&v, kind);
-                    if let Some(w) = width {
-                        let len = s.chars().count();
-                        if len > *w {
-                            s = s.chars().take(*w).collect();
-                        } else {
-                            s.extend(std::iter::repeat_n(' ', w - len));
+                    match width {
+                        None => write_value(&mut out, &v, kind),
+                        Some(w) => {
+                            let mut s = String::new();
+                            write_value(&mut s, &v, kind);
+                            let len = s.chars().count();
+                            if len > *w {
+                                out.extend(s.chars().take(*w));
+                            } else {
+                                out.push_str(&s);
+                                out.extend(std::iter::repeat_n(' ', w - len));
+                            }
                         }
                     }
-                    out.push_str(&s);
                 }
             }
         }
@@ -158,6 +184,8 @@ impl OutputFormat {
 }
 
 /// A value as text: `<NA>` when missing, list values joined by spaces.
+/// Raw (text that is not UTF-8 is replaced, control characters are kept):
+/// for JSON `output_fields`; rule outputs use [`write_value`].
 pub fn render_value(v: &SlotValue, kind: ValueKind) -> String {
     match v {
         SlotValue::Missing => "<NA>".to_string(),
@@ -167,6 +195,28 @@ pub fn render_value(v: &SlotValue, kind: ValueKind) -> String {
             .map(|x| render_one(x, kind))
             .collect::<Vec<_>>()
             .join(" "),
+    }
+}
+
+/// Appends a value as alert text: as [`render_value`], with control
+/// characters escaped ([`push_escaped`]).
+pub fn write_value(out: &mut String, v: &SlotValue, kind: ValueKind) {
+    let one = |out: &mut String, x: &Value| match x {
+        Value::Bytes(b) => push_escaped(out, b),
+        // Numbers, booleans and addresses have no control characters.
+        other => out.push_str(&render_one(other, kind)),
+    };
+    match v {
+        SlotValue::Missing => out.push_str("<NA>"),
+        SlotValue::One(x) => one(out, x),
+        SlotValue::Many(xs) => {
+            for (i, x) in xs.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                one(out, x);
+            }
+        }
     }
 }
 
@@ -190,6 +240,64 @@ fn render_one(v: &Value, _kind: ValueKind) -> String {
     }
 }
 
+/// Appends `bytes` with control characters escaped, so that the text stays
+/// on one line and cannot drive a terminal: `\n`, `\r`, `\t`; `\xNN` for
+/// other C0 controls, DEL and bytes that are not UTF-8; `\u00NN` for C1
+/// controls (U+0080..U+009F, some terminals act on them), `\u2028` and
+/// `\u2029` (line and paragraph separators). Everything else, printable
+/// UTF-8 and backslashes included, is copied unchanged.
+pub fn push_escaped(out: &mut String, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        push_escaped_str(out, chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+}
+
+/// [`push_escaped`] for text that is UTF-8 (a scan of the bytes: the
+/// characters to escape start with an ASCII control, 0xC2 or 0xE2).
+fn push_escaped_str(out: &mut String, s: &str) {
+    let b = s.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        // In UTF-8, 0xC2 and 0xE2 only start characters (of 2 and 3 bytes).
+        let (len, code) = match b[i] {
+            c @ (0..=0x1f | 0x7f) => (1, Some(u32::from(c))),
+            0xc2 if b[i + 1] < 0xa0 => (2, Some(u32::from(b[i + 1]))),
+            0xe2 if b[i + 1] == 0x80 && matches!(b[i + 2], 0xa8 | 0xa9) => {
+                (3, Some(0x2000 | u32::from(b[i + 2] - 0x80)))
+            }
+            _ => (1, None),
+        };
+        if let Some(c) = code {
+            out.push_str(&s[copied..i]);
+            push_escape(out, c);
+            copied = i + len;
+        }
+        i += len;
+    }
+    out.push_str(&s[copied..]);
+}
+
+/// The code point of a character [`push_escaped`] escapes.
+fn escape_of(ch: char) -> Option<u32> {
+    let c = u32::from(ch);
+    (c < 0x20 || (0x7f..0xa0).contains(&c) || c == 0x2028 || c == 0x2029).then_some(c)
+}
+
+/// Writes the escape of a code point [`escape_of`] selects.
+fn push_escape(out: &mut String, c: u32) {
+    let _ = match c {
+        0x0a => write!(out, "\\n"),
+        0x0d => write!(out, "\\r"),
+        0x09 => write!(out, "\\t"),
+        0..0x80 => write!(out, "\\x{c:02x}"),
+        _ => write!(out, "\\u{c:04x}"),
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +316,65 @@ mod tests {
         });
         assert_eq!(s, "100% sure: Bash (42    ) bash  user=<NA>");
         assert!(OutputFormat::parse("%proc.nosuch", &fields, &mut p).is_err());
+    }
+
+    fn escaped(b: &[u8]) -> String {
+        let mut s = String::new();
+        push_escaped(&mut s, b);
+        s
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            escaped("plain, C:\\dir, été ✓ \u{a0}".as_bytes()),
+            "plain, C:\\dir, été ✓ \u{a0}"
+        );
+        assert_eq!(
+            escaped(b"a\nb\rc\td\x1b[31m\x00\x7f"),
+            r"a\nb\rc\td\x1b[31m\x00\x7f"
+        );
+        assert_eq!(
+            escaped("\u{85}\u{9b}|\u{2028}\u{2029}\u{202f}".as_bytes()),
+            "\\u0085\\u009b|\\u2028\\u2029\u{202f}"
+        );
+        // Not UTF-8: the bytes, as \xNN.
+        assert_eq!(escaped(b"\xff\xc3(ok"), r"\xff\xc3(ok");
+    }
+
+    #[test]
+    fn rendered_values_stay_on_one_line() {
+        let fields = SourceFields::syscall();
+        let mut p = Program::default();
+        let (f, _) =
+            OutputFormat::parse("cmd=%proc.cmdline name=%4proc.name\n", &fields, &mut p).unwrap();
+        let forged = "sh\n12:00:00.000000000: Critical forged alert\x1b[2J";
+        let (s, typed) = f.render_with_fields(&p, |slot| match slot {
+            0 => SlotValue::One(Value::str(forged)),
+            _ => SlotValue::Many(vec![Value::str("x\ty"), Value::str("z")]),
+        });
+        assert_eq!(
+            s,
+            r"cmd=sh\n12:00:00.000000000: Critical forged alert\x1b[2J name=x\ty"
+        );
+        // output_fields keep the raw value.
+        assert_eq!(typed[0].1, Some(FieldValue::Text(forged.into())));
+    }
+
+    #[test]
+    fn template_text_is_one_line() {
+        let fields = SourceFields::syscall();
+        let mut p = Program::default();
+        let (f, _) = OutputFormat::parse(
+            "line one\nline two\r\nthree\x07\t%proc.name\n\n",
+            &fields,
+            &mut p,
+        )
+        .unwrap();
+        assert_eq!(
+            f.render(&p, |_| SlotValue::Missing),
+            r"line one line two three\x07\t<NA>"
+        );
     }
 }
 

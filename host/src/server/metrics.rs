@@ -206,7 +206,7 @@ impl Metrics {
             ),
             (
                 "falcosecurity_falco_outputs_queue_num_drops_total",
-                "Alerts dropped because a channel's queue was full.",
+                "Alerts dropped because a channel's queue was full or their source over its share of it.",
                 1,
             ),
             (
@@ -228,6 +228,21 @@ impl Metrics {
             }
             flush(&mut s, &mut lines);
         }
+        let n = family(
+            &mut s,
+            "falcosecurity_falco_outputs_queue_num_drops_by_source_total",
+            "counter",
+            "Alerts dropped from a channel's queue, per channel and source (queue full or the source over its fair share).",
+        );
+        for (name, st) in &outputs {
+            for (src, v) in st.dropped_by_source() {
+                lines.push(format!(
+                    "{n}{{channel=\"{name}\",source=\"{}\"}} {v}",
+                    esc(&src)
+                ));
+            }
+        }
+        flush(&mut s, &mut lines);
         let n = family(
             &mut s,
             "falcosecurity_falco_plugin_failures_total",
