@@ -247,3 +247,28 @@ fn hostile_yaml() {
     let l = load("\u{0}\u{1}garbage: : :\n");
     assert!(!errors(&l).is_empty());
 }
+
+#[test]
+fn a_rules_file_of_many_huge_patterns_is_refused_quickly() {
+    // 2,000 rules, each a pattern whose automaton is too large: each one
+    // costs the whole per-pattern build budget before it is refused. The
+    // source's automaton budget runs out after a few, and the rest are
+    // refused without being built.
+    let mut y = String::new();
+    for i in 0..2000 {
+        y.push_str(&format!(
+            "- rule: R{i}\n  desc: d\n  condition: evt.type = execve and proc.name regex 'p{i}(a|b)*a(a|b){{20}}'\n  output: o\n  priority: info\n"
+        ));
+    }
+    let t = Instant::now();
+    let l = load(&y);
+    let took = t.elapsed();
+    let errors = errors(&l);
+    assert_eq!(errors.len(), 2000, "{:?}", &errors[..errors.len().min(5)]);
+    assert!(
+        errors.iter().any(|e| e.contains("MiB of automata")),
+        "{:?}",
+        &errors[..5]
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}

@@ -197,8 +197,9 @@ fn hostile_config_with(dir: &Path, mode: &str, extra: &str, entry: &str) -> Path
     // must trip, not memory or time.
     let (memory, timeout) = match mode {
         "bigfield" => (512, 10_000),
-        // A loop its time limit lets run for long (the isolation test).
-        "slowloop" => (64, 60_000),
+        // A loop or a wait its time limit lets run for long (isolation and
+        // shutdown tests).
+        "slowloop" | "slowsleep" => (64, 60_000),
         _ => (64, 300),
     };
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cloudtrail");
@@ -1031,13 +1032,20 @@ fn template_plugin_runs_as_a_component() {
     assert!(!out.contains("(1)"), "{}", text(&o));
 }
 
-/// A plugin stuck in a call holds up only its own source (each source has
-/// its thread), and SIGTERM cuts the stuck call short instead of waiting
-/// for its time limit.
+/// A plugin stuck in a call — computing, or waiting in a host call —
+/// holds up only its own source (each source has its thread), and SIGTERM
+/// cuts the stuck call short instead of waiting for its time limit; the
+/// other sources' alerts are all delivered.
 #[test]
 fn stuck_plugin_holds_up_only_its_source_and_shutdown_cuts_it_short() {
-    let dir = scratch("stuck");
-    let cfg = hostile_config(&dir, "slowloop", "");
+    for mode in ["slowloop", "slowsleep"] {
+        stuck_plugin_and_shutdown(mode);
+    }
+}
+
+fn stuck_plugin_and_shutdown(mode: &str) {
+    let dir = scratch(&format!("stuck-{mode}"));
+    let cfg = hostile_config(&dir, mode, "");
     // The stuck plugin first: one thread for all sources would start with it.
     let text_cfg = std::fs::read_to_string(&cfg).unwrap().replace(
         "load_plugins: [cloudtrail, json, hostile]",
@@ -1059,7 +1067,7 @@ fn stuck_plugin_holds_up_only_its_source_and_shutdown_cuts_it_short() {
         lines
             .iter()
             .all(|l| l.contains(r#""source":"aws_cloudtrail""#)),
-        "{lines:#?}"
+        "{mode}: {lines:#?}"
     );
     let asked = std::time::Instant::now();
     rustix::process::kill_process(
@@ -1072,12 +1080,498 @@ fn stuck_plugin_holds_up_only_its_source_and_shutdown_cuts_it_short() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         took < std::time::Duration::from_secs(10),
-        "shutdown took {took:?}\n{}",
+        "{mode}: shutdown took {took:?}\n{}",
         text(&o)
     );
     assert!(
         !String::from_utf8_lossy(&o.stdout).contains("plugin failure"),
         "{}",
         text(&o)
+    );
+}
+
+// ----- The edges of the sandbox: every way a hostile plugin was found to
+// ----- stall, starve, blind or fool the engine.
+
+/// `falco` with a time limit: a run still going after `limit` is killed and
+/// the test fails (a hang must fail, not hold the suite).
+fn falco_within(args: &[&str], limit: std::time::Duration) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(args)
+        .args([
+            "-o",
+            "log_syslog=false",
+            "-o",
+            "syslog_output.enabled=false",
+        ])
+        .args(["-o", "webserver.enabled=false"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("falco-wasm runs");
+    let pid = rustix::process::Pid::from_child(&child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if rx.recv_timeout(limit).is_err() {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
+    });
+    let t = std::time::Instant::now();
+    let o = child.wait_with_output().unwrap();
+    let _ = tx.send(());
+    assert!(
+        t.elapsed() < limit,
+        "the run did not end within {limit:?} (killed)\n{}",
+        text(&o)
+    );
+    o
+}
+
+/// The hostile plugin in `mode` beside cloudtrail (see
+/// [`hostile_config_with`]), with `more` arguments, within a minute.
+fn hostile_run(dir: &Path, mode: &str, extra: &str, entry: &str, more: &[&str]) -> Output {
+    let cfg = hostile_config_with(dir, mode, extra, entry);
+    let mut args = hostile_args(dir, &cfg);
+    args.extend(more.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    falco_within(&args, std::time::Duration::from_secs(60))
+}
+
+/// The cloudtrail alerts among the JSON alerts.
+fn cloudtrail_alerts(o: &Output) -> usize {
+    rules_fired(o)
+        .iter()
+        .filter(|r| !r.starts_with("Falco internal") && *r != "Hostile event")
+        .count()
+}
+
+/// A loopback HTTP peer: counts connections and keeps each request's text;
+/// answers 200 after `delay` (or never, with `None`). Stops after 20 s.
+fn http_peer(delay: Option<std::time::Duration>) -> (u16, std::sync::Arc<Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut held = Vec::new();
+        while std::time::Instant::now() < end {
+            let Ok((mut c, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            };
+            c.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+                .unwrap();
+            let mut buf = vec![0u8; 65536];
+            let n = c.read(&mut buf).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            match delay {
+                Some(d) => {
+                    std::thread::sleep(d);
+                    let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                }
+                None => held.push(c),
+            }
+        }
+    });
+    (port, seen)
+}
+
+use std::sync::Mutex;
+
+/// A call waiting in the host — a WASI sleep, a read that blocks (a FIFO in
+/// a granted directory), HTTP requests to a peer that never answers — ends
+/// at the call's deadline, not when the wait does; each HTTP request gets
+/// what is left of the call's time, not a limit of its own.
+#[test]
+fn calls_waiting_in_the_host_end_at_their_deadline() {
+    let dir = scratch("waits");
+    let fifo = dir.join("fifo");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let (port, requests) = http_peer(None);
+    let read = (
+        format!(", \"path\": \"{}\"", fifo.display()),
+        format!("    grants:\n      read_dirs: [{}]\n", dir.display()),
+    );
+    let http = (
+        format!(", \"url\": \"http://127.0.0.1:{port}/x\""),
+        format!("    grants:\n      http_hosts: [\"127.0.0.1:{port}\"]\n"),
+    );
+    let none = (String::new(), String::new());
+    for (mode, (extra, entry)) in [("sleep", &none), ("read", &read), ("httploop", &http)] {
+        let t = std::time::Instant::now();
+        let o = hostile_run(&dir, mode, extra, entry, &[]);
+        assert!(o.status.success(), "{mode}: {}", text(&o));
+        let want = "plugin hostile: next-batch: call exceeded its time limit of 300 ms \
+                    (waiting in a host call)";
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(want),
+            "{mode}: {}",
+            text(&o)
+        );
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(15),
+            "{mode}: took {:?}",
+            t.elapsed()
+        );
+        assert_eq!(cloudtrail_alerts(&o), 10, "{mode}: {}", text(&o));
+    }
+    // The plugin asked for ten requests; its 300 ms allowed one.
+    let n = requests.lock().unwrap().len();
+    assert!(n <= 2, "{n} requests reached the peer");
+}
+
+/// Errors and log lines from a plugin reach the log and the alerts cut to a
+/// few KiB, with their control characters escaped, and at a bounded rate.
+#[test]
+fn plugin_text_is_bounded_escaped_and_rate_limited() {
+    let dir = scratch("text");
+    // 50 batches whose extraction fails with 16 MiB of newlines each.
+    let o = hostile_run(&dir, "bigerror", "", "", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let longest = err.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 8192, "a {longest}-byte log line");
+    let longest = o.stdout.split(|b| *b == b'\n').map(<[u8]>::len).max();
+    assert!(longest.unwrap_or(0) < 16384, "a {longest:?}-byte alert");
+    let failures = rules_fired(&o)
+        .iter()
+        .filter(|r| *r == "Falco internal: plugin failure")
+        .count();
+    assert!((1..50).contains(&failures), "{failures} failure alerts");
+    assert!(
+        err.contains("bad\\n\\n\\n"),
+        "{}",
+        &err[..err.len().min(4000)]
+    );
+    assert_eq!(cloudtrail_alerts(&o), 10);
+
+    // Thousands of log lines with CR/LF and terminal escapes.
+    let o = hostile_run(&dir, "logflood", "", "", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains('\x1b'), "an escape reached the log");
+    assert!(
+        !err.lines()
+            .any(|l| l.starts_with("Error: plugin cloudtrail: forged")),
+        "a forged log line"
+    );
+    assert!(
+        err.contains("plugin hostile: flood 0\\nError: plugin cloudtrail: forged\\x1b[2J"),
+        "{}",
+        &err[..err.len().min(4000)]
+    );
+    let floods = err.matches("plugin hostile: flood").count();
+    assert!(
+        (1..=300).contains(&floods),
+        "{floods} of 10,000 lines logged"
+    );
+    assert!(err.contains("log lines per second"), "{}", text(&o));
+}
+
+/// A field value holding a newline and a forged alert line stays inside
+/// its own alert's line in the text output.
+#[test]
+fn text_alerts_are_one_line_each() {
+    let dir = scratch("forge");
+    let o = hostile_run(&dir, "forge", "", "", &["-o", "json_output=false"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains('\x1b'), "{out}");
+    assert!(
+        !out.lines().any(|l| l.starts_with("12:00:00")),
+        "a forged alert line\n{out}"
+    );
+    let ours: Vec<&str> = out.lines().filter(|l| l.contains("hostile said")).collect();
+    assert_eq!(ours.len(), 1, "{out}");
+    assert!(ours[0].contains("forged alert"), "{out}");
+}
+
+/// A plugin that claims another's event source, or another's fields for
+/// its source, is refused at load with both plugins named.
+#[test]
+fn plugins_that_would_blind_others_are_refused_at_load() {
+    let dir = scratch("blind");
+    for (mode, extra, want) in [
+        (
+            "good",
+            ", \"source\": \"aws_cloudtrail\"",
+            "plugins hostile and cloudtrail both provide the event source 'aws_cloudtrail'",
+        ),
+        (
+            "shadowfields",
+            "",
+            "plugins hostile and cloudtrail both define the field 'ct.name' for the source \
+             'aws_cloudtrail'",
+        ),
+    ] {
+        let cfg = hostile_config(&dir, mode, extra);
+        let first = std::fs::read_to_string(&cfg).unwrap().replace(
+            "load_plugins: [cloudtrail, json, hostile]",
+            "load_plugins: [hostile, cloudtrail, json]",
+        );
+        std::fs::write(&cfg, first).unwrap();
+        let args = hostile_args(&dir, &cfg);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = falco_within(&args, std::time::Duration::from_secs(60));
+        assert!(!o.status.success(), "{mode}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(want),
+            "{mode}: {}",
+            text(&o)
+        );
+    }
+}
+
+/// A fault in any call is reported as one in next-batch is (error, internal
+/// alert, failure count), and a plugin cannot grow `/metrics` without
+/// bound.
+#[test]
+fn faults_in_every_call_are_reported_and_metric_names_capped() {
+    let dir = scratch("calls");
+    let o = hostile_run(&dir, "metricstrap", "", "", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("plugin hostile: metrics: the plugin aborted"),
+        "{}",
+        text(&o)
+    );
+    assert!(err.contains("plugin failures: 1"), "{}", text(&o));
+    assert!(
+        rules_fired(&o).contains(&"Falco internal: plugin failure".to_string()),
+        "{}",
+        text(&o)
+    );
+    // event-to-string, for a rule output with %evt.plugininfo.
+    std::fs::write(
+        dir.join("info_rules.yaml"),
+        "- rule: Hostile info\n  desc: d\n  condition: hostile.msg exists\n  output: info %evt.plugininfo\n  priority: WARNING\n  source: hostile\n",
+    )
+    .unwrap();
+    let cfg = hostile_config(&dir, "e2strap", "");
+    let info = dir.join("info_rules.yaml");
+    let args = [
+        "run",
+        "-c",
+        cfg.to_str().unwrap(),
+        "-r",
+        "rules/aws_cloudtrail_rules.yaml",
+        "-r",
+        info.to_str().unwrap(),
+    ];
+    let o = falco_within(&args, std::time::Duration::from_secs(60));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("plugin hostile: event-to-string: the plugin aborted"),
+        "{}",
+        text(&o)
+    );
+    assert!(!err.contains("plugin failures: 0"), "{}", text(&o));
+
+    // 256 new metric names per second.
+    let port = free_port();
+    let cfg = hostile_config(&dir, "metricspam", "");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(hostile_args(&dir, &cfg))
+        .args(["-o", "log_syslog=false"])
+        .args(["-o", "webserver.prometheus_metrics_enabled=true"])
+        .args(["-o", "webserver.listen_address=127.0.0.1"])
+        .args(["-o", &format!("webserver.listen_port={port}")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    read_lines(&mut child, 10);
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let metrics = http_get(port, "/metrics");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let series = metrics
+        .lines()
+        .filter(|l| l.contains(r#"plugin="hostile""#))
+        .count();
+    assert!((1..=64).contains(&series), "{series} series\n{metrics}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("more than 64 metric names"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// The `http` import sends only well-formed requests to the granted host:
+/// no CR/LF smuggled through the method or a header, no `Host` of the
+/// plugin's choosing.
+#[test]
+fn http_import_refuses_smuggling_and_other_virtual_hosts() {
+    let dir = scratch("httpinject");
+    let (port, requests) = http_peer(Some(std::time::Duration::ZERO));
+    let o = hostile_run(
+        &dir,
+        "httpinject",
+        &format!(", \"url\": \"http://127.0.0.1:{port}/x\""),
+        &format!("    grants:\n      http_hosts: [\"127.0.0.1:{port}\"]\n"),
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "http method: Err(the method is not an HTTP token; nothing was sent)",
+        "host: Err(Host header 'internal.example' differs from the URL's host; nothing was sent)",
+        "header: Err(header X-Evil: control characters in the value; nothing was sent)",
+    ] {
+        assert!(out.contains(want), "{want}\n{}", text(&o));
+    }
+    let seen = requests.lock().unwrap().join("\n---\n");
+    assert!(seen.is_empty(), "requests reached the peer:\n{seen}");
+}
+
+/// An open param grants what it resolves to (symlinks, `..`, `/proc/*/root`
+/// resolved), never `/`; a file grants that file alone; and a path the
+/// plugin was not granted fails with the grant to add.
+#[test]
+fn implicit_grants_are_resolved_and_a_file_grants_only_itself() {
+    let dir = scratch("grants");
+    hostile_config(&dir, "good", ""); // writes hostile_rules.yaml
+    let hostile = component("falco-wasm-hostile-plugin", "hostile_plugin");
+    let rules = dir.join("hostile_rules.yaml");
+    let run = |mode_cfg: &str, open: &str| {
+        falco_within(
+            &[
+                "run",
+                "--plugin",
+                hostile.to_str().unwrap(),
+                "--plugin-config",
+                mode_cfg,
+                "--plugin-open-params",
+                open,
+                "-r",
+                rules.to_str().unwrap(),
+                "-o",
+                "json_output=true",
+            ],
+            std::time::Duration::from_secs(60),
+        )
+    };
+    for root in ["/tmp/..", "/proc/self/root"] {
+        let o = run(r#"{"mode": "shadow"}"#, root);
+        assert!(o.status.success(), "{root}: {}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("read /etc/shadow: Err("),
+            "{root}: {}",
+            text(&o)
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("not granted implicitly"),
+            "{root}: {}",
+            text(&o)
+        );
+    }
+    let dir = dir.canonicalize().unwrap();
+    std::fs::write(dir.join("granted.json"), "{}").unwrap();
+    std::fs::write(dir.join("secret"), "top secret").unwrap();
+    let granted = dir.join("granted.json");
+    let read = |path: &Path| {
+        let cfg = format!(r#"{{"mode": "readfile", "path": "{}"}}"#, path.display());
+        String::from_utf8_lossy(&run(&cfg, granted.to_str().unwrap()).stdout).into_owned()
+    };
+    let out = read(&dir.join("secret"));
+    assert!(out.contains("secret: Err("), "{out}");
+    assert!(!out.contains("top secret"), "{out}");
+    let out = read(&granted);
+    assert!(out.contains("granted.json: Ok({})"), "{out}");
+
+    // falco.yaml: open_params names a directory without a grant.
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/cloudtrail")
+        .canonicalize()
+        .unwrap();
+    let cfg = dir.join("ungranted.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "json_output: true\nload_plugins: [cloudtrail, json]\nplugins:\n\
+             \x20 - name: cloudtrail\n    library_path: {}\n    open_params: {}\n\
+             \x20 - name: json\n    library_path: {}\n",
+            plugin("cloudtrail").display(),
+            data.display(),
+            plugin("json").display()
+        ),
+    )
+    .unwrap();
+    let o = falco_within(
+        &[
+            "run",
+            "-c",
+            cfg.to_str().unwrap(),
+            "-r",
+            "rules/aws_cloudtrail_rules.yaml",
+        ],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("grants: {{read_dirs: [{}]}}", data.display())),
+        "{}",
+        text(&o)
+    );
+    assert!(err.contains("plugin failures: 1"), "{}", text(&o));
+}
+
+/// A component far too large to compile quickly is refused before
+/// compiling, with the limit it passed.
+#[test]
+fn compile_bombs_are_refused_before_compiling() {
+    let dir = scratch("bomb");
+    let mut types = wasm_encoder::TypeSection::new();
+    types.ty().function([], []);
+    let mut funcs = wasm_encoder::FunctionSection::new();
+    let mut code = wasm_encoder::CodeSection::new();
+    let mut body = wasm_encoder::Function::new([]);
+    body.instruction(&wasm_encoder::Instruction::End);
+    for _ in 0..1_000_000 {
+        funcs.function(0);
+        code.function(&body);
+    }
+    let mut module = wasm_encoder::Module::new();
+    module.section(&types).section(&funcs).section(&code);
+    let mut component = wasm_encoder::Component::new();
+    component.section(&wasm_encoder::ModuleSection(&module));
+    let bomb = dir.join("bomb.wasm");
+    std::fs::write(&bomb, component.finish()).unwrap();
+    let t = std::time::Instant::now();
+    let o = falco_within(
+        &["--plugin", bomb.to_str().unwrap(), "--list-plugins"],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("more than 50000 functions"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        t.elapsed()
     );
 }

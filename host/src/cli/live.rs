@@ -47,10 +47,10 @@ impl Active {
             .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
             .ok_or("no rules for the `syscall` source are loaded; nothing to capture")?;
         let out_cfg = OutputsConfig::from_config(config).map_err(|e| e.to_string())?;
-        let outputs = Outputs::start(
+        let outputs = Outputs::start_with(
             out_cfg.sinks().map_err(|e| e.to_string())?,
             out_cfg.format,
-            out_cfg.queue,
+            out_cfg.queue_limits(),
         );
         *metrics.outputs.lock().expect("metrics lock") = outputs.stats();
         metrics
@@ -88,10 +88,10 @@ impl Active {
         let key = outputs_key(config);
         if key != self.outputs_key {
             let out_cfg = OutputsConfig::from_config(config).map_err(|e| e.to_string())?;
-            let outputs = Outputs::start(
+            let outputs = Outputs::start_with(
                 out_cfg.sinks().map_err(|e| e.to_string())?,
                 out_cfg.format,
-                out_cfg.queue,
+                out_cfg.queue_limits(),
             );
             *metrics.outputs.lock().expect("metrics lock") = outputs.stats();
             self.outputs = outputs;

@@ -230,6 +230,9 @@ fn run(opts: &Opts) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
+    if let Err(e) = crate::plugins::check_conflicts(&plugins) {
+        return fail(e);
+    }
     let mut registry = FieldRegistry::builtin();
     let mut origins = std::collections::HashMap::new();
     for p in &plugins {

@@ -20,6 +20,7 @@ use crate::outputs::Outputs;
 use crate::outputs::alert::FieldValue;
 use crate::outputs::config::OutputsConfig;
 use crate::plugins::drive::SourcePump;
+use crate::plugins::text::LogLimiter;
 use crate::plugins::{FieldOrigin, LoadedPlugin};
 use crate::server::metrics::Metrics;
 use crate::server::push::PushServer;
@@ -46,6 +47,8 @@ struct Shared<'a> {
     metrics: &'a Metrics,
     stop: &'a AtomicBool,
     host: &'a str,
+    /// How often each plugin's failures are said.
+    reports: Mutex<HashMap<String, LogLimiter>>,
 }
 
 /// Runs the source plugins among `plugins` against `engines`.
@@ -76,7 +79,7 @@ pub(super) fn run(
         Ok(w) => w,
         Err(e) => return fail(e.to_string()),
     };
-    let outputs = Outputs::start(sinks, out_cfg.format, out_cfg.queue);
+    let outputs = Outputs::start_with(sinks, out_cfg.format, out_cfg.queue_limits());
     let host = hostname();
     let metrics = Arc::new(Metrics::default());
     *metrics.outputs.lock().expect("metrics lock") = outputs.stats();
@@ -108,6 +111,7 @@ pub(super) fn run(
         metrics: &metrics,
         stop: &stop,
         host: &host,
+        reports: Mutex::default(),
     };
     // Each source gets its engine and a set of plugin instances: the first
     // source the already loaded set, the others fresh instances (same
@@ -188,7 +192,7 @@ pub(super) fn run(
             .any(|h| h.as_ref().is_ok_and(|h| !h.is_finished()))
         {
             if !interrupted && stop.load(Ordering::Relaxed) {
-                crate::plugins::wasm::interrupt_all(longest);
+                crate::plugins::sandbox::interrupt_all(longest);
                 interrupted = true;
             }
             let mut reload_now = hup.swap(false, Ordering::Relaxed);
@@ -299,13 +303,29 @@ fn run_source(
     // The webhook of this source, if it has one.
     let _push = match (&plugins[si].spec.grants.webhook, &plugins[si].webhook) {
         (Some(g), Some(q)) => {
-            match PushServer::start(&g.listen, &g.path, g.tls_pem.as_deref(), Arc::clone(q)) {
+            let token = match &g.token_env {
+                None => Ok(None),
+                Some(var) => std::env::var(var).map(Some).map_err(|_| {
+                    format!("grants.webhook_token_env: the variable {var} is not set")
+                }),
+            };
+            match token.and_then(|token| {
+                PushServer::start(
+                    &g.listen,
+                    &g.path,
+                    g.tls_pem.as_deref(),
+                    Arc::clone(q),
+                    token,
+                )
+                .map_err(|e| e.to_string())
+            }) {
                 Ok(s) => {
                     eprintln!("Plugin {name} receives POSTs on {}{}", s.addr, g.path);
                     Some(s)
                 }
                 Err(e) => {
-                    report(sh, &name, &CallError::Plugin(format!("webhook: {e}")));
+                    fail_plugin(sh, &name, &CallError::Plugin(format!("webhook: {e}")));
+                    t.failures += 1;
                     t.open_failures += 1;
                     return t;
                 }
@@ -316,11 +336,13 @@ fn run_source(
     let open = plugins[si].spec.open_params.clone();
     if let Err(e) = plugins[si].runner.open(&open) {
         // The other sources still run; the exit status says it failed.
-        report(
+        let hint = ungranted_hint(&plugins[si].spec.grants, &open);
+        fail_plugin(
             sh,
             &name,
-            &CallError::Plugin(format!("cannot open '{open}': {e}")),
+            &CallError::Plugin(format!("cannot open '{open}': {e}{hint}")),
         );
+        t.failures += 1;
         t.open_failures += 1;
         return t;
     }
@@ -329,36 +351,13 @@ fn run_source(
         plugins[si].info.name, plugins[si].info.version
     );
     let mut pump = SourcePump::new(&plugins, si, &engine, origins);
-    // Restart policy: restarts done and the next one due, per plugin.
-    let mut restarts = vec![0u32; plugins.len()];
-    let mut due: Vec<Option<Instant>> = vec![None; plugins.len()];
+    let mut restarts = Restarts::new(plugins.len());
     let mut evt_num = 0u64;
     let mut last_metrics = Instant::now();
     let mut done = false;
-    while !sh.stop.load(Ordering::Relaxed) && (!done || due.iter().any(Option::is_some)) {
-        for i in 0..plugins.len() {
-            if due[i].is_none_or(|d| d > Instant::now()) {
-                continue;
-            }
-            due[i] = None;
-            restarts[i] += 1;
-            let (n, max) = (restarts[i], plugins[i].spec.restart.max);
-            match plugins[i].restart() {
-                Ok(()) => {
-                    crate::log::warning(&format!(
-                        "plugin {}: restarted ({n}/{max})",
-                        plugins[i].spec.name
-                    ));
-                    done &= i != si;
-                }
-                Err(e) => {
-                    t.failures += 1;
-                    sh.metrics.add_plugin_failure(&plugins[i].spec.name);
-                    let pname = plugins[i].spec.name.clone();
-                    report(sh, &pname, &CallError::Plugin(e.to_string()));
-                    due[i] = next_restart(&plugins[i], restarts[i]);
-                }
-            }
+    while !sh.stop.load(Ordering::Relaxed) && (!done || restarts.pending()) {
+        if restarts.run_due(&mut plugins, sh, &mut t).contains(&si) {
+            done = false;
         }
         if let Some(new) = slot.lock().expect("engine slot").take() {
             engine = new;
@@ -383,22 +382,8 @@ fn run_source(
                 // Stopping: calls were cut short on purpose.
                 break;
             }
-            for (n, e) in errors
-                .into_iter()
-                .chain(step.as_ref().err().map(|e| (name.clone(), e.clone())))
-            {
-                if !matches!(e, CallError::Disabled(_)) {
-                    t.failures += 1;
-                    sh.metrics.add_plugin_failure(&n);
-                }
-                report(sh, &n, &e);
-                if let CallError::Fault(_) = e
-                    && let Some(i) = plugins.iter().position(|p| p.spec.name == n)
-                    && due[i].is_none()
-                {
-                    due[i] = next_restart(&plugins[i], restarts[i]);
-                }
-            }
+            errors.extend(step.as_ref().err().map(|e| (name.clone(), e.clone())));
+            restarts.failed(errors, &plugins, sh, &mut t);
             match step {
                 Ok(s) => {
                     idle = s.events == 0;
@@ -412,15 +397,107 @@ fn run_source(
         }
         if last_metrics.elapsed() >= Duration::from_secs(1) {
             last_metrics = Instant::now();
-            read_plugin_metrics(&mut plugins[si], sh.metrics);
+            if let Err(e) = read_plugin_metrics(&mut plugins[si], sh.metrics) {
+                restarts.failed(vec![(name.clone(), e)], &plugins, sh, &mut t);
+            }
         }
         if idle {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    read_plugin_metrics(&mut plugins[si], sh.metrics);
-    let _ = plugins[si].runner.close();
+    if !sh.stop.load(Ordering::Relaxed) {
+        let _ = read_plugin_metrics(&mut plugins[si], sh.metrics);
+        let _ = plugins[si].runner.close();
+    }
     t
+}
+
+/// When a plugin could not open a local path it was not granted: which
+/// grant to add.
+fn ungranted_hint(grants: &crate::plugins::Grants, open: &str) -> String {
+    let path = std::path::Path::new(open);
+    let granted = grants
+        .read_dirs
+        .iter()
+        .chain(&grants.read_files)
+        .any(|g| path.starts_with(g));
+    if open.contains("://") || !path.is_absolute() || granted {
+        return String::new();
+    }
+    format!(
+        " ('{open}' is not granted to the plugin: add it to the plugin's entry in falco.yaml, \
+         e.g. `grants: {{read_dirs: [{open}]}}`)"
+    )
+}
+
+/// The restart policy at work in one source: restarts done and the next one
+/// due, per plugin.
+struct Restarts {
+    done: Vec<u32>,
+    due: Vec<Option<Instant>>,
+}
+
+impl Restarts {
+    fn new(plugins: usize) -> Restarts {
+        Restarts {
+            done: vec![0; plugins],
+            due: vec![None; plugins],
+        }
+    }
+
+    /// Whether a restart is still to come.
+    fn pending(&self) -> bool {
+        self.due.iter().any(Option::is_some)
+    }
+
+    /// Restarts the plugins whose time has come; the indexes of those that
+    /// run again.
+    fn run_due(&mut self, plugins: &mut [LoadedPlugin], sh: &Shared, t: &mut Totals) -> Vec<usize> {
+        let mut restarted = Vec::new();
+        for (i, p) in plugins.iter_mut().enumerate() {
+            if self.due[i].is_none_or(|d| d > Instant::now()) {
+                continue;
+            }
+            self.due[i] = None;
+            self.done[i] += 1;
+            let (n, max) = (self.done[i], p.spec.restart.max);
+            match p.restart() {
+                Ok(()) => {
+                    crate::log::warning(&format!("plugin {}: restarted ({n}/{max})", p.spec.name));
+                    restarted.push(i);
+                }
+                Err(e) => {
+                    t.failures += 1;
+                    fail_plugin(sh, &p.spec.name, &CallError::Plugin(e.to_string()));
+                    self.due[i] = next_restart(p, n);
+                }
+            }
+        }
+        restarted
+    }
+
+    /// Counts and reports failures of plugin calls (by plugin name), and
+    /// schedules the restart of those that faulted.
+    fn failed(
+        &mut self,
+        errors: Vec<(String, CallError)>,
+        plugins: &[LoadedPlugin],
+        sh: &Shared,
+        t: &mut Totals,
+    ) {
+        for (n, e) in errors {
+            if !matches!(e, CallError::Disabled(_)) {
+                t.failures += 1;
+            }
+            fail_plugin(sh, &n, &e);
+            if let CallError::Fault(_) = e
+                && let Some(i) = plugins.iter().position(|p| p.spec.name == n)
+                && self.due[i].is_none()
+            {
+                self.due[i] = next_restart(&plugins[i], self.done[i]);
+            }
+        }
+    }
 }
 
 /// When to restart a faulted plugin that has had `done` restarts, if its
@@ -447,13 +524,33 @@ fn next_restart(p: &LoadedPlugin, done: u32) -> Option<Instant> {
     Some(Instant::now() + delay)
 }
 
+/// The most metric names a plugin may have in `/metrics` (later new names
+/// are left out, and said once).
+const MAX_METRIC_NAMES: usize = 64;
+
 /// Reads a source plugin's own metrics (and its webhook counters) into
 /// `/metrics`.
-fn read_plugin_metrics(p: &mut LoadedPlugin, metrics: &Metrics) {
-    let list = p.runner.metrics().unwrap_or_default();
+fn read_plugin_metrics(p: &mut LoadedPlugin, metrics: &Metrics) -> Result<(), CallError> {
+    let list = p.runner.metrics()?;
     let mut m = metrics.plugin_metrics.lock().expect("metrics lock");
+    let name = &p.spec.name;
+    let mut have = m.keys().filter(|(n, _)| n == name).count();
     for x in list {
-        m.insert((p.spec.name.clone(), x.name), (x.value, x.monotonic));
+        let key = (name.clone(), x.name);
+        if !m.contains_key(&key) {
+            if have >= MAX_METRIC_NAMES {
+                if !p.metric_names_capped {
+                    p.metric_names_capped = true;
+                    crate::log::warning(&format!(
+                        "plugin {name}: more than {MAX_METRIC_NAMES} metric names; the \
+                         new ones are left out of /metrics"
+                    ));
+                }
+                continue;
+            }
+            have += 1;
+        }
+        m.insert(key, (x.value, x.monotonic));
     }
     if let Some(q) = &p.webhook {
         for (name, v) in [
@@ -464,15 +561,37 @@ fn read_plugin_metrics(p: &mut LoadedPlugin, metrics: &Metrics) {
             m.insert((p.spec.name.clone(), name.into()), (v, true));
         }
     }
+    Ok(())
 }
 
-/// A plugin failure: an error line and an internal alert naming it.
-fn report(sh: &Shared, plugin: &str, e: &CallError) {
+/// Failures of one plugin said per second; the others are counted, and
+/// their number said with the next one.
+const REPORTS_PER_SECOND: u32 = 5;
+
+/// A plugin failure: counted in `/metrics`, and said with an error line and
+/// an internal alert naming the plugin (at most [`REPORTS_PER_SECOND`]).
+fn fail_plugin(sh: &Shared, plugin: &str, e: &CallError) {
     let kind = match e {
         CallError::Plugin(_) => "error",
         CallError::Fault(_) => "fault (instance disabled)",
         // Reported when it happened.
         CallError::Disabled(_) => return,
+    };
+    sh.metrics.add_plugin_failure(plugin);
+    let admitted = sh
+        .reports
+        .lock()
+        .expect("report limits")
+        .entry(plugin.to_string())
+        .or_insert_with(|| LogLimiter::new(REPORTS_PER_SECOND))
+        .admit();
+    let Some(unsaid) = admitted else {
+        return;
+    };
+    let e = if unsaid > 0 {
+        format!("{e} ({unsaid} earlier failure(s) of this plugin not shown)")
+    } else {
+        e.to_string()
     };
     eprintln!("Error: plugin {plugin}: {kind}: {e}");
     sh.outputs.push(internal_alert(
@@ -480,7 +599,7 @@ fn report(sh: &Shared, plugin: &str, e: &CallError) {
         format!("Plugin {plugin} failed: {e}"),
         vec![
             ("plugin".into(), Some(FieldValue::Text(plugin.to_string()))),
-            ("error".into(), Some(FieldValue::Text(e.to_string()))),
+            ("error".into(), Some(FieldValue::Text(e))),
         ],
         sh.host,
     ));

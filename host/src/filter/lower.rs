@@ -19,6 +19,9 @@ pub struct Program {
     pub patterns: Vec<PatternDef>,
     slot_map: HashMap<SlotKey, u32>,
     pattern_map: HashMap<PatternDef, u32>,
+    /// Bytes of automata built for the patterns so far (see
+    /// [`MAX_AUTOMATA_BYTES`]).
+    automata_bytes: usize,
 }
 
 /// A type or name error at a position.
@@ -67,6 +70,13 @@ fn error(span: Span, message: impl Into<String>) -> LowerError {
 /// Limits that keep a hostile rule from exhausting memory at load.
 const MAX_PATTERN_LEN: usize = 64 * 1024;
 
+/// Bytes of automaton tables the patterns of one source may need in all
+/// (half the filter's default memory). Counted pattern by pattern as they
+/// are built, a pattern that fails counting the work it took, so that a
+/// hostile rules file is refused after a few large patterns instead of
+/// after determinizing thousands of them.
+const MAX_AUTOMATA_BYTES: usize = 128 << 20;
+
 impl Program {
     /// Interns a slot and returns its index.
     pub fn slot(&mut self, info: SlotInfo) -> u32 {
@@ -95,7 +105,23 @@ impl Program {
                 format!("pattern longer than {MAX_PATTERN_LEN} bytes"),
             ));
         }
-        pattern::check(&def.regex).map_err(|e| error(span, e))?;
+        if self.automata_bytes >= MAX_AUTOMATA_BYTES {
+            return Err(error(
+                span,
+                format!(
+                    "the patterns of this source need more than {} MiB of automata; simplify \
+                     or remove some",
+                    MAX_AUTOMATA_BYTES >> 20
+                ),
+            ));
+        }
+        match pattern::check(&def.regex) {
+            Ok(bytes) => self.automata_bytes += bytes,
+            Err(e) => {
+                self.automata_bytes += pattern::BUILD_LIMIT;
+                return Err(error(span, e));
+            }
+        }
         let i = self.patterns.len() as u32;
         self.pattern_map.insert(def.clone(), i);
         self.patterns.push(def);

@@ -15,6 +15,9 @@ pub const MAX_DFA_STATES: usize = 20_000;
 /// Memory budget for building a DFA.
 const DFA_SIZE_LIMIT: usize = 16 << 20;
 
+/// The most work (bytes of automaton) building one pattern may take.
+pub const BUILD_LIMIT: usize = DFA_SIZE_LIMIT;
+
 /// `regex` operator: RE2-style full match, byte-oriented.
 pub fn full_regex(re: &str) -> String {
     format!("(?-u:{re})")
@@ -105,10 +108,11 @@ fn glob_body(glob: &str, in_component: bool) -> String {
     out
 }
 
-/// Checks that a pattern is valid and small enough for both back ends.
-pub fn check(regex: &str) -> Result<(), String> {
+/// Checks that a pattern is valid and small enough for both back ends;
+/// the bytes its automaton table takes.
+pub fn check(regex: &str) -> Result<usize, String> {
     interp_regex(regex).map_err(|e| format!("invalid pattern: {e}"))?;
-    Dfa::build(regex).map(|_| ())
+    Dfa::build(regex).map(|d| d.trans.len() * 4 + d.accept.len() + 272)
 }
 
 /// The interpreter's compiled form: an anchored `regex::bytes::Regex`.

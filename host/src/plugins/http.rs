@@ -41,12 +41,54 @@ pub fn allowed(hosts: &[String], url: &str) -> bool {
     })
 }
 
-/// Sends the request if `url`'s host is granted.
+/// Whether `s` is an HTTP token (RFC 9110 `tchar`s): what a method or a
+/// header name may be.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Checks what the plugin wants to send: a method that is a token, header
+/// names that are tokens, header values without control characters (no
+/// CR/LF: nothing can be smuggled into the request), and no `Host` of its
+/// own unless it names the URL's host (a granted address must not reach
+/// other virtual hosts behind it).
+fn check_request(method: &str, url: &str, headers: &[(String, String)]) -> Result<(), String> {
+    if !is_token(method) {
+        return Err("the method is not an HTTP token; nothing was sent".into());
+    }
+    let (tls, host, port) = authority(url).ok_or("not an http(s) URL")?;
+    for (name, value) in headers {
+        if !is_token(name) {
+            return Err("a header name is not an HTTP token; nothing was sent".into());
+        }
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err(format!(
+                "header {name}: control characters in the value; nothing was sent"
+            ));
+        }
+        if name.eq_ignore_ascii_case("host") {
+            let v = value.trim().to_ascii_lowercase();
+            let default = if tls { 443 } else { 80 };
+            if v != host && v != format!("{host}:{port}") || (v == host && port != default) {
+                return Err(format!(
+                    "Host header '{value}' differs from the URL's host; nothing was sent"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sends the request if `url`'s host is granted and the request is well
+/// formed; `timeout` bounds the whole exchange.
 pub fn request(
     hosts: &[String],
     timeout: Duration,
     max_body: u64,
-    method: String,
+    method: &str,
     url: &str,
     headers: &[(String, String)],
     body: &[u8],
@@ -57,11 +99,12 @@ pub fn request(
             "{host} is not among the hosts granted to this plugin"
         ));
     }
+    check_request(method, url, headers)?;
     let agent = ureq::AgentBuilder::new()
         .timeout(timeout)
         .redirects(0)
         .build();
-    let mut req = agent.request(&method, url);
+    let mut req = agent.request(method, url);
     for (k, v) in headers {
         req = req.set(k, v);
     }
@@ -112,7 +155,7 @@ mod tests {
             &hosts,
             Duration::from_secs(1),
             10,
-            "GET".into(),
+            "GET",
             "http://10.0.0.1/",
             &[],
             &[],
@@ -122,5 +165,23 @@ mod tests {
             e,
             "10.0.0.1:80 is not among the hosts granted to this plugin"
         );
+    }
+
+    #[test]
+    fn requests_that_would_smuggle_or_reach_other_hosts_are_refused() {
+        let url = "http://127.0.0.1:5000/x";
+        let h = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        assert!(check_request("GET", url, &[]).is_ok());
+        assert!(check_request("PUT", url, &h("Host", "127.0.0.1:5000")).is_ok());
+        assert!(check_request("GET / HTTP/1.1\r\nX: y\r\n\r\nGET", url, &[]).is_err());
+        assert!(check_request("GET\n", url, &[]).is_err());
+        assert!(check_request("", url, &[]).is_err());
+        assert!(check_request("GET", url, &h("Host", "internal.example")).is_err());
+        assert!(check_request("GET", url, &h("hOsT", "127.0.0.1")).is_err());
+        assert!(check_request("GET", url, &h("X-A", "a\r\nInjected: yes")).is_err());
+        assert!(check_request("GET", url, &h("X A", "b")).is_err());
+        let https = "https://s3.amazonaws.com/b";
+        assert!(check_request("GET", https, &h("Host", "s3.amazonaws.com")).is_ok());
+        assert!(check_request("GET", https, &h("Host", "s3.amazonaws.com:443")).is_ok());
     }
 }

@@ -6,10 +6,14 @@
 //! drives them through [`guest_sdk::native::DynPlugin`], which native
 //! in-process plugins implement too (used to measure the sandbox's cost).
 
+pub mod cache;
 pub mod drive;
 pub mod event;
+pub mod grants;
 pub mod http;
+pub mod sandbox;
 pub mod schema;
+pub mod text;
 pub mod wasm;
 
 use crate::config::Config;
@@ -41,6 +45,9 @@ pub struct Grants {
     /// Directories the plugin may read (WASI preopens, read-only), seen at
     /// the same paths inside the sandbox.
     pub read_dirs: Vec<PathBuf>,
+    /// Files the plugin may read (and nothing else in their directories),
+    /// seen at the same paths inside the sandbox.
+    pub read_files: Vec<PathBuf>,
     /// A webhook the host serves for the plugin (bodies reach it through
     /// the `receive` import).
     pub webhook: Option<WebhookGrant>,
@@ -55,12 +62,16 @@ pub struct Grants {
 /// Where the host listens for a plugin's webhook.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookGrant {
-    /// `host:port`, or `:port` for every address.
+    /// `host:port`, or `:port` for the loopback address only (write
+    /// `0.0.0.0:port` for every address).
     pub listen: String,
     /// The path POSTs go to (`/k8s-audit`).
     pub path: String,
     /// HTTPS: a PEM file holding the certificate and its key.
     pub tls_pem: Option<PathBuf>,
+    /// The environment variable holding the token POSTs must carry
+    /// (`Authorization: Bearer TOKEN`); none: no token asked.
+    pub token_env: Option<String>,
 }
 
 impl WebhookGrant {
@@ -86,6 +97,7 @@ impl WebhookGrant {
             listen,
             path: path.to_string(),
             tls_pem: tls.then(|| PathBuf::from("/etc/falco/falco.pem")),
+            token_env: None,
         })
     }
 }
@@ -225,21 +237,23 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
         Some(_) => return Err(err("open_params", "expected a string")),
     };
     let mut grants = Grants::default();
+    let mut token_env = None;
     if let Some(g) = e.get("grants") {
         for (k, v) in g
             .as_object()
             .ok_or_else(|| err("grants", "expected a map"))?
         {
             match k.as_str() {
-                "read_dirs" => {
-                    for d in v
+                "read_dirs" | "read_files" => {
+                    let at = format!("grants.{k}");
+                    let paths: Vec<PathBuf> = v
                         .as_array()
-                        .ok_or_else(|| err("grants.read_dirs", "expected a list of paths"))?
-                    {
-                        let d = d
-                            .as_str()
-                            .ok_or_else(|| err("grants.read_dirs", "expected a list of paths"))?;
-                        grants.read_dirs.push(PathBuf::from(d));
+                        .and_then(|a| a.iter().map(|x| x.as_str().map(PathBuf::from)).collect())
+                        .ok_or_else(|| err(&at, "expected a list of paths"))?;
+                    if k == "read_dirs" {
+                        grants.read_dirs = paths;
+                    } else {
+                        grants.read_files = paths;
                     }
                 }
                 "http_hosts" | "env" => {
@@ -263,9 +277,22 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
                     let url = v.as_str().ok_or_else(bad)?;
                     grants.webhook = Some(WebhookGrant::from_url(url).ok_or_else(bad)?);
                 }
+                "webhook_token_env" => {
+                    let var = v.as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
+                        err("grants.webhook_token_env", "expected a variable name")
+                    })?;
+                    token_env = Some(var.to_string());
+                }
                 other => return Err(err(&format!("grants.{other}"), "unknown grant")),
             }
         }
+    }
+    if let Some(var) = token_env {
+        grants
+            .webhook
+            .as_mut()
+            .ok_or_else(|| err("grants.webhook_token_env", "needs grants.webhook"))?
+            .token_env = Some(var);
     }
     let mut restart = RestartPolicy::default();
     if let Some(r) = e.get("restart") {
@@ -338,39 +365,35 @@ pub fn spec_from_cli(
         .unwrap_or(name)
         .trim_end_matches("_plugin")
         .to_string();
-    let open_params = open_params.unwrap_or("").to_string();
+    let mut open_params = open_params.unwrap_or("").to_string();
     let mut grants = Grants {
         webhook: WebhookGrant::from_url(&open_params),
         ..Grants::default()
     };
-    if !open_params.is_empty() && !open_params.contains("://") {
-        // Grant what the operator named: the directory, or the file's
-        // directory; never the whole file system by accident.
-        let p = std::path::absolute(&open_params).unwrap_or_else(|_| PathBuf::from(&open_params));
-        let dir = if p.is_dir() {
-            Some(p)
-        } else if p.is_file() {
-            p.parent().map(std::path::Path::to_path_buf)
-        } else {
-            None
-        };
-        match dir {
-            Some(d) if d.parent().is_some() => grants.read_dirs.push(d),
-            Some(d) => crate::log::warning(&format!(
-                "plugin {name}: not granting {} implicitly; list it in plugins[].grants.read_dirs",
-                d.display()
-            )),
-            None => {}
+    // Grant what the operator named, resolved (symlinks, `..`,
+    // `/proc/*/root`): the directory, or the file alone; never the whole
+    // file system by accident. The plugin is given the resolved path.
+    match grants::implicit(&open_params) {
+        Some(grants::Implicit::Dir(d)) => {
+            open_params = d.to_string_lossy().into_owned();
+            grants.read_dirs.push(d);
         }
+        Some(grants::Implicit::File(f)) => {
+            open_params = f.to_string_lossy().into_owned();
+            grants.read_files.push(f);
+        }
+        Some(grants::Implicit::Root(r)) => crate::log::warning(&format!(
+            "plugin {name}: '{open_params}' is {}: not granted implicitly; list it in \
+             plugins[].grants.read_dirs to grant it",
+            r.display()
+        )),
+        None => {}
     }
     PluginSpec {
         name,
         library_path: path.to_path_buf(),
         init_config: config.unwrap_or("").to_string(),
-        open_params: std::path::absolute(&open_params)
-            .ok()
-            .filter(|_| !open_params.is_empty() && !open_params.contains("://"))
-            .map_or(open_params.clone(), |p| p.to_string_lossy().into_owned()),
+        open_params,
         grants,
         limits: Limits::default(),
         restart: RestartPolicy::default(),
@@ -389,6 +412,8 @@ pub struct LoadedPlugin {
     pub runner: Box<dyn DynPlugin>,
     /// Bodies for its webhook, when one is granted.
     pub webhook: Option<std::sync::Arc<crate::server::push::PushQueue>>,
+    /// Whether it reached its quota of metric names (said once).
+    pub metric_names_capped: bool,
 }
 
 impl LoadedPlugin {
@@ -400,6 +425,7 @@ impl LoadedPlugin {
             std::sync::Arc::new(crate::server::push::PushQueue::new(
                 WEBHOOK_QUEUE,
                 spec.limits.max_event_bytes as usize,
+                (spec.limits.memory_bytes / 2) as usize,
             ))
         });
         let runner = wasm::WasmPlugin::load(
@@ -483,6 +509,7 @@ impl LoadedPlugin {
             extract_sources,
             runner,
             webhook: None,
+            metric_names_capped: false,
         })
     }
 
@@ -497,6 +524,54 @@ impl LoadedPlugin {
             (None, true) => source != crate::fields::SYSCALL_SOURCE,
         }
     }
+}
+
+/// Refuses a set of plugins in which one could blind or fool another: two
+/// plugins for one event source (the rules of that source would read the
+/// wrong one's events), a plugin claiming the engine's `syscall` source, or
+/// two plugins defining one field for the same source (the rules would read
+/// the wrong one's values). The error names both plugins.
+pub fn check_conflicts(plugins: &[LoadedPlugin]) -> Result<(), PluginError> {
+    let mut sources: Vec<(&str, &str)> = Vec::new();
+    for p in plugins {
+        let Some((_, src)) = &p.source else { continue };
+        if src == crate::fields::SYSCALL_SOURCE {
+            return Err(PluginError(format!(
+                "plugin {}: its event source '{src}' is the engine's own",
+                p.spec.name
+            )));
+        }
+        if let Some((_, other)) = sources.iter().find(|(s, _)| s == src) {
+            return Err(PluginError(format!(
+                "plugins {other} and {} both provide the event source '{src}'; load one of them",
+                p.spec.name
+            )));
+        }
+        sources.push((src, &p.spec.name));
+    }
+    let mut named: Vec<&str> = sources.iter().map(|(s, _)| *s).collect();
+    named.extend(
+        plugins
+            .iter()
+            .flat_map(|p| p.extract_sources.iter().map(String::as_str)),
+    );
+    named.sort_unstable();
+    named.dedup();
+    for src in named {
+        let mut defined: std::collections::HashMap<&str, &str> = Default::default();
+        for p in plugins.iter().filter(|p| p.extracts_from(src)) {
+            for f in &p.fields {
+                if let Some(other) = defined.insert(&f.name, &p.spec.name) {
+                    return Err(PluginError(format!(
+                        "plugins {other} and {} both define the field '{}' for the source \
+                         '{src}'; load one of them",
+                        p.spec.name, f.name
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_api_version(required: &str) -> Result<(), String> {

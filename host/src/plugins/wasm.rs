@@ -1,17 +1,22 @@
 //! Plugins as sandboxed WebAssembly components (wasmtime).
 //!
-//! One [`wasmtime::Engine`] for every plugin (pooling allocator, epoch
-//! interruption), one `Store` per plugin instance, reused across calls. A
-//! plugin sees the `falco-wasm:plugin/host` import and the WASI
-//! capabilities its operator granted (read-only preopened directories) and
-//! nothing else: no environment, no sockets, no stdio.
+//! One Store per plugin instance, reused across calls, on the shared engine
+//! of [`super::sandbox`]. A plugin sees the `falco-wasm:plugin/host` import
+//! and the WASI capabilities its operator granted (read-only preopened
+//! directories) and nothing else: no environment, no sockets, no stdio.
 //!
 //! Every call runs under the instance's limits: memory (the store's limiter
-//! traps on a refused grow), time (an epoch deadline), and the size of what
-//! comes back (events per batch, bytes per event and per field value). A
-//! trap, a breach or a malformed answer is a [`CallError::Fault`] and kills
-//! the instance: later calls fail at once with the first fault's message.
+//! traps on a refused grow), time (an epoch deadline while the guest
+//! computes, the call's deadline while it waits in a host import), and the
+//! size of what comes back (events per batch, bytes per event and per field
+//! value, text cleaned by [`super::text`]). A trap, a breach or a malformed
+//! answer is a [`CallError::Fault`] and kills the instance: later calls
+//! fail at once with the first fault's message.
 
+use super::cache::{self, CompileLimits};
+use super::grants::FileViews;
+use super::sandbox::{self, Cut, deadline_ticks};
+use super::text::{self, LogLimiter};
 use super::{Grants, Limits};
 use crate::rules::Priority;
 use crate::server::push::PushQueue;
@@ -19,12 +24,11 @@ use guest_sdk::native::{CallError, CallResult, DynPlugin, FieldInfo, PluginInfo}
 use guest_sdk::{
     Arg, BatchStatus, EventBatch, Events, FieldType, Item, ItemKind, Metric, OpenParam, Values,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::OnceLock;
-use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use std::time::Instant;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 /// Bindings of the `source-plugin` world (a superset of `extractor-plugin`:
@@ -37,6 +41,11 @@ mod bindings {
         ownership: Borrowing {
             duplicate_if_necessary: true
         },
+        // Calls run as fibers, so that a host import that waits (here the
+        // HTTP request; in WASI, sleeps, polls and file operations) can be
+        // cut short at the call's deadline.
+        imports: { "falco-wasm:plugin/host.http": async },
+        exports: { default: async },
     });
 }
 
@@ -46,71 +55,6 @@ use bindings::falco_wasm::plugin::types as t;
 
 /// The most fields a plugin may define (their names are kept for the run).
 const MAX_FIELDS: usize = 4096;
-
-/// How often the epoch advances (the granularity of call deadlines).
-const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// The shared engine; its epoch ticker runs for the process's lifetime.
-pub fn engine() -> Result<&'static Engine, String> {
-    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let mut c = Config::new();
-            c.epoch_interruption(true);
-            c.wasm_component_model(true);
-            // For profiling plugins with `perf`: /tmp/perf-PID.map names
-            // the compiled guest functions.
-            if std::env::var_os("FALCO_WASM_PERFMAP").is_some() {
-                c.profiler(wasmtime::ProfilingStrategy::PerfMap);
-            }
-            // No async component calls here: skipping their bookkeeping
-            // makes every call cheaper.
-            c.concurrency_support(false);
-            let mut pool = wasmtime::PoolingAllocationConfig::default();
-            pool.total_component_instances(64)
-                .total_memories(64)
-                .total_tables(64)
-                .max_memory_size(super::MAX_MEMORY_LIMIT as usize);
-            c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
-            let engine = Engine::new(&c)
-                .or_else(|e| {
-                    crate::log::warning(&format!(
-                        "plugins: pooling allocator unavailable ({e}); allocating on demand"
-                    ));
-                    let mut c = Config::new();
-                    c.epoch_interruption(true);
-                    c.wasm_component_model(true);
-                    c.concurrency_support(false);
-                    Engine::new(&c)
-                })
-                .map_err(|e| e.to_string())?;
-            let weak = engine.weak();
-            std::thread::Builder::new()
-                .name("plugin-epoch".into())
-                .spawn(move || {
-                    while let Some(e) = weak.upgrade() {
-                        e.increment_epoch();
-                        drop(e);
-                        std::thread::sleep(EPOCH_TICK);
-                    }
-                })
-                .map_err(|e| e.to_string())?;
-            Ok(engine)
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-/// Makes every plugin call running now, in any thread, trap as if its time
-/// limit had passed (shutdown must not wait for a stuck plugin): the epoch
-/// is advanced past the longest deadline `longest` can have set.
-pub fn interrupt_all(longest: Duration) {
-    if let Ok(engine) = engine() {
-        for _ in 0..deadline_ticks(longest) + 1 {
-            engine.increment_epoch();
-        }
-    }
-}
 
 /// The version of `wit/plugin.wit` this host implements.
 pub const CONTRACT: &str = "0.2.0";
@@ -134,10 +78,13 @@ pub struct StoreData {
     name: String,
     webhook: Option<Arc<PushQueue>>,
     http_hosts: Vec<String>,
-    /// Time one HTTP request may take (the call's own limit).
-    http_timeout: Duration,
     /// Largest response body accepted.
     http_max_body: u64,
+    /// When the call in progress must end (host imports get what is left).
+    deadline: Instant,
+    log_limit: LogLimiter,
+    /// Granted files, shown alone.
+    _views: FileViews,
 }
 
 impl WasiView for StoreData {
@@ -151,8 +98,25 @@ impl WasiView for StoreData {
 
 impl bindings::falco_wasm::plugin::host::Host for StoreData {
     fn log(&mut self, level: LogLevel, message: String) {
-        let msg: String = message.chars().take(4096).collect();
-        let line = format!("plugin {}: {msg}", self.name);
+        let Some(suppressed) = self.log_limit.admit() else {
+            if self.log_limit.pending() == 1 {
+                crate::log::warning(&format!(
+                    "plugin {}: more than {} log lines per second; the others are \
+                     suppressed (and counted)",
+                    self.name,
+                    text::LOG_LINES_PER_SECOND
+                ));
+            }
+            return;
+        };
+        if suppressed > 0 {
+            crate::log::warning(&format!(
+                "plugin {}: {suppressed} log line(s) suppressed (over {} per second)",
+                self.name,
+                text::LOG_LINES_PER_SECOND
+            ));
+        }
+        let line = format!("plugin {}: {}", self.name, text::message(&message));
         let p = match level {
             LogLevel::Fatal | LogLevel::Critical => Priority::Critical,
             LogLevel::Error => Priority::Error,
@@ -164,16 +128,28 @@ impl bindings::falco_wasm::plugin::host::Host for StoreData {
         crate::log::log(p, &line);
     }
 
-    fn http(&mut self, req: HttpRequest) -> Result<HttpResponse, String> {
-        super::http::request(
-            &self.http_hosts,
-            self.http_timeout,
-            self.http_max_body,
-            req.method,
-            &req.url,
-            &req.headers,
-            &req.body,
-        )
+    /// Made off the call's thread with what is left of the call's time, so
+    /// the deadline holds across several requests.
+    async fn http(&mut self, req: HttpRequest) -> Result<HttpResponse, String> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("the call's time limit has passed; nothing was sent".into());
+        }
+        let hosts = self.http_hosts.clone();
+        let max_body = self.http_max_body;
+        sandbox::blocking(move || {
+            super::http::request(
+                &hosts,
+                left,
+                max_body,
+                &req.method,
+                &req.url,
+                &req.headers,
+                &req.body,
+            )
+        })
+        .await
+        .unwrap_or_else(|| Err("the request was aborted".into()))
         .map(|(status, headers, body)| HttpResponse {
             status,
             headers,
@@ -202,6 +178,32 @@ pub struct WasmPlugin {
     dead: Option<String>,
 }
 
+/// The WASI context a plugin gets: its granted directories and files
+/// (read-only) and environment variables, nothing else; with the private
+/// directories that show its granted files (kept while it runs).
+fn wasi_context(grants: &Grants) -> Result<(WasiCtx, FileViews), String> {
+    let mut wasi = WasiCtx::builder();
+    // File operations run off the call's thread, so that one that blocks
+    // (a FIFO in a granted directory) cannot hold the call past its
+    // deadline.
+    wasi.allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .allow_blocking_current_thread(false);
+    for var in &grants.env {
+        if let Some(v) = std::env::var_os(var) {
+            wasi.env(var, v.to_string_lossy());
+        }
+    }
+    let views = FileViews::new(&grants.read_files).map_err(|e| e.to_string())?;
+    let dirs = grants.read_dirs.iter().map(|d| (d, d));
+    for (host, guest) in dirs.chain(views.dirs.iter().map(|(h, g)| (h, g))) {
+        wasi.preopened_dir(host, guest.to_string_lossy(), FsPerms::ReadOnly)
+            .map_err(|e| format!("cannot grant {}: {e}", guest.display()))?;
+    }
+    Ok((wasi.build(), views))
+}
+
 impl WasmPlugin {
     /// Compiles and instantiates the component at `path` with `grants`
     /// under `limits`.
@@ -212,10 +214,11 @@ impl WasmPlugin {
         limits: &Limits,
         webhook: Option<Arc<PushQueue>>,
     ) -> Result<WasmPlugin, String> {
-        let engine = engine()?;
-        let component = compile_cached(engine, path)?;
+        let engine = sandbox::engine().map_err(|e| e.to_string())?;
+        let component =
+            cache::load(engine, path, &CompileLimits::default()).map_err(|e| e.to_string())?;
         let mut linker: Linker<StoreData> = Linker::new(engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| e.to_string())?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| e.to_string())?;
         bindings::falco_wasm::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| e.to_string())?;
         // A plugin built for another version of wit/plugin.wit imports or
@@ -247,26 +250,10 @@ impl WasmPlugin {
                 )
             })
         })?;
-        let mut wasi = WasiCtx::builder();
-        wasi.allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            // Plugin calls already run on a thread of their own, which may
-            // block: file reads then happen in place instead of through a
-            // handoff to a tokio blocking thread per 64 KiB read.
-            .allow_blocking_current_thread(true);
-        for var in &grants.env {
-            if let Some(v) = std::env::var_os(var) {
-                wasi.env(var, v.to_string_lossy());
-            }
-        }
-        for dir in &grants.read_dirs {
-            let guest = dir.to_string_lossy().into_owned();
-            wasi.preopened_dir(dir, &guest, FsPerms::ReadOnly)
-                .map_err(|e| format!("cannot grant {}: {e}", dir.display()))?;
-        }
+        let (wasi, views) = wasi_context(grants)?;
         let data = StoreData {
-            wasi: wasi.build(),
+            wasi,
+            _views: views,
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(limits.memory_bytes as usize)
@@ -276,16 +263,32 @@ impl WasmPlugin {
             name: name.to_string(),
             webhook,
             http_hosts: grants.http_hosts.clone(),
-            http_timeout: limits.call_timeout,
             http_max_body: limits.max_event_bytes.saturating_mul(8),
+            deadline: Instant::now() + limits.call_timeout,
+            log_limit: LogLimiter::new(text::LOG_LINES_PER_SECOND),
         };
         let mut store = Store::new(engine, data);
         store.limiter(|d| &mut d.limits);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(deadline_ticks(limits.call_timeout));
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| format!("{}: cannot instantiate: {e:#}", path.display()))?;
+        let deadline = store.data().deadline;
+        let instance = match sandbox::run_bounded(pre.instantiate_async(&mut store), deadline) {
+            Ok(Ok(i)) => i,
+            Ok(Err(e)) => {
+                return Err(format!(
+                    "{}: cannot instantiate: {}",
+                    path.display(),
+                    describe_trap(&e, limits)
+                ));
+            }
+            Err(cut) => {
+                return Err(format!(
+                    "{}: cannot instantiate: {}",
+                    path.display(),
+                    describe_cut(cut, limits)
+                ));
+            }
+        };
         let load_err = |what: &str, e: wasmtime::Error| {
             format!(
                 "{}: does not export {what} of falco-wasm:plugin@{CONTRACT}: {e}",
@@ -312,12 +315,12 @@ impl WasmPlugin {
         })
     }
 
-    /// Runs one call under the time limit; traps and limit breaches kill
-    /// the instance.
+    /// Runs one call under the time limit; traps, limit breaches and calls
+    /// cut short kill the instance.
     fn call<R>(
         &mut self,
         what: &str,
-        f: impl FnOnce(&mut Self) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Self) -> wasmtime::Result<R>,
     ) -> CallResult<R> {
         if let Some(why) = &self.dead {
             return Err(CallError::Disabled(format!(
@@ -325,11 +328,14 @@ impl WasmPlugin {
                 self.name
             )));
         }
+        let deadline = Instant::now() + self.limits.call_timeout;
         self.store
             .set_epoch_deadline(deadline_ticks(self.limits.call_timeout));
-        match f(self) {
-            Ok(r) => Ok(r),
-            Err(e) => Err(self.fault(what, describe_trap(&e, &self.limits))),
+        self.store.data_mut().deadline = deadline;
+        match sandbox::run_bounded(f(self), deadline) {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err(self.fault(what, describe_trap(&e, &self.limits))),
+            Err(cut) => Err(self.fault(what, describe_cut(cut, &self.limits))),
         }
     }
 
@@ -363,123 +369,31 @@ impl WasmPlugin {
         }
         Ok(())
     }
-}
 
-/// Where compiled components are cached: `$FALCO_WASM_CACHE_DIR`, else
-/// `/var/cache/falco-wasm` for root, else `$XDG_CACHE_HOME/falco-wasm` or
-/// `~/.cache/falco-wasm`. An empty `FALCO_WASM_CACHE_DIR` disables the cache.
-fn cache_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("FALCO_WASM_CACHE_DIR") {
-        return (!d.is_empty()).then(|| PathBuf::from(d).join("plugins"));
-    }
-    if rustix::process::geteuid().is_root() {
-        return Some(PathBuf::from("/var/cache/falco-wasm/plugins"));
-    }
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .map(|c| c.join("falco-wasm/plugins"))
-}
-
-/// Compiles a component, or loads its machine code from the cache. The
-/// cache key is the component's SHA-256 and the engine's compatibility hash
-/// (wasmtime version, target, settings), so a changed plugin or engine
-/// compiles again. Cache files are only trusted in a directory only we can
-/// write.
-fn compile_cached(engine: &Engine, path: &Path) -> Result<Component, String> {
-    use sha2::Digest;
-    use std::hash::{Hash, Hasher};
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let compile = || {
-        Component::new(engine, &bytes)
-            .map_err(|e| format!("{}: not a valid plugin component: {e}", path.display()))
-    };
-    let Some(dir) = cache_dir().filter(|d| private_dir(d)) else {
-        return compile();
-    };
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut h);
-    let digest = sha2::Sha256::digest(&bytes);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    let file = dir.join(format!("{hex}-{:016x}.cwasm", h.finish()));
-    if file.is_file() {
-        // SAFETY: the file was written by `Component::serialize` below into
-        // a directory only this user can write (checked by `private_dir`),
-        // under a name bound to the component's content and to this
-        // engine's configuration.
-        #[allow(unsafe_code)]
-        let loaded = unsafe { Component::deserialize_file(engine, &file) };
-        match loaded {
-            Ok(c) => {
-                // Recently used: kept when the cache is pruned.
-                if let Ok(f) = std::fs::File::options().write(true).open(&file) {
-                    let _ = f.set_modified(std::time::SystemTime::now());
-                }
-                return Ok(c);
-            }
-            Err(_) => {
-                let _ = std::fs::remove_file(&file);
-            }
+    /// Checks a name the plugin gives (itself, its source, a field).
+    fn check_name(&mut self, what: &str, name: &str) -> CallResult<()> {
+        if !text::is_name(name) {
+            return Err(self.fault(
+                what,
+                format!(
+                    "'{}' is not a valid name (1 to 128 of A-Z a-z 0-9 _ - .)",
+                    text::clean(name, 128)
+                ),
+            ));
         }
-    }
-    let component = compile()?;
-    if let Ok(code) = component.serialize() {
-        let tmp = dir.join(format!(".{hex}.{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, code).is_ok() {
-            let _ = std::fs::rename(&tmp, &file);
-        }
-        prune_cache(&dir, CACHE_KEEP);
-    }
-    Ok(component)
-}
-
-/// Most compiled components the cache keeps (each plugin version and engine
-/// build adds one); the least recently used go first.
-const CACHE_KEEP: usize = 32;
-
-/// Removes all but the `keep` most recently used compiled components in
-/// `dir`, and temporary files left by interrupted writes.
-fn prune_cache(dir: &Path, keep: usize) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
-    let mut compiled = Vec::new();
-    for e in entries.flatten() {
-        let (path, name) = (e.path(), e.file_name());
-        let Some(modified) = e.metadata().ok().and_then(|m| m.modified().ok()) else {
-            continue;
-        };
-        let name = name.to_string_lossy();
-        if name.ends_with(".cwasm") {
-            compiled.push((modified, path));
-        } else if name.starts_with('.') && name.ends_with(".tmp") && modified < hour_ago {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    if compiled.len() > keep {
-        compiled.sort();
-        for (_, path) in &compiled[..compiled.len() - keep] {
-            let _ = std::fs::remove_file(path);
-        }
+        Ok(())
     }
 }
 
-/// Creates `dir` (mode 0700) if needed; true if it is ours and nobody else
-/// can write it.
-fn private_dir(dir: &Path) -> bool {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-    let _ = std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir);
-    std::fs::metadata(dir).is_ok_and(|m| {
-        m.is_dir() && m.uid() == rustix::process::geteuid().as_raw() && m.mode() & 0o022 == 0
-    })
-}
-
-fn deadline_ticks(timeout: Duration) -> u64 {
-    (timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64 + 1
+/// Why a call cut short did not finish.
+fn describe_cut(cut: Cut, limits: &Limits) -> String {
+    match cut {
+        Cut::Deadline => format!(
+            "call exceeded its time limit of {} ms (waiting in a host call)",
+            limits.call_timeout.as_millis()
+        ),
+        Cut::Stopping => "cut short: the engine is stopping".into(),
+    }
 }
 
 /// A readable reason for a failed call.
@@ -514,43 +428,45 @@ fn describe_trap(e: &wasmtime::Error, limits: &Limits) -> String {
     }
 }
 
+/// An error the plugin reported, cleaned (it reaches logs and alerts).
 fn plugin_err(e: String) -> CallError {
-    CallError::Plugin(e)
+    CallError::Plugin(text::message(&e))
 }
 
 impl DynPlugin for WasmPlugin {
     fn info(&mut self) -> CallResult<PluginInfo> {
-        let i = self.call("info", |s| s.plugin.call_info(&mut s.store))?;
-        for (what, v) in [
-            ("name", &i.name),
-            ("version", &i.version),
-            ("description", &i.description),
-            ("contact", &i.contact),
-        ] {
-            self.check_len(&format!("info ({what})"), v.len(), 4096)?;
-        }
+        let i = self.call("info", async |s| s.plugin.call_info(&mut s.store).await)?;
+        self.check_name("info (name)", &i.name)?;
+        let schema_len = i.init_schema.as_ref().map_or(0, String::len);
+        self.check_len("info (init schema)", schema_len, 1 << 20)?;
         Ok(PluginInfo {
             name: i.name,
-            version: i.version,
-            description: i.description,
-            contact: i.contact,
-            required_api_version: i.required_api_version,
+            version: text::clean(&i.version, 64),
+            description: text::clean(&i.description, 1024),
+            contact: text::clean(&i.contact, 256),
+            required_api_version: text::clean(&i.required_api_version, 64),
             init_schema: i.init_schema,
         })
     }
 
     fn init(&mut self, config: &str) -> CallResult<()> {
         let config = config.to_string();
-        self.call("init", |s| s.plugin.call_init(&mut s.store, &config))?
-            .map_err(plugin_err)
+        self.call("init", async |s| {
+            s.plugin.call_init(&mut s.store, &config).await
+        })?
+        .map_err(plugin_err)
     }
 
     fn metrics(&mut self) -> CallResult<Vec<Metric>> {
-        let m = self.call("metrics", |s| s.plugin.call_metrics(&mut s.store))?;
+        let m = self.call("metrics", async |s| {
+            s.plugin.call_metrics(&mut s.store).await
+        })?;
+        // Metrics with a name that is not one are left out.
         Ok(m.into_iter()
+            .filter(|m| text::is_name(&m.name))
             .take(256)
             .map(|m| Metric {
-                name: m.name.chars().take(128).collect(),
+                name: m.name,
                 value: m.value,
                 monotonic: m.monotonic,
             })
@@ -558,10 +474,12 @@ impl DynPlugin for WasmPlugin {
     }
 
     fn fields(&mut self) -> CallResult<Vec<FieldInfo>> {
-        let f = self.call("fields", |s| s.extractor.call_fields(&mut s.store))?;
+        let f = self.call("fields", async |s| {
+            s.extractor.call_fields(&mut s.store).await
+        })?;
         self.check_count("fields", f.len(), MAX_FIELDS)?;
         for x in &f {
-            self.check_len("fields (name)", x.name.len(), 256)?;
+            self.check_name("fields (name)", &x.name)?;
             self.check_len("fields (description)", x.desc.len() + x.display.len(), 8192)?;
         }
         Ok(f.into_iter()
@@ -586,8 +504,8 @@ impl DynPlugin for WasmPlugin {
                     },
                     _ => Arg::None,
                 },
-                display: f.display,
-                desc: f.desc,
+                display: text::clean(&f.display, 256),
+                desc: text::clean(&f.desc, 1024),
                 add_output: f.add_output,
                 hidden: f.properties.iter().any(|p| p == "hidden"),
             })
@@ -595,10 +513,13 @@ impl DynPlugin for WasmPlugin {
     }
 
     fn extract_sources(&mut self) -> CallResult<Vec<String>> {
-        let v = self.call("extract-sources", |s| {
-            s.extractor.call_extract_sources(&mut s.store)
+        let v = self.call("extract-sources", async |s| {
+            s.extractor.call_extract_sources(&mut s.store).await
         })?;
         self.check_count("extract-sources", v.len(), 256)?;
+        for name in &v {
+            self.check_name("extract-sources", name)?;
+        }
         Ok(v)
     }
 
@@ -627,8 +548,8 @@ impl DynPlugin for WasmPlugin {
             })
             .collect();
         let v = self
-            .call("extract", |s| {
-                s.extractor.call_extract(&mut s.store, batch, &rs)
+            .call("extract", async |s| {
+                s.extractor.call_extract(&mut s.store, batch, &rs).await
             })?
             .map_err(plugin_err)?;
         let cells = events.len() * reqs.len();
@@ -675,27 +596,28 @@ impl DynPlugin for WasmPlugin {
         if self.source.is_none() {
             return Ok(None);
         }
-        let i = self.call("source info", |s| {
+        let i = self.call("source info", async |s| {
             let src = s.source.as_ref().expect("checked");
-            src.call_info(&mut s.store)
+            src.call_info(&mut s.store).await
         })?;
+        self.check_name("source info (event source)", &i.event_source)?;
         Ok(Some((i.id, i.event_source)))
     }
 
     fn list_open_params(&mut self) -> CallResult<Vec<OpenParam>> {
         self.source()?;
         let p = self
-            .call("list-open-params", |s| {
+            .call("list-open-params", async |s| {
                 let src = s.source.as_ref().expect("checked");
-                src.call_list_open_params(&mut s.store)
+                src.call_list_open_params(&mut s.store).await
             })?
             .map_err(plugin_err)?;
         self.check_count("list-open-params", p.len(), 256)?;
         Ok(p.into_iter()
             .map(|p| OpenParam {
-                value: p.value,
-                desc: p.desc,
-                separator: p.separator,
+                value: text::clean(&p.value, 1024),
+                desc: text::clean(&p.desc, 1024),
+                separator: text::clean(&p.separator, 8),
             })
             .collect())
     }
@@ -703,9 +625,9 @@ impl DynPlugin for WasmPlugin {
     fn open(&mut self, params: &str) -> CallResult<()> {
         self.source()?;
         let params = params.to_string();
-        self.call("open", |s| {
+        self.call("open", async |s| {
             let src = s.source.as_ref().expect("checked");
-            src.call_open(&mut s.store, &params)
+            src.call_open(&mut s.store, &params).await
         })?
         .map_err(plugin_err)
     }
@@ -713,9 +635,9 @@ impl DynPlugin for WasmPlugin {
     fn next_batch(&mut self, max: u32, out: &mut Events) -> CallResult<BatchStatus> {
         self.source()?;
         let b = self
-            .call("next-batch", |s| {
+            .call("next-batch", async |s| {
                 let src = s.source.as_ref().expect("checked");
-                src.call_next_batch(&mut s.store, max)
+                src.call_next_batch(&mut s.store, max).await
             })?
             .map_err(plugin_err)?;
         if b.ends.len() > max as usize {
@@ -749,19 +671,19 @@ impl DynPlugin for WasmPlugin {
 
     fn progress(&mut self) -> CallResult<(f64, String)> {
         self.source()?;
-        let p = self.call("progress", |s| {
+        let p = self.call("progress", async |s| {
             let src = s.source.as_ref().expect("checked");
-            src.call_progress(&mut s.store)
+            src.call_progress(&mut s.store).await
         })?;
-        Ok((p.percent, p.text.chars().take(256).collect()))
+        Ok((p.percent, text::clean(&p.text, 256)))
     }
 
     fn event_to_string(&mut self, data: &[u8]) -> CallResult<String> {
         self.source()?;
         let data = data.to_vec();
-        let s = self.call("event-to-string", |s| {
+        let s = self.call("event-to-string", async |s| {
             let src = s.source.as_ref().expect("checked");
-            src.call_event_to_string(&mut s.store, &data)
+            src.call_event_to_string(&mut s.store, &data).await
         })?;
         self.check_len("event-to-string", s.len(), self.limits.max_field_bytes)?;
         Ok(s)
@@ -771,9 +693,9 @@ impl DynPlugin for WasmPlugin {
         if self.source.is_none() || self.dead.is_some() {
             return Ok(());
         }
-        self.call("close", |s| {
+        self.call("close", async |s| {
             let src = s.source.as_ref().expect("checked");
-            src.call_close(&mut s.store)
+            src.call_close(&mut s.store).await
         })
     }
 }
@@ -781,34 +703,6 @@ impl DynPlugin for WasmPlugin {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cache_pruning_keeps_the_most_recently_used() {
-        let dir = std::env::temp_dir().join(format!("fw-prune-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let now = std::time::SystemTime::now();
-        let file = |name: &str, age_s: u64| {
-            let p = dir.join(name);
-            std::fs::write(&p, b"x").unwrap();
-            let f = std::fs::File::options().write(true).open(&p).unwrap();
-            f.set_modified(now - Duration::from_secs(age_s)).unwrap();
-        };
-        for (i, age) in [50, 10, 40, 20, 30].iter().enumerate() {
-            file(&format!("c{i}.cwasm"), *age);
-        }
-        file(".old.1.tmp", 7200);
-        file(".new.2.tmp", 5);
-        file("notes.txt", 9999);
-        prune_cache(&dir, 2);
-        let mut left: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left, [".new.2.tmp", "c1.cwasm", "c3.cwasm", "notes.txt"]);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 
     #[test]
     fn contract_version_matches_the_wit_and_old_plugins_are_named() {
@@ -825,24 +719,5 @@ mod tests {
             other_contract(&format!("instance `falco-wasm:plugin/host@{CONTRACT}`")),
             None
         );
-    }
-
-    #[test]
-    fn cache_only_in_a_private_directory() {
-        use std::os::unix::fs::PermissionsExt;
-        let base = std::env::temp_dir().join(format!("fw-cache-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        let mine = base.join("mine");
-        assert!(private_dir(&mine));
-        assert_eq!(
-            std::fs::metadata(&mine).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
-        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o777)).unwrap();
-        assert!(
-            !private_dir(&mine),
-            "a world-writable cache must not be trusted"
-        );
-        let _ = std::fs::remove_dir_all(&base);
     }
 }

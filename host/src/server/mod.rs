@@ -2,12 +2,18 @@
 //! (Prometheus text), over HTTP or HTTPS, configured by falco.yaml's
 //! `webserver` keys.
 
+pub mod http;
 pub mod metrics;
 pub mod push;
 
 use crate::config::{Config, ConfigError};
+pub use http::ServerError;
 use metrics::Metrics;
 use std::sync::Arc;
+
+/// `webserver.listen_address` when not configured: loopback only (Falco
+/// listens on `0.0.0.0`; exposing the server is the operator's choice).
+pub const DEFAULT_LISTEN_ADDRESS: &str = "127.0.0.1";
 
 /// `webserver` settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +34,8 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// `None` when `webserver.enabled` is false. TLS is refused (not built yet).
+    /// `None` when `webserver.enabled` is false. `ssl_enabled` serves HTTPS with
+    /// `ssl_certificate` (default `/etc/falco/falco.pem`).
     pub fn from_config(c: &Config) -> Result<Option<ServerConfig>, ConfigError> {
         if !c.bool_at("webserver.enabled", true)? {
             return Ok(None);
@@ -50,7 +57,7 @@ impl ServerConfig {
         Ok(Some(ServerConfig {
             address: c
                 .str_at("webserver.listen_address")?
-                .unwrap_or_else(|| "0.0.0.0".into()),
+                .unwrap_or_else(|| DEFAULT_LISTEN_ADDRESS.into()),
             port,
             healthz: c
                 .str_at("webserver.k8s_healthz_endpoint")?
@@ -85,32 +92,23 @@ pub fn versions_json(loaded: &[(String, String)]) -> serde_json::Value {
 
 /// A running server (stops when dropped).
 pub struct Server {
-    server: Arc<tiny_http::Server>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _running: http::Running,
     /// The bound address.
     pub addr: std::net::SocketAddr,
 }
 
 impl Server {
-    /// Binds and serves in a background thread.
-    pub fn start(cfg: &ServerConfig, metrics: Arc<Metrics>) -> Result<Server, String> {
+    /// Binds and serves on the HTTP runtime's threads (see [`http`]).
+    pub fn start(cfg: &ServerConfig, metrics: Arc<Metrics>) -> Result<Server, ServerError> {
         let bind = format!("{}:{}", cfg.address, cfg.port);
-        let (server, addr) =
-            listen(&bind, cfg.tls_pem.as_deref()).map_err(|e| format!("webserver: {e}"))?;
-        let s = Arc::clone(&server);
-        let cfg = cfg.clone();
-        let thread = std::thread::Builder::new()
-            .name("webserver".into())
-            .spawn(move || {
-                for req in s.incoming_requests() {
-                    let _ = respond(req, &cfg, &metrics);
-                }
-            })
-            .map_err(|e| e.to_string())?;
+        let web = Web {
+            cfg: cfg.clone(),
+            metrics,
+        };
+        let running = http::serve(&bind, cfg.tls_pem.as_deref(), web)?;
         Ok(Server {
-            server,
-            thread: Some(thread),
-            addr,
+            addr: running.addr,
+            _running: running,
         })
     }
 }
@@ -128,55 +126,46 @@ pub fn start_from_config(
     };
     let cfg = ServerConfig { plugins, ..cfg };
     match Server::start(&cfg, Arc::clone(metrics)) {
-        Ok(s) => Ok(Some(s)),
+        Ok(s) => {
+            let scheme = if cfg.tls_pem.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            crate::log::info(&format!("Web server listening on {scheme}://{}", s.addr));
+            Ok(Some(s))
+        }
         Err(e) => {
-            crate::log::warning(&format!("web server not started: {e}"));
+            crate::log::warning(&format!("web server not started: webserver: {e}"));
             Ok(None)
         }
     }
 }
 
-/// Binds an HTTP server, or HTTPS with `tls_pem` (a PEM file holding the
-/// certificate and its key, as Falco's `ssl_certificate` does).
-pub(crate) fn listen(
-    bind: &str,
-    tls_pem: Option<&std::path::Path>,
-) -> Result<(Arc<tiny_http::Server>, std::net::SocketAddr), String> {
-    let server = match tls_pem {
-        None => tiny_http::Server::http(bind),
-        Some(pem) => {
-            let bytes =
-                std::fs::read(pem).map_err(|e| format!("certificate {}: {e}", pem.display()))?;
-            tiny_http::Server::https(
-                bind,
-                tiny_http::SslConfig {
-                    certificate: bytes.clone(),
-                    private_key: bytes,
-                },
-            )
-        }
-    };
-    let server = Arc::new(server.map_err(|e| format!("cannot listen on {bind}: {e}"))?);
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| format!("{bind} is not an IP address"))?;
-    Ok((server, addr))
+/// The web server's endpoints.
+struct Web {
+    cfg: ServerConfig,
+    metrics: Arc<Metrics>,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+impl http::Handler for Web {
+    fn handle(
+        &self,
+        req: hyper::Request<hyper::body::Incoming>,
+    ) -> impl std::future::Future<Output = http::Reply> + Send {
+        let (code, ctype, body) = route(req.method(), req.uri().path(), &self.cfg, &self.metrics);
+        std::future::ready(http::reply(code, ctype, body))
     }
 }
 
-fn respond(req: tiny_http::Request, cfg: &ServerConfig, metrics: &Metrics) -> std::io::Result<()> {
-    let path = req.url().split('?').next().unwrap_or("").to_string();
-    let header = |v: &str| tiny_http::Header::from_bytes("Content-Type", v).expect("valid header");
-    let (code, ctype, body) = if *req.method() != tiny_http::Method::Get {
+/// Status, content type and body of a request to the web server.
+fn route(
+    method: &hyper::Method,
+    path: &str,
+    cfg: &ServerConfig,
+    metrics: &Metrics,
+) -> (u16, &'static str, String) {
+    if method != hyper::Method::GET {
         (405, "text/plain", "method not allowed\n".to_string())
     } else if path == cfg.healthz {
         (200, "application/json", r#"{"status":"ok"}"#.to_string())
@@ -190,12 +179,7 @@ fn respond(req: tiny_http::Request, cfg: &ServerConfig, metrics: &Metrics) -> st
         (200, "text/plain; version=0.0.4", metrics.render())
     } else {
         (404, "text/plain", "not found\n".to_string())
-    };
-    req.respond(
-        tiny_http::Response::from_string(body)
-            .with_status_code(code)
-            .with_header(header(ctype)),
-    )
+    }
 }
 
 #[cfg(test)]

@@ -2,127 +2,336 @@
 //! plugin (e.g. the Kubernetes audit webhook) and queue them until the
 //! plugin's source takes them through the `receive` host import.
 //!
-//! The queue is bounded: when the plugin falls behind, further bodies are
-//! refused with 503 (the API server retries) and counted.
+//! Every client is assumed hostile. The queue is bounded in bodies and in
+//! bytes, and a body's bytes are reserved before it is read, so bodies in
+//! flight count too: a body larger than the limit is refused with 413 from
+//! its `Content-Length` (or cut off when the stream passes the limit), a
+//! full queue answers 503 (the API server retries), a body not received
+//! within [`BODY_TIMEOUT`] 408; with a token, a request without it 401.
+//! Refusals are counted. Listeners run on the runtime of [`super::http`].
 
+use super::http::{self, BODY_TIMEOUT, Reply, ServerError};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Incoming};
+use hyper::{Method, Request};
+use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
-use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// The host an endpoint given as `:PORT` listens on.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
 
 /// Bodies waiting for a plugin.
 #[derive(Debug)]
 pub struct PushQueue {
-    q: Mutex<VecDeque<Vec<u8>>>,
+    state: Mutex<State>,
     capacity: usize,
     max_body: usize,
+    max_bytes: usize,
     /// Bodies accepted.
     pub received: AtomicU64,
-    /// Bodies refused because the queue was full or the body too large.
+    /// POSTs refused: unauthorised, too large, queue full, or the body
+    /// not received in time.
     pub refused: AtomicU64,
 }
 
+#[derive(Debug, Default)]
+struct State {
+    bodies: VecDeque<Vec<u8>>,
+    /// Bytes of the queued bodies.
+    queued: usize,
+    /// Bytes promised to bodies being received.
+    reserved: usize,
+}
+
 impl PushQueue {
-    /// A queue of at most `capacity` bodies of at most `max_body` bytes.
-    pub fn new(capacity: usize, max_body: usize) -> PushQueue {
+    /// A queue of at most `capacity` bodies of at most `max_body` bytes,
+    /// holding (with the bodies being received) at most `max_bytes`
+    /// bytes. A body larger than `max_bytes` could never be queued, so
+    /// `max_body` is at most `max_bytes`.
+    pub fn new(capacity: usize, max_body: usize, max_bytes: usize) -> PushQueue {
         PushQueue {
-            q: Mutex::new(VecDeque::new()),
+            state: Mutex::new(State::default()),
             capacity,
-            max_body,
+            max_body: max_body.min(max_bytes),
+            max_bytes,
             received: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         }
     }
 
-    /// Queues a body; false if refused.
-    pub fn push(&self, body: Vec<u8>) -> bool {
-        let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
-        if q.len() >= self.capacity || body.len() > self.max_body {
-            self.refused.fetch_add(1, Ordering::Relaxed);
-            return false;
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The largest body accepted.
+    pub fn max_body(&self) -> usize {
+        self.max_body
+    }
+
+    /// Bytes of the bodies waiting (not counting those being received).
+    pub fn queued_bytes(&self) -> usize {
+        self.lock().queued
+    }
+
+    /// Promises `bytes` of the byte budget to a body about to be received;
+    /// `None` when the body is too large or the queue is full.
+    pub fn reserve(&self, bytes: usize) -> Option<Reservation<'_>> {
+        let mut s = self.lock();
+        if bytes > self.max_body
+            || s.bodies.len() >= self.capacity
+            || s.queued + s.reserved + bytes > self.max_bytes
+        {
+            return None;
         }
-        q.push_back(body);
-        self.received.fetch_add(1, Ordering::Relaxed);
-        true
+        s.reserved += bytes;
+        Some(Reservation { queue: self, bytes })
+    }
+
+    /// Queues a body; false if refused (counted).
+    pub fn push(&self, body: Vec<u8>) -> bool {
+        let queued = self.reserve(body.len()).is_some_and(|r| r.commit(body));
+        if !queued {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        queued
     }
 
     /// Takes up to `max` bodies, oldest first.
     pub fn take(&self, max: usize) -> Vec<Vec<u8>> {
-        let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
-        let n = q.len().min(max);
-        q.drain(..n).collect()
+        let mut s = self.lock();
+        let n = s.bodies.len().min(max);
+        let taken: Vec<Vec<u8>> = s.bodies.drain(..n).collect();
+        s.queued -= taken.iter().map(Vec::len).sum::<usize>();
+        taken
+    }
+}
+
+/// Bytes of a [`PushQueue`]'s budget promised to one body; given back
+/// when dropped unless the body is queued.
+#[derive(Debug)]
+pub struct Reservation<'a> {
+    queue: &'a PushQueue,
+    bytes: usize,
+}
+
+impl Reservation<'_> {
+    /// Bytes reserved.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Reserves up to `total` bytes; false (nothing changed) when the
+    /// body would be too large or the budget is spent.
+    pub fn grow_to(&mut self, total: usize) -> bool {
+        if total <= self.bytes {
+            return true;
+        }
+        let q = self.queue;
+        let mut s = q.lock();
+        let more = total - self.bytes;
+        if total > q.max_body || s.queued + s.reserved + more > q.max_bytes {
+            return false;
+        }
+        s.reserved += more;
+        self.bytes = total;
+        true
+    }
+
+    /// Queues `body` in the place reserved (counted as received); false
+    /// when it does not fit: larger than reserved and no more budget, or
+    /// the queue already holds its number of bodies.
+    pub fn commit(mut self, body: Vec<u8>) -> bool {
+        if !self.grow_to(body.len()) {
+            return false;
+        }
+        let q = self.queue;
+        let mut s = q.lock();
+        if s.bodies.len() >= q.capacity {
+            return false;
+        }
+        s.reserved -= self.bytes;
+        self.bytes = 0;
+        s.queued += body.len();
+        s.bodies.push_back(body);
+        q.received.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.bytes > 0 {
+            self.queue.lock().reserved -= self.bytes;
+        }
     }
 }
 
 /// A listener delivering POSTs on one path to a queue (stops when dropped).
 pub struct PushServer {
-    server: Arc<tiny_http::Server>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _running: http::Running,
     /// The bound address.
     pub addr: std::net::SocketAddr,
 }
 
 impl PushServer {
-    /// Listens on `listen` (`host:port`; an empty host means all
-    /// addresses) and queues POSTs to `path`. `tls_pem` holds a
-    /// certificate and its key for HTTPS.
+    /// Listens on `listen` (`host:port`; an empty host, `:port`, means
+    /// [`DEFAULT_HOST`], loopback only: `0.0.0.0:port` listens on every
+    /// address) and queues POSTs to `path`. `tls_pem` holds a certificate
+    /// and its key for HTTPS. With `token`, a POST must carry
+    /// `Authorization: Bearer <token>` (else 401).
     pub fn start(
         listen: &str,
         path: &str,
         tls_pem: Option<&std::path::Path>,
         queue: Arc<PushQueue>,
-    ) -> Result<PushServer, String> {
-        let bind = match listen.strip_prefix(':') {
-            Some(port) => format!("0.0.0.0:{port}"),
-            None => listen.to_string(),
+        token: Option<String>,
+    ) -> Result<PushServer, ServerError> {
+        if token.as_deref() == Some("") {
+            return Err(ServerError::EmptyToken);
+        }
+        let bind = bind_address(listen);
+        let endpoint = Endpoint {
+            path: path.to_string(),
+            queue,
+            token: token.map(|t| Sha256::digest(t.as_bytes()).into()),
         };
-        let (server, addr) = super::listen(&bind, tls_pem)?;
-        let s = Arc::clone(&server);
-        let path = path.to_string();
-        let thread = std::thread::Builder::new()
-            .name("push-endpoint".into())
-            .spawn(move || {
-                for mut req in s.incoming_requests() {
-                    let url_path = req.url().split('?').next().unwrap_or("").to_string();
-                    let (code, msg) = if url_path != path {
-                        (404, "not found\n")
-                    } else if *req.method() != tiny_http::Method::Post {
-                        (405, "method not allowed\n")
-                    } else {
-                        let mut body = Vec::new();
-                        let limit = queue.max_body as u64 + 1;
-                        match req.as_reader().take(limit).read_to_end(&mut body) {
-                            Ok(_) if queue.push(body) => (200, "ok\n"),
-                            Ok(_) => (503, "queue full or body too large\n"),
-                            Err(_) => (400, "cannot read the body\n"),
-                        }
-                    };
-                    let _ =
-                        req.respond(tiny_http::Response::from_string(msg).with_status_code(code));
-                }
-            })
-            .map_err(|e| e.to_string())?;
+        let running = http::serve(&bind, tls_pem, endpoint)?;
+        if listen.starts_with(':') {
+            crate::log::info(&format!(
+                "webhook {listen}: no host given, listening on {} only (write 0.0.0.0{listen} to \
+                 accept POSTs from other hosts)",
+                running.addr
+            ));
+        }
         Ok(PushServer {
-            server,
-            thread: Some(thread),
-            addr,
+            addr: running.addr,
+            _running: running,
         })
     }
 }
 
-impl Drop for PushServer {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+/// The `host:port` an endpoint binds: `:port` is [`DEFAULT_HOST`]`:port`.
+pub fn bind_address(listen: &str) -> String {
+    match listen.strip_prefix(':') {
+        Some(port) => format!("{DEFAULT_HOST}:{port}"),
+        None => listen.to_string(),
+    }
+}
+
+/// One push endpoint.
+struct Endpoint {
+    path: String,
+    queue: Arc<PushQueue>,
+    /// SHA-256 of the token: compared digest to digest, in constant time.
+    token: Option<[u8; 32]>,
+}
+
+impl http::Handler for Endpoint {
+    fn handle(&self, req: Request<Incoming>) -> impl Future<Output = Reply> + Send {
+        self.receive(req)
+    }
+}
+
+impl Endpoint {
+    async fn receive(&self, req: Request<Incoming>) -> Reply {
+        if req.uri().path() != self.path {
+            return text(404, "not found\n");
+        }
+        if req.method() != Method::POST {
+            return text(405, "method not allowed\n");
+        }
+        if !self.authorized(req.headers()) {
+            self.queue.refused.fetch_add(1, Ordering::Relaxed);
+            let mut r = text(401, "unauthorized\n");
+            r.headers_mut().insert(
+                hyper::header::WWW_AUTHENTICATE,
+                hyper::header::HeaderValue::from_static("Bearer"),
+            );
+            return r;
+        }
+        let (code, msg) = self.queue_body(req.into_body()).await;
+        if code != 200 {
+            self.queue.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        text(code, msg)
+    }
+
+    /// Reads and queues a body: the status and message to answer.
+    async fn queue_body(&self, body: Incoming) -> (u16, &'static str) {
+        let declared = body.size_hint().exact().unwrap_or(0);
+        let max = self.queue.max_body();
+        if declared > max as u64 {
+            return (413, "body too large\n");
+        }
+        let Some(mut reservation) = self.queue.reserve(declared as usize) else {
+            return (503, "queue full\n");
+        };
+        match tokio::time::timeout(BODY_TIMEOUT, read_body(body, &mut reservation, max)).await {
+            Err(_) => (408, "body not received in time\n"),
+            Ok(Err(refused)) => refused,
+            Ok(Ok(body)) => {
+                if reservation.commit(body) {
+                    (200, "ok\n")
+                } else {
+                    (503, "queue full\n")
+                }
+            }
         }
     }
+
+    /// Whether the request carries the token (when one is required).
+    fn authorized(&self, headers: &hyper::HeaderMap) -> bool {
+        let Some(want) = &self.token else {
+            return true;
+        };
+        let Some(value) = headers.get(hyper::header::AUTHORIZATION) else {
+            return false;
+        };
+        let token = match value.as_bytes().split_at_checked(7) {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"bearer ") => token.trim_ascii(),
+            _ => return false,
+        };
+        let given: [u8; 32] = Sha256::digest(token).into();
+        given.iter().zip(want).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+}
+
+/// Reads a body into the space `reservation` holds, growing it as chunks
+/// come (a body without `Content-Length`); the refusal when it passes
+/// `max` bytes or the budget.
+async fn read_body(
+    mut body: Incoming,
+    reservation: &mut Reservation<'_>,
+    max: usize,
+) -> Result<Vec<u8>, (u16, &'static str)> {
+    let mut out = Vec::with_capacity(reservation.bytes());
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| (400, "cannot read the body\n"))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let len = out.len() + data.len();
+        if len > max {
+            return Err((413, "body too large\n"));
+        }
+        if !reservation.grow_to(len) {
+            return Err((503, "queue full\n"));
+        }
+        out.extend_from_slice(&data);
+    }
+    Ok(out)
+}
+
+fn text(code: u16, msg: &'static str) -> Reply {
+    http::reply(code, "text/plain; charset=utf-8", msg)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Read, Write};
 
     fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> u16 {
         let mut c = std::net::TcpStream::connect(addr).unwrap();
@@ -139,15 +348,44 @@ mod tests {
 
     #[test]
     fn queues_posts_and_refuses_when_full() {
-        let q = Arc::new(PushQueue::new(2, 16));
-        let s = PushServer::start("127.0.0.1:0", "/k8s-audit", None, Arc::clone(&q)).unwrap();
+        let q = Arc::new(PushQueue::new(2, 16, 1 << 20));
+        let s = PushServer::start("127.0.0.1:0", "/k8s-audit", None, Arc::clone(&q), None).unwrap();
         assert_eq!(post(s.addr, "/k8s-audit", "one"), 200);
         assert_eq!(post(s.addr, "/other", "x"), 404);
-        assert_eq!(post(s.addr, "/k8s-audit", "this body is far too long"), 503);
+        assert_eq!(post(s.addr, "/k8s-audit", "this body is far too long"), 413);
         assert_eq!(post(s.addr, "/k8s-audit", "two"), 200);
         assert_eq!(post(s.addr, "/k8s-audit", "three"), 503);
         assert_eq!(q.take(10), vec![b"one".to_vec(), b"two".to_vec()]);
         assert_eq!(q.refused.load(Ordering::Relaxed), 2);
         assert_eq!(post(s.addr, "/k8s-audit", "four"), 200);
+        assert_eq!(q.queued_bytes(), 4);
+    }
+
+    #[test]
+    fn byte_budget_counts_queued_and_reserved_bytes() {
+        let q = PushQueue::new(100, 8, 10);
+        assert!(q.push(vec![0; 6]));
+        assert!(!q.push(vec![0; 6]), "6 + 6 > 10");
+        let r = q.reserve(4).unwrap();
+        assert!(q.reserve(1).is_none(), "6 queued + 4 reserved");
+        drop(r);
+        let mut r = q.reserve(0).unwrap();
+        assert!(r.grow_to(4));
+        assert!(!r.grow_to(5));
+        assert!(r.commit(vec![1; 3]));
+        assert_eq!(q.queued_bytes(), 9);
+        assert_eq!(q.take(1), vec![vec![0; 6]]);
+        assert_eq!(q.queued_bytes(), 3);
+        assert!(q.push(vec![2; 7]));
+        assert_eq!(q.refused.load(Ordering::Relaxed), 1);
+        assert_eq!(q.received.load(Ordering::Relaxed), 3);
+        assert_eq!(PushQueue::new(1, 100, 10).max_body(), 10);
+    }
+
+    #[test]
+    fn an_empty_host_is_loopback() {
+        assert_eq!(bind_address(":9765"), "127.0.0.1:9765");
+        assert_eq!(bind_address("0.0.0.0:9765"), "0.0.0.0:9765");
+        assert_eq!(bind_address("[::1]:9765"), "[::1]:9765");
     }
 }

@@ -9,15 +9,38 @@
 //! `noeof` (never ends, never produces), `good` (three events, then EOF),
 //! and `badends`, `badcells`, `badtext` (malformed flat answers; see the
 //! exports at the end).
+//!
+//! Edges of the sandbox: `sleep` (sleeps 30 s in next-batch), `read`
+//! (reads the file at `path`: a FIFO blocks), `httploop` (HTTP requests to
+//! `url` in a loop), `httpinject` (a request line with CR/LF in the method
+//! and one with a forged `Host`, reported as events), `bigerror` (extract
+//! fails with a 16 MiB message), `logflood` (thousands of log lines with
+//! CR/LF and escapes), `forge` (an event whose text holds a forged alert
+//! line), `flood` (full batches forever), `readfile` (reads `path` once
+//! and reports it), `metricspam` (new metric names each call), `metricstrap`
+//! and `e2strap` (metrics / event-to-string panic). `source` (config)
+//! renames the event source; `shadowfields` also extracts `ct.name` from
+//! `aws_cloudtrail` events.
 
 use guest_sdk::{
-    BatchStatus, EventInput, Events, Extractor, Field, Plugin, Request, Source, Value, json,
+    BatchStatus, EventInput, Events, Extractor, Field, LogLevel, Metric, Plugin, Request, Source,
+    Value, json,
 };
 
 pub struct Hostile {
     mode: String,
     port: u16,
     sent: u32,
+    /// `path` or `url` from the init config.
+    target: String,
+    /// The event source to claim (`source` in the init config); read by
+    /// the component's exports only.
+    #[cfg_attr(
+        not(target_arch = "wasm32"),
+        allow(dead_code, reason = "read by the wasm32 exports")
+    )]
+    source: String,
+    calls: u32,
 }
 
 impl Plugin for Hostile {
@@ -32,7 +55,26 @@ impl Plugin for Hostile {
             mode: json::text_at(&cfg, "mode").unwrap_or_else(|| "good".into()),
             port: cfg.get("port").and_then(|p| p.as_u64()).unwrap_or(9) as u16,
             sent: 0,
+            target: json::text_at(&cfg, "path")
+                .or_else(|| json::text_at(&cfg, "url"))
+                .unwrap_or_default(),
+            source: json::text_at(&cfg, "source").unwrap_or_else(|| "hostile".into()),
+            calls: 0,
         })
+    }
+
+    fn metrics(&self) -> Vec<Metric> {
+        match self.mode.as_str() {
+            "metricspam" => (0..256)
+                .map(|i| Metric {
+                    name: format!("spam_{}_{i}", self.sent),
+                    value: 1.0,
+                    monotonic: false,
+                })
+                .collect(),
+            "metricstrap" => panic!("hostile metrics panic on purpose"),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -45,6 +87,9 @@ impl Extractor for Hostile {
         reqs: &[Request],
         out: &mut [Vec<Value>],
     ) -> Result<(), String> {
+        if self.mode == "bigerror" {
+            return Err(format!("bad{}", "\n".repeat(16 << 20)));
+        }
         for o in out.iter_mut().take(reqs.len()) {
             if self.mode == "bigfield" {
                 o.push(Value::Str("x".repeat(100 << 20)));
@@ -56,6 +101,88 @@ impl Extractor for Hostile {
     }
 }
 
+impl Hostile {
+    /// Edge-of-the-sandbox modes; `None` for the others.
+    fn edge(&mut self, max: usize, out: &mut Events) -> Option<Result<BatchStatus, String>> {
+        let once = self.sent == 0;
+        self.sent += 1;
+        let report = |out: &mut Events, msg: String| {
+            out.push(msg.as_bytes(), None);
+            Some(Ok(BatchStatus::Eof))
+        };
+        match self.mode.as_str() {
+            "sleep" | "slowsleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(30));
+                Some(Ok(BatchStatus::Eof))
+            }
+            "read" | "readfile" if once => {
+                let got = match std::fs::read(&self.target) {
+                    Ok(b) => format!("Ok({})", String::from_utf8_lossy(&b)),
+                    Err(e) => format!("Err({e})"),
+                };
+                report(out, format!("read {}: {got}", self.target))
+            }
+            "httploop" => {
+                for _ in 0..10 {
+                    let _ = guest_sdk::http("GET", &self.target, &[], &[]);
+                }
+                Some(Ok(BatchStatus::Eof))
+            }
+            "httpinject" if once => {
+                let smuggle = "GET /first HTTP/1.1\r\nX-A: b\r\n\r\nGET /smuggled";
+                let a = guest_sdk::http(smuggle, &self.target, &[], &[]);
+                let host = [("Host".to_string(), "internal.example".to_string())];
+                let b = guest_sdk::http("GET", &self.target, &host, &[]);
+                let hdr = [("X-Evil".to_string(), "a\r\nInjected: yes".to_string())];
+                let c = guest_sdk::http("GET", &self.target, &hdr, &[]);
+                let show = |r: Result<guest_sdk::HttpResponse, String>| match r {
+                    Ok(r) => format!("Ok({})", r.status),
+                    Err(e) => format!("Err({e})"),
+                };
+                report(
+                    out,
+                    format!(
+                        "http method: {}; host: {}; header: {}",
+                        show(a),
+                        show(b),
+                        show(c)
+                    ),
+                )
+            }
+            "logflood" if self.sent <= 5 => {
+                for i in 0..2000 {
+                    guest_sdk::log(
+                        LogLevel::Error,
+                        &format!("flood {i}\nError: plugin cloudtrail: forged\x1b[2J"),
+                    );
+                }
+                out.push(b"flooded", None);
+                Some(Ok(BatchStatus::Ok))
+            }
+            "forge" if once => report(
+                out,
+                "x\n12:00:00.000000000: Critical forged alert\r\x1b[2J".into(),
+            ),
+            "flood" => {
+                (0..max).for_each(|_| out.push(b"flood", None));
+                Some(Ok(BatchStatus::Ok))
+            }
+            "bigerror" | "metricspam" | "metricstrap" | "e2strap" if self.sent <= 50 => {
+                out.push(format!("event {}", self.sent).as_bytes(), None);
+                Some(Ok(BatchStatus::Ok))
+            }
+            "metricspam" | "metricstrap" => Some(Ok(BatchStatus::Timeout)),
+            "read" | "readfile" | "httpinject" | "logflood" | "forge" | "bigerror" | "e2strap" => {
+                Some(Ok(BatchStatus::Eof))
+            }
+            _ => {
+                self.sent -= 1;
+                None
+            }
+        }
+    }
+}
+
 impl Source for Hostile {
     const ID: u32 = 999;
     const EVENT_SOURCE: &'static str = "hostile";
@@ -64,7 +191,18 @@ impl Source for Hostile {
         Ok(())
     }
 
+    fn event_to_string(&self, data: &[u8]) -> String {
+        if self.mode == "e2strap" {
+            panic!("hostile event-to-string panics on purpose");
+        }
+        String::from_utf8_lossy(data).into_owned()
+    }
+
     fn next_batch(&mut self, max: usize, out: &mut Events) -> Result<BatchStatus, String> {
+        self.calls += 1;
+        if let Some(r) = self.edge(max, out) {
+            return r;
+        }
         match self.mode.as_str() {
             "loop" | "slowloop" => {
                 let mut x: u64 = 0;
@@ -114,7 +252,6 @@ impl Source for Hostile {
         }
     }
 }
-
 // The exports are written out here instead of `export_source_plugin!`, as a
 // plugin built without the SDK could, so that some modes can corrupt the
 // flat answers the SDK always builds well: `badends` (an event ending past
@@ -157,9 +294,19 @@ mod component {
 
     impl b::exports::falco_wasm::plugin::extractor::Guest for Exports {
         fn fields() -> Vec<t::FieldInfo> {
-            g::fields::<Hostile>()
+            let mut f = g::fields::<Hostile>();
+            if mode() == "shadowfields" {
+                // Claims a field of the cloudtrail plugin.
+                let mut ct = f[0].clone();
+                ct.name = "ct.name".into();
+                f.push(ct);
+            }
+            f
         }
         fn extract_sources() -> Vec<String> {
+            if mode() == "shadowfields" {
+                return vec!["hostile".into(), "aws_cloudtrail".into()];
+            }
             g::extract_sources::<Hostile>()
         }
         fn extract(
@@ -184,7 +331,13 @@ mod component {
 
     impl b::exports::falco_wasm::plugin::source::Guest for Exports {
         fn info() -> t::SourceInfo {
-            g::source_info::<Hostile>()
+            let mut i = g::source_info::<Hostile>();
+            STATE.with(|s| {
+                if let Some(h) = s.borrow().as_ref() {
+                    i.event_source = h.source.clone();
+                }
+            });
+            i
         }
         fn list_open_params() -> Result<Vec<t::OpenParam>, String> {
             g::list_open_params::<Hostile>(&STATE)

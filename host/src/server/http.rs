@@ -1,0 +1,270 @@
+//! The HTTP machinery the web server and the push endpoints share: one
+//! small tokio runtime on its own threads (the event path stays
+//! synchronous and never touches it), hyper's HTTP/1 server, optional TLS,
+//! and the limits that make a hostile client cost one task instead of the
+//! server: a deadline for the request head, a cap on concurrent
+//! connections and a lifetime per connection. Handlers add their own body
+//! deadline ([`BODY_TIMEOUT`]).
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+/// Time a client has to send a request head (and, over TLS, to finish the
+/// handshake); an idle keep-alive connection is closed after it too.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Time a client has to send a whole request body, from its head on.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once per listener; further ones are closed as
+/// soon as they are accepted.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// A connection is asked to close after this long (once its request in
+/// flight, if any, is answered) and cut [`BODY_TIMEOUT`] later: a client
+/// that never reads its response does not hold a slot for ever.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+
+/// Bytes hyper buffers per connection (the request head must fit).
+const MAX_BUF: usize = 64 << 10;
+
+/// Worker threads of the runtime all listeners share.
+const WORKERS: usize = 2;
+
+/// Why a listener could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The address cannot be bound (in use, not local, not an address).
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        /// `host:port` as asked.
+        bind: String,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// The TLS certificate file cannot be used.
+    #[error("certificate {}: {reason}", path.display())]
+    Certificate {
+        /// The PEM file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A push endpoint was given an empty token (which anyone could send).
+    #[error("the webhook token is empty")]
+    EmptyToken,
+    /// The runtime's threads cannot be started.
+    #[error("cannot start the HTTP runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// A response with its whole body.
+pub(crate) type Reply = Response<Full<Bytes>>;
+
+/// Answers one request.
+pub(crate) trait Handler: Send + Sync + 'static {
+    /// The response to `req`.
+    fn handle(&self, req: Request<Incoming>) -> impl Future<Output = Reply> + Send;
+}
+
+/// A response with status `code`, a `Content-Type` and `body`.
+pub(crate) fn reply(code: u16, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(content_type),
+    );
+    r
+}
+
+/// The runtime every listener runs on, started at first use.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, ServerError> {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    static STARTING: Mutex<()> = Mutex::new(());
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .thread_name("http-server")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(ServerError::Runtime)?;
+    Ok(RUNTIME.get_or_init(|| rt))
+}
+
+/// A listener serving on the shared runtime; stops when dropped (the
+/// port is free again when `drop` returns; connections in progress are
+/// cut).
+pub(crate) struct Running {
+    task: tokio::task::JoinHandle<()>,
+    stopped: std::sync::mpsc::Receiver<()>,
+    /// The bound address.
+    pub(crate) addr: std::net::SocketAddr,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+        // Disconnected once the accept loop, its listener and its
+        // connections are dropped.
+        let _ = self.stopped.recv_timeout(Duration::from_secs(5));
+    }
+}
+
+/// What the accept loop owns. Fields drop in this order: the listener and
+/// the connections before `_stopped`, which tells [`Running::drop`].
+struct Acceptor {
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    connections: JoinSet<()>,
+    slots: Arc<Semaphore>,
+    _stopped: std::sync::mpsc::Sender<()>,
+}
+
+/// Binds `bind` (`host:port`), with TLS when `tls_pem` is given (a PEM
+/// file holding the certificate and its key, as Falco's
+/// `ssl_certificate`), and serves `handler` until dropped.
+pub(crate) fn serve<H: Handler>(
+    bind: &str,
+    tls_pem: Option<&Path>,
+    handler: H,
+) -> Result<Running, ServerError> {
+    let tls = tls_pem.map(tls_acceptor).transpose()?;
+    let bound = |source| ServerError::Bind {
+        bind: bind.to_string(),
+        source,
+    };
+    let std_listener = std::net::TcpListener::bind(bind).map_err(bound)?;
+    std_listener.set_nonblocking(true).map_err(bound)?;
+    let addr = std_listener.local_addr().map_err(bound)?;
+    let rt = runtime()?;
+    let listener = {
+        let _in_runtime = rt.enter();
+        tokio::net::TcpListener::from_std(std_listener).map_err(bound)?
+    };
+    let (tx, stopped) = std::sync::mpsc::channel();
+    let acceptor = Acceptor {
+        listener,
+        tls,
+        connections: JoinSet::new(),
+        slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        _stopped: tx,
+    };
+    let task = rt.spawn(accept_loop(acceptor, Arc::new(handler)));
+    Ok(Running {
+        task,
+        stopped,
+        addr,
+    })
+}
+
+/// Accepts connections for ever, each served by its own task.
+async fn accept_loop<H: Handler>(mut a: Acceptor, handler: Arc<H>) {
+    loop {
+        let stream = match a.listener.accept().await {
+            Ok((stream, _peer)) => stream,
+            Err(_) => {
+                // Out of descriptors or similar: wait instead of spinning.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        while a.connections.try_join_next().is_some() {}
+        // Over the cap: closed unread.
+        let Ok(permit) = Arc::clone(&a.slots).try_acquire_owned() else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        a.connections.spawn(connection(
+            stream,
+            a.tls.clone(),
+            Arc::clone(&handler),
+            permit,
+        ));
+    }
+}
+
+/// One connection: the TLS handshake (within [`HEADER_TIMEOUT`]), then
+/// HTTP/1 until the client closes, a deadline passes or the lifetime ends.
+async fn connection<H: Handler>(
+    stream: TcpStream,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    handler: Arc<H>,
+    _slot: OwnedSemaphorePermit,
+) {
+    match tls {
+        None => http1(TokioIo::new(stream), handler).await,
+        Some(tls) => {
+            if let Ok(Ok(stream)) = tokio::time::timeout(HEADER_TIMEOUT, tls.accept(stream)).await {
+                http1(TokioIo::new(stream), handler).await;
+            }
+        }
+    }
+}
+
+async fn http1<I, H>(io: I, handler: Arc<H>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    H: Handler,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let handler = Arc::clone(&handler);
+        async move { Ok::<_, std::convert::Infallible>(handler.handle(req).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_BUF)
+        .serve_connection(io, service);
+    let mut conn = std::pin::pin!(conn);
+    if tokio::time::timeout(CONNECTION_LIFETIME, conn.as_mut())
+        .await
+        .is_err()
+    {
+        conn.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(BODY_TIMEOUT, conn).await;
+    }
+}
+
+/// TLS settings from a PEM file holding the certificate chain and its key.
+fn tls_acceptor(pem: &Path) -> Result<tokio_rustls::TlsAcceptor, ServerError> {
+    let bad = |reason: String| ServerError::Certificate {
+        path: pem.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(pem).map_err(|e| bad(e.to_string()))?;
+    let certs = rustls_pemfile::certs(&mut bytes.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("no certificate in it".into()));
+    }
+    let key = rustls_pemfile::private_key(&mut bytes.as_slice())
+        .map_err(|e| bad(e.to_string()))?
+        .ok_or_else(|| bad("no private key in it".into()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
