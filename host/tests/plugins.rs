@@ -1575,3 +1575,83 @@ fn compile_bombs_are_refused_before_compiling() {
         t.elapsed()
     );
 }
+
+/// A source that matches as fast as it can does not push another source's
+/// alerts out of the output queue: with a slow reader, every one of the
+/// other source's 50 alerts arrives, and the flood's excess is counted.
+#[test]
+fn a_flooding_plugin_source_does_not_starve_another() {
+    use std::io::Read;
+    let dir = scratch("flood");
+    let hostile = component("falco-wasm-hostile-plugin", "hostile_plugin");
+    let cfg = dir.join("falco.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "json_output: true\noutputs_queue:\n  capacity: 64\nload_plugins: [flood, trickle]\nplugins:\n\
+             \x20 - name: flood\n    library_path: {h}\n    init_config: {{\"mode\": \"flood\", \"source\": \"flood\"}}\n\
+             \x20 - name: trickle\n    library_path: {h}\n    init_config: {{\"mode\": \"trickle\"}}\n",
+            h = hostile.display()
+        ),
+    )
+    .unwrap();
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Flood\n  desc: d\n  condition: hostile.msg exists\n  output: f %hostile.msg\n  priority: INFO\n  source: flood\n\
+         - rule: Trickle\n  desc: d\n  condition: hostile.msg exists\n  output: t %hostile.msg\n  priority: INFO\n  source: hostile\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args([
+            "run",
+            "-c",
+            cfg.to_str().unwrap(),
+            "-r",
+            rules.to_str().unwrap(),
+        ])
+        .args(["-o", "log_syslog=false", "-o", "webserver.enabled=false"])
+        .args(["-o", "syslog_output.enabled=false"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A slow reader: about 400 KB/s, far below what the flood produces.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut buf = [0u8; 4096];
+    let trickled = |got: &[u8]| {
+        String::from_utf8_lossy(got)
+            .lines()
+            .filter(|l| l.contains(r#""rule":"Trickle""#))
+            .count()
+    };
+    while trickled(&got) < 50 && std::time::Instant::now() < deadline {
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let _ = stdout.read_to_end(&mut got);
+    let o = child.wait_with_output().unwrap();
+    let floods = String::from_utf8_lossy(&got)
+        .lines()
+        .filter(|l| l.contains(r#""rule":"Flood""#))
+        .count();
+    assert_eq!(
+        trickled(&got),
+        50,
+        "{floods} flood alerts\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(floods > 50, "{floods} flood alerts");
+}

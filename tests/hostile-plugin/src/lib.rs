@@ -16,7 +16,8 @@
 //! and one with a forged `Host`, reported as events), `bigerror` (extract
 //! fails with a 16 MiB message), `logflood` (thousands of log lines with
 //! CR/LF and escapes), `forge` (an event whose text holds a forged alert
-//! line), `flood` (full batches forever), `readfile` (reads `path` once
+//! line), `flood` (full batches forever), `trickle` (50 events, one per
+//! 40 ms), `readfile` (reads `path` once
 //! and reports it), `metricspam` (new metric names each call), `metricstrap`
 //! and `e2strap` (metrics / event-to-string panic). `source` (config)
 //! renames the event source; `shadowfields` also extracts `ct.name` from
@@ -163,6 +164,11 @@ impl Hostile {
                 out,
                 "x\n12:00:00.000000000: Critical forged alert\r\x1b[2J".into(),
             ),
+            "trickle" if self.sent <= 50 => {
+                std::thread::sleep(std::time::Duration::from_millis(40));
+                out.push(format!("trickle {}", self.sent).as_bytes(), None);
+                Some(Ok(BatchStatus::Ok))
+            }
             "flood" => {
                 (0..max).for_each(|_| out.push(b"flood", None));
                 Some(Ok(BatchStatus::Ok))
@@ -172,9 +178,8 @@ impl Hostile {
                 Some(Ok(BatchStatus::Ok))
             }
             "metricspam" | "metricstrap" => Some(Ok(BatchStatus::Timeout)),
-            "read" | "readfile" | "httpinject" | "logflood" | "forge" | "bigerror" | "e2strap" => {
-                Some(Ok(BatchStatus::Eof))
-            }
+            "read" | "readfile" | "httpinject" | "logflood" | "forge" | "bigerror" | "e2strap"
+            | "trickle" => Some(Ok(BatchStatus::Eof)),
             _ => {
                 self.sent -= 1;
                 None
