@@ -17,6 +17,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod escape;
 pub mod fields;
 pub mod filter;
 pub mod log;

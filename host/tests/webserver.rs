@@ -3,7 +3,9 @@
 //! tokens, connection caps and listening addresses. Every test is bounded
 //! (client read timeouts) and stops its servers.
 
-use falco_wasm::server::http::{BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS};
+use falco_wasm::server::http::{
+    BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER,
+};
 use falco_wasm::server::metrics::Metrics;
 use falco_wasm::server::push::{PushQueue, PushServer};
 use falco_wasm::server::{Server, ServerConfig};
@@ -117,7 +119,10 @@ fn stalled_clients_do_not_block_posts_or_healthz() {
         "took {:?}",
         t.elapsed()
     );
-    assert_eq!(q.take(10), vec![b"{\"kind\":\"Event\"}".to_vec()]);
+    assert_eq!(
+        q.take(10, usize::MAX),
+        vec![b"{\"kind\":\"Event\"}".to_vec()]
+    );
 
     // The stalled upload is answered 408 at the body deadline; the half
     // head is closed at the head deadline.
@@ -161,7 +166,7 @@ fn byte_budget_bounds_the_queue_and_large_bodies_are_refused_unread() {
         .collect();
     assert_eq!(codes, [[200; 6].as_slice(), &[503; 4]].concat());
     assert_eq!(q.queued_bytes(), 6 * BODY);
-    assert_eq!(q.take(100).len(), 6);
+    assert_eq!(q.take(100, usize::MAX).len(), 6);
     assert_eq!(q.queued_bytes(), 0);
 
     // Twenty at once: as many as fit, the others 503.
@@ -175,7 +180,7 @@ fn byte_budget_bounds_the_queue_and_large_bodies_are_refused_unread() {
     assert_eq!(at_once.iter().filter(|&&c| c == 200).count(), 6);
     assert_eq!(at_once.iter().filter(|&&c| c == 503).count(), 14);
     assert!(q.queued_bytes() <= BUDGET);
-    assert_eq!(q.take(100).len(), 6);
+    assert_eq!(q.take(100, usize::MAX).len(), 6);
 
     // A declared length over the limit: 413 at once, the body never sent.
     let t = Instant::now();
@@ -245,7 +250,7 @@ fn a_token_is_required_when_set() {
         ),
         200
     );
-    assert_eq!(q.take(10), vec![b"{}".to_vec(), b"[]".to_vec()]);
+    assert_eq!(q.take(10, usize::MAX), vec![b"{}".to_vec(), b"[]".to_vec()]);
     assert_eq!(q.refused.load(Ordering::Relaxed), 5);
     // An empty token would let anyone in: refused at start.
     let empty = PushServer::start("127.0.0.1:0", "/k8s-audit", None, q, Some(String::new()));
@@ -283,22 +288,29 @@ fn an_empty_host_listens_on_loopback_only() {
 #[test]
 fn connections_over_the_cap_are_closed() {
     let web = web_server();
-    let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+    // One peer may hold its share; the next of its connections is closed,
+    // while another peer is still served.
+    let mine: Vec<TcpStream> = (0..MAX_CONNECTIONS_PER_PEER)
         .map(|_| TcpStream::connect(web.addr).unwrap())
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let mut extra = TcpStream::connect(web.addr).unwrap();
-    extra
+    assert!(closed_unread(connect_from([127, 0, 0, 1], web.addr)));
+    let mut other = connect_from([127, 0, 0, 2], web.addr);
+    other
         .set_read_timeout(Some(Duration::from_secs(3)))
         .unwrap();
-    let _ = extra.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
-    let mut got = Vec::new();
-    let t = Instant::now();
-    let closed = match extra.read_to_end(&mut got) {
-        Ok(_) => got.is_empty(),
-        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
-    };
-    assert!(closed && t.elapsed() < Duration::from_secs(2), "{got:?}");
+    other.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+    let mut s = String::new();
+    other.read_to_string(&mut s).unwrap();
+    assert!(s.starts_with("HTTP/1.0 200"), "{s}");
+    drop(mine);
+    // Many peers together fill the listener's cap.
+    let peers = MAX_CONNECTIONS / MAX_CONNECTIONS_PER_PEER;
+    let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+        .map(|i| connect_from([127, 0, 1, (i % peers) as u8 + 1], web.addr))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(closed_unread(connect_from([127, 0, 2, 1], web.addr)));
     drop(idle);
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
@@ -347,4 +359,33 @@ fn web_endpoints_unchanged() {
     );
     assert_eq!((code, body.as_str()), (405, "method not allowed\n"));
     assert_eq!(get(web.addr, "/nope"), (404, "not found\n".to_string()));
+}
+
+/// A connection to `to` from the loopback address `from`.
+fn connect_from(from: [u8; 4], to: SocketAddr) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let s = rt.block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind(SocketAddr::from((from, 0))).unwrap();
+        sock.connect(to).await.unwrap()
+    });
+    let s = s.into_std().unwrap();
+    s.set_nonblocking(false).unwrap();
+    s
+}
+
+/// Whether the server closes `c` without answering a request (within 2 s).
+fn closed_unread(mut c: TcpStream) -> bool {
+    c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let _ = c.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
+    let mut got = Vec::new();
+    let t = Instant::now();
+    let closed = match c.read_to_end(&mut got) {
+        Ok(_) => got.is_empty(),
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    closed && t.elapsed() < Duration::from_secs(2)
 }

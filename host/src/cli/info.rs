@@ -317,7 +317,14 @@ pub(super) fn print_plugins(
     };
     print_plugin_header(p);
     match &p.info.init_schema {
-        Some(s) => println!("Init config schema type: JSON\n{s}"),
+        // Re-serialized: a plugin's text reaches the terminal only as JSON
+        // (control characters escaped).
+        Some(s) => println!(
+            "Init config schema type: JSON\n{}",
+            serde_json::from_str::<serde_json::Value>(s)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or_else(|_| crate::plugins::text::message(s))
+        ),
         None => println!("No init config schema"),
     }
     if p.source.is_some() {

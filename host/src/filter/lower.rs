@@ -118,8 +118,10 @@ impl Program {
         match pattern::check(&def.regex) {
             Ok(bytes) => self.automata_bytes += bytes,
             Err(e) => {
-                self.automata_bytes += pattern::BUILD_LIMIT;
-                return Err(error(span, e));
+                if let pattern::PatternError::TooComplex(_) = e {
+                    self.automata_bytes += pattern::BUILD_LIMIT;
+                }
+                return Err(error(span, e.to_string()));
             }
         }
         let i = self.patterns.len() as u32;

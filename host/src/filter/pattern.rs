@@ -108,11 +108,25 @@ fn glob_body(glob: &str, in_component: bool) -> String {
     out
 }
 
+/// Why a pattern was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PatternError {
+    /// Not a valid regular expression.
+    #[error("invalid pattern: {0}")]
+    Invalid(String),
+    /// Valid, but its automaton would be too large (the work of trying is
+    /// spent).
+    #[error("{0}")]
+    TooComplex(String),
+}
+
 /// Checks that a pattern is valid and small enough for both back ends;
 /// the bytes its automaton table takes.
-pub fn check(regex: &str) -> Result<usize, String> {
-    interp_regex(regex).map_err(|e| format!("invalid pattern: {e}"))?;
-    Dfa::build(regex).map(|d| d.trans.len() * 4 + d.accept.len() + 272)
+pub fn check(regex: &str) -> Result<usize, PatternError> {
+    interp_regex(regex).map_err(|e| PatternError::Invalid(e.to_string()))?;
+    Dfa::build(regex)
+        .map(|d| d.trans.len() * 4 + d.accept.len() + 272)
+        .map_err(PatternError::TooComplex)
 }
 
 /// The interpreter's compiled form: an anchored `regex::bytes::Regex`.

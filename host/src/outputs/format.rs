@@ -240,63 +240,8 @@ fn render_one(v: &Value, _kind: ValueKind) -> String {
     }
 }
 
-/// Appends `bytes` with control characters escaped, so that the text stays
-/// on one line and cannot drive a terminal: `\n`, `\r`, `\t`; `\xNN` for
-/// other C0 controls, DEL and bytes that are not UTF-8; `\u00NN` for C1
-/// controls (U+0080..U+009F, some terminals act on them), `\u2028` and
-/// `\u2029` (line and paragraph separators). Everything else, printable
-/// UTF-8 and backslashes included, is copied unchanged.
-pub fn push_escaped(out: &mut String, bytes: &[u8]) {
-    for chunk in bytes.utf8_chunks() {
-        push_escaped_str(out, chunk.valid());
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02x}");
-        }
-    }
-}
-
-/// [`push_escaped`] for text that is UTF-8 (a scan of the bytes: the
-/// characters to escape start with an ASCII control, 0xC2 or 0xE2).
-fn push_escaped_str(out: &mut String, s: &str) {
-    let b = s.as_bytes();
-    let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        // In UTF-8, 0xC2 and 0xE2 only start characters (of 2 and 3 bytes).
-        let (len, code) = match b[i] {
-            c @ (0..=0x1f | 0x7f) => (1, Some(u32::from(c))),
-            0xc2 if b[i + 1] < 0xa0 => (2, Some(u32::from(b[i + 1]))),
-            0xe2 if b[i + 1] == 0x80 && matches!(b[i + 2], 0xa8 | 0xa9) => {
-                (3, Some(0x2000 | u32::from(b[i + 2] - 0x80)))
-            }
-            _ => (1, None),
-        };
-        if let Some(c) = code {
-            out.push_str(&s[copied..i]);
-            push_escape(out, c);
-            copied = i + len;
-        }
-        i += len;
-    }
-    out.push_str(&s[copied..]);
-}
-
-/// The code point of a character [`push_escaped`] escapes.
-fn escape_of(ch: char) -> Option<u32> {
-    let c = u32::from(ch);
-    (c < 0x20 || (0x7f..0xa0).contains(&c) || c == 0x2028 || c == 0x2029).then_some(c)
-}
-
-/// Writes the escape of a code point [`escape_of`] selects.
-fn push_escape(out: &mut String, c: u32) {
-    let _ = match c {
-        0x0a => write!(out, "\\n"),
-        0x0d => write!(out, "\\r"),
-        0x09 => write!(out, "\\t"),
-        0..0x80 => write!(out, "\\x{c:02x}"),
-        _ => write!(out, "\\u{c:04x}"),
-    };
-}
+pub use crate::escape::push_escaped;
+use crate::escape::{escape_of, push_escape};
 
 #[cfg(test)]
 mod tests {

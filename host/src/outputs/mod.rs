@@ -194,11 +194,6 @@ impl Outputs {
         }
         total
     }
-
-    /// The bounds of each channel's queue.
-    pub fn limits(&self) -> QueueLimits {
-        self.budget.limits()
-    }
 }
 
 impl Drop for Outputs {

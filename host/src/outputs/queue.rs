@@ -183,11 +183,6 @@ impl Budget {
         }
     }
 
-    /// The bounds.
-    pub(super) fn limits(&self) -> QueueLimits {
-        self.limits
-    }
-
     /// Notes that `source` pushes now; returns what it may hold.
     pub(super) fn enter(&self, source: &str) -> Share {
         let slot = self.slot_of(source);

@@ -56,12 +56,8 @@ pub enum CompileError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: {what} over the limit of {limit} (not compiled)")]
-    TooBig {
-        path: String,
-        what: String,
-        limit: u64,
-    },
+    #[error("{path}: {what} (not compiled)")]
+    TooBig { path: String, what: String },
     #[error("{path}: not a valid plugin component: {message}")]
     Invalid { path: String, message: String },
 }
@@ -82,13 +78,17 @@ pub fn load(
         return Err(CompileError::TooBig {
             path: shown,
             what: format!("more than {} bytes", limits.max_bytes),
-            limit: limits.max_bytes as u64,
         });
     }
-    measure(&bytes, limits).map_err(|(what, limit)| CompileError::TooBig {
-        path: shown.clone(),
-        what,
-        limit,
+    measure(&bytes, limits).map_err(|m| match m {
+        Measure::Over(what) => CompileError::TooBig {
+            path: shown.clone(),
+            what,
+        },
+        Measure::Unreadable(message) => CompileError::Invalid {
+            path: shown.clone(),
+            message,
+        },
     })?;
     let compile = || {
         Component::new(engine, &bytes).map_err(|e| CompileError::Invalid {
@@ -112,32 +112,35 @@ fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Why [`measure`] refused a component.
+#[derive(Debug, PartialEq, Eq)]
+enum Measure {
+    /// A limit passed (what, said).
+    Over(String),
+    /// It cannot be read as a component (so it cannot be measured).
+    Unreadable(String),
+}
+
 /// Counts the functions and code bytes of every core module in a component
-/// (nested ones included) without compiling anything: `Err((what, limit))`
-/// for the first limit passed. Malformed input is left to the compiler to
-/// report.
-fn measure(bytes: &[u8], limits: &CompileLimits) -> Result<(), (String, u64)> {
+/// (nested ones included) without compiling anything; refuses at the first
+/// limit passed, and what cannot be parsed (unmeasured, it would be
+/// compiled blind).
+fn measure(bytes: &[u8], limits: &CompileLimits) -> Result<(), Measure> {
     let (mut functions, mut code) = (0u64, 0u64);
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        let Ok(payload) = payload else {
-            return Ok(());
-        };
+        let payload = payload.map_err(|e| Measure::Unreadable(e.to_string()))?;
         match payload {
             wasmparser::Payload::FunctionSection(s) => functions += u64::from(s.count()),
             wasmparser::Payload::CodeSectionStart { size, .. } => code += u64::from(size),
             _ => {}
         }
         if functions > limits.max_functions {
-            return Err((
-                format!("more than {} functions", limits.max_functions),
-                limits.max_functions,
-            ));
+            let what = format!("more than {} functions", limits.max_functions);
+            return Err(Measure::Over(what));
         }
         if code > limits.max_code_bytes {
-            return Err((
-                format!("more than {} bytes of code", limits.max_code_bytes),
-                limits.max_code_bytes,
-            ));
+            let what = format!("more than {} bytes of code", limits.max_code_bytes);
+            return Err(Measure::Over(what));
         }
     }
     Ok(())
@@ -409,7 +412,7 @@ mod tests {
         let limits = CompileLimits::default();
         assert_eq!(
             measure(&bytes, &limits),
-            Err(("more than 50000 functions".into(), 50_000))
+            Err(Measure::Over("more than 50000 functions".into()))
         );
         let small = CompileLimits {
             max_functions: 100_000,
@@ -418,7 +421,11 @@ mod tests {
         };
         assert_eq!(
             measure(&bytes, &small),
-            Err(("more than 1000 bytes of code".into(), 1000))
+            Err(Measure::Over("more than 1000 bytes of code".into()))
         );
+        assert!(matches!(
+            measure(b"\0asm garbage", &limits),
+            Err(Measure::Unreadable(_))
+        ));
     }
 }

@@ -4,9 +4,11 @@
 //!
 //! WASI grants directories. A file granted alone is shown to the plugin in
 //! a private directory of the engine's, mounted at the file's own
-//! directory path inside the sandbox and holding a hard link to the file
-//! (a copy when the file is on another file system), so that its siblings
-//! stay out of reach.
+//! directory path inside the sandbox and holding a hard link to the file,
+//! so that its siblings stay out of reach. The file is opened without
+//! following a symlink and must be a regular file; the link is made to
+//! what was opened (a copy of it, up to [`MAX_COPY`], when it is on
+//! another file system than the temporary directory).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,12 +44,43 @@ pub fn implicit(open_params: &str) -> Option<Implicit> {
     }
 }
 
+/// The largest file copied when it cannot be linked.
+pub const MAX_COPY: u64 = 64 << 20;
+
 /// Why a file could not be granted alone.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot grant {file} alone: {source}")]
 pub struct FileGrantError {
     file: String,
     source: std::io::Error,
+}
+
+/// Puts `file` (a regular file, not through a symlink) into `dir`.
+fn show(file: &Path, dir: &Path) -> std::io::Result<()> {
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(file, flags, Mode::empty())?;
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let to = dir.join(file.file_name().unwrap_or_default());
+    let opened = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&fd));
+    if rustix::fs::linkat(CWD, opened.as_str(), CWD, &to, AtFlags::SYMLINK_FOLLOW).is_ok() {
+        return Ok(());
+    }
+    if st.st_size as u64 > MAX_COPY {
+        return Err(std::io::Error::other(format!(
+            "it is on another file system than {} and larger than {MAX_COPY} bytes (set TMPDIR \
+             to a directory on its file system, or grant its directory with grants.read_dirs)",
+            dir.display()
+        )));
+    }
+    let mut src = std::fs::File::from(fd);
+    rustix::fs::fcntl_setfl(&src, OFlags::empty())?;
+    let mut dst = std::fs::File::create_new(&to)?;
+    std::io::copy(&mut std::io::Read::take(&mut src, MAX_COPY), &mut dst)?;
+    Ok(())
 }
 
 /// Private directories that show granted files alone; removed when
@@ -76,11 +109,7 @@ impl FileViews {
             let dir = private_dir().map_err(|e| err(parent, e))?;
             views.dirs.push((dir.clone(), parent.to_path_buf()));
             for f in files {
-                let name = f.file_name().unwrap_or_default();
-                let to = dir.join(name);
-                if std::fs::hard_link(f, &to).is_err() {
-                    std::fs::copy(f, &to).map_err(|e| err(f, e))?;
-                }
+                show(f, &dir).map_err(|e| err(f, e))?;
             }
         }
         Ok(views)
@@ -156,6 +185,10 @@ mod tests {
         let dir = dir.clone();
         drop(views);
         assert!(!dir.exists());
+        // Not through a symlink, and only a regular file.
+        std::os::unix::fs::symlink(base.join("secret"), base.join("link.json")).unwrap();
+        assert!(FileViews::new(&[base.join("link.json")]).is_err());
+        assert!(FileViews::new(&[PathBuf::from("/dev/zero")]).is_err());
         let _ = std::fs::remove_dir_all(&base);
     }
 }

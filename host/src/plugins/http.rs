@@ -50,11 +50,30 @@ fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// Headers that frame the message or the connection: the host sets them
+/// (from the body it is given), never the plugin — a `Content-Length: 0`
+/// with a body holding a second request would smuggle that request to the
+/// granted address.
+fn is_framing(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "content-length"
+            | "transfer-encoding"
+            | "connection"
+            | "upgrade"
+            | "te"
+            | "trailer"
+            | "keep-alive"
+            | "expect"
+    ) || n.starts_with("proxy-")
+}
+
 /// Checks what the plugin wants to send: a method that is a token, header
 /// names that are tokens, header values without control characters (no
-/// CR/LF: nothing can be smuggled into the request), and no `Host` of its
-/// own unless it names the URL's host (a granted address must not reach
-/// other virtual hosts behind it).
+/// CR/LF: nothing can be smuggled into the request), no framing header
+/// ([`is_framing`]), and no `Host` of its own unless it names the URL's
+/// host (a granted address must not reach other virtual hosts behind it).
 fn check_request(method: &str, url: &str, headers: &[(String, String)]) -> Result<(), String> {
     if !is_token(method) {
         return Err("the method is not an HTTP token; nothing was sent".into());
@@ -63,6 +82,11 @@ fn check_request(method: &str, url: &str, headers: &[(String, String)]) -> Resul
     for (name, value) in headers {
         if !is_token(name) {
             return Err("a header name is not an HTTP token; nothing was sent".into());
+        }
+        if is_framing(name) {
+            return Err(format!(
+                "header {name} is set by the host, not the plugin; nothing was sent"
+            ));
         }
         if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
             return Err(format!(
@@ -180,6 +204,17 @@ mod tests {
         assert!(check_request("GET", url, &h("hOsT", "127.0.0.1")).is_err());
         assert!(check_request("GET", url, &h("X-A", "a\r\nInjected: yes")).is_err());
         assert!(check_request("GET", url, &h("X A", "b")).is_err());
+        for framing in [
+            "Content-Length",
+            "transfer-encoding",
+            "Connection",
+            "Proxy-Authorization",
+        ] {
+            assert!(
+                check_request("POST", url, &h(framing, "0")).is_err(),
+                "{framing}"
+            );
+        }
         let https = "https://s3.amazonaws.com/b";
         assert!(check_request("GET", https, &h("Host", "s3.amazonaws.com")).is_ok());
         assert!(check_request("GET", https, &h("Host", "s3.amazonaws.com:443")).is_ok());

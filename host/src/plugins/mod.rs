@@ -27,6 +27,9 @@ use std::time::Duration;
 /// reserves address space for it).
 pub const MAX_MEMORY_LIMIT: u64 = 4 << 30;
 
+/// The longest time limit a plugin call may be given.
+const MAX_CALL_TIMEOUT_MS: u64 = 3_600_000;
+
 /// Bodies a plugin's webhook holds before refusing more (503).
 const WEBHOOK_QUEUE: usize = 4096;
 
@@ -328,7 +331,15 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
                         &format!("at most {}", MAX_MEMORY_LIMIT >> 20),
                     ));
                 }
-                "call_timeout_ms" => limits.call_timeout = Duration::from_millis(n),
+                "call_timeout_ms" if n <= MAX_CALL_TIMEOUT_MS => {
+                    limits.call_timeout = Duration::from_millis(n)
+                }
+                "call_timeout_ms" => {
+                    return Err(err(
+                        "limits.call_timeout_ms",
+                        &format!("at most {MAX_CALL_TIMEOUT_MS} (an hour)"),
+                    ));
+                }
                 "max_batch_events" => limits.max_batch = n.min(u32::MAX as u64) as u32,
                 "max_event_bytes" => limits.max_event_bytes = n,
                 "max_field_bytes" => limits.max_field_bytes = n,
@@ -493,7 +504,7 @@ impl LoadedPlugin {
                 ))
             })?;
             schema::validate(&schema, &cfg, "init_config")
-                .map_err(|m| PluginError(format!("plugin {name}: {m}")))?;
+                .map_err(|m| PluginError(format!("plugin {name}: {}", text::message(&m))))?;
         }
         runner
             .init(&spec.init_config)

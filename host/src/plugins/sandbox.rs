@@ -119,6 +119,9 @@ static STOP: LazyLock<tokio::sync::watch::Sender<bool>> =
 /// mid-way: wasmtime unwinds its fiber, and the instance must not be used
 /// again.
 pub fn run_bounded<F: Future>(fut: F, deadline: Instant) -> Result<F::Output, Cut> {
+    if stopping() {
+        return Err(Cut::Stopping);
+    }
     runtime().block_on(async {
         let mut stop = STOP.subscribe();
         let mut fut = pin!(fut);

@@ -4,14 +4,16 @@
 //! one line, and no terminal escape reaches a terminal), and log lines
 //! rate-limited per plugin.
 
+use crate::escape::{escape_of, push_escape};
 use std::time::{Duration, Instant};
 
 /// The most bytes of a plugin's message kept (the rest is cut, and the cut
 /// said).
 pub const MAX_MESSAGE: usize = 4096;
 
-/// `s` with control characters escaped (`\n`, `\r`, `\t`, `\xNN`, `\u{NN}`
-/// for C1 controls) and cut to about `max` bytes, saying how much was cut.
+/// `s` with control characters escaped as alert text is
+/// ([`crate::escape`]) and cut to about `max` bytes, saying how much was
+/// cut.
 pub fn clean(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max) + 32);
     for (i, c) in s.char_indices() {
@@ -19,15 +21,9 @@ pub fn clean(s: &str, max: usize) -> String {
             out.push_str(&format!("… ({} more bytes)", s.len() - i));
             break;
         }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
+        match escape_of(c) {
+            Some(code) => push_escape(&mut out, code),
+            None => out.push(c),
         }
     }
     out
@@ -101,7 +97,7 @@ mod tests {
     fn control_characters_are_escaped_and_long_text_cut() {
         assert_eq!(
             clean("a\nError: forged\x1b[2J\r\t\u{85}é", 100),
-            "a\\nError: forged\\x1b[2J\\r\\t\\u{85}é"
+            "a\\nError: forged\\x1b[2J\\r\\t\\u0085é"
         );
         let long = "x".repeat(10_000);
         let c = clean(&long, 4096);

@@ -27,8 +27,8 @@ use guest_sdk::{
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::component::{HasSelf, InstancePre, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 /// Bindings of the `source-plugin` world (a superset of `extractor-plugin`:
@@ -80,6 +80,9 @@ pub struct StoreData {
     http_hosts: Vec<String>,
     /// Largest response body accepted.
     http_max_body: u64,
+    /// The most bytes of webhook bodies one `receive` hands over (past the
+    /// first body).
+    receive_max_bytes: usize,
     /// When the call in progress must end (host imports get what is left).
     deadline: Instant,
     log_limit: LogLimiter,
@@ -158,9 +161,9 @@ impl bindings::falco_wasm::plugin::host::Host for StoreData {
     }
 
     fn receive(&mut self, max: u32) -> Vec<Vec<u8>> {
-        self.webhook
-            .as_ref()
-            .map_or_else(Vec::new, |q| q.take(max.min(4096) as usize))
+        self.webhook.as_ref().map_or_else(Vec::new, |q| {
+            q.take(max.min(4096) as usize, self.receive_max_bytes)
+        })
     }
 }
 
@@ -204,6 +207,48 @@ fn wasi_context(grants: &Grants) -> Result<(WasiCtx, FileViews), String> {
     Ok((wasi.build(), views))
 }
 
+/// Compiles (or loads from the cache) the component at `path` and links it
+/// against the host's imports (WASI, `falco-wasm:plugin/host`); a component
+/// built for another contract version is named as such.
+fn link(engine: &Engine, path: &Path) -> Result<InstancePre<StoreData>, String> {
+    let component =
+        cache::load(engine, path, &CompileLimits::default()).map_err(|e| e.to_string())?;
+    let mut linker: Linker<StoreData> = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| e.to_string())?;
+    bindings::falco_wasm::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+        .map_err(|e| e.to_string())?;
+    // A plugin built for another version of wit/plugin.wit imports or
+    // exports our interfaces under that version: say so.
+    let exports: Vec<String> = component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let mismatch = |text: &str| {
+        other_contract(text).map(|v| {
+            format!(
+                "{}: built for the plugin contract falco-wasm:plugin@{v}; this host \
+                 implements falco-wasm:plugin@{CONTRACT} (rebuild the plugin with this \
+                 release's guest-sdk)",
+                path.display()
+            )
+        })
+    };
+    if let Some(m) = mismatch(&exports.join(" ")) {
+        return Err(m);
+    }
+    let pre = linker.instantiate_pre(&component).map_err(|e| {
+        let e = e.to_string();
+        mismatch(&e).unwrap_or_else(|| {
+            format!(
+                "{}: the component needs an import this host does not grant: {e}",
+                path.display()
+            )
+        })
+    })?;
+    Ok(pre)
+}
+
 impl WasmPlugin {
     /// Compiles and instantiates the component at `path` with `grants`
     /// under `limits`.
@@ -215,41 +260,7 @@ impl WasmPlugin {
         webhook: Option<Arc<PushQueue>>,
     ) -> Result<WasmPlugin, String> {
         let engine = sandbox::engine().map_err(|e| e.to_string())?;
-        let component =
-            cache::load(engine, path, &CompileLimits::default()).map_err(|e| e.to_string())?;
-        let mut linker: Linker<StoreData> = Linker::new(engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| e.to_string())?;
-        bindings::falco_wasm::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| e.to_string())?;
-        // A plugin built for another version of wit/plugin.wit imports or
-        // exports our interfaces under that version: say so.
-        let exports: Vec<String> = component
-            .component_type()
-            .exports(engine)
-            .map(|(name, _)| name.to_string())
-            .collect();
-        let mismatch = |text: &str| {
-            other_contract(text).map(|v| {
-                format!(
-                    "{}: built for the plugin contract falco-wasm:plugin@{v}; this host \
-                     implements falco-wasm:plugin@{CONTRACT} (rebuild the plugin with this \
-                     release's guest-sdk)",
-                    path.display()
-                )
-            })
-        };
-        if let Some(m) = mismatch(&exports.join(" ")) {
-            return Err(m);
-        }
-        let pre = linker.instantiate_pre(&component).map_err(|e| {
-            let e = e.to_string();
-            mismatch(&e).unwrap_or_else(|| {
-                format!(
-                    "{}: the component needs an import this host does not grant: {e}",
-                    path.display()
-                )
-            })
-        })?;
+        let pre = link(engine, path)?;
         let (wasi, views) = wasi_context(grants)?;
         let data = StoreData {
             wasi,
@@ -264,10 +275,22 @@ impl WasmPlugin {
             webhook,
             http_hosts: grants.http_hosts.clone(),
             http_max_body: limits.max_event_bytes.saturating_mul(8),
+            receive_max_bytes: limits.max_event_bytes.saturating_mul(2) as usize,
             deadline: Instant::now() + limits.call_timeout,
             log_limit: LogLimiter::new(text::LOG_LINES_PER_SECOND),
         };
-        let mut store = Store::new(engine, data);
+        Self::instantiate(name, path, &pre, Store::new(engine, data), limits)
+    }
+
+    /// Instantiates the component in `store` (under the call limits) and
+    /// finds its exports.
+    fn instantiate(
+        name: &str,
+        path: &Path,
+        pre: &InstancePre<StoreData>,
+        mut store: Store<StoreData>,
+        limits: &Limits,
+    ) -> Result<WasmPlugin, String> {
         store.limiter(|d| &mut d.limits);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(deadline_ticks(limits.call_timeout));
@@ -295,13 +318,13 @@ impl WasmPlugin {
                 path.display()
             )
         };
-        let plugin = ex::plugin::GuestIndices::new(&pre)
+        let plugin = ex::plugin::GuestIndices::new(pre)
             .and_then(|i| i.load(&mut store, &instance))
             .map_err(|e| load_err("`plugin`", e))?;
-        let extractor = ex::extractor::GuestIndices::new(&pre)
+        let extractor = ex::extractor::GuestIndices::new(pre)
             .and_then(|i| i.load(&mut store, &instance))
             .map_err(|e| load_err("`extractor`", e))?;
-        let source = ex::source::GuestIndices::new(&pre)
+        let source = ex::source::GuestIndices::new(pre)
             .and_then(|i| i.load(&mut store, &instance))
             .ok();
         Ok(WasmPlugin {

@@ -29,6 +29,10 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// soon as they are accepted.
 pub const MAX_CONNECTIONS: usize = 256;
 
+/// Connections one peer address may hold at once on a listener: one
+/// client cannot take every slot (and lock a liveness probe out).
+pub const MAX_CONNECTIONS_PER_PEER: usize = 32;
+
 /// A connection is asked to close after this long (once its request in
 /// flight, if any, is answered) and cut [`BODY_TIMEOUT`] later: a client
 /// that never reads its response does not hold a slot for ever.
@@ -134,7 +138,42 @@ struct Acceptor {
     tls: Option<tokio_rustls::TlsAcceptor>,
     connections: JoinSet<()>,
     slots: Arc<Semaphore>,
+    peers: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
     _stopped: std::sync::mpsc::Sender<()>,
+}
+
+/// One connection counted against its peer's share; given back when
+/// dropped.
+struct PeerSlot {
+    peers: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    ip: std::net::IpAddr,
+}
+
+impl PeerSlot {
+    fn take(a: &Acceptor, ip: std::net::IpAddr) -> Option<PeerSlot> {
+        let mut peers = a.peers.lock().unwrap_or_else(|e| e.into_inner());
+        let n = peers.entry(ip).or_insert(0);
+        if *n >= MAX_CONNECTIONS_PER_PEER {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            peers: Arc::clone(&a.peers),
+            ip,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = peers.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                peers.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// Binds `bind` (`host:port`), with TLS when `tls_pem` is given (a PEM
@@ -164,6 +203,7 @@ pub(crate) fn serve<H: Handler>(
         tls,
         connections: JoinSet::new(),
         slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        peers: Arc::default(),
         _stopped: tx,
     };
     let task = rt.spawn(accept_loop(acceptor, Arc::new(handler)));
@@ -177,8 +217,8 @@ pub(crate) fn serve<H: Handler>(
 /// Accepts connections for ever, each served by its own task.
 async fn accept_loop<H: Handler>(mut a: Acceptor, handler: Arc<H>) {
     loop {
-        let stream = match a.listener.accept().await {
-            Ok((stream, _peer)) => stream,
+        let (stream, peer) = match a.listener.accept().await {
+            Ok(accepted) => accepted,
             Err(_) => {
                 // Out of descriptors or similar: wait instead of spinning.
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -186,7 +226,10 @@ async fn accept_loop<H: Handler>(mut a: Acceptor, handler: Arc<H>) {
             }
         };
         while a.connections.try_join_next().is_some() {}
-        // Over the cap: closed unread.
+        // Over the cap, or over the peer's share of it: closed unread.
+        let Some(peer_slot) = PeerSlot::take(&a, peer.ip()) else {
+            continue;
+        };
         let Ok(permit) = Arc::clone(&a.slots).try_acquire_owned() else {
             continue;
         };
@@ -195,7 +238,7 @@ async fn accept_loop<H: Handler>(mut a: Acceptor, handler: Arc<H>) {
             stream,
             a.tls.clone(),
             Arc::clone(&handler),
-            permit,
+            (permit, peer_slot),
         ));
     }
 }
@@ -206,7 +249,7 @@ async fn connection<H: Handler>(
     stream: TcpStream,
     tls: Option<tokio_rustls::TlsAcceptor>,
     handler: Arc<H>,
-    _slot: OwnedSemaphorePermit,
+    _slot: (OwnedSemaphorePermit, PeerSlot),
 ) {
     match tls {
         None => http1(TokioIo::new(stream), handler).await,

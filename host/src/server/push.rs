@@ -98,12 +98,23 @@ impl PushQueue {
         queued
     }
 
-    /// Takes up to `max` bodies, oldest first.
-    pub fn take(&self, max: usize) -> Vec<Vec<u8>> {
+    /// Takes up to `max` bodies, oldest first, and (past the first) no
+    /// more than `max_bytes` in all: what a plugin's memory must hold.
+    pub fn take(&self, max: usize, max_bytes: usize) -> Vec<Vec<u8>> {
         let mut s = self.lock();
-        let n = s.bodies.len().min(max);
-        let taken: Vec<Vec<u8>> = s.bodies.drain(..n).collect();
-        s.queued -= taken.iter().map(Vec::len).sum::<usize>();
+        let mut taken = Vec::new();
+        let mut bytes = 0;
+        while taken.len() < max {
+            let Some(len) = s.bodies.front().map(Vec::len) else {
+                break;
+            };
+            if !taken.is_empty() && bytes + len > max_bytes {
+                break;
+            }
+            bytes += len;
+            taken.extend(s.bodies.pop_front());
+        }
+        s.queued -= bytes;
         taken
     }
 }
@@ -188,6 +199,9 @@ impl PushServer {
         queue: Arc<PushQueue>,
         token: Option<String>,
     ) -> Result<PushServer, ServerError> {
+        // Surrounding whitespace is not part of a token (a secret read from
+        // a file or a Kubernetes Secret often ends with a newline).
+        let token = token.map(|t| t.trim().to_string());
         if token.as_deref() == Some("") {
             return Err(ServerError::EmptyToken);
         }
@@ -265,7 +279,9 @@ impl Endpoint {
         if declared > max as u64 {
             return (413, "body too large\n");
         }
-        let Some(mut reservation) = self.queue.reserve(declared as usize) else {
+        // The budget is taken as bytes arrive, not as declared: a client
+        // announcing a large body and sending nothing holds nothing.
+        let Some(mut reservation) = self.queue.reserve(0) else {
             return (503, "queue full\n");
         };
         match tokio::time::timeout(BODY_TIMEOUT, read_body(body, &mut reservation, max)).await {
@@ -355,7 +371,10 @@ mod tests {
         assert_eq!(post(s.addr, "/k8s-audit", "this body is far too long"), 413);
         assert_eq!(post(s.addr, "/k8s-audit", "two"), 200);
         assert_eq!(post(s.addr, "/k8s-audit", "three"), 503);
-        assert_eq!(q.take(10), vec![b"one".to_vec(), b"two".to_vec()]);
+        assert_eq!(
+            q.take(10, usize::MAX),
+            vec![b"one".to_vec(), b"two".to_vec()]
+        );
         assert_eq!(q.refused.load(Ordering::Relaxed), 2);
         assert_eq!(post(s.addr, "/k8s-audit", "four"), 200);
         assert_eq!(q.queued_bytes(), 4);
@@ -374,12 +393,20 @@ mod tests {
         assert!(!r.grow_to(5));
         assert!(r.commit(vec![1; 3]));
         assert_eq!(q.queued_bytes(), 9);
-        assert_eq!(q.take(1), vec![vec![0; 6]]);
+        assert_eq!(q.take(1, usize::MAX), vec![vec![0; 6]]);
         assert_eq!(q.queued_bytes(), 3);
         assert!(q.push(vec![2; 7]));
         assert_eq!(q.refused.load(Ordering::Relaxed), 1);
         assert_eq!(q.received.load(Ordering::Relaxed), 3);
         assert_eq!(PushQueue::new(1, 100, 10).max_body(), 10);
+        // Past the first body, no more than the bytes asked for.
+        let q2 = PushQueue::new(10, 100, 1000);
+        for n in [40, 40, 40] {
+            assert!(q2.push(vec![0; n]));
+        }
+        assert_eq!(q2.take(10, 10).len(), 1);
+        assert_eq!(q2.take(10, 80).len(), 2);
+        assert_eq!(q2.queued_bytes(), 0);
     }
 
     #[test]

@@ -136,6 +136,9 @@ impl Hostile {
                 let b = guest_sdk::http("GET", &self.target, &host, &[]);
                 let hdr = [("X-Evil".to_string(), "a\r\nInjected: yes".to_string())];
                 let c = guest_sdk::http("GET", &self.target, &hdr, &[]);
+                let cl = [("Content-Length".to_string(), "0".to_string())];
+                let second = b"GET /smuggled HTTP/1.1\r\nHost: internal.example\r\n\r\n";
+                let d = guest_sdk::http("POST", &self.target, &cl, second);
                 let show = |r: Result<guest_sdk::HttpResponse, String>| match r {
                     Ok(r) => format!("Ok({})", r.status),
                     Err(e) => format!("Err({e})"),
@@ -143,10 +146,11 @@ impl Hostile {
                 report(
                     out,
                     format!(
-                        "http method: {}; host: {}; header: {}",
+                        "http method: {}; host: {}; header: {}; length: {}",
                         show(a),
                         show(b),
-                        show(c)
+                        show(c),
+                        show(d)
                     ),
                 )
             }
