@@ -186,15 +186,19 @@ pub(super) fn run(
             .map(|s| s.limits.call_timeout)
             .max()
             .unwrap_or_default();
-        let mut interrupted = false;
+        let mut interrupted: Option<Instant> = None;
         while handles
             .iter()
             .any(|h| h.as_ref().is_ok_and(|h| !h.is_finished()))
         {
-            if !interrupted && stop.load(Ordering::Relaxed) {
+            if interrupted.is_none() && stop.load(Ordering::Relaxed) {
                 crate::plugins::sandbox::interrupt_all(longest);
-                interrupted = true;
+                interrupted = Some(Instant::now());
             }
+            if interrupted.is_some_and(|t| t.elapsed() > SHUTDOWN_GRACE) {
+                abandon_stuck(&handles, &outputs);
+            }
+            let interrupted = interrupted.is_some();
             let mut reload_now = hup.swap(false, Ordering::Relaxed);
             if watch && last_check.elapsed() >= Duration::from_secs(1) {
                 last_check = Instant::now();
@@ -258,6 +262,33 @@ pub(super) fn run(
         ));
     }
     ExitCode::SUCCESS
+}
+
+/// How long a stop waits for source threads: a thread still blocked in a
+/// plugin's file operation (calls waiting on timers, HTTP and the guest's
+/// own code are cut at once) is left behind.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Ends the run without the source threads still blocked after a stop
+/// (see [`SHUTDOWN_GRACE`]), the other sources' alerts delivered.
+fn abandon_stuck(
+    handles: &[std::io::Result<std::thread::ScopedJoinHandle<'_, Totals>>],
+    outputs: &Outputs,
+) -> ! {
+    let stuck: Vec<&str> = handles
+        .iter()
+        .flatten()
+        .filter(|h| !h.is_finished())
+        .map(|h| h.thread().name().unwrap_or("source"))
+        .collect();
+    crate::log::error(&format!(
+        "{} still blocked in a plugin call {} s after the stop (a file operation that does \
+         not return: a FIFO or device in a granted directory?); exiting without waiting",
+        stuck.join(", "),
+        SHUTDOWN_GRACE.as_secs()
+    ));
+    outputs.flush();
+    std::process::exit(0)
 }
 
 /// Gives each running source its engine from a reload; all or none: a

@@ -4,11 +4,16 @@
 //!
 //! A call is bounded twice over:
 //! - while the guest computes, by the epoch deadline (a trap when it passes);
-//! - while the guest waits in a host call (a WASI sleep or poll, a file read
-//!   that blocks, an HTTP request), by the call's future being dropped when
-//!   its deadline passes or the engine stops: calls run as fibers
-//!   ([`run_bounded`]) on the calling thread, and every host import is a
-//!   future that yields when it would block.
+//! - while the guest waits in a host call (a WASI sleep or poll, an HTTP
+//!   request), by the call's future being dropped when its deadline passes
+//!   or the engine stops: calls run as fibers ([`run_bounded`]) on the
+//!   calling thread, and those host imports are futures that yield when
+//!   they would wait.
+//!
+//! File operations run in place (handing each to another thread cost a
+//! quarter of a plugin source's speed): one that never returns (a FIFO in
+//! a granted directory) holds its source's thread, which a stop leaves
+//! behind.
 //!
 //! SIGINT/SIGTERM ([`interrupt_all`]) cut every call short in both ways.
 
