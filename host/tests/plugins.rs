@@ -1654,10 +1654,21 @@ fn a_plugin_blocked_on_a_fifo_holds_only_its_source_and_not_the_stop() {
         &format!(", \"path\": \"{}\"", fifo.display()),
         &format!("    grants:\n      read_dirs: [{}]\n", dir.display()),
     );
-    let first = std::fs::read_to_string(&cfg).unwrap().replace(
-        "load_plugins: [cloudtrail, json, hostile]",
-        "load_plugins: [hostile, cloudtrail, json]",
-    );
+    // Short limits all round: a stall is said past twice the longest.
+    let first = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace(
+            "load_plugins: [cloudtrail, json, hostile]",
+            "load_plugins: [hostile, cloudtrail, json]",
+        )
+        .replace(
+            "  - name: json\n",
+            "  - name: json\n    limits:\n      call_timeout_ms: 500\n",
+        )
+        .replace(
+            "  - name: cloudtrail\n",
+            "  - name: cloudtrail\n    limits:\n      call_timeout_ms: 500\n",
+        );
     std::fs::write(&cfg, first).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
@@ -1674,6 +1685,8 @@ fn a_plugin_blocked_on_a_fifo_holds_only_its_source_and_not_the_stop() {
             .all(|l| l.contains(r#""source":"aws_cloudtrail""#)),
         "{lines:#?}"
     );
+    // The stall is said once it is past twice the limit (2 s here).
+    std::thread::sleep(std::time::Duration::from_secs(3));
     let asked = std::time::Instant::now();
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
@@ -1687,8 +1700,11 @@ fn a_plugin_blocked_on_a_fifo_holds_only_its_source_and_not_the_stop() {
         took < std::time::Duration::from_secs(15),
         "stop took {took:?}"
     );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("source-hostile still blocked"), "{}", text(&o));
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("source-hostile still blocked"),
+        err.contains("past its time limit (a file operation that does not return")
+            && err.contains("source hostile is stalled"),
         "{}",
         text(&o)
     );

@@ -164,6 +164,11 @@ pub(super) fn run(
         .iter()
         .map(|(_, _, e, _)| (e.rules().fields.source.clone(), Mutex::new(None)))
         .collect();
+    // Since when each source thread has been in a step (see `Stall`).
+    let stalls: Vec<Stall> = jobs
+        .iter()
+        .map(|(set, si, _, _)| Stall::new(&specs[*si].name, set))
+        .collect();
     let mut watched_files = watched();
     let mut watched_print = fingerprint(&watched_files);
     let mut last_check = Instant::now();
@@ -171,12 +176,13 @@ pub(super) fn run(
         let handles: Vec<_> = jobs
             .into_iter()
             .zip(&slots)
-            .map(|((set, si, engine, origins), (_, slot))| {
+            .zip(&stalls)
+            .map(|(((set, si, engine, origins), (_, slot)), stall)| {
                 let shared = &shared;
                 std::thread::Builder::new()
                     .name(format!("source-{}", specs[si].name))
                     .spawn_scoped(scope, move || {
-                        run_source(set, si, engine, origins, slot, shared)
+                        run_source(set, si, engine, origins, (slot, stall), shared)
                     })
             })
             .collect();
@@ -197,6 +203,9 @@ pub(super) fn run(
             }
             if interrupted.is_some_and(|t| t.elapsed() > SHUTDOWN_GRACE) {
                 abandon_stuck(&handles, &outputs);
+            }
+            for s in &stalls {
+                totals.failures += u64::from(s.check(&shared));
             }
             let interrupted = interrupted.is_some();
             let mut reload_now = hup.swap(false, Ordering::Relaxed);
@@ -318,14 +327,73 @@ fn hand_over(
     Ok(rules)
 }
 
+/// A source thread's step that has run far past its plugins' time limits:
+/// a plugin call blocked in a file operation that does not return (those
+/// run in place and are not cut at the deadline). Said once per step.
+struct Stall {
+    source: String,
+    /// Past this long, a step is stalled: twice the longest call limit of
+    /// the source's plugins, plus a second.
+    limit: Duration,
+    /// Milliseconds since `base` when the current step began; 0: idle.
+    since: std::sync::atomic::AtomicU64,
+    base: Instant,
+    said: AtomicBool,
+}
+
+impl Stall {
+    fn new(source: &str, plugins: &[LoadedPlugin]) -> Stall {
+        let longest = plugins.iter().map(|p| p.spec.limits.call_timeout).max();
+        Stall {
+            source: source.to_string(),
+            limit: longest.unwrap_or_default() * 2 + Duration::from_secs(1),
+            since: Default::default(),
+            base: Instant::now(),
+            said: AtomicBool::new(false),
+        }
+    }
+
+    fn begin(&self) {
+        let ms = self.base.elapsed().as_millis() as u64;
+        self.since.store(ms.max(1), Ordering::Relaxed);
+    }
+
+    fn end(&self) {
+        self.since.store(0, Ordering::Relaxed);
+        self.said.store(false, Ordering::Relaxed);
+    }
+
+    /// Says a stall (error, internal alert, failure metric) the first time
+    /// it is seen; whether it did.
+    fn check(&self, sh: &Shared) -> bool {
+        let since = self.since.load(Ordering::Relaxed);
+        let now = self.base.elapsed().as_millis() as u64;
+        if since == 0
+            || now - since < self.limit.as_millis() as u64
+            || self.said.swap(true, Ordering::Relaxed)
+        {
+            return false;
+        }
+        // Not a fault: the call cannot be cut, the instance stays as it is.
+        let e = CallError::Plugin(format!(
+            "a call has been blocked for {} s, past its time limit (a file operation that does \
+             not return, e.g. a FIFO in a granted directory); source {} is stalled",
+            (now - since) / 1000,
+            self.source
+        ));
+        fail_plugin(sh, &self.source, &e);
+        true
+    }
+}
+
 /// One source's loop, on its own thread: `plugins[si]` into `engine`, which
-/// a reload replaces through `slot`.
+/// a reload replaces through `slot`; `stall` marks its steps.
 fn run_source(
     mut plugins: Vec<LoadedPlugin>,
     si: usize,
     mut engine: SourceEngine,
     origins: &[FieldOrigin],
-    slot: &Mutex<Option<SourceEngine>>,
+    (slot, stall): (&Mutex<Option<SourceEngine>>, &Stall),
     sh: &Shared,
 ) -> Totals {
     let mut t = Totals::default();
@@ -397,6 +465,7 @@ fn run_source(
         let mut idle = true;
         if !done {
             let mut errors = Vec::new();
+            stall.begin();
             let step = pump.step(
                 &mut plugins,
                 &mut engine,
@@ -409,6 +478,7 @@ fn run_source(
                 },
                 &mut |n, e| errors.push((n.to_string(), e)),
             );
+            stall.end();
             if sh.stop.load(Ordering::Relaxed) {
                 // Stopping: calls were cut short on purpose.
                 break;

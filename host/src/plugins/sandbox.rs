@@ -12,8 +12,8 @@
 //!
 //! File operations run in place (handing each to another thread cost a
 //! quarter of a plugin source's speed): one that never returns (a FIFO in
-//! a granted directory) holds its source's thread, which a stop leaves
-//! behind.
+//! a granted directory) holds its source's thread: the run reports the
+//! stall, and a stop leaves that thread behind.
 //!
 //! SIGINT/SIGTERM ([`interrupt_all`]) cut every call short in both ways.
 
