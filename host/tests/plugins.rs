@@ -392,11 +392,7 @@ fn never_ending_plugin_source_stops_on_sigterm() {
         versions.contains(r#""plugin_contract_version":"0.2.0""#),
         "{versions}"
     );
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    sigterm(&child);
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(
@@ -497,11 +493,7 @@ fn k8saudit_webhook_delivers_posted_events() {
     assert_eq!(post(&list), 200);
     // Both alerts arrive while the run goes on.
     let lines = read_lines(&mut child, 2);
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    sigterm(&child);
     let o = child.wait_with_output().unwrap();
     let out = lines.join("\n");
     assert!(o.status.success(), "{}", text(&o));
@@ -609,11 +601,7 @@ fn plugin_run_reloads_its_rules() {
     )
     .unwrap();
     until(r#""rule":"Third rules via SIGHUP""#);
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    sigterm(&child);
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
@@ -977,11 +965,7 @@ fn cloudtrail_from_s3_and_sqs_of_a_local_moto_server() {
     std::thread::sleep(std::time::Duration::from_secs(3));
     let polls = receives() - before;
     assert!((1.0..=5.0).contains(&polls), "{polls} receives in 3 s");
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    sigterm(&child);
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(
@@ -1038,20 +1022,10 @@ fn stuck_plugin_and_shutdown(mode: &str) {
     let dir = scratch(&format!("stuck-{mode}"));
     let cfg = hostile_config(&dir, mode, "");
     // The stuck plugin first: one thread for all sources would start with it.
-    let text_cfg = std::fs::read_to_string(&cfg).unwrap().replace(
-        "load_plugins: [cloudtrail, json, hostile]",
-        "load_plugins: [hostile, cloudtrail, json]",
-    );
+    let text_cfg = hostile_first(&cfg);
     assert!(text_cfg.contains("[hostile, cloudtrail, json]"));
     std::fs::write(&cfg, text_cfg).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .args(hostile_args(&dir, &cfg))
-        .args(["-o", "log_syslog=false", "-o", "webserver.enabled=false"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&hostile_args(&dir, &cfg));
     // All of cloudtrail's alerts while the hostile call (limit: 60 s) spins.
     let lines = read_lines(&mut child, 10);
     assert!(
@@ -1061,11 +1035,7 @@ fn stuck_plugin_and_shutdown(mode: &str) {
         "{mode}: {lines:#?}"
     );
     let asked = std::time::Instant::now();
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    sigterm(&child);
     let o = child.wait_with_output().unwrap();
     let took = asked.elapsed();
     assert!(o.status.success(), "{}", text(&o));
@@ -1296,10 +1266,7 @@ fn plugins_that_would_blind_others_are_refused_at_load() {
         ),
     ] {
         let cfg = hostile_config(&dir, mode, extra);
-        let first = std::fs::read_to_string(&cfg).unwrap().replace(
-            "load_plugins: [cloudtrail, json, hostile]",
-            "load_plugins: [hostile, cloudtrail, json]",
-        );
+        let first = hostile_first(&cfg);
         std::fs::write(&cfg, first).unwrap();
         let args = hostile_args(&dir, &cfg);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -1376,11 +1343,7 @@ fn faults_in_every_call_are_reported_and_metric_names_capped() {
     read_lines(&mut child, 10);
     std::thread::sleep(std::time::Duration::from_millis(3500));
     let metrics = http_get(port, "/metrics");
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    sigterm(&child);
     let o = child.wait_with_output().unwrap();
     let series = metrics
         .lines()
@@ -1613,11 +1576,7 @@ fn a_flooding_plugin_source_does_not_starve_another() {
         got.extend_from_slice(&buf[..n]);
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    sigterm(&child);
     let _ = stdout.read_to_end(&mut got);
     let o = child.wait_with_output().unwrap();
     let floods = String::from_utf8_lossy(&got)
@@ -1655,12 +1614,7 @@ fn a_plugin_blocked_on_a_fifo_holds_only_its_source_and_not_the_stop() {
         &format!("    grants:\n      read_dirs: [{}]\n", dir.display()),
     );
     // Short limits all round: a stall is said past twice the longest.
-    let first = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace(
-            "load_plugins: [cloudtrail, json, hostile]",
-            "load_plugins: [hostile, cloudtrail, json]",
-        )
+    let first = hostile_first(&cfg)
         .replace(
             "  - name: json\n",
             "  - name: json\n    limits:\n      call_timeout_ms: 500\n",
@@ -1670,14 +1624,7 @@ fn a_plugin_blocked_on_a_fifo_holds_only_its_source_and_not_the_stop() {
             "  - name: cloudtrail\n    limits:\n      call_timeout_ms: 500\n",
         );
     std::fs::write(&cfg, first).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .args(hostile_args(&dir, &cfg))
-        .args(["-o", "log_syslog=false", "-o", "webserver.enabled=false"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&hostile_args(&dir, &cfg));
     let lines = read_lines(&mut child, 10);
     assert!(
         lines
@@ -1688,11 +1635,7 @@ fn a_plugin_blocked_on_a_fifo_holds_only_its_source_and_not_the_stop() {
     // The stall is said once it is past twice the limit (2 s here).
     std::thread::sleep(std::time::Duration::from_secs(3));
     let asked = std::time::Instant::now();
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    sigterm(&child);
     let o = child.wait_with_output().unwrap();
     let took = asked.elapsed();
     assert!(o.status.success(), "{}", text(&o));
@@ -1708,4 +1651,38 @@ fn a_plugin_blocked_on_a_fifo_holds_only_its_source_and_not_the_stop() {
         "{}",
         text(&o)
     );
+}
+
+/// Sends SIGTERM to a running child.
+fn sigterm(child: &std::process::Child) {
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+}
+
+/// The text of a [`hostile_config`] with the hostile plugin loaded first
+/// (one thread for all sources would start with it; conflicts name it
+/// first).
+fn hostile_first(cfg: &Path) -> String {
+    let text = std::fs::read_to_string(cfg).unwrap().replace(
+        "load_plugins: [cloudtrail, json, hostile]",
+        "load_plugins: [hostile, cloudtrail, json]",
+    );
+    assert!(text.contains("[hostile, cloudtrail, json]"));
+    text
+}
+
+/// The binary running `args` without syslog or web server, its stdout and
+/// stderr piped.
+fn spawn_quiet(args: &[String]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(args)
+        .args(["-o", "log_syslog=false", "-o", "webserver.enabled=false"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }

@@ -41,6 +41,15 @@ struct Totals {
     open_failures: u64,
 }
 
+impl Totals {
+    fn add(&mut self, t: &Totals) {
+        self.events += t.events;
+        self.alerts += t.alerts;
+        self.failures += t.failures;
+        self.open_failures += t.open_failures;
+    }
+}
+
 /// What every source thread shares.
 struct Shared<'a> {
     outputs: &'a Outputs,
@@ -215,42 +224,15 @@ pub(super) fn run(
                 reload_now |= now != watched_print;
                 watched_print = now;
             }
-            if reload_now && !interrupted {
-                match reload().and_then(|(_, engines)| hand_over(engines, &slots)) {
-                    Ok(rules) => {
-                        metrics.reloads.fetch_add(1, Ordering::Relaxed);
-                        metrics.rules_loaded.store(rules as u64, Ordering::Relaxed);
-                        watched_files = watched();
-                        watched_print = fingerprint(&watched_files);
-                        crate::log::info(&format!(
-                            "Reloaded the rules: {rules} rule(s) enabled (plugins and outputs \
-                             change at the next start)"
-                        ));
-                    }
-                    Err(e) => {
-                        metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
-                        crate::log::error(&format!(
-                            "reload rejected, the previous rules keep running: {e}"
-                        ));
-                        outputs.push(internal_alert(
-                            "Falco internal: hot restart failure",
-                            format!("Reload rejected, the previous rules keep running: {e}"),
-                            Vec::new(),
-                            &host,
-                        ));
-                    }
-                }
+            if reload_now && !interrupted && reload_rules(reload, &slots, &shared) {
+                watched_files = watched();
+                watched_print = fingerprint(&watched_files);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         for h in handles {
             match h.map(|h| h.join()) {
-                Ok(Ok(t)) => {
-                    totals.events += t.events;
-                    totals.alerts += t.alerts;
-                    totals.failures += t.failures;
-                    totals.open_failures += t.open_failures;
-                }
+                Ok(Ok(t)) => totals.add(&t),
                 Ok(Err(_)) => totals.failures += 1,
                 Err(e) => {
                     eprintln!("Error: cannot start a source thread: {e}");
@@ -271,6 +253,42 @@ pub(super) fn run(
         ));
     }
     ExitCode::SUCCESS
+}
+
+/// Loads the rules again and hands each source thread its new engine; on
+/// failure the previous rules keep running (error, internal alert).
+/// Whether the new rules run.
+fn reload_rules(
+    reload: Reload<'_>,
+    slots: &[(String, Mutex<Option<SourceEngine>>)],
+    sh: &Shared,
+) -> bool {
+    match reload().and_then(|(_, engines)| hand_over(engines, slots)) {
+        Ok(rules) => {
+            sh.metrics.reloads.fetch_add(1, Ordering::Relaxed);
+            sh.metrics
+                .rules_loaded
+                .store(rules as u64, Ordering::Relaxed);
+            crate::log::info(&format!(
+                "Reloaded the rules: {rules} rule(s) enabled (plugins and outputs change at the \
+                 next start)"
+            ));
+            true
+        }
+        Err(e) => {
+            sh.metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+            crate::log::error(&format!(
+                "reload rejected, the previous rules keep running: {e}"
+            ));
+            sh.outputs.push(internal_alert(
+                "Falco internal: hot restart failure",
+                format!("Reload rejected, the previous rules keep running: {e}"),
+                Vec::new(),
+                sh.host,
+            ));
+            false
+        }
+    }
 }
 
 /// How long a stop waits for source threads: a thread still blocked in a
