@@ -385,9 +385,11 @@ impl Stall {
     /// it is seen; whether it did.
     fn check(&self, sh: &Shared) -> bool {
         let since = self.since.load(Ordering::Relaxed);
+        // A step that began within the first millisecond is stored as 1:
+        // `now` may still be 0.
         let now = self.base.elapsed().as_millis() as u64;
         if since == 0
-            || now - since < self.limit.as_millis() as u64
+            || now.saturating_sub(since) < self.limit.as_millis() as u64
             || self.said.swap(true, Ordering::Relaxed)
         {
             return false;
@@ -396,7 +398,7 @@ impl Stall {
         let e = CallError::Plugin(format!(
             "a call has been blocked for {} s, past its time limit (a file operation that does \
              not return, e.g. a FIFO in a granted directory); source {} is stalled",
-            (now - since) / 1000,
+            now.saturating_sub(since) / 1000,
             self.source
         ));
         fail_plugin(sh, &self.source, &e);

@@ -197,52 +197,7 @@ impl Metrics {
             "Exited processes purged from the state table.",
         );
         let _ = writeln!(s, "{n} {}", self.state_purged.load(Ordering::Relaxed));
-        let outputs = self.outputs.lock().expect("metrics lock").clone();
-        for (metric, help, pick) in [
-            (
-                "falcosecurity_falco_outputs_sent_total",
-                "Alerts delivered, per channel.",
-                0,
-            ),
-            (
-                "falcosecurity_falco_outputs_queue_num_drops_total",
-                "Alerts dropped because a channel's queue was full or their source over its share of it.",
-                1,
-            ),
-            (
-                "falcosecurity_falco_outputs_failures_total",
-                "Alerts a channel failed to deliver.",
-                2,
-            ),
-            (
-                "falcosecurity_falco_outputs_retries_total",
-                "Delivery attempts retried.",
-                3,
-            ),
-        ] {
-            let n = family(&mut s, metric, "counter", help);
-            for (name, st) in &outputs {
-                let v =
-                    [&st.sent, &st.dropped, &st.failed, &st.retries][pick].load(Ordering::Relaxed);
-                lines.push(format!("{n}{{channel=\"{name}\"}} {v}"));
-            }
-            flush(&mut s, &mut lines);
-        }
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_outputs_queue_num_drops_by_source_total",
-            "counter",
-            "Alerts dropped from a channel's queue, per channel and source (queue full or the source over its fair share).",
-        );
-        for (name, st) in &outputs {
-            for (src, v) in st.dropped_by_source() {
-                lines.push(format!(
-                    "{n}{{channel=\"{name}\",source=\"{}\"}} {v}",
-                    esc(&src)
-                ));
-            }
-        }
-        flush(&mut s, &mut lines);
+        self.render_outputs(&mut s, &mut lines);
         let n = family(
             &mut s,
             "falcosecurity_falco_plugin_failures_total",
@@ -283,6 +238,58 @@ impl Metrics {
         );
         let _ = writeln!(s, "{n} {cpu}");
         s
+    }
+}
+
+impl Metrics {
+    /// The output channels' counters, and their drops per source.
+    fn render_outputs(&self, s: &mut String, lines: &mut Vec<String>) {
+        let outputs = self.outputs.lock().expect("metrics lock").clone();
+        for (metric, help, pick) in [
+            (
+                "falcosecurity_falco_outputs_sent_total",
+                "Alerts delivered, per channel.",
+                0,
+            ),
+            (
+                "falcosecurity_falco_outputs_queue_num_drops_total",
+                "Alerts dropped because a channel's queue was full or their source over its share of it.",
+                1,
+            ),
+            (
+                "falcosecurity_falco_outputs_failures_total",
+                "Alerts a channel failed to deliver.",
+                2,
+            ),
+            (
+                "falcosecurity_falco_outputs_retries_total",
+                "Delivery attempts retried.",
+                3,
+            ),
+        ] {
+            let n = family(s, metric, "counter", help);
+            for (name, st) in &outputs {
+                let v =
+                    [&st.sent, &st.dropped, &st.failed, &st.retries][pick].load(Ordering::Relaxed);
+                lines.push(format!("{n}{{channel=\"{name}\"}} {v}"));
+            }
+            flush(s, lines);
+        }
+        let n = family(
+            s,
+            "falcosecurity_falco_outputs_queue_num_drops_by_source_total",
+            "counter",
+            "Alerts dropped from a channel's queue, per channel and source (queue full or the source over its fair share).",
+        );
+        for (name, st) in &outputs {
+            for (src, v) in st.dropped_by_source() {
+                lines.push(format!(
+                    "{n}{{channel=\"{name}\",source=\"{}\"}} {v}",
+                    esc(&src)
+                ));
+            }
+        }
+        flush(s, lines);
     }
 }
 
