@@ -9,6 +9,7 @@
 
 use super::codegen::{Generated, Layout};
 use super::eventbuf::EventBuf;
+use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::Duration;
 use wasmtime::{
@@ -56,6 +57,19 @@ pub enum FilterError {
     /// The call trapped (deadline exceeded, or a fault).
     #[error("filter evaluation trapped: {0}")]
     Trap(String),
+    /// A region of the filter's memory to read or write is out of bounds
+    /// (the module returned a bad result count, or the layout is wrong).
+    #[error("filter memory access out of bounds: {what} at {at}, {len} bytes, memory {size} bytes")]
+    OutOfBounds {
+        /// Which region.
+        what: &'static str,
+        /// Its address.
+        at: usize,
+        /// Its length.
+        len: usize,
+        /// The memory's size.
+        size: usize,
+    },
 }
 
 /// The engine shared by all filter modules, with its epoch ticker thread.
@@ -156,11 +170,12 @@ impl WasmFilter {
                 })?;
         }
         let mem = self.memory.data_mut(&mut self.store);
+        let size = mem.len();
         let hb = layout.heap_base as usize;
-        mem[hb..hb + heap.len()].copy_from_slice(heap);
+        mem[bounds("event heap", hb, heap.len(), size)?].copy_from_slice(heap);
         for &s in needed {
-            let at = (layout.slot_base + s * 16) as usize;
-            mem[at..at + 16].copy_from_slice(buf.entry(s));
+            let at = layout.slot_base as usize + s as usize * 16;
+            mem[bounds("slot", at, 16, size)?].copy_from_slice(buf.entry(s));
         }
         self.store.set_epoch_deadline(self.limits.deadline_ticks);
         match self
@@ -170,12 +185,15 @@ impl WasmFilter {
             Ok(n) => {
                 if all {
                     let mem = self.memory.data(&self.store);
-                    for i in 0..n as u32 {
-                        let at = (layout.result_base + i * 4) as usize;
-                        out.push(u32::from_le_bytes(
-                            mem[at..at + 4].try_into().expect("4 bytes"),
-                        ));
-                    }
+                    // The count comes from the module: checked, not trusted.
+                    let count = usize::try_from(n).unwrap_or(usize::MAX);
+                    let at = layout.result_base as usize;
+                    let len = count.saturating_mul(4);
+                    out.extend(
+                        mem[bounds("results", at, len, mem.len())?]
+                            .chunks_exact(4)
+                            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))),
+                    );
                 } else if n > 0 {
                     out.push(n as u32 - 1);
                 }
@@ -196,6 +214,25 @@ impl WasmFilter {
             }
         }
     }
+}
+
+/// The range of `len` bytes at `at`, if it lies inside `size` bytes of
+/// memory.
+fn bounds(
+    what: &'static str,
+    at: usize,
+    len: usize,
+    size: usize,
+) -> Result<Range<usize>, FilterError> {
+    at.checked_add(len)
+        .filter(|&end| end <= size)
+        .map(|end| at..end)
+        .ok_or(FilterError::OutOfBounds {
+            what,
+            at,
+            len,
+            size,
+        })
 }
 
 /// A live instance: its store, memory and `eval` export.
@@ -222,4 +259,85 @@ fn instantiate(
         .get_typed_func::<(i32, i32), i32>(&mut store, "eval")
         .map_err(|e| FilterError::Instantiate(format!("{e:#}")))?;
     Ok((store, memory, eval))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_encoder::{
+        CodeSection, ExportKind, ExportSection, Function, FunctionSection, MemorySection,
+        MemoryType, Module as Encoded, TypeSection, ValType,
+    };
+
+    /// A module whose `eval` returns `n`.
+    fn returning(n: i32) -> Generated {
+        let mut m = Encoded::new();
+        let mut types = TypeSection::new();
+        types
+            .ty()
+            .function([ValType::I32, ValType::I32], [ValType::I32]);
+        m.section(&types);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        m.section(&funcs);
+        let mut mems = MemorySection::new();
+        mems.memory(MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        m.section(&mems);
+        let mut exports = ExportSection::new();
+        exports.export("eval", ExportKind::Func, 0);
+        exports.export("memory", ExportKind::Memory, 0);
+        m.section(&exports);
+        let mut code = CodeSection::new();
+        let mut f = Function::new([]);
+        f.instructions().i32_const(n).end();
+        code.function(&f);
+        m.section(&code);
+        Generated {
+            wasm: m.finish(),
+            layout: Layout {
+                slot_base: 16,
+                result_base: 64,
+                heap_base: 1024,
+                initial_pages: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn bad_result_counts_are_errors_not_panics() {
+        for n in [-1, i32::MAX, 65536 / 4] {
+            let mut f = WasmFilter::new(&returning(n), FilterLimits::default()).unwrap();
+            let buf = EventBuf::new(0, f.heap_base());
+            let mut out = Vec::new();
+            let e = f.eval(0, &buf, &[], true, &mut out).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    FilterError::OutOfBounds {
+                        what: "results",
+                        ..
+                    }
+                ),
+                "{n}: {e}"
+            );
+        }
+        let mut f = WasmFilter::new(&returning(2), FilterLimits::default()).unwrap();
+        let buf = EventBuf::new(0, f.heap_base());
+        let mut out = Vec::new();
+        f.eval(0, &buf, &[], true, &mut out).unwrap();
+        assert_eq!(out, [0, 0]);
+    }
+
+    #[test]
+    fn bounds_check_overflow_and_size() {
+        assert_eq!(bounds("x", 4, 4, 8).unwrap(), 4..8);
+        assert!(bounds("x", 4, 5, 8).is_err());
+        assert!(bounds("x", usize::MAX, 2, usize::MAX).is_err());
+    }
 }
