@@ -405,4 +405,176 @@ mod tests {
         bad[20..24].copy_from_slice(&9999u32.to_le_bytes());
         assert!(Record::parse(&bad).is_err());
     }
+
+    /// The probe's source, the other half of the format.
+    const PROBE_C: &str = include_str!("../../../ebpf/src/probe.bpf.c");
+
+    /// The probe's `#define NAME NUMBER` constants.
+    fn probe_defines() -> std::collections::BTreeMap<&'static str, u64> {
+        PROBE_C
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.strip_prefix("#define ")?.split_whitespace();
+                let (name, value) = (w.next()?, w.next()?);
+                let value = match value.strip_prefix("0x") {
+                    Some(h) => u64::from_str_radix(h, 16).ok()?,
+                    None => value.parse().ok()?,
+                };
+                Some((name, value))
+            })
+            .collect()
+    }
+
+    /// Offsets of the fields of `struct NAME` in the probe (natural
+    /// alignment, as clang lays them out for BPF), its size and alignment.
+    fn probe_struct(name: &str) -> (std::collections::HashMap<String, usize>, usize, usize) {
+        let start = PROBE_C
+            .find(&format!("struct {name} {{\n"))
+            .unwrap_or_else(|| panic!("struct {name} in the probe"));
+        let body = &PROBE_C[start..];
+        let body = &body[body.find('{').unwrap() + 1..body.find("};").unwrap()];
+        let mut offsets = std::collections::HashMap::new();
+        let (mut at, mut align) = (0usize, 1usize);
+        for decl in body.split(';').map(str::trim) {
+            let decl = decl.rsplit("*/").next().unwrap_or(decl).trim();
+            if decl.is_empty() {
+                continue;
+            }
+            let (ty, names) = match decl.strip_prefix("struct ") {
+                Some(rest) => rest.split_once(' ').unwrap(),
+                None => decl.split_once(' ').unwrap(),
+            };
+            let (size, a) = match ty {
+                "u8" => (1, 1),
+                "u16" => (2, 2),
+                "u32" => (4, 4),
+                "u64" | "s64" => (8, 8),
+                inner => {
+                    let (_, size, align) = probe_struct(inner);
+                    (size, align)
+                }
+            };
+            align = align.max(a);
+            for n in names.split(',').map(str::trim) {
+                let (n, count) = match n.split_once('[') {
+                    Some((n, c)) => (n, c.trim_end_matches(']').parse::<usize>().unwrap()),
+                    None => (n, 1),
+                };
+                at = at.div_ceil(a) * a;
+                offsets.insert(n.to_string(), at);
+                at += size * count;
+            }
+        }
+        (offsets, at.div_ceil(align) * align, align)
+    }
+
+    /// The probe's record kinds, parameter kinds and return index match
+    /// this file's.
+    #[test]
+    fn probe_constants_match() {
+        let defs = probe_defines();
+        assert_eq!(defs["KIND_FORK"], u64::from(KIND_FORK));
+        assert_eq!(defs["KIND_PROCEXIT"], u64::from(KIND_PROCEXIT));
+        assert_eq!(defs["IDX_RET"], u64::from(IDX_RET));
+        use ParamKind::*;
+        let kinds = [
+            ("P_USTR", UserStr),
+            ("P_SOCKADDR", Sockaddr),
+            ("P_TUPLE", Tuple),
+            ("P_EXEC", Exec),
+            ("P_ARGS", Args),
+            ("P_ENV", Env),
+            ("P_EXEPATH", ExePath),
+            ("P_CWD", Cwd),
+            ("P_CGROUP", Cgroup),
+            ("P_FILENAME", Filename),
+            ("P_CREDS", Creds),
+            ("P_FDPAIR", FdPair),
+            ("P_FDPATH", FdPath),
+            ("P_ROOT", Root),
+            ("P_COMM", Comm),
+        ];
+        let in_probe: Vec<&str> = defs
+            .keys()
+            .copied()
+            .filter(|n| n.starts_with("P_"))
+            .collect();
+        let mut here: Vec<&str> = kinds.iter().map(|(n, _)| *n).collect();
+        here.sort_unstable();
+        assert_eq!(in_probe, here, "parameter kinds differ");
+        for (name, kind) in kinds {
+            assert_eq!(defs[name], kind as u64, "{name}");
+            assert_eq!(ParamKind::from_u8(kind as u8), Some(kind), "{name}");
+        }
+        let decodable = (0..=u8::MAX)
+            .filter(|&b| ParamKind::from_u8(b).is_some())
+            .count();
+        assert_eq!(decodable, kinds.len(), "a kind only this side decodes");
+    }
+
+    /// The probe's structs have the sizes and offsets the decoders read.
+    #[test]
+    fn probe_structs_match() {
+        let (hdr, size, _) = probe_struct("rec_hdr");
+        assert_eq!(size, HDR_LEN);
+        for (field, at) in [
+            ("ts", 0),
+            ("tid", 8),
+            ("pid", 12),
+            ("kind", 16),
+            ("len", 20),
+            ("ret", 24),
+            ("args", 32),
+        ] {
+            assert_eq!(hdr[field], at, "rec_hdr.{field}");
+        }
+        let (creds, size, _) = probe_struct("creds");
+        assert_eq!(size, 40);
+        for (field, at) in [
+            ("uid", 0),
+            ("gid", 4),
+            ("euid", 8),
+            ("egid", 12),
+            ("cap_inheritable", 16),
+            ("cap_permitted", 24),
+            ("cap_effective", 32),
+        ] {
+            assert_eq!(creds[field], at, "creds.{field}");
+        }
+        let (exec, size, _) = probe_struct("exec_info");
+        assert_eq!(size, 128);
+        for (field, at) in [
+            ("ppid", 40),
+            ("loginuid", 44),
+            ("sessionid", 48),
+            ("tty", 52),
+            ("exe_ino", 56),
+            ("exe_ctime_sec", 64),
+            ("exe_mtime_sec", 72),
+            ("exe_ctime_nsec", 80),
+            ("exe_mtime_nsec", 84),
+            ("start_time", 88),
+            ("exe_nlink", 96),
+            ("vpid", 104),
+            ("vtid", 108),
+            ("pgid", 112),
+            ("vpgid", 116),
+            ("sid", 120),
+        ] {
+            assert_eq!(exec[field], at, "exec_info.{field}");
+        }
+        let (tuple, size, _) = probe_struct("tuple");
+        assert_eq!(size, 48);
+        for (field, at) in [
+            ("family", 0),
+            ("type", 2),
+            ("protocol", 4),
+            ("lport", 6),
+            ("rport", 8),
+            ("laddr", 16),
+            ("raddr", 32),
+        ] {
+            assert_eq!(tuple[field], at, "tuple.{field}");
+        }
+    }
 }
