@@ -1,0 +1,316 @@
+//! The Wasm back end: a [`Program`]'s rules → one WebAssembly module,
+//! generated at run time with `wasm-encoder`.
+//!
+//! Memory layout (all addresses fixed at compile time, see [`Layout`]):
+//!
+//! ```text
+//! 0 ..            constants: needles, sorted sets, DFA tables, group lists
+//! slot_base ..    one 16-byte entry per slot, written by the host per event
+//! result_base ..  matched rule indices (u32), written by `eval` in `all` mode
+//! heap_base ..    the event's strings, addresses and list elements
+//! ```
+//!
+//! A slot entry (and a list element) is `[tag: u32][a: u32][b: u64]`: tag 0 =
+//! missing, 1 = one value, 2 = a list (`a` = address of `b` elements). A value
+//! is kind-dependent: a string is `a` = address, `b` = length; a number,
+//! boolean or float is `b`; an IP address is `a` = address of 16 bytes.
+//!
+//! Exports: `memory` and `eval(group: i32, all: i32) -> i32`. `eval` runs the
+//! group's rules in order; with `all = 0` it returns 1 + the first matching
+//! rule's index (0 for none), with `all = 1` it stores every matching rule's
+//! index at `result_base` and returns how many.
+
+mod emit;
+mod helpers;
+
+use super::ir::*;
+use super::lower::Program;
+use super::pattern::Dfa;
+use emit::Gen;
+use helpers::{N_HELPERS, eval_fn, helpers};
+use wasm_encoder::{
+    CodeSection, ConstExpr, DataSection, ElementSection, Elements, ExportKind, ExportSection,
+    Function, FunctionSection, MemArg, MemArgTarget, MemorySection, MemoryType, Module, RefType,
+    TableSection, TableType, TypeSection, ValType,
+};
+
+/// Fixed addresses of the generated module's memory regions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// First slot entry.
+    pub slot_base: u32,
+    /// Matched rule indices (`all` mode).
+    pub result_base: u32,
+    /// Start of the per-event heap.
+    pub heap_base: u32,
+    /// Initial memory size in 64 KiB pages.
+    pub initial_pages: u32,
+}
+
+/// A generated module and its layout.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// The module's bytes.
+    pub wasm: Vec<u8>,
+    /// Its memory layout.
+    pub layout: Layout,
+}
+
+/// One rule to compile: its expression. Rules are numbered by their
+/// position in the slice given to [`generate`].
+pub type RuleIr<'a> = &'a Ir;
+
+// Type indices.
+const T_3I: u32 = 0; // (i32, i32, i32) -> i32
+const T_4I: u32 = 1; // (i32, i32, i32, i32) -> i32
+const T_I64_2I: u32 = 2; // (i64, i32, i32) -> i32
+const T_1I: u32 = 3; // (i32) -> i32
+const T_0: u32 = 4; // () -> i32
+const T_2I: u32 = 5; // (i32, i32) -> i32
+
+/// Memory page size.
+const PAGE: u32 = 65536;
+
+/// A memory access at a constant offset (unaligned).
+fn mem(offset: u64) -> MemArg {
+    MemArg {
+        offset,
+        align: 0,
+        target: MemArgTarget::Memory(0),
+        ordering: None,
+    }
+}
+
+/// Constant pool being laid out, at `base` in memory.
+struct Data {
+    base: u32,
+    bytes: Vec<u8>,
+}
+
+impl Data {
+    /// Appends bytes and returns their address.
+    fn put(&mut self, b: &[u8], align: usize) -> u32 {
+        while !self.bytes.len().is_multiple_of(align) {
+            self.bytes.push(0);
+        }
+        let at = self.base + self.bytes.len() as u32;
+        self.bytes.extend_from_slice(b);
+        at
+    }
+}
+
+/// Generates the module for `rules` (evaluated in `groups`, each a list of
+/// rule indices in evaluation order). Memory may grow to `max_pages`.
+pub fn generate(
+    program: &Program,
+    rules: &[RuleIr<'_>],
+    groups: &[Vec<u32>],
+    max_pages: u32,
+) -> Result<Generated, String> {
+    let nrules = rules.len() as u32;
+    // Slots and results come first, so their addresses are known before any
+    // constant is placed.
+    let slot_base = 16u32;
+    let result_base = slot_base + program.slots.len() as u32 * 16;
+    let data_base = (result_base + nrules * 4).div_ceil(16) * 16;
+    let mut data = Data {
+        base: data_base,
+        bytes: Vec::new(),
+    };
+
+    // Patterns → DFA tables.
+    let mut dfa_addrs = Vec::with_capacity(program.patterns.len());
+    for p in &program.patterns {
+        let dfa = Dfa::build(&p.regex)?;
+        let mut t = Vec::with_capacity(272 + dfa.trans.len() * 4);
+        t.extend_from_slice(&dfa.classes);
+        t.extend_from_slice(&dfa.nclasses.to_le_bytes());
+        t.extend_from_slice(&dfa.start.to_le_bytes());
+        t.extend_from_slice(&dfa.dead.to_le_bytes());
+        t.extend_from_slice(&0u32.to_le_bytes()); // accept table address, patched below
+        for x in &dfa.trans {
+            t.extend_from_slice(&x.to_le_bytes());
+        }
+        let at = data.put(&t, 8);
+        let accept = data.put(&dfa.accept, 1);
+        let off = (at - data.base) as usize + 268;
+        data.bytes[off..off + 4].copy_from_slice(&accept.to_le_bytes());
+        dfa_addrs.push(at);
+    }
+
+    let mut g = Gen {
+        program,
+        data: &mut data,
+        dfa_addrs: &dfa_addrs,
+        slot_base,
+        nrules,
+        preds: Vec::new(),
+    };
+    let mut rule_bodies = Vec::with_capacity(rules.len());
+    for ir in rules {
+        let mut f = Function::new([]);
+        g.emit_ir(&mut f.instructions(), ir);
+        f.instructions().end();
+        rule_bodies.push(f);
+    }
+    let preds = std::mem::take(&mut g.preds);
+
+    // Group table: per group, (address of its rule list, count).
+    let mut group_table = Vec::with_capacity(groups.len() * 8);
+    for g in groups {
+        let bytes: Vec<u8> = g.iter().flat_map(|r| r.to_le_bytes()).collect();
+        let at = data.put(&bytes, 4);
+        group_table.extend_from_slice(&at.to_le_bytes());
+        group_table.extend_from_slice(&(g.len() as u32).to_le_bytes());
+    }
+    let group_base = data.put(&group_table, 8);
+
+    let heap_base = (data.base + data.bytes.len() as u32).div_ceil(64) * 64;
+    let initial_pages = (heap_base + PAGE).div_ceil(PAGE);
+    if initial_pages > max_pages {
+        return Err(format!(
+            "compiled rules need {initial_pages} memory pages, more than the limit of {max_pages}"
+        ));
+    }
+    let layout = Layout {
+        slot_base,
+        result_base,
+        heap_base,
+        initial_pages,
+    };
+    Ok(assemble(
+        data,
+        rule_bodies,
+        preds,
+        group_base,
+        layout,
+        max_pages,
+    ))
+}
+
+/// The module: types, helpers, rule and predicate functions, table,
+/// memory, exports and the constant pool.
+fn assemble(
+    data: Data,
+    rule_bodies: Vec<Function>,
+    preds: Vec<Function>,
+    group_base: u32,
+    layout: Layout,
+    max_pages: u32,
+) -> Generated {
+    let mut types = TypeSection::new();
+    types.ty().function([ValType::I32; 3], [ValType::I32]);
+    types.ty().function([ValType::I32; 4], [ValType::I32]);
+    types
+        .ty()
+        .function([ValType::I64, ValType::I32, ValType::I32], [ValType::I32]);
+    types.ty().function([ValType::I32], [ValType::I32]);
+    types.ty().function([], [ValType::I32]);
+    types.ty().function([ValType::I32; 2], [ValType::I32]);
+    let mut funcs = FunctionSection::new();
+    let mut code = CodeSection::new();
+    for (ty, f) in helpers() {
+        funcs.function(ty);
+        code.function(&f);
+    }
+    let nrules = rule_bodies.len() as u32;
+    let npreds = preds.len() as u32;
+    let rules_start = N_HELPERS;
+    let preds_start = rules_start + nrules;
+    let eval_idx = preds_start + npreds;
+    for f in &rule_bodies {
+        funcs.function(T_0);
+        code.function(f);
+    }
+    for f in &preds {
+        funcs.function(T_1I);
+        code.function(f);
+    }
+    funcs.function(T_2I);
+    code.function(&eval_fn(group_base, layout.result_base));
+
+    let mut table = TableSection::new();
+    let nelems = u64::from(nrules + npreds);
+    table.table(TableType {
+        element_type: RefType::FUNCREF,
+        table64: false,
+        minimum: nelems,
+        maximum: Some(nelems),
+        shared: false,
+    });
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: u64::from(layout.initial_pages),
+        maximum: Some(u64::from(max_pages)),
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    let mut exports = ExportSection::new();
+    exports.export("memory", ExportKind::Memory, 0);
+    exports.export("eval", ExportKind::Func, eval_idx);
+    let mut elements = ElementSection::new();
+    let func_indices: Vec<u32> = (rules_start..eval_idx).collect();
+    if !func_indices.is_empty() {
+        elements.active(
+            Some(0),
+            &ConstExpr::i32_const(0),
+            Elements::Functions(func_indices.into()),
+        );
+    }
+    let mut datas = DataSection::new();
+    datas.active(
+        0,
+        &ConstExpr::i32_const(data.base as i32),
+        data.bytes.iter().copied(),
+    );
+
+    let mut module = Module::new();
+    module.section(&types);
+    module.section(&funcs);
+    module.section(&table);
+    module.section(&memories);
+    module.section(&exports);
+    module.section(&elements);
+    module.section(&code);
+    module.section(&datas);
+    Generated {
+        wasm: module.finish(),
+        layout,
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::SourceFields;
+    use crate::filter::parser::parse_condition;
+
+    /// Every construct the generator emits validates as WebAssembly.
+    #[test]
+    fn generated_modules_validate() {
+        let fields = SourceFields::syscall();
+        let mut p = Program::default();
+        let conds = [
+            "evt.type in (open, openat) and proc.name in (a, bb, ccc) and fd.name pmatch (/etc, /usr/*/bin)",
+            "proc.aname = bash or fd.types intersects (ipv4) or proc.pid in (1, 2, 3) or proc.fdusage > 0.5",
+            "not proc.cmdline icontains AbC and proc.name regex '[a-z]+' and fd.sip in (10.0.0.0/8, ::1)",
+            "proc.name startswith anyof (a, b) and proc.name != val(proc.pname) and proc.is_exe_upper_layer = true",
+            "evt.buffer bcontains 6869 and proc.name < m and fd.name exists and len(proc.cmdline) >= 3",
+        ];
+        let irs: Vec<Ir> = conds
+            .iter()
+            .map(|c| {
+                p.lower(&fields, &parse_condition(c, 0).unwrap(), &mut Vec::new())
+                    .unwrap()
+            })
+            .collect();
+        let refs: Vec<&Ir> = irs.iter().collect();
+        let g = generate(&p, &refs, &[vec![0, 1, 2, 3, 4], vec![], vec![2]], 1024).unwrap();
+        wasmparser::Validator::new()
+            .validate_all(&g.wasm)
+            .expect("generated module is valid");
+        assert!(
+            g.layout.slot_base < g.layout.result_base && g.layout.result_base < g.layout.heap_base
+        );
+    }
+}
