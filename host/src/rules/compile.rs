@@ -496,15 +496,44 @@ impl Compiler<'_> {
         (seg.file, find_in_source(content, seg.pos, prefix))
     }
 
+    /// Compiles one rule: condition (with exceptions) to IR, its event
+    /// types, and its output format; `None` after an error diagnostic.
     fn compile_rule(
         &mut self,
         rule: &super::load::RuleDef,
         out: &mut SourceRules,
     ) -> Option<CompiledRule> {
         let fields = out.fields.clone();
-        // Condition text with exceptions.
+        let cond = self.condition_with_exceptions(rule, &fields)?;
+        let (ir, expanded_text) = self.compile_condition(rule, &cond, &fields, &mut out.program)?;
+        let evttypes = self.rule_evttypes(rule, &ir, &fields, &out.program);
+        let output = self.compile_output(rule, &fields, &mut out.output_program)?;
+        Some(CompiledRule {
+            name: rule.name.clone(),
+            desc: rule.desc.text.clone(),
+            output_text: rule.output.text.clone(),
+            output,
+            priority: rule.priority,
+            source: rule.source.clone(),
+            tags: rule.tags.clone(),
+            enabled: rule.enabled,
+            ir,
+            condition: expanded_text,
+            evttypes,
+            extra_fields: Vec::new(),
+            file: self.file(rule.loc.file).to_string(),
+            pos: rule.loc.pos,
+        })
+    }
+
+    /// The rule's condition text with its exceptions appended.
+    fn condition_with_exceptions(
+        &mut self,
+        rule: &super::load::RuleDef,
+        fields: &SourceFields,
+    ) -> Option<Text> {
         let mut cond = rule.condition.clone();
-        match super::exceptions::exceptions_text(&rule.exceptions, &fields) {
+        match super::exceptions::exceptions_text(&rule.exceptions, fields) {
             Ok(Some((text, loc))) => {
                 let base = cond.text.len();
                 cond.text = format!("({}) {}", cond.text, text);
@@ -529,8 +558,20 @@ impl Compiler<'_> {
                 return None;
             }
         }
+        Some(cond)
+    }
+
+    /// Parses the condition, expands its macros and lowers it to IR; returns
+    /// the IR and the condition text with lists expanded.
+    fn compile_condition(
+        &mut self,
+        rule: &super::load::RuleDef,
+        cond: &Text,
+        fields: &SourceFields,
+        program: &mut Program,
+    ) -> Option<(Ir, String)> {
         let (src_id, expanded_text) =
-            self.add_src(&cond, format!("rule '{}'", rule.name), rule.loc.clone());
+            self.add_src(cond, format!("rule '{}'", rule.name), rule.loc.clone());
         let ast = match parse_condition(&expanded_text, src_id) {
             Ok(a) => a,
             Err(e) => {
@@ -558,7 +599,7 @@ impl Compiler<'_> {
             }
         };
         let mut warnings = Vec::new();
-        let ir = match out.program.lower(&fields, &ast, &mut warnings) {
+        let ir = match program.lower(fields, &ast, &mut warnings) {
             Ok(ir) => ir,
             Err(e) => {
                 self.lower_error(e, rule, rule.skip_if_unknown_filter);
@@ -580,10 +621,22 @@ impl Compiler<'_> {
                 Some(("condition expression".into(), file, pos)),
             );
         }
+        Some((ir, expanded_text))
+    }
+
+    /// The event types the rule can match; warns when a syscall rule
+    /// matches too many.
+    fn rule_evttypes(
+        &mut self,
+        rule: &super::load::RuleDef,
+        ir: &Ir,
+        fields: &SourceFields,
+        program: &Program,
+    ) -> EvtSet {
         let evttypes = if fields.event_names().is_empty() {
             EvtSet::all(0)
         } else {
-            crate::filter::evttypes::compute(&ir, &out.program, &fields)
+            crate::filter::evttypes::compute(ir, program, fields)
         };
         if fields.source == crate::fields::SYSCALL_SOURCE
             && rule.warn_evttypes
@@ -591,27 +644,31 @@ impl Compiler<'_> {
         {
             self.rule_diag(rule, Severity::Warning, Code::NoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.".into(), None);
         }
-        let output = match OutputFormat::parse(&rule.output.text, &fields, &mut out.output_program)
-        {
+        evttypes
+    }
+
+    /// Parses the output format (its fields become slots of `program`).
+    fn compile_output(
+        &mut self,
+        rule: &super::load::RuleDef,
+        fields: &SourceFields,
+        program: &mut Program,
+    ) -> Option<OutputFormat> {
+        match OutputFormat::parse(&rule.output.text, fields, program) {
             Ok((f, dropped)) => {
                 for d in dropped {
                     self.rule_diag(rule, Severity::Warning, Code::DeprecatedItem, format!("%{d} is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message."), None);
                 }
-                f
+                Some(f)
             }
             Err(e) => {
                 let seg = &rule.output.segments[0];
                 let prefix = rule.output.text.get(..e.offset).unwrap_or("");
                 let pos = find_in_source(&self.coll.files[seg.file].content, seg.pos, prefix);
-                let severity = if rule.skip_if_unknown_filter {
-                    Severity::Warning
+                let (severity, code) = if rule.skip_if_unknown_filter {
+                    (Severity::Warning, Code::UnknownFilter)
                 } else {
-                    Severity::Error
-                };
-                let code = if rule.skip_if_unknown_filter {
-                    Code::UnknownFilter
-                } else {
-                    Code::ErrCompileOutput
+                    (Severity::Error, Code::ErrCompileOutput)
                 };
                 self.rule_diag(
                     rule,
@@ -620,25 +677,9 @@ impl Compiler<'_> {
                     e.message,
                     Some(("output".into(), seg.file, pos)),
                 );
-                return None;
+                None
             }
-        };
-        Some(CompiledRule {
-            name: rule.name.clone(),
-            desc: rule.desc.text.clone(),
-            output_text: rule.output.text.clone(),
-            output,
-            priority: rule.priority,
-            source: rule.source.clone(),
-            tags: rule.tags.clone(),
-            enabled: rule.enabled,
-            ir,
-            condition: expanded_text,
-            evttypes,
-            extra_fields: Vec::new(),
-            file: self.file(rule.loc.file).to_string(),
-            pos: rule.loc.pos,
-        })
+        }
     }
 
     /// Registers a condition text for position mapping; returns its id
