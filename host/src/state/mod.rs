@@ -364,126 +364,136 @@ impl State {
         self.insert(child);
     }
 
+    /// Applies a successful syscall: exec, new and changed fds, working
+    /// directory, session and credentials.
     fn on_syscall(&mut self, r: &Record) {
         let Some(name) = syscalls::name_of(r.kind) else {
             return;
         };
         let ret = r.ret;
-        // fd and dirfd arguments are C ints: the upper half of the register is not defined.
-        let a = |i: usize| r.args[i] as i32 as i64;
-        let path = |i: u8| {
-            r.str_param(ParamKind::UserStr, Some(i))
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-        };
         match name {
             "execve" | "execveat" if ret == 0 => self.on_exec(r),
-            "open" | "creat" | "openat" | "openat2" | "open_by_handle_at" => {
-                let (dirfd, idx) = if matches!(name, "open" | "creat") {
-                    (AT_FDCWD, 0)
-                } else {
-                    (a(0), 1)
-                };
-                let flags = match name {
-                    "open" => r.args[1],
-                    "creat" => 0o1101, // O_CREAT|O_WRONLY|O_TRUNC
-                    _ => r.args[2], // openat, openat2 (the probe puts open_how.flags here), open_by_handle_at
-                };
-                let raw = path(idx).unwrap_or_default();
-                let name = self.resolve(r.pid, dirfd, &raw);
-                let kind = if flags & 0o200000 != 0 {
-                    FdKind::Directory
-                } else {
-                    FdKind::File
-                };
-                let mut fd = Fd::new(kind, name);
-                fd.flags = flags;
-                if raw != fd.name {
-                    fd.nameraw = Some(raw);
-                }
-                self.with_fds(r.pid, |t| t.insert(ret, fd));
-            }
-            "dup" | "dup2" | "dup3" => self.dup(r.pid, a(0), ret),
-            "fcntl" if matches!(r.args[1], 0 | 1030) => self.dup(r.pid, a(0), ret),
+            "open" | "creat" | "openat" | "openat2" | "open_by_handle_at" => self.on_open(r, name),
+            "dup" | "dup2" | "dup3" => self.dup(r.pid, int_arg(r, 0), ret),
+            "fcntl" if matches!(r.args[1], 0 | 1030) => self.dup(r.pid, int_arg(r, 0), ret),
             "socket" => {
                 let mut fd = Fd::new(FdKind::for_family(r.args[0] as u16), "");
                 fd.flags = r.args[1];
                 self.with_fds(r.pid, |t| t.insert(ret, fd));
             }
-            "connect" | "bind" => {
-                let unix_path = r
-                    .param(ParamKind::Sockaddr, Some(1))
-                    .and_then(unix_sockaddr_path);
-                let tuple = r
-                    .param(ParamKind::Tuple, Some(0))
-                    .and_then(SockTuple::decode);
-                let fdn = a(0);
-                let client = name == "connect";
-                self.with_fds(r.pid, |t| {
-                    let fd = t.get_mut(fdn);
-                    let fd = match fd {
-                        Some(f) => f,
-                        None => {
-                            t.insert(fdn, Fd::new(FdKind::OtherSocket, ""));
-                            match t.get_mut(fdn) {
-                                Some(f) => f,
-                                None => return,
-                            }
-                        }
-                    };
-                    set_socket(fd, tuple, unix_path, client);
-                });
-            }
-            "accept" | "accept4" => {
-                let tuple = r
-                    .param(ParamKind::Tuple, Some(IDX_RET))
-                    .and_then(SockTuple::decode);
-                let mut fd = Fd::new(FdKind::OtherSocket, "");
-                fd.server = true;
-                if name == "accept4" {
-                    fd.flags = r.args[3];
-                }
-                set_socket(&mut fd, tuple, None, false);
-                self.with_fds(r.pid, |t| t.insert(ret, fd));
-            }
-            "pipe" | "pipe2" | "socketpair" => {
-                let idx = if name == "socketpair" { 3 } else { 0 };
-                if let Some(b) = r
-                    .param(ParamKind::FdPair, Some(idx))
-                    .filter(|b| b.len() == 8)
-                {
-                    let f0 = i32::from_le_bytes(b[0..4].try_into().expect("4 bytes")) as i64;
-                    let f1 = i32::from_le_bytes(b[4..8].try_into().expect("4 bytes")) as i64;
-                    let kind = if name == "socketpair" {
-                        FdKind::for_family(r.args[0] as u16)
-                    } else {
-                        FdKind::Pipe
-                    };
-                    let flags = if name == "pipe" { 0 } else { r.args[1] };
-                    self.with_fds(r.pid, |t| {
-                        for n in [f0, f1] {
-                            let mut fd = Fd::new(kind, "");
-                            fd.flags = flags;
-                            t.insert(n, fd);
-                        }
-                    });
-                }
-            }
+            "connect" | "bind" => self.on_connect(r, name == "connect"),
+            "accept" | "accept4" => self.on_accept(r, name),
+            "pipe" | "pipe2" | "socketpair" => self.on_fd_pair(r, name),
             "memfd_create" => {
-                let n = path(0).unwrap_or_default();
+                let n = user_str(r, 0).unwrap_or_default();
                 let fd = Fd::new(FdKind::Memfd, format!("memfd:{n}"));
                 self.with_fds(r.pid, |t| t.insert(ret, fd));
             }
-            "eventfd" | "eventfd2" => self.new_fd(r.pid, ret, FdKind::Event),
-            "signalfd" | "signalfd4" => self.new_fd(r.pid, ret, FdKind::Signal),
-            "timerfd_create" => self.new_fd(r.pid, ret, FdKind::Timer),
-            "inotify_init" | "inotify_init1" => self.new_fd(r.pid, ret, FdKind::Inotify),
-            "epoll_create" | "epoll_create1" => self.new_fd(r.pid, ret, FdKind::Eventpoll),
-            "userfaultfd" => self.new_fd(r.pid, ret, FdKind::Userfault),
-            "io_uring_setup" => self.new_fd(r.pid, ret, FdKind::IoUring),
-            "pidfd_open" | "pidfd_getfd" => self.new_fd(r.pid, ret, FdKind::Pidfd),
-            "bpf" if ret > 0 && matches!(r.args[0], 0 | 5 | 7 | 14) => {
-                self.new_fd(r.pid, ret, FdKind::Bpf)
+            "chdir" | "fchdir" | "setsid" | "setuid" | "setgid" | "setreuid" | "setregid"
+            | "setresuid" | "setresgid" | "capset" => self.on_process_change(r, name),
+            _ => {
+                if let Some(kind) = anon_fd_kind(name, r) {
+                    self.new_fd(r.pid, ret, kind)
+                }
             }
+        }
+    }
+
+    /// The open family: a file or directory fd, its path resolved.
+    fn on_open(&mut self, r: &Record, name: &str) {
+        let (dirfd, idx) = if matches!(name, "open" | "creat") {
+            (AT_FDCWD, 0)
+        } else {
+            (int_arg(r, 0), 1)
+        };
+        let flags = match name {
+            "open" => r.args[1],
+            "creat" => 0o1101, // O_CREAT|O_WRONLY|O_TRUNC
+            _ => r.args[2], // openat, openat2 (the probe puts open_how.flags here), open_by_handle_at
+        };
+        let raw = user_str(r, idx).unwrap_or_default();
+        let name = self.resolve(r.pid, dirfd, &raw);
+        let kind = if flags & 0o200000 != 0 {
+            FdKind::Directory
+        } else {
+            FdKind::File
+        };
+        let mut fd = Fd::new(kind, name);
+        fd.flags = flags;
+        if raw != fd.name {
+            fd.nameraw = Some(raw);
+        }
+        self.with_fds(r.pid, |t| t.insert(r.ret, fd));
+    }
+
+    /// `connect`/`bind`: the socket's addresses (the fd is created if unknown).
+    fn on_connect(&mut self, r: &Record, client: bool) {
+        let unix_path = r
+            .param(ParamKind::Sockaddr, Some(1))
+            .and_then(unix_sockaddr_path);
+        let tuple = r
+            .param(ParamKind::Tuple, Some(0))
+            .and_then(SockTuple::decode);
+        let fdn = int_arg(r, 0);
+        self.with_fds(r.pid, |t| {
+            let fd = t.get_mut(fdn);
+            let fd = match fd {
+                Some(f) => f,
+                None => {
+                    t.insert(fdn, Fd::new(FdKind::OtherSocket, ""));
+                    match t.get_mut(fdn) {
+                        Some(f) => f,
+                        None => return,
+                    }
+                }
+            };
+            set_socket(fd, tuple, unix_path, client);
+        });
+    }
+
+    /// `accept`/`accept4`: a server-side socket with the connection's addresses.
+    fn on_accept(&mut self, r: &Record, name: &str) {
+        let tuple = r
+            .param(ParamKind::Tuple, Some(IDX_RET))
+            .and_then(SockTuple::decode);
+        let mut fd = Fd::new(FdKind::OtherSocket, "");
+        fd.server = true;
+        if name == "accept4" {
+            fd.flags = r.args[3];
+        }
+        set_socket(&mut fd, tuple, None, false);
+        self.with_fds(r.pid, |t| t.insert(r.ret, fd));
+    }
+
+    /// `pipe`, `pipe2` and `socketpair`: the two fds the kernel wrote.
+    fn on_fd_pair(&mut self, r: &Record, name: &str) {
+        let idx = if name == "socketpair" { 3 } else { 0 };
+        let Some(b) = r
+            .param(ParamKind::FdPair, Some(idx))
+            .filter(|b| b.len() == 8)
+        else {
+            return;
+        };
+        let f0 = i32::from_le_bytes(b[0..4].try_into().expect("4 bytes")) as i64;
+        let f1 = i32::from_le_bytes(b[4..8].try_into().expect("4 bytes")) as i64;
+        let kind = if name == "socketpair" {
+            FdKind::for_family(r.args[0] as u16)
+        } else {
+            FdKind::Pipe
+        };
+        let flags = if name == "pipe" { 0 } else { r.args[1] };
+        self.with_fds(r.pid, |t| {
+            for n in [f0, f1] {
+                let mut fd = Fd::new(kind, "");
+                fd.flags = flags;
+                t.insert(n, fd);
+            }
+        });
+    }
+
+    /// Working directory, session and credentials.
+    fn on_process_change(&mut self, r: &Record, name: &str) {
+        match name {
             "chdir" | "fchdir" => {
                 if let Some(cwd) = r.str_param(ParamKind::Cwd, None) {
                     let cwd = String::from_utf8_lossy(cwd).into_owned();
@@ -497,15 +507,13 @@ impl State {
                     p.sid = r.pid;
                 }
             }
-            "setuid" | "setgid" | "setreuid" | "setregid" | "setresuid" | "setresgid"
-            | "capset" => {
+            _ => {
                 if let Some(c) = r.param(ParamKind::Creds, None).and_then(Creds::decode)
                     && let Some(p) = self.procs.get_mut(&r.pid)
                 {
                     p.creds = c;
                 }
             }
-            _ => {}
         }
     }
 
@@ -636,6 +644,34 @@ impl State {
         }
         normalize(&format!("{base}/{path}"))
     }
+}
+
+/// Argument `i` as an fd or dirfd: a C int (the upper half of the
+/// register is not defined).
+fn int_arg(r: &Record, i: usize) -> i64 {
+    r.args[i] as i32 as i64
+}
+
+/// The user string read from argument `i`.
+fn user_str(r: &Record, i: u8) -> Option<String> {
+    r.str_param(ParamKind::UserStr, Some(i))
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+/// The kind of the fd an fd-creating syscall without a path returns.
+fn anon_fd_kind(name: &str, r: &Record) -> Option<FdKind> {
+    Some(match name {
+        "eventfd" | "eventfd2" => FdKind::Event,
+        "signalfd" | "signalfd4" => FdKind::Signal,
+        "timerfd_create" => FdKind::Timer,
+        "inotify_init" | "inotify_init1" => FdKind::Inotify,
+        "epoll_create" | "epoll_create1" => FdKind::Eventpoll,
+        "userfaultfd" => FdKind::Userfault,
+        "io_uring_setup" => FdKind::IoUring,
+        "pidfd_open" | "pidfd_getfd" => FdKind::Pidfd,
+        "bpf" if r.ret > 0 && matches!(r.args[0], 0 | 5 | 7 | 14) => FdKind::Bpf,
+        _ => return None,
+    })
 }
 
 /// Updates a socket fd from its tuple (and a unix path); builds Falco's names:

@@ -97,30 +97,96 @@ pub fn encode_tty(major: u32, minor: u32) -> u32 {
 /// `boot_ns` is the boot time in ns since the epoch; `ticks` the clock ticks per second.
 pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Process> {
     let dir = proc.join(pid.to_string());
-    let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
-    // "pid (comm) state ppid pgrp session tty_nr ... starttime(22)"
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let comm = stat[open + 1..close].to_string();
-    let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
-    let field = |i: usize| rest.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-    let ppid = field(1) as u32;
-    let pgid = field(2) as u32;
-    let sid = field(3) as u32;
-    let tty = field(4) as u32;
-    let start_ticks = field(19);
+    let stat = Stat::read(&dir)?;
     let mut argv = split_nul(&std::fs::read(dir.join("cmdline")).unwrap_or_default());
     let exe = if argv.is_empty() {
-        comm.clone()
+        stat.comm.clone()
     } else {
         argv.remove(0)
     };
-    let link = |n: &str| {
-        std::fs::read_link(dir.join(n))
-            .ok()
-            .map(|p| p.to_string_lossy().into_owned())
-    };
-    let exepath = link("exe").unwrap_or_default();
+    let exepath = link(&dir, "exe").unwrap_or_default();
+    let (creds, vpid, vpgid) = read_status(&dir, pid, stat.pgid);
+    let loginuid = std::fs::read_to_string(dir.join("loginuid"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(u32::MAX);
+    let cgroups = std::fs::read_to_string(dir.join("cgroup")).unwrap_or_default();
+    let container_id = super::containers::container_id_from_cgroups(
+        cgroups.lines().filter_map(|l| l.rsplit('/').next()),
+    )
+    .unwrap_or_default();
+    let (exe_ino, exe_ctime, exe_mtime) = exe_times(&dir);
+    let fds = read_fds(&dir);
+    Some(Process {
+        pid,
+        ppid: stat.ppid,
+        sid: stat.sid,
+        pgid: stat.pgid,
+        vpid,
+        vpgid,
+        exe_from_memfd: exepath.starts_with("/memfd:"),
+        comm: stat.comm,
+        exe,
+        exepath,
+        args: argv,
+        env: split_nul(&std::fs::read(dir.join("environ")).unwrap_or_default()),
+        cwd: link(&dir, "cwd").unwrap_or_else(|| "/".into()),
+        creds,
+        loginuid,
+        tty: stat.tty,
+        container_id,
+        start_ns: boot_ns + stat.start_ticks * (1_000_000_000 / ticks.max(1)),
+        exe_ino,
+        exe_ctime,
+        exe_mtime,
+        exe_upper_layer: false,
+        fds,
+        exited_ns: None,
+    })
+}
+
+/// What `/proc/PID/stat` tells.
+struct Stat {
+    comm: String,
+    ppid: u32,
+    pgid: u32,
+    sid: u32,
+    tty: u32,
+    /// Start time in clock ticks since boot.
+    start_ticks: i64,
+}
+
+impl Stat {
+    /// Reads `/proc/PID/stat`: "pid (comm) state ppid pgrp session tty_nr
+    /// ... starttime(22)".
+    fn read(dir: &Path) -> Option<Stat> {
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let comm = stat[open + 1..close].to_string();
+        let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let field = |i: usize| rest.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        Some(Stat {
+            comm,
+            ppid: field(1) as u32,
+            pgid: field(2) as u32,
+            sid: field(3) as u32,
+            tty: field(4) as u32,
+            start_ticks: field(19),
+        })
+    }
+}
+
+/// The target of a `/proc/PID` link.
+fn link(dir: &Path, n: &str) -> Option<String> {
+    std::fs::read_link(dir.join(n))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
+/// Credentials and the ids in the innermost pid namespace (pid, pgid),
+/// from `/proc/PID/status`.
+fn read_status(dir: &Path, pid: u32, pgid: u32) -> (Creds, u32, u32) {
     let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
     let st = |key: &str| -> Vec<u64> {
         status
@@ -153,26 +219,26 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
         cap_permitted: cap("CapPrm:"),
         cap_effective: cap("CapEff:"),
     };
-    let loginuid = std::fs::read_to_string(dir.join("loginuid"))
+    (creds, vpid, vpgid)
+}
+
+/// The executable's inode, ctime and mtime (ns).
+fn exe_times(dir: &Path) -> (u64, i64, i64) {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir.join("exe"))
         .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(u32::MAX);
-    let cgroups = std::fs::read_to_string(dir.join("cgroup")).unwrap_or_default();
-    let container_id = super::containers::container_id_from_cgroups(
-        cgroups.lines().filter_map(|l| l.rsplit('/').next()),
-    )
-    .unwrap_or_default();
-    let exe_meta = std::fs::metadata(dir.join("exe")).ok();
-    let (exe_ino, exe_ctime, exe_mtime) = exe_meta
         .map(|m| {
-            use std::os::unix::fs::MetadataExt;
             (
                 m.ino(),
                 m.ctime() * 1_000_000_000 + m.ctime_nsec(),
                 m.mtime() * 1_000_000_000 + m.mtime_nsec(),
             )
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The open fds, from the `/proc/PID/fd` links.
+fn read_fds(dir: &Path) -> FdTable {
     let mut fds = FdTable::default();
     if let Ok(entries) = std::fs::read_dir(dir.join("fd")) {
         for e in entries.flatten() {
@@ -184,32 +250,7 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
             }
         }
     }
-    Some(Process {
-        pid,
-        ppid,
-        sid,
-        pgid,
-        vpid,
-        vpgid,
-        exe_from_memfd: exepath.starts_with("/memfd:"),
-        comm,
-        exe,
-        exepath,
-        args: argv,
-        env: split_nul(&std::fs::read(dir.join("environ")).unwrap_or_default()),
-        cwd: link("cwd").unwrap_or_else(|| "/".into()),
-        creds,
-        loginuid,
-        tty,
-        container_id,
-        start_ns: boot_ns + start_ticks * (1_000_000_000 / ticks.max(1)),
-        exe_ino,
-        exe_ctime,
-        exe_mtime,
-        exe_upper_layer: false,
-        fds,
-        exited_ns: None,
-    })
+    fds
 }
 
 /// An fd from its `/proc/PID/fd/N` link target.
