@@ -148,101 +148,133 @@ pub fn parse_fixtures(
     rules: &LoadedRules,
     registry: &crate::fields::FieldRegistry,
 ) -> Result<Vec<Case>, FixtureError> {
-    let err = |line: usize, message: String| FixtureError {
-        file: file.to_string(),
-        line,
-        message,
+    let p = FixtureParser {
+        file,
+        rules,
+        registry,
     };
     let docs = parse_documents(text)
-        .map_err(|e| err(e.pos.line, format!("invalid YAML: {}", e.message)))?;
+        .map_err(|e| p.err(e.pos.line, format!("invalid YAML: {}", e.message)))?;
     let mut cases = Vec::new();
     for doc in docs.iter().filter(|d| !d.is_null()) {
         let items = doc
             .as_seq()
-            .ok_or_else(|| err(doc.pos.line, "a fixture file is a list of cases".into()))?;
+            .ok_or_else(|| p.err(doc.pos.line, "a fixture file is a list of cases".into()))?;
         for item in items {
-            let line = item.pos.line;
-            let s = |k: &str| item.get(k).and_then(Node::as_str).map(str::to_string);
-            let name = s("case")
-                .or_else(|| s("name"))
-                .ok_or_else(|| err(line, "case without a 'case' name".into()))?;
-            let source = s("source").unwrap_or_else(|| crate::fields::SYSCALL_SOURCE.to_string());
-            let fields = rules
-                .source(&source)
-                .map(|r| &r.fields)
-                .or_else(|| registry.source(&source))
-                .ok_or_else(|| err(line, format!("case '{name}': unknown source '{source}'")))?;
-            let mut values = HashMap::new();
-            if let Some(f) = item.get("fields") {
-                let entries = f.as_map().ok_or_else(|| {
-                    err(
-                        f.pos.line,
-                        format!("case '{name}': 'fields' must be a mapping"),
-                    )
-                })?;
-                for (k, v) in entries {
-                    let key = k.as_str().unwrap_or_default();
-                    let value = typed_value(fields, key, v).map_err(|m| {
-                        err(k.pos.line, format!("case '{name}': field '{key}': {m}"))
-                    })?;
-                    values.insert(key.to_string(), value);
-                }
-            }
-            let list = |k: &str| -> Result<Vec<String>, FixtureError> {
-                match item.get(k) {
-                    None => Ok(Vec::new()),
-                    Some(n) => match &n.value {
-                        NodeValue::Scalar { text, .. } => Ok(vec![text.clone()]),
-                        NodeValue::Seq(v) => Ok(v
-                            .iter()
-                            .filter_map(|x| x.as_str().map(str::to_string))
-                            .collect()),
-                        NodeValue::Null => Ok(Vec::new()),
-                        _ => Err(err(
-                            n.pos.line,
-                            format!("case '{name}': '{k}' must be a list of rule names"),
-                        )),
-                    },
-                }
-            };
-            let expect = list("expect")?;
-            let forbid = list("forbid")?;
-            for r in expect.iter().chain(forbid.iter().filter(|f| *f != "*")) {
-                if !rules.all_rules().any(|x| &x.name == r) {
-                    return Err(err(
-                        line,
-                        format!("case '{name}': no loaded rule is named '{r}'"),
-                    ));
-                }
-            }
-            let evt_type = s("type").or_else(|| {
-                values.get("evt.type").and_then(|v| match v {
-                    SlotValue::One(Value::Bytes(b)) => {
-                        Some(String::from_utf8_lossy(b).into_owned())
-                    }
-                    _ => None,
-                })
-            });
-            if let Some(t) = &evt_type
-                && !fields.event_names().is_empty()
-                && !fields.is_event_name(t)
-            {
-                return Err(err(
-                    line,
-                    format!("case '{name}': unknown event type '{t}'"),
-                ));
-            }
-            cases.push(Case {
-                name,
-                line,
-                source,
-                event: FixtureEvent::new(fields, evt_type, values),
-                expect,
-                forbid,
-            });
+            cases.push(p.case(item)?);
         }
     }
     Ok(cases)
+}
+
+/// What fixture cases are checked against.
+struct FixtureParser<'a> {
+    file: &'a str,
+    rules: &'a LoadedRules,
+    registry: &'a crate::fields::FieldRegistry,
+}
+
+impl FixtureParser<'_> {
+    /// An error at a line of the file.
+    fn err(&self, line: usize, message: String) -> FixtureError {
+        FixtureError {
+            file: self.file.to_string(),
+            line,
+            message,
+        }
+    }
+
+    /// One case.
+    fn case(&self, item: &Node) -> Result<Case, FixtureError> {
+        let line = item.pos.line;
+        let s = |k: &str| item.get(k).and_then(Node::as_str).map(str::to_string);
+        let name = s("case")
+            .or_else(|| s("name"))
+            .ok_or_else(|| self.err(line, "case without a 'case' name".into()))?;
+        let source = s("source").unwrap_or_else(|| crate::fields::SYSCALL_SOURCE.to_string());
+        let fields = self
+            .rules
+            .source(&source)
+            .map(|r| &r.fields)
+            .or_else(|| self.registry.source(&source))
+            .ok_or_else(|| self.err(line, format!("case '{name}': unknown source '{source}'")))?;
+        let values = self.values(item, &name, fields)?;
+        let expect = self.rule_names(item, "expect", &name)?;
+        let forbid = self.rule_names(item, "forbid", &name)?;
+        for r in expect.iter().chain(forbid.iter().filter(|f| *f != "*")) {
+            if !self.rules.all_rules().any(|x| &x.name == r) {
+                return Err(self.err(
+                    line,
+                    format!("case '{name}': no loaded rule is named '{r}'"),
+                ));
+            }
+        }
+        let evt_type = s("type").or_else(|| {
+            values.get("evt.type").and_then(|v| match v {
+                SlotValue::One(Value::Bytes(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+                _ => None,
+            })
+        });
+        if let Some(t) = &evt_type
+            && !fields.event_names().is_empty()
+            && !fields.is_event_name(t)
+        {
+            return Err(self.err(line, format!("case '{name}': unknown event type '{t}'")));
+        }
+        Ok(Case {
+            name,
+            line,
+            source,
+            event: FixtureEvent::new(fields, evt_type, values),
+            expect,
+            forbid,
+        })
+    }
+
+    /// The case's `fields`, typed by the source's fields.
+    fn values(
+        &self,
+        item: &Node,
+        name: &str,
+        fields: &SourceFields,
+    ) -> Result<HashMap<String, SlotValue>, FixtureError> {
+        let mut values = HashMap::new();
+        let Some(f) = item.get("fields") else {
+            return Ok(values);
+        };
+        let entries = f.as_map().ok_or_else(|| {
+            self.err(
+                f.pos.line,
+                format!("case '{name}': 'fields' must be a mapping"),
+            )
+        })?;
+        for (k, v) in entries {
+            let key = k.as_str().unwrap_or_default();
+            let value = typed_value(fields, key, v)
+                .map_err(|m| self.err(k.pos.line, format!("case '{name}': field '{key}': {m}")))?;
+            values.insert(key.to_string(), value);
+        }
+        Ok(values)
+    }
+
+    /// `expect` or `forbid`: one rule name or a list.
+    fn rule_names(&self, item: &Node, k: &str, name: &str) -> Result<Vec<String>, FixtureError> {
+        match item.get(k) {
+            None => Ok(Vec::new()),
+            Some(n) => match &n.value {
+                NodeValue::Scalar { text, .. } => Ok(vec![text.clone()]),
+                NodeValue::Seq(v) => Ok(v
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()),
+                NodeValue::Null => Ok(Vec::new()),
+                _ => Err(self.err(
+                    n.pos.line,
+                    format!("case '{name}': '{k}' must be a list of rule names"),
+                )),
+            },
+        }
+    }
 }
 
 /// Types a YAML value for a field.
