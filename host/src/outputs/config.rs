@@ -45,15 +45,7 @@ pub struct OutputsConfig {
 impl OutputsConfig {
     /// Reads and checks the keys (defaults as Falco's falco.yaml).
     pub fn from_config(c: &Config) -> Result<OutputsConfig, ConfigError> {
-        let json = c.json_output;
-        let format = FormatOptions {
-            json,
-            iso8601: c.bool_at("time_format_iso_8601", false)?,
-            include_output: c.bool_at("json_include_output_property", true)?,
-            include_message: c.bool_at("json_include_message_property", false)?,
-            include_output_fields: c.bool_at("json_include_output_fields_property", true)?,
-            include_tags: c.bool_at("json_include_tags_property", true)?,
-        };
+        let format = format_options(c)?;
         let buffered = c.bool_at("buffered_outputs", false)?;
         let queue = match c.u64_at("outputs_queue.capacity", 0)? {
             0 => DEFAULT_QUEUE,
@@ -63,93 +55,10 @@ impl OutputsConfig {
             0 => DEFAULT_QUEUE_BYTES,
             n => usize::try_from(n).unwrap_or(usize::MAX),
         };
-        let static_fields = match c.get("static_fields") {
-            None | Some(serde_json::Value::Null) => Vec::new(),
-            Some(serde_json::Value::Object(m)) => m
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                    )
-                })
-                .collect(),
-            Some(v) => {
-                return Err(ConfigError(format!(
-                    "static_fields: expected a mapping, got {v}"
-                )));
-            }
-        };
-        let file = if c.bool_at("file_output.enabled", false)? {
-            let name = c
-                .str_at("file_output.filename")?
-                .unwrap_or_else(|| "./events.txt".into());
-            Some((
-                PathBuf::from(name),
-                c.bool_at("file_output.keep_alive", false)?,
-            ))
-        } else {
-            None
-        };
-        let program = if c.bool_at("program_output.enabled", false)? {
-            let p = c
-                .str_at("program_output.program")?
-                .filter(|p| !p.trim().is_empty())
-                .ok_or_else(|| {
-                    ConfigError(
-                        "program_output.program: required when program_output is enabled".into(),
-                    )
-                })?;
-            Some((p, c.bool_at("program_output.keep_alive", false)?))
-        } else {
-            None
-        };
-        let http = if c.bool_at("http_output.enabled", false)? {
-            let url = c
-                .str_at("http_output.url")?
-                .filter(|u| !u.is_empty())
-                .ok_or_else(|| {
-                    ConfigError("http_output.url: required when http_output is enabled".into())
-                })?;
-            if !url.starts_with("http://") && !url.starts_with("https://") {
-                return Err(ConfigError(format!(
-                    "http_output.url: expected an http:// or https:// URL, got '{url}'"
-                )));
-            }
-            let path = |k: &str| -> Result<Option<PathBuf>, ConfigError> {
-                Ok(c.str_at(k)?.filter(|s| !s.is_empty()).map(PathBuf::from))
-            };
-            let client_cert = if c.bool_at("http_output.mtls", false)? {
-                Some((
-                    path("http_output.client_cert")?
-                        .unwrap_or_else(|| "/etc/ssl/certs/client.crt".into()),
-                    path("http_output.client_key")?
-                        .unwrap_or_else(|| "/etc/ssl/certs/client.key".into()),
-                ))
-            } else {
-                None
-            };
-            Some(HttpOptions {
-                url,
-                user_agent: c
-                    .str_at("http_output.user_agent")?
-                    .unwrap_or_else(|| format!("falco-wasm/{}", env!("CARGO_PKG_VERSION"))),
-                insecure: c.bool_at("http_output.insecure", false)?,
-                ca_cert: path("http_output.ca_cert")?,
-                ca_bundle: path("http_output.ca_bundle")?,
-                ca_path: path("http_output.ca_path")?.filter(|p| p.is_dir()),
-                client_cert,
-                echo: c.bool_at("http_output.echo", false)?,
-                compress: c.bool_at("http_output.compress_uploads", false)?,
-                keep_alive: c.bool_at("http_output.keep_alive", true)?,
-                json,
-                timeout: Duration::from_millis(c.u64_at("output_timeout", 2000)?),
-                attempts: 4,
-                connections: HTTP_CONNECTIONS,
-            })
-        } else {
-            None
-        };
+        let static_fields = static_fields(c)?;
+        let file = file_output(c)?;
+        let program = program_output(c)?;
+        let http = http_output(c)?;
         Ok(OutputsConfig {
             format,
             buffered,
@@ -204,6 +113,112 @@ impl OutputsConfig {
         }
         Ok(v)
     }
+}
+
+/// How alerts are rendered (`json_output` and its `json_include_*` keys).
+fn format_options(c: &Config) -> Result<FormatOptions, ConfigError> {
+    Ok(FormatOptions {
+        json: c.json_output,
+        iso8601: c.bool_at("time_format_iso_8601", false)?,
+        include_output: c.bool_at("json_include_output_property", true)?,
+        include_message: c.bool_at("json_include_message_property", false)?,
+        include_output_fields: c.bool_at("json_include_output_fields_property", true)?,
+        include_tags: c.bool_at("json_include_tags_property", true)?,
+    })
+}
+
+/// `static_fields`: name → value (non-strings as JSON text).
+fn static_fields(c: &Config) -> Result<Vec<(String, String)>, ConfigError> {
+    match c.get("static_fields") {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(serde_json::Value::Object(m)) => Ok(m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect()),
+        Some(v) => Err(ConfigError(format!(
+            "static_fields: expected a mapping, got {v}"
+        ))),
+    }
+}
+
+/// `file_output`: the file and whether it stays open.
+fn file_output(c: &Config) -> Result<Option<(PathBuf, bool)>, ConfigError> {
+    if !c.bool_at("file_output.enabled", false)? {
+        return Ok(None);
+    }
+    let name = c
+        .str_at("file_output.filename")?
+        .unwrap_or_else(|| "./events.txt".into());
+    Ok(Some((
+        PathBuf::from(name),
+        c.bool_at("file_output.keep_alive", false)?,
+    )))
+}
+
+/// `program_output`: the command and whether it stays running.
+fn program_output(c: &Config) -> Result<Option<(String, bool)>, ConfigError> {
+    if !c.bool_at("program_output.enabled", false)? {
+        return Ok(None);
+    }
+    let p = c
+        .str_at("program_output.program")?
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| {
+            ConfigError("program_output.program: required when program_output is enabled".into())
+        })?;
+    Ok(Some((p, c.bool_at("program_output.keep_alive", false)?)))
+}
+
+/// `http_output`: the URL, TLS settings and client options.
+fn http_output(c: &Config) -> Result<Option<HttpOptions>, ConfigError> {
+    if !c.bool_at("http_output.enabled", false)? {
+        return Ok(None);
+    }
+    let url = c
+        .str_at("http_output.url")?
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| {
+            ConfigError("http_output.url: required when http_output is enabled".into())
+        })?;
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(ConfigError(format!(
+            "http_output.url: expected an http:// or https:// URL, got '{url}'"
+        )));
+    }
+    let path = |k: &str| -> Result<Option<PathBuf>, ConfigError> {
+        Ok(c.str_at(k)?.filter(|s| !s.is_empty()).map(PathBuf::from))
+    };
+    let client_cert = if c.bool_at("http_output.mtls", false)? {
+        Some((
+            path("http_output.client_cert")?.unwrap_or_else(|| "/etc/ssl/certs/client.crt".into()),
+            path("http_output.client_key")?.unwrap_or_else(|| "/etc/ssl/certs/client.key".into()),
+        ))
+    } else {
+        None
+    };
+    Ok(Some(HttpOptions {
+        url,
+        user_agent: c
+            .str_at("http_output.user_agent")?
+            .unwrap_or_else(|| format!("falco-wasm/{}", env!("CARGO_PKG_VERSION"))),
+        insecure: c.bool_at("http_output.insecure", false)?,
+        ca_cert: path("http_output.ca_cert")?,
+        ca_bundle: path("http_output.ca_bundle")?,
+        ca_path: path("http_output.ca_path")?.filter(|p| p.is_dir()),
+        client_cert,
+        echo: c.bool_at("http_output.echo", false)?,
+        compress: c.bool_at("http_output.compress_uploads", false)?,
+        keep_alive: c.bool_at("http_output.keep_alive", true)?,
+        json: c.json_output,
+        timeout: Duration::from_millis(c.u64_at("output_timeout", 2000)?),
+        attempts: 4,
+        connections: HTTP_CONNECTIONS,
+    }))
 }
 
 #[cfg(test)]
