@@ -217,8 +217,9 @@ pub fn specs_from_config(config: &Config) -> Result<Vec<PluginSpec>, PluginError
     Ok(specs)
 }
 
+/// One `plugins:` entry (`at` names it in errors).
 fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
-    let err = |k: &str, m: &str| PluginError(format!("{at}.{k}: {m}"));
+    let err = |k: &str, m: &str| entry_err(at, k, m);
     let name = e
         .get("name")
         .and_then(Value::as_str)
@@ -239,114 +240,18 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(err("open_params", "expected a string")),
     };
-    let mut grants = Grants::default();
-    let mut token_env = None;
-    if let Some(g) = e.get("grants") {
-        for (k, v) in g
-            .as_object()
-            .ok_or_else(|| err("grants", "expected a map"))?
-        {
-            match k.as_str() {
-                "read_dirs" | "read_files" => {
-                    let at = format!("grants.{k}");
-                    let paths: Vec<PathBuf> = v
-                        .as_array()
-                        .and_then(|a| a.iter().map(|x| x.as_str().map(PathBuf::from)).collect())
-                        .ok_or_else(|| err(&at, "expected a list of paths"))?;
-                    if k == "read_dirs" {
-                        grants.read_dirs = paths;
-                    } else {
-                        grants.read_files = paths;
-                    }
-                }
-                "http_hosts" | "env" => {
-                    let list = v
-                        .as_array()
-                        .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect())
-                        .ok_or_else(|| err(&format!("grants.{k}"), "expected a list of strings"))?;
-                    if k == "env" {
-                        grants.env = list;
-                    } else {
-                        grants.http_hosts = list;
-                    }
-                }
-                "webhook" => {
-                    let bad = || {
-                        err(
-                            "grants.webhook",
-                            "expected a URL like http://:9765/k8s-audit",
-                        )
-                    };
-                    let url = v.as_str().ok_or_else(bad)?;
-                    grants.webhook = Some(WebhookGrant::from_url(url).ok_or_else(bad)?);
-                }
-                "webhook_token_env" => {
-                    let var = v.as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
-                        err("grants.webhook_token_env", "expected a variable name")
-                    })?;
-                    token_env = Some(var.to_string());
-                }
-                other => return Err(err(&format!("grants.{other}"), "unknown grant")),
-            }
-        }
-    }
-    if let Some(var) = token_env {
-        grants
-            .webhook
-            .as_mut()
-            .ok_or_else(|| err("grants.webhook_token_env", "needs grants.webhook"))?
-            .token_env = Some(var);
-    }
-    let mut restart = RestartPolicy::default();
-    if let Some(r) = e.get("restart") {
-        for (k, v) in r
-            .as_object()
-            .ok_or_else(|| err("restart", "expected a map"))?
-        {
-            let n = v
-                .as_u64()
-                .ok_or_else(|| err(&format!("restart.{k}"), "expected a non-negative integer"))?;
-            match k.as_str() {
-                "max_restarts" => restart.max = n.min(u32::MAX as u64) as u32,
-                "backoff_ms" => restart.backoff = Duration::from_millis(n),
-                other => return Err(err(&format!("restart.{other}"), "unknown key")),
-            }
-        }
-    }
-    let mut limits = Limits::default();
-    if let Some(l) = e.get("limits") {
-        for (k, v) in l
-            .as_object()
-            .ok_or_else(|| err("limits", "expected a map"))?
-        {
-            let n = v
-                .as_u64()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| err(&format!("limits.{k}"), "expected a positive integer"))?;
-            match k.as_str() {
-                "memory_mb" if n << 20 <= MAX_MEMORY_LIMIT => limits.memory_bytes = n << 20,
-                "memory_mb" => {
-                    return Err(err(
-                        "limits.memory_mb",
-                        &format!("at most {}", MAX_MEMORY_LIMIT >> 20),
-                    ));
-                }
-                "call_timeout_ms" if n <= MAX_CALL_TIMEOUT_MS => {
-                    limits.call_timeout = Duration::from_millis(n)
-                }
-                "call_timeout_ms" => {
-                    return Err(err(
-                        "limits.call_timeout_ms",
-                        &format!("at most {MAX_CALL_TIMEOUT_MS} (an hour)"),
-                    ));
-                }
-                "max_batch_events" => limits.max_batch = n.min(u32::MAX as u64) as u32,
-                "max_event_bytes" => limits.max_event_bytes = n,
-                "max_field_bytes" => limits.max_field_bytes = n,
-                other => return Err(err(&format!("limits.{other}"), "unknown limit")),
-            }
-        }
-    }
+    let grants = match e.get("grants") {
+        Some(g) => grants_from(at, g)?,
+        None => Grants::default(),
+    };
+    let restart = match e.get("restart") {
+        Some(r) => restart_from(at, r)?,
+        None => RestartPolicy::default(),
+    };
+    let limits = match e.get("limits") {
+        Some(l) => limits_from(at, l)?,
+        None => Limits::default(),
+    };
     Ok(PluginSpec {
         name,
         library_path: PathBuf::from(library_path),
@@ -356,6 +261,132 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
         limits,
         restart,
     })
+}
+
+/// An error about key `k` of the entry at `at`.
+fn entry_err(at: &str, k: &str, m: &str) -> PluginError {
+    PluginError(format!("{at}.{k}: {m}"))
+}
+
+/// An entry's `grants` map.
+fn grants_from(at: &str, g: &Value) -> Result<Grants, PluginError> {
+    let err = |k: &str, m: &str| entry_err(at, k, m);
+    let mut grants = Grants::default();
+    let mut token_env = None;
+    for (k, v) in g
+        .as_object()
+        .ok_or_else(|| err("grants", "expected a map"))?
+    {
+        match k.as_str() {
+            "read_dirs" | "read_files" => {
+                let at = format!("grants.{k}");
+                let paths: Vec<PathBuf> = v
+                    .as_array()
+                    .and_then(|a| a.iter().map(|x| x.as_str().map(PathBuf::from)).collect())
+                    .ok_or_else(|| err(&at, "expected a list of paths"))?;
+                if k == "read_dirs" {
+                    grants.read_dirs = paths;
+                } else {
+                    grants.read_files = paths;
+                }
+            }
+            "http_hosts" | "env" => {
+                let list = v
+                    .as_array()
+                    .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect())
+                    .ok_or_else(|| err(&format!("grants.{k}"), "expected a list of strings"))?;
+                if k == "env" {
+                    grants.env = list;
+                } else {
+                    grants.http_hosts = list;
+                }
+            }
+            "webhook" => {
+                let bad = || {
+                    err(
+                        "grants.webhook",
+                        "expected a URL like http://:9765/k8s-audit",
+                    )
+                };
+                let url = v.as_str().ok_or_else(bad)?;
+                grants.webhook = Some(WebhookGrant::from_url(url).ok_or_else(bad)?);
+            }
+            "webhook_token_env" => {
+                let var = v
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| err("grants.webhook_token_env", "expected a variable name"))?;
+                token_env = Some(var.to_string());
+            }
+            other => return Err(err(&format!("grants.{other}"), "unknown grant")),
+        }
+    }
+    if let Some(var) = token_env {
+        grants
+            .webhook
+            .as_mut()
+            .ok_or_else(|| err("grants.webhook_token_env", "needs grants.webhook"))?
+            .token_env = Some(var);
+    }
+    Ok(grants)
+}
+
+/// An entry's `restart` map.
+fn restart_from(at: &str, r: &Value) -> Result<RestartPolicy, PluginError> {
+    let err = |k: &str, m: &str| entry_err(at, k, m);
+    let mut restart = RestartPolicy::default();
+    for (k, v) in r
+        .as_object()
+        .ok_or_else(|| err("restart", "expected a map"))?
+    {
+        let n = v
+            .as_u64()
+            .ok_or_else(|| err(&format!("restart.{k}"), "expected a non-negative integer"))?;
+        match k.as_str() {
+            "max_restarts" => restart.max = n.min(u32::MAX as u64) as u32,
+            "backoff_ms" => restart.backoff = Duration::from_millis(n),
+            other => return Err(err(&format!("restart.{other}"), "unknown key")),
+        }
+    }
+    Ok(restart)
+}
+
+/// An entry's `limits` map.
+fn limits_from(at: &str, l: &Value) -> Result<Limits, PluginError> {
+    let err = |k: &str, m: &str| entry_err(at, k, m);
+    let mut limits = Limits::default();
+    for (k, v) in l
+        .as_object()
+        .ok_or_else(|| err("limits", "expected a map"))?
+    {
+        let n = v
+            .as_u64()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| err(&format!("limits.{k}"), "expected a positive integer"))?;
+        match k.as_str() {
+            "memory_mb" if n << 20 <= MAX_MEMORY_LIMIT => limits.memory_bytes = n << 20,
+            "memory_mb" => {
+                return Err(err(
+                    "limits.memory_mb",
+                    &format!("at most {}", MAX_MEMORY_LIMIT >> 20),
+                ));
+            }
+            "call_timeout_ms" if n <= MAX_CALL_TIMEOUT_MS => {
+                limits.call_timeout = Duration::from_millis(n)
+            }
+            "call_timeout_ms" => {
+                return Err(err(
+                    "limits.call_timeout_ms",
+                    &format!("at most {MAX_CALL_TIMEOUT_MS} (an hour)"),
+                ));
+            }
+            "max_batch_events" => limits.max_batch = n.min(u32::MAX as u64) as u32,
+            "max_event_bytes" => limits.max_event_bytes = n,
+            "max_field_bytes" => limits.max_field_bytes = n,
+            other => return Err(err(&format!("limits.{other}"), "unknown limit")),
+        }
+    }
+    Ok(limits)
 }
 
 /// The spec for `run --plugin PATH [--plugin-config JSON]
