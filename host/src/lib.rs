@@ -22,6 +22,7 @@ pub mod fields;
 pub mod filter;
 pub mod log;
 pub mod outputs;
+pub mod pipeline;
 pub mod plugins;
 pub mod rules;
 pub mod server;

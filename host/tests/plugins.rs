@@ -606,7 +606,7 @@ fn plugin_run_reloads_its_rules() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(
-        err.contains("Reloaded the rules: 1 rule(s) enabled"),
+        err.contains("Reloaded configuration and rules: 1 rule(s) enabled"),
         "{err}"
     );
     assert!(

@@ -281,3 +281,200 @@ fn churn(bin: &Path) -> Result<()> {
     );
     Ok(())
 }
+
+/// Lines a child writes, each with when it was read.
+type Lines = std::sync::Arc<std::sync::Mutex<Vec<(Instant, String)>>>;
+
+/// Reads `r` line by line into `lines` on a thread of its own.
+fn collect(r: impl Read + Send + 'static, lines: &Lines) {
+    let lines = std::sync::Arc::clone(lines);
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+            lines.lock().unwrap().push((Instant::now(), l));
+        }
+    });
+}
+
+/// The engine with drops logged and alerted at most once a second (a
+/// burst of 10), its stdout and stderr collected as they come.
+fn flood_engine(bin: &Path) -> Result<(Child, Lines)> {
+    let mut child = Command::new(bin)
+        .args([
+            "run",
+            "-o",
+            "json_output=true",
+            "-o",
+            "syscall_event_drops.rate=1",
+            "-o",
+            "syscall_event_drops.max_burst=10",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("start falco-wasm run")?;
+    let lines = Lines::default();
+    collect(child.stdout.take().context("stdout")?, &lines);
+    collect(child.stderr.take().context("stderr")?, &lines);
+    let start = Instant::now();
+    while !has(&lines, "Capturing system calls") {
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("the engine did not start: {:?}", lines.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((child, lines))
+}
+
+fn has(lines: &Lines, what: &str) -> bool {
+    lines.lock().unwrap().iter().any(|(_, l)| l.contains(what))
+}
+
+/// When the first line containing `what` came.
+fn first(lines: &Lines, what: &str) -> Option<Instant> {
+    lines
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(_, l)| l.contains(what))
+        .map(|(t, _)| *t)
+}
+
+/// One unpaced open+close loop per CPU until `stop` is set.
+fn flood(
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<std::thread::JoinHandle<u64>> {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (0..cpus)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(stop);
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for _ in 0..64 {
+                        drop(std::hint::black_box(std::fs::File::open("/etc/hostname")));
+                    }
+                    n += 128;
+                }
+                n
+            })
+        })
+        .collect()
+}
+
+fn signal(child: &Child, sig: &str) -> Result<()> {
+    Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()?;
+    Ok(())
+}
+
+/// `N record(s) lost in the last second ...; T total` from each drop line.
+fn drop_lines(lines: &Lines) -> Vec<(u64, u64)> {
+    lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|(_, l)| {
+            let rest = l.split("Syscall event drop: ").nth(1)?;
+            let n = rest.split_whitespace().next()?.parse().ok()?;
+            let total = rest
+                .rsplit("; ")
+                .next()?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()?;
+            Some((n, total))
+        })
+        .collect()
+}
+
+/// `cargo xtask bench capture --saturate`: an unpaced open+close loop per
+/// CPU for `secs` (the ring buffer overflows). Run 1: when the first drop
+/// warning and the first drop alert come, and whether the per-second drop
+/// counts add up. Run 2: under the same flood, how long a SIGHUP reload
+/// and a SIGTERM take.
+pub(crate) fn saturate(bin: &Path, secs: f64) -> Result<()> {
+    println!("saturation: one unpaced open+close loop per CPU for {secs} s");
+    let (mut child, lines) = flood_engine(bin)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let start = Instant::now();
+    let loops = flood(&stop);
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let syscalls: u64 = loops.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    // Past the next once-a-second look, so the last second is accounted.
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, "-TERM")?;
+    child.wait()?;
+    std::thread::sleep(Duration::from_millis(100));
+    let since = |t: Option<Instant>| {
+        t.map_or("never".to_string(), |t| {
+            format!("{:.2} s", t.saturating_duration_since(start).as_secs_f64())
+        })
+    };
+    let text: String = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let (processed, dropped) = engine_counts(&text);
+    let per_second = drop_lines(&lines);
+    let consistent = per_second.windows(2).all(|w| w[1].1 == w[0].1 + w[1].0)
+        && per_second.first().is_none_or(|f| f.0 == f.1);
+    let logged: u64 = per_second.iter().map(|(n, _)| n).sum();
+    println!(
+        "  {syscalls} syscalls made; engine: {processed} processed, {dropped} dropped (exit summary)"
+    );
+    println!(
+        "  first drop warning after {}, first drop alert after {} (from the flood's start)",
+        since(first(&lines, "Syscall event drop:")),
+        since(first(&lines, "Falco internal: syscall event drop"))
+    );
+    println!(
+        "  {} per-second drop lines, {logged} records in them ({}); each line's count is the \
+         difference of its totals: {consistent}",
+        per_second.len(),
+        if logged == dropped {
+            "= the exit summary".to_string()
+        } else {
+            format!("exit summary says {dropped}")
+        }
+    );
+
+    let (mut child, lines) = flood_engine(bin)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let loops = flood(&stop);
+    std::thread::sleep(Duration::from_secs_f64(secs / 2.0));
+    let hup = Instant::now();
+    signal(&child, "-HUP")?;
+    let reloaded = loop {
+        if let Some(t) = first(&lines, "Reloaded configuration and rules") {
+            break Some(t.saturating_duration_since(hup));
+        }
+        if hup.elapsed() > Duration::from_secs(30) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    std::thread::sleep(Duration::from_secs_f64(secs / 2.0));
+    let term = Instant::now();
+    signal(&child, "-TERM")?;
+    child.wait()?;
+    let exited = term.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for h in loops {
+        let _ = h.join();
+    }
+    println!(
+        "  under the flood: SIGHUP reload done in {}, SIGTERM exit in {:.3} s",
+        reloaded.map_or("never (30 s)".into(), |d| format!(
+            "{:.3} s",
+            d.as_secs_f64()
+        )),
+        exited.as_secs_f64()
+    );
+    Ok(())
+}

@@ -57,6 +57,10 @@ enum Task {
         /// plugins benchmark cycles instead of synthetic ones.
         #[arg(long)]
         samples: Option<PathBuf>,
+        /// Capture benchmark: flood the ring buffer instead (drop warnings
+        /// and alerts, per-second counts, reload and SIGTERM under load).
+        #[arg(long)]
+        saturate: bool,
     },
     /// Differential test of the Wasm back end against the interpreter with
     /// more cases than CI runs.
@@ -409,7 +413,12 @@ fn main() -> ExitCode {
             c.arg("run").args(args);
             run(c)
         })(),
-        Task::Bench { which, secs, .. } if which == "capture" => (|| {
+        Task::Bench {
+            which,
+            secs,
+            saturate,
+            ..
+        } if which == "capture" => (|| {
             ensure_packages(&["clang-16", "libbpf-dev", "bpftrace"])?;
             run({
                 let mut c = cargo();
@@ -421,6 +430,9 @@ fn main() -> ExitCode {
                 .and_then(Path::parent)
                 .context("target dir")?
                 .join("release/falco-wasm");
+            if saturate {
+                return bench_capture::saturate(&bin, secs.max(5.0));
+            }
             bench_capture::run(&bin, secs)
         })(),
         Task::Bench {

@@ -187,10 +187,15 @@ impl Probe {
         &self.missing_tracepoints
     }
 
-    /// Hands every available record to `f`; returns how many there were.
-    pub fn drain(&mut self, mut f: impl FnMut(&[u8])) -> usize {
+    /// Hands up to `max` available records to `f`; returns how many there
+    /// were. Bounded: under a flood the ring buffer never empties, and the
+    /// caller has other duties between two calls.
+    pub fn drain_at_most(&mut self, max: usize, mut f: impl FnMut(&[u8])) -> usize {
         let mut n = 0;
-        while let Some(item) = self.ring.next() {
+        while n < max {
+            let Some(item) = self.ring.next() else {
+                break;
+            };
             f(&item);
             n += 1;
         }

@@ -2,23 +2,21 @@
 
 pub mod eventgen;
 mod info;
-mod live;
-mod plugin_run;
 mod validate;
 
 use crate::config::Config;
-use crate::engine::{EngineOptions, SourceEngine};
-use crate::fields::FieldRegistry;
-use crate::rules::compile::builtin_plugins;
-use crate::rules::{LoadedRules, RulesFile, Severity};
+use crate::engine::SourceEngine;
+use crate::fields::{FieldRegistry, SYSCALL_SOURCE};
+use crate::pipeline::setup::{Inputs, build_engines};
+use crate::pipeline::syscall::LiveSource;
+use crate::pipeline::{self, Pipeline, PipelineError, Source};
+use crate::plugins::{FieldOrigin, LoadedPlugin};
+use crate::rules::compile::{ProvidedPlugin, builtin_plugins};
+use crate::rules::{LoadedRules, Severity};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// The default rules, embedded in the binary.
-pub const DEFAULT_RULES: &str = include_str!("../../../rules/falco_rules.yaml");
-/// The name the embedded default rules are reported under.
-pub const DEFAULT_RULES_NAME: &str = "<embedded>/falco_rules.yaml";
 
 /// A Falco-compatible runtime security engine. Rules are Falco's language;
 /// their conditions are compiled to WebAssembly and run in a sandbox.
@@ -176,31 +174,69 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Loads the rules the options select: `-r`, else the config's
-/// `rules_files`, else the embedded defaults.
-pub fn load_rules(
-    opts_rules: &[PathBuf],
-    config: &Config,
-    registry: &FieldRegistry,
-    plugins: &[crate::rules::compile::ProvidedPlugin],
-) -> LoadedRules {
-    let paths: Vec<PathBuf> = if !opts_rules.is_empty() {
-        opts_rules.to_vec()
-    } else {
-        config.rules_files.clone()
-    };
-    if paths.is_empty() {
-        let default = RulesFile {
-            path: DEFAULT_RULES_NAME.into(),
-            content: DEFAULT_RULES.into(),
-        };
-        return crate::rules::load_files(vec![default], registry, plugins);
+impl Opts {
+    /// Where the run's configuration and rules come from.
+    fn inputs(&self) -> Inputs {
+        Inputs {
+            config: self.config.clone(),
+            overrides: self.options.clone(),
+            rules: self.rules.clone(),
+        }
     }
-    crate::rules::load_paths(&paths, registry, plugins)
+}
+
+/// The loaded plugins and the fields they give each source.
+struct Plugins {
+    loaded: Vec<LoadedPlugin>,
+    registry: FieldRegistry,
+    origins: HashMap<String, Vec<FieldOrigin>>,
+    /// What rules' `required_plugin_versions` can name.
+    provided: Vec<ProvidedPlugin>,
+}
+
+/// Loads the plugins of `falco.yaml` and `--plugin`.
+fn load_plugins(opts: &Opts, config: &Config) -> Result<Plugins, crate::plugins::PluginError> {
+    let mut specs = crate::plugins::specs_from_config(config)?;
+    for (i, p) in opts.plugins.iter().enumerate() {
+        specs.push(crate::plugins::spec_from_cli(
+            p,
+            opts.plugin_configs.get(i).map(String::as_str),
+            opts.plugin_open_params.get(i).map(String::as_str),
+        ));
+    }
+    let loaded = specs
+        .into_iter()
+        .map(LoadedPlugin::load)
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::plugins::check_conflicts(&loaded)?;
+    let mut registry = FieldRegistry::builtin();
+    let mut origins = HashMap::new();
+    for p in &loaded {
+        if let Some((_, source)) = &p.source {
+            let (fields, origin) = crate::plugins::source_fields(source, &loaded);
+            registry.register(fields);
+            origins.insert(source.clone(), origin);
+        }
+    }
+    let provided = builtin_plugins()
+        .into_iter()
+        .chain(loaded.iter().map(|p| ProvidedPlugin {
+            name: p.info.name.clone(),
+            version: p.info.version.clone(),
+            builtin: false,
+        }))
+        .collect();
+    Ok(Plugins {
+        loaded,
+        registry,
+        origins,
+        provided,
+    })
 }
 
 fn run(opts: &Opts) -> ExitCode {
-    let config = match Config::load(opts.config.as_deref(), &opts.options) {
+    let inputs = opts.inputs();
+    let config = match inputs.config() {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
@@ -212,93 +248,30 @@ fn run(opts: &Opts) -> ExitCode {
     } else {
         Format::Text
     });
-    let mut specs = match crate::plugins::specs_from_config(&config) {
-        Ok(s) => s,
+    let mut plugins = match load_plugins(opts, &config) {
+        Ok(p) => p,
         Err(e) => return fail(e),
     };
-    for (i, p) in opts.plugins.iter().enumerate() {
-        specs.push(crate::plugins::spec_from_cli(
-            p,
-            opts.plugin_configs.get(i).map(String::as_str),
-            opts.plugin_open_params.get(i).map(String::as_str),
-        ));
-    }
-    let mut plugins = Vec::new();
-    for spec in specs {
-        match crate::plugins::LoadedPlugin::load(spec) {
-            Ok(p) => plugins.push(p),
-            Err(e) => return fail(e),
-        }
-    }
-    if let Err(e) = crate::plugins::check_conflicts(&plugins) {
-        return fail(e);
-    }
-    let mut registry = FieldRegistry::builtin();
-    let mut origins = std::collections::HashMap::new();
-    for p in &plugins {
-        if let Some((_, source)) = &p.source {
-            let (fields, origin) = crate::plugins::source_fields(source, &plugins);
-            registry.register(fields);
-            origins.insert(source.clone(), origin);
-        }
-    }
     if opts.list_plugins || opts.plugin_info.is_some() {
-        return info::print_plugins(&mut plugins, opts.plugin_info.as_deref());
+        return info::print_plugins(&mut plugins.loaded, opts.plugin_info.as_deref());
     }
-    let provided: Vec<_> = builtin_plugins()
-        .into_iter()
-        .chain(
-            plugins
-                .iter()
-                .map(|p| crate::rules::compile::ProvidedPlugin {
-                    name: p.info.name.clone(),
-                    version: p.info.version.clone(),
-                    builtin: false,
-                }),
-        )
-        .collect();
-    if opts.version {
-        info::print_version(format);
-        return ExitCode::SUCCESS;
+    if let Some(code) = print_info(opts, &plugins, format) {
+        return code;
     }
-    if opts.rule_schema {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&info::rule_schema()).expect("schema serializes")
-        );
-        return ExitCode::SUCCESS;
-    }
-    if let Some(src) = &opts.list {
-        return info::list_fields(&registry, src, opts.names_only, opts.verbose, format);
-    }
-    if opts.list_events {
-        info::list_events(&registry, format);
-        return ExitCode::SUCCESS;
-    }
-    if !opts.validate.is_empty() {
-        return validate::validate(&opts.validate, &registry, &provided, format);
-    }
-    let loaded = load_rules(&opts.rules, &config, &registry, &provided);
+    let loaded = inputs.rules(&config, &plugins.registry, &plugins.provided);
     for n in &loaded.notes {
         eprintln!("{n}");
     }
-    let errors: Vec<_> = loaded
-        .diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .collect();
-    if !errors.is_empty() {
-        for d in errors {
+    if loaded.has_errors() {
+        let errors: Vec<_> = loaded
+            .diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        for d in &errors {
             eprintln!("{d}\n");
         }
-        return fail(format!(
-            "could not load rules: {} error(s)",
-            loaded
-                .diags
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count()
-        ));
+        return fail(format!("could not load rules: {} error(s)", errors.len()));
     }
     if opts.describe_all || opts.describe.is_some() {
         return info::describe(&loaded, opts.describe.as_deref(), format);
@@ -307,6 +280,93 @@ fn run(opts: &Opts) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(e),
     };
+    say_loaded(&loaded, &engines);
+    if opts.dry_run {
+        return ExitCode::SUCCESS;
+    }
+    let (registry, provided) = (&plugins.registry, &plugins.provided);
+    let reload = || inputs.reload(registry, provided);
+    let watched = || inputs.watched(&config);
+    let versions = plugins
+        .loaded
+        .iter()
+        .map(|p| (p.info.name.clone(), p.info.version.clone()))
+        .collect();
+    let result = Pipeline::new(&config, &reload, &watched).and_then(|mut pipeline| {
+        pipeline.set_plugin_versions(versions);
+        let sources = sources(
+            plugins.loaded,
+            engines,
+            &plugins.origins,
+            &config,
+            &pipeline,
+        )?;
+        pipeline.run(sources)
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// The sources a run reads: the plugin sources when a source plugin is
+/// loaded, else live capture.
+fn sources<'o>(
+    plugins: Vec<LoadedPlugin>,
+    engines: Vec<SourceEngine>,
+    origins: &'o HashMap<String, Vec<FieldOrigin>>,
+    config: &Config,
+    pipeline: &Pipeline<'_>,
+) -> Result<Vec<Box<dyn Source + 'o>>, PipelineError> {
+    pipeline::count_rules(pipeline.shared(), &engines.iter().collect::<Vec<_>>());
+    if plugins.iter().any(|p| p.source.is_some()) {
+        return Ok(pipeline::plugin::sources(plugins, engines, origins));
+    }
+    let engine = engines
+        .into_iter()
+        .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
+        .ok_or_else(|| PipelineError::NoRules(SYSCALL_SOURCE.into()))?;
+    Ok(vec![Box::new(LiveSource::open(engine, config)?)])
+}
+
+/// The information options that print and exit (`--version`,
+/// `--rule-schema`, `--list`, `--list-events`, `-V`); `None` when none is
+/// given.
+fn print_info(opts: &Opts, plugins: &Plugins, format: Format) -> Option<ExitCode> {
+    if opts.version {
+        info::print_version(format);
+        return Some(ExitCode::SUCCESS);
+    }
+    if opts.rule_schema {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&info::rule_schema()).expect("schema serializes")
+        );
+        return Some(ExitCode::SUCCESS);
+    }
+    if let Some(src) = &opts.list {
+        let r = &plugins.registry;
+        return Some(info::list_fields(
+            r,
+            src,
+            opts.names_only,
+            opts.verbose,
+            format,
+        ));
+    }
+    if opts.list_events {
+        info::list_events(&plugins.registry, format);
+        return Some(ExitCode::SUCCESS);
+    }
+    if !opts.validate.is_empty() {
+        let (r, p) = (&plugins.registry, &plugins.provided);
+        return Some(validate::validate(&opts.validate, r, p, format));
+    }
+    None
+}
+
+/// Says what was loaded.
+fn say_loaded(loaded: &LoadedRules, engines: &[SourceEngine]) {
     let total: usize = engines.iter().map(SourceEngine::active_count).sum();
     eprintln!(
         "Loaded {} rules file(s), {total} rule(s) enabled across {} source(s): {}",
@@ -323,74 +383,6 @@ fn run(opts: &Opts) -> ExitCode {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    if opts.dry_run {
-        return ExitCode::SUCCESS;
-    }
-    if plugins.iter().any(|p| p.source.is_some()) {
-        let reload = || reload_setup(opts, &registry, &provided);
-        let watched = || watched_files(opts, &config);
-        return plugin_run::run(plugins, engines, &origins, &config, &reload, &watched);
-    }
-    let reload = || reload_setup(opts, &registry, &provided);
-    let watched = || watched_files(opts, &config);
-    live::live(engines, &config, &reload, &watched)
-}
-
-/// One engine per source of the loaded rules, with the configuration's
-/// matching mode, minimum priority and selection.
-fn build_engines(config: &Config, loaded: &LoadedRules) -> Result<Vec<SourceEngine>, String> {
-    let engine_opts = EngineOptions {
-        matching: config.rule_matching,
-        min_priority: config.priority,
-        selection: config.selection.clone(),
-        ..EngineOptions::default()
-    };
-    loaded
-        .sources
-        .iter()
-        .map(|src| {
-            let mut src = src.clone();
-            crate::outputs::append::apply(&mut src, config).map_err(|e| e.to_string())?;
-            SourceEngine::new(src, &engine_opts).map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-/// What a reload (SIGHUP, or a watched file changing) rebuilds: the
-/// configuration and the engines. Any error rejects the whole reload.
-fn reload_setup(
-    opts: &Opts,
-    registry: &FieldRegistry,
-    provided: &[crate::rules::compile::ProvidedPlugin],
-) -> Result<(Config, Vec<SourceEngine>), String> {
-    let config = Config::load(opts.config.as_deref(), &opts.options).map_err(|e| e.to_string())?;
-    let loaded = load_rules(&opts.rules, &config, registry, provided);
-    if let Some(d) = loaded.diags.iter().find(|d| d.severity == Severity::Error) {
-        return Err(format!("rules do not load: {d}"));
-    }
-    let engines = build_engines(&config, &loaded)?;
-    Ok((config, engines))
-}
-
-/// The files whose change triggers a reload (`watch_config_files`): the
-/// configuration file and every rules file (directories: their YAML files).
-fn watched_files(opts: &Opts, config: &Config) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = opts.config.iter().cloned().collect();
-    let rules = if opts.rules.is_empty() {
-        &config.rules_files
-    } else {
-        &opts.rules
-    };
-    for r in rules {
-        if r.is_dir() {
-            if let Ok(d) = std::fs::read_dir(r) {
-                v.extend(d.flatten().map(|e| e.path()));
-            }
-        } else {
-            v.push(r.clone());
-        }
-    }
-    v
 }
 
 fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCode {

@@ -120,8 +120,8 @@ pub fn start_from_config(
     config: &Config,
     metrics: &Arc<Metrics>,
     plugins: Vec<(String, String)>,
-) -> Result<Option<Server>, String> {
-    let Some(cfg) = ServerConfig::from_config(config).map_err(|e| e.to_string())? else {
+) -> Result<Option<Server>, crate::config::ConfigError> {
+    let Some(cfg) = ServerConfig::from_config(config)? else {
         return Ok(None);
     };
     let cfg = ServerConfig { plugins, ..cfg };

@@ -1,0 +1,141 @@
+//! The engine's own alerts (`source: internal`, Falco's rule names) and
+//! what else it says about itself: metrics snapshots, output losses.
+
+use super::Shared;
+use crate::config::{Config, ConfigError};
+use crate::outputs::Outputs;
+use crate::outputs::alert::{Alert, FieldValue};
+use crate::rules::Priority;
+use crate::server::metrics::Metrics;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
+
+/// The host name alerts carry: `FALCO_HOSTNAME` if set, else the kernel's.
+pub fn hostname() -> String {
+    std::env::var("FALCO_HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_default()
+        })
+}
+
+/// An alert with `source: internal` (Falco's rule names for them).
+pub fn internal_alert(
+    rule: &str,
+    message: String,
+    fields: Vec<(String, Option<FieldValue>)>,
+    hostname: &str,
+) -> Alert {
+    let now = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    Alert {
+        time_ns: now,
+        rule: rule.into(),
+        priority: Priority::Critical,
+        source: "internal".into(),
+        tags: Vec::new(),
+        message,
+        fields,
+        hostname: hostname.to_string(),
+    }
+}
+
+/// Falco's internal alert for kernel drops: `n` in the last second,
+/// `total` dropped and `submitted` so far.
+pub fn drop_alert(n: u64, total: u64, submitted: u64, hostname: &str) -> Alert {
+    let num = |v: u64| Some(FieldValue::Num(v as i64));
+    internal_alert(
+        "Falco internal: syscall event drop",
+        format!("{n} system calls dropped in last second."),
+        vec![
+            ("n_drops".into(), num(n)),
+            ("n_drops_total".into(), num(total)),
+            ("n_evts".into(), num(submitted)),
+        ],
+        hostname,
+    )
+}
+
+/// Says each output channel that dropped or failed alerts.
+pub fn say_output_losses(outputs: &Outputs) {
+    for (name, st) in outputs.stats() {
+        let (sent, dropped, failed) = (
+            st.sent.load(Ordering::Relaxed),
+            st.dropped.load(Ordering::Relaxed),
+            st.failed.load(Ordering::Relaxed),
+        );
+        if dropped + failed > 0 {
+            crate::log::info(&format!(
+                "Output {name}: {sent} sent, {dropped} dropped (queue full), {failed} failed"
+            ));
+        }
+    }
+}
+
+/// `metrics`: periodic snapshots as internal alerts and/or JSON lines.
+pub struct MetricsOutput {
+    /// How often.
+    pub interval: Duration,
+    output_rule: bool,
+    output_file: Option<PathBuf>,
+}
+
+impl MetricsOutput {
+    /// From the `metrics` keys (`None` when disabled).
+    pub fn from_config(c: &Config) -> Result<Option<MetricsOutput>, ConfigError> {
+        if !c.bool_at("metrics.enabled", false)? {
+            return Ok(None);
+        }
+        let interval = c.duration_at("metrics.interval", Duration::from_secs(3600))?;
+        if interval.is_zero() {
+            return Err(ConfigError("metrics.interval: must be positive".into()));
+        }
+        Ok(Some(MetricsOutput {
+            interval,
+            output_rule: c.bool_at("metrics.output_rule", true)?,
+            output_file: c
+                .str_at("metrics.output_file")?
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from),
+        }))
+    }
+
+    /// Says one snapshot of `metrics`.
+    pub fn emit(&self, metrics: &Metrics, sh: &Shared) {
+        let snap = metrics.snapshot();
+        if self.output_rule {
+            let fields = snap
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(FieldValue::Num(*v))))
+                .collect();
+            let mut a = internal_alert(
+                "Falco internal: metrics snapshot",
+                "Falco metrics snapshot".into(),
+                fields,
+                &sh.host,
+            );
+            a.priority = Priority::Informational;
+            sh.internal(a);
+        }
+        if let Some(f) = &self.output_file {
+            let obj: serde_json::Map<String, serde_json::Value> =
+                snap.into_iter().map(|(k, v)| (k, v.into())).collect();
+            let line = serde_json::json!({"hostname": sh.host, "output_fields": obj}).to_string();
+            let r = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(f)
+                .and_then(|mut w| {
+                    std::io::Write::write_all(&mut w, format!("{line}\n").as_bytes())
+                });
+            if let Err(e) = r {
+                crate::log::error(&format!("metrics.output_file {}: {e}", f.display()));
+            }
+        }
+    }
+}

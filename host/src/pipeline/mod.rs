@@ -1,0 +1,621 @@
+//! One pipeline for every event source: each [`Source`] (the live probe, a
+//! source plugin, next a capture file) runs on a thread of its own and
+//! takes its events through state → engine → outputs in bounded steps;
+//! the calling thread keeps the duties that must happen on time whatever
+//! the load.
+//!
+//! ```text
+//!  source thread: step ─► step ─► tick (1/s) ─► step ─► …   (engine swaps between steps)
+//!                   │ alerts                 │ drops, counters
+//!                   ▼                        ▼
+//!              [Shared: outputs, metrics, stop]
+//!                   ▲
+//!  control thread: signals · reload · watched files · metrics snapshots ·
+//!                  stalled steps · shutdown
+//! ```
+//!
+//! [`setup`] builds engines from the configuration (at start and for a
+//! reload), [`syscall`] is the live capture source and the record stage a
+//! capture file will share, [`plugin`] the plugin source, [`internal`] the
+//! engine's own alerts.
+
+pub mod control;
+pub mod internal;
+pub mod plugin;
+pub mod setup;
+pub mod syscall;
+
+use crate::config::{Config, ConfigError};
+use crate::engine::SourceEngine;
+use crate::outputs::Outputs;
+use crate::outputs::alert::{Alert, FieldValue};
+use crate::outputs::config::OutputsConfig;
+use crate::plugins::text::LogLimiter;
+use crate::server::metrics::Metrics;
+use control::{Signals, Stall, Watch};
+use internal::{MetricsOutput, internal_alert};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::ScopedJoinHandle;
+use std::time::{Duration, Instant};
+
+pub use setup::{Reload, Setup, SetupError};
+
+/// Why a run could not start or ended in failure.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A configuration key is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A signal handler could not be installed.
+    #[error("cannot install a signal handler: {0}")]
+    Signal(#[source] std::io::Error),
+    /// The live probe could not start.
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
+    /// No rules for a source that would run.
+    #[error("no rules for the `{0}` source are loaded; nothing to capture")]
+    NoRules(String),
+    /// Every source failed to open.
+    #[error("no plugin source could be read")]
+    NothingToRead,
+    /// Some sources failed to open (the others ran).
+    #[error("{0} plugin source(s) could not be opened")]
+    OpenFailures(u64),
+    /// A source asked the run to end (e.g. `syscall_event_drops.actions: exit`).
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// What every source shares: where alerts go, the counters, the stop.
+pub struct Shared {
+    outputs: RwLock<Arc<OutputSet>>,
+    /// The counters `/metrics` serves.
+    pub metrics: Arc<Metrics>,
+    /// The host name alerts carry.
+    pub host: String,
+    stop: Arc<AtomicBool>,
+    fatal: Mutex<Option<String>>,
+    /// How often each plugin's failures are said.
+    plugin_reports: Mutex<HashMap<String, LogLimiter>>,
+}
+
+/// The output channels and what every alert gets on its way to them.
+struct OutputSet {
+    outputs: Outputs,
+    static_fields: Vec<(String, String)>,
+    /// The configuration the channels were made from (a reload restarts
+    /// them only when it changed).
+    key: String,
+}
+
+impl OutputSet {
+    fn start(config: &Config, metrics: &Metrics) -> Result<OutputSet, ConfigError> {
+        let cfg = OutputsConfig::from_config(config)?;
+        let outputs = Outputs::start_with(cfg.sinks()?, cfg.format, cfg.queue_limits());
+        *metrics.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs.stats();
+        Ok(OutputSet {
+            outputs,
+            static_fields: cfg.static_fields,
+            key: outputs_key(config),
+        })
+    }
+}
+
+impl Shared {
+    /// Starts the outputs `config` configures.
+    pub fn new(config: &Config, host: String) -> Result<Shared, ConfigError> {
+        let metrics = Arc::new(Metrics::default());
+        let set = OutputSet::start(config, &metrics)?;
+        Ok(Shared::with(set, metrics, host))
+    }
+
+    /// Shares `outputs` as they are (tests, benchmarks).
+    pub fn with_outputs(outputs: Outputs, host: String) -> Shared {
+        let set = OutputSet {
+            outputs,
+            static_fields: Vec::new(),
+            key: String::new(),
+        };
+        Shared::with(set, Arc::new(Metrics::default()), host)
+    }
+
+    fn with(set: OutputSet, metrics: Arc<Metrics>, host: String) -> Shared {
+        Shared {
+            outputs: RwLock::new(Arc::new(set)),
+            metrics,
+            host,
+            stop: Arc::new(AtomicBool::new(false)),
+            fatal: Mutex::new(None),
+            plugin_reports: Mutex::default(),
+        }
+    }
+
+    fn current(&self) -> Arc<OutputSet> {
+        Arc::clone(&self.outputs.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// A rule's alert: the configured static fields added, counted, queued.
+    pub fn alert(&self, mut a: Alert) {
+        let set = self.current();
+        for (k, v) in &set.static_fields {
+            a.fields
+                .push((k.clone(), Some(FieldValue::Text(v.clone()))));
+        }
+        self.metrics
+            .add_alert(&a.rule, a.priority.as_str(), &a.source);
+        set.outputs.push(a);
+    }
+
+    /// One of the engine's own alerts (`source: internal`), queued as is.
+    pub fn internal(&self, a: Alert) {
+        self.current().outputs.push(a);
+    }
+
+    /// Whether the run is ending.
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Ends the run in failure with `message`.
+    pub fn fail(&self, message: String) {
+        crate::log::error(&message);
+        self.fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(message);
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Waits until the outputs delivered what was queued.
+    pub fn flush(&self) {
+        self.current().outputs.flush();
+    }
+}
+
+/// What a source did, for the exit summary.
+#[derive(Debug, Default)]
+pub struct Totals {
+    /// Events read and evaluated.
+    pub events: u64,
+    /// Alerts raised by rules.
+    pub alerts: u64,
+    /// Plugin failures.
+    pub failures: u64,
+    /// The source could not be opened.
+    pub open_failures: u64,
+    /// Lines the source adds to the exit summary.
+    pub summary: Vec<String>,
+}
+
+impl Totals {
+    fn add(&mut self, t: Totals) {
+        self.events += t.events;
+        self.alerts += t.alerts;
+        self.failures += t.failures;
+        self.open_failures += t.open_failures;
+        self.summary.extend(t.summary);
+    }
+}
+
+/// What a step did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Events were handled: step again at once.
+    Busy,
+    /// Nothing to read now: step again after a short pause.
+    Idle,
+    /// The source has ended.
+    Done,
+}
+
+/// An event source of the pipeline. Its methods run on the source's own
+/// thread, in this order: `open`, then `step` (with `swap` and `tick` in
+/// between) until `Done` or a stop, then `close`.
+pub trait Source: Send {
+    /// The event source its rules select (`syscall`, `aws_cloudtrail`, …).
+    fn source(&self) -> &str;
+    /// The name of its thread and of it in messages.
+    fn name(&self) -> &str;
+    /// Past this long, a step is said to be stalled (`None`: never).
+    fn stall_limit(&self) -> Option<Duration> {
+        None
+    }
+    /// The pause after a step that found nothing to read.
+    fn idle_pause(&self) -> Duration {
+        IDLE_PAUSE
+    }
+    /// Gets ready to read; whether it is. A failure ends this source
+    /// only, and the source says and counts it.
+    fn open(&mut self, sh: &Shared, t: &mut Totals) -> bool;
+    /// Reads and evaluates a bounded amount of events: a step returns
+    /// within a fraction of a second under any load.
+    fn step(&mut self, sh: &Shared, t: &mut Totals) -> Flow;
+    /// Takes the engine a reload built for this source.
+    fn swap(&mut self, engine: SourceEngine, sh: &Shared);
+    /// Once a second: counters, drop accounting.
+    fn tick(&mut self, sh: &Shared, t: &mut Totals);
+    /// After the last step; `stopping` when a stop cut the run short.
+    fn close(&mut self, sh: &Shared, t: &mut Totals, stopping: bool);
+}
+
+/// How long a stop waits for source threads: a thread still blocked in a
+/// plugin's file operation (calls waiting on timers, HTTP and the guest's
+/// own code are cut at once) is left behind.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How often the control thread looks at signals, stalls and reloads.
+const CONTROL_PERIOD: Duration = Duration::from_millis(20);
+
+/// The pause after a step that found nothing to read.
+const IDLE_PAUSE: Duration = Duration::from_millis(2);
+
+/// A run: the shared part, the signals, and what reloads.
+pub struct Pipeline<'a> {
+    shared: Shared,
+    signals: Signals,
+    reload: Reload<'a>,
+    watch: Watch<'a>,
+    snapshots: Option<MetricsOutput>,
+    plugin_versions: Vec<(String, String)>,
+    config: Config,
+}
+
+impl<'a> Pipeline<'a> {
+    /// Configures logging, starts the outputs and installs the signal
+    /// handlers (SIGINT/SIGTERM stop, SIGHUP reloads, SIGUSR1 reopens
+    /// output files).
+    pub fn new(
+        config: &Config,
+        reload: Reload<'a>,
+        watched: control::Watched<'a>,
+    ) -> Result<Pipeline<'a>, PipelineError> {
+        config.check_engine_kind()?;
+        crate::log::configure(config)?;
+        let shared = Shared::new(config, internal::hostname())?;
+        let signals = Signals::install(&shared.stop).map_err(PipelineError::Signal)?;
+        Ok(Pipeline {
+            watch: Watch::new(watched, config.bool_at("watch_config_files", true)?),
+            snapshots: MetricsOutput::from_config(config)?,
+            shared,
+            signals,
+            reload,
+            plugin_versions: Vec::new(),
+            config: config.clone(),
+        })
+    }
+
+    /// What the sources share.
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Lists the loaded plugins in the web server's `/versions`.
+    pub fn set_plugin_versions(&mut self, v: Vec<(String, String)>) {
+        self.plugin_versions = v;
+    }
+
+    /// Runs `sources` until each ends, or SIGINT/SIGTERM, with the web
+    /// server up meanwhile; says the exit summary.
+    pub fn run(self, sources: Vec<Box<dyn Source + '_>>) -> Result<(), PipelineError> {
+        if sources.is_empty() {
+            return Err(PipelineError::NothingToRead);
+        }
+        let _server = crate::server::start_from_config(
+            &self.config,
+            &self.shared.metrics,
+            self.plugin_versions.clone(),
+        )?;
+        let rules = sources.iter().map(|s| s.source().to_string()).collect();
+        let slots = Slots::new(rules);
+        let stalls: Vec<Stall> = sources
+            .iter()
+            .map(|s| Stall::new(s.name(), s.stall_limit()))
+            .collect();
+        let longest = stalls.iter().filter_map(Stall::limit).max();
+        let mut totals = Totals::default();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sources
+                .into_iter()
+                .enumerate()
+                .map(|(i, src)| {
+                    let (shared, slot, stall) = (&self.shared, &slots.slots[i], &stalls[i]);
+                    std::thread::Builder::new()
+                        .name(format!("source-{}", src.name()))
+                        .spawn_scoped(scope, move || drive(src, shared, slot, stall))
+                })
+                .collect();
+            let mut control = Control {
+                p: &self,
+                slots: &slots,
+                stalls: &stalls,
+                longest,
+                interrupted: None,
+                last_second: Instant::now(),
+                next_snapshot: self.snapshots.as_ref().map(|m| Instant::now() + m.interval),
+            };
+            while handles
+                .iter()
+                .any(|h| h.as_ref().is_ok_and(|h| !h.is_finished()))
+            {
+                control.once(&handles, &mut totals);
+                std::thread::sleep(CONTROL_PERIOD);
+            }
+            for h in handles {
+                match h.map(ScopedJoinHandle::join) {
+                    Ok(Ok(t)) => totals.add(t),
+                    Ok(Err(_)) => totals.failures += 1,
+                    Err(e) => {
+                        crate::log::error(&format!("cannot start a source thread: {e}"));
+                        totals.open_failures += 1;
+                    }
+                }
+            }
+        });
+        self.finish(totals)
+    }
+
+    /// Flushes the outputs and says the exit summary; the run's result.
+    fn finish(&self, totals: Totals) -> Result<(), PipelineError> {
+        let set = self.shared.current();
+        set.outputs.flush();
+        internal::say_output_losses(&set.outputs);
+        let mut lines = vec![format!(
+            "Events detected: {}\nEvents processed: {}, alerts: {}, plugin failures: {}",
+            totals.alerts, totals.events, totals.alerts, totals.failures
+        )];
+        lines.extend(totals.summary);
+        crate::log::info(&lines.join("\n"));
+        if let Some(m) = self
+            .shared
+            .fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            return Err(PipelineError::Fatal(m));
+        }
+        match totals.open_failures {
+            0 => Ok(()),
+            n => Err(PipelineError::OpenFailures(n)),
+        }
+    }
+
+    /// Rebuilds configuration and engines and hands each running source
+    /// its engine; outputs restart when their keys changed. On any error
+    /// the previous rules and outputs keep running (error, internal
+    /// alert). Whether the new ones run.
+    fn reload_now(&self, slots: &Slots) -> bool {
+        let sh = &self.shared;
+        let result = (self.reload)()
+            .map_err(|e| e.to_string())
+            .and_then(|s| self.apply(s, slots));
+        match result {
+            Ok(rules) => {
+                sh.metrics.reloads.fetch_add(1, Ordering::Relaxed);
+                sh.metrics
+                    .rules_loaded
+                    .store(rules as u64, Ordering::Relaxed);
+                crate::log::info(&format!(
+                    "Reloaded configuration and rules: {rules} rule(s) enabled"
+                ));
+                true
+            }
+            Err(e) => {
+                sh.metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+                crate::log::error(&format!(
+                    "reload rejected, the previous rules keep running: {e}"
+                ));
+                sh.internal(internal_alert(
+                    "Falco internal: hot restart failure",
+                    format!("Reload rejected, the previous rules keep running: {e}"),
+                    Vec::new(),
+                    &sh.host,
+                ));
+                false
+            }
+        }
+    }
+
+    /// Applies a reload's setup: all or nothing. The rules enabled.
+    fn apply(&self, s: Setup, slots: &Slots) -> Result<usize, String> {
+        let engines = slots.pick(s.engines)?;
+        let key = outputs_key(&s.config);
+        if key != self.shared.current().key {
+            let set =
+                OutputSet::start(&s.config, &self.shared.metrics).map_err(|e| e.to_string())?;
+            *self
+                .shared
+                .outputs
+                .write()
+                .unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
+        }
+        let rules = engines.iter().map(SourceEngine::active_count).sum();
+        slots.hand_over(engines);
+        self.watch
+            .set_enabled(s.config.bool_at("watch_config_files", true).unwrap_or(true));
+        Ok(rules)
+    }
+}
+
+/// The output-related part of a configuration, to see whether it changed.
+fn outputs_key(c: &Config) -> String {
+    let keys = [
+        "json_output",
+        "json_include_output_property",
+        "json_include_message_property",
+        "json_include_output_fields_property",
+        "json_include_tags_property",
+        "time_format_iso_8601",
+        "buffered_outputs",
+        "outputs_queue",
+        "static_fields",
+        "stdout_output",
+        "syslog_output",
+        "file_output",
+        "program_output",
+        "http_output",
+        "output_timeout",
+    ];
+    keys.iter()
+        .map(|k| format!("{k}={}", c.get(k).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// Sets the rules-loaded gauge from the engines a run starts with.
+pub fn count_rules(sh: &Shared, engines: &[&SourceEngine]) {
+    sh.metrics.rules_loaded.store(
+        engines.iter().map(|e| e.active_count() as u64).sum(),
+        Ordering::Relaxed,
+    );
+}
+
+/// Where a reload leaves each source thread its new engine.
+struct Slots {
+    slots: Vec<(String, Mutex<Option<SourceEngine>>)>,
+}
+
+impl Slots {
+    fn new(sources: Vec<String>) -> Slots {
+        Slots {
+            slots: sources.into_iter().map(|s| (s, Mutex::new(None))).collect(),
+        }
+    }
+
+    /// One engine for each running source, in the slots' order; a reload
+    /// without rules for a running source is rejected.
+    fn pick(&self, engines: Vec<SourceEngine>) -> Result<Vec<SourceEngine>, String> {
+        let mut engines: Vec<Option<SourceEngine>> = engines.into_iter().map(Some).collect();
+        self.slots
+            .iter()
+            .map(|(source, _)| {
+                engines
+                    .iter_mut()
+                    .find(|e| {
+                        e.as_ref()
+                            .is_some_and(|e| &e.rules().fields.source == source)
+                    })
+                    .and_then(Option::take)
+                    .ok_or_else(|| {
+                        format!("the new rules have none for the running source '{source}'")
+                    })
+            })
+            .collect()
+    }
+
+    fn hand_over(&self, engines: Vec<SourceEngine>) {
+        for ((_, slot), e) in self.slots.iter().zip(engines) {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+        }
+    }
+}
+
+/// The control thread's state between two looks.
+struct Control<'p, 'a> {
+    p: &'p Pipeline<'a>,
+    slots: &'p Slots,
+    stalls: &'p [Stall],
+    longest: Option<Duration>,
+    interrupted: Option<Instant>,
+    last_second: Instant,
+    next_snapshot: Option<Instant>,
+}
+
+impl Control<'_, '_> {
+    /// One look at signals, stalls, reloads and the once-a-second duties.
+    fn once(
+        &mut self,
+        handles: &[std::io::Result<ScopedJoinHandle<'_, Totals>>],
+        totals: &mut Totals,
+    ) {
+        let sh = &self.p.shared;
+        if self.interrupted.is_none() && sh.stopping() {
+            // Plugin calls in progress are cut short.
+            crate::plugins::sandbox::interrupt_all(self.longest.unwrap_or_default());
+            self.interrupted = Some(Instant::now());
+        }
+        if self
+            .interrupted
+            .is_some_and(|t| t.elapsed() > SHUTDOWN_GRACE)
+        {
+            abandon_stuck(handles, sh);
+        }
+        for s in self.stalls {
+            if let Some(e) = s.check() {
+                totals.failures += 1;
+                plugin::report_failure(sh, s.name(), &e);
+            }
+        }
+        if self.p.signals.reopen() {
+            sh.current().outputs.reopen();
+        }
+        let mut reload = self.p.signals.hup();
+        if self.last_second.elapsed() >= Duration::from_secs(1) {
+            self.last_second = Instant::now();
+            reload |= self.p.watch.changed();
+            if let (Some(m), Some(at)) = (&self.p.snapshots, self.next_snapshot)
+                && Instant::now() >= at
+            {
+                self.next_snapshot = Some(at + m.interval);
+                m.emit(&sh.metrics, sh);
+            }
+        }
+        if reload && self.interrupted.is_none() && self.p.reload_now(self.slots) {
+            self.p.watch.rearm();
+        }
+    }
+}
+
+/// Ends the run without the source threads still blocked after a stop
+/// (see [`SHUTDOWN_GRACE`]), the other sources' alerts delivered.
+fn abandon_stuck(handles: &[std::io::Result<ScopedJoinHandle<'_, Totals>>], sh: &Shared) -> ! {
+    let stuck: Vec<&str> = handles
+        .iter()
+        .flatten()
+        .filter(|h| !h.is_finished())
+        .map(|h| h.thread().name().unwrap_or("source"))
+        .collect();
+    crate::log::error(&format!(
+        "{} still blocked in a plugin call {} s after the stop (a file operation that does \
+         not return: a FIFO or device in a granted directory?); exiting without waiting",
+        stuck.join(", "),
+        SHUTDOWN_GRACE.as_secs()
+    ));
+    sh.flush();
+    std::process::exit(0)
+}
+
+/// A source's thread: open, steps until done or stopped, close.
+fn drive(
+    mut src: Box<dyn Source + '_>,
+    sh: &Shared,
+    slot: &(String, Mutex<Option<SourceEngine>>),
+    stall: &Stall,
+) -> Totals {
+    let mut t = Totals::default();
+    if !src.open(sh, &mut t) {
+        return t;
+    }
+    let mut last_tick = Instant::now();
+    while !sh.stopping() {
+        let new = slot.1.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(engine) = new {
+            src.swap(engine, sh);
+        }
+        stall.begin();
+        let flow = src.step(sh, &mut t);
+        stall.end();
+        if last_tick.elapsed() >= Duration::from_secs(1) {
+            last_tick = Instant::now();
+            src.tick(sh, &mut t);
+        }
+        match flow {
+            Flow::Busy => {}
+            Flow::Idle => std::thread::sleep(src.idle_pause()),
+            Flow::Done => break,
+        }
+    }
+    src.close(sh, &mut t, sh.stopping());
+    t
+}

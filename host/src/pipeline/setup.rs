@@ -1,0 +1,139 @@
+//! What a run is made of: the configuration, the rules, one engine per
+//! source. Built once at start and again for each reload, the same way.
+
+use crate::config::{Config, ConfigError};
+use crate::engine::{EngineError, EngineOptions, SourceEngine};
+use crate::fields::FieldRegistry;
+use crate::rules::compile::ProvidedPlugin;
+use crate::rules::{Diagnostic, LoadedRules, RulesFile, Severity};
+use std::path::PathBuf;
+
+/// The default rules, embedded in the binary.
+pub const DEFAULT_RULES: &str = include_str!("../../../rules/falco_rules.yaml");
+/// The name the embedded default rules are reported under.
+pub const DEFAULT_RULES_NAME: &str = "<embedded>/falco_rules.yaml";
+
+/// Why a setup could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The configuration does not load.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The rules do not load: the first error (file:line:col).
+    #[error("rules do not load: {0}")]
+    Rules(Box<Diagnostic>),
+    /// A source's rules do not build into an engine.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// A configuration and its engines.
+pub struct Setup {
+    /// The configuration.
+    pub config: Config,
+    /// One engine per source of the rules.
+    pub engines: Vec<SourceEngine>,
+}
+
+/// Rebuilds the setup (for a reload).
+pub type Reload<'a> = &'a (dyn Fn() -> Result<Setup, SetupError> + Sync);
+
+/// Where a run's setup comes from: `-c`, `-o` and `-r`.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// The configuration file (`None`: the embedded default).
+    pub config: Option<PathBuf>,
+    /// `-o key=value` overrides.
+    pub overrides: Vec<String>,
+    /// `-r` rules files or directories (empty: the config's `rules_files`).
+    pub rules: Vec<PathBuf>,
+}
+
+impl Inputs {
+    /// Loads the configuration.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        Config::load(self.config.as_deref(), &self.overrides)
+    }
+
+    /// Loads the rules `-r` selects, else the config's `rules_files`, else
+    /// the embedded defaults.
+    pub fn rules(
+        &self,
+        config: &Config,
+        registry: &FieldRegistry,
+        plugins: &[ProvidedPlugin],
+    ) -> LoadedRules {
+        let paths = self.rule_paths(config);
+        if paths.is_empty() {
+            let default = RulesFile {
+                path: DEFAULT_RULES_NAME.into(),
+                content: DEFAULT_RULES.into(),
+            };
+            return crate::rules::load_files(vec![default], registry, plugins);
+        }
+        crate::rules::load_paths(paths, registry, plugins)
+    }
+
+    fn rule_paths<'c>(&'c self, config: &'c Config) -> &'c [PathBuf] {
+        if self.rules.is_empty() {
+            &config.rules_files
+        } else {
+            &self.rules
+        }
+    }
+
+    /// Everything again, for a reload: any error rejects the whole of it.
+    pub fn reload(
+        &self,
+        registry: &FieldRegistry,
+        plugins: &[ProvidedPlugin],
+    ) -> Result<Setup, SetupError> {
+        let config = self.config()?;
+        let loaded = self.rules(&config, registry, plugins);
+        if let Some(d) = loaded.diags.iter().find(|d| d.severity == Severity::Error) {
+            return Err(SetupError::Rules(Box::new(d.clone())));
+        }
+        let engines = build_engines(&config, &loaded)?;
+        Ok(Setup { config, engines })
+    }
+
+    /// The files whose change triggers a reload (`watch_config_files`):
+    /// the configuration file and every rules file (directories: their
+    /// files).
+    pub fn watched(&self, config: &Config) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.config.iter().cloned().collect();
+        for r in self.rule_paths(config) {
+            if r.is_dir() {
+                if let Ok(d) = std::fs::read_dir(r) {
+                    v.extend(d.flatten().map(|e| e.path()));
+                }
+            } else {
+                v.push(r.clone());
+            }
+        }
+        v
+    }
+}
+
+/// One engine per source of the loaded rules, with the configuration's
+/// matching mode, minimum priority, selection and `append_output`.
+pub fn build_engines(
+    config: &Config,
+    loaded: &LoadedRules,
+) -> Result<Vec<SourceEngine>, SetupError> {
+    let engine_opts = EngineOptions {
+        matching: config.rule_matching,
+        min_priority: config.priority,
+        selection: config.selection.clone(),
+        ..EngineOptions::default()
+    };
+    loaded
+        .sources
+        .iter()
+        .map(|src| {
+            let mut src = src.clone();
+            crate::outputs::append::apply(&mut src, config)?;
+            Ok(SourceEngine::new(src, &engine_opts)?)
+        })
+        .collect()
+}
