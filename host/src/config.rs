@@ -4,14 +4,14 @@
 //! each of its `config_files` (files or directories of `.yaml` files, merged
 //! with Falco's strategies `append`, `override`, `add-only`), `${VAR}`
 //! expanded in every string (`${{VAR}}` keeps it literal), then `-o`
-//! overrides. Keys read here: rules files, rule selection, priority, rule
-//! matching, JSON output; the output channels' keys are read by
-//! [`crate::outputs::config`]. Unknown top-level keys give warnings; wrong
-//! types are errors naming the key path.
+//! overrides. Keys read here: rules files, JSON output and the log; each
+//! stage reads its own keys (the engine's options, the output channels,
+//! the plugins, the web server) through the typed getters. Unknown
+//! top-level keys give warnings; wrong types are errors naming the key
+//! path.
 
-use crate::engine::{RuleMatching, Selection};
-use crate::rules::Priority;
-use crate::rules::yaml::parse_documents;
+use crate::priority::Priority;
+use crate::yaml::parse_documents;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
@@ -20,12 +20,6 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// `rules_files` (or the deprecated `rules_file`).
     pub rules_files: Vec<PathBuf>,
-    /// `priority`: minimum priority of rules to run.
-    pub priority: Option<Priority>,
-    /// `rule_matching`.
-    pub rule_matching: RuleMatching,
-    /// `rules`: selection entries.
-    pub selection: Vec<Selection>,
     /// `json_output`.
     pub json_output: bool,
     /// The whole document, after overrides.
@@ -306,6 +300,25 @@ impl Config {
         Some(out)
     }
 
+    /// `log_level`, `log_stderr` and `log_syslog`.
+    pub fn log_options(&self) -> Result<crate::log::LogOptions, ConfigError> {
+        let d = crate::log::LogOptions::default();
+        let level = match self.str_at("log_level")? {
+            None => d.level,
+            Some(l) => Priority::parse(&l).ok_or_else(|| {
+                ConfigError(format!(
+                    "log_level: unknown level '{l}' (emergency, alert, critical, error, warning, \
+                     notice, info, debug)"
+                ))
+            })?,
+        };
+        Ok(crate::log::LogOptions {
+            level,
+            stderr: self.bool_at("log_stderr", d.stderr)?,
+            syslog: self.bool_at("log_syslog", d.syslog)?,
+        })
+    }
+
     /// `engine.kind`: the syscall capture falco-wasm has is its own eBPF
     /// probe, which Falco users know as `modern_ebpf`; other kinds are errors.
     pub fn check_engine_kind(&self) -> Result<(), ConfigError> {
@@ -429,55 +442,9 @@ impl Config {
                 _ => return Err(ConfigError("rules_files: expected a list of paths".into())),
             };
         }
-        if let Some(v) = get("priority") {
-            let s = v
-                .as_str()
-                .ok_or_else(|| ConfigError("priority: expected a priority name".into()))?;
-            c.priority = Some(
-                Priority::parse(s)
-                    .ok_or_else(|| ConfigError(format!("priority: unknown priority '{s}'")))?,
-            );
-        }
-        if let Some(v) = get("rule_matching") {
-            c.rule_matching = match v.as_str() {
-                Some("first") => RuleMatching::First,
-                Some("all") => RuleMatching::All,
-                _ => {
-                    return Err(ConfigError(format!(
-                        "rule_matching: expected 'first' or 'all', got {v}"
-                    )));
-                }
-            };
-        }
         if let Some(v) = get("json_output") {
             c.json_output =
                 as_bool(v).ok_or_else(|| ConfigError("json_output: expected a boolean".into()))?;
-        }
-        if let Some(v) = get("rules") {
-            let items = v.as_array().ok_or_else(|| {
-                ConfigError("rules: expected a list of enable/disable entries".into())
-            })?;
-            for (i, item) in items.iter().enumerate() {
-                let (enable, body) = match (item.get("enable"), item.get("disable")) {
-                    (Some(b), None) => (true, b),
-                    (None, Some(b)) => (false, b),
-                    _ => {
-                        return Err(ConfigError(format!(
-                            "rules[{i}]: expected exactly one of 'enable' or 'disable'"
-                        )));
-                    }
-                };
-                let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-                let sel = Selection {
-                    enable,
-                    rule: s("rule"),
-                    tag: s("tag"),
-                };
-                if sel.rule.is_none() && sel.tag.is_none() {
-                    return Err(ConfigError(format!("rules[{i}]: expected 'rule' or 'tag'")));
-                }
-                c.selection.push(sel);
-            }
         }
         c.raw = raw;
         Ok(c)
@@ -570,23 +537,17 @@ mod tests {
             None,
             &[
                 "priority=warning".into(),
-                "rule_matching=all".into(),
                 "rules[].disable.rule=Write*".into(),
-                "rules[].enable.tag=shell".into(),
                 "json_output=true".into(),
             ],
         )
         .unwrap();
-        assert_eq!(c.priority, Some(Priority::Warning));
-        assert_eq!(c.rule_matching, RuleMatching::All);
+        assert_eq!(c.str_at("priority").unwrap().as_deref(), Some("warning"));
         assert!(c.json_output);
-        assert_eq!(c.selection.len(), 2);
-        assert!(!c.selection[0].enable);
-        assert_eq!(c.selection[1].tag.as_deref(), Some("shell"));
+        assert!(c.get("rules").is_some_and(Value::is_array));
         let mut v = Value::Null;
         apply_override(&mut v, r"a\.b.c=5").unwrap();
         assert_eq!(v["a.b"]["c"], 5);
-        assert!(Config::load(None, &["priority=loud".into()]).is_err());
         assert!(Config::load(None, &["=x".into()]).is_err());
     }
 
@@ -653,8 +614,8 @@ mod tests {
             [PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]
         );
         assert_eq!(
-            c.priority,
-            Some(Priority::Error),
+            c.str_at("priority").unwrap().as_deref(),
+            Some("error"),
             "add-only does not replace"
         );
         assert!(c.bool_at("file_output.enabled", false).unwrap());

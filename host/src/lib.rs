@@ -24,10 +24,13 @@ pub mod log;
 pub mod outputs;
 pub mod pipeline;
 pub mod plugins;
+pub mod priority;
 pub mod rules;
 pub mod server;
 pub mod state;
 pub mod testing;
+pub mod time;
+pub mod yaml;
 
 /// Runs `f` with enough stack for one more level of recursion: conditions
 /// (and macro chains) may nest deeply, and every pass over them recurses.

@@ -2,28 +2,40 @@
 //! `log_syslog` from falco.yaml. Messages below the level are dropped;
 //! the others go to stderr and/or syslog (facility user, tag `falco`).
 
-use crate::config::{Config, ConfigError};
-use crate::rules::Priority;
+use crate::priority::Priority;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 static LEVEL: AtomicU8 = AtomicU8::new(Priority::Informational as u8);
 static TO_STDERR: AtomicBool = AtomicBool::new(true);
 static TO_SYSLOG: AtomicBool = AtomicBool::new(false);
 
-/// Applies the configuration (defaults as Falco: info, stderr on, syslog on).
-pub fn configure(c: &Config) -> Result<(), ConfigError> {
-    let level = match c.str_at("log_level")? {
-        None => Priority::Informational,
-        Some(l) => Priority::parse(&l).ok_or_else(|| {
-            ConfigError(format!(
-                "log_level: unknown level '{l}' (emergency, alert, critical, error, warning, notice, info, debug)"
-            ))
-        })?,
-    };
-    LEVEL.store(level as u8, Ordering::Relaxed);
-    TO_STDERR.store(c.bool_at("log_stderr", true)?, Ordering::Relaxed);
-    TO_SYSLOG.store(c.bool_at("log_syslog", true)?, Ordering::Relaxed);
-    Ok(())
+/// Where the log goes and from which level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogOptions {
+    /// `log_level`: messages below it are dropped.
+    pub level: Priority,
+    /// `log_stderr`.
+    pub stderr: bool,
+    /// `log_syslog`.
+    pub syslog: bool,
+}
+
+impl Default for LogOptions {
+    /// Falco's defaults: info, stderr on, syslog on.
+    fn default() -> LogOptions {
+        LogOptions {
+            level: Priority::Informational,
+            stderr: true,
+            syslog: true,
+        }
+    }
+}
+
+/// Applies `o` from now on.
+pub fn configure(o: LogOptions) {
+    LEVEL.store(o.level as u8, Ordering::Relaxed);
+    TO_STDERR.store(o.stderr, Ordering::Relaxed);
+    TO_SYSLOG.store(o.syslog, Ordering::Relaxed);
 }
 
 /// Logs a message at a level.

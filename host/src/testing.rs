@@ -24,7 +24,7 @@ use crate::fields::{FieldDef, ResolvedField, SourceFields, ValueKind};
 use crate::filter::ir::ip_bytes;
 use crate::filter::value::{SlotValue, Value, ValueSink};
 use crate::rules::LoadedRules;
-use crate::rules::yaml::{Node, NodeValue, parse_documents};
+use crate::yaml::{Node, NodeValue, parse_documents};
 use std::collections::{BTreeSet, HashMap};
 
 /// One fixture case.

@@ -5,7 +5,7 @@
 use falco_wasm::outputs::Outputs;
 use falco_wasm::outputs::alert::{Alert, FieldValue, FormatOptions};
 use falco_wasm::outputs::sinks::{self, HttpOptions, Sink};
-use falco_wasm::rules::Priority;
+use falco_wasm::priority::Priority;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -4,9 +4,10 @@
 
 use falco_wasm::engine::{Backend, EngineOptions, RuleMatching, Selection, SourceEngine};
 use falco_wasm::fields::FieldRegistry;
+use falco_wasm::priority::Priority;
 use falco_wasm::rules::compile::builtin_plugins;
 use falco_wasm::rules::diag::Code;
-use falco_wasm::rules::{LoadedRules, Priority, RulesFile, Severity};
+use falco_wasm::rules::{LoadedRules, RulesFile, Severity};
 use falco_wasm::testing::{parse_fixtures, run_cases};
 
 fn load_many(files: &[(&str, &str)]) -> LoadedRules {

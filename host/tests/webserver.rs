@@ -7,7 +7,8 @@ use falco_wasm::server::http::{
     BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER,
 };
 use falco_wasm::server::metrics::Metrics;
-use falco_wasm::server::push::{PushQueue, PushServer};
+use falco_wasm::plugins::push::PushQueue;
+use falco_wasm::server::push::PushServer;
 use falco_wasm::server::{Server, ServerConfig};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -9,11 +9,14 @@ use crate::fields::ResolvedField;
 use crate::filter::codegen;
 use crate::filter::eventbuf::EventBuf;
 use crate::filter::interp::Interp;
-use crate::filter::runtime::{FilterError, FilterLimits, WasmFilter};
+use crate::filter::runtime::{FilterError, WasmFilter};
 use crate::filter::value::{Collect, SlotValue, ValueSink};
 use crate::outputs::alert::Alert;
-use crate::rules::{CompiledRule, Priority, SourceRules};
+use crate::rules::SourceRules;
 use std::collections::HashMap;
+
+mod options;
+pub use options::{Backend, EngineOptions, RuleMatching, Selection};
 
 /// An event as the engine sees it: a source, a type and field values.
 pub trait Event {
@@ -22,72 +25,6 @@ pub trait Event {
     /// Writes one field's value(s) (before transformers) to `out`; writing
     /// nothing means the field cannot be extracted for this event.
     fn extract(&self, field: &ResolvedField, out: &mut dyn ValueSink);
-}
-
-/// Which back end evaluates conditions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Backend {
-    /// Generated WebAssembly under wasmtime (the default).
-    #[default]
-    Wasm,
-    /// The reference interpreter.
-    Interp,
-}
-
-/// `rule_matching` in `falco.yaml`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum RuleMatching {
-    /// Stop at the first matching rule, in load order.
-    #[default]
-    First,
-    /// Report every matching rule.
-    All,
-}
-
-/// One entry of `rules:` selection in `falco.yaml` (applied in order).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Selection {
-    /// Enable (true) or disable (false).
-    pub enable: bool,
-    /// Rule name wildcard (`*` matches any text).
-    pub rule: Option<String>,
-    /// Tag.
-    pub tag: Option<String>,
-}
-
-impl Selection {
-    fn applies(&self, r: &CompiledRule) -> bool {
-        self.rule.as_ref().is_some_and(|w| wildcard(w, &r.name))
-            || self.tag.as_ref().is_some_and(|t| r.tags.contains(t))
-    }
-}
-
-/// Falco's rule-name wildcard: `*` matches any run of characters.
-fn wildcard(pattern: &str, name: &str) -> bool {
-    let re = format!(
-        "^{}$",
-        pattern
-            .split('*')
-            .map(regex::escape)
-            .collect::<Vec<_>>()
-            .join(".*")
-    );
-    regex::Regex::new(&re).is_ok_and(|r| r.is_match(name))
-}
-
-/// Engine settings.
-#[derive(Clone, Debug, Default)]
-pub struct EngineOptions {
-    /// Back end.
-    pub backend: Backend,
-    /// First or all matches.
-    pub matching: RuleMatching,
-    /// Rules less severe than this are not evaluated.
-    pub min_priority: Option<Priority>,
-    /// Rule selection, applied in order after the files' `enabled` keys.
-    pub selection: Vec<Selection>,
-    /// Filter limits (Wasm back end).
-    pub limits: FilterLimits,
 }
 
 /// The evaluator for one source's rules.

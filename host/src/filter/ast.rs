@@ -5,7 +5,7 @@
 /// loader's table of texts) and a byte offset inside it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Span {
-    /// Which condition text (see [`crate::rules::Sources`]).
+    /// Which condition text (see the rules' sources).
     pub src: u32,
     /// Byte offset inside that text.
     pub offset: u32,

@@ -1,9 +1,10 @@
 //! An alert and its two renderings: Falco's text line and Falco's JSON.
 
-use super::format::{iso8601, local_time_of_day, push_escaped, render_value};
+use super::format::{push_escaped, render_value};
 use crate::fields::ValueKind;
 use crate::filter::value::{SlotValue, Value};
-use crate::rules::Priority;
+use crate::priority::Priority;
+use crate::time::{iso8601, local_time_of_day};
 
 /// One alert, as rules (or the engine itself, for internal alerts) raise it.
 #[derive(Clone, Debug, PartialEq)]
@@ -200,7 +201,7 @@ mod tests {
             a.text(false),
             format!(
                 "{}: Warning An open was seen (command=cat /dev/null)",
-                super::super::format::local_time_of_day(a.time_ns)
+                crate::time::local_time_of_day(a.time_ns)
             )
         );
         let o = FormatOptions {

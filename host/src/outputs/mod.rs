@@ -13,7 +13,6 @@
 //! share of them, [`config::OutputsConfig`] their falco.yaml keys.
 
 pub mod alert;
-pub mod append;
 pub mod config;
 pub mod format;
 pub mod queue;

@@ -156,7 +156,7 @@ fn syslog_time(ns: i64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let iso = super::format::iso8601(ns);
+    let iso = crate::time::iso8601(ns);
     let month: usize = iso[5..7].parse().unwrap_or(1);
     let day: u32 = iso[8..10].parse().unwrap_or(1);
     format!("{} {day:>2} {}", MONTHS[(month - 1) % 12], &iso[11..19])

@@ -5,7 +5,7 @@ use super::Shared;
 use crate::config::{Config, ConfigError};
 use crate::outputs::Outputs;
 use crate::outputs::alert::{Alert, FieldValue};
-use crate::rules::Priority;
+use crate::priority::Priority;
 use crate::server::metrics::Metrics;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;

@@ -272,7 +272,7 @@ impl<'a> Pipeline<'a> {
         watched: control::Watched<'a>,
     ) -> Result<Pipeline<'a>, PipelineError> {
         config.check_engine_kind()?;
-        crate::log::configure(config)?;
+        crate::log::configure(config.log_options()?);
         let shared = Shared::new(config, internal::hostname())?;
         let signals = Signals::install(&shared.stop).map_err(PipelineError::Signal)?;
         Ok(Pipeline {
@@ -315,6 +315,7 @@ impl<'a> Pipeline<'a> {
             .collect();
         let longest = stalls.iter().filter_map(Stall::limit).max();
         let mut totals = Totals::default();
+        let mut ended = Vec::new();
         std::thread::scope(|scope| {
             let handles: Vec<_> = sources
                 .into_iter()
@@ -344,7 +345,10 @@ impl<'a> Pipeline<'a> {
             }
             for h in handles {
                 match h.map(ScopedJoinHandle::join) {
-                    Ok(Ok(t)) => totals.add(t),
+                    Ok(Ok((t, src))) => {
+                        totals.add(t);
+                        ended.push(src);
+                    }
                     Ok(Err(_)) => totals.failures += 1,
                     Err(e) => {
                         crate::log::error(&format!("cannot start a source thread: {e}"));
@@ -353,7 +357,12 @@ impl<'a> Pipeline<'a> {
                 }
             }
         });
-        self.finish(totals)
+        let result = self.finish(totals);
+        // Only now, the summary said and the alerts delivered: detaching
+        // the probe's tracepoints costs the kernel a grace period each
+        // (~70 ms; seconds for the default rules' syscalls).
+        drop(ended);
+        result
     }
 
     /// Flushes the outputs and says the exit summary; the run's result.
@@ -526,7 +535,7 @@ impl Control<'_, '_> {
     /// One look at signals, stalls, reloads and the once-a-second duties.
     fn once(
         &mut self,
-        handles: &[std::io::Result<ScopedJoinHandle<'_, Totals>>],
+        handles: &[std::io::Result<ScopedJoinHandle<'_, Ended<'_>>>],
         totals: &mut Totals,
     ) {
         let sh = &self.p.shared;
@@ -569,7 +578,7 @@ impl Control<'_, '_> {
 
 /// Ends the run without the source threads still blocked after a stop
 /// (see [`SHUTDOWN_GRACE`]), the other sources' alerts delivered.
-fn abandon_stuck(handles: &[std::io::Result<ScopedJoinHandle<'_, Totals>>], sh: &Shared) -> ! {
+fn abandon_stuck(handles: &[std::io::Result<ScopedJoinHandle<'_, Ended<'_>>>], sh: &Shared) -> ! {
     let stuck: Vec<&str> = handles
         .iter()
         .flatten()
@@ -586,16 +595,20 @@ fn abandon_stuck(handles: &[std::io::Result<ScopedJoinHandle<'_, Totals>>], sh: 
     std::process::exit(0)
 }
 
+/// What a source thread gives back: its totals, and the source itself, to
+/// be dropped after the exit summary.
+type Ended<'s> = (Totals, Box<dyn Source + 's>);
+
 /// A source's thread: open, steps until done or stopped, close.
-fn drive(
-    mut src: Box<dyn Source + '_>,
+fn drive<'s>(
+    mut src: Box<dyn Source + 's>,
     sh: &Shared,
     slot: &(String, Mutex<Option<SourceEngine>>),
     stall: &Stall,
-) -> Totals {
+) -> Ended<'s> {
     let mut t = Totals::default();
     if !src.open(sh, &mut t) {
-        return t;
+        return (t, src);
     }
     let mut last_tick = Instant::now();
     while !sh.stopping() {
@@ -617,5 +630,5 @@ fn drive(
         }
     }
     src.close(sh, &mut t, sh.stopping());
-    t
+    (t, src)
 }

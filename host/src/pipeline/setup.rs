@@ -121,18 +121,13 @@ pub fn build_engines(
     config: &Config,
     loaded: &LoadedRules,
 ) -> Result<Vec<SourceEngine>, SetupError> {
-    let engine_opts = EngineOptions {
-        matching: config.rule_matching,
-        min_priority: config.priority,
-        selection: config.selection.clone(),
-        ..EngineOptions::default()
-    };
+    let engine_opts = EngineOptions::from_config(config)?;
     loaded
         .sources
         .iter()
         .map(|src| {
             let mut src = src.clone();
-            crate::outputs::append::apply(&mut src, config)?;
+            crate::rules::append::apply(&mut src, config)?;
             Ok(SourceEngine::new(src, &engine_opts)?)
         })
         .collect()

@@ -246,11 +246,9 @@ impl Extracted<'_> {
                 "evt.num" => out.num(*num as i64),
                 "evt.time" | "evt.rawtime" => out.num(*ts as i64),
                 "evt.time.s" => out.bytes(format!("{}", ts / 1_000_000_000).as_bytes()),
-                "evt.time.iso8601" => {
-                    out.bytes(crate::outputs::format::iso8601(*ts as i64).as_bytes())
-                }
+                "evt.time.iso8601" => out.bytes(crate::time::iso8601(*ts as i64).as_bytes()),
                 "evt.datetime" => {
-                    let iso = crate::outputs::format::iso8601(*ts as i64);
+                    let iso = crate::time::iso8601(*ts as i64);
                     out.bytes(iso.get(..19).unwrap_or(&iso).replace('T', " ").as_bytes())
                 }
                 "evt.source" => out.bytes(self.batch.source.as_bytes()),

@@ -11,6 +11,7 @@ pub mod drive;
 pub mod event;
 pub mod grants;
 pub mod http;
+pub mod push;
 pub mod sandbox;
 pub mod schema;
 pub mod text;
@@ -453,7 +454,7 @@ pub struct LoadedPlugin {
     pub extract_sources: Vec<String>,
     pub runner: Box<dyn DynPlugin>,
     /// Bodies for its webhook, when one is granted.
-    pub webhook: Option<std::sync::Arc<crate::server::push::PushQueue>>,
+    pub webhook: Option<std::sync::Arc<push::PushQueue>>,
     /// Whether it reached its quota of metric names (said once).
     pub metric_names_capped: bool,
 }
@@ -464,7 +465,7 @@ impl LoadedPlugin {
     /// its fields.
     pub fn load(spec: PluginSpec) -> Result<LoadedPlugin, PluginError> {
         let webhook = spec.grants.webhook.as_ref().map(|_| {
-            std::sync::Arc::new(crate::server::push::PushQueue::new(
+            std::sync::Arc::new(push::PushQueue::new(
                 WEBHOOK_QUEUE,
                 spec.limits.max_event_bytes as usize,
                 (spec.limits.memory_bytes / 2) as usize,

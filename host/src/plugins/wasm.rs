@@ -15,11 +15,11 @@
 
 use super::cache::{self, CompileLimits};
 use super::grants::FileViews;
+use super::push::PushQueue;
 use super::sandbox::{self, Cut, deadline_ticks};
 use super::text::{self, LogLimiter};
 use super::{Grants, Limits};
-use crate::rules::Priority;
-use crate::server::push::PushQueue;
+use crate::priority::Priority;
 use guest_sdk::native::{CallError, CallResult, DynPlugin, FieldInfo, PluginInfo};
 use guest_sdk::{
     Arg, BatchStatus, EventBatch, Events, FieldType, Item, ItemKind, Metric, OpenParam, Values,

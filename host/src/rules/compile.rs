@@ -11,8 +11,6 @@
 
 use super::diag::{Code, Context, Diagnostic, Severity};
 use super::load::{Collection, ItemLoc, Segment, Text};
-use super::priority::Priority;
-use super::yaml::Pos;
 use crate::fields::{FieldRegistry, SourceFields};
 use crate::filter::ast::{Expr, Span};
 use crate::filter::evttypes::EvtSet;
@@ -20,6 +18,8 @@ use crate::filter::ir::Ir;
 use crate::filter::lower::{LowerError, Program, WarningKind};
 use crate::filter::parser::parse_condition;
 use crate::outputs::format::OutputFormat;
+use crate::priority::Priority;
+use crate::yaml::Pos;
 use std::collections::{BTreeSet, HashMap};
 
 /// This engine's rules-language version (Falco 0.44.1's engine version).

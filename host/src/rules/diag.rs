@@ -1,7 +1,7 @@
 //! Rule-loading diagnostics: warnings and errors with the file, line and
 //! column of the item and key they concern, worded like Falco's.
 
-use super::yaml::Pos;
+use crate::yaml::Pos;
 use std::fmt;
 
 /// Error or warning.

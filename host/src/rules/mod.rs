@@ -5,17 +5,15 @@
 //! files ──yaml──► Node tree ──load──► Collection ──compile──► LoadedRules
 //! ```
 
+pub mod append;
 pub mod compile;
 pub mod diag;
 mod exceptions;
 pub mod load;
-pub mod priority;
-pub mod yaml;
 
 pub use compile::{CompiledRule, LoadedRules, SourceRules};
 pub use diag::{Diagnostic, Severity};
 pub use load::{Collection, RulesFile};
-pub use priority::Priority;
 
 use crate::fields::FieldRegistry;
 use std::path::{Path, PathBuf};
@@ -99,7 +97,7 @@ fn file_error(p: &Path, msg: &str) -> Diagnostic {
         context: vec![diag::Context {
             what: "rules content".into(),
             file: p.display().to_string(),
-            pos: yaml::Pos { line: 1, col: 1 },
+            pos: crate::yaml::Pos { line: 1, col: 1 },
         }],
         snippet: None,
     }

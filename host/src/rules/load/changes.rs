@@ -8,7 +8,7 @@
 use super::value::opt_bool;
 use super::{ItemError, ItemResult, Text, err, validate};
 use crate::rules::diag::Code;
-use crate::rules::yaml::{Node, Pos};
+use crate::yaml::{Node, Pos};
 use std::collections::{BTreeSet, HashMap};
 
 /// How an item changes one key of an earlier definition.

@@ -5,7 +5,7 @@ use super::{
     Collection, ExceptionDef, ExceptionFields, ExceptionValue, ItemLoc, ItemResult, validate,
 };
 use crate::rules::diag::{Code, Severity};
-use crate::rules::yaml::{Node, NodeValue, Pos};
+use crate::yaml::{Node, NodeValue, Pos};
 use std::collections::BTreeSet;
 
 /// The keys an exception accepts.

@@ -4,7 +4,7 @@ use super::changes::{Action, Definition, Mode, check_override, mode_for, place};
 use super::value::{list_items, missing_key, req_str};
 use super::{Collection, ItemLoc, ItemResult, ListDef};
 use crate::rules::diag::Code;
-use crate::rules::yaml::Node;
+use crate::yaml::Node;
 
 /// The keys a list item accepts.
 const LIST_KEYS: &[&str] = &["list", "items", "append", "override"];

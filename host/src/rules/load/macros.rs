@@ -4,7 +4,7 @@ use super::changes::{Action, Definition, check_override, mode_for, place};
 use super::value::{missing_key, req_str, scalar};
 use super::{Collection, ItemLoc, ItemResult, MacroDef, Text};
 use crate::rules::diag::Code;
-use crate::rules::yaml::Node;
+use crate::yaml::Node;
 
 /// The keys a macro item accepts.
 const MACRO_KEYS: &[&str] = &["macro", "condition", "append", "override"];

@@ -13,8 +13,8 @@ mod rules;
 mod value;
 
 use super::diag::{Code, Context, Diagnostic, Severity};
-use super::priority::Priority;
-use super::yaml::{Node, NodeValue, Pos, parse_documents};
+use crate::priority::Priority;
+use crate::yaml::{Node, NodeValue, Pos, parse_documents};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use value::req_str;

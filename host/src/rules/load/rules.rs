@@ -8,7 +8,7 @@ use super::{
     Collection, ExceptionDef, ItemError, ItemLoc, ItemResult, Priority, RuleDef, Text, validate,
 };
 use crate::rules::diag::{Code, Severity};
-use crate::rules::yaml::Node;
+use crate::yaml::Node;
 use std::collections::HashMap;
 
 /// The keys a rule item accepts.

@@ -3,7 +3,7 @@
 
 use super::{ItemError, ItemResult, validate};
 use crate::rules::diag::Code;
-use crate::rules::yaml::{Node, NodeValue};
+use crate::yaml::{Node, NodeValue};
 
 /// "Item has no mapping for key".
 pub(super) fn missing_key(item: &Node, key: &str) -> ItemError {

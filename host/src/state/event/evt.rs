@@ -4,7 +4,7 @@
 use super::SyscallEvent;
 use super::render::errno_name;
 use crate::filter::value::ValueSink;
-use crate::outputs::format::{iso8601, local_time_of_day};
+use crate::time::{iso8601, local_time_of_day};
 
 impl SyscallEvent<'_> {
     /// `evt.*`, `syscall.*` and `util.*`; false for an unknown name.

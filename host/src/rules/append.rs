@@ -10,8 +10,8 @@
 //!       - home: "%user.homedir"      # a name and a format: text
 //! ```
 
-use super::format::OutputFormat;
 use crate::config::{Config, ConfigError};
+use crate::outputs::format::OutputFormat;
 use crate::rules::SourceRules;
 use serde_json::Value;
 
