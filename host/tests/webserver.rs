@@ -3,11 +3,11 @@
 //! tokens, connection caps and listening addresses. Every test is bounded
 //! (client read timeouts) and stops its servers.
 
+use falco_wasm::plugins::push::PushQueue;
 use falco_wasm::server::http::{
     BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER,
 };
 use falco_wasm::server::metrics::Metrics;
-use falco_wasm::plugins::push::PushQueue;
 use falco_wasm::server::push::PushServer;
 use falco_wasm::server::{Server, ServerConfig};
 use std::io::{Read, Write};
