@@ -2,7 +2,7 @@
 //! `--list-events`, `-L`/`-l`.
 
 use super::Format;
-use crate::fields::{ArgKind, FieldRegistry};
+use crate::fields::{ArgKind, FieldDef, FieldRegistry, SourceFields};
 use crate::rules::LoadedRules;
 use crate::rules::compile::ENGINE_VERSION;
 use serde_json::json;
@@ -120,77 +120,104 @@ pub(super) fn list_fields(
             continue;
         }
         match format {
-            Format::Json => {
-                for f in visible {
-                    json_out.push(json!({"name": f.name, "type": f.ty.falco_name(), "desc": f.desc, "source": s.source,
-                        "arg": match f.arg { ArgKind::None => "none", ArgKind::Index { .. } => "index", ArgKind::Key { .. } => "key" },
-                        "arg_required": matches!(f.arg, ArgKind::Index { required: true } | ArgKind::Key { required: true }),
-                        "is_list": f.flags.list}));
-                }
-            }
-            Format::Markdown => {
-                println!(
-                    "## Source `{}` ({})\n\n| Name | Type | Description |\n|---|---|---|",
-                    s.source, s.provider
-                );
-                for f in visible {
-                    println!(
-                        "| `{}` | {} | {} |",
-                        f.name,
-                        f.ty.falco_name(),
-                        f.desc.replace('|', "\\|")
-                    );
-                }
-                println!();
-            }
-            Format::Text => {
-                println!("-------------------------------");
-                println!(
-                    "{:<30}{} (fields of the '{}' source)",
-                    "Event Source:", s.source, s.source
-                );
-                println!("{:<30}{}\n", "Provided by:", s.provider);
-                for f in visible {
-                    let mut tags = Vec::new();
-                    match f.arg {
-                        ArgKind::Index { required: true } | ArgKind::Key { required: true } => {
-                            tags.push("ARG_REQUIRED")
-                        }
-                        ArgKind::Index { .. } | ArgKind::Key { .. } => tags.push("ARG_ALLOWED"),
-                        ArgKind::None => {}
-                    }
-                    if matches!(f.arg, ArgKind::Index { .. }) {
-                        tags.push("ARG_INDEX");
-                    }
-                    if matches!(f.arg, ArgKind::Key { .. }) {
-                        tags.push("ARG_KEY");
-                    }
-                    if f.flags.list {
-                        tags.push("EPF_IS_LIST");
-                    }
-                    let mut desc = String::new();
-                    if !tags.is_empty() {
-                        desc.push_str(&format!("({}) ", tags.join(",")));
-                    }
-                    if verbose {
-                        desc.push_str(&format!("(Type: {}) ", f.ty.falco_name()));
-                    }
-                    desc.push_str(f.desc);
-                    if f.name.len() >= 30 {
-                        println!("{}", f.name);
-                        println!("{:<30}{desc}", "");
-                    } else {
-                        println!("{:<30}{desc}", f.name);
-                    }
-                }
-                println!();
-            }
+            Format::Json => json_out.extend(visible.map(|f| field_json(s.source.as_str(), f))),
+            Format::Markdown => print_fields_markdown(s, visible),
+            Format::Text => print_fields_text(s, visible, verbose),
         }
     }
     if format == Format::Json && !names_only {
         println!("{}", serde_json::Value::Array(json_out));
     }
     ExitCode::SUCCESS
+}
+
+/// One field of `--list --format json`.
+fn field_json(source: &str, f: &FieldDef) -> serde_json::Value {
+    let arg = match f.arg {
+        ArgKind::None => "none",
+        ArgKind::Index { .. } => "index",
+        ArgKind::Key { .. } => "key",
+    };
+    json!({
+        "name": f.name,
+        "type": f.ty.falco_name(),
+        "desc": f.desc,
+        "source": source,
+        "arg": arg,
+        "arg_required": matches!(f.arg, ArgKind::Index { required: true } | ArgKind::Key { required: true }),
+        "is_list": f.flags.list,
+    })
+}
+
+/// A source's fields as a Markdown table.
+fn print_fields_markdown<'f>(s: &SourceFields, fields: impl Iterator<Item = &'f FieldDef>) {
+    println!(
+        "## Source `{}` ({})\n\n| Name | Type | Description |\n|---|---|---|",
+        s.source, s.provider
+    );
+    for f in fields {
+        println!(
+            "| `{}` | {} | {} |",
+            f.name,
+            f.ty.falco_name(),
+            f.desc.replace('|', "\\|")
+        );
+    }
+    println!();
+}
+
+/// A source's fields as Falco's `--list` prints them.
+fn print_fields_text<'f>(
+    s: &SourceFields,
+    fields: impl Iterator<Item = &'f FieldDef>,
+    verbose: bool,
+) {
+    println!("-------------------------------");
+    println!(
+        "{:<30}{} (fields of the '{}' source)",
+        "Event Source:", s.source, s.source
+    );
+    println!("{:<30}{}\n", "Provided by:", s.provider);
+    for f in fields {
+        let mut desc = String::new();
+        let tags = field_tags(f);
+        if !tags.is_empty() {
+            desc.push_str(&format!("({}) ", tags.join(",")));
+        }
+        if verbose {
+            desc.push_str(&format!("(Type: {}) ", f.ty.falco_name()));
+        }
+        desc.push_str(f.desc);
+        if f.name.len() >= 30 {
+            println!("{}", f.name);
+            println!("{:<30}{desc}", "");
+        } else {
+            println!("{:<30}{desc}", f.name);
+        }
+    }
+    println!();
+}
+
+/// Falco's flags of a field (`ARG_REQUIRED`, `EPF_IS_LIST`, …).
+fn field_tags(f: &FieldDef) -> Vec<&'static str> {
+    let mut tags = Vec::new();
+    match f.arg {
+        ArgKind::Index { required: true } | ArgKind::Key { required: true } => {
+            tags.push("ARG_REQUIRED")
+        }
+        ArgKind::Index { .. } | ArgKind::Key { .. } => tags.push("ARG_ALLOWED"),
+        ArgKind::None => {}
+    }
+    if matches!(f.arg, ArgKind::Index { .. }) {
+        tags.push("ARG_INDEX");
+    }
+    if matches!(f.arg, ArgKind::Key { .. }) {
+        tags.push("ARG_KEY");
+    }
+    if f.flags.list {
+        tags.push("EPF_IS_LIST");
+    }
+    tags
 }
 
 /// `--list-events`.

@@ -43,28 +43,41 @@ impl Metrics {
         if n == 0 {
             return;
         }
-        let mut m = self.events.lock().expect("metrics lock");
+        let mut m = self.events.lock().unwrap_or_else(|p| p.into_inner());
         *m.entry(source.to_string()).or_default() += n;
     }
 
     /// Counts one alert.
     pub fn add_alert(&self, rule: &str, priority: &str, source: &str) {
-        let mut m = self.alerts.lock().expect("metrics lock");
+        let mut m = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
         *m.entry((rule.to_string(), priority.to_string(), source.to_string()))
             .or_default() += 1;
     }
 
     /// Counts a plugin failure.
     pub fn add_plugin_failure(&self, plugin: &str) {
-        let mut m = self.plugin_failures.lock().expect("metrics lock");
+        let mut m = self
+            .plugin_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         *m.entry(plugin.to_string()).or_default() += 1;
     }
 
     /// The values of a `Falco internal: metrics snapshot` alert, flat.
     pub fn snapshot(&self) -> Vec<(String, i64)> {
         let mut v = Vec::new();
-        let events: u64 = self.events.lock().expect("metrics lock").values().sum();
-        let alerts: u64 = self.alerts.lock().expect("metrics lock").values().sum();
+        let events: u64 = self
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .sum();
+        let alerts: u64 = self
+            .alerts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .sum();
         v.push(("falco.n_evts".into(), events as i64));
         v.push(("falco.n_alerts".into(), alerts as i64));
         v.push((
@@ -91,7 +104,11 @@ impl Metrics {
             "falco.n_processes".into(),
             self.state_processes.load(Ordering::Relaxed) as i64,
         ));
-        let outputs = self.outputs.lock().expect("metrics lock").clone();
+        let outputs = self
+            .outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         for (name, st) in &outputs {
             v.push((
                 format!("falco.outputs.{name}.sent"),
@@ -115,194 +132,225 @@ impl Metrics {
     /// Prometheus text format (version 0.0.4).
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let mut lines: Vec<String> = Vec::new();
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_events_processed_total",
-            "counter",
-            "Events evaluated by the rules, per source.",
-        );
-        for (src, v) in self.events.lock().expect("metrics lock").iter() {
-            lines.push(format!("{n}{{source=\"{}\"}} {v}", esc(src)));
+        let events = lock(&self.events)
+            .iter()
+            .map(|(src, v)| (format!("source=\"{}\"", esc(src)), v.to_string()))
+            .collect();
+        labelled(&mut s, EVENTS_PROCESSED, events);
+        for (f, v) in self.kernel_counters() {
+            scalar(&mut s, f, v);
         }
-        flush(&mut s, &mut lines);
-        let n = family(
-            &mut s,
-            "falcosecurity_scap_n_evts_total",
-            "counter",
-            "Syscall records the kernel probe submitted.",
-        );
-        let _ = writeln!(s, "{n} {}", self.kernel_submitted.load(Ordering::Relaxed));
-        let n = family(
-            &mut s,
-            "falcosecurity_scap_n_drops_total",
-            "counter",
-            "Syscall records lost because the ring buffer was full.",
-        );
-        let _ = writeln!(s, "{n} {}", self.kernel_drops.load(Ordering::Relaxed));
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_rules_matches_total",
-            "counter",
-            "Alerts raised, per rule, priority and source.",
-        );
-        for ((rule, prio, src), v) in self.alerts.lock().expect("metrics lock").iter() {
-            lines.push(format!(
-                "{n}{{rule_name=\"{}\",priority=\"{}\",source=\"{}\"}} {v}",
-                esc(rule),
-                esc(prio),
-                esc(src)
-            ));
+        let alerts = lock(&self.alerts)
+            .iter()
+            .map(|((rule, prio, src), v)| {
+                let labels = format!(
+                    "rule_name=\"{}\",priority=\"{}\",source=\"{}\"",
+                    esc(rule),
+                    esc(prio),
+                    esc(src)
+                );
+                (labels, v.to_string())
+            })
+            .collect();
+        labelled(&mut s, RULES_MATCHES, alerts);
+        for (f, v) in self.engine_counters() {
+            scalar(&mut s, f, v);
         }
-        flush(&mut s, &mut lines);
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_n_rules",
-            "gauge",
-            "Rules enabled.",
-        );
-        let _ = writeln!(s, "{n} {}", self.rules_loaded.load(Ordering::Relaxed));
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_reloads_total",
-            "counter",
-            "Configuration and rules reloads applied.",
-        );
-        let _ = writeln!(s, "{n} {}", self.reloads.load(Ordering::Relaxed));
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_reload_failures_total",
-            "counter",
-            "Reloads rejected (the previous rules kept running).",
-        );
-        let _ = writeln!(s, "{n} {}", self.reload_failures.load(Ordering::Relaxed));
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_evaluation_errors_total",
-            "counter",
-            "Events whose evaluation failed (filter trap or limit).",
-        );
-        let _ = writeln!(s, "{n} {}", self.eval_errors.load(Ordering::Relaxed));
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_state_processes",
-            "gauge",
-            "Processes in the state table.",
-        );
-        let _ = writeln!(s, "{n} {}", self.state_processes.load(Ordering::Relaxed));
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_state_purged_total",
-            "counter",
-            "Exited processes purged from the state table.",
-        );
-        let _ = writeln!(s, "{n} {}", self.state_purged.load(Ordering::Relaxed));
-        self.render_outputs(&mut s, &mut lines);
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_plugin_failures_total",
-            "counter",
-            "Plugin calls that failed (the plugin's errors and its faults), per plugin.",
-        );
-        for (p, v) in self.plugin_failures.lock().expect("metrics lock").iter() {
-            lines.push(format!("{n}{{plugin=\"{}\"}} {v}", esc(p)));
-        }
-        flush(&mut s, &mut lines);
-        let n = family(
-            &mut s,
-            "falcosecurity_plugin_metric",
-            "gauge",
-            "Metrics the plugins report about themselves.",
-        );
-        for ((p, m), (v, _)) in self.plugin_metrics.lock().expect("metrics lock").iter() {
-            lines.push(format!(
-                "{n}{{plugin=\"{}\",name=\"{}\"}} {v}",
-                esc(p),
-                esc(m)
-            ));
-        }
-        flush(&mut s, &mut lines);
+        self.render_outputs(&mut s);
+        let failures = lock(&self.plugin_failures)
+            .iter()
+            .map(|(p, v)| (format!("plugin=\"{}\"", esc(p)), v.to_string()))
+            .collect();
+        labelled(&mut s, PLUGIN_FAILURES, failures);
+        let own = lock(&self.plugin_metrics)
+            .iter()
+            .map(|((p, m), (v, _))| {
+                (
+                    format!("plugin=\"{}\",name=\"{}\"", esc(p), esc(m)),
+                    v.to_string(),
+                )
+            })
+            .collect();
+        labelled(&mut s, PLUGIN_METRIC, own);
         let (rss, cpu) = process_usage();
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_memory_rss_bytes",
-            "gauge",
-            "Resident memory of the engine.",
-        );
-        let _ = writeln!(s, "{n} {rss}");
-        let n = family(
-            &mut s,
-            "falcosecurity_falco_cpu_seconds_total",
-            "counter",
-            "CPU time (user + system) used by the engine.",
-        );
-        let _ = writeln!(s, "{n} {cpu}");
+        scalar(&mut s, MEMORY_RSS, rss.to_string());
+        scalar(&mut s, CPU_SECONDS, cpu.to_string());
         s
     }
+
+    /// The probe's counters.
+    fn kernel_counters(&self) -> [(Family, String); 2] {
+        let v = |a: &AtomicU64| a.load(Ordering::Relaxed).to_string();
+        [
+            (SCAP_EVENTS, v(&self.kernel_submitted)),
+            (SCAP_DROPS, v(&self.kernel_drops)),
+        ]
+    }
+
+    /// The rules', reloads' and state table's counters.
+    fn engine_counters(&self) -> [(Family, String); 6] {
+        let v = |a: &AtomicU64| a.load(Ordering::Relaxed).to_string();
+        [
+            (N_RULES, v(&self.rules_loaded)),
+            (RELOADS, v(&self.reloads)),
+            (RELOAD_FAILURES, v(&self.reload_failures)),
+            (EVAL_ERRORS, v(&self.eval_errors)),
+            (STATE_PROCESSES, v(&self.state_processes)),
+            (STATE_PURGED, v(&self.state_purged)),
+        ]
+    }
 }
+
+/// A metric family: name, type and help.
+type Family = (&'static str, &'static str, &'static str);
+
+const EVENTS_PROCESSED: Family = (
+    "falcosecurity_falco_events_processed_total",
+    "counter",
+    "Events evaluated by the rules, per source.",
+);
+const SCAP_EVENTS: Family = (
+    "falcosecurity_scap_n_evts_total",
+    "counter",
+    "Syscall records the kernel probe submitted.",
+);
+const SCAP_DROPS: Family = (
+    "falcosecurity_scap_n_drops_total",
+    "counter",
+    "Syscall records lost because the ring buffer was full.",
+);
+const RULES_MATCHES: Family = (
+    "falcosecurity_falco_rules_matches_total",
+    "counter",
+    "Alerts raised, per rule, priority and source.",
+);
+const N_RULES: Family = ("falcosecurity_falco_n_rules", "gauge", "Rules enabled.");
+const RELOADS: Family = (
+    "falcosecurity_falco_reloads_total",
+    "counter",
+    "Configuration and rules reloads applied.",
+);
+const RELOAD_FAILURES: Family = (
+    "falcosecurity_falco_reload_failures_total",
+    "counter",
+    "Reloads rejected (the previous rules kept running).",
+);
+const EVAL_ERRORS: Family = (
+    "falcosecurity_falco_evaluation_errors_total",
+    "counter",
+    "Events whose evaluation failed (filter trap or limit).",
+);
+const STATE_PROCESSES: Family = (
+    "falcosecurity_falco_state_processes",
+    "gauge",
+    "Processes in the state table.",
+);
+const STATE_PURGED: Family = (
+    "falcosecurity_falco_state_purged_total",
+    "counter",
+    "Exited processes purged from the state table.",
+);
+const OUTPUT_FAMILIES: [Family; 4] = [
+    (
+        "falcosecurity_falco_outputs_sent_total",
+        "counter",
+        "Alerts delivered, per channel.",
+    ),
+    (
+        "falcosecurity_falco_outputs_queue_num_drops_total",
+        "counter",
+        "Alerts dropped because a channel's queue was full or their source over its share of it.",
+    ),
+    (
+        "falcosecurity_falco_outputs_failures_total",
+        "counter",
+        "Alerts a channel failed to deliver.",
+    ),
+    (
+        "falcosecurity_falco_outputs_retries_total",
+        "counter",
+        "Delivery attempts retried.",
+    ),
+];
+const OUTPUT_DROPS_BY_SOURCE: Family = (
+    "falcosecurity_falco_outputs_queue_num_drops_by_source_total",
+    "counter",
+    "Alerts dropped from a channel's queue, per channel and source (queue full or the source over its fair share).",
+);
+const PLUGIN_FAILURES: Family = (
+    "falcosecurity_falco_plugin_failures_total",
+    "counter",
+    "Plugin calls that failed (the plugin's errors and its faults), per plugin.",
+);
+const PLUGIN_METRIC: Family = (
+    "falcosecurity_plugin_metric",
+    "gauge",
+    "Metrics the plugins report about themselves.",
+);
+const MEMORY_RSS: Family = (
+    "falcosecurity_falco_memory_rss_bytes",
+    "gauge",
+    "Resident memory of the engine.",
+);
+const CPU_SECONDS: Family = (
+    "falcosecurity_falco_cpu_seconds_total",
+    "counter",
+    "CPU time (user + system) used by the engine.",
+);
 
 impl Metrics {
     /// The output channels' counters, and their drops per source.
-    fn render_outputs(&self, s: &mut String, lines: &mut Vec<String>) {
-        let outputs = self.outputs.lock().expect("metrics lock").clone();
-        for (metric, help, pick) in [
-            (
-                "falcosecurity_falco_outputs_sent_total",
-                "Alerts delivered, per channel.",
-                0,
-            ),
-            (
-                "falcosecurity_falco_outputs_queue_num_drops_total",
-                "Alerts dropped because a channel's queue was full or their source over its share of it.",
-                1,
-            ),
-            (
-                "falcosecurity_falco_outputs_failures_total",
-                "Alerts a channel failed to deliver.",
-                2,
-            ),
-            (
-                "falcosecurity_falco_outputs_retries_total",
-                "Delivery attempts retried.",
-                3,
-            ),
-        ] {
-            let n = family(s, metric, "counter", help);
-            for (name, st) in &outputs {
-                let v =
-                    [&st.sent, &st.dropped, &st.failed, &st.retries][pick].load(Ordering::Relaxed);
-                lines.push(format!("{n}{{channel=\"{name}\"}} {v}"));
-            }
-            flush(s, lines);
+    fn render_outputs(&self, s: &mut String) {
+        let outputs = lock(&self.outputs).clone();
+        for (pick, f) in OUTPUT_FAMILIES.into_iter().enumerate() {
+            let values = outputs
+                .iter()
+                .map(|(name, st)| {
+                    let v = [&st.sent, &st.dropped, &st.failed, &st.retries][pick];
+                    (
+                        format!("channel=\"{name}\""),
+                        v.load(Ordering::Relaxed).to_string(),
+                    )
+                })
+                .collect();
+            labelled(s, f, values);
         }
-        let n = family(
-            s,
-            "falcosecurity_falco_outputs_queue_num_drops_by_source_total",
-            "counter",
-            "Alerts dropped from a channel's queue, per channel and source (queue full or the source over its fair share).",
-        );
-        for (name, st) in &outputs {
-            for (src, v) in st.dropped_by_source() {
-                lines.push(format!(
-                    "{n}{{channel=\"{name}\",source=\"{}\"}} {v}",
-                    esc(&src)
-                ));
-            }
-        }
-        flush(s, lines);
+        let by_source = outputs
+            .iter()
+            .flat_map(|(name, st)| {
+                st.dropped_by_source().into_iter().map(move |(src, v)| {
+                    (
+                        format!("channel=\"{name}\",source=\"{}\"", esc(&src)),
+                        v.to_string(),
+                    )
+                })
+            })
+            .collect();
+        labelled(s, OUTPUT_DROPS_BY_SOURCE, by_source);
     }
 }
 
-/// Writes a metric family's HELP and TYPE lines; returns its name.
-fn family(s: &mut String, name: &str, kind: &str, help: &str) -> String {
-    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    name.to_string()
+/// A lock whose holder panicked still holds counters worth reading.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn flush(s: &mut String, lines: &mut Vec<String>) {
-    for l in lines.drain(..) {
-        s.push_str(&l);
-        s.push('\n');
+/// A family's HELP and TYPE lines.
+fn header(s: &mut String, (name, kind, help): Family) {
+    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A family with one value.
+fn scalar(s: &mut String, f: Family, value: String) {
+    header(s, f);
+    let _ = writeln!(s, "{} {value}", f.0);
+}
+
+/// A family with one value per label set.
+fn labelled(s: &mut String, f: Family, values: Vec<(String, String)>) {
+    header(s, f);
+    for (labels, v) in values {
+        let _ = writeln!(s, "{}{{{labels}}} {v}", f.0);
     }
 }
 
