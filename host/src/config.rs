@@ -77,19 +77,22 @@ const KNOWN_KEYS: &[&str] = &[
 
 /// Parses one YAML configuration document (must be a mapping, or empty).
 fn parse_config(name: &str, text: &str) -> Result<Value, ConfigError> {
-    let docs = parse_documents(text).map_err(|e| {
-        ConfigError(format!(
-            "{name}:{}:{}: invalid YAML: {}",
-            e.pos.line, e.pos.col, e.message
-        ))
+    let docs = parse_documents(text).map_err(|e| ConfigError::Syntax {
+        file: name.to_string(),
+        line: e.pos.line,
+        col: e.pos.col,
+        message: format!("invalid YAML: {}", e.message),
     })?;
     match docs.first() {
         None => Ok(Value::Object(Map::new())),
         Some(d) if d.is_null() => Ok(Value::Object(Map::new())),
         Some(d) if d.as_map().is_some() => Ok(d.to_json()),
-        Some(_) => Err(ConfigError(format!(
-            "{name}: the configuration must be a YAML mapping"
-        ))),
+        Some(_) => Err(ConfigError::Syntax {
+            file: name.to_string(),
+            line: 1,
+            col: 1,
+            message: "the configuration must be a YAML mapping".into(),
+        }),
     }
 }
 
@@ -106,9 +109,10 @@ fn merge_config_files(
         Value::Array(a) => a,
         Value::Null => return Ok(()),
         other => {
-            return Err(ConfigError(format!(
-                "config_files: expected a list, got {other}"
-            )));
+            return Err(ConfigError::key(
+                "config_files",
+                format!("expected a list, got {other}"),
+            ));
         }
     };
     let base = main.parent().unwrap_or(Path::new("."));
@@ -119,7 +123,7 @@ fn merge_config_files(
                 m.get("path")
                     .and_then(Value::as_str)
                     .ok_or_else(|| {
-                        ConfigError(format!("config_files[{i}].path: expected a string"))
+                        ConfigError::key(format!("config_files[{i}].path"), "expected a string")
                     })?
                     .to_string(),
                 m.get("strategy")
@@ -128,20 +132,27 @@ fn merge_config_files(
                     .to_string(),
             ),
             other => {
-                return Err(ConfigError(format!(
-                    "config_files[{i}]: expected a path, got {other}"
-                )));
+                return Err(ConfigError::key(
+                    format!("config_files[{i}]"),
+                    format!("expected a path, got {other}"),
+                ));
             }
         };
         if !matches!(strategy.as_str(), "append" | "override" | "add-only") {
-            return Err(ConfigError(format!(
-                "config_files[{i}].strategy: expected append, override or add-only, got '{strategy}'"
-            )));
+            return Err(ConfigError::key(
+                format!("config_files[{i}].strategy"),
+                format!("expected append, override or add-only, got '{strategy}'"),
+            ));
         }
         let p = base.join(&path);
         let files: Vec<PathBuf> = if p.is_dir() {
             let mut f: Vec<PathBuf> = std::fs::read_dir(&p)
-                .map_err(|e| ConfigError(format!("config_files[{i}]: {}: {e}", p.display())))?
+                .map_err(|e| {
+                    ConfigError::key(
+                        format!("config_files[{i}]"),
+                        format!("{}: {e}", p.display()),
+                    )
+                })?
                 .flatten()
                 .map(|e| e.path())
                 .filter(|f| f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
@@ -158,8 +169,9 @@ fn merge_config_files(
             continue;
         };
         for f in files {
-            let text = std::fs::read_to_string(&f).map_err(|e| {
-                ConfigError(format!("cannot read config file {}: {e}", f.display()))
+            let text = std::fs::read_to_string(&f).map_err(|e| ConfigError::Read {
+                path: f.to_path_buf(),
+                source: e,
             })?;
             let extra = parse_config(&f.display().to_string(), &text)?;
             merge(raw, extra, &strategy);
@@ -257,10 +269,58 @@ fn expand_str(s: &str) -> String {
     out
 }
 
-/// A configuration problem, with the key path.
+/// A configuration problem: the file and position, the `-o` override, or
+/// the key path it is about.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+pub enum ConfigError {
+    /// A configuration file could not be read.
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not a YAML mapping.
+    #[error("{file}:{line}:{col}: {message}")]
+    Syntax {
+        /// The file (`<embedded>/falco.yaml` for the built-in one).
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `-o` override is malformed.
+    #[error("invalid -o '{spec}': {message}")]
+    Override {
+        /// The override as given.
+        spec: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A key has a value it cannot have.
+    #[error("{key}: {message}")]
+    Key {
+        /// The key path (`http_output.url`, `rules[2]`, …).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// A problem with the value at `key`.
+    pub fn key(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Key {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
 
 impl Config {
     /// Sockets of the Docker-compatible container runtimes to ask for
@@ -306,10 +366,13 @@ impl Config {
         let level = match self.str_at("log_level")? {
             None => d.level,
             Some(l) => Priority::parse(&l).ok_or_else(|| {
-                ConfigError(format!(
-                    "log_level: unknown level '{l}' (emergency, alert, critical, error, warning, \
+                ConfigError::key(
+                    "log_level",
+                    format!(
+                        "unknown level '{l}' (emergency, alert, critical, error, warning, \
                      notice, info, debug)"
-                ))
+                    ),
+                )
             })?,
         };
         Ok(crate::log::LogOptions {
@@ -324,15 +387,22 @@ impl Config {
     pub fn check_engine_kind(&self) -> Result<(), ConfigError> {
         match self.str_at("engine.kind")?.as_deref() {
             None | Some("modern_ebpf") => Ok(()),
-            Some(k @ ("kmod" | "ebpf" | "gvisor")) => Err(ConfigError(format!(
-                "engine.kind: '{k}' is not available in falco-wasm, which captures with its own eBPF probe; use 'modern_ebpf'"
-            ))),
-            Some(k @ ("replay" | "nodriver")) => Err(ConfigError(format!(
-                "engine.kind: '{k}' is not supported yet (capture files and plugin-only runs arrive with later issues)"
-            ))),
-            Some(k) => Err(ConfigError(format!(
-                "engine.kind: unknown kind '{k}' (expected modern_ebpf)"
-            ))),
+            Some(k @ ("kmod" | "ebpf" | "gvisor")) => Err(ConfigError::key(
+                "engine.kind",
+                format!(
+                    "'{k}' is not available in falco-wasm, which captures with its own eBPF probe; use 'modern_ebpf'"
+                ),
+            )),
+            Some(k @ ("replay" | "nodriver")) => Err(ConfigError::key(
+                "engine.kind",
+                format!(
+                    "'{k}' is not supported yet (capture files and plugin-only runs arrive with later issues)"
+                ),
+            )),
+            Some(k) => Err(ConfigError::key(
+                "engine.kind",
+                format!("unknown kind '{k}' (expected modern_ebpf)"),
+            )),
         }
     }
 
@@ -346,9 +416,10 @@ impl Config {
         match self.str_at(path)? {
             None => Ok(default),
             Some(s) => parse_duration(&s).ok_or_else(|| {
-                ConfigError(format!(
-                    "{path}: expected a duration such as 30s, 15m or 1h, got '{s}'"
-                ))
+                ConfigError::key(
+                    path,
+                    format!("expected a duration such as 30s, 15m or 1h, got '{s}'"),
+                )
             }),
         }
     }
@@ -359,8 +430,9 @@ impl Config {
         let mut raw = match path {
             None => parse_config(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG)?,
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    ConfigError(format!("cannot read config file {}: {e}", p.display()))
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.to_path_buf(),
+                    source: e,
                 })?;
                 parse_config(&p.display().to_string(), &text)?
             }
@@ -395,7 +467,7 @@ impl Config {
         match self.get(path) {
             None | Some(Value::Null) => Ok(default),
             Some(v) => as_bool(v)
-                .ok_or_else(|| ConfigError(format!("{path}: expected a boolean, got {v}"))),
+                .ok_or_else(|| ConfigError::key(path, format!("expected a boolean, got {v}"))),
         }
     }
 
@@ -405,7 +477,10 @@ impl Config {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(Some(v.to_string())),
-            Some(v) => Err(ConfigError(format!("{path}: expected a string, got {v}"))),
+            Some(v) => Err(ConfigError::key(
+                path,
+                format!("expected a string, got {v}"),
+            )),
         }
     }
 
@@ -417,7 +492,7 @@ impl Config {
                 .as_u64()
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                 .ok_or_else(|| {
-                    ConfigError(format!("{path}: expected a non-negative integer, got {v}"))
+                    ConfigError::key(path, format!("expected a non-negative integer, got {v}"))
                 }),
         }
     }
@@ -426,7 +501,10 @@ impl Config {
         let mut c = Config::default();
         let get = |k: &str| raw.get(k);
         if get("rules_files").is_some() && get("rules_file").is_some() {
-            return Err(ConfigError("both 'rules_files' and the deprecated 'rules_file' are set: use only 'rules_files'".into()));
+            return Err(ConfigError::key(
+                "rules_file",
+                "both 'rules_files' and the deprecated 'rules_file' are set: use only 'rules_files'",
+            ));
         }
         if let Some(v) = get("rules_files").or_else(|| get("rules_file")) {
             c.rules_files = match v {
@@ -435,16 +513,16 @@ impl Config {
                     .iter()
                     .map(|i| {
                         i.as_str().map(PathBuf::from).ok_or_else(|| {
-                            ConfigError("rules_files: every entry must be a string".into())
+                            ConfigError::key("rules_files", "every entry must be a string")
                         })
                     })
                     .collect::<Result<_, _>>()?,
-                _ => return Err(ConfigError("rules_files: expected a list of paths".into())),
+                _ => return Err(ConfigError::key("rules_files", "expected a list of paths")),
             };
         }
         if let Some(v) = get("json_output") {
             c.json_output =
-                as_bool(v).ok_or_else(|| ConfigError("json_output: expected a boolean".into()))?;
+                as_bool(v).ok_or_else(|| ConfigError::key("json_output", "expected a boolean"))?;
         }
         c.raw = raw;
         Ok(c)
@@ -467,7 +545,10 @@ pub fn apply_override(root: &mut Value, spec: &str) -> Result<(), ConfigError> {
     let (path, value) = spec
         .split_once('=')
         .filter(|(k, _)| !k.is_empty())
-        .ok_or_else(|| ConfigError(format!("invalid -o '{spec}': expected key=value")))?;
+        .ok_or_else(|| ConfigError::Override {
+            spec: spec.to_string(),
+            message: "expected key=value".into(),
+        })?;
     let value = parse_documents(value)
         .ok()
         .and_then(|d| d.first().map(|n| n.to_json()))
@@ -509,8 +590,9 @@ pub fn apply_override(root: &mut Value, spec: &str) -> Result<(), ConfigError> {
                     arr.push(Value::Null);
                     arr.len() - 1
                 } else {
-                    let n: usize = idx.parse().map_err(|_| {
-                        ConfigError(format!("invalid -o '{spec}': bad index [{idx}]"))
+                    let n: usize = idx.parse().map_err(|_| ConfigError::Override {
+                        spec: spec.to_string(),
+                        message: format!("bad index [{idx}]"),
                     })?;
                     while arr.len() <= n {
                         arr.push(Value::Null);
@@ -569,7 +651,7 @@ mod tests {
             .unwrap()
             .check_engine_kind()
             .unwrap_err();
-        assert!(e.0.contains("modern_ebpf"), "{e}");
+        assert!(e.to_string().contains("modern_ebpf"), "{e}");
     }
 
     #[test]
@@ -635,7 +717,7 @@ mod tests {
         );
         let bad = Config::load(None, &["file_output.enabled=maybe".into()]).unwrap();
         let e = bad.bool_at("file_output.enabled", false).unwrap_err();
-        assert!(e.0.contains("file_output.enabled"), "{e}");
+        assert!(e.to_string().contains("file_output.enabled"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

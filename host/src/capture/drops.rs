@@ -42,7 +42,7 @@ impl DropPolicy {
                     .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                     .filter(|x| *x >= 0.0)
                     .ok_or_else(|| {
-                        ConfigError(format!("{k}: expected a non-negative number, got {v}"))
+                        ConfigError::key(k, format!("expected a non-negative number, got {v}"))
                     }),
             }
         };
@@ -55,12 +55,18 @@ impl DropPolicy {
                     Some("log") => Ok(DropAction::Log),
                     Some("alert") => Ok(DropAction::Alert),
                     Some("exit") => Ok(DropAction::Exit),
-                    _ => Err(ConfigError(format!(
-                        "syscall_event_drops.actions: unknown action {v} (expected ignore, log, alert or exit)"
-                    ))),
+                    _ => Err(ConfigError::key(
+                        "syscall_event_drops.actions",
+                        format!("unknown action {v} (expected ignore, log, alert or exit)"),
+                    )),
                 })
                 .collect::<Result<_, _>>()?,
-            Some(v) => return Err(ConfigError(format!("syscall_event_drops.actions: expected a list, got {v}"))),
+            Some(v) => {
+                return Err(ConfigError::key(
+                    "syscall_event_drops.actions",
+                    format!("expected a list, got {v}"),
+                ));
+            }
         };
         let max_burst = num("syscall_event_drops.max_burst", 1.0)?;
         Ok(DropPolicy {

@@ -92,7 +92,7 @@ fn min_priority(c: &Config) -> Result<Option<Priority>, ConfigError> {
     };
     Priority::parse(&s)
         .map(Some)
-        .ok_or_else(|| ConfigError(format!("priority: unknown priority '{s}'")))
+        .ok_or_else(|| ConfigError::key("priority", format!("unknown priority '{s}'")))
 }
 
 fn matching(c: &Config) -> Result<RuleMatching, ConfigError> {
@@ -101,9 +101,10 @@ fn matching(c: &Config) -> Result<RuleMatching, ConfigError> {
         Some(v) => match v.as_str() {
             Some("first") => Ok(RuleMatching::First),
             Some("all") => Ok(RuleMatching::All),
-            _ => Err(ConfigError(format!(
-                "rule_matching: expected 'first' or 'all', got {v}"
-            ))),
+            _ => Err(ConfigError::key(
+                "rule_matching",
+                format!("expected 'first' or 'all', got {v}"),
+            )),
         },
     }
 }
@@ -114,8 +115,9 @@ fn selection(c: &Config) -> Result<Vec<Selection>, ConfigError> {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
         Some(_) => {
-            return Err(ConfigError(
-                "rules: expected a list of enable/disable entries".into(),
+            return Err(ConfigError::key(
+                "rules",
+                "expected a list of enable/disable entries",
             ));
         }
     };
@@ -125,9 +127,10 @@ fn selection(c: &Config) -> Result<Vec<Selection>, ConfigError> {
             (Some(b), None) => (true, b),
             (None, Some(b)) => (false, b),
             _ => {
-                return Err(ConfigError(format!(
-                    "rules[{i}]: expected exactly one of 'enable' or 'disable'"
-                )));
+                return Err(ConfigError::key(
+                    format!("rules[{i}]"),
+                    "expected exactly one of 'enable' or 'disable'",
+                ));
             }
         };
         let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
@@ -137,7 +140,10 @@ fn selection(c: &Config) -> Result<Vec<Selection>, ConfigError> {
             tag: s("tag"),
         };
         if sel.rule.is_none() && sel.tag.is_none() {
-            return Err(ConfigError(format!("rules[{i}]: expected 'rule' or 'tag'")));
+            return Err(ConfigError::key(
+                format!("rules[{i}]"),
+                "expected 'rule' or 'tag'",
+            ));
         }
         out.push(sel);
     }

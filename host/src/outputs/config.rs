@@ -108,7 +108,7 @@ impl OutputsConfig {
         if let Some(h) = &self.http {
             v.push(Box::new(
                 sinks::Http::new(h.clone())
-                    .map_err(|e| ConfigError(format!("http_output: {e}")))?,
+                    .map_err(|e| ConfigError::key("http_output", e.to_string()))?,
             ));
         }
         Ok(v)
@@ -140,9 +140,10 @@ fn static_fields(c: &Config) -> Result<Vec<(String, String)>, ConfigError> {
                 )
             })
             .collect()),
-        Some(v) => Err(ConfigError(format!(
-            "static_fields: expected a mapping, got {v}"
-        ))),
+        Some(v) => Err(ConfigError::key(
+            "static_fields",
+            format!("expected a mapping, got {v}"),
+        )),
     }
 }
 
@@ -169,7 +170,10 @@ fn program_output(c: &Config) -> Result<Option<(String, bool)>, ConfigError> {
         .str_at("program_output.program")?
         .filter(|p| !p.trim().is_empty())
         .ok_or_else(|| {
-            ConfigError("program_output.program: required when program_output is enabled".into())
+            ConfigError::key(
+                "program_output.program",
+                "required when program_output is enabled",
+            )
         })?;
     Ok(Some((p, c.bool_at("program_output.keep_alive", false)?)))
 }
@@ -183,12 +187,13 @@ fn http_output(c: &Config) -> Result<Option<HttpOptions>, ConfigError> {
         .str_at("http_output.url")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| {
-            ConfigError("http_output.url: required when http_output is enabled".into())
+            ConfigError::key("http_output.url", "required when http_output is enabled")
         })?;
     if !url.starts_with("http://") && !url.starts_with("https://") {
-        return Err(ConfigError(format!(
-            "http_output.url: expected an http:// or https:// URL, got '{url}'"
-        )));
+        return Err(ConfigError::key(
+            "http_output.url",
+            format!("expected an http:// or https:// URL, got '{url}'"),
+        ));
     }
     let path = |k: &str| -> Result<Option<PathBuf>, ConfigError> {
         Ok(c.str_at(k)?.filter(|s| !s.is_empty()).map(PathBuf::from))

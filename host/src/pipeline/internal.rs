@@ -93,7 +93,7 @@ impl MetricsOutput {
         }
         let interval = c.duration_at("metrics.interval", Duration::from_secs(3600))?;
         if interval.is_zero() {
-            return Err(ConfigError("metrics.interval: must be positive".into()));
+            return Err(ConfigError::key("metrics.interval", "must be positive"));
         }
         Ok(Some(MetricsOutput {
             interval,

@@ -21,9 +21,10 @@ pub fn apply(rules: &mut SourceRules, config: &Config) -> Result<(), ConfigError
         None | Some(Value::Null) => return Ok(()),
         Some(Value::Array(a)) => a.clone(),
         Some(v) => {
-            return Err(ConfigError(format!(
-                "append_output: expected a list, got {v}"
-            )));
+            return Err(ConfigError::key(
+                "append_output",
+                format!("expected a list, got {v}"),
+            ));
         }
     };
     for (i, e) in entries.iter().enumerate() {
@@ -35,10 +36,10 @@ pub fn apply(rules: &mut SourceRules, config: &Config) -> Result<(), ConfigError
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(t)) => t.iter().filter_map(Value::as_str).collect(),
             Some(v) => {
-                return Err(ConfigError(format!(
-                    "{}: expected a list, got {v}",
-                    key("match.tags")
-                )));
+                return Err(ConfigError::key(
+                    key("match.tags"),
+                    format!("expected a list, got {v}"),
+                ));
             }
         };
         if source.is_some_and(|s| s != rules.fields.source) {
@@ -48,17 +49,17 @@ pub fn apply(rules: &mut SourceRules, config: &Config) -> Result<(), ConfigError
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(v) => {
-                return Err(ConfigError(format!(
-                    "{}: expected a string, got {v}",
-                    key("extra_output")
-                )));
+                return Err(ConfigError::key(
+                    key("extra_output"),
+                    format!("expected a string, got {v}"),
+                ));
             }
         };
         let mut extra_fields: Vec<(String, String)> = Vec::new();
         if let Some(list) = e.get("extra_fields") {
             let list = list
                 .as_array()
-                .ok_or_else(|| ConfigError(format!("{}: expected a list", key("extra_fields"))))?;
+                .ok_or_else(|| ConfigError::key(key("extra_fields"), "expected a list"))?;
             for f in list {
                 match f {
                     Value::String(field) => extra_fields.push((field.clone(), format!("%{field}"))),
@@ -68,10 +69,12 @@ pub fn apply(rules: &mut SourceRules, config: &Config) -> Result<(), ConfigError
                         extra_fields.push((k.clone(), v));
                     }
                     v => {
-                        return Err(ConfigError(format!(
-                            "{}: expected a field name or a single name: format entry, got {v}",
-                            key("extra_fields")
-                        )));
+                        return Err(ConfigError::key(
+                            key("extra_fields"),
+                            format!(
+                                "expected a field name or a single name: format entry, got {v}"
+                            ),
+                        ));
                     }
                 }
             }
@@ -83,15 +86,19 @@ pub fn apply(rules: &mut SourceRules, config: &Config) -> Result<(), ConfigError
             if let Some(extra) = &extra_output {
                 let text = format!("{} {extra}", r.output_text);
                 let (fmt, _) = OutputFormat::parse(&text, &rules.fields, &mut rules.output_program)
-                    .map_err(|e| ConfigError(format!("{}: {}", key("extra_output"), e.message)))?;
+                    .map_err(|e| ConfigError::key(key("extra_output"), e.message))?;
                 r.output = fmt;
                 r.output_text = text;
             }
             for (name, format) in &extra_fields {
-                let (fmt, _) =
-                    OutputFormat::parse(format, &rules.fields, &mut rules.output_program).map_err(
-                        |e| ConfigError(format!("{} '{name}': {}", key("extra_fields"), e.message)),
-                    )?;
+                let (fmt, _) = OutputFormat::parse(
+                    format,
+                    &rules.fields,
+                    &mut rules.output_program,
+                )
+                .map_err(|e| {
+                    ConfigError::key(key("extra_fields"), format!("'{name}': {}", e.message))
+                })?;
                 r.extra_fields.push((name.clone(), fmt));
             }
         }

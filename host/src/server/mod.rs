@@ -50,9 +50,10 @@ impl ServerConfig {
         };
         let port = c.u64_at("webserver.listen_port", 8765)?;
         let port = u16::try_from(port).map_err(|_| {
-            ConfigError(format!(
-                "webserver.listen_port: {port} is not a port number"
-            ))
+            ConfigError::key(
+                "webserver.listen_port",
+                format!("{port} is not a port number"),
+            )
         })?;
         Ok(Some(ServerConfig {
             address: c
