@@ -60,6 +60,8 @@ impl std::fmt::Display for CallError {
     }
 }
 
+impl std::error::Error for CallError {}
+
 pub type CallResult<T> = Result<T, CallError>;
 
 /// A loaded plugin, as the host drives it.

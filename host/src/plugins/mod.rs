@@ -169,8 +169,79 @@ pub struct PluginSpec {
 
 /// Why plugins could not be configured or loaded.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct PluginError(pub String);
+pub enum PluginError {
+    /// A `load_plugins` or `plugins` key is wrong.
+    #[error("{key}: {message}")]
+    Config {
+        /// The key path (`plugins[1].grants.read_dirs`, …).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The plugin could not be loaded (component, contract, init schema).
+    #[error("plugin {plugin}: {message}")]
+    Load {
+        /// The plugin's name.
+        plugin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A call to the plugin failed while loading it.
+    #[error("plugin {plugin}: {source}")]
+    Call {
+        /// The plugin's name.
+        plugin: String,
+        /// The call's error.
+        #[source]
+        source: CallError,
+    },
+    /// The plugin refused its `init_config`.
+    #[error("plugin {plugin}: init failed: {source}")]
+    Init {
+        /// The plugin's name.
+        plugin: String,
+        /// The plugin's error.
+        #[source]
+        source: CallError,
+    },
+    /// A restarted source plugin could not open its stream again.
+    #[error("plugin {plugin}: cannot open '{params}': {source}")]
+    Open {
+        /// The plugin's name.
+        plugin: String,
+        /// Its open params.
+        params: String,
+        /// The plugin's error.
+        #[source]
+        source: CallError,
+    },
+    /// Two plugins would blind or fool each other.
+    #[error("plugins {first} and {second} {what}; load one of them")]
+    Conflict {
+        /// The plugin loaded first.
+        first: String,
+        /// The other one.
+        second: String,
+        /// What they both claim.
+        what: String,
+    },
+}
+
+impl PluginError {
+    fn config(key: impl Into<String>, message: impl Into<String>) -> PluginError {
+        PluginError::Config {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    fn load(plugin: &str, message: impl Into<String>) -> PluginError {
+        PluginError::Load {
+            plugin: plugin.to_string(),
+            message: message.into(),
+        }
+    }
+}
 
 /// The plugins of `falco.yaml`: the `plugins:` entries named by
 /// `load_plugins:` (the built-in `container` plugin is skipped).
@@ -184,20 +255,21 @@ pub fn specs_from_config(config: &Config) -> Result<Vec<PluginSpec>, PluginError
             .iter()
             .map(|v| {
                 v.as_str().map(str::to_string).ok_or_else(|| {
-                    PluginError("load_plugins: expected a list of plugin names".into())
+                    PluginError::config("load_plugins", "expected a list of plugin names")
                 })
             })
             .collect::<Result<_, _>>()?,
         _ => {
-            return Err(PluginError(
-                "load_plugins: expected a list of plugin names".into(),
+            return Err(PluginError::config(
+                "load_plugins",
+                "expected a list of plugin names",
             ));
         }
     };
     let entries = match config.get("plugins") {
         Some(Value::Array(a)) => a.clone(),
         None | Some(Value::Null) => Vec::new(),
-        Some(_) => return Err(PluginError("plugins: expected a list".into())),
+        Some(_) => return Err(PluginError::config("plugins", "expected a list")),
     };
     let mut specs = Vec::new();
     for name in names {
@@ -209,9 +281,10 @@ pub fn specs_from_config(config: &Config) -> Result<Vec<PluginSpec>, PluginError
             .enumerate()
             .find(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name.as_str()))
             .ok_or_else(|| {
-                PluginError(format!(
-                    "load_plugins: plugin '{name}' has no entry in plugins:"
-                ))
+                PluginError::config(
+                    "load_plugins",
+                    format!("plugin '{name}' has no entry in plugins:"),
+                )
             })?;
         specs.push(spec_from_entry(&format!("plugins[{i}]"), e)?);
     }
@@ -266,7 +339,7 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
 
 /// An error about key `k` of the entry at `at`.
 fn entry_err(at: &str, k: &str, m: &str) -> PluginError {
-    PluginError(format!("{at}.{k}: {m}"))
+    PluginError::config(format!("{at}.{k}"), m)
 }
 
 /// An entry's `grants` map.
@@ -478,7 +551,7 @@ impl LoadedPlugin {
             &spec.limits,
             webhook.clone(),
         )
-        .map_err(|e| PluginError(format!("plugin {}: {e}", spec.name)))?;
+        .map_err(|e| PluginError::load(&spec.name, e))?;
         let mut p = LoadedPlugin::init(spec, Box::new(runner))?;
         p.webhook = webhook;
         Ok(p)
@@ -495,18 +568,22 @@ impl LoadedPlugin {
             &self.spec.limits,
             self.webhook.clone(),
         )
-        .map_err(|e| PluginError(format!("plugin {name}: {e}")))?;
+        .map_err(|e| PluginError::load(name, e))?;
         let mut runner: Box<dyn DynPlugin> = Box::new(runner);
         runner
             .init(&self.spec.init_config)
-            .map_err(|e| PluginError(format!("plugin {name}: init failed: {e}")))?;
-        if self.source.is_some() {
-            runner.open(&self.spec.open_params).map_err(|e| {
-                PluginError(format!(
-                    "plugin {name}: cannot open '{}': {e}",
-                    self.spec.open_params
-                ))
+            .map_err(|source| PluginError::Init {
+                plugin: name.clone(),
+                source,
             })?;
+        if self.source.is_some() {
+            runner
+                .open(&self.spec.open_params)
+                .map_err(|source| PluginError::Open {
+                    plugin: name.clone(),
+                    params: self.spec.open_params.clone(),
+                    source,
+                })?;
         }
         self.runner = runner;
         Ok(())
@@ -518,29 +595,32 @@ impl LoadedPlugin {
         mut runner: Box<dyn DynPlugin>,
     ) -> Result<LoadedPlugin, PluginError> {
         let name = spec.name.clone();
-        let err = |e: CallError| PluginError(format!("plugin {name}: {e}"));
+        let err = |source: CallError| PluginError::Call {
+            plugin: name.clone(),
+            source,
+        };
         let info = runner.info().map_err(err)?;
-        check_api_version(&info.required_api_version)
-            .map_err(|m| PluginError(format!("plugin {name}: {m}")))?;
+        check_api_version(&info.required_api_version).map_err(|m| PluginError::load(&name, m))?;
         if let Some(schema) = &info.init_schema {
             let cfg = if spec.init_config.trim().is_empty() {
                 Value::Object(Default::default())
             } else {
                 serde_json::from_str(&spec.init_config).map_err(|e| {
-                    PluginError(format!("plugin {name}: init_config is not valid JSON: {e}"))
+                    PluginError::load(&name, format!("init_config is not valid JSON: {e}"))
                 })?
             };
             let schema: Value = serde_json::from_str(schema).map_err(|e| {
-                PluginError(format!(
-                    "plugin {name}: its init schema is not valid JSON: {e}"
-                ))
+                PluginError::load(&name, format!("its init schema is not valid JSON: {e}"))
             })?;
             schema::validate(&schema, &cfg, "init_config")
-                .map_err(|m| PluginError(format!("plugin {name}: {}", text::message(&m))))?;
+                .map_err(|m| PluginError::load(&name, text::message(&m)))?;
         }
         runner
             .init(&spec.init_config)
-            .map_err(|e| PluginError(format!("plugin {name}: init failed: {e}")))?;
+            .map_err(|source| PluginError::Init {
+                plugin: name.clone(),
+                source,
+            })?;
         let source = runner.source_info().map_err(err)?;
         let fields = runner.fields().map_err(err)?;
         let extract_sources = runner.extract_sources().map_err(err)?;
@@ -579,16 +659,17 @@ pub fn check_conflicts(plugins: &[LoadedPlugin]) -> Result<(), PluginError> {
     for p in plugins {
         let Some((_, src)) = &p.source else { continue };
         if src == crate::fields::SYSCALL_SOURCE {
-            return Err(PluginError(format!(
-                "plugin {}: its event source '{src}' is the engine's own",
-                p.spec.name
-            )));
+            return Err(PluginError::load(
+                &p.spec.name,
+                format!("its event source '{src}' is the engine's own"),
+            ));
         }
         if let Some((_, other)) = sources.iter().find(|(s, _)| s == src) {
-            return Err(PluginError(format!(
-                "plugins {other} and {} both provide the event source '{src}'; load one of them",
-                p.spec.name
-            )));
+            return Err(PluginError::Conflict {
+                first: other.to_string(),
+                second: p.spec.name.clone(),
+                what: format!("both provide the event source '{src}'"),
+            });
         }
         sources.push((src, &p.spec.name));
     }
@@ -605,11 +686,11 @@ pub fn check_conflicts(plugins: &[LoadedPlugin]) -> Result<(), PluginError> {
         for p in plugins.iter().filter(|p| p.extracts_from(src)) {
             for f in &p.fields {
                 if let Some(other) = defined.insert(&f.name, &p.spec.name) {
-                    return Err(PluginError(format!(
-                        "plugins {other} and {} both define the field '{}' for the source \
-                         '{src}'; load one of them",
-                        p.spec.name, f.name
-                    )));
+                    return Err(PluginError::Conflict {
+                        first: other.to_string(),
+                        second: p.spec.name.clone(),
+                        what: format!("both define the field '{}' for the source '{src}'", f.name),
+                    });
                 }
             }
         }
@@ -796,7 +877,7 @@ mod tests {
         assert_eq!(s.grants.read_dirs, vec![PathBuf::from("/logs")]);
         let bad = serde_json::json!({"name": "x", "library_path": "/x.wasm", "grants": {"network": true}});
         assert_eq!(
-            spec_from_entry("plugins[1]", &bad).unwrap_err().0,
+            spec_from_entry("plugins[1]", &bad).unwrap_err().to_string(),
             "plugins[1].grants.network: unknown grant"
         );
     }
