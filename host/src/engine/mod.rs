@@ -6,11 +6,11 @@
 //! read — once — and evaluates the group in one call.
 
 use crate::fields::ResolvedField;
-use crate::filter::codegen;
 use crate::filter::eventbuf::EventBuf;
 use crate::filter::interp::Interp;
 use crate::filter::runtime::{FilterError, WasmFilter};
 use crate::filter::value::{Collect, SlotValue, ValueSink};
+use crate::filter::{CompileError, codegen};
 use crate::outputs::alert::Alert;
 use crate::rules::SourceRules;
 use std::collections::HashMap;
@@ -53,12 +53,13 @@ pub struct SourceEngine {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// Code generation failed (e.g. a memory limit).
-    #[error("cannot compile rules for source '{source_name}': {message}")]
+    #[error("cannot compile rules for source '{source_name}': {source}")]
     Compile {
         /// The source.
         source_name: String,
         /// Why.
-        message: String,
+        #[source]
+        source: CompileError,
     },
     /// The module could not be instantiated.
     #[error(transparent)]
@@ -69,9 +70,9 @@ impl SourceEngine {
     /// Builds the evaluator: selects the active rules, builds the event-type
     /// groups and, for the Wasm back end, generates and instantiates the module.
     pub fn new(rules: SourceRules, opts: &EngineOptions) -> Result<SourceEngine, EngineError> {
-        let compile_err = |message: String| EngineError::Compile {
+        let compile_err = |source: CompileError| EngineError::Compile {
             source_name: rules.fields.source.clone(),
-            message,
+            source,
         };
         let mut enabled: Vec<bool> = rules.rules.iter().map(|r| r.enabled).collect();
         for sel in &opts.selection {

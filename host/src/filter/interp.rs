@@ -6,7 +6,7 @@ use super::ast::Modifier;
 use super::eventbuf::{EventBuf, ValueRef};
 use super::ir::*;
 use super::lower::Program;
-use super::pattern;
+use super::{CompileError, pattern};
 use crate::fields::ValueKind;
 
 /// Compiled patterns and slot kinds for one [`Program`].
@@ -18,11 +18,16 @@ pub struct Interp {
 
 impl Interp {
     /// Prepares the interpreter for a program (compiles its patterns).
-    pub fn new(program: &Program) -> Result<Interp, String> {
+    pub fn new(program: &Program) -> Result<Interp, CompileError> {
         let patterns = program
             .patterns
             .iter()
-            .map(|p| pattern::interp_regex(&p.regex).map_err(|e| e.to_string()))
+            .map(|p| {
+                pattern::interp_regex(&p.regex).map_err(|source| CompileError::Pattern {
+                    pattern: p.regex.clone(),
+                    source,
+                })
+            })
             .collect::<Result<_, _>>()?;
         Ok(Interp {
             patterns,

@@ -22,3 +22,33 @@ pub mod parser;
 pub mod pattern;
 pub mod runtime;
 pub mod value;
+
+/// Why a program could not be prepared for evaluation.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// A pattern (`glob`, `regex`) does not compile within the limits.
+    #[error("the pattern '{pattern}' does not compile: {source}")]
+    Pattern {
+        /// The pattern's regular expression.
+        pattern: String,
+        /// Why.
+        #[source]
+        source: regex::Error,
+    },
+    /// A pattern's automaton could not be built (too many states).
+    #[error("the pattern '{pattern}' does not compile: {message}")]
+    Automaton {
+        /// The pattern's regular expression.
+        pattern: String,
+        /// Why.
+        message: String,
+    },
+    /// The compiled rules need more memory than the filter may have.
+    #[error("compiled rules need {needed} memory pages, more than the limit of {limit}")]
+    Memory {
+        /// Pages needed.
+        needed: u32,
+        /// The limit.
+        limit: u32,
+    },
+}

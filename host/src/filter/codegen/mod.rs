@@ -106,7 +106,7 @@ pub fn generate(
     rules: &[RuleIr<'_>],
     groups: &[Vec<u32>],
     max_pages: u32,
-) -> Result<Generated, String> {
+) -> Result<Generated, super::CompileError> {
     let nrules = rules.len() as u32;
     // Slots and results come first, so their addresses are known before any
     // constant is placed.
@@ -121,7 +121,10 @@ pub fn generate(
     // Patterns → DFA tables.
     let mut dfa_addrs = Vec::with_capacity(program.patterns.len());
     for p in &program.patterns {
-        let dfa = Dfa::build(&p.regex)?;
+        let dfa = Dfa::build(&p.regex).map_err(|message| super::CompileError::Automaton {
+            pattern: p.regex.clone(),
+            message,
+        })?;
         let mut t = Vec::with_capacity(272 + dfa.trans.len() * 4);
         t.extend_from_slice(&dfa.classes);
         t.extend_from_slice(&dfa.nclasses.to_le_bytes());
@@ -168,9 +171,10 @@ pub fn generate(
     let heap_base = (data.base + data.bytes.len() as u32).div_ceil(64) * 64;
     let initial_pages = (heap_base + PAGE).div_ceil(PAGE);
     if initial_pages > max_pages {
-        return Err(format!(
-            "compiled rules need {initial_pages} memory pages, more than the limit of {max_pages}"
-        ));
+        return Err(super::CompileError::Memory {
+            needed: initial_pages,
+            limit: max_pages,
+        });
     }
     let layout = Layout {
         slot_base,
