@@ -19,7 +19,7 @@
 //! Every case is evaluated with both back ends (generated Wasm and the
 //! interpreter) with `rule_matching: all`; a disagreement fails the case.
 
-use crate::engine::{Backend, EngineOptions, Event, RuleMatching, SourceEngine};
+use crate::engine::{Backend, EngineError, EngineOptions, Event, RuleMatching, SourceEngine};
 use crate::fields::{FieldDef, ResolvedField, SourceFields, ValueKind};
 use crate::filter::ir::ip_bytes;
 use crate::filter::value::{SlotValue, Value, ValueSink};
@@ -358,7 +358,7 @@ pub struct CaseResult {
 }
 
 /// Runs cases against both back ends.
-pub fn run_cases(rules: &LoadedRules, cases: &[Case]) -> Result<Vec<CaseResult>, String> {
+pub fn run_cases(rules: &LoadedRules, cases: &[Case]) -> Result<Vec<CaseResult>, EngineError> {
     let mut engines: HashMap<String, (SourceEngine, SourceEngine)> = HashMap::new();
     let mut results = Vec::new();
     for case in cases {
@@ -382,7 +382,6 @@ pub fn run_cases(rules: &LoadedRules, cases: &[Case]) -> Result<Vec<CaseResult>,
                         ..EngineOptions::default()
                     },
                 )
-                .map_err(|e| e.to_string())
             };
             engines.insert(
                 case.source.clone(),

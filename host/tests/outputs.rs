@@ -403,7 +403,7 @@ impl Sink for Slow {
     fn name(&self) -> &'static str {
         "slow"
     }
-    fn write(&mut self, a: &Alert, _: &str) -> Result<(), String> {
+    fn write(&mut self, a: &Alert, _: &str) -> Result<(), falco_wasm::outputs::sinks::SinkError> {
         std::thread::sleep(self.delay);
         let pid = a.fields.iter().find_map(|(n, v)| match (n.as_str(), v) {
             ("proc.pid", Some(FieldValue::Num(p))) => Some(*p),

@@ -8,12 +8,47 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
+/// Why a channel could not deliver an alert.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Writing failed (the stream, file or socket).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The channel's file, socket or program could not be opened.
+    #[error("cannot {what} {target}: {source}")]
+    Open {
+        /// `open`, `connect to`, `start`.
+        what: &'static str,
+        /// The file, socket or command.
+        target: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The HTTP receiver refused the alert (a 4xx other than 408/429).
+    #[error("{url} answered {code}")]
+    Refused {
+        /// The receiver.
+        url: String,
+        /// The HTTP status.
+        code: u16,
+    },
+    /// The HTTP receiver could not be reached in the attempts allowed.
+    #[error("{url}: {message}")]
+    Unreachable {
+        /// The receiver.
+        url: String,
+        /// The last attempt's error.
+        message: String,
+    },
+}
+
 /// One output channel.
 pub trait Sink: Send {
     /// The channel's name (for counters and messages).
     fn name(&self) -> &'static str;
     /// Delivers one alert (`line` is its text or JSON rendering).
-    fn write(&mut self, alert: &Alert, line: &str) -> Result<(), String>;
+    fn write(&mut self, alert: &Alert, line: &str) -> Result<(), SinkError>;
     /// Reopens files (SIGUSR1, log rotation).
     fn reopen(&mut self) {}
     /// Attempts retried so far.
@@ -37,11 +72,11 @@ impl Sink for Stdout {
     fn name(&self) -> &'static str {
         "stdout"
     }
-    fn write(&mut self, _: &Alert, line: &str) -> Result<(), String> {
+    fn write(&mut self, _: &Alert, line: &str) -> Result<(), SinkError> {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        writeln!(out, "{line}")?;
         if !self.buffered {
-            out.flush().map_err(|e| e.to_string())?;
+            out.flush()?;
         }
         Ok(())
     }
@@ -69,13 +104,17 @@ impl File {
         }
     }
 
-    fn handle(&mut self) -> Result<&mut std::io::BufWriter<std::fs::File>, String> {
+    fn handle(&mut self) -> Result<&mut std::io::BufWriter<std::fs::File>, SinkError> {
         if self.open.is_none() {
             let f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&self.path)
-                .map_err(|e| format!("cannot open {}: {e}", self.path.display()))?;
+                .map_err(|source| SinkError::Open {
+                    what: "open",
+                    target: self.path.display().to_string(),
+                    source,
+                })?;
             self.open = Some(std::io::BufWriter::new(f));
         }
         Ok(self.open.as_mut().expect("just opened"))
@@ -86,12 +125,12 @@ impl Sink for File {
     fn name(&self) -> &'static str {
         "file"
     }
-    fn write(&mut self, _: &Alert, line: &str) -> Result<(), String> {
+    fn write(&mut self, _: &Alert, line: &str) -> Result<(), SinkError> {
         let buffered = self.buffered && self.keep_alive;
         let f = self.handle()?;
-        writeln!(f, "{line}").map_err(|e| e.to_string())?;
+        writeln!(f, "{line}")?;
         if !buffered {
-            f.flush().map_err(|e| e.to_string())?;
+            f.flush()?;
         }
         if !self.keep_alive {
             self.open = None;
@@ -125,7 +164,7 @@ impl Sink for Syslog {
     fn name(&self) -> &'static str {
         "syslog"
     }
-    fn write(&mut self, alert: &Alert, line: &str) -> Result<(), String> {
+    fn write(&mut self, alert: &Alert, line: &str) -> Result<(), SinkError> {
         const LOG_USER: u8 = 1;
         let pri = LOG_USER * 8 + alert.priority.level();
         let msg = format!(
@@ -135,16 +174,19 @@ impl Sink for Syslog {
         );
         for attempt in 0..2 {
             if self.sock.is_none() {
-                let s = std::os::unix::net::UnixDatagram::unbound().map_err(|e| e.to_string())?;
-                s.connect(&self.socket)
-                    .map_err(|e| format!("cannot connect to {}: {e}", self.socket.display()))?;
+                let s = std::os::unix::net::UnixDatagram::unbound()?;
+                s.connect(&self.socket).map_err(|source| SinkError::Open {
+                    what: "connect to",
+                    target: self.socket.display().to_string(),
+                    source,
+                })?;
                 self.sock = Some(s);
             }
             match self.sock.as_ref().expect("connected").send(msg.as_bytes()) {
                 Ok(_) => return Ok(()),
                 // The daemon restarted: reconnect once.
                 Err(_) if attempt == 0 => self.sock = None,
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())
@@ -182,14 +224,21 @@ impl Program {
         }
     }
 
-    fn spawn(&self) -> Result<(Child, ChildStdin), String> {
+    fn spawn(&self) -> Result<(Child, ChildStdin), SinkError> {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(&self.command)
             .stdin(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot start `{}`: {e}", self.command))?;
-        let stdin = child.stdin.take().ok_or("no stdin")?;
+            .map_err(|source| SinkError::Open {
+                what: "start",
+                target: format!("`{}`", self.command),
+                source,
+            })?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| std::io::Error::other("the program has no stdin"))?;
         Ok((child, stdin))
     }
 }
@@ -198,10 +247,10 @@ impl Sink for Program {
     fn name(&self) -> &'static str {
         "program"
     }
-    fn write(&mut self, _: &Alert, line: &str) -> Result<(), String> {
+    fn write(&mut self, _: &Alert, line: &str) -> Result<(), SinkError> {
         if !self.keep_alive {
             let (mut child, mut stdin) = self.spawn()?;
-            let r = writeln!(stdin, "{line}").map_err(|e| e.to_string());
+            let r = writeln!(stdin, "{line}").map_err(SinkError::from);
             drop(stdin);
             let _ = child.wait();
             return r;
@@ -219,7 +268,7 @@ impl Sink for Program {
                         let _ = c.wait();
                     }
                     if attempt == 1 {
-                        return Err(e.to_string());
+                        return Err(e.into());
                     }
                 }
             }
@@ -316,11 +365,11 @@ impl Sink for Http {
             })
             .collect()
     }
-    fn write(&mut self, _: &Alert, line: &str) -> Result<(), String> {
+    fn write(&mut self, _: &Alert, line: &str) -> Result<(), SinkError> {
         let body: Vec<u8> = if self.opts.compress {
             let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
-            e.finish().map_err(|e| e.to_string())?
+            e.write_all(line.as_bytes())?;
+            e.finish()?
         } else {
             line.as_bytes().to_vec()
         };
@@ -351,12 +400,18 @@ impl Sink for Http {
                 Err(ureq::Error::Status(code, _))
                     if (400..500).contains(&code) && code != 408 && code != 429 =>
                 {
-                    return Err(format!("{} answered {code}", self.opts.url));
+                    return Err(SinkError::Refused {
+                        url: self.opts.url.clone(),
+                        code,
+                    });
                 }
                 Err(e) => last = e.to_string(),
             }
         }
-        Err(last)
+        Err(SinkError::Unreachable {
+            url: self.opts.url.clone(),
+            message: last,
+        })
     }
 }
 

@@ -282,7 +282,7 @@ mod tests {
         fn name(&self) -> &'static str {
             "collect"
         }
-        fn write(&mut self, a: &Alert, _: &str) -> Result<(), String> {
+        fn write(&mut self, a: &Alert, _: &str) -> Result<(), crate::outputs::sinks::SinkError> {
             self.0
                 .lock()
                 .unwrap()
