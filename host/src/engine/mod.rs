@@ -225,7 +225,20 @@ impl SourceEngine {
                     all,
                     &mut self.hits,
                 )?;
-                out.extend(self.hits.iter().map(|&p| self.active[p as usize]));
+                // The module's answer is checked like any other: a position
+                // outside the active rules is an error, not a panic.
+                for &p in &self.hits {
+                    let r = self
+                        .active
+                        .get(p as usize)
+                        .ok_or(FilterError::OutOfBounds {
+                            what: "matched rule position",
+                            at: p as usize,
+                            len: 1,
+                            size: self.active.len(),
+                        })?;
+                    out.push(*r);
+                }
             }
             _ => {
                 for &p in &self.groups[group as usize] {
