@@ -33,6 +33,9 @@ pub enum SinkError {
         /// The HTTP status.
         code: u16,
     },
+    /// The channel's TLS settings do not load (certificates, keys).
+    #[error("{0}")]
+    Tls(String),
     /// The HTTP receiver could not be reached in the attempts allowed.
     #[error("{url}: {message}")]
     Unreachable {
@@ -329,7 +332,7 @@ pub struct Http {
 
 impl Http {
     /// An http channel; TLS settings are checked here (bad files are errors).
-    pub fn new(opts: HttpOptions) -> Result<Http, String> {
+    pub fn new(opts: HttpOptions) -> Result<Http, SinkError> {
         let mut b = ureq::AgentBuilder::new()
             .timeout(opts.timeout)
             .user_agent(&opts.user_agent);
@@ -337,7 +340,9 @@ impl Http {
             b = b.max_idle_connections(0);
         }
         if opts.url.starts_with("https://") {
-            b = b.tls_config(std::sync::Arc::new(tls_config(&opts)?));
+            b = b.tls_config(std::sync::Arc::new(
+                tls_config(&opts).map_err(SinkError::Tls)?,
+            ));
         }
         Ok(Http {
             agent: b.build(),

@@ -550,8 +550,7 @@ impl LoadedPlugin {
             &spec.grants,
             &spec.limits,
             webhook.clone(),
-        )
-        .map_err(|e| PluginError::load(&spec.name, e))?;
+        )?;
         let mut p = LoadedPlugin::init(spec, Box::new(runner))?;
         p.webhook = webhook;
         Ok(p)
@@ -567,8 +566,7 @@ impl LoadedPlugin {
             &self.spec.grants,
             &self.spec.limits,
             self.webhook.clone(),
-        )
-        .map_err(|e| PluginError::load(name, e))?;
+        )?;
         let mut runner: Box<dyn DynPlugin> = Box::new(runner);
         runner
             .init(&self.spec.init_config)

@@ -261,6 +261,17 @@ impl WasmPlugin {
         grants: &Grants,
         limits: &Limits,
         webhook: Option<Arc<PushQueue>>,
+    ) -> Result<WasmPlugin, super::PluginError> {
+        Self::build(name, path, grants, limits, webhook)
+            .map_err(|m| super::PluginError::load(name, m))
+    }
+
+    fn build(
+        name: &str,
+        path: &Path,
+        grants: &Grants,
+        limits: &Limits,
+        webhook: Option<Arc<PushQueue>>,
     ) -> Result<WasmPlugin, String> {
         let engine = sandbox::engine().map_err(|e| e.to_string())?;
         let pre = link(engine, path)?;
