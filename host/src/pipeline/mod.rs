@@ -430,6 +430,7 @@ impl<'a> Pipeline<'a> {
     /// Applies a reload's setup: all or nothing. The rules enabled.
     fn apply(&self, s: Setup, slots: &Slots) -> Result<usize, String> {
         let engines = slots.pick(s.engines)?;
+        let log = s.config.log_options().map_err(|e| e.to_string())?;
         let key = outputs_key(&s.config);
         if key != self.shared.current().key {
             let set =
@@ -442,6 +443,7 @@ impl<'a> Pipeline<'a> {
         }
         let rules = engines.iter().map(SourceEngine::active_count).sum();
         slots.hand_over(engines);
+        crate::log::configure(log);
         self.watch
             .set_enabled(s.config.bool_at("watch_config_files", true).unwrap_or(true));
         Ok(rules)
