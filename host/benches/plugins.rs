@@ -16,7 +16,6 @@ use falco_wasm::fields::FieldRegistry;
 use falco_wasm::plugins::drive::SourcePump;
 use falco_wasm::plugins::wasm::WasmPlugin;
 use falco_wasm::plugins::{self, Grants, Limits, LoadedPlugin, PluginSpec};
-use falco_wasm::rules::compile::{ProvidedPlugin, builtin_plugins};
 use guest_sdk::BatchStatus;
 use guest_sdk::native::{CallResult, DynPlugin, FieldInfo, FieldRequest, Native, PluginInfo};
 use std::path::{Path, PathBuf};
@@ -136,14 +135,7 @@ fn pass(loaded: &mut [LoadedPlugin], rules: &Path) -> (f64, u64, u64) {
     let mut registry = FieldRegistry::builtin();
     let (fields, origins) = plugins::source_fields("aws_cloudtrail", loaded);
     registry.register(fields);
-    let provided: Vec<ProvidedPlugin> = builtin_plugins()
-        .into_iter()
-        .chain(loaded.iter().map(|p| ProvidedPlugin {
-            name: p.info.name.clone(),
-            version: p.info.version.clone(),
-            builtin: false,
-        }))
-        .collect();
+    let provided = plugins::provided(loaded);
     let lr = falco_wasm::rules::load_paths(&[rules.to_path_buf()], &registry, &provided);
     let src = lr
         .sources

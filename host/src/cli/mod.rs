@@ -218,14 +218,7 @@ fn load_plugins(opts: &Opts, config: &Config) -> Result<Plugins, crate::plugins:
             origins.insert(source.clone(), origin);
         }
     }
-    let provided = builtin_plugins()
-        .into_iter()
-        .chain(loaded.iter().map(|p| ProvidedPlugin {
-            name: p.info.name.clone(),
-            version: p.info.version.clone(),
-            builtin: false,
-        }))
-        .collect();
+    let provided = crate::plugins::provided(&loaded);
     Ok(Plugins {
         loaded,
         registry,

@@ -647,6 +647,23 @@ impl LoadedPlugin {
     }
 }
 
+/// What rules' `required_plugin_versions` can name: the built-in plugins
+/// and `loaded`.
+pub fn provided(loaded: &[LoadedPlugin]) -> Vec<crate::rules::compile::ProvidedPlugin> {
+    crate::rules::compile::builtin_plugins()
+        .into_iter()
+        .chain(
+            loaded
+                .iter()
+                .map(|p| crate::rules::compile::ProvidedPlugin {
+                    name: p.info.name.clone(),
+                    version: p.info.version.clone(),
+                    builtin: false,
+                }),
+        )
+        .collect()
+}
+
 /// Refuses a set of plugins in which one could blind or fool another: two
 /// plugins for one event source (the rules of that source would read the
 /// wrong one's events), a plugin claiming the engine's `syscall` source, or
