@@ -146,7 +146,17 @@ struct pid {
 	struct upid numbers[1];
 };
 
+/* x86: TS_COMPAT in status marks a 32-bit (ia32) system call in progress. */
+struct thread_info {
+	u32 status;
+};
+
+struct pt_regs {
+	unsigned long orig_ax;
+};
+
 struct task_struct {
+	struct thread_info thread_info;
 	int pid;
 	int tgid;
 	struct task_struct *real_parent;

@@ -474,8 +474,7 @@ pub(crate) fn saturate(bin: &Path, secs: f64) -> Result<()> {
         |d: Option<Duration>| d.map_or("never".into(), |d| format!("{:.3} s", d.as_secs_f64()));
     println!(
         "  under the flood: SIGHUP reload done in {}; after SIGTERM, exit summary (alerts \
-         delivered) in {}, process exit in {:.3} s (the rest: the kernel detaching the \
-         tracepoints)",
+         delivered) in {}, process exit in {:.3} s",
         secs(reloaded),
         secs(summary),
         exited.as_secs_f64()

@@ -1,42 +1,36 @@
 //! Live system call capture: the eBPF probe, its loader and the ring buffer.
 //!
 //! ```text
-//! kernel: syscalls/sys_exit_NAME (only the interesting NAMEs) ─┐ (own process? → record)
-//!         tp_btf/sched_process_{fork,exec,exit} ───────────────┴─► ring buffer (16 MiB, no wake-ups)
+//! kernel: tp_btf/sys_exit (interesting[nr]? own process? → record) ─┐
+//!         tp_btf/sched_process_{fork,exec,exit} ─────────────────────┴─► ring buffer (16 MiB, no wake-ups)
 //! host:   Probe::poll ─► record::Record ─► state::State::update ─► engine
 //! ```
 //!
 //! The probe (`ebpf/src/probe.bpf.c`) is compiled by `host/build.rs` and
 //! embedded in the binary; [`Probe::open`] loads it with aya, fills the
 //! in-kernel filter from the rules' event types ([`syscalls::interesting_set`])
-//! and attaches the exit program to the tracepoint of each syscall in that
-//! set (so other syscalls run no BPF code at all). Dropping the [`Probe`]
-//! detaches everything.
+//! and attaches its four programs, each once (detaching a tracepoint waits
+//! for an RCU grace period, ~70 ms here, so one attachment per syscall would
+//! make shutdown take seconds). Dropping the [`Probe`] detaches everything.
 
 pub mod drops;
 pub mod record;
 pub mod syscalls;
 
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
-use aya::programs::{BtfTracePoint, TracePoint};
+use aya::programs::BtfTracePoint;
 use aya::{Btf, Ebpf, EbpfLoader};
-use std::collections::HashSet;
 
 static PROBE: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
 const PROBE_MISSING: &str = env!("FALCO_WASM_PROBE_MISSING");
 
 /// (program, BTF tracepoint) pairs the probe attaches.
 const BTF_PROGRAMS: &[(&str, &str)] = &[
+    ("fw_sys_exit", "sys_exit"),
     ("fw_sched_exec", "sched_process_exec"),
     ("fw_sched_fork", "sched_process_fork"),
     ("fw_sched_exit", "sched_process_exit"),
 ];
-
-/// The program attached to `syscalls:sys_exit_NAME` tracepoints.
-const SYSCALL_PROGRAM: &str = "fw_sys_exit";
-
-/// Where the per-syscall tracepoints are listed (tracefs).
-const TRACEFS: &str = "/sys/kernel/tracing";
 
 /// Why live capture cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -89,16 +83,6 @@ pub struct Probe {
     ebpf: Ebpf,
     ring: RingBuf<MapData>,
     boot_to_epoch_ns: i64,
-    attached: HashSet<String>,
-    missing_tracepoints: Vec<String>,
-}
-
-/// The program attached to the per-syscall tracepoints.
-fn syscall_program(ebpf: &mut Ebpf) -> Result<&mut TracePoint, CaptureError> {
-    ebpf.program_mut(SYSCALL_PROGRAM)
-        .expect("probe defines the syscall program")
-        .try_into()
-        .map_err(|e| load_err(format!("use program {SYSCALL_PROGRAM}"), e))
 }
 
 impl Probe {
@@ -129,62 +113,30 @@ impl Probe {
             p.attach()
                 .map_err(|e| load_err(format!("attach {prog} to tp_btf/{tp}"), e))?;
         }
-        ensure_tracefs()?;
-        syscall_program(&mut ebpf)?
-            .load()
-            .map_err(|e| load_err(format!("load {SYSCALL_PROGRAM}"), e))?;
         let ring = RingBuf::try_from(ebpf.take_map("events").expect("probe defines `events`"))
             .map_err(|e| load_err("open the ring buffer", e))?;
         let mut probe = Probe {
             ebpf,
             ring,
             boot_to_epoch_ns: boot_to_epoch_ns(),
-            attached: HashSet::new(),
-            missing_tracepoints: Vec::new(),
         };
         probe.set_interesting(interesting)?;
         Ok(probe)
     }
 
-    /// Sets the in-kernel filter (at start and after a rules reload): fills
-    /// the map and attaches the tracepoints of syscalls that became
-    /// interesting. Tracepoints of syscalls no longer wanted stay attached;
-    /// the map makes them return at once.
+    /// Sets the in-kernel filter (at start and after a rules reload).
     pub fn set_interesting(&mut self, interesting: &[u8]) -> Result<(), CaptureError> {
-        {
-            let map = self
-                .ebpf
-                .map_mut("interesting")
-                .expect("probe defines `interesting`");
-            let mut set: Array<_, u8> =
-                Array::try_from(map).map_err(|e| load_err("open map interesting", e))?;
-            for (nr, &v) in interesting.iter().enumerate() {
-                set.set(nr as u32, v, 0)
-                    .map_err(|e| load_err("fill map interesting", e))?;
-            }
-        }
-        let p = syscall_program(&mut self.ebpf)?;
-        for (nr, _) in interesting.iter().enumerate().filter(|(_, v)| **v != 0) {
-            let Some(name) = syscalls::tracepoint_of(nr as u16) else {
-                continue;
-            };
-            let tp = format!("sys_exit_{name}");
-            if self.attached.contains(&tp) || self.missing_tracepoints.contains(&tp) {
-                continue;
-            }
-            match p.attach("syscalls", &tp) {
-                Ok(_) => {
-                    self.attached.insert(tp);
-                }
-                Err(_) => self.missing_tracepoints.push(tp),
-            }
+        let map = self
+            .ebpf
+            .map_mut("interesting")
+            .expect("probe defines `interesting`");
+        let mut set: Array<_, u8> =
+            Array::try_from(map).map_err(|e| load_err("open map interesting", e))?;
+        for (nr, &v) in interesting.iter().enumerate() {
+            set.set(nr as u32, v, 0)
+                .map_err(|e| load_err("fill map interesting", e))?;
         }
         Ok(())
-    }
-
-    /// Syscall tracepoints this kernel does not have (those syscalls are not seen).
-    pub fn missing_tracepoints(&self) -> &[String] {
-        &self.missing_tracepoints
     }
 
     /// Hands up to `max` available records to `f`; returns how many there
@@ -221,40 +173,6 @@ impl Probe {
             dropped: sum(1),
         }
     }
-}
-
-/// Mounts tracefs when it is not mounted yet (a fresh machine may have
-/// neither tracefs nor debugfs mounted; the syscall tracepoints are listed there).
-fn ensure_tracefs() -> Result<(), CaptureError> {
-    let events = std::path::Path::new(TRACEFS).join("events/syscalls");
-    if events.exists() || std::path::Path::new("/sys/kernel/debug/tracing/events/syscalls").exists()
-    {
-        return Ok(());
-    }
-    rustix::mount::mount(
-        "nodev",
-        TRACEFS,
-        "tracefs",
-        rustix::mount::MountFlags::empty(),
-        None,
-    )
-    .map_err(|e| {
-        load_err(
-            format!("mount tracefs on {TRACEFS}"),
-            std::io::Error::from(e),
-        )
-    })?;
-    if !events.exists() {
-        return Err(CaptureError::Load {
-            what: "find the syscall tracepoints".into(),
-            source: format!(
-                "{} is missing: the kernel lacks CONFIG_FTRACE_SYSCALLS",
-                events.display()
-            )
-            .into(),
-        });
-    }
-    Ok(())
 }
 
 /// Realtime minus boot time, in nanoseconds.

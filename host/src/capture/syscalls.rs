@@ -107,15 +107,6 @@ pub fn name_of(nr: u16) -> Option<&'static str> {
     SYSCALLS.iter().find(|s| s.0 == nr).map(|s| s.1)
 }
 
-/// The name of a syscall's `syscalls:sys_exit_*` tracepoint (the kernel's
-/// SYSCALL_DEFINE name, which differs from the event name for a few).
-pub fn tracepoint_of(nr: u16) -> Option<&'static str> {
-    name_of(nr).map(|n| match n {
-        "umount2" => "umount",
-        n => n,
-    })
-}
-
 /// The syscall number of an event name.
 pub fn nr_of(name: &str) -> Option<u16> {
     SYSCALLS.iter().find(|s| s.1 == name).map(|s| s.0)

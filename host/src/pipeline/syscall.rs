@@ -132,12 +132,6 @@ impl LiveSource {
         }
         let interesting = syscalls::interesting_set(engine.event_types_in_use().as_deref());
         let probe = Probe::open(&interesting)?;
-        if !probe.missing_tracepoints().is_empty() {
-            crate::log::warning(&format!(
-                "this kernel has no tracepoint for {} (those syscalls are not captured)",
-                probe.missing_tracepoints().join(", ")
-            ));
-        }
         let state = State::new(opts, probe.boot_to_epoch_ns());
         Ok(LiveSource {
             stage: SyscallStage::new(engine, state),
