@@ -126,6 +126,11 @@ enum Measure {
 /// limit passed, and what cannot be parsed (unmeasured, it would be
 /// compiled blind).
 fn measure(bytes: &[u8], limits: &CompileLimits) -> Result<(), Measure> {
+    if !bytes.starts_with(b"\0asm") {
+        return Err(Measure::Unreadable(
+            "not a WebAssembly file (it does not start with \\0asm)".into(),
+        ));
+    }
     let (mut functions, mut code) = (0u64, 0u64);
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|e| Measure::Unreadable(e.to_string()))?;
