@@ -26,6 +26,7 @@ pub mod pipeline;
 pub mod plugins;
 pub mod priority;
 pub mod rules;
+pub mod scap;
 pub mod server;
 pub mod state;
 pub mod testing;

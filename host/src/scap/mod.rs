@@ -1,0 +1,17 @@
+//! Capture files (`.scap`, Falco's and sysdig's format): reading them
+//! block by block, the process/fd/user lists that seed the state tables,
+//! and the event table that says how each event's parameters are laid out.
+//!
+//! ```text
+//! file (gzip or not) ─► read::Reader ─► Metadata (machine, threads, fds, users)
+//!                                     └► Event (code, ts, tid, params) ...
+//! ```
+//!
+//! The format reference is §7 of `falco-compat.md` (libs'
+//! `scap_savefile.c` is the reader this one is checked against).
+
+pub mod meta;
+pub mod read;
+pub mod table;
+
+pub use read::{Event, Metadata, ReadStats, Reader, ScapError};

@@ -1,0 +1,592 @@
+//! Reading a capture: blocks, sections, metadata, events.
+//!
+//! A capture is a sequence of blocks `{u32 type, u32 total_len, body,
+//! padding, u32 total_len}`, gzip-compressed or not. A section header
+//! starts each section (a concatenation of captures is several sections);
+//! metadata blocks come before the section's first event block. Events are
+//! handed out one at a time from a reused buffer, so memory stays bounded
+//! however long the capture.
+//!
+//! Hostile input: every length is checked before it is used, blocks are
+//! capped in size, and an error names the byte offset (in the uncompressed
+//! stream) of the block that is wrong. Events before the error were handed
+//! out already.
+
+use super::meta::{self, Cursor, FdInfo, GroupInfo, MachineInfo, ThreadInfo, UserInfo};
+use super::table::{self, EventInfo};
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+const SHB: u32 = 0x0A0D_0D0A;
+const SHB_MAGIC: u32 = 0x1A2B_3C4D;
+const MI: [u32; 2] = [0x201, 0x8002_ABCD];
+const FDL: [u32; 2] = [0x203, 0x8001_ABCD];
+const FDL_V2: u32 = 0x218;
+const EV: [u32; 2] = [0x204, 0x8010_ABCD];
+const EV_V2: u32 = 0x216;
+const EV_V2_LARGE: u32 = 0x221;
+const IL: [u32; 3] = [0x205, 0x8011_ABCD, 0x219];
+const UL: [u32; 2] = [0x206, 0x8012_ABCD];
+const UL_V2: u32 = 0x220;
+const EVF: u32 = 0x208;
+const EVF_V2: u32 = 0x217;
+const EVF_V2_LARGE: u32 = 0x222;
+
+/// Largest block other than a large-payload event block.
+const MAX_BLOCK: usize = 64 << 20;
+/// Largest large-payload event block.
+const MAX_LARGE_BLOCK: usize = 256 << 20;
+
+/// Something wrong inside a block body, at an offset relative to it.
+#[derive(Debug)]
+pub struct FormatError {
+    at: usize,
+    what: String,
+}
+
+impl FormatError {
+    pub(super) fn at(at: usize, what: String) -> FormatError {
+        FormatError { at, what }
+    }
+
+    pub(super) fn shift(mut self, by: usize) -> FormatError {
+        self.at += by;
+        self
+    }
+}
+
+/// Why a capture cannot be read (further).
+#[derive(Debug, thiserror::Error)]
+pub enum ScapError {
+    /// Opening or reading failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The capture.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not a valid capture.
+    #[error("{path}: byte {offset}: {what}")]
+    Format {
+        /// The capture.
+        path: String,
+        /// Offset in the uncompressed stream.
+        offset: u64,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// Counters of what the reader skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Event blocks read.
+    pub events: u64,
+    /// Events whose code this table does not know (skipped).
+    pub unknown_events: u64,
+    /// Blocks of unknown types (skipped).
+    pub unknown_blocks: u64,
+    /// Sections (captures) read.
+    pub sections: u64,
+}
+
+/// The metadata of the current section.
+#[derive(Clone, Debug, Default)]
+pub struct Metadata {
+    /// Format version (major, minor) of the section header.
+    pub version: (u16, u16),
+    /// The machine.
+    pub machine: Option<MachineInfo>,
+    /// Threads alive when the capture started.
+    pub threads: Vec<ThreadInfo>,
+    /// Their fds: (tid, fd).
+    pub fds: Vec<(u64, FdInfo)>,
+    /// Users.
+    pub users: Vec<UserInfo>,
+    /// Groups.
+    pub groups: Vec<GroupInfo>,
+    /// Network interface blocks seen (their entries are not decoded).
+    pub interface_blocks: u32,
+}
+
+/// One event, borrowed from the reader's buffer.
+#[derive(Debug)]
+pub struct Event<'a> {
+    /// Offset of its block in the uncompressed stream.
+    pub offset: u64,
+    /// CPU it happened on.
+    pub cpu: u16,
+    /// Block flags (1 = apply to state only, do not run rules).
+    pub flags: u32,
+    /// Time, ns since the epoch.
+    pub ts: u64,
+    /// Thread id.
+    pub tid: u64,
+    /// Event code.
+    pub code: u16,
+    /// The code's description.
+    pub info: &'static EventInfo,
+    data: &'a [u8],
+    params: &'a [(u32, u32)],
+}
+
+impl<'a> Event<'a> {
+    /// Number of parameters present (old versions of an event have fewer).
+    pub fn nparams(&self) -> usize {
+        self.params.len()
+    }
+
+    /// Parameter `i`'s bytes.
+    pub fn param(&self, i: usize) -> Option<&'a [u8]> {
+        let (s, l) = *self.params.get(i)?;
+        self.data.get(s as usize..(s + l) as usize)
+    }
+
+    /// The parameter named `name`.
+    pub fn param_named(&self, name: &str) -> Option<&'a [u8]> {
+        let i = self.info.params.iter().position(|p| p.0 == name)?;
+        self.param(i)
+    }
+
+    /// `evt.type`: the event's name, or for a generic event (a syscall
+    /// the driver has no event of its own for) the name of its syscall.
+    pub fn type_name(&self) -> &'static str {
+        let generic = self.info.params.first().map(|p| p.1) == Some(table::ParamType::Syscallid);
+        if generic
+            && let Some(&[a, b, ..]) = self.param(0)
+            && let Some(n) = table::syscall_name(u16::from_le_bytes([a, b]))
+        {
+            return n;
+        }
+        self.info.name
+    }
+
+    /// Shown by sysdig (meta-events are not).
+    pub fn is_meta(&self) -> bool {
+        self.info.category & table::EC_METAEVENT != 0
+    }
+}
+
+/// A capture being read.
+pub struct Reader {
+    src: Box<dyn Read>,
+    path: String,
+    offset: u64,
+    /// The current block: type, offset, body.
+    block: (u32, u64, Vec<u8>),
+    /// A block read ahead (the first event block after metadata).
+    held: bool,
+    params: Vec<(u32, u32)>,
+    meta: Metadata,
+    new_section: bool,
+    /// What was skipped.
+    pub stats: ReadStats,
+}
+
+impl Reader {
+    /// Opens a capture file (gzip-compressed or not) and reads its first
+    /// section's metadata.
+    pub fn open(path: &Path) -> Result<Reader, ScapError> {
+        let shown = path.display().to_string();
+        let io = |source| ScapError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let mut f = BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(io)?);
+        let gz = {
+            use std::io::BufRead;
+            f.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b])
+        };
+        let src: Box<dyn Read> = if gz {
+            Box::new(BufReader::with_capacity(
+                1 << 20,
+                flate2::bufread::MultiGzDecoder::new(f),
+            ))
+        } else {
+            Box::new(f)
+        };
+        Reader::new(src, shown)
+    }
+
+    /// Reads a capture from `src` (uncompressed); `name` is used in errors.
+    pub fn new(src: Box<dyn Read>, name: String) -> Result<Reader, ScapError> {
+        let mut r = Reader {
+            src,
+            path: name,
+            offset: 0,
+            block: (0, 0, Vec::new()),
+            held: false,
+            params: Vec::new(),
+            meta: Metadata::default(),
+            new_section: false,
+            stats: ReadStats::default(),
+        };
+        if !r.next_block()? {
+            return Err(r.error(0, "empty file: no section header".into()));
+        }
+        if r.block.0 != SHB {
+            return Err(r.error(0, "not a capture file: no section header block".into()));
+        }
+        r.held = true;
+        r.read_metadata()?;
+        Ok(r)
+    }
+
+    /// The current section's metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// True once after a new section (with new metadata) began.
+    pub fn take_new_section(&mut self) -> bool {
+        std::mem::take(&mut self.new_section)
+    }
+
+    fn error(&self, offset: u64, what: String) -> ScapError {
+        ScapError::Format {
+            path: self.path.clone(),
+            offset,
+            what,
+        }
+    }
+
+    /// Reads the next block into `self.block`; false at a clean end.
+    fn next_block(&mut self) -> Result<bool, ScapError> {
+        if self.held {
+            self.held = false;
+            return Ok(true);
+        }
+        let at = self.offset;
+        let mut hdr = [0u8; 8];
+        let got = read_full(&mut self.src, &mut hdr).map_err(|e| self.io(e))?;
+        if got == 0 {
+            return Ok(false);
+        }
+        if got < 8 {
+            return Err(self.error(at, format!("truncated block header ({got} of 8 bytes)")));
+        }
+        let kind = u32::from_le_bytes(hdr[..4].try_into().expect("4"));
+        let total = u32::from_le_bytes(hdr[4..].try_into().expect("4")) as usize;
+        let cap = if kind == EV_V2_LARGE || kind == EVF_V2_LARGE {
+            MAX_LARGE_BLOCK
+        } else {
+            MAX_BLOCK
+        };
+        if total < 12 || total > cap || !total.is_multiple_of(4) {
+            return Err(self.error(
+                at,
+                format!("block of type {kind:#x} has an invalid length {total}"),
+            ));
+        }
+        let body = &mut self.block.2;
+        body.clear();
+        let want = (total - 8) as u64;
+        let got = (&mut self.src)
+            .take(want)
+            .read_to_end(body)
+            .map_err(|e| ScapError::Io {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        if (got as u64) < want {
+            return Err(self.error(
+                at,
+                format!("truncated block of type {kind:#x}: {got} of {want} bytes"),
+            ));
+        }
+        let trailer = u32::from_le_bytes(body[body.len() - 4..].try_into().expect("4"));
+        if trailer as usize != total {
+            return Err(self.error(
+                at,
+                format!("block of type {kind:#x}: length {total} but trailer says {trailer}"),
+            ));
+        }
+        body.truncate(body.len() - 4);
+        self.block.0 = kind;
+        self.block.1 = at;
+        self.offset += total as u64;
+        Ok(true)
+    }
+
+    fn io(&self, source: std::io::Error) -> ScapError {
+        ScapError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Reads the section header (already in `self.block`) and the metadata
+    /// blocks after it, stopping at (and holding) the first event block.
+    fn read_metadata(&mut self) -> Result<(), ScapError> {
+        let (_, at, ref body) = self.block;
+        let mut c = Cursor::new(body);
+        let magic = c.u32().map_err(|e| self.fmt_err(at, e))?;
+        if magic != SHB_MAGIC {
+            return Err(self.error(
+                at,
+                format!(
+                    "byte-order magic {magic:#x} (big-endian or not a capture; expected {SHB_MAGIC:#x})"
+                ),
+            ));
+        }
+        let major = c.u16().map_err(|e| self.fmt_err(at, e))?;
+        let minor = c.u16().map_err(|e| self.fmt_err(at, e))?;
+        if major != 1 {
+            return Err(self.error(at, format!("unsupported format version {major}.{minor}")));
+        }
+        self.meta = Metadata {
+            version: (major, minor),
+            ..Metadata::default()
+        };
+        self.stats.sections += 1;
+        self.held = false;
+        while self.next_block()? {
+            if is_event_block(self.block.0) || self.block.0 == SHB {
+                self.held = true;
+                break;
+            }
+            self.metadata_block()?;
+        }
+        Ok(())
+    }
+
+    fn fmt_err(&self, block_at: u64, e: FormatError) -> ScapError {
+        // the body starts 8 bytes into the block
+        self.error(block_at + 8 + e.at as u64, e.what)
+    }
+
+    fn metadata_block(&mut self) -> Result<(), ScapError> {
+        let (kind, at, ref body) = self.block;
+        let r = (|| -> Result<(), FormatError> {
+            if MI.contains(&kind) {
+                self.meta.machine = Some(meta::machine(body)?);
+            } else if let Some(v) = meta::proclist_version(kind) {
+                self.meta.threads.extend(meta::proclist(v, body)?);
+            } else if FDL.contains(&kind) || kind == FDL_V2 {
+                let (tid, fds) = meta::fdlist(kind == FDL_V2, body)?;
+                self.meta.fds.extend(fds.into_iter().map(|f| (tid, f)));
+            } else if UL.contains(&kind) || kind == UL_V2 {
+                let (users, groups) = meta::userlist(kind == UL_V2, body)?;
+                self.meta.users.extend(users);
+                self.meta.groups.extend(groups);
+            } else if IL.contains(&kind) {
+                self.meta.interface_blocks += 1;
+            } else {
+                self.stats.unknown_blocks += 1;
+            }
+            Ok(())
+        })();
+        r.map_err(|e| self.fmt_err(at, e))
+    }
+
+    /// The next event, or None at the end of the capture.
+    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, ScapError> {
+        loop {
+            if !self.next_block()? {
+                return Ok(None);
+            }
+            let kind = self.block.0;
+            if kind == SHB {
+                self.read_metadata()?;
+                self.new_section = true;
+                continue;
+            }
+            if !is_event_block(kind) {
+                // metadata in the middle of a section: take it in
+                self.metadata_block()?;
+                continue;
+            }
+            self.stats.events += 1;
+            let at = self.block.1;
+            let head = match self.decode_event(kind) {
+                Ok(Some(h)) => h,
+                Ok(None) => {
+                    self.stats.unknown_events += 1;
+                    continue;
+                }
+                Err(e) => return Err(self.fmt_err(at, e)),
+            };
+            return Ok(Some(Event {
+                offset: at,
+                cpu: head.cpu,
+                flags: head.flags,
+                ts: head.ts,
+                tid: head.tid,
+                code: head.code,
+                info: head.info,
+                data: &self.block.2[head.data],
+                params: &self.params,
+            }));
+        }
+    }
+
+    /// Parses the event in the current block; None for an unknown code.
+    fn decode_event(&mut self, kind: u32) -> Result<Option<Head>, FormatError> {
+        let body = &self.block.2;
+        let mut c = Cursor::new(body);
+        let cpu = c.u16()?;
+        let flags = if matches!(kind, EVF | EVF_V2 | EVF_V2_LARGE) {
+            c.u32()?
+        } else {
+            0
+        };
+        let start = c.pos();
+        let ts = c.u64()?;
+        let tid = c.u64()?;
+        let len = c.u32()? as usize;
+        let code = c.u16()?;
+        let v2 = matches!(kind, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
+        let nparams = if v2 { Some(c.u32()?) } else { None };
+        let Some(info) = table::info(code) else {
+            return Ok(None);
+        };
+        let data = &body[start..];
+        if len > data.len() || len < c.pos() - start {
+            return Err(FormatError::at(
+                start,
+                format!(
+                    "event length {len} does not fit its block ({} bytes)",
+                    data.len()
+                ),
+            ));
+        }
+        let data = &data[..len];
+        let hdr = c.pos() - start;
+        self.params.clear();
+        let parsed = match nparams {
+            Some(n) => lengths(data, hdr, n as usize, info.len_size(), &mut self.params),
+            None => v1_lengths(data, hdr, info, &mut self.params),
+        };
+        match parsed {
+            Ok(()) => {}
+            // old meta-events were written with inexact lengths; they carry
+            // nothing a replay needs
+            Err(_) if nparams.is_none() && info.category & table::EC_METAEVENT != 0 => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e.shift(start)),
+        }
+        Ok(Some(Head {
+            cpu,
+            flags,
+            ts,
+            tid,
+            code,
+            info,
+            data: start..start + len,
+        }))
+    }
+}
+
+/// The fixed part of an event just parsed; `data` is its range in the block.
+struct Head {
+    cpu: u16,
+    flags: u32,
+    ts: u64,
+    tid: u64,
+    code: u16,
+    info: &'static EventInfo,
+    data: std::ops::Range<usize>,
+}
+
+fn is_event_block(kind: u32) -> bool {
+    EV.contains(&kind) || matches!(kind, EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE)
+}
+
+/// Reads until `buf` is full or the end; returns how many bytes came.
+fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Parameter ranges of a v2 event: `n` lengths of `size` bytes after the
+/// header, then the values back to back; all must fit in `data`.
+fn lengths(
+    data: &[u8],
+    hdr: usize,
+    n: usize,
+    size: usize,
+    out: &mut Vec<(u32, u32)>,
+) -> Result<(), FormatError> {
+    let table_end = n
+        .checked_mul(size)
+        .and_then(|t| t.checked_add(hdr))
+        .filter(|&e| e <= data.len())
+        .ok_or_else(|| {
+            FormatError::at(
+                hdr,
+                format!("{n} parameters do not fit in event length {}", data.len()),
+            )
+        })?;
+    let mut at = table_end;
+    for i in 0..n {
+        let o = hdr + i * size;
+        let l = if size == 4 {
+            u32::from_le_bytes(data[o..o + 4].try_into().expect("4")) as usize
+        } else {
+            u16::from_le_bytes(data[o..o + 2].try_into().expect("2")) as usize
+        };
+        if l > data.len() - at {
+            return Err(FormatError::at(
+                o,
+                format!(
+                    "parameter {i} length {l} exceeds event length {}",
+                    data.len()
+                ),
+            ));
+        }
+        out.push((at as u32, l as u32));
+        at += l;
+    }
+    Ok(())
+}
+
+/// Parameter ranges of a v1 event (no parameter count in the header): the
+/// count is the largest n ≤ the table's for which the lengths add up to
+/// exactly the event length, as libs computes it.
+fn v1_lengths(
+    data: &[u8],
+    hdr: usize,
+    info: &EventInfo,
+    out: &mut Vec<(u32, u32)>,
+) -> Result<(), FormatError> {
+    let size = info.len_size();
+    for n in (0..=info.params.len()).rev() {
+        let table_end = hdr + n * size;
+        if table_end > data.len() {
+            continue;
+        }
+        let total: usize = (0..n)
+            .map(|i| {
+                let o = hdr + i * size;
+                if size == 4 {
+                    u32::from_le_bytes(data[o..o + 4].try_into().expect("4")) as usize
+                } else {
+                    u16::from_le_bytes(data[o..o + 2].try_into().expect("2")) as usize
+                }
+            })
+            .sum();
+        if table_end + total == data.len() {
+            out.clear();
+            return lengths(data, hdr, n, size, out);
+        }
+    }
+    Err(FormatError::at(
+        hdr,
+        format!(
+            "{} event: no parameter count matches its length {}",
+            info.name,
+            data.len()
+        ),
+    ))
+}
