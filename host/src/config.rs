@@ -201,6 +201,15 @@ fn merge(into: &mut Value, extra: Value, strategy: &str) {
     }
 }
 
+/// Where syscall events come from (`engine.kind`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    /// The live eBPF probe (`modern_ebpf`).
+    Live,
+    /// A capture file (`replay`).
+    Replay(PathBuf),
+}
+
 /// Parses `1h30m`, `15m`, `500ms`, `2d`, `1w` (units ms, s, m, h, d, w, y).
 pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
     let mut total = 0u64;
@@ -383,25 +392,32 @@ impl Config {
     }
 
     /// `engine.kind`: the syscall capture falco-wasm has is its own eBPF
-    /// probe, which Falco users know as `modern_ebpf`; other kinds are errors.
-    pub fn check_engine_kind(&self) -> Result<(), ConfigError> {
+    /// probe, which Falco users know as `modern_ebpf`; `replay` reads a
+    /// capture file (`engine.replay.capture_file`) instead; other kinds are
+    /// errors.
+    pub fn engine_kind(&self) -> Result<EngineKind, ConfigError> {
         match self.str_at("engine.kind")?.as_deref() {
-            None | Some("modern_ebpf") => Ok(()),
+            None | Some("modern_ebpf") => Ok(EngineKind::Live),
+            Some("replay") => match self.str_at("engine.replay.capture_file")? {
+                Some(f) if !f.is_empty() => Ok(EngineKind::Replay(PathBuf::from(f))),
+                _ => Err(ConfigError::key(
+                    "engine.replay.capture_file",
+                    "engine.kind 'replay' needs the capture file to read here (or use -e FILE)",
+                )),
+            },
             Some(k @ ("kmod" | "ebpf" | "gvisor")) => Err(ConfigError::key(
                 "engine.kind",
                 format!(
                     "'{k}' is not available in falco-wasm, which captures with its own eBPF probe; use 'modern_ebpf'"
                 ),
             )),
-            Some(k @ ("replay" | "nodriver")) => Err(ConfigError::key(
+            Some("nodriver") => Err(ConfigError::key(
                 "engine.kind",
-                format!(
-                    "'{k}' is not supported yet (capture files and plugin-only runs arrive with later issues)"
-                ),
+                "'nodriver' is not supported yet (plugin sources run without a syscall engine already)",
             )),
             Some(k) => Err(ConfigError::key(
                 "engine.kind",
-                format!("unknown kind '{k}' (expected modern_ebpf)"),
+                format!("unknown kind '{k}' (expected modern_ebpf or replay)"),
             )),
         }
     }
@@ -645,13 +661,22 @@ mod tests {
         );
         assert_eq!(parse_duration("15x"), None);
         assert_eq!(parse_duration(""), None);
-        let ok = Config::load(None, &["engine.kind=modern_ebpf".into()]).unwrap();
-        assert!(ok.check_engine_kind().is_ok());
-        let e = Config::load(None, &["engine.kind=kmod".into()])
-            .unwrap()
-            .check_engine_kind()
-            .unwrap_err();
+        let kind = |o: &[&str]| {
+            let o: Vec<String> = o.iter().map(|s| s.to_string()).collect();
+            Config::load(None, &o).unwrap().engine_kind()
+        };
+        assert_eq!(
+            kind(&["engine.kind=modern_ebpf"]).unwrap(),
+            EngineKind::Live
+        );
+        let e = kind(&["engine.kind=kmod"]).unwrap_err();
         assert!(e.to_string().contains("modern_ebpf"), "{e}");
+        assert_eq!(
+            kind(&["engine.kind=replay", "engine.replay.capture_file=/x.scap"]).unwrap(),
+            EngineKind::Replay("/x.scap".into())
+        );
+        let e = kind(&["engine.kind=replay"]).unwrap_err();
+        assert!(e.to_string().contains("engine.replay.capture_file"), "{e}");
     }
 
     #[test]

@@ -229,3 +229,131 @@ fn every_event_matches_what_sysdig_reads() {
         );
     }
 }
+
+const REPLAY_RULES: &str = r#"
+- rule: Opens below etc
+  desc: t
+  condition: evt.type in (open, openat) and fd.name startswith /etc
+  output: "open %fd.name by %proc.name (%proc.cmdline) pid=%proc.pid ppid=%proc.ppid user=%user.name container=%container.id"
+  priority: WARNING
+- rule: Program run
+  desc: t
+  condition: evt.type = execve and evt.dir = <
+  output: "exec %proc.cmdline parent=%proc.pname user=%user.name container=%container.id"
+  priority: NOTICE
+- rule: Outbound connection
+  desc: t
+  condition: evt.type = connect
+  output: "connect %fd.name type=%fd.type res=%evt.res"
+  priority: NOTICE
+"#;
+
+/// Replays `file` with `rules` (a rules file's text, or None for the
+/// default rules); (exit success, stdout, stderr).
+fn replay(file: &Path, rules: Option<&str>) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_falco-wasm"));
+    cmd.arg("run").arg("-e").arg(file);
+    let dir = std::env::temp_dir().join(format!("fw-replay-{}", std::process::id()));
+    if let Some(r) = rules {
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("rules.yaml");
+        std::fs::write(&p, r).unwrap();
+        cmd.arg("-r").arg(&p);
+    }
+    cmd.args([
+        "-o",
+        "stdout_output.enabled=true",
+        "-o",
+        "webserver.enabled=false",
+        "-o",
+        "syslog_output.enabled=false",
+    ]);
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn alerts(stdout: &str) -> Vec<&str> {
+    // "HH:MM:SS.nnnnnnnnn: Priority message"
+    stdout
+        .lines()
+        .filter(|l| l.len() > 20 && l.as_bytes()[2] == b':' && l.contains(": "))
+        .collect()
+}
+
+#[test]
+fn replay_gives_alerts_with_the_captures_processes_and_times() {
+    let Some(dir) = data_dir() else { return };
+    let (ok, out, err) = replay(&dir.join("falco_cat_write.scap"), Some(REPLAY_RULES));
+    assert!(ok, "{err}");
+    assert_eq!(
+        alerts(&out),
+        [
+            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host",
+            "16:17:57.881785348: Warning open /etc/ld.so.cache by cat (cat /dev/null) pid=20072 ppid=11310 user=root container=host",
+        ],
+        "{out}\n{err}"
+    );
+    assert!(
+        err.contains("345 event(s) read") && err.contains("read from the capture at start"),
+        "{err}"
+    );
+    // the same file gives the same alerts every time
+    let (_, again, _) = replay(&dir.join("falco_cat_write.scap"), Some(REPLAY_RULES));
+    assert_eq!(alerts(&out), alerts(&again));
+
+    // a container's process (its id from the cgroups of the exec event)
+    let (_, out, _) = replay(
+        &dir.join("falco_psp_run_as_user_65534_container.scap"),
+        Some(REPLAY_RULES),
+    );
+    assert_eq!(
+        alerts(&out),
+        ["22:44:06.679544340: Notice exec nologin ls parent=<NA> user=root container=697956520d89"]
+    );
+    // a socket made during the capture, connected (enter and exit merged)
+    let (_, out, _) = replay(
+        &dir.join("falco_connect_localhost.scap"),
+        Some(REPLAY_RULES),
+    );
+    assert_eq!(
+        alerts(&out),
+        [
+            "21:27:03.470627540: Notice connect 127.0.0.1:47192->127.0.0.1:80 type=ipv4 res=EINPROGRESS"
+        ]
+    );
+}
+
+#[test]
+fn every_shared_capture_replays_with_the_default_rules() {
+    let Some(dir) = data_dir() else { return };
+    for &(file, _) in SYSDIG_COUNTS {
+        let (ok, _, err) = replay(&dir.join(file), None);
+        assert!(ok, "{file}: {err}");
+        assert!(err.contains("Events detected:"), "{file}: {err}");
+    }
+}
+
+#[test]
+fn a_corrupt_capture_stops_the_replay_with_the_offset_after_its_good_events() {
+    let Some(dir) = data_dir() else { return };
+    let mut bytes = uncompressed(&dir.join("falco_cat_write.scap"));
+    // break the length of the last block's trailer
+    let n = bytes.len();
+    bytes[n - 4] ^= 0x55;
+    let tmp = std::env::temp_dir().join(format!("fw-corrupt-{}.scap", std::process::id()));
+    std::fs::write(&tmp, &bytes).unwrap();
+    let (ok, out, err) = replay(&tmp, Some(REPLAY_RULES));
+    let _ = std::fs::remove_file(&tmp);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("replay stopped") && err.contains("byte "),
+        "{err}"
+    );
+    // the events before the bad block were evaluated
+    assert_eq!(alerts(&out).len(), 2, "{out}\n{err}");
+}

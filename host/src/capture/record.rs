@@ -199,6 +199,18 @@ pub struct Creds {
 }
 
 impl Creds {
+    /// Encodes the 40-byte layout.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(40);
+        for v in [self.uid, self.gid, self.euid, self.egid] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [self.cap_inheritable, self.cap_permitted, self.cap_effective] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
     /// Decodes the 40-byte layout.
     pub fn decode(b: &[u8]) -> Option<Creds> {
         (b.len() >= 40).then(|| Creds {
@@ -249,6 +261,36 @@ pub struct ExecInfo {
 }
 
 impl ExecInfo {
+    /// Encodes the probe's `struct exec_info` (124 bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        let split = |ns: i64| (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
+        let (ct, ctn) = split(self.exe_ctime);
+        let (mt, mtn) = split(self.exe_mtime);
+        let mut b = self.creds.encode();
+        for v in [self.ppid, self.loginuid, self.sessionid, self.tty] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [self.exe_ino, ct as u64, mt as u64] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [ctn as u32, mtn as u32] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&self.start_time.to_le_bytes());
+        for v in [
+            self.exe_nlink,
+            0,
+            self.vpid,
+            self.vtid,
+            self.pgid,
+            self.vpgid,
+            self.sid,
+        ] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
     /// Decodes the probe's `struct exec_info`.
     pub fn decode(b: &[u8]) -> Option<ExecInfo> {
         if b.len() < 104 {
@@ -295,6 +337,26 @@ pub struct SockTuple {
 }
 
 impl SockTuple {
+    /// Encodes the probe's `struct tuple` (48 bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(48);
+        for v in [
+            self.family,
+            self.sock_type,
+            self.protocol,
+            self.lport,
+            self.rport,
+            0,
+            0,
+            0,
+        ] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&self.laddr);
+        b.extend_from_slice(&self.raddr);
+        b
+    }
+
     /// Decodes the probe's `struct tuple`.
     pub fn decode(b: &[u8]) -> Option<SockTuple> {
         (b.len() >= 48).then(|| SockTuple {

@@ -4,9 +4,10 @@ pub mod eventgen;
 mod info;
 mod validate;
 
-use crate::config::Config;
+use crate::config::{Config, EngineKind};
 use crate::engine::SourceEngine;
 use crate::fields::{FieldRegistry, SYSCALL_SOURCE};
+use crate::pipeline::replay::ReplaySource;
 use crate::pipeline::setup::{Inputs, build_engines};
 use crate::pipeline::syscall::LiveSource;
 use crate::pipeline::{self, Pipeline, PipelineError, Source};
@@ -48,6 +49,10 @@ pub struct Opts {
     /// Rules file or directory (repeatable; directories contribute their .yaml/.yml files).
     #[arg(short = 'r', value_name = "PATH")]
     rules: Vec<PathBuf>,
+    /// Replay a capture file (.scap, gzip or not) instead of capturing live: the same as
+    /// -o engine.kind=replay -o engine.replay.capture_file=FILE.
+    #[arg(short = 'e', value_name = "FILE")]
+    capture_file: Option<PathBuf>,
     /// Validate rules files (repeatable) and exit: prints each problem with file:line:col.
     #[arg(short = 'V', long = "validate", value_name = "PATH")]
     validate: Vec<PathBuf>,
@@ -177,9 +182,14 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 impl Opts {
     /// Where the run's configuration and rules come from.
     fn inputs(&self) -> Inputs {
+        let mut overrides = self.options.clone();
+        if let Some(f) = &self.capture_file {
+            overrides.push("engine.kind=replay".into());
+            overrides.push(format!("engine.replay.capture_file={}", f.display()));
+        }
         Inputs {
             config: self.config.clone(),
-            overrides: self.options.clone(),
+            overrides,
             rules: self.rules.clone(),
         }
     }
@@ -319,7 +329,10 @@ fn sources<'o>(
         .into_iter()
         .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
         .ok_or_else(|| PipelineError::NoRules(SYSCALL_SOURCE.into()))?;
-    Ok(vec![Box::new(LiveSource::open(engine, config)?)])
+    Ok(vec![match config.engine_kind()? {
+        EngineKind::Live => Box::new(LiveSource::open(engine, config)?),
+        EngineKind::Replay(path) => Box::new(ReplaySource::open(engine, &path)?),
+    }])
 }
 
 /// The information options that print and exit (`--version`,

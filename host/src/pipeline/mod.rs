@@ -22,6 +22,7 @@
 pub mod control;
 pub mod internal;
 pub mod plugin;
+pub mod replay;
 pub mod setup;
 pub mod syscall;
 
@@ -54,6 +55,9 @@ pub enum PipelineError {
     /// The live probe could not start.
     #[error(transparent)]
     Capture(#[from] crate::capture::CaptureError),
+    /// The capture file to replay cannot be read.
+    #[error(transparent)]
+    Replay(#[from] crate::scap::ScapError),
     /// No rules for a source that would run.
     #[error("no rules for the `{0}` source are loaded; nothing to capture")]
     NoRules(String),
@@ -271,7 +275,7 @@ impl<'a> Pipeline<'a> {
         reload: Reload<'a>,
         watched: control::Watched<'a>,
     ) -> Result<Pipeline<'a>, PipelineError> {
-        config.check_engine_kind()?;
+        config.engine_kind()?;
         crate::log::configure(config.log_options()?);
         let shared = Shared::new(config, internal::hostname())?;
         let signals = Signals::install(&shared.stop).map_err(PipelineError::Signal)?;

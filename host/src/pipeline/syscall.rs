@@ -92,11 +92,12 @@ impl SyscallStage {
         alerts
     }
 
-    /// The state line of the exit summary.
-    pub fn state_summary(&self) -> String {
+    /// The state line of the exit summary; `origin` is where the processes
+    /// known at the start came from ("/proc", "the capture").
+    pub fn state_summary(&self, origin: &str) -> String {
         let st = &self.state.stats;
         format!(
-            "State: {} processes tracked ({} read from /proc at start, {} later), {} purged \
+            "State: {} processes tracked ({} read from {origin} at start, {} later), {} purged \
              after exit, {} evicted, {} malformed records",
             self.state.process_count(),
             st.bootstrapped,
@@ -232,7 +233,7 @@ impl Source for LiveSource {
              evaluation error(s)",
             self.stage.events, s.submitted, s.dropped, self.stage.errors
         ));
-        t.summary.push(self.stage.state_summary());
+        t.summary.push(self.stage.state_summary("/proc"));
     }
 }
 
@@ -395,7 +396,7 @@ mod tests {
             "purged after its exit"
         );
         assert_eq!(stage.state().stats.bad_records, 1);
-        assert!(stage.state_summary().contains("1 malformed records"));
+        assert!(stage.state_summary("/proc").contains("1 malformed records"));
         sh.flush();
         let got = got.lock().unwrap().clone();
         assert_eq!(

@@ -8,6 +8,7 @@
 //! keep their defaults (as libs does).
 
 use super::read::FormatError;
+use crate::state::process::split_nul;
 
 /// Reads little-endian values from a block body, failing on truncation
 /// with the offset (relative to the body) where it happened.
@@ -95,17 +96,6 @@ impl<'a> Cursor<'a> {
 pub fn text(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
     String::from_utf8_lossy(&b[..end]).into_owned()
-}
-
-/// A NUL-separated list (a trailing NUL does not make an empty item).
-pub fn split_nul(b: &[u8]) -> Vec<String> {
-    let b = b.strip_suffix(&[0]).unwrap_or(b);
-    if b.is_empty() {
-        return Vec::new();
-    }
-    b.split(|&c| c == 0)
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
 }
 
 /// The machine the capture was taken on.

@@ -5,11 +5,14 @@
 //! ```text
 //! file (gzip or not) ─► read::Reader ─► Metadata (machine, threads, fds, users)
 //!                                     └► Event (code, ts, tid, params) ...
+//! Metadata ─► convert::seed ─► state tables
+//! Event ─► convert::Converter ─► the probe's record ─► state, rules (as live)
 //! ```
 //!
 //! The format reference is §7 of `falco-compat.md` (libs'
 //! `scap_savefile.c` is the reader this one is checked against).
 
+pub mod convert;
 pub mod meta;
 pub mod read;
 pub mod table;

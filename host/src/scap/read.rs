@@ -171,7 +171,7 @@ impl<'a> Event<'a> {
 
 /// A capture being read.
 pub struct Reader {
-    src: Box<dyn Read>,
+    src: Box<dyn Read + Send>,
     path: String,
     offset: u64,
     /// The current block: type, offset, body.
@@ -199,7 +199,7 @@ impl Reader {
             use std::io::BufRead;
             f.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b])
         };
-        let src: Box<dyn Read> = if gz {
+        let src: Box<dyn Read + Send> = if gz {
             Box::new(BufReader::with_capacity(
                 1 << 20,
                 flate2::bufread::MultiGzDecoder::new(f),
@@ -211,7 +211,7 @@ impl Reader {
     }
 
     /// Reads a capture from `src` (uncompressed); `name` is used in errors.
-    pub fn new(src: Box<dyn Read>, name: String) -> Result<Reader, ScapError> {
+    pub fn new(src: Box<dyn Read + Send>, name: String) -> Result<Reader, ScapError> {
         let mut r = Reader {
             src,
             path: name,

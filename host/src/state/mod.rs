@@ -43,6 +43,9 @@ pub struct StateOptions {
     pub runtime_sockets: Vec<PathBuf>,
     /// Timeout of one metadata lookup.
     pub runtime_timeout: std::time::Duration,
+    /// Reads `/proc`, container roots and runtimes for what the events do
+    /// not say (false when replaying a capture: that machine is not this one).
+    pub live: bool,
 }
 
 impl Default for StateOptions {
@@ -56,6 +59,7 @@ impl Default for StateOptions {
                 .map(PathBuf::from)
                 .collect(),
             runtime_timeout: std::time::Duration::from_millis(500),
+            live: true,
         }
     }
 }
@@ -207,12 +211,26 @@ impl State {
         self.procs.insert(p.pid, p);
     }
 
+    /// Adds a process the source knew at its start (a capture's process
+    /// list), counted as bootstrapped.
+    pub fn seed(&mut self, p: Process) {
+        self.insert(p);
+        self.stats.bootstrapped += 1;
+    }
+
+    /// Replaces the host's users and groups (a capture's user list).
+    pub fn set_host_users(&mut self, users: UserDb) {
+        self.host_users = users;
+    }
+
     /// Drops exited processes and those whose /proc entry is gone.
     fn evict(&mut self) {
         let before = self.procs.len();
         let root = self.opts.proc_root.clone();
-        self.procs
-            .retain(|pid, p| p.exited_ns.is_none() && root.join(pid.to_string()).exists());
+        let live = self.opts.live;
+        self.procs.retain(|pid, p| {
+            p.exited_ns.is_none() && (!live || root.join(pid.to_string()).exists())
+        });
         self.exited.clear();
         if self.procs.len() >= self.opts.max_processes {
             // Still full of live processes: forget an arbitrary eighth.
@@ -234,7 +252,11 @@ impl State {
         if self.procs.contains_key(&pid) {
             return;
         }
-        let p = process::read_proc(&self.opts.proc_root, pid, self.boot_to_epoch_ns, 100)
+        let p = self
+            .opts
+            .live
+            .then(|| process::read_proc(&self.opts.proc_root, pid, self.boot_to_epoch_ns, 100))
+            .flatten()
             .unwrap_or_else(|| Process {
                 pid,
                 loginuid: u32::MAX,
@@ -250,7 +272,7 @@ impl State {
     /// Looks up a container's metadata and users (cached; `pid` is one of
     /// its processes).
     fn note_container(&mut self, pid: u32, container_id: &str) {
-        if container_id.is_empty() {
+        if container_id.is_empty() || !self.opts.live {
             return;
         }
         // (Re)read the container's own users: the first process seen may be
@@ -299,6 +321,7 @@ impl State {
                 // Refreshes metadata of a container first seen before it started.
                 if let Some(p) = self.procs.get(&r.pid)
                     && !p.container_id.is_empty()
+                    && self.opts.live
                 {
                     let id = p.container_id.clone();
                     self.containers.info(&id);
@@ -581,7 +604,7 @@ impl State {
         p.fds.close_on_exec();
         let (id, exepath) = (p.container_id.clone(), p.exepath.clone());
         self.note_container(r.pid, &id);
-        if !id.is_empty() {
+        if !id.is_empty() && self.opts.live {
             let upper = self
                 .upper_dir(r.pid, &id)
                 .is_some_and(|u| Path::new(u).join(exepath.trim_start_matches('/')).exists());
@@ -676,7 +699,9 @@ fn anon_fd_kind(name: &str, r: &Record) -> Option<FdKind> {
 
 /// Updates a socket fd from its tuple (and a unix path); builds Falco's names:
 /// `client_ip:port->server_ip:port` for IP sockets.
-fn set_socket(fd: &mut Fd, tuple: Option<SockTuple>, unix_path: Option<String>, client: bool) {
+/// Gives a socket fd its addresses (its name follows: `local->remote` for a
+/// client, `remote->local` for a server) or its unix path.
+pub fn set_socket(fd: &mut Fd, tuple: Option<SockTuple>, unix_path: Option<String>, client: bool) {
     if let Some(t) = tuple {
         fd.kind = FdKind::for_family(t.family);
         let had_name = !fd.name.is_empty();

@@ -55,6 +55,16 @@ impl UserDb {
         db
     }
 
+    /// Adds a user (the first one of a uid stays).
+    pub fn add_user(&mut self, uid: u32, user: User) {
+        self.users.entry(uid).or_insert(user);
+    }
+
+    /// Adds a group (the first one of a gid stays).
+    pub fn add_group(&mut self, gid: u32, name: String) {
+        self.groups.entry(gid).or_insert(name);
+    }
+
     /// Whether no user was read.
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()

@@ -1,0 +1,600 @@
+//! From a capture's vocabulary to the probe's: a capture event becomes the
+//! record the live probe would have written for the same syscall, so that
+//! replay goes through the very state engine and rules live capture uses;
+//! the process list becomes the state's processes and fds.
+//!
+//! Captures carry enter and exit events (older ones) or exit events only
+//! (libs ≥ 0.22): a parameter the exit event lacks is taken from the
+//! thread's last enter event of the same syscall. Each event version is
+//! read by parameter name, so every version of an event converts alike.
+//!
+//! Converted: execve/execveat, the open family, connect, close, the
+//! clone/fork family (the child's side) and process exits; other syscalls
+//! no state table needs pass as bare events (type, thread, result), so
+//! rules on their event type still see them. The rest is counted as skipped.
+
+use super::meta::{FdDetail, FdInfo, ThreadInfo};
+use super::read::{Event, Metadata};
+use super::table::ParamType;
+use crate::capture::record::{
+    self, Creds, ExecInfo, Header, KIND_FORK, KIND_PROCEXIT, ParamKind, SockTuple,
+};
+use crate::capture::syscalls::{self, StateUse};
+use crate::state::fds::{Fd, FdKind};
+use crate::state::process::{encode_tty, split_nul};
+use crate::state::users::{User, UserDb};
+use crate::state::{Process, State, containers, set_socket};
+use std::collections::HashMap;
+
+/// An enter event kept for its exit: its name and parameters by name.
+type Enter = (&'static str, Vec<(&'static str, Vec<u8>)>);
+
+/// Converts one capture's events into probe records.
+#[derive(Default)]
+pub struct Converter {
+    /// tid → pid, from the process list, clones and execs.
+    pids: HashMap<u64, u64>,
+    /// pid → (uid, gid): what an exec keeps when its event does not say.
+    ids: HashMap<u64, (u32, u32)>,
+    /// The last enter event of each thread: (name, parameters by name).
+    enters: HashMap<u64, Enter>,
+    /// Events not converted (no equivalent record).
+    pub skipped: u64,
+}
+
+/// Linux open flags from libs' `PPM_O_*` flags.
+fn linux_open_flags(ppm: u32) -> u64 {
+    const MAP: &[(u32, u64)] = &[
+        (1 << 2, 0o100),       // O_CREAT
+        (1 << 3, 0o2000),      // O_APPEND
+        (1 << 4, 0o10000),     // O_DSYNC
+        (1 << 5, 0o200),       // O_EXCL
+        (1 << 6, 0o4000),      // O_NONBLOCK
+        (1 << 7, 0o4010000),   // O_SYNC
+        (1 << 8, 0o1000),      // O_TRUNC
+        (1 << 9, 0o40000),     // O_DIRECT
+        (1 << 10, 0o200000),   // O_DIRECTORY
+        (1 << 11, 0o100000),   // O_LARGEFILE
+        (1 << 12, 0o2000000),  // O_CLOEXEC
+        (1 << 13, 0o20200000), // O_TMPFILE
+    ];
+    let access = match ppm & 3 {
+        2 => 1, // O_WRONLY
+        3 => 2, // O_RDWR
+        _ => 0, // O_RDONLY
+    };
+    MAP.iter()
+        .filter(|(p, _)| ppm & p != 0)
+        .fold(access, |f, (_, l)| f | l)
+}
+
+/// A value of an integer parameter, whatever its width.
+fn int(b: &[u8]) -> Option<i64> {
+    Some(match b.len() {
+        1 => b[0] as i8 as i64,
+        2 => i16::from_le_bytes([b[0], b[1]]) as i64,
+        4 => i32::from_le_bytes(b.try_into().ok()?) as i64,
+        8 => i64::from_le_bytes(b.try_into().ok()?),
+        _ => return None,
+    })
+}
+
+/// An unsigned integer parameter.
+fn uint(b: &[u8]) -> Option<u64> {
+    Some(match b.len() {
+        1 => b[0] as u64,
+        2 => u16::from_le_bytes([b[0], b[1]]) as u64,
+        4 => u32::from_le_bytes(b.try_into().ok()?) as u64,
+        8 => u64::from_le_bytes(b.try_into().ok()?),
+        _ => return None,
+    })
+}
+
+/// A socket tuple parameter (libs' encoding: a family byte, then the
+/// source and destination address and port, ports in host order).
+fn tuple(b: &[u8]) -> Option<SockTuple> {
+    let (&family, rest) = b.split_first()?;
+    let (family, n) = match family {
+        2 => (2u16, 4),
+        10 => (10u16, 16),
+        _ => return None,
+    };
+    if rest.len() < 2 * (n + 2) {
+        return None;
+    }
+    let port = |o: usize| u16::from_le_bytes([rest[o], rest[o + 1]]);
+    let mut t = SockTuple {
+        family,
+        sock_type: 0,
+        protocol: 0,
+        lport: port(n),
+        rport: port(2 * n + 2),
+        laddr: [0; 16],
+        raddr: [0; 16],
+    };
+    t.laddr[..n].copy_from_slice(&rest[..n]);
+    t.raddr[..n].copy_from_slice(&rest[n + 2..2 * n + 2]);
+    Some(t)
+}
+
+/// The path of a unix-socket tuple (family byte 1, two u64 addresses, path).
+fn unix_path(b: &[u8]) -> Option<String> {
+    (b.first() == Some(&1) && b.len() > 17).then(|| super::meta::text(&b[17..]))
+}
+
+/// `major << 20 | minor` (the probe's) from a `tty_nr` (the capture's).
+fn probe_tty(tty_nr: u32) -> u32 {
+    let major = (tty_nr >> 8) & 0xfff;
+    let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+    major << 20 | minor
+}
+
+/// Reads an event's parameters by name, falling back on the thread's
+/// enter event of the same syscall.
+struct Params<'e, 'c> {
+    ev: &'e Event<'e>,
+    enter: Option<&'c [(&'static str, Vec<u8>)]>,
+}
+
+impl Params<'_, '_> {
+    fn get(&self, name: &str) -> Option<&[u8]> {
+        self.ev.param_named(name).or_else(|| {
+            self.enter?
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_slice())
+        })
+    }
+
+    fn int(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(int)
+    }
+
+    fn uint(&self, name: &str) -> Option<u64> {
+        self.get(name).and_then(uint)
+    }
+
+    fn text(&self, name: &str) -> Option<&[u8]> {
+        self.get(name)
+            .map(|b| b.split(|&c| c == 0).next().unwrap_or(b))
+    }
+}
+
+impl Converter {
+    /// A converter knowing the threads of `meta`.
+    pub fn new(meta: &Metadata) -> Converter {
+        let mut c = Converter::default();
+        c.learn(meta);
+        c
+    }
+
+    /// Takes in a (new section's) process list.
+    pub fn learn(&mut self, meta: &Metadata) {
+        for t in &meta.threads {
+            self.pids.insert(t.tid, t.pid);
+            self.ids.insert(t.pid, (t.uid, t.gid));
+        }
+    }
+
+    fn pid_of(&self, tid: u64) -> u64 {
+        self.pids.get(&tid).copied().unwrap_or(tid)
+    }
+
+    /// The record the probe would have written for `ev`, if any.
+    pub fn convert(&mut self, ev: &Event) -> Option<Vec<u8>> {
+        let name = ev.type_name();
+        if !ev.info.exit {
+            if name == "procexit" {
+                let rec = self.header(ev, KIND_PROCEXIT, 0);
+                self.pids.remove(&ev.tid);
+                self.enters.remove(&ev.tid);
+                return Some(record::encode(&rec, &[]));
+            }
+            // keep it for its exit event
+            let params = (0..ev.nparams())
+                .filter_map(|i| Some((ev.info.params.get(i)?.0, ev.param(i)?.to_vec())))
+                .collect();
+            self.enters.insert(ev.tid, (ev.info.name, params));
+            return None;
+        }
+        let enter = self.enters.remove(&ev.tid);
+        let p = Params {
+            ev,
+            enter: enter
+                .as_ref()
+                .filter(|(n, _)| *n == ev.info.name)
+                .map(|(_, v)| v.as_slice()),
+        };
+        let out = match name {
+            "execve" | "execveat" => self.exec(ev, &p, name),
+            "open" | "openat" | "openat2" | "creat" => self.open(ev, &p, name),
+            "connect" => self.connect(ev, &p),
+            "close" => {
+                let mut h = self.header(ev, 3, p.int("res").unwrap_or(0));
+                h.args[0] = p.int("fd").unwrap_or(-1) as u64;
+                Some(record::encode(&h, &[]))
+            }
+            "clone" | "fork" | "vfork" | "clone3" => self.clone_child(ev, &p),
+            "socket" => {
+                let mut h = self.header(ev, 41, p.int("fd").unwrap_or(-1));
+                h.args[0] = p.uint("domain").unwrap_or(0);
+                h.args[1] = p.uint("type").unwrap_or(0);
+                h.args[2] = p.uint("proto").unwrap_or(0);
+                Some(record::encode(&h, &[]))
+            }
+            _ => self.bare(ev, &p, name),
+        };
+        if out.is_none() {
+            self.skipped += 1;
+        }
+        out
+    }
+
+    fn header(&self, ev: &Event, kind: u16, ret: i64) -> Header {
+        Header {
+            ts_boot: ev.ts,
+            tid: ev.tid as u32,
+            pid: self.pid_of(ev.tid) as u32,
+            kind,
+            ret,
+            args: [0; 6],
+        }
+    }
+
+    /// A syscall no state table needs: its type, thread and result.
+    fn bare(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+        let nr = syscalls::nr_of(name)?;
+        let needs_state = syscalls::SYSCALLS
+            .iter()
+            .any(|s| s.0 == nr && s.2 != StateUse::None);
+        if needs_state {
+            return None;
+        }
+        let ret = match ev.info.params.first() {
+            Some((_, ParamType::Errno | ParamType::Fd | ParamType::Pid)) => {
+                p.int(ev.info.params[0].0)
+            }
+            _ => None,
+        };
+        Some(record::encode(&self.header(ev, nr, ret.unwrap_or(0)), &[]))
+    }
+
+    fn open(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+        let nr = syscalls::nr_of(name)?;
+        let fd = p.int("fd").or_else(|| p.int("res")).unwrap_or(-1);
+        let mut h = self.header(ev, nr, fd);
+        let path = p.text("name").unwrap_or_default();
+        let flags = linux_open_flags(p.uint("flags").unwrap_or(0) as u32);
+        let idx = match name {
+            "open" | "creat" => {
+                h.args[1] = flags;
+                h.args[2] = p.uint("mode").unwrap_or(0);
+                0
+            }
+            _ => {
+                h.args[0] = p.int("dirfd").unwrap_or(-100) as u64;
+                h.args[2] = flags;
+                h.args[3] = p.uint("mode").unwrap_or(0);
+                1
+            }
+        };
+        Some(record::encode(&h, &[(ParamKind::UserStr, idx, path)]))
+    }
+
+    fn connect(&self, ev: &Event, p: &Params) -> Option<Vec<u8>> {
+        let mut h = self.header(ev, 42, p.int("res").unwrap_or(0));
+        h.args[0] = p.int("fd").unwrap_or(-1) as u64;
+        let raw = p.get("tuple").unwrap_or_default();
+        let t = tuple(raw).map(|t| t.encode());
+        let mut params: Vec<(ParamKind, u8, &[u8])> = Vec::new();
+        if let Some(t) = &t {
+            params.push((ParamKind::Tuple, 0, t));
+        }
+        // the probe gives the unix path as the sockaddr (family 1 + path)
+        let sockaddr = unix_path(raw).map(|path| {
+            let mut s = 1u16.to_le_bytes().to_vec();
+            s.extend_from_slice(path.as_bytes());
+            s.push(0);
+            s
+        });
+        if let Some(s) = &sockaddr {
+            params.push((ParamKind::Sockaddr, 1, s));
+        }
+        Some(record::encode(&h, &params))
+    }
+
+    /// The child's side of a clone (res 0): a new thread or process.
+    fn clone_child(&mut self, ev: &Event, p: &Params) -> Option<Vec<u8>> {
+        let res = p.int("res")?;
+        let pid = p.uint("pid").unwrap_or(ev.tid);
+        self.pids.insert(ev.tid, pid);
+        if res != 0 {
+            if res > 0 {
+                // the parent's side: the child's thread id is known now
+                self.pids.entry(res as u64).or_insert(res as u64);
+            }
+            return None;
+        }
+        let ptid = p.uint("ptid").unwrap_or(0);
+        let parent_ids = self.ids.get(&self.pid_of(ptid)).copied();
+        let ids = match (p.uint("uid"), p.uint("gid")) {
+            (Some(u), Some(g)) => Some((u as u32, g as u32)),
+            _ => parent_ids,
+        };
+        if let Some(ids) = ids {
+            self.ids.insert(pid, ids);
+        }
+        let mut h = self.header(ev, KIND_FORK, 0);
+        h.pid = pid as u32;
+        h.args = [
+            ptid,
+            self.pid_of(ptid),
+            self.pid_of(ptid),
+            0,
+            p.uint("vpid").unwrap_or(0),
+            0,
+        ];
+        Some(record::encode(&h, &[]))
+    }
+
+    fn exec(&mut self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+        let nr = if name == "execve" { 59 } else { 322 };
+        let res = p.int("res").unwrap_or(0);
+        let mut h = self.header(ev, nr, res);
+        if res != 0 {
+            let (idx, f) = if nr == 59 {
+                (0, "filename")
+            } else {
+                (1, "pathname")
+            };
+            let path = p.text(f).unwrap_or_default();
+            return Some(record::encode(&h, &[(ParamKind::UserStr, idx, path)]));
+        }
+        if let Some(pid) = p.uint("pid") {
+            self.pids.insert(ev.tid, pid);
+            h.pid = pid as u32;
+        }
+        // old event versions do not carry the ids: an exec keeps them
+        let known = self.ids.get(&(h.pid as u64)).copied().unwrap_or_default();
+        let uid = p.uint("uid").map_or(known.0, |u| u as u32);
+        let gid = p.uint("gid").map_or(known.1, |g| g as u32);
+        self.ids.insert(h.pid as u64, (uid, gid));
+        let info = ExecInfo {
+            creds: Creds {
+                uid,
+                gid,
+                euid: uid,
+                egid: gid,
+                cap_inheritable: p.uint("cap_inheritable").unwrap_or(0),
+                cap_permitted: p.uint("cap_permitted").unwrap_or(0),
+                cap_effective: p.uint("cap_effective").unwrap_or(0),
+            },
+            ppid: self.pid_of(p.uint("ptid").unwrap_or(0)) as u32,
+            loginuid: p.uint("loginuid").map_or(u32::MAX, |l| l as u32),
+            sessionid: 0,
+            tty: probe_tty(p.uint("tty").unwrap_or(0) as u32),
+            exe_ino: p.uint("exe_ino").unwrap_or(0),
+            exe_ctime: p.int("exe_ino_ctime").unwrap_or(0),
+            exe_mtime: p.int("exe_ino_mtime").unwrap_or(0),
+            start_time: 0,
+            exe_nlink: 1,
+            vpid: p.uint("vpid").unwrap_or(0) as u32,
+            vtid: p.uint("vtid").unwrap_or(0) as u32,
+            pgid: p.uint("pgid").unwrap_or(0) as u32,
+            vpgid: p.uint("vpgid").unwrap_or(0) as u32,
+            sid: 0,
+        }
+        .encode();
+        // the probe's argv block holds argv[0] too; the capture has it apart
+        let mut argv = p.text("exe").unwrap_or_default().to_vec();
+        argv.push(0);
+        argv.extend_from_slice(p.get("args").unwrap_or_default());
+        let exepath = p
+            .text("trusted_exepath")
+            .filter(|t| !t.is_empty())
+            .or_else(|| p.text("exe"))
+            .unwrap_or_default();
+        let cgroups: Vec<Vec<u8>> = split_nul(p.get("cgroups").unwrap_or_default())
+            .iter()
+            .map(|c| cgroup_leaf(c).as_bytes().to_vec())
+            .collect();
+        let mut params: Vec<(ParamKind, u8, &[u8])> = vec![
+            (ParamKind::Exec, 0, &info),
+            (ParamKind::Args, 0, &argv),
+            (ParamKind::Env, 0, p.get("env").unwrap_or_default()),
+            (ParamKind::ExePath, 0, exepath),
+            (ParamKind::Cwd, 0, p.text("cwd").unwrap_or_default()),
+            (ParamKind::Comm, 0, p.text("comm").unwrap_or_default()),
+        ];
+        for (i, c) in cgroups.iter().enumerate() {
+            params.push((ParamKind::Cgroup, i as u8, c));
+        }
+        Some(record::encode(&h, &params))
+    }
+}
+
+/// The leaf name of a `controller=/path` cgroup entry.
+fn cgroup_leaf(entry: &str) -> &str {
+    let path = entry.split_once('=').map_or(entry, |(_, p)| p);
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Seeds `state` with a capture's processes, their fds and its users.
+pub fn seed(state: &mut State, meta: &Metadata) {
+    let mut db = UserDb::default();
+    for u in &meta.users {
+        db.add_user(
+            u.uid,
+            User {
+                name: u.name.clone(),
+                home: u.home.clone(),
+                shell: u.shell.clone(),
+            },
+        );
+    }
+    for g in &meta.groups {
+        db.add_group(g.gid, g.name.clone());
+    }
+    state.set_host_users(db);
+    let pids: HashMap<u64, u64> = meta.threads.iter().map(|t| (t.tid, t.pid)).collect();
+    let mut procs: HashMap<u64, Process> = HashMap::new();
+    for t in meta.threads.iter().filter(|t| t.tid == t.pid) {
+        let ppid = pids.get(&t.ptid).copied().unwrap_or(t.ptid);
+        procs.insert(t.pid, process(t, ppid));
+    }
+    for (tid, f) in &meta.fds {
+        let pid = pids.get(tid).copied().unwrap_or(*tid);
+        if let Some(p) = procs.get_mut(&pid) {
+            p.fds.insert(f.fd, fd(f));
+        }
+    }
+    for (_, p) in procs {
+        state.seed(p);
+    }
+}
+
+fn process(t: &ThreadInfo, ppid: u64) -> Process {
+    let leaves: Vec<&str> = t.cgroups.iter().map(|c| cgroup_leaf(c)).collect();
+    let non_neg = |v: i64, or: u64| if v >= 0 { v as u32 } else { or as u32 };
+    Process {
+        pid: t.pid as u32,
+        ppid: ppid as u32,
+        sid: non_neg(t.sid, 0),
+        pgid: non_neg(t.pgid, 0),
+        vpid: non_neg(t.vpid, t.pid),
+        vpgid: non_neg(t.vpgid, 0),
+        comm: t.comm.clone(),
+        exe: t.exe.clone(),
+        exepath: if t.exepath.is_empty() {
+            t.exe.clone()
+        } else {
+            t.exepath.clone()
+        },
+        args: t.args.clone(),
+        env: t.env.clone(),
+        cwd: match t.cwd.trim_end_matches('/') {
+            "" => "/".to_string(),
+            c => c.to_string(),
+        },
+        creds: Creds {
+            uid: t.uid,
+            gid: t.gid,
+            euid: t.uid,
+            egid: t.gid,
+            cap_inheritable: t.caps[0],
+            cap_permitted: t.caps[1],
+            cap_effective: t.caps[2],
+        },
+        loginuid: t.loginuid,
+        tty: if t.tty == 0 {
+            0
+        } else {
+            let p = probe_tty(t.tty);
+            encode_tty(p >> 20, p & 0xfffff)
+        },
+        container_id: containers::container_id_from_cgroups(leaves).unwrap_or_default(),
+        exe_ino: t.exe_ino.0,
+        exe_ctime: t.exe_ino.1 as i64,
+        exe_mtime: t.exe_ino.2 as i64,
+        exe_from_memfd: t.exe_from_memfd,
+        exe_upper_layer: t.exe_upper_layer,
+        ..Process::default()
+    }
+}
+
+fn fd(f: &FdInfo) -> Fd {
+    let kind = match f.kind {
+        1 | 16 => FdKind::File,
+        2 => FdKind::Directory,
+        3 | 5 => FdKind::Ipv4,
+        4 | 6 => FdKind::Ipv6,
+        7 => FdKind::Pipe,
+        8 => FdKind::Unix,
+        9 => FdKind::Event,
+        11 => FdKind::Signal,
+        12 => FdKind::Eventpoll,
+        13 => FdKind::Inotify,
+        14 => FdKind::Timer,
+        15 => FdKind::Netlink,
+        17 => FdKind::Bpf,
+        18 => FdKind::Userfault,
+        19 => FdKind::IoUring,
+        20 => FdKind::Memfd,
+        21 => FdKind::Pidfd,
+        _ => FdKind::OtherSocket,
+    };
+    let mut fd = Fd::new(kind, "");
+    fd.ino = f.ino;
+    let ip = |family: u16, sip: &[u8], sport, dip: &[u8], dport| {
+        let mut t = SockTuple {
+            family,
+            sock_type: 0,
+            protocol: 0,
+            lport: sport,
+            rport: dport,
+            laddr: [0; 16],
+            raddr: [0; 16],
+        };
+        t.laddr[..sip.len()].copy_from_slice(sip);
+        t.raddr[..dip.len()].copy_from_slice(dip);
+        t
+    };
+    match &f.detail {
+        FdDetail::Ipv4 {
+            sip,
+            dip,
+            sport,
+            dport,
+            ..
+        } => set_socket(&mut fd, Some(ip(2, sip, *sport, dip, *dport)), None, true),
+        FdDetail::Ipv6 {
+            sip,
+            dip,
+            sport,
+            dport,
+            ..
+        } => set_socket(&mut fd, Some(ip(10, sip, *sport, dip, *dport)), None, true),
+        FdDetail::Ipv4Server { ip: a, port, .. } => {
+            set_socket(&mut fd, Some(ip(2, a, *port, &[], 0)), None, false)
+        }
+        FdDetail::Ipv6Server { ip: a, port, .. } => {
+            set_socket(&mut fd, Some(ip(10, a, *port, &[], 0)), None, false)
+        }
+        FdDetail::Unix { path, .. } => fd.name = path.clone(),
+        FdDetail::File { flags, name, .. } => {
+            fd.name = name.clone();
+            fd.flags = linux_open_flags(*flags);
+        }
+        FdDetail::Named(name) => fd.name = name.clone(),
+        FdDetail::Unknown => {}
+    }
+    fd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_flags_map_to_linux_values() {
+        // O_RDONLY|O_CLOEXEC, O_TRUNC|O_CREAT|O_WRONLY, O_RDWR
+        assert_eq!(linux_open_flags(4097), 0o2000000);
+        assert_eq!(linux_open_flags(262), 0o1101);
+        assert_eq!(linux_open_flags(3), 2);
+    }
+
+    #[test]
+    fn tuples_and_ttys_decode() {
+        let mut b = vec![2u8];
+        b.extend_from_slice(&[127, 0, 0, 1]);
+        b.extend_from_slice(&40000u16.to_le_bytes());
+        b.extend_from_slice(&[10, 0, 0, 2]);
+        b.extend_from_slice(&443u16.to_le_bytes());
+        let t = tuple(&b).unwrap();
+        assert_eq!((t.lport, t.rport), (40000, 443));
+        assert_eq!(&t.raddr[..4], &[10, 0, 0, 2]);
+        // /dev/pts/3: major 136, minor 3
+        assert_eq!(probe_tty(encode_tty(136, 3)), 136 << 20 | 3);
+        assert_eq!(cgroup_leaf("cpuset=/docker/abc"), "abc");
+    }
+}
