@@ -4,6 +4,7 @@
 //! shared target directory from `.cargo/config.toml`.
 
 mod bench_capture;
+mod bench_replay;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -36,10 +37,11 @@ enum Task {
     /// rate without kernel drops. `outputs`: 100,000 alerts/s to a file and
     /// to an HTTP receiver, and whether pushing ever blocks. `plugins`:
     /// CloudTrail events/s end to end through the Wasm plugins vs the same
-    /// plugins built natively.
+    /// plugins built natively. `replay`: events/s replaying a large
+    /// capture built from the shared ones, without and with the default rules.
     Bench {
         /// Which benchmark.
-        #[arg(value_parser = ["filter", "capture", "outputs", "plugins"])]
+        #[arg(value_parser = ["filter", "capture", "outputs", "plugins", "replay"])]
         which: String,
         /// Seconds per back end.
         #[arg(long, default_value_t = 3.0)]
@@ -57,6 +59,9 @@ enum Task {
         /// plugins benchmark cycles instead of synthetic ones.
         #[arg(long)]
         samples: Option<PathBuf>,
+        /// Events the replay benchmark's capture holds at least.
+        #[arg(long, default_value_t = 5_000_000)]
+        capture_events: u64,
         /// Capture benchmark: flood the ring buffer instead (drop warnings
         /// and alerts, per-second counts, reload and SIGTERM under load).
         #[arg(long)]
@@ -436,6 +441,19 @@ fn main() -> ExitCode {
                 return bench_capture::saturate(&bin, secs.max(5.0));
             }
             bench_capture::run(&bin, secs)
+        })(),
+        Task::Bench {
+            which,
+            capture_events,
+            ..
+        } if which == "replay" => (|| {
+            run({
+                let mut c = cargo();
+                c.args(["build", "--release", "-p", "falco-wasm"]);
+                c
+            })?;
+            let bin = target_dir()?.join("release/falco-wasm");
+            bench_replay::run(&bin, &root().join("../shared/data/scap"), capture_events)
         })(),
         Task::Bench {
             which,

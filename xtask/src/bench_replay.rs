@@ -1,0 +1,231 @@
+//! `cargo xtask bench replay`: events per second replaying a large capture
+//! through the real binary (`falco-wasm run -e`), with a rule that never
+//! matches (decode + convert + state: the baseline) and with the default
+//! rules, in one run; and the engine's peak memory, which must not grow
+//! with the length of the capture.
+//!
+//! The capture is built from the real captures in `../shared/data/scap`:
+//! the metadata of one, then the event blocks of all of them, repeated
+//! until there are at least `events` events (one section, as one long
+//! capture). It is streamed to the engine through a pipe, so no disk is
+//! needed and the file reading costs what a page-cached file costs.
+
+use anyhow::{Context, Result, bail};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A rule on an event type the captures do not have: the engine's event
+/// type index skips every event, so what is measured is reading, decoding,
+/// converting and the state tables.
+const NO_MATCH_RULES: &str = "- rule: never\n  desc: baseline\n  condition: evt.type = \
+                              ptrace and proc.name = never\n  output: x\n  priority: DEBUG\n";
+
+/// Meta-event codes left out (procinfo, container, user and group added):
+/// old captures are mostly procinfo events, which cost nothing to skip and
+/// would flatter the numbers.
+const META_EVENTS: &[u16] = &[234, 272, 354, 358];
+
+fn uncompressed(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).with_context(|| path.display().to_string())?;
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+fn is_event_block(kind: u32) -> bool {
+    matches!(
+        kind,
+        0x204 | 0x8010_ABCD | 0x216 | 0x221 | 0x208 | 0x217 | 0x222
+    )
+}
+
+/// (the bytes before the first event block, the event blocks, how many).
+fn split(capture: &[u8]) -> (Vec<u8>, Vec<u8>, u64) {
+    let (mut at, mut first_event, mut n) = (0, None, 0);
+    let mut events = Vec::new();
+    while at + 8 <= capture.len() {
+        let kind = u32::from_le_bytes(capture[at..at + 4].try_into().expect("4"));
+        let len = u32::from_le_bytes(capture[at + 4..at + 8].try_into().expect("4")) as usize;
+        if len < 12 || at + len > capture.len() {
+            break;
+        }
+        if is_event_block(kind) {
+            first_event.get_or_insert(at);
+            // the event's code: after the cpu (and the flags of EVF blocks)
+            // and 20 bytes of the event header
+            let code_at = at
+                + 8
+                + 2
+                + if matches!(kind, 0x208 | 0x217 | 0x222) {
+                    4
+                } else {
+                    0
+                }
+                + 20;
+            let code = capture
+                .get(code_at..code_at + 2)
+                .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+            if !META_EVENTS.contains(&code) {
+                events.extend_from_slice(&capture[at..at + len]);
+                n += 1;
+            }
+        }
+        at += len;
+    }
+    (capture[..first_event.unwrap_or(at)].to_vec(), events, n)
+}
+
+struct Run {
+    events: u64,
+    evaluated: u64,
+    secs: f64,
+    peak_rss_kib: u64,
+    alerts: u64,
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn replay(bin: &Path, head: &[u8], body: &[u8], rounds: u64, rules: Option<&Path>) -> Result<Run> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["run", "-e", "/dev/stdin"]);
+    if let Some(r) = rules {
+        cmd.arg("-r").arg(r);
+    }
+    for o in [
+        "webserver.enabled=false",
+        "syslog_output.enabled=false",
+        "stdout_output.enabled=false",
+    ] {
+        cmd.args(["-o", o]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let mut stdin = child.stdin.take().context("stdin")?;
+    let start = Instant::now();
+    let (head, body) = (head.to_vec(), body.to_vec());
+    let writer = std::thread::spawn(move || -> std::io::Result<()> {
+        stdin.write_all(&head)?;
+        for _ in 0..rounds {
+            stdin.write_all(&body)?;
+        }
+        Ok(())
+    });
+    let mut peak = 0;
+    while child.try_wait()?.is_none() {
+        peak = peak.max(rss_kib(pid));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let _ = writer.join();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .context("stderr")?
+        .read_to_string(&mut err)?;
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("Capture "))
+        .with_context(|| format!("no replay summary in:\n{err}"))?;
+    let events = line
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .context("event count")?;
+    let evaluated = line
+        .split(", ")
+        .find_map(|p| p.strip_suffix(" evaluated"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let alerts = err
+        .lines()
+        .find_map(|l| l.strip_prefix("Events detected: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    Ok(Run {
+        events,
+        evaluated,
+        secs,
+        peak_rss_kib: peak,
+        alerts,
+    })
+}
+
+pub(crate) fn run(bin: &Path, data: &Path, min_events: u64) -> Result<()> {
+    let mut files: Vec<_> = std::fs::read_dir(data)
+        .with_context(|| format!("{}: the shared captures are needed", data.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "scap"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no .scap file in {}", data.display());
+    }
+    let mut head = Vec::new();
+    let (mut body, mut per_round) = (Vec::new(), 0);
+    for f in &files {
+        let (h, events, n) = split(&uncompressed(f)?);
+        if f.ends_with("libs_curl_google.scap") {
+            head = h;
+        }
+        body.extend_from_slice(&events);
+        per_round += n;
+    }
+    if head.is_empty() {
+        bail!("libs_curl_google.scap is missing from {}", data.display());
+    }
+    let rounds = min_events.div_ceil(per_round.max(1));
+    println!(
+        "replay benchmark: {} captures' events ({per_round} per round, {:.1} MiB) x {rounds} = \
+         {} events through a pipe",
+        files.len(),
+        body.len() as f64 / 1048576.0,
+        per_round * rounds
+    );
+    let rules = std::env::temp_dir().join(format!("fw-bench-replay-{}.yaml", std::process::id()));
+    std::fs::write(&rules, NO_MATCH_RULES)?;
+    let base = replay(bin, &head, &body, rounds, Some(&rules));
+    let _ = std::fs::remove_file(&rules);
+    let base = base?;
+    let default = replay(bin, &head, &body, rounds, None)?;
+    let rate = |r: &Run| r.events as f64 / r.secs;
+    for (name, r) in [
+        ("decode + state (no rule runs)", &base),
+        ("default rules (Wasm filters) ", &default),
+    ] {
+        println!(
+            "  {name}: {:>10.0} events/s  ({} events in {:.2} s, {} became records, {} alerts, \
+             peak RSS {} MiB)",
+            rate(r),
+            r.events,
+            r.secs,
+            r.evaluated,
+            r.alerts,
+            r.peak_rss_kib / 1024
+        );
+    }
+    println!(
+        "  default rules / baseline: {:.2}x the time",
+        rate(&base) / rate(&default)
+    );
+    Ok(())
+}
