@@ -67,6 +67,16 @@ enum Task {
         #[arg(long)]
         saturate: bool,
     },
+    /// Mutation fuzzing of the capture-file reader and the replay
+    /// converter on the shared captures; a panic saves the input and fails.
+    FuzzScap {
+        /// How long to run.
+        #[arg(long, default_value_t = 600.0)]
+        secs: f64,
+        /// Random seed.
+        #[arg(long, default_value_t = 0x5eed)]
+        seed: u64,
+    },
     /// Differential test of the Wasm back end against the interpreter with
     /// more cases than CI runs.
     Diff {
@@ -505,6 +515,21 @@ fn main() -> ExitCode {
                     std::fs::canonicalize(&r).unwrap_or(r),
                 );
             }
+            run(c)
+        }
+        Task::FuzzScap { secs, seed } => {
+            let mut c = cargo();
+            c.args([
+                "run",
+                "--release",
+                "-p",
+                "falco-wasm",
+                "--example",
+                "fuzz_scap",
+                "--",
+            ]);
+            c.arg(root().join("../shared/data/scap"));
+            c.args([secs.to_string(), seed.to_string()]);
             run(c)
         }
         Task::Diff { cases, seed } => {
