@@ -9,8 +9,8 @@
 
 use falco_wasm::scap::Reader;
 use falco_wasm::scap::convert::{self, Converter};
+use falco_wasm::scap::read::file_bytes;
 use falco_wasm::state::{State, StateOptions};
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -27,17 +27,6 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
-}
-
-fn uncompressed(raw: Vec<u8>) -> Vec<u8> {
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return raw;
-    }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(&raw[..])
-        .read_to_end(&mut out)
-        .expect("the shared captures decompress");
-    out
 }
 
 /// Offsets of the block headers of a capture (for structure-aware mutations).
@@ -156,7 +145,7 @@ fn main() {
     let mut seeds = Vec::new();
     for e in std::fs::read_dir(&dir).expect("data dir").flatten() {
         if e.path().extension().is_some_and(|x| x == "scap") {
-            seeds.push(uncompressed(std::fs::read(e.path()).expect("read")));
+            seeds.push(file_bytes(&e.path()).expect("the shared captures read"));
         }
     }
     seeds.retain(|s| s.len() > 64);

@@ -7,7 +7,6 @@
 //! are compared one by one.
 
 use falco_wasm::scap::{Reader, ScapError};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 fn data_dir() -> Option<PathBuf> {
@@ -97,15 +96,7 @@ fn metadata_fields_are_decoded() {
 }
 
 fn uncompressed(path: &Path) -> Vec<u8> {
-    let raw = std::fs::read(path).unwrap();
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return raw;
-    }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(&raw[..])
-        .read_to_end(&mut out)
-        .unwrap();
-    out
+    falco_wasm::scap::read::file_bytes(path).unwrap()
 }
 
 fn read_all(bytes: Vec<u8>) -> (u64, Option<ScapError>) {

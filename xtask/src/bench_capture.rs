@@ -239,7 +239,8 @@ pub(crate) fn run(bin: &Path, secs: f64) -> Result<()> {
 }
 
 /// VmRSS of a process, in KiB.
-fn rss_kib(pid: u32) -> u64 {
+/// A process's resident memory, KiB (0 when it is gone).
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {

@@ -10,6 +10,7 @@
 //! capture). It is streamed to the engine through a pipe, so no disk is
 //! needed and the file reading costs what a page-cached file costs.
 
+use crate::bench_capture::rss_kib;
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -86,17 +87,6 @@ struct Run {
     secs: f64,
     peak_rss_kib: u64,
     alerts: u64,
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn replay(bin: &Path, head: &[u8], body: &[u8], rounds: u64, rules: Option<&Path>) -> Result<Run> {

@@ -169,6 +169,24 @@ impl<'a> Event<'a> {
     }
 }
 
+/// A capture file's bytes, decompressed if it is gzip-compressed (for
+/// tools that work on the blocks themselves).
+pub fn file_bytes(path: &Path) -> Result<Vec<u8>, ScapError> {
+    let io = |source| ScapError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let raw = std::fs::read(path).map_err(io)?;
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&raw[..])
+        .read_to_end(&mut out)
+        .map_err(io)?;
+    Ok(out)
+}
+
 /// A capture being read.
 pub struct Reader {
     src: Box<dyn Read + Send>,
