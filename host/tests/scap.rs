@@ -293,6 +293,14 @@ fn replay_gives_alerts_with_the_captures_processes_and_times() {
         err.contains("345 event(s) read") && err.contains("read from the capture at start"),
         "{err}"
     );
+    // Falco's exit counts
+    assert!(
+        err.contains(
+            "Events detected: 2\nRule counts by severity:\n   WARNING: 1\n   NOTICE: 1\n\
+             Triggered rules by rule name:\n   Opens below etc: 1\n   Program run: 1\n"
+        ),
+        "{err}"
+    );
     // the same file gives the same alerts every time
     let (_, again, _) = replay(&dir.join("falco_cat_write.scap"), Some(REPLAY_RULES));
     assert_eq!(alerts(&out), alerts(&again));

@@ -139,3 +139,28 @@ impl MetricsOutput {
         }
     }
 }
+
+/// Falco's exit counts: "Rule counts by severity:" and "Triggered rules by
+/// rule name:", each entry on its own indented line (most severe first,
+/// then the most frequent rule first).
+pub(super) fn rule_counts(m: &crate::server::metrics::Metrics) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let alerts = m.alerts.lock().unwrap_or_else(|p| p.into_inner());
+    let mut by_priority: BTreeMap<Option<crate::priority::Priority>, (String, u64)> =
+        BTreeMap::new();
+    let mut by_rule: BTreeMap<&str, u64> = BTreeMap::new();
+    for ((rule, priority, _), n) in alerts.iter() {
+        let e = by_priority
+            .entry(crate::priority::Priority::parse(priority))
+            .or_insert_with(|| (priority.to_uppercase(), 0));
+        e.1 += n;
+        *by_rule.entry(rule).or_default() += n;
+    }
+    let mut rules: Vec<_> = by_rule.into_iter().collect();
+    rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut lines = vec!["Rule counts by severity:".to_string()];
+    lines.extend(by_priority.values().map(|(p, n)| format!("   {p}: {n}")));
+    lines.push("Triggered rules by rule name:".into());
+    lines.extend(rules.iter().map(|(r, n)| format!("   {r}: {n}")));
+    lines
+}

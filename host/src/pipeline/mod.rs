@@ -374,10 +374,12 @@ impl<'a> Pipeline<'a> {
         let set = self.shared.current();
         set.outputs.flush();
         internal::say_output_losses(&set.outputs);
-        let mut lines = vec![format!(
-            "Events detected: {}\nEvents processed: {}, alerts: {}, plugin failures: {}",
-            totals.alerts, totals.events, totals.alerts, totals.failures
-        )];
+        let mut lines = vec![format!("Events detected: {}", totals.alerts)];
+        lines.extend(internal::rule_counts(&self.shared.metrics));
+        lines.push(format!(
+            "Events processed: {}, alerts: {}, plugin failures: {}",
+            totals.events, totals.alerts, totals.failures
+        ));
         lines.extend(totals.summary);
         crate::log::info(&lines.join("\n"));
         if let Some(m) = self
