@@ -232,6 +232,11 @@ const REPLAY_RULES: &str = r#"
   condition: evt.type = execve and evt.dir = <
   output: "exec %proc.cmdline parent=%proc.pname user=%user.name container=%container.id"
   priority: NOTICE
+- rule: Inbound connection
+  desc: t
+  condition: evt.type in (accept, accept4)
+  output: "accept %fd.name cip=%fd.cip sport=%fd.sport"
+  priority: NOTICE
 - rule: Outbound connection
   desc: t
   condition: evt.type = connect

@@ -8,16 +8,19 @@
 //! thread's last enter event of the same syscall. Each event version is
 //! read by parameter name, so every version of an event converts alike.
 //!
-//! Converted: execve/execveat, the open family, connect, close, the
-//! clone/fork family (the child's side) and process exits; other syscalls
-//! no state table needs pass as bare events (type, thread, result), so
-//! rules on their event type still see them. The rest is counted as skipped.
+//! Converted: execve/execveat, the open family, socket, connect, accept,
+//! close, dup, pipe, socketpair, chdir, memfd_create, the clone/fork family
+//! (the child's side) and process exits; syscalls whose only state is
+//! their result (eventfd, epoll_create, setsid …) and those no state table
+//! needs pass as bare events (type, thread, result), so rules on their
+//! event type still see them. The rest (the setuid family, bind, fcntl,
+//! bpf …) is counted as skipped.
 
 use super::meta::{FdDetail, FdInfo, ThreadInfo};
 use super::read::{Event, Metadata};
 use super::table::ParamType;
 use crate::capture::record::{
-    self, Creds, ExecInfo, Header, KIND_FORK, KIND_PROCEXIT, ParamKind, SockTuple,
+    self, Creds, ExecInfo, Header, IDX_RET, KIND_FORK, KIND_PROCEXIT, ParamKind, SockTuple,
 };
 use crate::capture::syscalls::{self, StateUse};
 use crate::state::fds::{Fd, FdKind};
@@ -215,6 +218,44 @@ impl Converter {
                 Some(record::encode(&h, &[]))
             }
             "clone" | "fork" | "vfork" | "clone3" => self.clone_child(ev, &p),
+            "dup" | "dup2" | "dup3" => {
+                let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("res").unwrap_or(-1));
+                h.args[0] = p.int("oldfd").or_else(|| p.int("fd")).unwrap_or(-1) as u64;
+                h.args[1] = p.int("newfd").unwrap_or(-1) as u64;
+                Some(record::encode(&h, &[]))
+            }
+            "pipe" | "pipe2" | "socketpair" => self.fd_pair(ev, &p, name),
+            "accept" | "accept4" => {
+                let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("fd").unwrap_or(-1));
+                h.args[3] = p.uint("flags").unwrap_or(0);
+                // a capture's tuple is client → server: here the remote end first
+                let t = p.get("tuple").and_then(tuple).map(|t| {
+                    SockTuple {
+                        lport: t.rport,
+                        rport: t.lport,
+                        laddr: t.raddr,
+                        raddr: t.laddr,
+                        ..t
+                    }
+                    .encode()
+                });
+                let params: Vec<(ParamKind, u8, &[u8])> = t
+                    .iter()
+                    .map(|t| (ParamKind::Tuple, IDX_RET, t.as_slice()))
+                    .collect();
+                Some(record::encode(&h, &params))
+            }
+            "chdir" | "fchdir" => {
+                let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("res").unwrap_or(-1));
+                h.args[0] = p.int("fd").unwrap_or(-1) as u64;
+                let path = p.text("path").unwrap_or_default();
+                Some(record::encode(&h, &[(ParamKind::UserStr, 0, path)]))
+            }
+            "memfd_create" => {
+                let h = self.header(ev, 319, p.int("fd").unwrap_or(-1));
+                let name = p.text("name").unwrap_or_default();
+                Some(record::encode(&h, &[(ParamKind::UserStr, 0, name)]))
+            }
             "socket" => {
                 let mut h = self.header(ev, 41, p.int("fd").unwrap_or(-1));
                 h.args[0] = p.uint("domain").unwrap_or(0);
@@ -241,13 +282,31 @@ impl Converter {
         }
     }
 
-    /// A syscall no state table needs: its type, thread and result.
+    /// A syscall the state needs nothing of but its result (new
+    /// anonymous fds, setsid), or no state table needs: its type, thread
+    /// and result.
     fn bare(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+        const RESULT_ONLY: &[&str] = &[
+            "eventfd",
+            "eventfd2",
+            "signalfd",
+            "signalfd4",
+            "timerfd_create",
+            "inotify_init",
+            "inotify_init1",
+            "epoll_create",
+            "epoll_create1",
+            "userfaultfd",
+            "io_uring_setup",
+            "pidfd_open",
+            "pidfd_getfd",
+            "setsid",
+        ];
         let nr = syscalls::nr_of(name)?;
         let needs_state = syscalls::SYSCALLS
             .iter()
             .any(|s| s.0 == nr && s.2 != StateUse::None);
-        if needs_state {
+        if needs_state && !RESULT_ONLY.contains(&name) {
             return None;
         }
         let ret = match ev.info.params.first() {
@@ -257,6 +316,24 @@ impl Converter {
             _ => None,
         };
         Some(record::encode(&self.header(ev, nr, ret.unwrap_or(0)), &[]))
+    }
+
+    /// pipe, pipe2, socketpair: the two new fds.
+    fn fd_pair(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+        let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("res").unwrap_or(-1));
+        let mut pair = Vec::with_capacity(8);
+        for f in ["fd1", "fd2"] {
+            pair.extend_from_slice(&(p.int(f).unwrap_or(-1) as i32).to_le_bytes());
+        }
+        let idx = if name == "socketpair" {
+            h.args[0] = p.uint("domain").unwrap_or(0);
+            h.args[1] = p.uint("type").unwrap_or(0);
+            3
+        } else {
+            h.args[1] = linux_open_flags(p.uint("flags").unwrap_or(0) as u32);
+            0
+        };
+        Some(record::encode(&h, &[(ParamKind::FdPair, idx, &pair)]))
     }
 
     fn open(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {

@@ -518,11 +518,23 @@ impl State {
     fn on_process_change(&mut self, r: &Record, name: &str) {
         match name {
             "chdir" | "fchdir" => {
-                if let Some(cwd) = r.str_param(ParamKind::Cwd, None) {
-                    let cwd = String::from_utf8_lossy(cwd).into_owned();
-                    if let Some(p) = self.procs.get_mut(&r.pid) {
-                        p.cwd = cwd;
+                // The probe reads the new directory from the task; a
+                // capture gives the path chdir was called with, or the fd
+                let cwd = match r.str_param(ParamKind::Cwd, None) {
+                    Some(cwd) => Some(String::from_utf8_lossy(cwd).into_owned()),
+                    None if name == "chdir" => {
+                        user_str(r, 0).map(|path| self.resolve(r.pid, AT_FDCWD, &path))
                     }
+                    None => self
+                        .procs
+                        .get(&r.pid)
+                        .and_then(|p| p.fds.get(int_arg(r, 0)))
+                        .map(|f| f.name.clone()),
+                };
+                if let Some(cwd) = cwd
+                    && let Some(p) = self.procs.get_mut(&r.pid)
+                {
+                    p.cwd = cwd;
                 }
             }
             "setsid" => {
@@ -699,8 +711,6 @@ fn anon_fd_kind(name: &str, r: &Record) -> Option<FdKind> {
 
 /// Updates a socket fd from its tuple (and a unix path); builds Falco's names:
 /// `client_ip:port->server_ip:port` for IP sockets.
-/// Gives a socket fd its addresses (its name follows: `local->remote` for a
-/// client, `remote->local` for a server) or its unix path.
 pub fn set_socket(fd: &mut Fd, tuple: Option<SockTuple>, unix_path: Option<String>, client: bool) {
     if let Some(t) = tuple {
         fd.kind = FdKind::for_family(t.family);
@@ -981,6 +991,25 @@ mod tests {
         let p = st.process(100).unwrap();
         assert!(p.fds.get(3).is_none());
         assert_eq!(p.fds.get(0).unwrap().name, "/etc/shadow");
+        // chdir as a capture gives it: the path, not the new directory
+        let chdir = |kind, fd, path: &[u8]| {
+            let h = Header {
+                tid: 100,
+                pid: 100,
+                kind,
+                args: [fd, 0, 0, 0, 0, 0],
+                ..Header::default()
+            };
+            encode(&h, &[(ParamKind::UserStr, 0, path)])
+        };
+        for (b, cwd) in [
+            (chdir(80, 0, b"../var/log\0"), "/var/log"),
+            (chdir(81, 0, b""), "/etc/shadow"), // fchdir to fd 0
+        ] {
+            let r = Record::parse(&b).unwrap();
+            st.update(&r);
+            assert_eq!(st.process(100).unwrap().cwd, cwd);
+        }
     }
 
     #[test]
