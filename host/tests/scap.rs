@@ -361,3 +361,59 @@ fn a_corrupt_capture_stops_the_replay_with_the_offset_after_its_good_events() {
     // the events before the bad block were evaluated
     assert_eq!(alerts(&out).len(), 2, "{out}\n{err}");
 }
+
+/// Rewrites the event blocks for which `pick(ts)` holds as event-with-flags
+/// blocks carrying `flags` (v1 blocks become EVF, v2 blocks EVF_V2).
+fn with_flags(capture: &[u8], flags: u32, pick: impl Fn(u64) -> bool) -> Vec<u8> {
+    let (mut at, mut out) = (0, Vec::new());
+    while at + 8 <= capture.len() {
+        let kind = u32::from_le_bytes(capture[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(capture[at + 4..at + 8].try_into().unwrap()) as usize;
+        let block = &capture[at..at + len];
+        let evf = match kind {
+            0x204 => Some(0x208u32),
+            0x216 => Some(0x217),
+            _ => None,
+        };
+        let ts = u64::from_le_bytes(block[10..18].try_into().unwrap_or([0; 8]));
+        match evf {
+            Some(evf) if pick(ts) => {
+                let body = &block[8..len - 4];
+                let total = (len + 4) as u32;
+                out.extend_from_slice(&evf.to_le_bytes());
+                out.extend_from_slice(&total.to_le_bytes());
+                out.extend_from_slice(&body[..2]); // cpu
+                out.extend_from_slice(&flags.to_le_bytes());
+                out.extend_from_slice(&body[2..]);
+                out.extend_from_slice(&total.to_le_bytes());
+            }
+            _ => out.extend_from_slice(block),
+        }
+        at += len;
+    }
+    out
+}
+
+#[test]
+fn state_only_events_update_the_state_without_running_rules() {
+    let Some(dir) = data_dir() else { return };
+    let bytes = uncompressed(&dir.join("falco_cat_write.scap"));
+    // the open of /etc/ld.so.cache (enter and exit) marked state-only
+    let marked = with_flags(&bytes, 1, |ts| {
+        (1_470_327_477_881_785_000..=1_470_327_477_881_785_348).contains(&ts)
+    });
+    let tmp = std::env::temp_dir().join(format!("fw-stateonly-{}.scap", std::process::id()));
+    std::fs::write(&tmp, &marked).unwrap();
+    let (ok, out, err) = replay(&tmp, Some(REPLAY_RULES));
+    // flags 0 in EVF blocks: the same as plain blocks
+    std::fs::write(&tmp, with_flags(&bytes, 0, |_| true)).unwrap();
+    let (_, all_evf, _) = replay(&tmp, Some(REPLAY_RULES));
+    let _ = std::fs::remove_file(&tmp);
+    assert!(ok, "{err}");
+    assert_eq!(
+        alerts(&out),
+        ["16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host"],
+        "{err}"
+    );
+    assert_eq!(alerts(&all_evf).len(), 2, "{all_evf}");
+}

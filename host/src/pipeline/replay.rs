@@ -17,6 +17,10 @@ use crate::state::{State, StateOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The event-block flag of events that update the state but run no rule
+/// (libs' `SCAP_DF_STATE_ONLY`).
+const STATE_ONLY: u32 = 1;
+
 /// Events one step reads.
 const EVENTS_PER_STEP: usize = 4096;
 
@@ -84,10 +88,10 @@ impl Source for ReplaySource {
         let (mut alerts, mut evaluated) = (0, 0);
         let mut flow = Flow::Busy;
         for _ in 0..EVENTS_PER_STEP {
-            let rec = match self.reader.next_event() {
+            let (rec, state_only) = match self.reader.next_event() {
                 Ok(Some(ev)) => {
                     self.read += 1;
-                    self.conv.convert(&ev)
+                    (self.conv.convert(&ev), ev.flags & STATE_ONLY != 0)
                 }
                 Ok(None) => {
                     flow = Flow::Done;
@@ -107,9 +111,13 @@ impl Source for ReplaySource {
                 convert::seed(self.stage.state_mut(), &meta);
                 self.conv.learn(&meta);
             }
-            if let Some(rec) = rec {
-                alerts += self.stage.record(&rec, sh);
-                evaluated += 1;
+            match rec {
+                Some(rec) if state_only => self.stage.state_only(&rec),
+                Some(rec) => {
+                    alerts += self.stage.record(&rec, sh);
+                    evaluated += 1;
+                }
+                None => {}
             }
         }
         t.events += evaluated;

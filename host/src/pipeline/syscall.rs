@@ -92,6 +92,17 @@ impl SyscallStage {
         alerts
     }
 
+    /// A record that only updates the state (no rule sees it).
+    pub fn state_only(&mut self, bytes: &[u8]) {
+        match Record::parse(bytes) {
+            Ok(rec) => {
+                self.state.update(&rec);
+                self.state.finish(&rec);
+            }
+            Err(_) => self.state.stats.bad_records += 1,
+        }
+    }
+
     /// The state line of the exit summary; `origin` is where the processes
     /// known at the start came from ("/proc", "the capture").
     pub fn state_summary(&self, origin: &str) -> String {
