@@ -230,7 +230,7 @@ const REPLAY_RULES: &str = r#"
 - rule: Program run
   desc: t
   condition: evt.type = execve and evt.dir = <
-  output: "exec %proc.cmdline parent=%proc.pname user=%user.name container=%container.id"
+  output: "exec %proc.cmdline parent=%proc.pname user=%user.name container=%container.id (%container.name, %container.image.repository)"
   priority: NOTICE
 - rule: Inbound connection
   desc: t
@@ -249,7 +249,9 @@ const REPLAY_RULES: &str = r#"
 fn replay(file: &Path, rules: Option<&str>) -> (bool, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_falco-wasm"));
     cmd.arg("run").arg("-e").arg(file);
-    let dir = std::env::temp_dir().join(format!("fw-replay-{}", std::process::id()));
+    static RUN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("fw-replay-{}-{n}", std::process::id()));
     if let Some(r) = rules {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("rules.yaml");
@@ -289,7 +291,7 @@ fn replay_gives_alerts_with_the_captures_processes_and_times() {
     assert_eq!(
         alerts(&out),
         [
-            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host",
+            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>)",
             "16:17:57.881785348: Warning open /etc/ld.so.cache by cat (cat /dev/null) pid=20072 ppid=11310 user=root container=host",
         ],
         "{out}\n{err}"
@@ -317,7 +319,10 @@ fn replay_gives_alerts_with_the_captures_processes_and_times() {
     );
     assert_eq!(
         alerts(&out),
-        ["22:44:06.679544340: Notice exec nologin ls parent=<NA> user=root container=697956520d89"]
+        // the container's name and image from the capture's container event
+        [
+            "22:44:06.679544340: Notice exec nologin ls parent=<NA> user=root container=697956520d89 (hopeful_taussig, nginx)"
+        ]
     );
     // a socket made during the capture, connected (enter and exit merged)
     let (_, out, _) = replay(
@@ -412,7 +417,9 @@ fn state_only_events_update_the_state_without_running_rules() {
     assert!(ok, "{err}");
     assert_eq!(
         alerts(&out),
-        ["16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host"],
+        [
+            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>)"
+        ],
         "{err}"
     );
     assert_eq!(alerts(&all_evf).len(), 2, "{all_evf}");

@@ -91,6 +91,9 @@ impl Source for ReplaySource {
             let (rec, state_only) = match self.reader.next_event() {
                 Ok(Some(ev)) => {
                     self.read += 1;
+                    if let Some((id, info)) = convert::container(&ev) {
+                        self.stage.state_mut().add_container(&id, info);
+                    }
                     (self.conv.convert(&ev), ev.flags & STATE_ONLY != 0)
                 }
                 Ok(None) => {

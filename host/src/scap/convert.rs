@@ -23,10 +23,11 @@ use crate::capture::record::{
     self, Creds, ExecInfo, Header, IDX_RET, KIND_FORK, KIND_PROCEXIT, ParamKind, SockTuple,
 };
 use crate::capture::syscalls::{self, StateUse};
+use crate::state::containers::{self, ContainerInfo};
 use crate::state::fds::{Fd, FdKind};
 use crate::state::process::{encode_tty, split_nul};
 use crate::state::users::{User, UserDb};
-use crate::state::{Process, State, containers, set_socket};
+use crate::state::{Process, State, set_socket};
 use std::collections::HashMap;
 
 /// An enter event kept for its exit: its name and parameters by name.
@@ -488,6 +489,32 @@ impl Converter {
         }
         Some(record::encode(&h, &params))
     }
+}
+
+/// The container a capture's container meta-event describes: its id and
+/// metadata (the JSON versions, or the old one with id, name and image).
+pub fn container(ev: &Event) -> Option<(String, ContainerInfo)> {
+    if ev.info.name != "container" || ev.info.exit {
+        return None;
+    }
+    if let Some(json) = ev.param_named("json") {
+        let json = json.strip_suffix(&[0]).unwrap_or(json);
+        let v: serde_json::Value = serde_json::from_slice(json).ok()?;
+        return containers::parse_capture_json(&v);
+    }
+    let text = |n| {
+        ev.param_named(n)
+            .map(super::meta::text)
+            .filter(|t| !t.is_empty())
+    };
+    Some((
+        text("id")?,
+        ContainerInfo {
+            name: text("name"),
+            image: text("image"),
+            ..ContainerInfo::default()
+        },
+    ))
 }
 
 /// The leaf name of a `controller=/path` cgroup entry.

@@ -135,9 +135,22 @@ impl Containers {
         &self.cache[id].0
     }
 
-    /// Cached metadata, without asking.
+    /// Cached metadata, without asking. Metadata known by a short id
+    /// (the 12-hex form captures use) answers for the full id too.
     pub fn cached(&self, id: &str) -> Option<&ContainerInfo> {
-        self.cache.get(id).map(|(i, _)| i)
+        self.cache
+            .get(id)
+            .or_else(|| self.cache.get(id.get(..12)?))
+            .map(|(i, _)| i)
+    }
+
+    /// Metadata learned elsewhere (a capture's container events); it is
+    /// not asked for again.
+    pub fn insert(&mut self, id: &str, info: ContainerInfo) {
+        if self.cache.len() >= MAX_CONTAINERS {
+            self.cache.clear();
+        }
+        self.cache.insert(id.to_string(), (info, Instant::now()));
     }
 
     fn query(&self, id: &str) -> Option<ContainerInfo> {
@@ -230,6 +243,54 @@ fn http_get(socket: &PathBuf, path: &str, timeout: Duration) -> Option<Vec<u8>> 
 /// the epoch; `None` for runtimes' "0001-01-01T00:00:00Z" ("not yet").
 pub fn parse_rfc3339_ns(t: &str) -> Option<i64> {
     guest_sdk::time::parse_rfc3339_ns(t).filter(|&t| t > 0)
+}
+
+/// A container as the libraries describe it in a capture's container
+/// event (`{"container": {"id", "name", "image", "imageid", "privileged",
+/// "Mounts", "labels", "ip", ...}}`): its id and metadata.
+pub fn parse_capture_json(v: &serde_json::Value) -> Option<(String, ContainerInfo)> {
+    let c = v.get("container")?;
+    let s = |k: &str| {
+        c.get(k)
+            .and_then(|x| x.as_str())
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+    };
+    let id = s("id")?;
+    let mounts = c
+        .get("Mounts")
+        .and_then(|m| m.as_array())
+        .map(|m| {
+            m.iter()
+                .map(|m| {
+                    let f = |k: &str| m.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                    let rw = m.get("RW").and_then(|x| x.as_bool()).unwrap_or(false);
+                    (f("Source"), f("Destination"), f("Mode"), rw)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let labels = c
+        .get("labels")
+        .and_then(|l| l.as_object())
+        .map(|l| {
+            l.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let info = ContainerInfo {
+        name: s("name"),
+        image: s("image"),
+        image_id: s("imageid"),
+        privileged: c.get("privileged").and_then(|x| x.as_bool()),
+        mounts,
+        labels,
+        ip: s("ip"),
+        image_digest: s("imagedigest"),
+        ..ContainerInfo::default()
+    };
+    Some((id, info))
 }
 
 #[cfg(test)]

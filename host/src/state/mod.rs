@@ -218,6 +218,13 @@ impl State {
         self.stats.bootstrapped += 1;
     }
 
+    /// Container metadata learned from the source (a capture's container
+    /// events), under the id the source gives (a short id answers for the
+    /// full one).
+    pub fn add_container(&mut self, id: &str, info: ContainerInfo) {
+        self.containers.insert(id, info);
+    }
+
     /// Replaces the host's users and groups (a capture's user list).
     pub fn set_host_users(&mut self, users: UserDb) {
         self.host_users = users;
