@@ -213,56 +213,11 @@ impl Converter {
             "execve" | "execveat" => self.exec(ev, &p, name),
             "open" | "openat" | "openat2" | "creat" => self.open(ev, &p, name),
             "connect" => self.connect(ev, &p),
-            "close" => {
-                let mut h = self.header(ev, 3, p.int("res").unwrap_or(0));
-                h.args[0] = p.int("fd").unwrap_or(-1) as u64;
-                Some(record::encode(&h, &[]))
-            }
+            "accept" | "accept4" => self.accept(ev, &p, name),
             "clone" | "fork" | "vfork" | "clone3" => self.clone_child(ev, &p),
-            "dup" | "dup2" | "dup3" => {
-                let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("res").unwrap_or(-1));
-                h.args[0] = p.int("oldfd").or_else(|| p.int("fd")).unwrap_or(-1) as u64;
-                h.args[1] = p.int("newfd").unwrap_or(-1) as u64;
-                Some(record::encode(&h, &[]))
-            }
             "pipe" | "pipe2" | "socketpair" => self.fd_pair(ev, &p, name),
-            "accept" | "accept4" => {
-                let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("fd").unwrap_or(-1));
-                h.args[3] = p.uint("flags").unwrap_or(0);
-                // a capture's tuple is client → server: here the remote end first
-                let t = p.get("tuple").and_then(tuple).map(|t| {
-                    SockTuple {
-                        lport: t.rport,
-                        rport: t.lport,
-                        laddr: t.raddr,
-                        raddr: t.laddr,
-                        ..t
-                    }
-                    .encode()
-                });
-                let params: Vec<(ParamKind, u8, &[u8])> = t
-                    .iter()
-                    .map(|t| (ParamKind::Tuple, IDX_RET, t.as_slice()))
-                    .collect();
-                Some(record::encode(&h, &params))
-            }
-            "chdir" | "fchdir" => {
-                let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("res").unwrap_or(-1));
-                h.args[0] = p.int("fd").unwrap_or(-1) as u64;
-                let path = p.text("path").unwrap_or_default();
-                Some(record::encode(&h, &[(ParamKind::UserStr, 0, path)]))
-            }
-            "memfd_create" => {
-                let h = self.header(ev, 319, p.int("fd").unwrap_or(-1));
-                let name = p.text("name").unwrap_or_default();
-                Some(record::encode(&h, &[(ParamKind::UserStr, 0, name)]))
-            }
-            "socket" => {
-                let mut h = self.header(ev, 41, p.int("fd").unwrap_or(-1));
-                h.args[0] = p.uint("domain").unwrap_or(0);
-                h.args[1] = p.uint("type").unwrap_or(0);
-                h.args[2] = p.uint("proto").unwrap_or(0);
-                Some(record::encode(&h, &[]))
+            "close" | "dup" | "dup2" | "dup3" | "chdir" | "fchdir" | "memfd_create" | "socket" => {
+                self.fd_change(ev, &p, name)
             }
             _ => self.bare(ev, &p, name),
         };
@@ -317,6 +272,57 @@ impl Converter {
             _ => None,
         };
         Some(record::encode(&self.header(ev, nr, ret.unwrap_or(0)), &[]))
+    }
+
+    /// Syscalls that make, copy or drop one fd, or move the working
+    /// directory: their result and the arguments the state reads.
+    fn fd_change(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+        let ret = match name {
+            "memfd_create" | "socket" => p.int("fd"),
+            _ => p.int("res"),
+        };
+        let mut h = self.header(ev, syscalls::nr_of(name)?, ret.unwrap_or(-1));
+        let mut path: Option<&[u8]> = None;
+        match name {
+            "close" | "fchdir" => h.args[0] = p.int("fd").unwrap_or(-1) as u64,
+            "dup" | "dup2" | "dup3" => {
+                h.args[0] = p.int("oldfd").or_else(|| p.int("fd")).unwrap_or(-1) as u64;
+                h.args[1] = p.int("newfd").unwrap_or(-1) as u64;
+            }
+            "chdir" => path = p.text("path"),
+            "memfd_create" => path = p.text("name"),
+            _ => {
+                // socket
+                h.args[0] = p.uint("domain").unwrap_or(0);
+                h.args[1] = p.uint("type").unwrap_or(0);
+                h.args[2] = p.uint("proto").unwrap_or(0);
+            }
+        }
+        let params: Vec<(ParamKind, u8, &[u8])> =
+            path.iter().map(|b| (ParamKind::UserStr, 0, *b)).collect();
+        Some(record::encode(&h, &params))
+    }
+
+    /// accept, accept4: the new fd with the connection's addresses.
+    fn accept(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+        let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("fd").unwrap_or(-1));
+        h.args[3] = p.uint("flags").unwrap_or(0);
+        // a capture's tuple is client → server: here the remote end first
+        let t = p.get("tuple").and_then(tuple).map(|t| {
+            SockTuple {
+                lport: t.rport,
+                rport: t.lport,
+                laddr: t.raddr,
+                raddr: t.laddr,
+                ..t
+            }
+            .encode()
+        });
+        let params: Vec<(ParamKind, u8, &[u8])> = t
+            .iter()
+            .map(|t| (ParamKind::Tuple, IDX_RET, t.as_slice()))
+            .collect();
+        Some(record::encode(&h, &params))
     }
 
     /// pipe, pipe2, socketpair: the two new fds.
