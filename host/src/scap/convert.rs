@@ -30,8 +30,94 @@ use crate::state::users::{User, UserDb};
 use crate::state::{Process, State, set_socket};
 use std::collections::HashMap;
 
-/// An enter event kept for its exit: its name and parameters by name.
-type Enter = (&'static str, Vec<(&'static str, Vec<u8>)>);
+/// A thread's last enter event, kept for its exit: its name and its
+/// parameters (name, range in `data`). The buffers are reused.
+#[derive(Default)]
+struct Enter {
+    name: &'static str,
+    data: Vec<u8>,
+    params: Vec<(&'static str, u32, u32)>,
+    /// Not consumed by an exit yet.
+    live: bool,
+}
+
+/// How an event converts, decided once per event code (and per syscall of
+/// generic events) from its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Exec,
+    Open,
+    Connect,
+    Accept,
+    Clone,
+    FdPair,
+    FdChange,
+    /// Type, thread and result only.
+    Bare,
+    /// No equivalent record.
+    Skip,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    kind: Kind,
+    name: &'static str,
+    /// The x86_64 syscall number (0 when there is none).
+    nr: u16,
+}
+
+/// Syscalls whose only state is their result (a new anonymous fd, a new
+/// session): they pass as bare events although the state uses them.
+const RESULT_ONLY: &[&str] = &[
+    "eventfd",
+    "eventfd2",
+    "signalfd",
+    "signalfd4",
+    "timerfd_create",
+    "inotify_init",
+    "inotify_init1",
+    "epoll_create",
+    "epoll_create1",
+    "userfaultfd",
+    "io_uring_setup",
+    "pidfd_open",
+    "pidfd_getfd",
+    "setsid",
+];
+
+impl Plan {
+    fn of(name: &'static str) -> Plan {
+        let nr = syscalls::nr_of(name);
+        let kind = match (name, nr) {
+            ("execve" | "execveat", _) => Kind::Exec,
+            ("clone" | "fork" | "vfork" | "clone3", _) => Kind::Clone,
+            (_, None) => Kind::Skip,
+            ("open" | "openat" | "openat2" | "creat", _) => Kind::Open,
+            ("connect", _) => Kind::Connect,
+            ("accept" | "accept4", _) => Kind::Accept,
+            ("pipe" | "pipe2" | "socketpair", _) => Kind::FdPair,
+            (
+                "close" | "dup" | "dup2" | "dup3" | "chdir" | "fchdir" | "memfd_create" | "socket",
+                _,
+            ) => Kind::FdChange,
+            (_, Some(nr)) => {
+                let needs_state = syscalls::SYSCALLS
+                    .iter()
+                    .any(|s| s.0 == nr && s.2 != StateUse::None);
+                if needs_state && !RESULT_ONLY.contains(&name) {
+                    Kind::Skip
+                } else {
+                    Kind::Bare
+                }
+            }
+        };
+        Plan {
+            kind,
+            name,
+            nr: nr.unwrap_or(0),
+        }
+    }
+}
 
 /// Converts one capture's events into probe records.
 #[derive(Default)]
@@ -40,8 +126,11 @@ pub struct Converter {
     pids: HashMap<u64, u64>,
     /// pid → (uid, gid): what an exec keeps when its event does not say.
     ids: HashMap<u64, (u32, u32)>,
-    /// The last enter event of each thread: (name, parameters by name).
+    /// The last enter event of each thread.
     enters: HashMap<u64, Enter>,
+    /// Plans by event code, and by syscall for generic events.
+    plans: Vec<Option<Plan>>,
+    generic_plans: Vec<Option<Plan>>,
     /// Events not converted (no equivalent record).
     pub skipped: u64,
 }
@@ -137,16 +226,15 @@ fn probe_tty(tty_nr: u32) -> u32 {
 /// enter event of the same syscall.
 struct Params<'e, 'c> {
     ev: &'e Event<'e>,
-    enter: Option<&'c [(&'static str, Vec<u8>)]>,
+    enter: Option<&'c Enter>,
 }
 
 impl Params<'_, '_> {
     fn get(&self, name: &str) -> Option<&[u8]> {
         self.ev.param_named(name).or_else(|| {
-            self.enter?
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.as_slice())
+            let e = self.enter?;
+            let &(_, at, len) = e.params.iter().find(|(n, ..)| *n == name)?;
+            e.data.get(at as usize..(at + len) as usize)
         })
     }
 
@@ -184,43 +272,72 @@ impl Converter {
         self.pids.get(&tid).copied().unwrap_or(tid)
     }
 
+    /// How `ev` converts (generic events by their syscall).
+    fn plan(&mut self, ev: &Event) -> Plan {
+        let generic = ev.info.params.first().map(|p| p.1) == Some(ParamType::Syscallid);
+        let (slot, len) = match ev.param(0) {
+            Some(&[a, b, ..]) if generic => (u16::from_le_bytes([a, b]) as usize, 1 << 16),
+            _ => (ev.code as usize, super::table::EVENT_MAX as usize),
+        };
+        let cache = if generic {
+            &mut self.generic_plans
+        } else {
+            &mut self.plans
+        };
+        if cache.len() < len.min(slot + 1) {
+            cache.resize(len.min(slot + 1), None);
+        }
+        *cache[slot].get_or_insert_with(|| Plan::of(ev.type_name()))
+    }
+
+    /// Keeps an enter event's parameters for its exit (buffers reused).
+    fn keep_enter(&mut self, ev: &Event) {
+        let e = self.enters.entry(ev.tid).or_default();
+        e.name = ev.info.name;
+        e.data.clear();
+        e.params.clear();
+        e.live = true;
+        for (i, &(name, _)) in ev.info.params.iter().enumerate().take(ev.nparams()) {
+            if let Some(b) = ev.param(i) {
+                e.params.push((name, e.data.len() as u32, b.len() as u32));
+                e.data.extend_from_slice(b);
+            }
+        }
+    }
+
     /// The record the probe would have written for `ev`, if any.
     pub fn convert(&mut self, ev: &Event) -> Option<Vec<u8>> {
-        let name = ev.type_name();
         if !ev.info.exit {
-            if name == "procexit" {
+            if ev.info.name == "procexit" {
                 let rec = self.header(ev, KIND_PROCEXIT, 0);
                 self.pids.remove(&ev.tid);
                 self.enters.remove(&ev.tid);
                 return Some(record::encode(&rec, &[]));
             }
-            // keep it for its exit event
-            let params = (0..ev.nparams())
-                .filter_map(|i| Some((ev.info.params.get(i)?.0, ev.param(i)?.to_vec())))
-                .collect();
-            self.enters.insert(ev.tid, (ev.info.name, params));
+            self.keep_enter(ev);
             return None;
         }
+        let plan = self.plan(ev);
         let enter = self.enters.remove(&ev.tid);
         let p = Params {
             ev,
-            enter: enter
-                .as_ref()
-                .filter(|(n, _)| *n == ev.info.name)
-                .map(|(_, v)| v.as_slice()),
+            enter: enter.as_ref().filter(|e| e.live && e.name == ev.info.name),
         };
-        let out = match name {
-            "execve" | "execveat" => self.exec(ev, &p, name),
-            "open" | "openat" | "openat2" | "creat" => self.open(ev, &p, name),
-            "connect" => self.connect(ev, &p),
-            "accept" | "accept4" => self.accept(ev, &p, name),
-            "clone" | "fork" | "vfork" | "clone3" => self.clone_child(ev, &p),
-            "pipe" | "pipe2" | "socketpair" => self.fd_pair(ev, &p, name),
-            "close" | "dup" | "dup2" | "dup3" | "chdir" | "fchdir" | "memfd_create" | "socket" => {
-                self.fd_change(ev, &p, name)
-            }
-            _ => self.bare(ev, &p, name),
+        let out = match plan.kind {
+            Kind::Exec => self.exec(ev, &p, plan.name),
+            Kind::Open => self.open(ev, &p, plan),
+            Kind::Connect => self.connect(ev, &p),
+            Kind::Accept => self.accept(ev, &p, plan),
+            Kind::Clone => self.clone_child(ev, &p),
+            Kind::FdPair => self.fd_pair(ev, &p, plan),
+            Kind::FdChange => self.fd_change(ev, &p, plan),
+            Kind::Bare => self.bare(ev, &p, plan),
+            Kind::Skip => None,
         };
+        if let Some(mut e) = enter {
+            e.live = false;
+            self.enters.insert(ev.tid, e);
+        }
         if out.is_none() {
             self.skipped += 1;
         }
@@ -238,50 +355,28 @@ impl Converter {
         }
     }
 
-    /// A syscall the state needs nothing of but its result (new
-    /// anonymous fds, setsid), or no state table needs: its type, thread
-    /// and result.
-    fn bare(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
-        const RESULT_ONLY: &[&str] = &[
-            "eventfd",
-            "eventfd2",
-            "signalfd",
-            "signalfd4",
-            "timerfd_create",
-            "inotify_init",
-            "inotify_init1",
-            "epoll_create",
-            "epoll_create1",
-            "userfaultfd",
-            "io_uring_setup",
-            "pidfd_open",
-            "pidfd_getfd",
-            "setsid",
-        ];
-        let nr = syscalls::nr_of(name)?;
-        let needs_state = syscalls::SYSCALLS
-            .iter()
-            .any(|s| s.0 == nr && s.2 != StateUse::None);
-        if needs_state && !RESULT_ONLY.contains(&name) {
-            return None;
-        }
+    /// A syscall the state needs nothing of but its result, or nothing at
+    /// all: its type, thread and result.
+    fn bare(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
         let ret = match ev.info.params.first() {
-            Some((_, ParamType::Errno | ParamType::Fd | ParamType::Pid)) => {
-                p.int(ev.info.params[0].0)
-            }
+            Some((name, ParamType::Errno | ParamType::Fd | ParamType::Pid)) => p.int(name),
             _ => None,
         };
-        Some(record::encode(&self.header(ev, nr, ret.unwrap_or(0)), &[]))
+        Some(record::encode(
+            &self.header(ev, plan.nr, ret.unwrap_or(0)),
+            &[],
+        ))
     }
 
     /// Syscalls that make, copy or drop one fd, or move the working
     /// directory: their result and the arguments the state reads.
-    fn fd_change(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+    fn fd_change(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+        let name = plan.name;
         let ret = match name {
             "memfd_create" | "socket" => p.int("fd"),
             _ => p.int("res"),
         };
-        let mut h = self.header(ev, syscalls::nr_of(name)?, ret.unwrap_or(-1));
+        let mut h = self.header(ev, plan.nr, ret.unwrap_or(-1));
         let mut path: Option<&[u8]> = None;
         match name {
             "close" | "fchdir" => h.args[0] = p.int("fd").unwrap_or(-1) as u64,
@@ -304,8 +399,8 @@ impl Converter {
     }
 
     /// accept, accept4: the new fd with the connection's addresses.
-    fn accept(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
-        let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("fd").unwrap_or(-1));
+    fn accept(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+        let mut h = self.header(ev, plan.nr, p.int("fd").unwrap_or(-1));
         h.args[3] = p.uint("flags").unwrap_or(0);
         // a capture's tuple is client → server: here the remote end first
         let t = p.get("tuple").and_then(tuple).map(|t| {
@@ -326,8 +421,9 @@ impl Converter {
     }
 
     /// pipe, pipe2, socketpair: the two new fds.
-    fn fd_pair(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
-        let mut h = self.header(ev, syscalls::nr_of(name)?, p.int("res").unwrap_or(-1));
+    fn fd_pair(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+        let name = plan.name;
+        let mut h = self.header(ev, plan.nr, p.int("res").unwrap_or(-1));
         let mut pair = Vec::with_capacity(8);
         for f in ["fd1", "fd2"] {
             pair.extend_from_slice(&(p.int(f).unwrap_or(-1) as i32).to_le_bytes());
@@ -343,8 +439,8 @@ impl Converter {
         Some(record::encode(&h, &[(ParamKind::FdPair, idx, &pair)]))
     }
 
-    fn open(&self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
-        let nr = syscalls::nr_of(name)?;
+    fn open(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+        let (nr, name) = (plan.nr, plan.name);
         let fd = p.int("fd").or_else(|| p.int("res")).unwrap_or(-1);
         let mut h = self.header(ev, nr, fd);
         let path = p.text("name").unwrap_or_default();
