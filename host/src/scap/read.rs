@@ -247,7 +247,6 @@ impl Reader {
         if r.block.0 != SHB {
             return Err(r.error(0, "not a capture file: no section header block".into()));
         }
-        r.held = true;
         r.read_metadata()?;
         Ok(r)
     }
