@@ -424,3 +424,26 @@ fn state_only_events_update_the_state_without_running_rules() {
     );
     assert_eq!(alerts(&all_evf).len(), 2, "{all_evf}");
 }
+
+#[test]
+fn concatenated_captures_replay_as_sections_with_their_own_processes() {
+    let Some(dir) = data_dir() else { return };
+    let mut both = uncompressed(&dir.join("falco_psp_run_as_user_65534_container.scap"));
+    both.extend(uncompressed(&dir.join("falco_cat_write.scap")));
+    let tmp = std::env::temp_dir().join(format!("fw-concat-{}.scap", std::process::id()));
+    std::fs::write(&tmp, &both).unwrap();
+    let (ok, out, err) = replay(&tmp, Some(REPLAY_RULES));
+    let _ = std::fs::remove_file(&tmp);
+    assert!(ok, "{err}");
+    assert!(err.contains("in 2 section(s)"), "{err}");
+    // the second section's processes were seeded: cat's parent is known
+    assert_eq!(
+        alerts(&out),
+        [
+            "22:44:06.679544340: Notice exec nologin ls parent=<NA> user=root container=697956520d89 (hopeful_taussig, nginx)",
+            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>)",
+            "16:17:57.881785348: Warning open /etc/ld.so.cache by cat (cat /dev/null) pid=20072 ppid=11310 user=root container=host",
+        ],
+        "{err}"
+    );
+}

@@ -91,6 +91,11 @@ impl Source for ReplaySource {
             let (rec, state_only) = match self.reader.next_event() {
                 Ok(Some(ev)) => {
                     self.read += 1;
+                    if let Some(meta) = ev.section {
+                        // a new section: its processes before its first event
+                        convert::seed(self.stage.state_mut(), meta);
+                        self.conv.learn(meta);
+                    }
                     if let Some((id, info)) = convert::container(&ev) {
                         self.stage.state_mut().add_container(&id, info);
                     }
@@ -107,13 +112,6 @@ impl Source for ReplaySource {
                     break;
                 }
             };
-            // (a new section's first event was converted with the previous
-            // section's threads: the reader reads its metadata on the way)
-            if self.reader.take_new_section() {
-                let meta = self.reader.metadata().clone();
-                convert::seed(self.stage.state_mut(), &meta);
-                self.conv.learn(&meta);
-            }
             match rec {
                 Some(rec) if state_only => self.stage.state_only(&rec),
                 Some(rec) => {

@@ -114,6 +114,10 @@ pub struct Metadata {
 /// One event, borrowed from the reader's buffer.
 #[derive(Debug)]
 pub struct Event<'a> {
+    /// The metadata of the section this event is the first of (a capture
+    /// made of several sections, such as concatenated files; not set for
+    /// the first section, whose metadata [`Reader::metadata`] gives).
+    pub section: Option<&'a Metadata>,
     /// Offset of its block in the uncompressed stream.
     pub offset: u64,
     /// CPU it happened on.
@@ -198,6 +202,7 @@ pub struct Reader {
     held: bool,
     params: Vec<(u32, u32)>,
     meta: Metadata,
+    /// A section began since the last event.
     new_section: bool,
     /// What was skipped.
     pub stats: ReadStats,
@@ -254,11 +259,6 @@ impl Reader {
     /// The current section's metadata.
     pub fn metadata(&self) -> &Metadata {
         &self.meta
-    }
-
-    /// True once after a new section (with new metadata) began.
-    pub fn take_new_section(&mut self) -> bool {
-        std::mem::take(&mut self.new_section)
     }
 
     fn error(&self, offset: u64, what: String) -> ScapError {
@@ -425,7 +425,9 @@ impl Reader {
                 }
                 Err(e) => return Err(self.fmt_err(at, e)),
             };
+            let new_section = std::mem::take(&mut self.new_section);
             return Ok(Some(Event {
+                section: new_section.then_some(&self.meta),
                 offset: at,
                 cpu: head.cpu,
                 flags: head.flags,
