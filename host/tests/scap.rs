@@ -230,7 +230,7 @@ const REPLAY_RULES: &str = r#"
 - rule: Program run
   desc: t
   condition: evt.type = execve and evt.dir = <
-  output: "exec %proc.cmdline parent=%proc.pname user=%user.name container=%container.id (%container.name, %container.image.repository)"
+  output: "exec %proc.cmdline parent=%proc.pname user=%user.name container=%container.id (%container.name, %container.image.repository:%container.image.tag)"
   priority: NOTICE
 - rule: Inbound connection
   desc: t
@@ -291,7 +291,7 @@ fn replay_gives_alerts_with_the_captures_processes_and_times() {
     assert_eq!(
         alerts(&out),
         [
-            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>)",
+            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>:<NA>)",
             "16:17:57.881785348: Warning open /etc/ld.so.cache by cat (cat /dev/null) pid=20072 ppid=11310 user=root container=host",
         ],
         "{out}\n{err}"
@@ -321,7 +321,7 @@ fn replay_gives_alerts_with_the_captures_processes_and_times() {
         alerts(&out),
         // the container's name and image from the capture's container event
         [
-            "22:44:06.679544340: Notice exec nologin ls parent=<NA> user=root container=697956520d89 (hopeful_taussig, nginx)"
+            "22:44:06.679544340: Notice exec nologin ls parent=<NA> user=root container=697956520d89 (hopeful_taussig, nginx:latest)"
         ]
     );
     // a socket made during the capture, connected (enter and exit merged)
@@ -418,7 +418,7 @@ fn state_only_events_update_the_state_without_running_rules() {
     assert_eq!(
         alerts(&out),
         [
-            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>)"
+            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>:<NA>)"
         ],
         "{err}"
     );
@@ -440,8 +440,8 @@ fn concatenated_captures_replay_as_sections_with_their_own_processes() {
     assert_eq!(
         alerts(&out),
         [
-            "22:44:06.679544340: Notice exec nologin ls parent=<NA> user=root container=697956520d89 (hopeful_taussig, nginx)",
-            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>)",
+            "22:44:06.679544340: Notice exec nologin ls parent=<NA> user=root container=697956520d89 (hopeful_taussig, nginx:latest)",
+            "16:17:57.881730713: Notice exec cat /dev/null parent=bash user=root container=host (host, <NA>:<NA>)",
             "16:17:57.881785348: Warning open /etc/ld.so.cache by cat (cat /dev/null) pid=20072 ppid=11310 user=root container=host",
         ],
         "{err}"

@@ -49,6 +49,9 @@ pub struct ContainerInfo {
     pub image_digest: Option<String>,
     /// The container's root filesystem on the host (overlay merged dir).
     pub root_dir: Option<String>,
+    /// The image's tag when the source gives it apart from the image name
+    /// (a capture's `imagetag`).
+    pub image_tag: Option<String>,
 }
 
 impl ContainerInfo {
@@ -69,7 +72,10 @@ impl ContainerInfo {
 
     /// `container.image.tag`.
     pub fn tag(&self) -> Option<&str> {
-        self.image.as_deref().and_then(|i| split_image(i).1)
+        self.image
+            .as_deref()
+            .and_then(|i| split_image(i).1)
+            .or(self.image_tag.as_deref())
     }
 }
 
@@ -216,6 +222,7 @@ pub fn parse_inspect(v: &serde_json::Value) -> Option<ContainerInfo> {
         host_ipc: s("/HostConfig/IpcMode").map(|m| m == "host"),
         ip: s("/NetworkSettings/IPAddress").filter(|i| !i.is_empty()),
         root_dir: s("/GraphDriver/Data/MergedDir"),
+        image_tag: None,
         image_digest: v
             .pointer("/ImageDigest")
             .and_then(|x| x.as_str())
@@ -288,6 +295,7 @@ pub fn parse_capture_json(v: &serde_json::Value) -> Option<(String, ContainerInf
         labels,
         ip: s("ip"),
         image_digest: s("imagedigest"),
+        image_tag: s("imagetag"),
         ..ContainerInfo::default()
     };
     Some((id, info))
