@@ -10,7 +10,6 @@
 use falco_wasm::scap::Reader;
 use falco_wasm::scap::convert::{self, Converter};
 use falco_wasm::scap::read::file_bytes;
-use falco_wasm::state::{State, StateOptions};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -110,15 +109,7 @@ fn exercise(bytes: Vec<u8>) -> u64 {
     let Ok(mut r) = Reader::new(Box::new(std::io::Cursor::new(bytes)), "fuzz".into()) else {
         return 0;
     };
-    let mut state = State::new(
-        StateOptions {
-            live: false,
-            runtime_sockets: Vec::new(),
-            ..StateOptions::default()
-        },
-        0,
-    );
-    convert::seed(&mut state, r.metadata());
+    let mut state = convert::state_for(r.metadata());
     let mut conv = Converter::new(r.metadata());
     let mut n = 0;
     while let Ok(Some(ev)) = r.next_event() {

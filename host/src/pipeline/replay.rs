@@ -13,7 +13,6 @@ use crate::engine::SourceEngine;
 use crate::fields::SYSCALL_SOURCE;
 use crate::scap::convert::{self, Converter};
 use crate::scap::{Reader, read::ReadStats};
-use crate::state::{State, StateOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -40,13 +39,7 @@ impl ReplaySource {
     /// Opens `path` and reads its metadata.
     pub fn open(engine: SourceEngine, path: &Path) -> Result<ReplaySource, PipelineError> {
         let reader = Reader::open(path)?;
-        let opts = StateOptions {
-            live: false,
-            runtime_sockets: Vec::new(),
-            ..StateOptions::default()
-        };
-        let mut state = State::new(opts, 0);
-        convert::seed(&mut state, reader.metadata());
+        let state = convert::state_for(reader.metadata());
         Ok(ReplaySource {
             path: path.to_path_buf(),
             conv: Converter::new(reader.metadata()),

@@ -310,6 +310,9 @@ impl Converter {
         if !ev.info.exit {
             if ev.info.name == "procexit" {
                 let rec = self.header(ev, KIND_PROCEXIT, 0);
+                if rec.pid as u64 == ev.tid {
+                    self.ids.remove(&ev.tid);
+                }
                 self.pids.remove(&ev.tid);
                 self.enters.remove(&ev.tid);
                 return Some(record::encode(&rec, &[]));
@@ -623,6 +626,19 @@ pub fn container(ev: &Event) -> Option<(String, ContainerInfo)> {
 fn cgroup_leaf(entry: &str) -> &str {
     let path = entry.split_once('=').map_or(entry, |(_, p)| p);
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The state tables of a replay: nothing read from this machine (no
+/// `/proc`, no container runtime), seeded from the capture's metadata.
+pub fn state_for(meta: &Metadata) -> State {
+    let opts = crate::state::StateOptions {
+        live: false,
+        runtime_sockets: Vec::new(),
+        ..Default::default()
+    };
+    let mut state = State::new(opts, 0);
+    seed(&mut state, meta);
+    state
 }
 
 /// Seeds `state` with a capture's processes, their fds and its users.

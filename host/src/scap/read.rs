@@ -86,8 +86,10 @@ pub struct ReadStats {
     pub events: u64,
     /// Events whose code this table does not know (skipped).
     pub unknown_events: u64,
-    /// Blocks of unknown types (skipped).
-    pub unknown_blocks: u64,
+    /// Blocks skipped: of unknown types, or metadata after a section's
+    /// first event (libs writes none there; taking them in would let a
+    /// file grow the tables without bound).
+    pub skipped_blocks: u64,
     /// Sections (captures) read.
     pub sections: u64,
 }
@@ -173,21 +175,34 @@ impl<'a> Event<'a> {
     }
 }
 
+/// A capture file's uncompressed bytes as a stream (gzip is recognised by
+/// its magic bytes).
+fn open_stream(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
+    let mut f = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let gz = {
+        use std::io::BufRead;
+        f.fill_buf()?.starts_with(&[0x1f, 0x8b])
+    };
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(f),
+        ))
+    } else {
+        Box::new(f)
+    })
+}
+
 /// A capture file's bytes, decompressed if it is gzip-compressed (for
 /// tools that work on the blocks themselves).
 pub fn file_bytes(path: &Path) -> Result<Vec<u8>, ScapError> {
-    let io = |source| ScapError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let raw = std::fs::read(path).map_err(io)?;
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return Ok(raw);
-    }
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(&raw[..])
-        .read_to_end(&mut out)
-        .map_err(io)?;
+    open_stream(path)
+        .and_then(|mut s| s.read_to_end(&mut out))
+        .map_err(|source| ScapError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
     Ok(out)
 }
 
@@ -213,24 +228,13 @@ impl Reader {
     /// section's metadata.
     pub fn open(path: &Path) -> Result<Reader, ScapError> {
         let shown = path.display().to_string();
-        let io = |source| ScapError::Io {
-            path: shown.clone(),
-            source,
-        };
-        let mut f = BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(io)?);
-        let gz = {
-            use std::io::BufRead;
-            f.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b])
-        };
-        let src: Box<dyn Read + Send> = if gz {
-            Box::new(BufReader::with_capacity(
-                1 << 20,
-                flate2::bufread::MultiGzDecoder::new(f),
-            ))
-        } else {
-            Box::new(f)
-        };
-        Reader::new(src, shown)
+        match open_stream(path) {
+            Ok(src) => Reader::new(src, shown),
+            Err(source) => Err(ScapError::Io {
+                path: shown,
+                source,
+            }),
+        }
     }
 
     /// Reads a capture from `src` (uncompressed); `name` is used in errors.
@@ -391,7 +395,7 @@ impl Reader {
             } else if IL.contains(&kind) {
                 self.meta.interface_blocks += 1;
             } else {
-                self.stats.unknown_blocks += 1;
+                self.stats.skipped_blocks += 1;
             }
             Ok(())
         })();
@@ -411,8 +415,7 @@ impl Reader {
                 continue;
             }
             if !is_event_block(kind) {
-                // metadata in the middle of a section: take it in
-                self.metadata_block()?;
+                self.stats.skipped_blocks += 1;
                 continue;
             }
             self.stats.events += 1;
@@ -528,6 +531,16 @@ fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// The parameter length at `o` (the caller checked that it is in `data`),
+/// `size` bytes wide.
+fn len_at(data: &[u8], o: usize, size: usize) -> usize {
+    if size == 4 {
+        u32::from_le_bytes(data[o..o + 4].try_into().expect("4")) as usize
+    } else {
+        u16::from_le_bytes(data[o..o + 2].try_into().expect("2")) as usize
+    }
+}
+
 /// Parameter ranges of a v2 event: `n` lengths of `size` bytes after the
 /// header, then the values back to back; all must fit in `data`.
 fn lengths(
@@ -550,11 +563,7 @@ fn lengths(
     let mut at = table_end;
     for i in 0..n {
         let o = hdr + i * size;
-        let l = if size == 4 {
-            u32::from_le_bytes(data[o..o + 4].try_into().expect("4")) as usize
-        } else {
-            u16::from_le_bytes(data[o..o + 2].try_into().expect("2")) as usize
-        };
+        let l = len_at(data, o, size);
         if l > data.len() - at {
             return Err(FormatError::at(
                 o,
@@ -585,16 +594,7 @@ fn v1_lengths(
         if table_end > data.len() {
             continue;
         }
-        let total: usize = (0..n)
-            .map(|i| {
-                let o = hdr + i * size;
-                if size == 4 {
-                    u32::from_le_bytes(data[o..o + 4].try_into().expect("4")) as usize
-                } else {
-                    u16::from_le_bytes(data[o..o + 2].try_into().expect("2")) as usize
-                }
-            })
-            .sum();
+        let total: usize = (0..n).map(|i| len_at(data, hdr + i * size, size)).sum();
         if table_end + total == data.len() {
             out.clear();
             return lengths(data, hdr, n, size, out);
