@@ -248,6 +248,9 @@ pub struct ExecInfo {
     pub start_time: u64,
     /// Links to the executable (0: deleted or memfd).
     pub exe_nlink: u32,
+    /// The executable lives on an overlay's upper layer. The probe leaves
+    /// this 0 (the state finds it out); a replayed capture says it.
+    pub upper_layer: bool,
     /// Process id in the task's pid namespace.
     pub vpid: u32,
     /// Thread id in the task's pid namespace.
@@ -279,7 +282,7 @@ impl ExecInfo {
         b.extend_from_slice(&self.start_time.to_le_bytes());
         for v in [
             self.exe_nlink,
-            0,
+            self.upper_layer as u32,
             self.vpid,
             self.vtid,
             self.pgid,
@@ -308,6 +311,7 @@ impl ExecInfo {
             exe_mtime: ns(u64_at(b, 72), u32_at(b, 84)),
             start_time: u64_at(b, 88),
             exe_nlink: u32_at(b, 96),
+            upper_layer: u32_at(b, 100) & 1 != 0,
             vpid: if b.len() >= 124 { u32_at(b, 104) } else { 0 },
             vtid: if b.len() >= 124 { u32_at(b, 108) } else { 0 },
             pgid: if b.len() >= 124 { u32_at(b, 112) } else { 0 },

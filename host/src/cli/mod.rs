@@ -1,5 +1,6 @@
 //! The command line: Falco's flags where Falco has them, plus `test`.
 
+mod capture;
 pub mod eventgen;
 mod info;
 mod validate;
@@ -131,6 +132,9 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Record system calls to a capture file (.scap) that replays alone
+    /// (`-e FILE`) and that sysdig reads (needs root).
+    Capture(capture::CaptureArgs),
     /// Perform, harmlessly, what the default rules detect (needs root; the
     /// container actions need podman).
     #[command(name = "event-generator")]
@@ -164,6 +168,7 @@ pub fn main() -> ExitCode {
             quiet,
         }) => test_command(&rules, &fixtures, quiet),
         Some(Command::Run(opts)) => run(&opts),
+        Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::EventGenerator {
             what: GenCommand::List,
         }) => eventgen::list(),
@@ -330,8 +335,8 @@ fn sources<'o>(
         .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
         .ok_or_else(|| PipelineError::NoRules(SYSCALL_SOURCE.into()))?;
     Ok(vec![match config.engine_kind()? {
-        EngineKind::Live => Box::new(LiveSource::open(engine, config)?),
-        EngineKind::Replay(path) => Box::new(ReplaySource::open(engine, &path)?),
+        EngineKind::Live => Box::new(LiveSource::open(engine, config, None)?),
+        EngineKind::Replay(path) => Box::new(ReplaySource::open(engine, &path, config)?),
     }])
 }
 

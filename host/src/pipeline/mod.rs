@@ -22,6 +22,7 @@
 pub mod control;
 pub mod internal;
 pub mod plugin;
+pub mod record;
 pub mod replay;
 pub mod setup;
 pub mod syscall;

@@ -9,6 +9,7 @@
 
 use super::syscall::SyscallStage;
 use super::{Flow, PipelineError, Shared, Source, Totals};
+use crate::config::Config;
 use crate::engine::SourceEngine;
 use crate::fields::SYSCALL_SOURCE;
 use crate::scap::convert::{self, Converter};
@@ -36,15 +37,22 @@ pub struct ReplaySource {
 }
 
 impl ReplaySource {
-    /// Opens `path` and reads its metadata.
-    pub fn open(engine: SourceEngine, path: &Path) -> Result<ReplaySource, PipelineError> {
+    /// Opens `path` and reads its metadata; `config`'s `capture` section
+    /// records events after alerts, as live.
+    pub fn open(
+        engine: SourceEngine,
+        path: &Path,
+        config: &Config,
+    ) -> Result<ReplaySource, PipelineError> {
         let reader = Reader::open(path)?;
         let state = convert::state_for(reader.metadata());
+        let mut stage = SyscallStage::new(engine, state);
+        stage.record_on_alerts(config)?;
         Ok(ReplaySource {
             path: path.to_path_buf(),
             conv: Converter::new(reader.metadata()),
             reader,
-            stage: SyscallStage::new(engine, state),
+            stage,
             started: Instant::now(),
             read: 0,
             failed: false,
@@ -151,5 +159,6 @@ impl Source for ReplaySource {
             }
         ));
         t.summary.push(self.stage.state_summary("the capture"));
+        t.summary.extend(self.stage.close_recorder());
     }
 }

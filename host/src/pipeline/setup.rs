@@ -25,6 +25,9 @@ pub enum SetupError {
     /// A source's rules do not build into an engine.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// A command-line filter that is not a filter of syscall events.
+    #[error("the filter is not a filter of syscall events")]
+    NotSyscallFilter,
 }
 
 /// A configuration and its engines.
@@ -131,4 +134,45 @@ pub fn build_engines(
             Ok(SourceEngine::new(src, &engine_opts)?)
         })
         .collect()
+}
+
+/// The name a filter given on the command line is reported under.
+pub const FILTER_NAME: &str = "<filter>";
+
+/// A Falco filter of syscall events (`capture`, `inspect`) as a one-rule
+/// engine: the rule `filter` matches what the filter selects. An empty
+/// filter gives an engine whose one rule is disabled (it matches nothing;
+/// the caller takes every event then). Errors name `<filter>:line:col`.
+pub fn filter_engine(config: &Config, filter: &str) -> Result<SourceEngine, SetupError> {
+    let (enabled, condition) = match filter.trim() {
+        "" => ("false", "evt.num > 0"),
+        f => ("true", f),
+    };
+    let mut text = String::from("- rule: filter\n  desc: command-line filter\n  condition: |\n");
+    for line in condition.lines() {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "  output: filter\n  priority: DEBUG\n  enabled: {enabled}\n"
+    ));
+    let file = RulesFile {
+        path: FILTER_NAME.into(),
+        content: text,
+    };
+    let registry = FieldRegistry::builtin();
+    let loaded = crate::rules::load_files(vec![file], &registry, &[]);
+    if let Some(d) = loaded.diags.iter().find(|d| d.severity == Severity::Error) {
+        return Err(SetupError::Rules(Box::new(d.clone())));
+    }
+    let src = loaded
+        .sources
+        .into_iter()
+        .find(|s| s.fields.source == crate::fields::SYSCALL_SOURCE)
+        .ok_or(SetupError::NotSyscallFilter)?;
+    Ok(SourceEngine::new(
+        src,
+        &EngineOptions::from_config(config)?,
+    )?)
 }

@@ -5,6 +5,7 @@
 //! kernel in bounded steps and keeps the drop accounting.
 
 use super::internal::drop_alert;
+use super::record::{CaptureConfig, Recorder, Trigger};
 use super::{Flow, PipelineError, Shared, Source, Totals};
 use crate::capture::drops::{DropAction, DropPolicy};
 use crate::capture::record::Record;
@@ -25,6 +26,7 @@ pub struct SyscallStage {
     engine: SourceEngine,
     names: FieldNames,
     hits: Vec<u32>,
+    recorder: Option<Recorder>,
     /// Records evaluated.
     pub events: u64,
     /// Evaluation errors.
@@ -39,6 +41,7 @@ impl SyscallStage {
             state,
             engine,
             hits: Vec::new(),
+            recorder: None,
             events: 0,
             errors: 0,
         }
@@ -60,9 +63,60 @@ impl SyscallStage {
         self.engine = engine;
     }
 
-    /// The syscalls the kernel must send for these rules.
+    /// Records events to capture files from now on (with a
+    /// [`Trigger::File`], the rules are the capture's filter and send no
+    /// alert).
+    pub fn set_recorder(&mut self, r: Recorder) {
+        self.recorder = Some(r);
+    }
+
+    /// The recorder, if any.
+    pub fn recorder_mut(&mut self) -> Option<&mut Recorder> {
+        self.recorder.as_mut()
+    }
+
+    /// Records with the `capture` config when it is enabled.
+    pub fn record_on_alerts(&mut self, config: &Config) -> Result<(), PipelineError> {
+        if let Some(c) = CaptureConfig::from_config(config)? {
+            crate::log::info(&format!(
+                "Capture is enabled in mode '{}'. Capturing events to {}",
+                if c.all_rules { "all_rules" } else { "rules" },
+                c.path_prefix
+            ));
+            self.set_recorder(Recorder::new(Trigger::Alerts(c)));
+        }
+        Ok(())
+    }
+
+    /// The syscalls the kernel must send for these rules (all of them
+    /// when every event is recorded).
     pub fn interesting(&self) -> Vec<u8> {
+        if self
+            .recorder
+            .as_ref()
+            .is_some_and(Recorder::records_everything)
+        {
+            return syscalls::interesting_set(None);
+        }
         syscalls::interesting_set(self.engine.event_types_in_use().as_deref())
+    }
+
+    /// Closes the capture file being written, if any; the exit summary's
+    /// line about the files written.
+    pub fn close_recorder(&mut self) -> Option<String> {
+        let r = self.recorder.as_mut()?;
+        r.close();
+        let events: u64 = r.files.iter().map(|f| f.1).sum();
+        Some(format!(
+            "Captures: {} file(s), {events} event(s) written, {} record(s) without a capture \
+             equivalent{}",
+            r.files.len(),
+            r.skipped,
+            r.files
+                .iter()
+                .map(|(p, n)| format!("\n  {} ({n} events)", p.display()))
+                .collect::<String>()
+        ))
     }
 
     /// One record: the state updated, the rules evaluated, their alerts
@@ -84,10 +138,17 @@ impl SyscallStage {
             }
         }
         let time = self.state.epoch_ns(rec.ts_boot);
-        for &r in &self.hits {
-            sh.alert(self.engine.alert(r, &ev, time, &sh.host));
+        let filter = self.recorder.as_ref().is_some_and(Recorder::is_filter);
+        if !filter {
+            for &r in &self.hits {
+                sh.alert(self.engine.alert(r, &ev, time, &sh.host));
+            }
         }
-        let alerts = self.hits.len() as u64;
+        if let Some(r) = &mut self.recorder {
+            let rules = self.engine.rules();
+            r.event(&rec, &self.state, rules, &self.hits, self.events, sh);
+        }
+        let alerts = if filter { 0 } else { self.hits.len() as u64 };
         self.state.finish(&rec);
         alerts
     }
@@ -132,25 +193,44 @@ pub struct LiveSource {
     drops: DropPolicy,
     /// The probe's counters at the last tick.
     last: ProbeStats,
+    /// When to stop (`capture --duration`).
+    until: Option<std::time::Instant>,
 }
 
 impl LiveSource {
-    /// Loads the probe with the syscalls `engine`'s rules need.
-    pub fn open(engine: SourceEngine, config: &Config) -> Result<LiveSource, PipelineError> {
+    /// Loads the probe with the syscalls `engine`'s rules need; with a
+    /// `recorder` (`capture -w`), else with the `capture` config's.
+    pub fn open(
+        engine: SourceEngine,
+        config: &Config,
+        recorder: Option<Recorder>,
+    ) -> Result<LiveSource, PipelineError> {
         let drops = DropPolicy::from_config(config)?;
         let mut opts = StateOptions::default();
         if let Some(sockets) = config.container_sockets() {
             opts.runtime_sockets = sockets;
         }
-        let interesting = syscalls::interesting_set(engine.event_types_in_use().as_deref());
-        let probe = Probe::open(&interesting)?;
-        let state = State::new(opts, probe.boot_to_epoch_ns());
+        let mut stage = SyscallStage::new(engine, State::new(opts, 0));
+        match recorder {
+            Some(r) => stage.set_recorder(r),
+            None => stage.record_on_alerts(config)?,
+        }
+        let probe = Probe::open(&stage.interesting())?;
+        stage
+            .state_mut()
+            .set_boot_to_epoch(probe.boot_to_epoch_ns());
         Ok(LiveSource {
-            stage: SyscallStage::new(engine, state),
+            stage,
             probe,
             drops,
             last: ProbeStats::default(),
+            until: None,
         })
+    }
+
+    /// Stops after `d` (for `capture --duration`).
+    pub fn stop_after(&mut self, d: std::time::Duration) {
+        self.until = Some(std::time::Instant::now() + d);
     }
 
     /// The kernel's drops in the last second, acted on as
@@ -189,10 +269,16 @@ impl Source for LiveSource {
         SYSCALL_SOURCE
     }
 
-    fn open(&mut self, _: &Shared, _: &mut Totals) -> bool {
+    fn open(&mut self, sh: &Shared, _: &mut Totals) -> bool {
         // After the probe is attached: a process started meanwhile is seen
         // either way.
         self.stage.state_mut().bootstrap();
+        if let Some(r) = self.stage.recorder.as_mut()
+            && let Err(e) = r.start(&self.stage.state, &sh.host)
+        {
+            sh.fail(format!("capture: {e}"));
+            return false;
+        }
         crate::log::info(&format!(
             "Capturing system calls: {} syscall(s) sent by the kernel, {} process(es) read \
              from /proc",
@@ -203,6 +289,9 @@ impl Source for LiveSource {
     }
 
     fn step(&mut self, sh: &Shared, t: &mut Totals) -> Flow {
+        if self.until.is_some_and(|u| std::time::Instant::now() >= u) {
+            return Flow::Done;
+        }
         let stage = &mut self.stage;
         let mut alerts = 0;
         let n = self
@@ -245,6 +334,7 @@ impl Source for LiveSource {
             self.stage.events, s.submitted, s.dropped, self.stage.errors
         ));
         t.summary.push(self.stage.state_summary("/proc"));
+        t.summary.extend(self.stage.close_recorder());
     }
 }
 

@@ -53,6 +53,10 @@ pub struct CompiledRule {
     pub condition: String,
     /// Event types the rule can match (syscall source), or every type.
     pub evttypes: EvtSet,
+    /// `capture: true`: a match starts recording events (`capture` config).
+    pub capture: bool,
+    /// `capture_duration` (ms): how long that recording lasts at least.
+    pub capture_duration: Option<u64>,
     /// `append_output` extra fields: (name, format) added to the alert's
     /// `output_fields` (a bare `%field` format keeps the field's type).
     pub extra_fields: Vec<(String, OutputFormat)>,
@@ -520,6 +524,8 @@ impl Compiler<'_> {
             ir,
             condition: expanded_text,
             evttypes,
+            capture: rule.capture,
+            capture_duration: rule.capture_duration,
             extra_fields: Vec::new(),
             file: self.file(rule.loc.file).to_string(),
             pos: rule.loc.pos,

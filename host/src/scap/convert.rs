@@ -16,6 +16,7 @@
 //! event type still see them. The rest (the setuid family, bind, fcntl,
 //! bpf …) is counted as skipped.
 
+use super::encode::{self, Src};
 use super::meta::{FdDetail, FdInfo, ThreadInfo};
 use super::read::{Event, Metadata};
 use super::table::ParamType;
@@ -97,7 +98,8 @@ impl Plan {
             ("accept" | "accept4", _) => Kind::Accept,
             ("pipe" | "pipe2" | "socketpair", _) => Kind::FdPair,
             (
-                "close" | "dup" | "dup2" | "dup3" | "chdir" | "fchdir" | "memfd_create" | "socket",
+                "close" | "dup" | "dup2" | "dup3" | "chdir" | "fchdir" | "memfd_create" | "socket"
+                | "fcntl",
                 _,
             ) => Kind::FdChange,
             (_, Some(nr)) => {
@@ -136,7 +138,7 @@ pub struct Converter {
 }
 
 /// Linux open flags from libs' `PPM_O_*` flags.
-fn linux_open_flags(ppm: u32) -> u64 {
+pub(super) fn linux_open_flags(ppm: u32) -> u64 {
     const MAP: &[(u32, u64)] = &[
         (1 << 2, 0o100),       // O_CREAT
         (1 << 3, 0o2000),      // O_APPEND
@@ -208,6 +210,31 @@ fn tuple(b: &[u8]) -> Option<SockTuple> {
     t.laddr[..n].copy_from_slice(&rest[..n]);
     t.raddr[..n].copy_from_slice(&rest[n + 2..2 * n + 2]);
     Some(t)
+}
+
+/// A raw `struct sockaddr` (what the probe reads) from libs' sockaddr
+/// parameter (family byte, address, port in host order; or a unix path).
+fn raw_sockaddr(b: &[u8]) -> Option<Vec<u8>> {
+    let (&family, rest) = b.split_first()?;
+    let mut raw = (family as u16).to_le_bytes().to_vec();
+    match family {
+        1 => {
+            raw.extend_from_slice(rest);
+        }
+        2 if rest.len() >= 6 => {
+            raw.extend_from_slice(&u16::from_le_bytes([rest[4], rest[5]]).to_be_bytes());
+            raw.extend_from_slice(&rest[..4]);
+            raw.extend_from_slice(&[0; 8]);
+        }
+        10 if rest.len() >= 18 => {
+            raw.extend_from_slice(&u16::from_le_bytes([rest[16], rest[17]]).to_be_bytes());
+            raw.extend_from_slice(&[0; 4]);
+            raw.extend_from_slice(&rest[..16]);
+            raw.extend_from_slice(&[0; 4]);
+        }
+        _ => return None,
+    }
+    Some(raw)
 }
 
 /// The path of a unix-socket tuple (family byte 1, two u64 addresses, path).
@@ -359,16 +386,46 @@ impl Converter {
     }
 
     /// A syscall the state needs nothing of but its result, or nothing at
-    /// all: its type, thread and result.
+    /// all: its type, thread, result, and the arguments and strings rules
+    /// read (where the writer takes each parameter from, read back).
     fn bare(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
         let ret = match ev.info.params.first() {
             Some((name, ParamType::Errno | ParamType::Fd | ParamType::Pid)) => p.int(name),
             _ => None,
         };
-        Some(record::encode(
-            &self.header(ev, plan.nr, ret.unwrap_or(0)),
-            &[],
-        ))
+        let mut h = self.header(ev, plan.nr, ret.unwrap_or(0));
+        let mut params: Vec<(ParamKind, u8, Vec<u8>)> = Vec::new();
+        let info = encode::current_info(plan.nr);
+        for (i, &(name, ty)) in info.map_or(&[][..], |i| i.params).iter().enumerate() {
+            match encode::source(plan.name, i, name, ty) {
+                Src::Arg(a) => {
+                    let v = if encode::is_unsigned(ty) {
+                        p.uint(name)
+                    } else {
+                        p.int(name).map(|v| v as u64)
+                    };
+                    if let Some(v) = v {
+                        h.args[a as usize] = v;
+                    }
+                }
+                Src::Str(a) => {
+                    if let Some(t) = p.text(name) {
+                        params.push((ParamKind::UserStr, a, t.to_vec()));
+                    }
+                }
+                Src::Sockaddr(a) => {
+                    if let Some(raw) = p.get(name).and_then(raw_sockaddr) {
+                        params.push((ParamKind::Sockaddr, a, raw));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let params: Vec<(ParamKind, u8, &[u8])> = params
+            .iter()
+            .map(|(k, i, d)| (*k, *i, d.as_slice()))
+            .collect();
+        Some(record::encode(&h, &params))
     }
 
     /// Syscalls that make, copy or drop one fd, or move the working
@@ -388,6 +445,14 @@ impl Converter {
                 h.args[1] = p.int("newfd").unwrap_or(-1) as u64;
             }
             "chdir" => path = p.text("path"),
+            "fcntl" => {
+                h.args[0] = p.int("fd").unwrap_or(-1) as u64;
+                let cmd = p.int("cmd").unwrap_or(0);
+                h.args[1] = encode::FCNTL_DUPS
+                    .iter()
+                    .find(|(_, ppm)| *ppm == cmd)
+                    .map_or(u64::MAX, |(linux, _)| *linux);
+            }
             "memfd_create" => path = p.text("name"),
             _ => {
                 // socket
@@ -561,6 +626,8 @@ impl Converter {
             exe_mtime: p.int("exe_ino_mtime").unwrap_or(0),
             start_time: 0,
             exe_nlink: 1,
+            // libs' PPM_EXE_UPPER_LAYER
+            upper_layer: p.uint("flags").is_some_and(|f| f & (1 << 1) != 0),
             vpid: p.uint("vpid").unwrap_or(0) as u32,
             vtid: p.uint("vtid").unwrap_or(0) as u32,
             pgid: p.uint("pgid").unwrap_or(0) as u32,

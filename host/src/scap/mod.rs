@@ -7,14 +7,19 @@
 //!                                     └► Event (code, ts, tid, params) ...
 //! Metadata ─► convert::seed ─► state tables
 //! Event ─► convert::Converter ─► the probe's record ─► state, rules (as live)
+//!
+//! state ─► encode::metadata ─► write::Writer (SHB, MI, UL, PL, FDL)
+//! record + state ─► encode::Encoder ─► EventBuf ─► write::Writer (EV)
 //! ```
 //!
 //! The format reference is §7 of `falco-compat.md` (libs'
 //! `scap_savefile.c` is the reader this one is checked against).
 
 pub mod convert;
+pub mod encode;
 pub mod meta;
 pub mod read;
 pub mod table;
+pub mod write;
 
 pub use read::{Event, Metadata, ReadStats, Reader, ScapError};

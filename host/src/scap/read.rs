@@ -95,7 +95,7 @@ pub struct ReadStats {
 }
 
 /// The metadata of the current section.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Metadata {
     /// Format version (major, minor) of the section header.
     pub version: (u16, u16),

@@ -1031,3 +1031,18 @@ static SYSCALL_NAMES: [&str; 454] = [
     "uprobe",
     "rseq_slice_yield",
 ];
+
+/// The width in bytes of a fixed-size parameter type (`None`: variable).
+pub fn width(ty: ParamType) -> Option<usize> {
+    use ParamType as P;
+    Some(match ty {
+        P::Int8 | P::Uint8 | P::Flags8 | P::Enumflags8 | P::Sigtype | P::L4proto => 1,
+        P::Sockfamily => 1,
+        P::Int16 | P::Uint16 | P::Flags16 | P::Enumflags16 | P::Port | P::Syscallid => 2,
+        P::Int32 | P::Uint32 | P::Flags32 | P::Enumflags32 | P::Uid | P::Gid | P::Mode => 4,
+        P::Fd32 | P::Pid32 | P::Bool | P::Ipv4addr | P::Sigset => 4,
+        P::Int64 | P::Uint64 | P::Errno | P::Fd | P::Pid | P::Reltime | P::Abstime => 8,
+        P::Double => 8,
+        _ => return None,
+    })
+}

@@ -159,6 +159,11 @@ impl Containers {
         self.cache.insert(id.to_string(), (info, Instant::now()));
     }
 
+    /// Every cached container.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &ContainerInfo)> {
+        self.cache.iter().map(|(id, (info, _))| (id.as_str(), info))
+    }
+
     fn query(&self, id: &str) -> Option<ContainerInfo> {
         self.sockets.iter().find_map(|s| {
             let body = http_get(s, &format!("/containers/{id}/json"), self.timeout)?;
@@ -176,6 +181,16 @@ impl Containers {
         })
     }
 }
+
+/// libs' container type numbers (`sinsp_container_type`) by runtime
+/// name, as capture files carry them.
+pub const CONTAINER_TYPES: &[(&str, u64)] = &[
+    ("docker", 0),
+    ("cri", 6),
+    ("containerd", 7),
+    ("cri-o", 8),
+    ("podman", 11),
+];
 
 /// Reads the fields we use from a `GET /containers/ID/json` answer.
 pub fn parse_inspect(v: &serde_json::Value) -> Option<ContainerInfo> {
@@ -296,6 +311,17 @@ pub fn parse_capture_json(v: &serde_json::Value) -> Option<(String, ContainerInf
         ip: s("ip"),
         image_digest: s("imagedigest"),
         image_tag: s("imagetag"),
+        start_ns: c
+            .get("created_time")
+            .and_then(|x| x.as_i64())
+            .filter(|&t| t > 0)
+            .map(|t| t * 1_000_000_000),
+        runtime: c.get("type").and_then(|x| x.as_u64()).and_then(|t| {
+            CONTAINER_TYPES
+                .iter()
+                .find(|(_, n)| *n == t)
+                .map(|(name, _)| name.to_string())
+        }),
         ..ContainerInfo::default()
     };
     Some((id, info))

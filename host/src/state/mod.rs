@@ -166,6 +166,11 @@ impl State {
         }
     }
 
+    /// Sets the offset from record stamps (boot time) to wall time.
+    pub fn set_boot_to_epoch(&mut self, ns: i64) {
+        self.boot_to_epoch_ns = ns;
+    }
+
     /// Converts a record's boot-time stamp to ns since the epoch.
     pub fn epoch_ns(&self, ts_boot: u64) -> i64 {
         ts_boot as i64 + self.boot_to_epoch_ns
@@ -182,6 +187,21 @@ impl State {
             .values()
             .filter(|p| p.ppid == pid && p.exited_ns.is_none())
             .count()
+    }
+
+    /// Every process in the table.
+    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+        self.procs.values()
+    }
+
+    /// The host's users and groups.
+    pub fn host_users(&self) -> &UserDb {
+        &self.host_users
+    }
+
+    /// The containers whose metadata is known.
+    pub fn containers(&self) -> impl Iterator<Item = (&str, &ContainerInfo)> {
+        self.containers.all()
     }
 
     /// Number of processes in the table.
@@ -619,6 +639,10 @@ impl State {
             p.exe_ctime = i.exe_ctime;
             p.exe_mtime = i.exe_mtime;
             p.exe_from_memfd |= i.exe_nlink == 0 && p.exepath.contains("memfd:");
+            if !self.opts.live {
+                // a replay: what the capture said
+                p.exe_upper_layer = i.upper_layer;
+            }
         }
         p.fds.close_on_exec();
         let (id, exepath) = (p.container_id.clone(), p.exepath.clone());
@@ -719,7 +743,11 @@ fn anon_fd_kind(name: &str, r: &Record) -> Option<FdKind> {
 /// Updates a socket fd from its tuple (and a unix path); builds Falco's names:
 /// `client_ip:port->server_ip:port` for IP sockets.
 pub fn set_socket(fd: &mut Fd, tuple: Option<SockTuple>, unix_path: Option<String>, client: bool) {
-    if let Some(t) = tuple {
+    if let Some(mut t) = tuple {
+        if t.sock_type == 0 && t.protocol == 0 {
+            // a tuple without them (a capture's): the type socket() gave
+            t.sock_type = (fd.flags & 0xf) as u16;
+        }
         fd.kind = FdKind::for_family(t.family);
         let had_name = !fd.name.is_empty();
         if fd.kind.is_ip() {

@@ -55,6 +55,16 @@ impl UserDb {
         db
     }
 
+    /// Every user, by uid.
+    pub fn users(&self) -> impl Iterator<Item = (u32, &User)> {
+        self.users.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Every group, by gid.
+    pub fn groups(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.groups.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
     /// Adds a user (the first one of a uid stays).
     pub fn add_user(&mut self, uid: u32, user: User) {
         self.users.entry(uid).or_insert(user);

@@ -170,7 +170,7 @@ pub struct RuleDef {
     pub warn_evttypes: bool,
     /// Unknown fields make the rule skipped instead of an error.
     pub skip_if_unknown_filter: bool,
-    /// Capture on match (accepted, not used yet).
+    /// Capture on match (the `capture` config records events after it).
     pub capture: bool,
     /// Capture duration in ms.
     pub capture_duration: Option<u64>,

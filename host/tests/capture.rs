@@ -1,0 +1,438 @@
+//! Writing capture files: `falco-wasm capture` records what the live probe
+//! sees, and Falco's `capture` config records the events after an alert.
+//! A recorded file replays to the alerts the live run gave, and sysdig
+//! (0.29.3) reads it.
+//!
+//! The live tests need root and a kernel with BTF; elsewhere each prints
+//! why it skips. The `capture` config tests replay shared captures and run
+//! anywhere.
+
+use falco_wasm::scap::Reader;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_falco-wasm");
+
+/// Why live capture cannot run here, if it cannot.
+fn skip_reason() -> Option<String> {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|v| v.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false);
+    if !root {
+        return Some("not running as root".into());
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("the kernel has no BTF (/sys/kernel/btf/vmlinux)".into());
+    }
+    None
+}
+
+macro_rules! skip_unless_live {
+    () => {
+        if let Some(why) = skip_reason() {
+            eprintln!("SKIPPED: live capture test needs root and BTF: {why}");
+            return;
+        }
+    };
+}
+
+/// A scratch directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let d = std::env::temp_dir().join(format!("fw-capture-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create scratch dir");
+    Scratch(d)
+}
+
+const QUIET: [&str; 4] = [
+    "-o",
+    "webserver.enabled=false",
+    "-o",
+    "syslog_output.enabled=false",
+];
+
+/// Starts `falco-wasm ARGS` and waits until it captures; its stderr is
+/// kept in `err`.
+fn start(args: &[&str], err: &Path) -> Child {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .args(QUIET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start falco-wasm");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let log = err.to_path_buf();
+    std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("Capturing system calls") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+            let _ = std::fs::write(&log, &all);
+        }
+    });
+    if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+        let _ = child.kill();
+        panic!(
+            "falco-wasm {args:?} did not start capturing: {}",
+            std::fs::read_to_string(err).unwrap_or_default()
+        );
+    }
+    child
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "falco-wasm exited with {status}");
+}
+
+/// (rule, output fields without times and durations) of each JSON alert
+/// line of `path`, counted.
+fn alerts(path: &Path) -> BTreeMap<(String, String), usize> {
+    let mut out = BTreeMap::new();
+    for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
+        let a: serde_json::Value = serde_json::from_str(line).expect("JSON alert");
+        let fields: BTreeMap<&String, &serde_json::Value> = a["output_fields"]
+            .as_object()
+            .expect("output_fields")
+            .iter()
+            // stamps differ by the µs between two probes' invocations
+            .filter(|(k, _)| !k.contains("duration") && !k.starts_with("evt.time"))
+            .collect();
+        let key = (
+            a["rule"].as_str().unwrap_or_default().to_string(),
+            serde_json::to_string(&fields).unwrap(),
+        );
+        *out.entry(key).or_default() += 1;
+    }
+    out
+}
+
+/// Options writing JSON alerts to `file` only.
+fn json_to(file: &Path) -> Vec<String> {
+    [
+        "json_output=true",
+        "stdout_output.enabled=false",
+        "file_output.enabled=true",
+        &format!("file_output.filename={}", file.display()),
+    ]
+    .iter()
+    .flat_map(|o| ["-o".to_string(), o.to_string()])
+    .collect()
+}
+
+/// Replays `capture` with the default rules (plus `extra` options); the
+/// process's output.
+fn replay(capture: &Path, extra: &[String]) -> std::process::Output {
+    let out = Command::new(BIN)
+        .arg("-e")
+        .arg(capture)
+        .args(QUIET)
+        .args(extra)
+        .output()
+        .expect("replay");
+    assert!(
+        out.status.success(),
+        "replay of {} failed: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Event counts by type name, as sysdig 0.29.3 reads the file (`None`
+/// without sysdig).
+fn sysdig_types(path: &Path) -> Option<BTreeMap<String, u64>> {
+    let out = Command::new("sysdig")
+        .arg("-r")
+        .arg(path)
+        .args(["-p", "%evt.type"])
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "sysdig -r {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut m = BTreeMap::new();
+    for l in String::from_utf8_lossy(&out.stdout).lines() {
+        *m.entry(l.trim().to_string()).or_default() += 1;
+    }
+    Some(m)
+}
+
+/// Our reader's event counts by type name, of the codes sysdig 0.29.3
+/// knows (it skips codes from 336 on, which libs added after it), and the
+/// total of all events.
+fn our_types(path: &Path) -> (BTreeMap<String, u64>, u64) {
+    let mut r = Reader::open(path).expect("open the capture");
+    let (mut m, mut total) = (BTreeMap::new(), 0);
+    while let Some(ev) = r.next_event().expect("read the capture") {
+        total += 1;
+        if ev.code < 336 {
+            *m.entry(ev.type_name().to_string()).or_default() += 1;
+        }
+    }
+    (m, total)
+}
+
+#[test]
+fn a_capture_of_the_event_generator_replays_to_the_live_alerts_and_sysdig_reads_it() {
+    skip_unless_live!();
+    let dir = scratch("roundtrip");
+    let (scap, live_json, replay_json) = (
+        dir.0.join("gen.scap"),
+        dir.0.join("live.json"),
+        dir.0.join("replay.json"),
+    );
+    let live_opts = json_to(&live_json);
+    let mut live_args = vec!["run"];
+    live_args.extend(live_opts.iter().map(String::as_str));
+    let live = start(&live_args, &dir.0.join("live.err"));
+    let cap = start(
+        &["capture", "-w", scap.to_str().unwrap()],
+        &dir.0.join("capture.err"),
+    );
+    let generator = Command::new(BIN)
+        .args(["event-generator", "run", "--all"])
+        .output()
+        .expect("event generator");
+    assert!(
+        generator.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generator.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    stop(live);
+    stop(cap);
+    replay(&scap, &json_to(&replay_json));
+    let (live, replayed) = (alerts(&live_json), alerts(&replay_json));
+    let rules: std::collections::BTreeSet<&str> = live.keys().map(|(r, _)| r.as_str()).collect();
+    assert!(
+        rules.len() >= 15,
+        "the generator's actions gave only {rules:?}"
+    );
+    let only = |a: &BTreeMap<(String, String), usize>, b: &BTreeMap<(String, String), usize>| {
+        a.iter()
+            .filter(|(k, n)| b.get(*k) != Some(*n))
+            .map(|(k, n)| format!("{n} × {}: {}", k.0, k.1))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        live == replayed,
+        "live only: {:#?}\nreplay only: {:#?}",
+        only(&live, &replayed),
+        only(&replayed, &live)
+    );
+    let (ours, total) = our_types(&scap);
+    assert!(total > 1000, "only {total} events captured");
+    match sysdig_types(&scap) {
+        Some(sysdig) => assert_eq!(sysdig, ours, "sysdig reads other events"),
+        None => eprintln!("SKIPPED (sysdig part): sysdig is not installed"),
+    }
+}
+
+#[test]
+fn capture_writes_only_what_its_filter_selects_and_stops_after_its_duration() {
+    skip_unless_live!();
+    let dir = scratch("filter");
+    let scap = dir.0.join("cat.scap.gz");
+    let marker = dir.0.join("marker-file");
+    std::fs::write(&marker, "x").unwrap();
+    let started = Instant::now();
+    let child = start(
+        &[
+            "capture",
+            "-z",
+            "-w",
+            scap.to_str().unwrap(),
+            "--duration",
+            "3",
+            "proc.name=cat and evt.type in (openat, execve)",
+        ],
+        &dir.0.join("err"),
+    );
+    let cat = Command::new("cat").arg(&marker).output().unwrap();
+    assert!(cat.status.success());
+    let out = child.wait_with_output().expect("capture ends by itself");
+    assert!(out.status.success());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let bytes = std::fs::read(&scap).unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "-z writes gzip");
+    let (types, _) = our_types(&scap);
+    assert!(
+        types.keys().all(|t| t == "openat" || t == "execve"),
+        "{types:?}"
+    );
+    let mut r = Reader::open(&scap).unwrap();
+    let mut opened = false;
+    while let Some(ev) = r.next_event().unwrap() {
+        if ev.type_name() == "openat"
+            && let Some(name) = ev.param_named("name")
+        {
+            opened |= name.starts_with(marker.to_str().unwrap().as_bytes());
+        }
+    }
+    assert!(opened, "cat's open of the marker is in the capture");
+    if let Some(sysdig) = sysdig_types(&scap) {
+        assert_eq!(sysdig, types);
+    }
+}
+
+fn shared_capture(name: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/scap")
+        .join(name);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("SKIPPED: {} is not there", p.display());
+        None
+    }
+}
+
+/// The capture files a run wrote under `dir` (named PREFIX_<ts>_<num>.scap).
+fn written(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            let Some(rest) = n.strip_prefix(&format!("{prefix}_")) else {
+                return false;
+            };
+            let parts: Vec<&str> = rest.trim_end_matches(".scap").split('_').collect();
+            n.ends_with(".scap")
+                && parts.len() == 2
+                && parts
+                    .iter()
+                    .all(|p| p.len() == 20 && p.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A rule matching the opens of the shared `cat_write` capture.
+fn rules(capture: bool) -> String {
+    format!(
+        "- rule: cat opens a file\n  desc: d\n  condition: evt.type in (open, openat) and \
+         proc.name = cat\n  output: cat opened %fd.name\n  priority: WARNING\n  capture: \
+         {capture}\n  capture_duration: 100\n"
+    )
+}
+
+#[test]
+fn the_capture_config_records_the_events_after_an_alert_to_a_file_that_replays_it() {
+    let Some(src) = shared_capture("falco_cat_write.scap") else {
+        return;
+    };
+    let dir = scratch("on-alert");
+    let prefix = dir.0.join("falco");
+    let json = dir.0.join("alerts.json");
+    let r = dir.0.join("rules.yaml");
+    std::fs::write(&r, rules(false)).unwrap();
+    let mut opts = json_to(&json);
+    opts.extend(["-r".to_string(), r.display().to_string()]);
+    for o in [
+        "capture.enabled=true".to_string(),
+        "capture.mode=all_rules".to_string(),
+        format!("capture.path_prefix={}", prefix.display()),
+    ] {
+        opts.extend(["-o".to_string(), o]);
+    }
+    let out = replay(&src, &opts);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Capture is enabled in mode 'all_rules'"),
+        "{stderr}"
+    );
+    let first = alerts(&json);
+    assert!(!first.is_empty(), "the capture gives an alert: {stderr}");
+    let files = written(&dir.0, "falco");
+    assert_eq!(files.len(), 1, "{files:?}\n{stderr}");
+    assert!(stderr.contains("Captures: 1 file(s)"), "{stderr}");
+    assert_eq!(&std::fs::read(&files[0]).unwrap()[..2], &[0x1f, 0x8b]);
+    // the file starts with the alerting event: replayed, the same alert
+    let again = dir.0.join("again.json");
+    let mut opts = json_to(&again);
+    opts.extend(["-r".to_string(), r.display().to_string()]);
+    replay(&files[0], &opts);
+    assert_eq!(alerts(&again), first);
+}
+
+#[test]
+fn in_rules_mode_only_rules_with_capture_true_start_a_capture() {
+    let Some(src) = shared_capture("falco_cat_write.scap") else {
+        return;
+    };
+    let dir = scratch("rules-mode");
+    for (capture, want) in [(false, 0), (true, 1)] {
+        let sub = dir.0.join(format!("c{capture}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        let r = sub.join("rules.yaml");
+        std::fs::write(&r, rules(capture)).unwrap();
+        let opts: Vec<String> = [
+            "-r".to_string(),
+            r.display().to_string(),
+            "-o".into(),
+            "capture.enabled=true".into(),
+            "-o".into(),
+            format!("capture.path_prefix={}", sub.join("cap").display()),
+        ]
+        .into();
+        let out = replay(&src, &opts);
+        let files = written(&sub, "cap");
+        assert_eq!(
+            files.len(),
+            want,
+            "capture: {capture}: {files:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_bad_capture_mode_is_a_config_error() {
+    let Some(src) = shared_capture("falco_cat_write.scap") else {
+        return;
+    };
+    let out = Command::new(BIN)
+        .arg("-e")
+        .arg(&src)
+        .args(QUIET)
+        .args(["-o", "capture.enabled=true", "-o", "capture.mode=sometimes"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("capture.mode") && err.contains("sometimes"),
+        "{err}"
+    );
+}
