@@ -70,10 +70,14 @@ const QUIET: [&str; 4] = [
 /// Starts `falco-wasm ARGS` and waits until it captures; its stderr is
 /// kept in `err`.
 fn start(args: &[&str], err: &Path) -> Child {
+    start_with(args, err, Stdio::null())
+}
+
+fn start_with(args: &[&str], err: &Path, stdout: Stdio) -> Child {
     let mut child = Command::new(BIN)
         .args(args)
         .args(QUIET)
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .expect("start falco-wasm");
@@ -435,4 +439,130 @@ fn a_bad_capture_mode_is_a_config_error() {
         err.contains("capture.mode") && err.contains("sometimes"),
         "{err}"
     );
+}
+
+fn inspect(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("inspect")
+        .args(args)
+        .output()
+        .expect("inspect");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn inspect_prints_a_captures_events_with_a_format_as_json_and_as_top_tables() {
+    let Some(src) = shared_capture("falco_cat_write.scap") else {
+        return;
+    };
+    let file = src.to_str().unwrap();
+    // the default line: number, time, process (tid), direction, type, arguments
+    let (ok, out, err) = inspect(&["-r", file]);
+    assert!(ok, "{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("1 ") && first.contains(" cat (") && first.contains(" < execve"),
+        "{first}"
+    );
+    // a filter and a format
+    let (ok, out, err) = inspect(&[
+        "-r",
+        file,
+        "-p",
+        "%proc.name %evt.type %fd.name",
+        "proc.name=cat and evt.type=open",
+    ]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l.starts_with("cat open /")), "{out}");
+    assert!(
+        err.contains(&format!("Inspect: {} event(s) matched", lines.len())),
+        "{err}"
+    );
+    // JSON: the format's fields, typed
+    let (ok, out, err) = inspect(&[
+        "-r",
+        file,
+        "-j",
+        "-p",
+        "%proc.pid %fd.name",
+        "evt.type=open",
+    ]);
+    assert!(ok, "{err}");
+    for l in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).expect(l);
+        assert!(v["proc.pid"].is_i64(), "{l}");
+        assert!(
+            v["fd.name"].as_str().is_some_and(|n| n.starts_with('/')),
+            "{l}"
+        );
+    }
+    // a top table: the files cat opened, most opened first
+    let (ok, out, err) = inspect(&["-r", file, "--top", "files"]);
+    assert!(ok, "{err}");
+    let rows: Vec<(u64, &str)> = out
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (n, f) = l.trim().split_once("  ").expect(l);
+            (n.parse().unwrap(), f)
+        })
+        .collect();
+    assert!(out.starts_with("opens  file\n"), "{out}");
+    assert!(rows.iter().any(|(_, f)| *f == "/etc/ld.so.cache"), "{out}");
+    assert!(rows.windows(2).all(|w| w[0].0 >= w[1].0), "{out}");
+}
+
+#[test]
+fn inspect_says_where_a_filter_is_wrong() {
+    let Some(src) = shared_capture("falco_cat_write.scap") else {
+        return;
+    };
+    let (ok, out, err) = inspect(&["-r", src.to_str().unwrap(), "proc.nme = cat"]);
+    assert!(!ok);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("<filter>") && err.contains("proc.nme"),
+        "{err}"
+    );
+}
+
+#[test]
+fn live_inspect_prints_the_events_its_filter_selects() {
+    skip_unless_live!();
+    let dir = scratch("inspect-live");
+    let marker = dir.0.join("inspect-marker");
+    std::fs::write(&marker, "x").unwrap();
+    let filter = format!("evt.type=openat and fd.name={}", marker.display());
+    let child = start_with(
+        &[
+            "inspect",
+            "-j",
+            "-p",
+            "%proc.name %fd.name %evt.type",
+            &filter,
+        ],
+        &dir.0.join("err"),
+        Stdio::piped(),
+    );
+    assert!(Command::new("cat").arg(&marker).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines[0]["proc.name"], "cat");
+    assert_eq!(lines[0]["fd.name"], marker.to_str().unwrap());
 }

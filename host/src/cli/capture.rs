@@ -59,13 +59,13 @@ pub(super) fn run(args: &CaptureArgs) -> ExitCode {
     };
     let setup = || -> Result<Setup, crate::pipeline::setup::SetupError> {
         let config = inputs.config()?;
-        let engine = filter_engine(&config, &filter)?;
+        let engine = filter_engine(&config, &filter, None)?;
         Ok(Setup {
             config,
             engines: vec![engine],
         })
     };
-    let engine = match filter_engine(&config, &filter) {
+    let engine = match filter_engine(&config, &filter, None) {
         Ok(e) => e,
         Err(e) => return fail(e),
     };

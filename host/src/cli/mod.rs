@@ -3,6 +3,7 @@
 mod capture;
 pub mod eventgen;
 mod info;
+mod inspect;
 mod validate;
 
 use crate::config::{Config, EngineKind};
@@ -135,6 +136,10 @@ enum Command {
     /// Record system calls to a capture file (.scap) that replays alone
     /// (`-e FILE`) and that sysdig reads (needs root).
     Capture(capture::CaptureArgs),
+    /// Print the events a Falco filter selects, live (needs root) or from a
+    /// capture file (-r), with a %field format (-p), as JSON (-j), or as a
+    /// --top table.
+    Inspect(inspect::InspectArgs),
     /// Perform, harmlessly, what the default rules detect (needs root; the
     /// container actions need podman).
     #[command(name = "event-generator")]
@@ -169,6 +174,7 @@ pub fn main() -> ExitCode {
         }) => test_command(&rules, &fixtures, quiet),
         Some(Command::Run(opts)) => run(&opts),
         Some(Command::Capture(args)) => capture::run(&args),
+        Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::EventGenerator {
             what: GenCommand::List,
         }) => eventgen::list(),

@@ -53,7 +53,8 @@ impl FieldValue {
         }
     }
 
-    fn to_json(&self) -> serde_json::Value {
+    /// The JSON value of this field.
+    pub fn to_json(&self) -> serde_json::Value {
         match self {
             FieldValue::Num(n) => (*n).into(),
             FieldValue::Double(d) => (*d).into(),

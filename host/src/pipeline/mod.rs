@@ -20,6 +20,7 @@
 //! engine's own alerts.
 
 pub mod control;
+pub mod inspect;
 pub mod internal;
 pub mod plugin;
 pub mod record;

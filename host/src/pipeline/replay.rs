@@ -60,6 +60,13 @@ impl ReplaySource {
     }
 }
 
+impl ReplaySource {
+    /// The stage, to give it a printer before the run.
+    pub fn stage_mut(&mut self) -> &mut SyscallStage {
+        &mut self.stage
+    }
+}
+
 impl Source for ReplaySource {
     fn source(&self) -> &str {
         SYSCALL_SOURCE
@@ -89,6 +96,10 @@ impl Source for ReplaySource {
         let (mut alerts, mut evaluated) = (0, 0);
         let mut flow = Flow::Busy;
         for _ in 0..EVENTS_PER_STEP {
+            if self.stage.output_closed() {
+                flow = Flow::Done;
+                break;
+            }
             let (rec, state_only) = match self.reader.next_event() {
                 Ok(Some(ev)) => {
                     self.read += 1;
@@ -160,5 +171,6 @@ impl Source for ReplaySource {
         ));
         t.summary.push(self.stage.state_summary("the capture"));
         t.summary.extend(self.stage.close_recorder());
+        t.summary.extend(self.stage.close_printer());
     }
 }

@@ -140,23 +140,32 @@ pub fn build_engines(
 pub const FILTER_NAME: &str = "<filter>";
 
 /// A Falco filter of syscall events (`capture`, `inspect`) as a one-rule
-/// engine: the rule `filter` matches what the filter selects. An empty
-/// filter gives an engine whose one rule is disabled (it matches nothing;
-/// the caller takes every event then). Errors name `<filter>:line:col`.
-pub fn filter_engine(config: &Config, filter: &str) -> Result<SourceEngine, SetupError> {
-    let (enabled, condition) = match filter.trim() {
-        "" => ("false", "evt.num > 0"),
-        f => ("true", f),
+/// engine: the rule `filter` matches what the filter selects, and its
+/// output is `format` (`inspect -p`). An empty filter matches every event
+/// when a format is given; without one (`capture`), its rule is disabled
+/// and matches nothing (the caller takes every event then). Errors name
+/// `<filter>:line:col`.
+pub fn filter_engine(
+    config: &Config,
+    filter: &str,
+    format: Option<&str>,
+) -> Result<SourceEngine, SetupError> {
+    let (enabled, condition) = match (filter.trim(), format) {
+        ("", None) => ("false", "evt.num > 0"),
+        ("", Some(_)) => ("true", "evt.num > 0"),
+        (f, _) => ("true", f),
     };
-    let mut text = String::from("- rule: filter\n  desc: command-line filter\n  condition: |\n");
-    for line in condition.lines() {
-        text.push_str("    ");
-        text.push_str(line);
-        text.push('\n');
-    }
-    text.push_str(&format!(
-        "  output: filter\n  priority: DEBUG\n  enabled: {enabled}\n"
-    ));
+    let block = |text: &str| {
+        text.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    };
+    let text = format!(
+        "- rule: filter\n  desc: command-line filter\n  condition: |\n{}  output: |-\n{}  \
+         priority: DEBUG\n  enabled: {enabled}\n",
+        block(condition),
+        block(format.unwrap_or("filter")),
+    );
     let file = RulesFile {
         path: FILTER_NAME.into(),
         content: text,

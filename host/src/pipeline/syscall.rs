@@ -4,6 +4,7 @@
 //! probe here, from a capture file next); [`LiveSource`] feeds it from the
 //! kernel in bounded steps and keeps the drop accounting.
 
+use super::inspect::Printer;
 use super::internal::drop_alert;
 use super::record::{CaptureConfig, Recorder, Trigger};
 use super::{Flow, PipelineError, Shared, Source, Totals};
@@ -27,6 +28,7 @@ pub struct SyscallStage {
     names: FieldNames,
     hits: Vec<u32>,
     recorder: Option<Recorder>,
+    printer: Option<Printer>,
     /// Records evaluated.
     pub events: u64,
     /// Evaluation errors.
@@ -42,6 +44,7 @@ impl SyscallStage {
             engine,
             hits: Vec::new(),
             recorder: None,
+            printer: None,
             events: 0,
             errors: 0,
         }
@@ -70,9 +73,23 @@ impl SyscallStage {
         self.recorder = Some(r);
     }
 
-    /// The recorder, if any.
-    pub fn recorder_mut(&mut self) -> Option<&mut Recorder> {
-        self.recorder.as_mut()
+    /// Prints the rules' matches (the `inspect` filter) instead of
+    /// alerting.
+    pub fn set_printer(&mut self, p: Printer) {
+        self.printer = Some(p);
+    }
+
+    /// Whether the printer's output went away (the run should end).
+    pub fn output_closed(&self) -> bool {
+        self.printer.as_ref().is_some_and(|p| p.closed)
+    }
+
+    /// Prints what the printer keeps for the end (a `--top` table); the
+    /// exit summary's line about it.
+    pub fn close_printer(&mut self) -> Option<String> {
+        let p = self.printer.as_mut()?;
+        p.finish();
+        Some(format!("Inspect: {} event(s) matched", p.matched))
     }
 
     /// Records with the `capture` config when it is enabled.
@@ -138,10 +155,14 @@ impl SyscallStage {
             }
         }
         let time = self.state.epoch_ns(rec.ts_boot);
-        let filter = self.recorder.as_ref().is_some_and(Recorder::is_filter);
-        if !filter {
-            for &r in &self.hits {
-                sh.alert(self.engine.alert(r, &ev, time, &sh.host));
+        let filter =
+            self.printer.is_some() || self.recorder.as_ref().is_some_and(Recorder::is_filter);
+        for &r in &self.hits {
+            let a = self.engine.alert(r, &ev, time, &sh.host);
+            match &mut self.printer {
+                Some(p) => p.event(&a),
+                None if filter => {}
+                None => sh.alert(a),
             }
         }
         if let Some(r) = &mut self.recorder {
@@ -228,6 +249,11 @@ impl LiveSource {
         })
     }
 
+    /// The stage, to give it a recorder or printer before the run.
+    pub fn stage_mut(&mut self) -> &mut SyscallStage {
+        &mut self.stage
+    }
+
     /// Stops after `d` (for `capture --duration`).
     pub fn stop_after(&mut self, d: std::time::Duration) {
         self.until = Some(std::time::Instant::now() + d);
@@ -289,7 +315,8 @@ impl Source for LiveSource {
     }
 
     fn step(&mut self, sh: &Shared, t: &mut Totals) -> Flow {
-        if self.until.is_some_and(|u| std::time::Instant::now() >= u) {
+        if self.stage.output_closed() || self.until.is_some_and(|u| std::time::Instant::now() >= u)
+        {
             return Flow::Done;
         }
         let stage = &mut self.stage;
@@ -335,6 +362,7 @@ impl Source for LiveSource {
         ));
         t.summary.push(self.stage.state_summary("/proc"));
         t.summary.extend(self.stage.close_recorder());
+        t.summary.extend(self.stage.close_printer());
     }
 }
 
