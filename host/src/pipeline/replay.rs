@@ -31,6 +31,8 @@ pub struct ReplaySource {
     conv: Converter,
     stage: SyscallStage,
     started: Instant,
+    /// A progress bar, when stderr is a terminal.
+    progress: Option<indicatif::ProgressBar>,
     /// Events of the capture read (including meta-events and enter events).
     read: u64,
     failed: bool,
@@ -54,10 +56,32 @@ impl ReplaySource {
             reader,
             stage,
             started: Instant::now(),
+            progress: None,
             read: 0,
             failed: false,
         })
     }
+}
+
+/// A bar of the file's bytes read, on stderr when it is a terminal.
+fn progress_bar(path: &Path) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let total = std::fs::metadata(path).map_or(0, |m| m.len());
+    let style = indicatif::ProgressStyle::with_template(
+        "replay [{bar:40}] {bytes}/{total_bytes} {elapsed} {msg}",
+    )
+    .ok()?
+    .progress_chars("=> ");
+    Some(
+        indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr_with_hz(4),
+        )
+        .with_style(style),
+    )
 }
 
 impl ReplaySource {
@@ -89,6 +113,7 @@ impl Source for ReplaySource {
                 .unwrap_or_default()
         ));
         self.started = Instant::now();
+        self.progress = progress_bar(&self.path);
         true
     }
 
@@ -136,6 +161,10 @@ impl Source for ReplaySource {
         t.events += evaluated;
         t.alerts += alerts;
         sh.metrics.add_events(SYSCALL_SOURCE, evaluated);
+        if let (Some(pb), Some(at)) = (&self.progress, self.reader.file_position()) {
+            pb.set_position(at);
+            pb.set_message(format!("{} events, {} alerts", self.read, t.alerts));
+        }
         flow
     }
 
@@ -146,6 +175,9 @@ impl Source for ReplaySource {
     fn tick(&mut self, _: &Shared, _: &mut Totals) {}
 
     fn close(&mut self, _: &Shared, t: &mut Totals, stopping: bool) {
+        if let Some(pb) = self.progress.take() {
+            pb.finish_and_clear();
+        }
         let secs = self.started.elapsed().as_secs_f64();
         let ReadStats {
             unknown_events,

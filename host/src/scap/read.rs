@@ -16,6 +16,8 @@ use super::meta::{self, Cursor, FdInfo, GroupInfo, MachineInfo, ThreadInfo, User
 use super::table::{self, EventInfo};
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const SHB: u32 = 0x0A0D_0D0A;
 const SHB_MAGIC: u32 = 0x1A2B_3C4D;
@@ -175,22 +177,42 @@ impl<'a> Event<'a> {
     }
 }
 
+/// A file whose bytes read so far are counted (for progress).
+struct Counted {
+    file: std::fs::File,
+    read: Arc<AtomicU64>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(b)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// A capture file's uncompressed bytes as a stream (gzip is recognised by
-/// its magic bytes).
-fn open_stream(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
-    let mut f = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+/// its magic bytes), and the count of the file's bytes read so far.
+fn open_stream(path: &Path) -> std::io::Result<(Box<dyn Read + Send>, Arc<AtomicU64>)> {
+    let read = Arc::new(AtomicU64::new(0));
+    let file = Counted {
+        file: std::fs::File::open(path)?,
+        read: read.clone(),
+    };
+    let mut f = BufReader::with_capacity(1 << 20, file);
     let gz = {
         use std::io::BufRead;
         f.fill_buf()?.starts_with(&[0x1f, 0x8b])
     };
-    Ok(if gz {
+    let stream: Box<dyn Read + Send> = if gz {
         Box::new(BufReader::with_capacity(
             1 << 20,
             flate2::bufread::MultiGzDecoder::new(f),
         ))
     } else {
         Box::new(f)
-    })
+    };
+    Ok((stream, read))
 }
 
 /// A capture file's bytes, decompressed if it is gzip-compressed (for
@@ -198,7 +220,7 @@ fn open_stream(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
 pub fn file_bytes(path: &Path) -> Result<Vec<u8>, ScapError> {
     let mut out = Vec::new();
     open_stream(path)
-        .and_then(|mut s| s.read_to_end(&mut out))
+        .and_then(|(mut s, _)| s.read_to_end(&mut out))
         .map_err(|source| ScapError::Io {
             path: path.display().to_string(),
             source,
@@ -221,6 +243,9 @@ pub struct Reader {
     new_section: bool,
     /// What was skipped.
     pub stats: ReadStats,
+    /// The file's bytes read so far (compressed ones for gzip), when
+    /// reading a file.
+    file_read: Option<Arc<AtomicU64>>,
 }
 
 impl Reader {
@@ -229,7 +254,11 @@ impl Reader {
     pub fn open(path: &Path) -> Result<Reader, ScapError> {
         let shown = path.display().to_string();
         match open_stream(path) {
-            Ok(src) => Reader::new(src, shown),
+            Ok((src, read)) => {
+                let mut r = Reader::new(src, shown)?;
+                r.file_read = Some(read);
+                Ok(r)
+            }
             Err(source) => Err(ScapError::Io {
                 path: shown,
                 source,
@@ -249,6 +278,7 @@ impl Reader {
             meta: Metadata::default(),
             new_section: false,
             stats: ReadStats::default(),
+            file_read: None,
         };
         if !r.next_block()? {
             return Err(r.error(0, "empty file: no section header".into()));
@@ -258,6 +288,12 @@ impl Reader {
         }
         r.read_metadata()?;
         Ok(r)
+    }
+
+    /// How many of the file's bytes were read (as stored: compressed ones
+    /// for a gzip file); `None` for a stream.
+    pub fn file_position(&self) -> Option<u64> {
+        self.file_read.as_ref().map(|r| r.load(Ordering::Relaxed))
     }
 
     /// The current section's metadata.
