@@ -119,7 +119,7 @@ fn exercise(bytes: Vec<u8>) -> u64 {
             let _ = ev.param(i);
         }
         if let Some(rec) = conv.convert(&ev)
-            && let Ok(rec) = falco_wasm::capture::record::Record::parse(&rec)
+            && let Ok(rec) = falco_wasm::capture::record::Record::parse(rec)
         {
             state.update(&rec);
             state.finish(&rec);

@@ -4,7 +4,9 @@
 //! rules, in one run; and the engine's peak memory, which must not grow
 //! with the length of the capture.
 //!
-//! The capture is built from the real captures in `../shared/data/scap`:
+//! The capture is built from the real captures in `../shared/data/scap`
+//! (or from one given capture, `--capture FILE`, e.g. one recorded with
+//! `falco-wasm capture` during real activity):
 //! the metadata of one, then the event blocks of all of them, repeated
 //! until there are at least `events` events (one section, as one long
 //! capture). It is streamed to the engine through a pipe, so no disk is
@@ -13,7 +15,7 @@
 use crate::bench_capture::rss_kib;
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -160,33 +162,50 @@ fn replay(bin: &Path, head: &[u8], body: &[u8], rounds: u64, rules: Option<&Path
     })
 }
 
-pub(crate) fn run(bin: &Path, data: &Path, min_events: u64) -> Result<()> {
-    let mut files: Vec<_> = std::fs::read_dir(data)
-        .with_context(|| format!("{}: the shared captures are needed", data.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "scap"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("no .scap file in {}", data.display());
+/// Where the benchmark's events come from.
+pub(crate) enum Source {
+    /// The shared captures' events (libs_curl_google's process list).
+    Shared(PathBuf),
+    /// One capture's own metadata and events.
+    File(PathBuf),
+}
+
+/// The capture files and the one whose metadata heads the stream.
+fn files(source: &Source) -> Result<(Vec<PathBuf>, PathBuf)> {
+    match source {
+        Source::File(f) => Ok((vec![f.clone()], f.clone())),
+        Source::Shared(data) => {
+            let mut files: Vec<_> = std::fs::read_dir(data)
+                .with_context(|| format!("{}: the shared captures are needed", data.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "scap"))
+                .collect();
+            files.sort();
+            let head = data.join("libs_curl_google.scap");
+            if !files.contains(&head) {
+                bail!("libs_curl_google.scap is missing from {}", data.display());
+            }
+            Ok((files, head))
+        }
     }
+}
+
+pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
+    let (files, head_file) = files(source)?;
     let mut head = Vec::new();
     let (mut body, mut per_round) = (Vec::new(), 0);
     for f in &files {
         let (h, events, n) = split(&uncompressed(f)?);
-        if f.ends_with("libs_curl_google.scap") {
+        if *f == head_file {
             head = h;
         }
         body.extend_from_slice(&events);
         per_round += n;
     }
-    if head.is_empty() {
-        bail!("libs_curl_google.scap is missing from {}", data.display());
-    }
     let rounds = min_events.div_ceil(per_round.max(1));
     println!(
-        "replay benchmark: {} captures' events ({per_round} per round, {:.1} MiB) x {rounds} = \
-         {} events through a pipe",
+        "replay benchmark: {} capture(s)' events ({per_round} per round, {:.1} MiB) x {rounds} \
+         = {} events through a pipe",
         files.len(),
         body.len() as f64 / 1048576.0,
         per_round * rounds

@@ -62,6 +62,11 @@ enum Task {
         /// Events the replay benchmark's capture holds at least.
         #[arg(long, default_value_t = 5_000_000)]
         capture_events: u64,
+        /// Replay benchmark: repeat this capture's events (e.g. one written
+        /// by `falco-wasm capture` during real activity) instead of the
+        /// shared captures'.
+        #[arg(long)]
+        capture: Option<PathBuf>,
         /// Capture benchmark: flood the ring buffer instead (drop warnings
         /// and alerts, per-second counts, reload and SIGTERM under load).
         #[arg(long)]
@@ -455,6 +460,7 @@ fn main() -> ExitCode {
         Task::Bench {
             which,
             capture_events,
+            capture,
             ..
         } if which == "replay" => (|| {
             run({
@@ -463,7 +469,11 @@ fn main() -> ExitCode {
                 c
             })?;
             let bin = target_dir()?.join("release/falco-wasm");
-            bench_replay::run(&bin, &root().join("../shared/data/scap"), capture_events)
+            let source = match &capture {
+                Some(f) => bench_replay::Source::File(f.clone()),
+                None => bench_replay::Source::Shared(root().join("../shared/data/scap")),
+            };
+            bench_replay::run(&bin, &source, capture_events)
         })(),
         Task::Bench {
             which,

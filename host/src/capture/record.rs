@@ -395,7 +395,15 @@ pub struct Header {
 /// Encodes a record as the probe writes it (for tests and replay tools).
 /// Each parameter is (kind, index, data).
 pub fn encode(h: &Header, params: &[(ParamKind, u8, &[u8])]) -> Vec<u8> {
-    let mut b = vec![0u8; HDR_LEN];
+    let mut b = Vec::new();
+    encode_into(&mut b, h, params);
+    b
+}
+
+/// [`encode`] into `b` (cleared first; its allocation is reused).
+pub fn encode_into(b: &mut Vec<u8>, h: &Header, params: &[(ParamKind, u8, &[u8])]) {
+    b.clear();
+    b.resize(HDR_LEN, 0);
     b[0..8].copy_from_slice(&h.ts_boot.to_le_bytes());
     b[8..12].copy_from_slice(&h.tid.to_le_bytes());
     b[12..16].copy_from_slice(&h.pid.to_le_bytes());
@@ -413,7 +421,6 @@ pub fn encode(h: &Header, params: &[(ParamKind, u8, &[u8])]) -> Vec<u8> {
     }
     let len = b.len() as u32;
     b[20..24].copy_from_slice(&len.to_le_bytes());
-    b
 }
 
 #[cfg(test)]

@@ -46,7 +46,8 @@ pub struct SourceEngine {
     matching: RuleMatching,
     buf: EventBuf,
     hits: Vec<u32>,
-    last_type: Option<(String, u32)>,
+    /// Groups of the event types seen (bounded).
+    type_groups: rustc_hash::FxHashMap<Box<str>, u32>,
 }
 
 /// Why the engine could not be built.
@@ -161,7 +162,7 @@ impl SourceEngine {
             matching: opts.matching,
             buf,
             hits: Vec::new(),
-            last_type: None,
+            type_groups: Default::default(),
         })
     }
 
@@ -258,22 +259,22 @@ impl SourceEngine {
         Ok(())
     }
 
-    /// The group for an event type (the last lookup is cached: consecutive
-    /// events often share a type).
+    /// The group for an event type (looked up once per type).
     fn group_of(&mut self, evt_type: Option<&str>) -> u32 {
         let Some(t) = evt_type else {
             return self.catchall;
         };
-        if let Some((last, g)) = &self.last_type
-            && last == t
-        {
-            return *g;
+        if let Some(&g) = self.type_groups.get(t) {
+            return g;
         }
         let g = match self.rules.fields.event_names().binary_search(&t) {
             Ok(i) => self.by_type[i],
             Err(_) => self.catchall,
         };
-        self.last_type = Some((t.to_string(), g));
+        // plugin sources' types are open-ended: the cache stays bounded
+        if self.type_groups.len() < 4096 {
+            self.type_groups.insert(t.into(), g);
+        }
         g
     }
 

@@ -150,9 +150,9 @@ impl Source for ReplaySource {
                 }
             };
             match rec {
-                Some(rec) if state_only => self.stage.state_only(&rec),
+                Some(rec) if state_only => self.stage.state_only(rec),
                 Some(rec) => {
-                    alerts += self.stage.record(&rec, sh);
+                    alerts += self.stage.record(rec, sh);
                     evaluated += 1;
                 }
                 None => {}

@@ -135,6 +135,8 @@ pub struct Converter {
     generic_plans: Vec<Option<Plan>>,
     /// Events not converted (no equivalent record).
     pub skipped: u64,
+    /// The last record made.
+    out: Vec<u8>,
 }
 
 /// Linux open flags from libs' `PPM_O_*` flags.
@@ -332,8 +334,15 @@ impl Converter {
         }
     }
 
-    /// The record the probe would have written for `ev`, if any.
-    pub fn convert(&mut self, ev: &Event) -> Option<Vec<u8>> {
+    /// Writes a record into the output buffer.
+    fn emit(&mut self, h: &Header, params: &[(ParamKind, u8, &[u8])]) -> Option<()> {
+        record::encode_into(&mut self.out, h, params);
+        Some(())
+    }
+
+    /// The record the probe would have written for `ev`, if any (in a
+    /// buffer the next call reuses).
+    pub fn convert(&mut self, ev: &Event) -> Option<&[u8]> {
         if !ev.info.exit {
             if ev.info.name == "procexit" {
                 let rec = self.header(ev, KIND_PROCEXIT, 0);
@@ -342,7 +351,8 @@ impl Converter {
                 }
                 self.pids.remove(&ev.tid);
                 self.enters.remove(&ev.tid);
-                return Some(record::encode(&rec, &[]));
+                self.emit(&rec, &[]);
+                return Some(&self.out);
             }
             self.keep_enter(ev);
             return None;
@@ -368,10 +378,13 @@ impl Converter {
             e.live = false;
             self.enters.insert(ev.tid, e);
         }
-        if out.is_none() {
-            self.skipped += 1;
+        match out {
+            Some(()) => Some(&self.out),
+            None => {
+                self.skipped += 1;
+                None
+            }
         }
-        out
     }
 
     fn header(&self, ev: &Event, kind: u16, ret: i64) -> Header {
@@ -388,7 +401,7 @@ impl Converter {
     /// A syscall the state needs nothing of but its result, or nothing at
     /// all: its type, thread, result, and the arguments and strings rules
     /// read (where the writer takes each parameter from, read back).
-    fn bare(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+    fn bare(&mut self, ev: &Event, p: &Params, plan: Plan) -> Option<()> {
         let ret = match ev.info.params.first() {
             Some((name, ParamType::Errno | ParamType::Fd | ParamType::Pid)) => p.int(name),
             _ => None,
@@ -425,12 +438,12 @@ impl Converter {
             .iter()
             .map(|(k, i, d)| (*k, *i, d.as_slice()))
             .collect();
-        Some(record::encode(&h, &params))
+        self.emit(&h, &params)
     }
 
     /// Syscalls that make, copy or drop one fd, or move the working
     /// directory: their result and the arguments the state reads.
-    fn fd_change(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+    fn fd_change(&mut self, ev: &Event, p: &Params, plan: Plan) -> Option<()> {
         let name = plan.name;
         let ret = match name {
             "memfd_create" | "socket" => p.int("fd"),
@@ -463,11 +476,11 @@ impl Converter {
         }
         let params: Vec<(ParamKind, u8, &[u8])> =
             path.iter().map(|b| (ParamKind::UserStr, 0, *b)).collect();
-        Some(record::encode(&h, &params))
+        self.emit(&h, &params)
     }
 
     /// accept, accept4: the new fd with the connection's addresses.
-    fn accept(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+    fn accept(&mut self, ev: &Event, p: &Params, plan: Plan) -> Option<()> {
         let mut h = self.header(ev, plan.nr, p.int("fd").unwrap_or(-1));
         h.args[3] = p.uint("flags").unwrap_or(0);
         // a capture's tuple is client → server: here the remote end first
@@ -485,11 +498,11 @@ impl Converter {
             .iter()
             .map(|t| (ParamKind::Tuple, IDX_RET, t.as_slice()))
             .collect();
-        Some(record::encode(&h, &params))
+        self.emit(&h, &params)
     }
 
     /// pipe, pipe2, socketpair: the two new fds.
-    fn fd_pair(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+    fn fd_pair(&mut self, ev: &Event, p: &Params, plan: Plan) -> Option<()> {
         let name = plan.name;
         let mut h = self.header(ev, plan.nr, p.int("res").unwrap_or(-1));
         let mut pair = Vec::with_capacity(8);
@@ -504,10 +517,10 @@ impl Converter {
             h.args[1] = linux_open_flags(p.uint("flags").unwrap_or(0) as u32);
             0
         };
-        Some(record::encode(&h, &[(ParamKind::FdPair, idx, &pair)]))
+        self.emit(&h, &[(ParamKind::FdPair, idx, &pair)])
     }
 
-    fn open(&self, ev: &Event, p: &Params, plan: Plan) -> Option<Vec<u8>> {
+    fn open(&mut self, ev: &Event, p: &Params, plan: Plan) -> Option<()> {
         let (nr, name) = (plan.nr, plan.name);
         let fd = p.int("fd").or_else(|| p.int("res")).unwrap_or(-1);
         let mut h = self.header(ev, nr, fd);
@@ -526,10 +539,10 @@ impl Converter {
                 1
             }
         };
-        Some(record::encode(&h, &[(ParamKind::UserStr, idx, path)]))
+        self.emit(&h, &[(ParamKind::UserStr, idx, path)])
     }
 
-    fn connect(&self, ev: &Event, p: &Params) -> Option<Vec<u8>> {
+    fn connect(&mut self, ev: &Event, p: &Params) -> Option<()> {
         let mut h = self.header(ev, 42, p.int("res").unwrap_or(0));
         h.args[0] = p.int("fd").unwrap_or(-1) as u64;
         let raw = p.get("tuple").unwrap_or_default();
@@ -548,11 +561,11 @@ impl Converter {
         if let Some(s) = &sockaddr {
             params.push((ParamKind::Sockaddr, 1, s));
         }
-        Some(record::encode(&h, &params))
+        self.emit(&h, &params)
     }
 
     /// The child's side of a clone (res 0): a new thread or process.
-    fn clone_child(&mut self, ev: &Event, p: &Params) -> Option<Vec<u8>> {
+    fn clone_child(&mut self, ev: &Event, p: &Params) -> Option<()> {
         let res = p.int("res")?;
         let pid = p.uint("pid").unwrap_or(ev.tid);
         self.pids.insert(ev.tid, pid);
@@ -582,10 +595,10 @@ impl Converter {
             p.uint("vpid").unwrap_or(0),
             0,
         ];
-        Some(record::encode(&h, &[]))
+        self.emit(&h, &[])
     }
 
-    fn exec(&mut self, ev: &Event, p: &Params, name: &str) -> Option<Vec<u8>> {
+    fn exec(&mut self, ev: &Event, p: &Params, name: &str) -> Option<()> {
         let nr = if name == "execve" { 59 } else { 322 };
         let res = p.int("res").unwrap_or(0);
         let mut h = self.header(ev, nr, res);
@@ -596,7 +609,7 @@ impl Converter {
                 (1, "pathname")
             };
             let path = p.text(f).unwrap_or_default();
-            return Some(record::encode(&h, &[(ParamKind::UserStr, idx, path)]));
+            return self.emit(&h, &[(ParamKind::UserStr, idx, path)]);
         }
         if let Some(pid) = p.uint("pid") {
             self.pids.insert(ev.tid, pid);
@@ -659,7 +672,7 @@ impl Converter {
         for (i, c) in cgroups.iter().enumerate() {
             params.push((ParamKind::Cgroup, i as u8, c));
         }
-        Some(record::encode(&h, &params))
+        self.emit(&h, &params)
     }
 }
 

@@ -340,13 +340,21 @@ impl Reader {
         let body = &mut self.block.2;
         body.clear();
         let want = (total - 8) as u64;
-        let got = (&mut self.src)
-            .take(want)
-            .read_to_end(body)
-            .map_err(|e| ScapError::Io {
-                path: self.path.clone(),
-                source: e,
-            })?;
+        let got = if want <= 1 << 20 {
+            // the usual block: one read into the reused buffer
+            body.resize(want as usize, 0);
+            let n = read_full(&mut self.src, body);
+            body.truncate(*n.as_ref().unwrap_or(&0));
+            n
+        } else {
+            // a large one grows as its bytes arrive (a lying length in a
+            // truncated file allocates no more than the file has)
+            (&mut self.src).take(want).read_to_end(body)
+        }
+        .map_err(|e| ScapError::Io {
+            path: self.path.clone(),
+            source: e,
+        })?;
         if (got as u64) < want {
             return Err(self.error(
                 at,

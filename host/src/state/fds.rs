@@ -1,7 +1,7 @@
 //! Per-process file descriptor tables.
 
 use crate::capture::record::SockTuple;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// What an fd refers to (libs' fd types; `typechar` gives Falco's letter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,7 +155,7 @@ pub const MAX_FDS_PER_PROCESS: usize = 16 * 1024;
 /// The fd table of one process.
 #[derive(Clone, Debug, Default)]
 pub struct FdTable {
-    fds: HashMap<i64, Fd>,
+    fds: FxHashMap<i64, Fd>,
 }
 
 impl FdTable {

@@ -26,6 +26,7 @@ use crate::capture::syscalls;
 use containers::{ContainerInfo, Containers};
 use fds::{Fd, FdKind};
 pub use process::Process;
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use users::UserDb;
@@ -82,7 +83,9 @@ pub struct StateStats {
 /// The state engine.
 pub struct State {
     opts: StateOptions,
-    procs: HashMap<u32, Process>,
+    /// By pid (FxHash: pids are the kernel's, not an attacker's choice of
+    /// hash keys, and this lookup runs for every field of every event).
+    procs: FxHashMap<u32, Process>,
     exited: VecDeque<(i64, u32)>,
     host_users: UserDb,
     container_users: HashMap<String, (UserDb, std::time::Instant)>,
@@ -101,7 +104,7 @@ impl State {
         State {
             containers: Containers::new(opts.runtime_sockets.clone(), opts.runtime_timeout),
             host_users: UserDb::load(Path::new("/")),
-            procs: HashMap::new(),
+            procs: FxHashMap::default(),
             exited: VecDeque::new(),
             container_users: HashMap::new(),
             upper_dirs: HashMap::new(),

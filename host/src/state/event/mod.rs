@@ -25,16 +25,52 @@ use crate::fields::{FieldId, ResolvedField, SourceFields};
 use crate::filter::value::ValueSink;
 
 /// Per field id, its base name (resolved once per field table).
-pub struct FieldNames(Vec<&'static str>);
+pub struct FieldNames(Vec<(&'static str, Class)>);
+
+/// Which extractor a field belongs to (its name's first component),
+/// decided once per field rather than per event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Evt,
+    Proc,
+    User,
+    Fd,
+    Container,
+    Fs,
+    Other,
+}
+
+impl Class {
+    fn of(name: &str) -> Class {
+        match name.split('.').next().unwrap_or("") {
+            "evt" | "syscall" | "util" => Class::Evt,
+            "proc" | "thread" => Class::Proc,
+            "user" | "group" => Class::User,
+            "fd" => Class::Fd,
+            "container" | "k8s" => Class::Container,
+            "fs" => Class::Fs,
+            _ => Class::Other,
+        }
+    }
+}
 
 impl FieldNames {
     /// The names of a source's fields, indexed by id.
     pub fn new(fields: &SourceFields) -> FieldNames {
-        FieldNames(fields.fields().iter().map(|d| d.name).collect())
+        FieldNames(
+            fields
+                .fields()
+                .iter()
+                .map(|d| (d.name, Class::of(d.name)))
+                .collect(),
+        )
     }
 
-    fn get(&self, id: FieldId) -> &'static str {
-        self.0.get(id as usize).copied().unwrap_or("")
+    fn get(&self, id: FieldId) -> (&'static str, Class) {
+        self.0
+            .get(id as usize)
+            .copied()
+            .unwrap_or(("", Class::Other))
     }
 }
 
@@ -129,15 +165,26 @@ impl<'a> SyscallEvent<'a> {
     /// Extracts a field by base name; false when no extractor knows the
     /// name (a field extracted without the process, fd or container it
     /// reads counts as known).
+    #[cfg(test)]
     fn field(&self, base: &str, arg: Option<&str>, out: &mut dyn ValueSink) -> bool {
-        match base.split('.').next().unwrap_or("") {
-            "evt" | "syscall" | "util" => self.evt_field(base, arg, out),
-            "proc" | "thread" => self.proc_field(base, arg, out),
-            "user" | "group" => self.user_field(base, out),
-            "fd" => self.fd_field(base, out),
-            "container" | "k8s" => self.container_field(base, arg, out),
-            "fs" => self.fs_path_field(base, out),
-            _ => false,
+        self.field_of(Class::of(base), base, arg, out)
+    }
+
+    fn field_of(
+        &self,
+        class: Class,
+        base: &str,
+        arg: Option<&str>,
+        out: &mut dyn ValueSink,
+    ) -> bool {
+        match class {
+            Class::Evt => self.evt_field(base, arg, out),
+            Class::Proc => self.proc_field(base, arg, out),
+            Class::User => self.user_field(base, out),
+            Class::Fd => self.fd_field(base, out),
+            Class::Container => self.container_field(base, arg, out),
+            Class::Fs => self.fs_path_field(base, out),
+            Class::Other => false,
         }
     }
 }
@@ -165,8 +212,8 @@ impl Event for SyscallEvent<'_> {
     }
 
     fn extract(&self, field: &ResolvedField, out: &mut dyn ValueSink) {
-        let base = self.names.get(field.id);
-        self.field(base, field.arg.as_deref(), out);
+        let (base, class) = self.names.get(field.id);
+        self.field_of(class, base, field.arg.as_deref(), out);
     }
 }
 

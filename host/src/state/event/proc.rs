@@ -2,7 +2,7 @@
 //! its session and group leaders, stdio, resources and threads.
 
 use super::SyscallEvent;
-use super::render::cap_names;
+use super::render::with_cap_names;
 use crate::filter::value::ValueSink;
 use crate::state::Process;
 
@@ -178,9 +178,15 @@ impl SyscallEvent<'_> {
             "thread.vtid" => out.num(if tid == self.rec.pid { p.vpid } else { tid } as i64),
             "thread.ismain" => out.bool(tid == self.rec.pid),
             "thread.nametid" => out.bytes(format!("{}-{}", p.comm, tid).as_bytes()),
-            "thread.cap_effective" => out.bytes(cap_names(p.creds.cap_effective).as_bytes()),
-            "thread.cap_permitted" => out.bytes(cap_names(p.creds.cap_permitted).as_bytes()),
-            "thread.cap_inheritable" => out.bytes(cap_names(p.creds.cap_inheritable).as_bytes()),
+            "thread.cap_effective" => {
+                with_cap_names(p.creds.cap_effective, |s| out.bytes(s.as_bytes()))
+            }
+            "thread.cap_permitted" => {
+                with_cap_names(p.creds.cap_permitted, |s| out.bytes(s.as_bytes()))
+            }
+            "thread.cap_inheritable" => {
+                with_cap_names(p.creds.cap_inheritable, |s| out.bytes(s.as_bytes()))
+            }
             _ => return false,
         }
         true

@@ -150,12 +150,39 @@ const CAPS: [&str; 41] = [
 
 /// A capability mask as space-separated names.
 pub fn cap_names(mask: u64) -> String {
-    CAPS.iter()
-        .enumerate()
-        .filter(|(i, _)| mask & (1 << i) != 0)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut s = String::new();
+    for (i, n) in CAPS.iter().enumerate() {
+        if mask & (1 << i) != 0 {
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(n);
+        }
+    }
+    s
+}
+
+/// Calls `f` with a capability mask's names, rendered once per mask (a
+/// few masks cover nearly every process: rules read them on every event).
+pub(super) fn with_cap_names<R>(mask: u64, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static RENDERED: std::cell::RefCell<Vec<(u64, String)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    RENDERED.with(|r| {
+        let mut r = r.borrow_mut();
+        let i = match r.iter().position(|(m, _)| *m == mask) {
+            Some(i) => i,
+            None => {
+                if r.len() >= 16 {
+                    r.remove(0);
+                }
+                r.push((mask, cap_names(mask)));
+                r.len() - 1
+            }
+        };
+        f(&r[i].1)
+    })
 }
 
 /// An errno's symbolic name (`ENOENT`), or the number.
