@@ -91,9 +91,17 @@ struct Run {
     alerts: u64,
 }
 
-fn replay(bin: &Path, head: &[u8], body: &[u8], rounds: u64, rules: Option<&Path>) -> Result<Run> {
+fn replay(
+    bin: &Path,
+    head: &[u8],
+    body: &[u8],
+    rounds: u64,
+    rules: Option<&Path>,
+    backend: &str,
+) -> Result<Run> {
     let mut cmd = Command::new(bin);
-    cmd.args(["run", "-e", "/dev/stdin"]);
+    cmd.args(["run", "-e", "/dev/stdin"])
+        .env("FALCO_WASM_FILTER_BACKEND", backend);
     if let Some(r) = rules {
         cmd.arg("-r").arg(r);
     }
@@ -212,14 +220,16 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
     );
     let rules = std::env::temp_dir().join(format!("fw-bench-replay-{}.yaml", std::process::id()));
     std::fs::write(&rules, NO_MATCH_RULES)?;
-    let base = replay(bin, &head, &body, rounds, Some(&rules));
+    let base = replay(bin, &head, &body, rounds, Some(&rules), "wasm");
     let _ = std::fs::remove_file(&rules);
     let base = base?;
-    let default = replay(bin, &head, &body, rounds, None)?;
+    let default = replay(bin, &head, &body, rounds, None, "wasm")?;
+    let interp = replay(bin, &head, &body, rounds, None, "interp")?;
     let rate = |r: &Run| r.events as f64 / r.secs;
     for (name, r) in [
-        ("decode + state (no rule runs)", &base),
-        ("default rules (Wasm filters) ", &default),
+        ("decode + state (no rule runs)   ", &base),
+        ("default rules (Wasm filters)    ", &default),
+        ("default rules (the interpreter) ", &interp),
     ] {
         println!(
             "  {name}: {:>10.0} events/s  ({} events in {:.2} s, {} became records, {} alerts, \
@@ -233,8 +243,16 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
         );
     }
     println!(
-        "  default rules / baseline: {:.2}x the time",
-        rate(&base) / rate(&default)
+        "  default rules / baseline: {:.2}x the time (Wasm), {:.2}x (interpreter)",
+        rate(&base) / rate(&default),
+        rate(&base) / rate(&interp)
     );
+    if default.alerts != interp.alerts {
+        bail!(
+            "the back ends disagree: {} alerts (Wasm), {} (interpreter)",
+            default.alerts,
+            interp.alerts
+        );
+    }
     Ok(())
 }

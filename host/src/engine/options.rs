@@ -73,11 +73,26 @@ pub struct EngineOptions {
     pub limits: FilterLimits,
 }
 
+/// The environment variable that picks the back end for comparisons
+/// (`wasm`, the default, or `interp`); not a setting for production.
+pub const BACKEND_ENV: &str = "FALCO_WASM_FILTER_BACKEND";
+
 impl EngineOptions {
-    /// `priority`, `rule_matching` and `rules` from the configuration; the
-    /// other settings at their defaults.
+    /// `priority`, `rule_matching` and `rules` from the configuration, the
+    /// back end from [`BACKEND_ENV`]; the other settings at their defaults.
     pub fn from_config(c: &Config) -> Result<EngineOptions, ConfigError> {
+        let backend = match std::env::var(BACKEND_ENV).ok().as_deref() {
+            None | Some("" | "wasm") => Backend::Wasm,
+            Some("interp") => Backend::Interp,
+            Some(other) => {
+                return Err(ConfigError::key(
+                    BACKEND_ENV,
+                    format!("unknown filter back end '{other}' (expected wasm or interp)"),
+                ));
+            }
+        };
         Ok(EngineOptions {
+            backend,
             matching: matching(c)?,
             min_priority: min_priority(c)?,
             selection: selection(c)?,
