@@ -75,7 +75,7 @@ pub struct EngineOptions {
 
 /// The environment variable that picks the back end for comparisons
 /// (`wasm`, the default, or `interp`); not a setting for production.
-pub const BACKEND_ENV: &str = "FALCO_WASM_FILTER_BACKEND";
+const BACKEND_ENV: &str = "FALCO_WASM_FILTER_BACKEND";
 
 impl EngineOptions {
     /// `priority`, `rule_matching` and `rules` from the configuration, the
