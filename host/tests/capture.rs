@@ -16,33 +16,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_falco-wasm");
 
-/// Why live capture cannot run here, if it cannot.
-fn skip_reason() -> Option<String> {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .map(|v| v.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !root {
-        return Some("not running as root".into());
-    }
-    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        return Some("the kernel has no BTF (/sys/kernel/btf/vmlinux)".into());
-    }
-    None
-}
-
-macro_rules! skip_unless_live {
-    () => {
-        if let Some(why) = skip_reason() {
-            eprintln!("SKIPPED: live capture test needs root and BTF: {why}");
-            return;
-        }
-    };
-}
+mod common;
 
 /// A scratch directory, removed when dropped.
 struct Scratch(PathBuf);

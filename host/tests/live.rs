@@ -13,36 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Why live capture cannot run here, if it cannot.
-fn skip_reason() -> Option<String> {
-    if !rustix_is_root() {
-        return Some("not running as root".into());
-    }
-    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        return Some("the kernel has no BTF (/sys/kernel/btf/vmlinux)".into());
-    }
-    None
-}
-
-fn rustix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .map(|v| v.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-macro_rules! skip_unless_live {
-    () => {
-        if let Some(why) = skip_reason() {
-            eprintln!("SKIPPED: live capture test needs root and BTF: {why}");
-            return;
-        }
-    };
-}
+mod common;
+use common::PodmanService;
 
 /// A scratch directory, removed when dropped.
 struct Scratch(PathBuf);
@@ -388,46 +360,6 @@ fn host_actions_raise_alerts_with_the_right_fields() {
     let err = engine.stop();
     assert!(err.contains("Events detected:"), "{err}");
     let _ = early.wait_with_output();
-}
-
-/// Podman's Docker-compatible API on the default socket, started if absent.
-struct PodmanService(Option<Child>);
-
-impl PodmanService {
-    fn ensure() -> PodmanService {
-        let sock = Path::new("/run/podman/podman.sock");
-        if std::os::unix::net::UnixStream::connect(sock).is_ok() {
-            return PodmanService(None);
-        }
-        let _ = std::fs::create_dir_all("/run/podman");
-        let child = Command::new("podman")
-            .args([
-                "system",
-                "service",
-                "--time=0",
-                "unix:///run/podman/podman.sock",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok();
-        let start = Instant::now();
-        while std::os::unix::net::UnixStream::connect(sock).is_err()
-            && start.elapsed() < Duration::from_secs(20)
-        {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        PodmanService(child)
-    }
-}
-
-impl Drop for PodmanService {
-    fn drop(&mut self) {
-        if let Some(c) = &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod bench_capture;
 mod bench_replay;
+mod image;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -24,6 +25,9 @@ enum Task {
     /// are errors), every crate's tests, the project's rules validated and
     /// their fixtures run.
     Test,
+    /// Build the container image (localhost/falco-wasm) with podman from
+    /// the Containerfile: release binary, falco.yaml, rules, plugins.
+    Image,
     /// Build and run `falco-wasm run` with the embedded default rules
     /// (extra arguments are passed through).
     Run {
@@ -197,6 +201,14 @@ const PACKAGES: &[(&str, &str)] = &[
 
 /// Installs missing packages (idempotent: nothing happens when all are there).
 /// Without root or apt the build still works; what needs them says so.
+/// Whether this runs as root.
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
 fn ensure_packages(which: &[&str]) -> Result<()> {
     let missing: Vec<&str> = PACKAGES
         .iter()
@@ -206,11 +218,7 @@ fn ensure_packages(which: &[&str]) -> Result<()> {
     if missing.is_empty() {
         return configure_podman(which);
     }
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-    if !is_root || !Path::new("/usr/bin/apt-get").exists() {
+    if !is_root() || !Path::new("/usr/bin/apt-get").exists() {
         eprintln!(
             "xtask: missing packages {missing:?} and cannot install them here (needs root and apt-get); \
              the eBPF probe or the container tests will be skipped"
@@ -365,10 +373,21 @@ fn test() -> Result<()> {
         ".wasm",
     )
     .context("the guest SDK's wasm32-wasip2 test binary")?;
+    // The container image (one release build, reused by the image test);
+    // podman needs root here.
+    let image = if is_root() {
+        Some(image::build()?)
+    } else {
+        eprintln!("xtask: not root: the image is not built, its test will skip");
+        None
+    };
     run({
         let mut c = cargo();
         c.args(["test", "--workspace"]);
         c.env("FALCO_WASM_GUEST_SDK_TESTS", sdk_tests);
+        if let Some(i) = &image {
+            c.env("FALCO_WASM_IMAGE", i);
+        }
         c
     })?;
     // The project's own rules: valid, and their fixtures pass on both back ends.
@@ -424,6 +443,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
         Task::Test => test(),
+        Task::Image => image::build().map(|_| ()),
         Task::Run { args } => (|| {
             ensure_packages(&["clang-16", "libbpf-dev"])?;
             run({

@@ -11,16 +11,27 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-/// The host name alerts carry: `FALCO_HOSTNAME` if set, else the kernel's.
+/// The host name alerts carry: `FALCO_HOSTNAME` if set; in a container
+/// (`HOST_ROOT` set), the host's `/etc/hostname`, not the container's own
+/// name; else the kernel's.
 pub fn hostname() -> String {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p)
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+    };
+    let root = crate::state::host_root();
     std::env::var("FALCO_HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_default()
+        .or_else(|| {
+            (root != std::path::Path::new("/"))
+                .then(|| read(&root.join("etc/hostname")))
+                .flatten()
         })
+        .or_else(|| read(std::path::Path::new("/proc/sys/kernel/hostname")))
+        .unwrap_or_default()
 }
 
 /// An alert with `source: internal` (Falco's rule names for them).

@@ -227,9 +227,13 @@ impl LiveSource {
         recorder: Option<Recorder>,
     ) -> Result<LiveSource, PipelineError> {
         let drops = DropPolicy::from_config(config)?;
-        let mut opts = StateOptions::default();
+        let root = crate::state::host_root();
+        let mut opts = StateOptions::on_host(&root);
         if let Some(sockets) = config.container_sockets() {
-            opts.runtime_sockets = sockets;
+            opts.runtime_sockets = sockets
+                .iter()
+                .map(|s| crate::state::host_path(&root, s))
+                .collect();
         }
         let mut stage = SyscallStage::new(engine, State::new(opts, 0));
         match recorder {

@@ -38,7 +38,10 @@ pub struct StateOptions {
     pub max_processes: usize,
     /// How long an exited process stays (for late events), ns.
     pub exit_grace_ns: i64,
-    /// Where `/proc` is mounted.
+    /// The host's root directory as this process sees it (`/`, or
+    /// `HOST_ROOT` in a container): its `/etc/passwd` and `/etc/group`.
+    pub host_root: PathBuf,
+    /// Where the host's `/proc` is mounted.
     pub proc_root: PathBuf,
     /// Container runtime sockets tried for metadata.
     pub runtime_sockets: Vec<PathBuf>,
@@ -54,6 +57,7 @@ impl Default for StateOptions {
         StateOptions {
             max_processes: 131_072,
             exit_grace_ns: 5_000_000_000,
+            host_root: PathBuf::from("/"),
             proc_root: PathBuf::from("/proc"),
             runtime_sockets: containers::DEFAULT_SOCKETS
                 .iter()
@@ -61,6 +65,39 @@ impl Default for StateOptions {
                 .collect(),
             runtime_timeout: std::time::Duration::from_millis(500),
             live: true,
+        }
+    }
+}
+
+/// The host's root as this process sees it: `HOST_ROOT` (Falco's
+/// convention for containers, which mount the host's `/proc`, `/etc` and
+/// runtime sockets under `/host`), else `/`.
+pub fn host_root() -> PathBuf {
+    match std::env::var_os("HOST_ROOT") {
+        Some(r) if !r.is_empty() => PathBuf::from(r),
+        _ => PathBuf::from("/"),
+    }
+}
+
+/// A host path (`/run/podman/podman.sock`) under the host root.
+pub fn host_path(root: &Path, p: &Path) -> PathBuf {
+    root.join(p.strip_prefix("/").unwrap_or(p))
+}
+
+impl StateOptions {
+    /// Live capture on the host whose root is `root`: its `/proc`, users
+    /// and runtime sockets under it.
+    pub fn on_host(root: &Path) -> StateOptions {
+        let d = StateOptions::default();
+        StateOptions {
+            proc_root: host_path(root, &d.proc_root),
+            runtime_sockets: d
+                .runtime_sockets
+                .iter()
+                .map(|s| host_path(root, s))
+                .collect(),
+            host_root: root.to_path_buf(),
+            ..d
         }
     }
 }
@@ -103,7 +140,7 @@ impl State {
     pub fn new(opts: StateOptions, boot_to_epoch_ns: i64) -> State {
         State {
             containers: Containers::new(opts.runtime_sockets.clone(), opts.runtime_timeout),
-            host_users: UserDb::load(Path::new("/")),
+            host_users: UserDb::load(&opts.host_root),
             procs: FxHashMap::default(),
             exited: VecDeque::new(),
             container_users: HashMap::new(),

@@ -1,0 +1,79 @@
+//! What the tests that need the kernel share: whether they can run here,
+//! and podman's API socket.
+
+#![allow(dead_code)] // each test binary uses a part
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Why live capture cannot run here, if it cannot.
+pub(crate) fn skip_reason() -> Option<String> {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|v| v.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false);
+    if !root {
+        return Some("not running as root".into());
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("the kernel has no BTF (/sys/kernel/btf/vmlinux)".into());
+    }
+    None
+}
+
+/// Returns from the test, saying why, when live capture cannot run here.
+#[macro_export]
+macro_rules! skip_unless_live {
+    () => {
+        if let Some(why) = common::skip_reason() {
+            eprintln!("SKIPPED: live capture test needs root and BTF: {why}");
+            return;
+        }
+    };
+}
+
+/// Podman's Docker-compatible API on the default socket, started if absent
+/// (and stopped when dropped, if started here).
+pub(crate) struct PodmanService(Option<Child>);
+
+impl PodmanService {
+    pub(crate) fn ensure() -> PodmanService {
+        let sock = Path::new("/run/podman/podman.sock");
+        if std::os::unix::net::UnixStream::connect(sock).is_ok() {
+            return PodmanService(None);
+        }
+        let _ = std::fs::create_dir_all("/run/podman");
+        let child = Command::new("podman")
+            .args([
+                "system",
+                "service",
+                "--time=0",
+                "unix:///run/podman/podman.sock",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok();
+        let start = Instant::now();
+        while std::os::unix::net::UnixStream::connect(sock).is_err()
+            && start.elapsed() < Duration::from_secs(20)
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        PodmanService(child)
+    }
+}
+
+impl Drop for PodmanService {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
