@@ -307,9 +307,25 @@ fn ensure_moto() {
     }
 }
 
+/// kubernetes-validate (PyPI, ships the schemas) for the manifest test.
+fn ensure_kubernetes_validate() {
+    let have = Command::new("kubernetes-validate")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        let _ = run({
+            let mut c = Command::new("python3");
+            c.args(["-m", "pip", "install", "--quiet", "kubernetes-validate"]);
+            c
+        });
+    }
+}
+
 fn test() -> Result<()> {
     ensure_components()?;
     ensure_moto();
+    ensure_kubernetes_validate();
     ensure_packages(&[
         "clang-16",
         "libbpf-dev",
