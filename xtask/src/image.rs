@@ -5,7 +5,8 @@
 //! `/usr/share/falco-wasm/rules`, the first-party plugins under
 //! `/usr/share/falco-wasm/plugins`, and a world-writable `/tmp`.
 
-use crate::{PLUGINS, cargo, ensure_packages, root, run, target_dir};
+use crate::dist::{self, Release, put};
+use crate::{ensure_packages, root, run, target_dir};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,28 +41,13 @@ fn shared_libs(bin: &Path) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// Copies `src` to `rootfs` + `at` (parents made), following symlinks.
-fn put(rootfs: &Path, at: &str, src: &Path) -> Result<()> {
-    let dst = rootfs.join(at.trim_start_matches('/'));
-    std::fs::create_dir_all(dst.parent().context("parent")?)?;
-    std::fs::copy(src, &dst).with_context(|| format!("{} -> {}", src.display(), dst.display()))?;
-    Ok(())
-}
-
 /// Assembles the root filesystem under `dir/rootfs`.
-fn assemble(dir: &Path, bin: &Path, plugins: &Path) -> Result<()> {
+fn assemble(dir: &Path, r: &Release) -> Result<()> {
     let rootfs = dir.join("rootfs");
     let _ = std::fs::remove_dir_all(&rootfs);
     std::fs::create_dir_all(&rootfs)?;
-    put(&rootfs, "/usr/bin/falco-wasm", bin)?;
-    // the release profile keeps debug info for profiling; the image does not
-    run({
-        let mut c = Command::new("strip");
-        c.arg("--strip-debug")
-            .arg(rootfs.join("usr/bin/falco-wasm"));
-        c
-    })?;
-    for lib in shared_libs(bin)? {
+    dist::put_common(&rootfs, r)?;
+    for lib in shared_libs(&r.bin)? {
         put(&rootfs, &lib.to_string_lossy(), &lib)?;
     }
     put(
@@ -69,25 +55,6 @@ fn assemble(dir: &Path, bin: &Path, plugins: &Path) -> Result<()> {
         "/etc/falco-wasm/falco.yaml",
         &root().join("config/falco.yaml"),
     )?;
-    for e in std::fs::read_dir(root().join("rules"))? {
-        let p = e?.path();
-        if p.extension().is_some_and(|x| x == "yaml") {
-            let name = p
-                .file_name()
-                .context("name")?
-                .to_string_lossy()
-                .into_owned();
-            put(&rootfs, &format!("/usr/share/falco-wasm/rules/{name}"), &p)?;
-        }
-    }
-    for p in PLUGINS {
-        let name = format!("{p}_plugin.wasm");
-        put(
-            &rootfs,
-            &format!("/usr/share/falco-wasm/plugins/{name}"),
-            &plugins.join(&name),
-        )?;
-    }
     let tmp = rootfs.join("tmp");
     std::fs::create_dir_all(&tmp)?;
     use std::os::unix::fs::PermissionsExt;
@@ -96,40 +63,14 @@ fn assemble(dir: &Path, bin: &Path, plugins: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The crate's version (the image's tag).
-fn version() -> Result<String> {
-    let toml = std::fs::read_to_string(root().join("Cargo.toml"))?;
-    toml.lines()
-        .find_map(|l| l.strip_prefix("version = "))
-        .map(|v| v.trim_matches('"').to_string())
-        .context("version in Cargo.toml (workspace.package)")
-}
-
 /// Builds the release binary and plugins and the image; its name.
 pub(crate) fn build() -> Result<String> {
-    ensure_packages(&["clang-16", "libbpf-dev", "podman", "runc"])?;
+    ensure_packages(&["podman", "runc"])?;
     let started = Instant::now();
-    run({
-        let mut c = cargo();
-        c.args(["build", "--release", "-p", "falco-wasm"]);
-        c
-    })?;
-    run({
-        let mut c = cargo();
-        c.args(["build", "--release", "--target", "wasm32-wasip2"]);
-        for p in PLUGINS {
-            c.args(["-p", &format!("falco-wasm-plugin-{p}")]);
-        }
-        c
-    })?;
-    let target = target_dir()?;
-    let dir = target.join("image");
-    assemble(
-        &dir,
-        &target.join("release/falco-wasm"),
-        &target.join("wasm32-wasip2/release"),
-    )?;
-    let tag = format!("{IMAGE}:{}", version()?);
+    let release = dist::release()?;
+    let dir = target_dir()?.join("image");
+    assemble(&dir, &release)?;
+    let tag = format!("{IMAGE}:{}", dist::version()?);
     let built = Instant::now();
     run({
         let mut c = Command::new("podman");

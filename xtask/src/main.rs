@@ -5,6 +5,8 @@
 
 mod bench_capture;
 mod bench_replay;
+mod deb;
+mod dist;
 mod image;
 
 use anyhow::{Context, Result, bail};
@@ -28,6 +30,9 @@ enum Task {
     /// Build the container image (localhost/falco-wasm) with podman from
     /// the Containerfile: release binary, falco.yaml, rules, plugins.
     Image,
+    /// Build the Debian package (target/deb/falco-wasm_VERSION_amd64.deb):
+    /// binary, config, rules, plugins, a hardened systemd unit.
+    Deb,
     /// Build and run `falco-wasm run` with the embedded default rules
     /// (extra arguments are passed through).
     Run {
@@ -389,20 +394,20 @@ fn test() -> Result<()> {
         ".wasm",
     )
     .context("the guest SDK's wasm32-wasip2 test binary")?;
-    // The container image (one release build, reused by the image test);
-    // podman needs root here.
-    let image = if is_root() {
-        Some(image::build()?)
+    // The container image and the Debian package (one release build for
+    // both), for their tests; podman and dpkg need root here.
+    let dist = if is_root() {
+        Some((image::build()?, deb::build()?))
     } else {
-        eprintln!("xtask: not root: the image is not built, its test will skip");
+        eprintln!("xtask: not root: the image and the package are not built, their tests skip");
         None
     };
     run({
         let mut c = cargo();
         c.args(["test", "--workspace"]);
         c.env("FALCO_WASM_GUEST_SDK_TESTS", sdk_tests);
-        if let Some(i) = &image {
-            c.env("FALCO_WASM_IMAGE", i);
+        if let Some((image, deb)) = &dist {
+            c.env("FALCO_WASM_IMAGE", image).env("FALCO_WASM_DEB", deb);
         }
         c
     })?;
@@ -460,6 +465,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Test => test(),
         Task::Image => image::build().map(|_| ()),
+        Task::Deb => deb::build().map(|_| ()),
         Task::Run { args } => (|| {
             ensure_packages(&["clang-16", "libbpf-dev"])?;
             run({
