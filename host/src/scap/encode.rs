@@ -619,7 +619,9 @@ fn container_event(id: &str, c: &ContainerInfo, out: &mut EventBuf) {
         "Mounts": mounts,
         "labels": labels,
         "ip": c.ip,
+        // libs' key is in seconds; ours keeps the nanoseconds for replay
         "created_time": c.start_ns.map(|n| n / 1_000_000_000),
+        "created_time_ns": c.start_ns,
     });
     if let Some(t) = c
         .runtime

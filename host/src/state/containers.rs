@@ -312,10 +312,13 @@ pub fn parse_capture_json(v: &serde_json::Value) -> Option<(String, ContainerInf
         image_digest: s("imagedigest"),
         image_tag: s("imagetag"),
         start_ns: c
-            .get("created_time")
+            .get("created_time_ns")
             .and_then(|x| x.as_i64())
-            .filter(|&t| t > 0)
-            .map(|t| t * 1_000_000_000),
+            .or_else(|| {
+                let s = c.get("created_time")?.as_i64()?;
+                Some(s.saturating_mul(1_000_000_000))
+            })
+            .filter(|&t| t > 0),
         runtime: c.get("type").and_then(|x| x.as_u64()).and_then(|t| {
             CONTAINER_TYPES
                 .iter()
