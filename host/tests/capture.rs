@@ -540,3 +540,100 @@ fn live_inspect_prints_the_events_its_filter_selects() {
     assert_eq!(lines[0]["proc.name"], "cat");
     assert_eq!(lines[0]["fd.name"], marker.to_str().unwrap());
 }
+
+/// A first-party plugin component (`cargo xtask test` builds them).
+fn plugin(name: &str) -> Option<PathBuf> {
+    let p = Path::new(BIN)
+        .ancestors()
+        .nth(2)?
+        .join(format!("wasm32-wasip2/debug/{name}_plugin.wasm"));
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is not built (cargo xtask test builds it)",
+            p.display()
+        );
+        None
+    }
+}
+
+const CLOUDTRAIL_RULES: &str = "- rule: instances started
+  desc: d
+  condition: ct.name = StartInstances
+  output: started | user=%ct.user region=%ct.region arn=%json.value[/userIdentity/arn] src=%ct.srcip
+  priority: NOTICE
+  source: aws_cloudtrail
+";
+
+#[test]
+fn plugin_events_in_a_capture_replay_through_their_plugin() {
+    let dir = scratch("plugin-events");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/cloudtrail");
+    let (Some(ct), Some(json)) = (plugin("cloudtrail"), plugin("json")) else {
+        return;
+    };
+    if !data.is_dir() {
+        eprintln!("SKIPPED: {} is not there", data.display());
+        return;
+    }
+    let rules = dir.0.join("rules.yaml");
+    std::fs::write(&rules, CLOUDTRAIL_RULES).unwrap();
+    let common = |extra: &[&str], out: &Path| {
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            "--plugin".into(),
+            ct.display().to_string(),
+            "--plugin".into(),
+            json.display().to_string(),
+            "-r".into(),
+            rules.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(json_to(out));
+        let o = Command::new(BIN).args(&args).args(QUIET).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // live: the plugin reads the files
+    let live = dir.0.join("live.json");
+    common(&["--plugin-open-params", data.to_str().unwrap()], &live);
+    let live = alerts(&live);
+    assert!(!live.is_empty());
+    // a capture of the same records as plugin events (cloudtrail's id is 2),
+    // and one event of a plugin that is not loaded
+    let scap = dir.0.join("plugin.scap");
+    let meta = falco_wasm::scap::Metadata::default();
+    let mut w = falco_wasm::scap::write::Writer::create(&scap, false, &meta).unwrap();
+    let mut ev = falco_wasm::scap::write::EventBuf::default();
+    let mut records = Vec::new();
+    for f in std::fs::read_dir(&data).unwrap().flatten() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap();
+        records.extend(v["Records"].as_array().unwrap().iter().cloned());
+    }
+    for (i, (id, r)) in records
+        .iter()
+        .map(|r| (2u32, r))
+        .chain([(999u32, &records[0])])
+        .enumerate()
+    {
+        ev.start(322);
+        ev.push(&id.to_le_bytes());
+        ev.push(r.to_string().as_bytes());
+        w.event(1_700_000_000_000_000_000 + i as u64, 0, &ev)
+            .unwrap();
+    }
+    w.finish().unwrap();
+    let replayed = dir.0.join("replay.json");
+    let said = common(&["-e", scap.to_str().unwrap()], &replayed);
+    assert_eq!(alerts(&replayed), live, "{said}");
+    assert!(
+        said.contains(&format!(
+            "Plugin events: {} evaluated ({} aws_cloudtrail), 1 of plugins not loaded",
+            records.len(),
+            records.len()
+        )),
+        "{said}"
+    );
+}

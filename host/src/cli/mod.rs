@@ -9,8 +9,9 @@ mod validate;
 use crate::config::{Config, EngineKind};
 use crate::engine::SourceEngine;
 use crate::fields::{FieldRegistry, SYSCALL_SOURCE};
+use crate::pipeline::plugin_replay::PluginEvents;
 use crate::pipeline::replay::ReplaySource;
-use crate::pipeline::setup::{Inputs, build_engines};
+use crate::pipeline::setup::{Inputs, build_engines, filter_engine};
 use crate::pipeline::syscall::LiveSource;
 use crate::pipeline::{self, Pipeline, PipelineError, Source};
 use crate::plugins::{FieldOrigin, LoadedPlugin};
@@ -333,17 +334,31 @@ fn sources<'o>(
     pipeline: &Pipeline<'_>,
 ) -> Result<Vec<Box<dyn Source + 'o>>, PipelineError> {
     pipeline::count_rules(pipeline.shared(), &engines.iter().collect::<Vec<_>>());
-    if plugins.iter().any(|p| p.source.is_some()) {
-        return Ok(pipeline::plugin::sources(plugins, engines, origins));
-    }
-    let engine = engines
+    let (syscall, others): (Vec<SourceEngine>, Vec<SourceEngine>) = engines
         .into_iter()
-        .find(|e| e.rules().fields.source == SYSCALL_SOURCE)
-        .ok_or_else(|| PipelineError::NoRules(SYSCALL_SOURCE.into()))?;
-    Ok(vec![match config.engine_kind()? {
-        EngineKind::Live => Box::new(LiveSource::open(engine, config, None)?),
-        EngineKind::Replay(path) => Box::new(ReplaySource::open(engine, &path, config)?),
-    }])
+        .partition(|e| e.rules().fields.source == SYSCALL_SOURCE);
+    let syscall = syscall.into_iter().next();
+    match config.engine_kind()? {
+        EngineKind::Replay(path) => {
+            // the capture's syscall events go through the syscall rules
+            // (none: an engine without rules), its plugin events through
+            // their plugins' sources
+            let syscall = match syscall {
+                Some(e) => e,
+                None => filter_engine(config, "", None).map_err(Box::new)?,
+            };
+            let plugins = PluginEvents::new(plugins, others, origins);
+            let replay = ReplaySource::open(syscall, &path, config)?.with_plugins(plugins);
+            Ok(vec![Box::new(replay)])
+        }
+        EngineKind::Live if plugins.iter().any(|p| p.source.is_some()) => {
+            Ok(pipeline::plugin::sources(plugins, others, origins))
+        }
+        EngineKind::Live => {
+            let engine = syscall.ok_or_else(|| PipelineError::NoRules(SYSCALL_SOURCE.into()))?;
+            Ok(vec![Box::new(LiveSource::open(engine, config, None)?)])
+        }
+    }
 }
 
 /// The information options that print and exit (`--version`,

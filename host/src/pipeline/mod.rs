@@ -23,6 +23,7 @@ pub mod control;
 pub mod inspect;
 pub mod internal;
 pub mod plugin;
+pub mod plugin_replay;
 pub mod record;
 pub mod replay;
 pub mod setup;
@@ -69,6 +70,9 @@ pub enum PipelineError {
     /// Some sources failed to open (the others ran).
     #[error("{0} plugin source(s) could not be opened")]
     OpenFailures(u64),
+    /// A part of the setup (a filter, an engine) could not be built.
+    #[error(transparent)]
+    Setup(#[from] Box<SetupError>),
     /// A source asked the run to end (e.g. `syscall_event_drops.actions: exit`).
     #[error("{0}")]
     Fatal(String),

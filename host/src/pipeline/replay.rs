@@ -7,6 +7,7 @@
 //! truncated file ends the replay with an error naming the byte offset;
 //! the events before it were evaluated.
 
+use super::plugin_replay::PluginEvents;
 use super::syscall::SyscallStage;
 use super::{Flow, PipelineError, Shared, Source, Totals};
 use crate::config::Config;
@@ -33,6 +34,8 @@ pub struct ReplaySource {
     started: Instant,
     /// A progress bar, when stderr is a terminal.
     progress: Option<indicatif::ProgressBar>,
+    /// The plugin sources the capture's plugin events go to.
+    plugins: PluginEvents,
     /// Events of the capture read (including meta-events and enter events).
     read: u64,
     failed: bool,
@@ -57,6 +60,7 @@ impl ReplaySource {
             stage,
             started: Instant::now(),
             progress: None,
+            plugins: PluginEvents::default(),
             read: 0,
             failed: false,
         })
@@ -84,7 +88,16 @@ fn progress_bar(path: &Path) -> Option<indicatif::ProgressBar> {
     )
 }
 
+/// libs' code of plugin events.
+const PLUGIN_EVENT: u16 = 322;
+
 impl ReplaySource {
+    /// Evaluates the capture's plugin events with these plugin sources.
+    pub fn with_plugins(mut self, plugins: PluginEvents) -> ReplaySource {
+        self.plugins = plugins;
+        self
+    }
+
     /// The stage, to give it a printer before the run.
     pub fn stage_mut(&mut self) -> &mut SyscallStage {
         &mut self.stage
@@ -133,6 +146,10 @@ impl Source for ReplaySource {
                         convert::seed(self.stage.state_mut(), meta);
                         self.conv.learn(meta);
                     }
+                    if ev.code == PLUGIN_EVENT {
+                        self.plugins.event(&ev, sh);
+                        continue;
+                    }
                     if let Some((id, info)) = convert::container(&ev) {
                         self.stage.state_mut().add_container(&id, info);
                     }
@@ -158,9 +175,12 @@ impl Source for ReplaySource {
                 None => {}
             }
         }
+        sh.metrics.add_events(SYSCALL_SOURCE, evaluated);
+        let plugin_alerts = self.plugins.alerts;
+        evaluated += self.plugins.flush(sh);
+        alerts += self.plugins.alerts - plugin_alerts;
         t.events += evaluated;
         t.alerts += alerts;
-        sh.metrics.add_events(SYSCALL_SOURCE, evaluated);
         if let (Some(pb), Some(at)) = (&self.progress, self.reader.file_position()) {
             pb.set_position(at);
             pb.set_message(format!("{} events, {} alerts", self.read, t.alerts));
@@ -202,6 +222,9 @@ impl Source for ReplaySource {
             }
         ));
         t.summary.push(self.stage.state_summary("the capture"));
+        if !self.plugins.is_empty() || self.plugins.unknown > 0 {
+            t.summary.push(self.plugins.summary());
+        }
         t.summary.extend(self.stage.close_recorder());
         t.summary.extend(self.stage.close_printer());
     }

@@ -81,6 +81,29 @@ impl SourcePump {
         let max = plugins[self.plugin].spec.limits.max_batch;
         let mut raw = Events::new();
         let status = plugins[self.plugin].runner.next_batch(max, &mut raw)?;
+        let (events, alerts) =
+            self.evaluate(plugins, engine, raw, evt_num, hostname, on_alert, on_error);
+        Ok(Step {
+            events,
+            alerts,
+            status,
+        })
+    }
+
+    /// Evaluates events of this source that did not come from its plugin's
+    /// `next_batch` (a capture file's plugin events): fields extracted by
+    /// the plugins, rules run, alerts to `on_alert`; (events, alerts).
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate(
+        &self,
+        plugins: &mut [LoadedPlugin],
+        engine: &mut SourceEngine,
+        raw: Events,
+        evt_num: &mut u64,
+        hostname: &str,
+        on_alert: &mut dyn FnMut(Alert),
+        on_error: &mut dyn FnMut(&str, CallError),
+    ) -> (usize, usize) {
         let now = SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
@@ -135,10 +158,6 @@ impl SourcePump {
                 .with(&outputs, &self.output_plan, j);
             on_alert(engine.alert(rule, &ev, ev.time_ns(), hostname));
         }
-        Ok(Step {
-            events: n,
-            alerts: matched.len(),
-            status,
-        })
+        (n, matched.len())
     }
 }
