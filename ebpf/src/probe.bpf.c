@@ -131,6 +131,18 @@ struct {
 	__type(value, u8);
 } interesting SEC(".maps");
 
+/*
+ * ia32 (32-bit) system call number -> the x86_64 number of the same call
+ * (0: not captured), filled by the host. A 32-bit program, or a 64-bit one
+ * using `int $0x80`, is seen as the x86_64 call.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NR_SYSCALLS);
+	__type(key, u32);
+	__type(value, u16);
+} compat_nr SEC(".maps");
+
 /* [0] records submitted, [1] records dropped (ring full), [2] records cut */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -588,7 +600,7 @@ struct user_regs {
 
 #define TS_COMPAT 0x0002
 
-static __always_inline int on_sys_exit(long nr, long ret);
+static __always_inline int on_sys_exit(long nr, long ret, int compat);
 
 /*
  * Attached once to the raw `sys_exit` tracepoint, so every system call runs
@@ -599,8 +611,10 @@ static __always_inline int on_sys_exit(long nr, long ret);
  * (open+close 1.44x vs 1.12x: the perf event copies the arguments first), and
  * costs ~70 ms per event at detach (4 s to exit with the default rules: the
  * kernel waits for a grace period per tracepoint).
- * 32-bit (ia32) system calls have other numbers and are skipped, as the
- * per-syscall events skip them.
+ * 32-bit (ia32) system calls have their own numbers: `compat_nr` gives the
+ * x86_64 call they are, and their arguments are in other registers. The
+ * task is read only when the number may be one (an interesting x86_64
+ * number, or one `compat_nr` knows).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
@@ -610,16 +624,25 @@ int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	u32 key = nr;
 	u8 *want = bpf_map_lookup_elem(&interesting, &key);
-	if (!want || *want == 0 || (*want == 2 && ret < 0))
+	int native = want && *want != 0 && !(*want == 2 && ret < 0);
+	u16 *as64 = bpf_map_lookup_elem(&compat_nr, &key);
+	u32 nr64 = as64 ? *as64 : 0;
+	if (!native && nr64 == 0)
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
-	if (task->thread_info.status & TS_COMPAT)
+	if (!(task->thread_info.status & TS_COMPAT))
+		return native ? on_sys_exit(nr, ret, 0) : 0;
+	if (nr64 == 0 || nr64 >= NR_SYSCALLS)
 		return 0;
-	return on_sys_exit(nr, ret);
+	want = bpf_map_lookup_elem(&interesting, &nr64);
+	if (!want || *want == 0 || (*want == 2 && ret < 0))
+		return 0;
+	return on_sys_exit(nr64, ret, 1);
 }
 
-/* Builds and submits the record of an interesting syscall's exit. */
-static __always_inline int on_sys_exit(long nr, long ret)
+/* Builds and submits the record of an interesting syscall's exit
+ * (`compat`: an ia32 call, `nr` already its x86_64 number). */
+static __always_inline int on_sys_exit(long nr, long ret, int compat)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tgid = id >> 32, tid = (u32)id;
@@ -633,12 +656,22 @@ static __always_inline int on_sys_exit(long nr, long ret)
 	u64 *args = h->args;
 	struct user_regs regs = {};
 	bpf_probe_read_kernel(&regs, sizeof(regs), (void *)bpf_task_pt_regs(bpf_get_current_task_btf()));
-	args[0] = regs.di;
-	args[1] = regs.si;
-	args[2] = regs.dx;
-	args[3] = regs.r10;
-	args[4] = regs.r8;
-	args[5] = regs.r9;
+	if (compat) {
+		/* ia32: ebx, ecx, edx, esi, edi, ebp (32-bit values) */
+		args[0] = (u32)regs.bx;
+		args[1] = (u32)regs.cx;
+		args[2] = (u32)regs.dx;
+		args[3] = (u32)regs.si;
+		args[4] = (u32)regs.di;
+		args[5] = (u32)regs.bp;
+	} else {
+		args[0] = regs.di;
+		args[1] = regs.si;
+		args[2] = regs.dx;
+		args[3] = regs.r10;
+		args[4] = regs.r8;
+		args[5] = regs.r9;
+	}
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 
 	switch (nr) {

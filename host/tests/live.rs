@@ -829,3 +829,70 @@ kill $s
         alerts.join("\n")
     );
 }
+
+/// A 64-bit program that opens a file through the 32-bit system call gate
+/// (`int $0x80`, ia32 `open` = 5), the way 32-bit code (or an evasive
+/// 64-bit program) does.
+const IA32_OPEN: &str = r#"
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/mman.h>
+static long sys32(long nr, long a, long b) {
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b) : "memory");
+	return ret;
+}
+int main(int argc, char **argv) {
+	/* the path must have a 32-bit address */
+	char *p = mmap(0, 4096, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (p == MAP_FAILED || argc < 2) return 2;
+	strcpy(p, argv[1]);
+	long fd = sys32(5, (long)p, 0);
+	if (fd < 0) return 1;
+	sys32(6, fd, 0);
+	return 0;
+}
+"#;
+
+#[test]
+fn ia32_system_calls_are_seen_as_their_x86_64_equivalents() {
+    skip_unless_live!();
+    let dir = scratch("ia32");
+    let src = dir.0.join("ia32open.c");
+    let bin = dir.0.join("fwia32open");
+    std::fs::write(&src, IA32_OPEN).unwrap();
+    let built = Command::new("gcc")
+        .arg("-O1")
+        .arg("-o")
+        .arg(&bin)
+        .arg(&src)
+        .output();
+    match built {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!("gcc: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            eprintln!("SKIPPED: the ia32 test needs gcc: {e}");
+            return;
+        }
+    }
+    let target = dir.0.join("ia32-target");
+    std::fs::write(&target, "x").unwrap();
+    let rules = rule(
+        "T_ia32",
+        &format!(
+            "evt.type in (open, openat) and fd.name = {}",
+            target.display()
+        ),
+        "",
+    );
+    let rules_path = dir.0.join("rules.yaml");
+    std::fs::write(&rules_path, rules).unwrap();
+    let engine = Engine::start(&rules_path);
+    let st = Command::new(&bin).arg(&target).status().unwrap();
+    assert!(st.success(), "the ia32 open failed: {st}");
+    let a = engine.alert("T_ia32");
+    assert_eq!(a["evt.type"], "open", "ia32 open is the x86_64 open: {a:?}");
+    assert_eq!(a["proc.name"], "fwia32open");
+    assert_eq!(a["fd.name"], target.display().to_string());
+}

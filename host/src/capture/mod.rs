@@ -121,7 +121,27 @@ impl Probe {
             boot_to_epoch_ns: boot_to_epoch_ns(),
         };
         probe.set_interesting(interesting)?;
+        probe.set_compat()?;
         Ok(probe)
+    }
+
+    /// Fills the ia32 → x86_64 syscall table (32-bit calls are captured
+    /// as the x86_64 call they are).
+    fn set_compat(&mut self) -> Result<(), CaptureError> {
+        let map = self
+            .ebpf
+            .map_mut("compat_nr")
+            .expect("probe defines `compat_nr`");
+        let mut table: Array<_, u16> =
+            Array::try_from(map).map_err(|e| load_err("open map compat_nr", e))?;
+        for (ia32, nr) in syscalls::compat_table().into_iter().enumerate() {
+            if nr != 0 {
+                table
+                    .set(ia32 as u32, nr, 0)
+                    .map_err(|e| load_err("fill map compat_nr", e))?;
+            }
+        }
+        Ok(())
     }
 
     /// Sets the in-kernel filter (at start and after a rules reload).

@@ -102,6 +102,120 @@ pub const SYSCALLS: &[(u16, &str, StateUse)] = &[
     (438, "pidfd_getfd", S),
 ];
 
+/// ia32 (32-bit x86) system calls captured as their x86_64 equivalent:
+/// (ia32 number, the name in the kernel's ia32 table, the event name).
+/// The 16-bit-id variants of the set*id/chown family map to the same
+/// events. `socketcall` (the old multiplexer) is not mapped.
+pub const IA32: &[(u16, &str, &str)] = &[
+    (2, "fork", "fork"),
+    (5, "open", "open"),
+    (6, "close", "close"),
+    (8, "creat", "creat"),
+    (9, "link", "link"),
+    (10, "unlink", "unlink"),
+    (11, "execve", "execve"),
+    (12, "chdir", "chdir"),
+    (15, "chmod", "chmod"),
+    (16, "lchown", "lchown"),
+    (21, "mount", "mount"),
+    (23, "setuid", "setuid"),
+    (26, "ptrace", "ptrace"),
+    (37, "kill", "kill"),
+    (38, "rename", "rename"),
+    (39, "mkdir", "mkdir"),
+    (40, "rmdir", "rmdir"),
+    (41, "dup", "dup"),
+    (42, "pipe", "pipe"),
+    (46, "setgid", "setgid"),
+    (52, "umount2", "umount2"),
+    (54, "ioctl", "ioctl"),
+    (55, "fcntl", "fcntl"),
+    (61, "chroot", "chroot"),
+    (63, "dup2", "dup2"),
+    (66, "setsid", "setsid"),
+    (70, "setreuid", "setreuid"),
+    (71, "setregid", "setregid"),
+    (83, "symlink", "symlink"),
+    (94, "fchmod", "fchmod"),
+    (120, "clone", "clone"),
+    (128, "init_module", "init_module"),
+    (133, "fchdir", "fchdir"),
+    (164, "setresuid", "setresuid"),
+    (170, "setresgid", "setresgid"),
+    (172, "prctl", "prctl"),
+    (182, "chown", "chown"),
+    (185, "capset", "capset"),
+    (190, "vfork", "vfork"),
+    (198, "lchown32", "lchown"),
+    (203, "setreuid32", "setreuid"),
+    (204, "setregid32", "setregid"),
+    (208, "setresuid32", "setresuid"),
+    (210, "setresgid32", "setresgid"),
+    (212, "chown32", "chown"),
+    (213, "setuid32", "setuid"),
+    (214, "setgid32", "setgid"),
+    (221, "fcntl64", "fcntl"),
+    (254, "epoll_create", "epoll_create"),
+    (291, "inotify_init", "inotify_init"),
+    (295, "openat", "openat"),
+    (296, "mkdirat", "mkdirat"),
+    (298, "fchownat", "fchownat"),
+    (301, "unlinkat", "unlinkat"),
+    (302, "renameat", "renameat"),
+    (303, "linkat", "linkat"),
+    (304, "symlinkat", "symlinkat"),
+    (306, "fchmodat", "fchmodat"),
+    (310, "unshare", "unshare"),
+    (321, "signalfd", "signalfd"),
+    (322, "timerfd_create", "timerfd_create"),
+    (323, "eventfd", "eventfd"),
+    (327, "signalfd4", "signalfd4"),
+    (328, "eventfd2", "eventfd2"),
+    (329, "epoll_create1", "epoll_create1"),
+    (330, "dup3", "dup3"),
+    (331, "pipe2", "pipe2"),
+    (332, "inotify_init1", "inotify_init1"),
+    (337, "recvmmsg", "recvmmsg"),
+    (342, "open_by_handle_at", "open_by_handle_at"),
+    (345, "sendmmsg", "sendmmsg"),
+    (346, "setns", "setns"),
+    (350, "finit_module", "finit_module"),
+    (353, "renameat2", "renameat2"),
+    (356, "memfd_create", "memfd_create"),
+    (357, "bpf", "bpf"),
+    (358, "execveat", "execveat"),
+    (359, "socket", "socket"),
+    (360, "socketpair", "socketpair"),
+    (361, "bind", "bind"),
+    (362, "connect", "connect"),
+    (363, "listen", "listen"),
+    (364, "accept4", "accept4"),
+    (369, "sendto", "sendto"),
+    (370, "sendmsg", "sendmsg"),
+    (371, "recvfrom", "recvfrom"),
+    (372, "recvmsg", "recvmsg"),
+    (373, "shutdown", "shutdown"),
+    (374, "userfaultfd", "userfaultfd"),
+    (425, "io_uring_setup", "io_uring_setup"),
+    (434, "pidfd_open", "pidfd_open"),
+    (435, "clone3", "clone3"),
+    (436, "close_range", "close_range"),
+    (437, "openat2", "openat2"),
+    (438, "pidfd_getfd", "pidfd_getfd"),
+];
+
+/// The probe's `compat_nr` map: per ia32 number, the x86_64 number (0:
+/// not captured).
+pub fn compat_table() -> Vec<u16> {
+    let mut t = vec![0u16; 512];
+    for &(ia32, _, name) in IA32 {
+        if let Some(nr) = nr_of(name) {
+            t[ia32 as usize] = nr;
+        }
+    }
+    t
+}
+
 /// The event name of a syscall number.
 pub fn name_of(nr: u16) -> Option<&'static str> {
     SYSCALLS.iter().find(|s| s.0 == nr).map(|s| s.1)
@@ -139,6 +253,40 @@ mod tests {
             assert!(known.is_event_name(name), "{name} is not an event name");
             assert_eq!(nr_of(name), Some(nr));
             assert_eq!(name_of(nr), Some(name));
+        }
+    }
+
+    /// The ia32 numbers are the kernel's (checked against the installed
+    /// `asm/unistd_32.h` when there is one) and every one maps to a
+    /// captured event.
+    #[test]
+    fn ia32_numbers_match_the_kernel_headers() {
+        let t = compat_table();
+        for &(ia32, _, name) in IA32 {
+            assert!(nr_of(name).is_some(), "{name} is not captured");
+            assert_ne!(t[ia32 as usize], 0);
+        }
+        let header = "/usr/include/x86_64-linux-gnu/asm/unistd_32.h";
+        let Ok(text) = std::fs::read_to_string(header) else {
+            eprintln!("SKIPPED (header check): {header} is not installed");
+            return;
+        };
+        for &(ia32, kernel, _) in IA32 {
+            let line = format!("#define __NR_{kernel} {ia32}");
+            assert!(
+                text.lines().any(|l| l.trim() == line),
+                "{header} has no `{line}`"
+            );
+        }
+        let mapped: std::collections::HashSet<&str> = IA32.iter().map(|e| e.2).collect();
+        for &(_, name, _) in SYSCALLS {
+            let known = text.contains(&format!("#define __NR_{name} "));
+            if known && !["accept", "ioctl"].contains(&name) {
+                assert!(
+                    mapped.contains(name),
+                    "{name} exists in ia32 but is not mapped"
+                );
+            }
         }
     }
 
