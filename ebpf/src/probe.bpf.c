@@ -124,24 +124,25 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NR_SYSCALLS);
-	__type(key, u32);
-	__type(value, u8);
-} interesting SEC(".maps");
-
 /*
- * ia32 (32-bit) system call number -> the x86_64 number of the same call
- * (0: not captured), filled by the host. A 32-bit program, or a 64-bit one
- * using `int $0x80`, is seen as the x86_64 call.
+ * Per syscall number: whether to send it (`want`: 0 never, 1 always, 2 when
+ * it succeeds) and, read as an ia32 number, the x86_64 number of the same
+ * call (`as64`, 0: not captured). One lookup gives both, so a syscall no one
+ * needs costs one array lookup. A 32-bit program, or a 64-bit one using
+ * `int $0x80`, is seen as the x86_64 call.
  */
+struct sc_entry {
+	u8 want;
+	u8 pad;
+	u16 as64;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, NR_SYSCALLS);
 	__type(key, u32);
-	__type(value, u16);
-} compat_nr SEC(".maps");
+	__type(value, struct sc_entry);
+} interesting SEC(".maps");
 
 /* [0] records submitted, [1] records dropped (ring full), [2] records cut */
 struct {
@@ -611,10 +612,9 @@ static __always_inline int on_sys_exit(long nr, long ret, int compat);
  * (open+close 1.44x vs 1.12x: the perf event copies the arguments first), and
  * costs ~70 ms per event at detach (4 s to exit with the default rules: the
  * kernel waits for a grace period per tracepoint).
- * 32-bit (ia32) system calls have their own numbers: `compat_nr` gives the
- * x86_64 call they are, and their arguments are in other registers. The
- * task is read only when the number may be one (an interesting x86_64
- * number, or one `compat_nr` knows).
+ * 32-bit (ia32) system calls have their own numbers: the entry's `as64`
+ * gives the x86_64 call they are, and their arguments are in other
+ * registers. The task is read only when the number may be one.
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
@@ -623,10 +623,11 @@ int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
 	if (nr < 0 || nr >= NR_SYSCALLS)
 		return 0;
 	u32 key = nr;
-	u8 *want = bpf_map_lookup_elem(&interesting, &key);
-	int native = want && *want != 0 && !(*want == 2 && ret < 0);
-	u16 *as64 = bpf_map_lookup_elem(&compat_nr, &key);
-	u32 nr64 = as64 ? *as64 : 0;
+	struct sc_entry *e = bpf_map_lookup_elem(&interesting, &key);
+	if (!e)
+		return 0;
+	int native = e->want != 0 && !(e->want == 2 && ret < 0);
+	u32 nr64 = e->as64;
 	if (!native && nr64 == 0)
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -634,8 +635,8 @@ int BPF_PROG(fw_sys_exit, struct pt_regs *regs, long ret)
 		return native ? on_sys_exit(nr, ret, 0) : 0;
 	if (nr64 == 0 || nr64 >= NR_SYSCALLS)
 		return 0;
-	want = bpf_map_lookup_elem(&interesting, &nr64);
-	if (!want || *want == 0 || (*want == 2 && ret < 0))
+	e = bpf_map_lookup_elem(&interesting, &nr64);
+	if (!e || e->want == 0 || (e->want == 2 && ret < 0))
 		return 0;
 	return on_sys_exit(nr64, ret, 1);
 }

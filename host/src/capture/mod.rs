@@ -121,39 +121,26 @@ impl Probe {
             boot_to_epoch_ns: boot_to_epoch_ns(),
         };
         probe.set_interesting(interesting)?;
-        probe.set_compat()?;
         Ok(probe)
     }
 
-    /// Fills the ia32 → x86_64 syscall table (32-bit calls are captured
-    /// as the x86_64 call they are).
-    fn set_compat(&mut self) -> Result<(), CaptureError> {
-        let map = self
-            .ebpf
-            .map_mut("compat_nr")
-            .expect("probe defines `compat_nr`");
-        let mut table: Array<_, u16> =
-            Array::try_from(map).map_err(|e| load_err("open map compat_nr", e))?;
-        for (ia32, nr) in syscalls::compat_table().into_iter().enumerate() {
-            if nr != 0 {
-                table
-                    .set(ia32 as u32, nr, 0)
-                    .map_err(|e| load_err("fill map compat_nr", e))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Sets the in-kernel filter (at start and after a rules reload).
+    /// Sets the in-kernel filter (at start and after a rules reload), with
+    /// the ia32 → x86_64 numbers beside it (32-bit calls are captured as
+    /// the x86_64 call they are).
     pub fn set_interesting(&mut self, interesting: &[u8]) -> Result<(), CaptureError> {
         let map = self
             .ebpf
             .map_mut("interesting")
             .expect("probe defines `interesting`");
-        let mut set: Array<_, u8> =
+        // the probe's `struct sc_entry { u8 want; u8 pad; u16 as64; }`,
+        // little endian, as one u32
+        let mut set: Array<_, u32> =
             Array::try_from(map).map_err(|e| load_err("open map interesting", e))?;
-        for (nr, &v) in interesting.iter().enumerate() {
-            set.set(nr as u32, v, 0)
+        let compat = syscalls::compat_table();
+        for (nr, &want) in interesting.iter().enumerate() {
+            let as64 = compat.get(nr).copied().unwrap_or(0);
+            let entry = u32::from(want) | u32::from(as64) << 16;
+            set.set(nr as u32, entry, 0)
                 .map_err(|e| load_err("fill map interesting", e))?;
         }
         Ok(())

@@ -636,6 +636,10 @@ mod tests {
         ] {
             assert_eq!(exec[field], at, "exec_info.{field}");
         }
+        // `interesting` entries, which the host writes as one u32
+        let (entry, size, _) = probe_struct("sc_entry");
+        assert_eq!(size, 4);
+        assert_eq!((entry["want"], entry["as64"]), (0, 2), "sc_entry");
         let (tuple, size, _) = probe_struct("tuple");
         assert_eq!(size, 48);
         for (field, at) in [
