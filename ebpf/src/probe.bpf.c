@@ -677,6 +677,7 @@ static __always_inline int on_sys_exit(long nr, long ret, int compat)
 
 	switch (nr) {
 	case 2:   /* open */
+	case 76:  /* truncate */
 	case 85:  /* creat */
 	case 84:  /* rmdir */
 	case 87:  /* unlink */

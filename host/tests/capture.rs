@@ -87,12 +87,20 @@ fn stop(mut child: Child) {
     assert!(status.success(), "falco-wasm exited with {status}");
 }
 
+/// Syscalls libs has no event of its own for: captures carry them as
+/// generic events, which have no arguments (Falco's format refuses extra
+/// parameters), so conditions on their arguments cannot hold on replay.
+const GENERIC: &[&str] = &["truncate", "ftruncate"];
+
 /// (rule, output fields without times and durations) of each JSON alert
-/// line of `path`, counted.
+/// line of `path`, counted; alerts on [`GENERIC`] events are left out.
 fn alerts(path: &Path) -> BTreeMap<(String, String), usize> {
     let mut out = BTreeMap::new();
     for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
         let a: serde_json::Value = serde_json::from_str(line).expect("JSON alert");
+        if GENERIC.contains(&a["output_fields"]["evt.type"].as_str().unwrap_or_default()) {
+            continue;
+        }
         let fields: BTreeMap<&String, &serde_json::Value> = a["output_fields"]
             .as_object()
             .expect("output_fields")

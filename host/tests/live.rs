@@ -737,6 +737,7 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
     engine.stop_ref();
     let lines = engine.lines.lock().unwrap().clone();
     let mut fired: HashMap<String, usize> = HashMap::new();
+    let mut types: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
     let mut unexpected = Vec::new();
     let intended: Vec<&str> = ACTIONS.iter().map(|a| a.rule).collect();
     // Reading through a traversal also reads a sensitive file.
@@ -761,7 +762,21 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
         if !intended.contains(&rule.as_str()) && !overlaps.contains(&rule.as_str()) {
             unexpected.push(l.clone());
         }
+        if let Some(t) = f["evt.type"].as_str() {
+            types.entry(rule.clone()).or_default().insert(t.to_string());
+        }
         *fired.entry(rule).or_default() += 1;
+    }
+    // truncate-log empties a log without O_TRUNC: both calls are seen
+    let cleared = types
+        .get("Clear Log Activities")
+        .cloned()
+        .unwrap_or_default();
+    for t in ["ftruncate", "truncate"] {
+        assert!(
+            cleared.contains(t),
+            "no {t} alert for Clear Log Activities: {cleared:?}"
+        );
     }
     let mut missing = Vec::new();
     for a in ACTIONS {

@@ -61,6 +61,14 @@ pub const ACTIONS: &[Action] = &[
         script: "f=/var/log/fwgen-$$.log; echo x > $f; : > $f; rm -f $f",
     },
     Action {
+        // no O_TRUNC: ftruncate(2) (the truncate tool) and truncate(2) by path
+        name: "truncate-log",
+        rule: "Clear Log Activities",
+        place: Place::Host,
+        script: "f=/var/log/fwgen-$$.log; echo x >> $f; truncate -s 0 $f; echo x >> $f; \
+                 python3 -c 'import os, sys; os.truncate(sys.argv[1], 0)' $f; rm -f $f",
+    },
+    Action {
         name: "search-private-keys",
         rule: "Search Private Keys or Passwords",
         place: Place::Host,

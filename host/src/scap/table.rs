@@ -574,6 +574,15 @@ pub fn syscall_name(code: u16) -> Option<&'static str> {
     SYSCALL_NAMES.get(code as usize).copied()
 }
 
+/// The libs syscall code (`PPM_SC_*`) of a syscall name, for generic
+/// events.
+pub fn syscall_code(name: &str) -> Option<u16> {
+    SYSCALL_NAMES
+        .iter()
+        .position(|n| *n == name)
+        .map(|i| i as u16)
+}
+
 #[rustfmt::skip]
 static SYSCALL_NAMES: [&str; 454] = [
     "<unknown>", // as sysdig shows it

@@ -6,6 +6,33 @@ use super::render::{cap_names, open_flags, ptrace_request, sockaddr_text, socket
 use crate::capture::record::{ParamKind, trim_nul};
 use crate::filter::value::ValueSink;
 
+/// A sink that passes numbers and booleans on as their text.
+struct AsText<'a>(&'a mut dyn ValueSink);
+
+impl ValueSink for AsText<'_> {
+    fn bytes(&mut self, b: &[u8]) {
+        self.0.bytes(b)
+    }
+    fn num(&mut self, n: i64) {
+        self.0.bytes(n.to_string().as_bytes())
+    }
+    fn bool(&mut self, b: bool) {
+        self.0.bytes(if b { b"true" } else { b"false" })
+    }
+    fn ip(&mut self, a: [u8; 16]) {
+        self.0.ip(a)
+    }
+    fn double(&mut self, d: f64) {
+        self.0.bytes(d.to_string().as_bytes())
+    }
+    fn begin_list(&mut self) {
+        self.0.begin_list()
+    }
+    fn end_list(&mut self) {
+        self.0.end_list()
+    }
+}
+
 /// `AT_FDCWD`: a path relative to the working directory.
 const CWD: i64 = -100;
 
@@ -13,6 +40,10 @@ impl SyscallEvent<'_> {
     /// `evt.arg.NAME` / `evt.rawarg.NAME` (`raw`: numbers stay numbers).
     /// The families are tried in order; the first that knows the name wins.
     pub(super) fn arg(&self, name: &str, raw: bool, out: &mut dyn ValueSink) {
+        // `evt.arg.*` is text (as Falco renders it): a number is its digits,
+        // so `evt.arg.uid = 0` compares as it does in Falco
+        let mut text = AsText(out);
+        let out: &mut dyn ValueSink = if raw { text.0 } else { &mut text };
         let _ = self.open_arg(name, raw, out)
             || self.exec_arg(name, raw, out)
             || self.socket_arg(name, raw, out)
@@ -187,6 +218,9 @@ impl SyscallEvent<'_> {
             ("mkdir", "mode") => out.num(self.a(1) as i64),
             ("mkdirat", "mode") => out.num(self.a(2) as i64),
             ("chmod", "filename") => self.path_arg(out, 0, Some(CWD), raw),
+            ("truncate", "path") => self.path_arg(out, 0, Some(CWD), raw),
+            ("ftruncate", "fd") => out.num(self.int(0)),
+            ("truncate" | "ftruncate", "length") => out.num(self.a(1) as i64),
             ("chmod", "mode") | ("fchmod", "mode") => out.num(self.a(1) as i64),
             ("fchmodat", "filename") => self.path_arg(out, 1, Some(self.int(0)), raw),
             ("fchmodat", "dirfd") => out.num(self.int(0)),
@@ -302,7 +336,7 @@ impl SyscallEvent<'_> {
     /// dirfd `i64::MIN`: never resolved.
     fn path_args(&self) -> (PathArg, PathArg, PathArg) {
         match self.type_name {
-            "open" | "creat" | "mkdir" | "rmdir" | "unlink" | "chmod" => {
+            "open" | "creat" | "mkdir" | "rmdir" | "unlink" | "chmod" | "truncate" => {
                 (Some((0, CWD)), None, None)
             }
             "openat" | "openat2" | "mkdirat" | "unlinkat" | "fchmodat" => {

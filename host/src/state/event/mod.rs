@@ -201,7 +201,7 @@ fn event_fd(type_name: &str, rec: &Record) -> Option<i64> {
         "fcntl" if matches!(rec.args[1], 0 | 1030) => Some(rec.ret),
         "close" | "connect" | "bind" | "listen" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg"
         | "shutdown" | "fchdir" | "fchmod" | "ioctl" | "fcntl" | "finit_module" | "setns"
-        | "sendmmsg" | "recvmmsg" => Some(a0),
+        | "ftruncate" | "sendmmsg" | "recvmmsg" => Some(a0),
         _ => None,
     }
 }
