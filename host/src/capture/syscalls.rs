@@ -60,7 +60,7 @@ pub const SYSCALLS: &[(u16, &str, StateUse)] = &[
     (117, "setresuid", S),
     (119, "setresgid", S),
     (126, "capset", S),
-    (157, "prctl", N),
+    (157, "prctl", S),
     (161, "chroot", S),
     (165, "mount", N),
     (166, "umount2", N),

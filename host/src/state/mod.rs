@@ -481,6 +481,14 @@ impl State {
             }
             "chdir" | "fchdir" | "setsid" | "setuid" | "setgid" | "setreuid" | "setregid"
             | "setresuid" | "setresgid" | "capset" => self.on_process_change(r, name),
+            // prctl(PR_SET_NAME) by the main thread renames the process
+            // (busybox applets, programs hiding as another name); other
+            // threads name only themselves
+            "prctl" if ret == 0 && r.args[0] == 15 && r.tid == r.pid => {
+                if let (Some(name), Some(p)) = (user_str(r, 1), self.procs.get_mut(&r.pid)) {
+                    p.comm = name.chars().take(15).collect();
+                }
+            }
             _ => {
                 if let Some(kind) = anon_fd_kind(name, r) {
                     self.new_fd(r.pid, ret, kind)
@@ -953,6 +961,30 @@ mod tests {
             names.iter().any(|(n, _)| *n == format!("127.0.0.1:{port}")),
             "listener: {names:?}"
         );
+    }
+
+    #[test]
+    fn prctl_set_name_renames_the_process_only_from_its_main_thread() {
+        let mut st = offline(100);
+        apply(&mut st, fork(500, 1), &[]);
+        let prctl = |tid: u32| Header {
+            ts_boot: 2,
+            tid,
+            pid: 500,
+            kind: 157,
+            args: [15, 0x1000, 0, 0, 0, 0],
+            ..Header::default()
+        };
+        apply(&mut st, prctl(501), &[(ParamKind::UserStr, 1, b"worker\0")]);
+        let before = st.process(500).unwrap().comm.clone();
+        assert_ne!(before, "worker", "a thread names only itself");
+        let rec = apply(
+            &mut st,
+            prctl(500),
+            &[(ParamKind::UserStr, 1, b"a-very-long-applet-name\0")],
+        );
+        assert_eq!(st.process(500).unwrap().comm, "a-very-long-app");
+        assert_eq!(field(&st, &rec, "proc.name", None), s("a-very-long-app"));
     }
 
     #[test]
