@@ -14,14 +14,19 @@ pub(crate) struct Release {
     pub plugins: PathBuf,
 }
 
-/// Builds the release binary and plugins (incremental after the first).
-pub(crate) fn release() -> Result<Release> {
+/// Builds the release binary (incremental after the first); its path.
+pub(crate) fn release_bin() -> Result<PathBuf> {
     ensure_packages(&["clang-16", "libbpf-dev"])?;
     run({
         let mut c = cargo();
         c.args(["build", "--release", "-p", "falco-wasm"]);
         c
     })?;
+    Ok(target_dir()?.join("release/falco-wasm"))
+}
+
+/// Builds the first-party plugins for release; their directory.
+pub(crate) fn release_plugins() -> Result<PathBuf> {
     run({
         let mut c = cargo();
         c.args(["build", "--release", "--target", "wasm32-wasip2"]);
@@ -30,10 +35,14 @@ pub(crate) fn release() -> Result<Release> {
         }
         c
     })?;
-    let target = target_dir()?;
+    Ok(target_dir()?.join("wasm32-wasip2/release"))
+}
+
+/// Builds the release binary and plugins (incremental after the first).
+pub(crate) fn release() -> Result<Release> {
     Ok(Release {
-        bin: target.join("release/falco-wasm"),
-        plugins: target.join("wasm32-wasip2/release"),
+        bin: release_bin()?,
+        plugins: release_plugins()?,
     })
 }
 

@@ -483,17 +483,8 @@ fn main() -> ExitCode {
             saturate,
             ..
         } if which == "capture" => (|| {
-            ensure_packages(&["clang-16", "libbpf-dev", "bpftrace"])?;
-            run({
-                let mut c = cargo();
-                c.args(["build", "--release", "-p", "falco-wasm"]);
-                c
-            })?;
-            let bin = falco_wasm_bin()?
-                .parent()
-                .and_then(Path::parent)
-                .context("target dir")?
-                .join("release/falco-wasm");
+            ensure_packages(&["bpftrace"])?;
+            let bin = dist::release_bin()?;
             if saturate {
                 return bench_capture::saturate(&bin, secs.max(5.0));
             }
@@ -505,12 +496,7 @@ fn main() -> ExitCode {
             capture,
             ..
         } if which == "replay" => (|| {
-            run({
-                let mut c = cargo();
-                c.args(["build", "--release", "-p", "falco-wasm"]);
-                c
-            })?;
-            let bin = target_dir()?.join("release/falco-wasm");
+            let bin = dist::release_bin()?;
             let source = match &capture {
                 Some(f) => bench_replay::Source::File(f.clone()),
                 None => bench_replay::Source::Shared(root().join("../shared/data/scap")),
@@ -524,20 +510,10 @@ fn main() -> ExitCode {
             ..
         } if which == "plugins" => (|| {
             ensure_components()?;
-            run({
-                let mut c = cargo();
-                c.args(["build", "--release", "--target", "wasm32-wasip2"]);
-                for p in PLUGINS {
-                    c.args(["-p", &format!("falco-wasm-plugin-{p}")]);
-                }
-                c
-            })?;
+            let plugins = dist::release_plugins()?;
             let mut c = cargo();
             c.args(["bench", "-p", "falco-wasm", "--bench", "plugins"]);
-            c.env(
-                "FALCO_WASM_BENCH_WASM_DIR",
-                target_dir()?.join("wasm32-wasip2/release"),
-            );
+            c.env("FALCO_WASM_BENCH_WASM_DIR", plugins);
             c.env("FALCO_WASM_BENCH_EVENTS", records.to_string());
             if let Some(s) = samples {
                 c.env("FALCO_WASM_BENCH_SAMPLES", s.canonicalize()?);

@@ -4,7 +4,7 @@
 use super::fail;
 use crate::config::Config;
 use crate::pipeline::record::{Recorder, Trigger};
-use crate::pipeline::setup::{Inputs, Setup, filter_engine};
+use crate::pipeline::setup::{Inputs, Setup};
 use crate::pipeline::syscall::LiveSource;
 use crate::pipeline::{Pipeline, PipelineError, Source};
 use std::path::PathBuf;
@@ -44,10 +44,6 @@ pub(super) fn run(args: &CaptureArgs) -> ExitCode {
         overrides,
         rules: Vec::new(),
     };
-    let config = match inputs.config() {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
     let filter = args.filter.join(" ");
     let duration = match args.duration {
         Some(d) if !(d.is_finite() && d > 0.0) => {
@@ -57,18 +53,12 @@ pub(super) fn run(args: &CaptureArgs) -> ExitCode {
         }
         d => d.map(Duration::from_secs_f64),
     };
-    let setup = || -> Result<Setup, crate::pipeline::setup::SetupError> {
-        let config = inputs.config()?;
-        let engine = filter_engine(&config, &filter, None)?;
-        Ok(Setup {
-            config,
-            engines: vec![engine],
-        })
-    };
-    let engine = match filter_engine(&config, &filter, None) {
-        Ok(e) => e,
+    let setup = || inputs.filter_setup(&filter, None);
+    let Setup { config, engines } = match setup() {
+        Ok(s) => s,
         Err(e) => return fail(e),
     };
+    let engine = engines.into_iter().next().expect("one filter engine");
     let none = || Vec::new();
     let trigger = Trigger::File {
         path: args.write.clone(),

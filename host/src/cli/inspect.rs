@@ -5,7 +5,7 @@
 use super::fail;
 use crate::pipeline::inspect::{DEFAULT_FORMAT, Printer, Show, Top};
 use crate::pipeline::replay::ReplaySource;
-use crate::pipeline::setup::{Inputs, Setup, SetupError, filter_engine};
+use crate::pipeline::setup::{Inputs, Setup};
 use crate::pipeline::syscall::LiveSource;
 use crate::pipeline::{Pipeline, Source};
 use std::path::PathBuf;
@@ -85,23 +85,13 @@ pub(super) fn run(args: &InspectArgs) -> ExitCode {
         overrides,
         rules: Vec::new(),
     };
-    let config = match inputs.config() {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
     let (filter, format) = (args.filter(), args.format());
-    let setup = || -> Result<Setup, SetupError> {
-        let config = inputs.config()?;
-        let engine = filter_engine(&config, &filter, Some(&format))?;
-        Ok(Setup {
-            config,
-            engines: vec![engine],
-        })
-    };
-    let engine = match filter_engine(&config, &filter, Some(&format)) {
-        Ok(e) => e,
+    let setup = || inputs.filter_setup(&filter, Some(&format));
+    let Setup { config, engines } = match setup() {
+        Ok(s) => s,
         Err(e) => return fail(e),
     };
+    let engine = engines.into_iter().next().expect("one filter engine");
     let none = || Vec::new();
     let result = Pipeline::new(&config, &setup, &none).and_then(|p| {
         let source: Box<dyn Source> = match &args.read {

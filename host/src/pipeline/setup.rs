@@ -136,6 +136,20 @@ pub fn build_engines(
         .collect()
 }
 
+impl Inputs {
+    /// The configuration and the one-rule engine of a command-line filter
+    /// (`capture`, `inspect`; see [`filter_engine`]), built at start and
+    /// for each reload the same way.
+    pub fn filter_setup(&self, filter: &str, format: Option<&str>) -> Result<Setup, SetupError> {
+        let config = self.config()?;
+        let engine = filter_engine(&config, filter, format)?;
+        Ok(Setup {
+            config,
+            engines: vec![engine],
+        })
+    }
+}
+
 /// The name a filter given on the command line is reported under.
 pub const FILTER_NAME: &str = "<filter>";
 

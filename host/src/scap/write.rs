@@ -176,6 +176,15 @@ fn thread(b: &mut Vec<u8>, t: &ThreadInfo) {
     });
 }
 
+/// A socket's addresses (all first), then their ports, then the L4
+/// protocol: the FDL layout of the IP socket types.
+fn endpoints(b: &mut Vec<u8>, ends: &[(&[u8], u16)], l4proto: u8) {
+    ends.iter().for_each(|(addr, _)| b.extend_from_slice(addr));
+    ends.iter()
+        .for_each(|(_, port)| b.extend_from_slice(&port.to_le_bytes()));
+    b.push(l4proto);
+}
+
 /// One FDL v2 entry.
 fn fd(b: &mut Vec<u8>, f: &FdInfo) {
     sized(b, |b| {
@@ -189,36 +198,16 @@ fn fd(b: &mut Vec<u8>, f: &FdInfo) {
                 sport,
                 dport,
                 l4proto,
-            } => {
-                b.extend_from_slice(sip);
-                b.extend_from_slice(dip);
-                b.extend_from_slice(&sport.to_le_bytes());
-                b.extend_from_slice(&dport.to_le_bytes());
-                b.push(*l4proto);
-            }
+            } => endpoints(b, &[(sip, *sport), (dip, *dport)], *l4proto),
             FdDetail::Ipv6 {
                 sip,
                 dip,
                 sport,
                 dport,
                 l4proto,
-            } => {
-                b.extend_from_slice(sip);
-                b.extend_from_slice(dip);
-                b.extend_from_slice(&sport.to_le_bytes());
-                b.extend_from_slice(&dport.to_le_bytes());
-                b.push(*l4proto);
-            }
-            FdDetail::Ipv4Server { ip, port, l4proto } => {
-                b.extend_from_slice(ip);
-                b.extend_from_slice(&port.to_le_bytes());
-                b.push(*l4proto);
-            }
-            FdDetail::Ipv6Server { ip, port, l4proto } => {
-                b.extend_from_slice(ip);
-                b.extend_from_slice(&port.to_le_bytes());
-                b.push(*l4proto);
-            }
+            } => endpoints(b, &[(sip, *sport), (dip, *dport)], *l4proto),
+            FdDetail::Ipv4Server { ip, port, l4proto } => endpoints(b, &[(ip, *port)], *l4proto),
+            FdDetail::Ipv6Server { ip, port, l4proto } => endpoints(b, &[(ip, *port)], *l4proto),
             FdDetail::Unix { source, dest, path } => {
                 b.extend_from_slice(&source.to_le_bytes());
                 b.extend_from_slice(&dest.to_le_bytes());
