@@ -237,6 +237,21 @@ pub const ACTIONS: &[Action] = &[
         script: "mkdir -p $FWGEN/.ssh && echo key > $FWGEN/.ssh/id_fwgen && /usr/bin/python3 -c \"import os; open(os.environ['FWGEN'] + '/.ssh/id_fwgen').read()\"",
     },
     Action {
+        name: "read-cloud-credentials",
+        rule: "Credential file read by a file tool",
+        place: Place::Host,
+        script: "mkdir -p $FWGEN/.aws && printf '[fwgen]\\nregion = none\\n' >> $FWGEN/.aws/credentials \
+                 && cat $FWGEN/.aws/credentials > /dev/null",
+    },
+    Action {
+        // an empty line list: opened for appending nothing, removed again
+        // unless it was there before
+        name: "ld-preload",
+        rule: "Write to ld.so.preload",
+        place: Place::Host,
+        script: "f=/etc/ld.so.preload; if [ -e $f ]; then : >> $f; else : >> $f; rm -f $f; fi",
+    },
+    Action {
         name: "server-reads-shadow-late",
         rule: "Read sensitive file trusted after startup",
         place: Place::Host,
