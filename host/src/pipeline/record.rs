@@ -192,9 +192,10 @@ impl Recorder {
         sh: &Shared,
     ) {
         let ts = state.epoch_ns(rec.ts_boot);
-        if let Trigger::Alerts(cfg) = &self.trigger {
-            let cfg = cfg.clone();
-            self.on_alerts(&cfg, rules, hits, ts, num, state, sh);
+        if let Trigger::Alerts(cfg) = &self.trigger
+            && let Some(deadline) = alert_deadline(cfg, rules, hits, ts)
+        {
+            self.extend_or_open(deadline, ts, num, state, sh);
         }
         let wanted = match &self.trigger {
             Trigger::File { all, .. } => *all || !hits.is_empty(),
@@ -205,36 +206,18 @@ impl Recorder {
         }
     }
 
-    /// Starts or extends an alert capture for the rules `hits` names.
-    #[allow(clippy::too_many_arguments)]
-    fn on_alerts(
-        &mut self,
-        cfg: &CaptureConfig,
-        rules: &SourceRules,
-        hits: &[u32],
-        ts: i64,
-        num: u64,
-        state: &State,
-        sh: &Shared,
-    ) {
-        let mut deadline = None;
-        for &h in hits {
-            let r = &rules.rules[h as usize];
-            if cfg.all_rules || r.capture {
-                let ms = r.capture_duration.unwrap_or(cfg.default_duration_ms);
-                let d = ts.saturating_add((ms as i64).saturating_mul(1_000_000));
-                deadline = deadline.max(Some(d));
-            }
+    /// Extends the open alert capture to `deadline`, or opens one.
+    fn extend_or_open(&mut self, deadline: i64, ts: i64, num: u64, state: &State, sh: &Shared) {
+        if let Some(o) = &mut self.open {
+            o.deadline = o.deadline.max(deadline);
+            return;
         }
-        let Some(deadline) = deadline else { return };
-        match &mut self.open {
-            Some(o) => o.deadline = o.deadline.max(deadline),
-            None => {
-                let path = cfg.path(ts, num);
-                if let Err(e) = self.open_file(path, true, deadline, state, &sh.host) {
-                    crate::log::error(&format!("capture: {e}"));
-                }
-            }
+        let Trigger::Alerts(cfg) = &self.trigger else {
+            return;
+        };
+        let path = cfg.path(ts, num);
+        if let Err(e) = self.open_file(path, true, deadline, state, &sh.host) {
+            crate::log::error(&format!("capture: {e}"));
         }
     }
 
@@ -287,6 +270,20 @@ impl Recorder {
             self.files.push((o.path, events));
         }
     }
+}
+
+/// Until when the alerts of `hits` want events recorded (ns since the
+/// epoch): the longest of their rules' durations after `ts`; `None` when
+/// none of them records.
+fn alert_deadline(cfg: &CaptureConfig, rules: &SourceRules, hits: &[u32], ts: i64) -> Option<i64> {
+    hits.iter()
+        .map(|&h| &rules.rules[h as usize])
+        .filter(|r| cfg.all_rules || r.capture)
+        .map(|r| {
+            let ms = r.capture_duration.unwrap_or(cfg.default_duration_ms);
+            ts.saturating_add((ms as i64).saturating_mul(1_000_000))
+        })
+        .max()
 }
 
 /// Falco's internal alert for a capture cut at `capture.max_file_size_mb`.
