@@ -346,12 +346,24 @@ pub const ACTIONS: &[Action] = &[
         // `debugfs` is a busybox link in the image ("applet not found").
         script: "/bin/debugfs 2>/dev/null; true",
     },
+    Action {
+        // into the container's own init's mount namespace: the call an
+        // escape makes (with the host's PID namespace, pid 1 is the host's)
+        name: "container-nsenter",
+        rule: "Namespace entered from a container",
+        place: Place::Container {
+            privileged: true,
+            tty: false,
+            mount: None,
+        },
+        script: "nsenter -t 1 -m true",
+    },
 ];
 
 /// Busybox applets linked in the image.
 const APPLETS: &[&str] = &[
     "sh", "ls", "cat", "id", "sleep", "cp", "echo", "nc", "arping", "true", "rm", "grep",
-    "tcpdump", "debugfs",
+    "tcpdump", "debugfs", "nsenter",
 ];
 
 /// The image container actions run in; its tag changes with its contents,

@@ -11,9 +11,9 @@
 //! Converted: execve/execveat, the open family, socket, connect, accept,
 //! close, dup, pipe, socketpair, chdir, memfd_create, the clone/fork family
 //! (the child's side) and process exits; syscalls whose only state is
-//! their result (eventfd, epoll_create, setsid …) and those no state table
-//! needs pass as bare events (type, thread, result), so rules on their
-//! event type still see them. The rest (the setuid family, bind, fcntl,
+//! their result (eventfd, epoll_create, setsid …), prctl (its name change
+//! is in its arguments) and those no state table needs pass as bare events
+//! (type, thread, result and the arguments rules read). The rest (the setuid family, bind, fcntl,
 //! bpf …) is counted as skipped.
 
 use super::encode::{self, Src};
@@ -97,6 +97,8 @@ impl Plan {
             ("connect", _) => Kind::Connect,
             ("accept" | "accept4", _) => Kind::Accept,
             ("pipe" | "pipe2" | "socketpair", _) => Kind::FdPair,
+            // its state (PR_SET_NAME) is in the arguments `bare` restores
+            ("prctl", _) => Kind::Bare,
             (
                 "close" | "dup" | "dup2" | "dup3" | "chdir" | "fchdir" | "memfd_create" | "socket"
                 | "fcntl",
