@@ -476,6 +476,7 @@ fn inspect_prints_a_captures_events_with_a_format_as_json_and_as_top_tables() {
         "evt.type=open",
     ]);
     assert!(ok, "{err}");
+    assert!(out.lines().count() > 0, "no open printed: {err}");
     for l in out.lines() {
         let v: serde_json::Value = serde_json::from_str(l).expect(l);
         assert!(v["proc.pid"].is_i64(), "{l}");

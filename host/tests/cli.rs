@@ -1,6 +1,8 @@
 //! The real binary: `-V` on good and broken files, `-L`, `-l`, `--list`,
 //! `--list-events`, `--version`, `--rule-schema`, `--dry-run` and `test`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -336,14 +338,7 @@ fn test_command_reports_pass_and_fail() {
 /// (as root the test drops to `nobody` with setpriv).
 #[test]
 fn run_without_root_says_what_is_missing() {
-    let is_root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .map(|v| v.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
+    let is_root = common::is_root();
     let exe = env!("CARGO_BIN_EXE_falco-wasm");
     let o = if is_root {
         if !Path::new("/usr/bin/setpriv").exists() {

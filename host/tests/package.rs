@@ -10,12 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-}
+mod common;
 
 fn sh(cmd: &str, args: &[&str]) -> Output {
     Command::new("timeout")
@@ -95,7 +90,7 @@ fn the_package_installs_upgrades_keeping_local_config_and_removes() {
         );
         return;
     };
-    if !is_root() || !Path::new("/usr/bin/dpkg").exists() {
+    if !common::is_root() || !Path::new("/usr/bin/dpkg").exists() {
         eprintln!("SKIPPED: the package test needs root and dpkg");
         return;
     }

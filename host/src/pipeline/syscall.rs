@@ -157,11 +157,12 @@ impl SyscallStage {
         let time = self.state.epoch_ns(rec.ts_boot);
         let filter =
             self.printer.is_some() || self.recorder.as_ref().is_some_and(Recorder::is_filter);
-        for &r in &self.hits {
+        // a capture filter's matches are only recorded: no alert is built
+        let recording_only = filter && self.printer.is_none();
+        for &r in self.hits.iter().filter(|_| !recording_only) {
             let a = self.engine.alert(r, &ev, time, &sh.host);
             match &mut self.printer {
                 Some(p) => p.event(&a),
-                None if filter => {}
                 None => sh.alert(a),
             }
         }

@@ -29,6 +29,7 @@ use crate::state::fds::{Fd, FdKind};
 use crate::state::process::{encode_tty, split_nul};
 use crate::state::users::{User, UserDb};
 use crate::state::{Process, State, set_socket};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A thread's last enter event, kept for its exit: its name and its
@@ -409,10 +410,13 @@ impl Converter {
             _ => None,
         };
         let mut h = self.header(ev, plan.nr, ret.unwrap_or(0));
-        let mut params: Vec<(ParamKind, u8, Vec<u8>)> = Vec::new();
-        let info = encode::current_info(plan.nr);
-        for (i, &(name, ty)) in info.map_or(&[][..], |i| i.params).iter().enumerate() {
-            match encode::source(plan.name, i, name, ty) {
+        // strings are borrowed from the event; only a sockaddr is rebuilt
+        let mut params: Vec<(ParamKind, u8, Cow<[u8]>)> = Vec::new();
+        let layout = encode::layout(plan.nr);
+        let fields = layout.map_or(&[][..], |l| l.info.params);
+        let sources = layout.map_or(&[][..], |l| l.sources.as_slice());
+        for (&(name, ty), &src) in fields.iter().zip(sources) {
+            match src {
                 Src::Arg(a) => {
                     let v = if encode::is_unsigned(ty) {
                         p.uint(name)
@@ -425,12 +429,12 @@ impl Converter {
                 }
                 Src::Str(a) => {
                     if let Some(t) = p.text(name) {
-                        params.push((ParamKind::UserStr, a, t.to_vec()));
+                        params.push((ParamKind::UserStr, a, Cow::Borrowed(t)));
                     }
                 }
                 Src::Sockaddr(a) => {
                     if let Some(raw) = p.get(name).and_then(raw_sockaddr) {
-                        params.push((ParamKind::Sockaddr, a, raw));
+                        params.push((ParamKind::Sockaddr, a, Cow::Owned(raw)));
                     }
                 }
                 _ => {}
@@ -438,7 +442,7 @@ impl Converter {
         }
         let params: Vec<(ParamKind, u8, &[u8])> = params
             .iter()
-            .map(|(k, i, d)| (*k, *i, d.as_slice()))
+            .map(|(k, i, d)| (*k, *i, d.as_ref()))
             .collect();
         self.emit(&h, &params)
     }
@@ -806,27 +810,36 @@ fn process(t: &ThreadInfo, ppid: u64) -> Process {
     }
 }
 
+/// libs' `scap_fd_type` values and the kinds of fd they are (types not
+/// listed, such as 10 "unsupported", are other sockets).
+pub(super) const FD_TYPES: &[(u8, FdKind)] = &[
+    (1, FdKind::File),
+    (2, FdKind::Directory),
+    (3, FdKind::Ipv4),
+    (4, FdKind::Ipv6),
+    (5, FdKind::Ipv4),
+    (6, FdKind::Ipv6),
+    (7, FdKind::Pipe),
+    (8, FdKind::Unix),
+    (9, FdKind::Event),
+    (11, FdKind::Signal),
+    (12, FdKind::Eventpoll),
+    (13, FdKind::Inotify),
+    (14, FdKind::Timer),
+    (15, FdKind::Netlink),
+    (16, FdKind::File),
+    (17, FdKind::Bpf),
+    (18, FdKind::Userfault),
+    (19, FdKind::IoUring),
+    (20, FdKind::Memfd),
+    (21, FdKind::Pidfd),
+];
+
 fn fd(f: &FdInfo) -> Fd {
-    let kind = match f.kind {
-        1 | 16 => FdKind::File,
-        2 => FdKind::Directory,
-        3 | 5 => FdKind::Ipv4,
-        4 | 6 => FdKind::Ipv6,
-        7 => FdKind::Pipe,
-        8 => FdKind::Unix,
-        9 => FdKind::Event,
-        11 => FdKind::Signal,
-        12 => FdKind::Eventpoll,
-        13 => FdKind::Inotify,
-        14 => FdKind::Timer,
-        15 => FdKind::Netlink,
-        17 => FdKind::Bpf,
-        18 => FdKind::Userfault,
-        19 => FdKind::IoUring,
-        20 => FdKind::Memfd,
-        21 => FdKind::Pidfd,
-        _ => FdKind::OtherSocket,
-    };
+    let kind = FD_TYPES
+        .iter()
+        .find(|(t, _)| *t == f.kind)
+        .map_or(FdKind::OtherSocket, |(_, k)| *k);
     let mut fd = Fd::new(kind, "");
     fd.ino = f.ino;
     let ip = |family: u16, sip: &[u8], sport, dip: &[u8], dport| {

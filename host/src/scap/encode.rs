@@ -142,7 +142,7 @@ const NOT_ARGUMENTS: &[&str] = &[
 ];
 
 /// Where parameter `i` (`name`, `ty`) of syscall `syscall`'s event comes from.
-pub(super) fn source(syscall: &str, i: usize, name: &str, ty: ParamType) -> Src {
+fn source(syscall: &str, i: usize, name: &str, ty: ParamType) -> Src {
     let listed = SOURCES
         .iter()
         .find(|(s, _)| *s == syscall)
@@ -161,29 +161,47 @@ pub(super) fn source(syscall: &str, i: usize, name: &str, ty: ParamType) -> Src 
     }
 }
 
-/// The event code for each syscall number (today's exit event of its name).
-fn codes() -> &'static [Option<u16>] {
-    static CODES: OnceLock<Vec<Option<u16>>> = OnceLock::new();
-    CODES.get_or_init(|| {
-        let mut v = vec![None; 512];
-        for &(nr, name, _) in syscalls::SYSCALLS {
-            v[nr as usize] = (0..table::EVENT_MAX).rev().find(|&c| {
-                table::info(c).is_some_and(|i| {
-                    i.exit && i.name == name && i.flags & (EF_OLD_VERSION | EF_UNUSED) == 0
-                })
-            });
-        }
-        v
-    })
+/// How a syscall is written: today's exit event of its name, and where
+/// each of that event's parameters comes from — decided once per syscall,
+/// used by the writer and read back by the converter.
+pub(super) struct Layout {
+    /// The event code.
+    pub code: u16,
+    /// Its description.
+    pub info: &'static table::EventInfo,
+    /// Each parameter's source, in the event's order.
+    pub sources: Vec<Src>,
 }
 
-/// Today's exit event of a syscall number, as written here.
-pub(super) fn current_info(nr: u16) -> Option<&'static table::EventInfo> {
-    codes()
+/// The layout of a syscall number (`None`: no event of its own; it is
+/// written as a generic event).
+pub(super) fn layout(nr: u16) -> Option<&'static Layout> {
+    static LAYOUTS: OnceLock<Vec<Option<Layout>>> = OnceLock::new();
+    LAYOUTS
+        .get_or_init(|| {
+            let mut v: Vec<Option<Layout>> = (0..512).map(|_| None).collect();
+            for &(nr, name, _) in syscalls::SYSCALLS {
+                let code = (0..table::EVENT_MAX).rev().find(|&c| {
+                    table::info(c).is_some_and(|i| {
+                        i.exit && i.name == name && i.flags & (EF_OLD_VERSION | EF_UNUSED) == 0
+                    })
+                });
+                v[nr as usize] = code.and_then(|code| {
+                    let info = table::info(code)?;
+                    let sources = (info.params.iter().enumerate())
+                        .map(|(i, &(p, ty))| source(info.name, i, p, ty))
+                        .collect();
+                    Some(Layout {
+                        code,
+                        info,
+                        sources,
+                    })
+                });
+            }
+            v
+        })
         .get(nr as usize)
-        .copied()
-        .flatten()
-        .and_then(table::info)
+        .and_then(Option::as_ref)
 }
 
 /// Whether an integer type is unsigned (read back zero-extended).
@@ -345,15 +363,12 @@ impl Encoder {
 
     /// A syscall event, parameter by parameter.
     fn syscall(&mut self, nr: u16, rec: &Record, state: &State, out: &mut EventBuf) -> bool {
-        let Some(code) = codes().get(nr as usize).copied().flatten() else {
+        let Some(layout) = layout(nr) else {
             return generic(nr, out);
         };
-        let Some(info) = table::info(code) else {
-            return false;
-        };
-        out.start(code);
-        for (i, &(name, ty)) in info.params.iter().enumerate() {
-            match source(info.name, i, name, ty) {
+        out.start(layout.code);
+        for (&(_, ty), &src) in layout.info.params.iter().zip(&layout.sources) {
+            match src {
                 Ret => out.push_int(ty, rec.ret),
                 Arg(a) => out.push_int(ty, arg(rec, a as usize, ty)),
                 OpenFlags(a) => out.push_int(ty, ppm_open_flags(rec.args[a as usize]) as i64),
@@ -531,7 +546,7 @@ fn clone_event(rec: &Record, p: &Process, res: i64, ptid: i64, thread: bool, out
 /// An execve/execveat exit event for `p` (after the exec, when it
 /// succeeded).
 fn exec_event(rec: &Record, p: &Process, out: &mut EventBuf) {
-    let code = codes()[rec.kind as usize].unwrap_or(0);
+    let code = layout(rec.kind).map_or(0, |l| l.code);
     out.start(code);
     let params = table::info(code).map_or(&[][..], |i| i.params);
     let failed = rec.ret != 0;
@@ -723,17 +738,10 @@ fn fd_info(num: i64, f: &Fd) -> FdInfo {
 /// 16 — bpf, userfaultfd, io_uring, pidfd — are written as "unsupported",
 /// which every reader knows).
 fn fd_type(kind: FdKind) -> u8 {
-    match kind {
-        FdKind::Directory => 2,
-        FdKind::Pipe => 7,
-        FdKind::Event => 9,
-        FdKind::Signal => 11,
-        FdKind::Eventpoll => 12,
-        FdKind::Inotify => 13,
-        FdKind::Timer => 14,
-        FdKind::Netlink => 15,
-        _ => 10,
-    }
+    super::convert::FD_TYPES
+        .iter()
+        .find(|(t, k)| *k == kind && *t < 16)
+        .map_or(10, |(t, _)| *t)
 }
 
 /// The process list entry of a process of the state.
@@ -833,15 +841,15 @@ mod tests {
     #[test]
     fn every_captured_syscall_has_an_event_and_sources_name_real_parameters() {
         for &(nr, name, _) in syscalls::SYSCALLS {
-            match codes()[nr as usize] {
-                Some(code) => assert_eq!(table::info(code).unwrap().name, name),
+            match layout(nr) {
+                Some(l) => assert_eq!(l.info.name, name),
                 // written as a generic event
                 None => assert!(table::syscall_code(name).is_some(), "no event for {name}"),
             }
         }
         for (syscall, list) in SOURCES {
             let nr = syscalls::nr_of(syscall).unwrap();
-            let info = table::info(codes()[nr as usize].unwrap()).unwrap();
+            let info = layout(nr).unwrap().info;
             for (param, _) in *list {
                 assert!(
                     info.params.iter().any(|(n, _)| n == param),

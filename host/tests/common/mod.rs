@@ -7,17 +7,21 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Why live capture cannot run here, if it cannot.
-pub(crate) fn skip_reason() -> Option<String> {
-    let root = std::fs::read_to_string("/proc/self/status")
+/// Whether the tests run as root (real uid 0).
+pub(crate) fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
                 .find_map(|l| l.strip_prefix("Uid:"))
                 .map(|v| v.split_whitespace().nth(1) == Some("0"))
         })
-        .unwrap_or(false);
-    if !root {
+        .unwrap_or(false)
+}
+
+/// Why live capture cannot run here, if it cannot.
+pub(crate) fn skip_reason() -> Option<String> {
+    if !is_root() {
         return Some("not running as root".into());
     }
     if !Path::new("/sys/kernel/btf/vmlinux").exists() {
