@@ -249,6 +249,13 @@ fn capture_writes_only_what_its_filter_selects_and_stops_after_its_duration() {
     let scap = dir.0.join("cat.scap.gz");
     let marker = dir.0.join("marker-file");
     std::fs::write(&marker, "x").unwrap();
+    // A process whose command line is longer than libs reads in a process
+    // list (4096 bytes): CI's runner has such processes; sysdig refused the
+    // whole file ("invalid argslen") before the writer cut them.
+    let mut long_args = Command::new("sh")
+        .args(["-c", "sleep 60", &"a".repeat(20_000)])
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     let child = start(
         &[
@@ -265,6 +272,8 @@ fn capture_writes_only_what_its_filter_selects_and_stops_after_its_duration() {
     let cat = Command::new("cat").arg(&marker).output().unwrap();
     assert!(cat.status.success());
     let out = child.wait_with_output().expect("capture ends by itself");
+    let _ = long_args.kill();
+    let _ = long_args.wait();
     assert!(out.status.success());
     assert!(started.elapsed() < Duration::from_secs(30));
     let bytes = std::fs::read(&scap).unwrap();

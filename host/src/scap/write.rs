@@ -95,22 +95,42 @@ pub struct Writer {
     block: Vec<u8>,
 }
 
-/// Writes a 16-bit-length string (libs writes no NUL there).
-fn str16(b: &mut Vec<u8>, s: &str) {
-    let s = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
+/// The longest strings libs' reader accepts in the metadata blocks
+/// (`scap_limits.h`, `MAX_CREDENTIALS_STR_LEN`): a longer one makes it refuse
+/// the whole file ("invalid argslen"), so they are cut as libs' own writer
+/// cuts them. One byte is kept free where libs adds a NUL.
+const MAX_PATH: usize = 1023;
+const MAX_LIST: usize = 4095;
+const MAX_CREDENTIAL: usize = 255;
+
+/// The first `max` bytes of `s`, cut at a character boundary.
+fn cut(s: &str, max: usize) -> &[u8] {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s.as_bytes()[..end]
+}
+
+/// Writes a 16-bit-length string of at most `max` bytes (libs writes no NUL
+/// there).
+fn str16(b: &mut Vec<u8>, s: &str, max: usize) {
+    let s = cut(s, max);
     b.extend_from_slice(&(s.len() as u16).to_le_bytes());
     b.extend_from_slice(s);
 }
 
-/// Writes a 16-bit-length NUL-separated list (each entry NUL-terminated).
+/// Writes a 16-bit-length NUL-separated list (each entry NUL-terminated) of
+/// at most `MAX_LIST` bytes; the entry that crosses the limit is cut.
 fn list16(b: &mut Vec<u8>, items: &[String]) {
     let mut joined = Vec::new();
     for i in items {
-        if joined.len() + i.len() + 1 > u16::MAX as usize {
-            break;
-        }
         joined.extend_from_slice(i.as_bytes());
         joined.push(0);
+        if joined.len() >= MAX_LIST {
+            joined.truncate(MAX_LIST);
+            break;
+        }
     }
     b.extend_from_slice(&(joined.len() as u16).to_le_bytes());
     b.extend_from_slice(&joined);
@@ -144,11 +164,11 @@ fn thread(b: &mut Vec<u8>, t: &ThreadInfo) {
         for v in [t.tid, t.pid, t.ptid, t.sid as u64, t.vpgid as u64] {
             b.extend_from_slice(&v.to_le_bytes());
         }
-        str16(b, &t.comm);
-        str16(b, &t.exe);
-        str16(b, &t.exepath);
+        str16(b, &t.comm, MAX_PATH);
+        str16(b, &t.exe, MAX_PATH);
+        str16(b, &t.exepath, MAX_PATH);
         list16(b, &t.args);
-        str16(b, &t.cwd);
+        str16(b, &t.cwd, MAX_PATH);
         b.extend_from_slice(&t.fdlimit.to_le_bytes());
         for v in [t.flags, t.uid, t.gid, 0, 0, 0] {
             b.extend_from_slice(&v.to_le_bytes()); // vm sizes: not tracked
@@ -158,7 +178,7 @@ fn thread(b: &mut Vec<u8>, t: &ThreadInfo) {
         b.extend_from_slice(&t.vtid.to_le_bytes());
         b.extend_from_slice(&t.vpid.to_le_bytes());
         list16(b, &t.cgroups);
-        str16(b, &t.root);
+        str16(b, &t.root, MAX_PATH);
         b.extend_from_slice(&0u64.to_le_bytes()); // pidns_init_start_ts
         b.extend_from_slice(&t.tty.to_le_bytes());
         b.extend_from_slice(&t.loginuid.to_le_bytes());
@@ -211,14 +231,14 @@ fn fd(b: &mut Vec<u8>, f: &FdInfo) {
             FdDetail::Unix { source, dest, path } => {
                 b.extend_from_slice(&source.to_le_bytes());
                 b.extend_from_slice(&dest.to_le_bytes());
-                str16(b, path);
+                str16(b, path, MAX_PATH);
             }
             FdDetail::File { flags, name, dev } => {
                 b.extend_from_slice(&flags.to_le_bytes());
-                str16(b, name);
+                str16(b, name, MAX_PATH);
                 b.extend_from_slice(&dev.to_le_bytes());
             }
-            FdDetail::Named(name) => str16(b, name),
+            FdDetail::Named(name) => str16(b, name, MAX_PATH),
             FdDetail::Unknown => {}
         }
     });
@@ -271,16 +291,16 @@ impl Writer {
                     b.push(0);
                     b.extend_from_slice(&u.uid.to_le_bytes());
                     b.extend_from_slice(&u.gid.to_le_bytes());
-                    str16(b, &u.name);
-                    str16(b, &u.home);
-                    str16(b, &u.shell);
+                    str16(b, &u.name, MAX_CREDENTIAL);
+                    str16(b, &u.home, MAX_CREDENTIAL);
+                    str16(b, &u.shell, MAX_CREDENTIAL);
                 });
             }
             for g in &meta.groups {
                 sized(b, |b| {
                     b.push(1);
                     b.extend_from_slice(&g.gid.to_le_bytes());
-                    str16(b, &g.name);
+                    str16(b, &g.name, MAX_CREDENTIAL);
                 });
             }
         })?;
@@ -452,6 +472,32 @@ mod tests {
             assert!(r.next_event().unwrap().is_none());
         }
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn metadata_strings_are_cut_to_the_lengths_libs_reads() {
+        let mut meta = sample();
+        let t = &mut meta.threads[0];
+        t.args = vec!["x".repeat(25_000), "y".into()];
+        t.cwd = "é".repeat(700); // 1400 bytes, two per character
+        t.env = (0..1000).map(|i| format!("VAR{i}=value")).collect();
+        meta.users[0].home = "/h".repeat(200);
+        let path = std::env::temp_dir().join(format!("fw-write-long-{}.scap", std::process::id()));
+        Writer::create(&path, false, &meta)
+            .unwrap()
+            .finish()
+            .unwrap();
+        let r = Reader::open(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let t = &r.metadata().threads[0];
+        assert_eq!(
+            t.args,
+            vec!["x".repeat(MAX_LIST)],
+            "the entry crossing the limit is cut"
+        );
+        assert_eq!(t.cwd.len(), 1022, "cut at a character boundary");
+        assert!(t.env.iter().map(|e| e.len() + 1).sum::<usize>() <= MAX_LIST + 1); // the last has no NUL
+        assert_eq!(r.metadata().users[0].home.len(), MAX_CREDENTIAL);
     }
 
     #[test]
