@@ -73,6 +73,8 @@ const KNOWN_KEYS: &[&str] = &[
     "metrics",
     "base_syscalls",
     "falco_libs",
+    // falco-wasm: several rulesets on one engine (see `tenants`)
+    "tenants",
 ];
 
 /// Parses one YAML configuration document (must be a mapping, or empty).
@@ -513,7 +515,8 @@ impl Config {
         }
     }
 
-    fn from_value(raw: Value) -> Result<Config, ConfigError> {
+    /// A configuration from its document (checked as a loaded one is).
+    pub fn from_value(raw: Value) -> Result<Config, ConfigError> {
         let mut c = Config::default();
         let get = |k: &str| raw.get(k);
         if get("rules_files").is_some() && get("rules_file").is_some() {

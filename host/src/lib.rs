@@ -29,6 +29,7 @@ pub mod rules;
 pub mod scap;
 pub mod server;
 pub mod state;
+pub mod tenants;
 pub mod testing;
 pub mod time;
 pub mod yaml;

@@ -54,7 +54,9 @@ pub(super) fn run(args: &CaptureArgs) -> ExitCode {
         d => d.map(Duration::from_secs_f64),
     };
     let setup = || inputs.filter_setup(&filter, None);
-    let Setup { config, engines } = match setup() {
+    let Setup {
+        config, engines, ..
+    } = match setup() {
         Ok(s) => s,
         Err(e) => return fail(e),
     };

@@ -87,7 +87,9 @@ pub(super) fn run(args: &InspectArgs) -> ExitCode {
     };
     let (filter, format) = (args.filter(), args.format());
     let setup = || inputs.filter_setup(&filter, Some(&format));
-    let Setup { config, engines } = match setup() {
+    let Setup {
+        config, engines, ..
+    } = match setup() {
         Ok(s) => s,
         Err(e) => return fail(e),
     };

@@ -11,7 +11,7 @@ use crate::engine::SourceEngine;
 use crate::fields::{FieldRegistry, SYSCALL_SOURCE};
 use crate::pipeline::plugin_replay::PluginEvents;
 use crate::pipeline::replay::ReplaySource;
-use crate::pipeline::setup::{Inputs, build_engines, filter_engine};
+use crate::pipeline::setup::{Inputs, TenantSetup, build_engines, filter_engine, tenant_setups};
 use crate::pipeline::syscall::LiveSource;
 use crate::pipeline::{self, Pipeline, PipelineError, Source};
 use crate::plugins::{FieldOrigin, LoadedPlugin};
@@ -295,6 +295,10 @@ fn run(opts: &Opts) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(e),
     };
+    let tenants = match tenant_setups(&config, &plugins.registry, &plugins.provided) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     say_loaded(&loaded, &engines);
     if opts.dry_run {
         return ExitCode::SUCCESS;
@@ -312,6 +316,7 @@ fn run(opts: &Opts) -> ExitCode {
         let sources = sources(
             plugins.loaded,
             engines,
+            tenants,
             &plugins.origins,
             &config,
             &pipeline,
@@ -325,10 +330,11 @@ fn run(opts: &Opts) -> ExitCode {
 }
 
 /// The sources a run reads: the plugin sources when a source plugin is
-/// loaded, else live capture.
+/// loaded, else live capture; the syscall source evaluates the tenants.
 fn sources<'o>(
     plugins: Vec<LoadedPlugin>,
     engines: Vec<SourceEngine>,
+    tenants: Vec<TenantSetup>,
     origins: &'o HashMap<String, Vec<FieldOrigin>>,
     config: &Config,
     pipeline: &Pipeline<'_>,
@@ -348,15 +354,26 @@ fn sources<'o>(
                 None => filter_engine(config, "", None).map_err(Box::new)?,
             };
             let plugins = PluginEvents::new(plugins, others, origins);
-            let replay = ReplaySource::open(syscall, &path, config)?.with_plugins(plugins);
+            let mut replay = ReplaySource::open(syscall, &path, config)?.with_plugins(plugins);
+            replay
+                .stage_mut()
+                .start_tenants(tenants, pipeline.shared())?;
             Ok(vec![Box::new(replay)])
         }
         EngineKind::Live if plugins.iter().any(|p| p.source.is_some()) => {
+            if !tenants.is_empty() {
+                crate::log::warning(
+                    "tenants evaluate syscall events and this run reads plugin sources only: \
+                     the tenants see no event",
+                );
+            }
             Ok(pipeline::plugin::sources(plugins, others, origins))
         }
         EngineKind::Live => {
             let engine = syscall.ok_or_else(|| PipelineError::NoRules(SYSCALL_SOURCE.into()))?;
-            Ok(vec![Box::new(LiveSource::open(engine, config, None)?)])
+            let mut live = LiveSource::open(engine, config, None)?;
+            live.start_tenants(tenants, pipeline.shared())?;
+            Ok(vec![Box::new(live)])
         }
     }
 }

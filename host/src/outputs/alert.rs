@@ -28,6 +28,31 @@ pub struct Alert {
     pub hostname: String,
 }
 
+impl Alert {
+    /// An alert with `source: internal` (Falco's rule names for them), at
+    /// the current time.
+    pub fn internal(
+        rule: &str,
+        message: String,
+        fields: Vec<(String, Option<FieldValue>)>,
+        hostname: &str,
+    ) -> Alert {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        Alert {
+            time_ns: now,
+            rule: rule.into(),
+            priority: Priority::Critical,
+            source: "internal".into(),
+            tags: Vec::new(),
+            message,
+            fields,
+            hostname: hostname.to_string(),
+        }
+    }
+}
+
 /// A typed field value for JSON `output_fields`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FieldValue {

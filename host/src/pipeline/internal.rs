@@ -9,7 +9,7 @@ use crate::priority::Priority;
 use crate::server::metrics::Metrics;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// The host name alerts carry: `FALCO_HOSTNAME` if set; in a container
 /// (`HOST_ROOT` set), the host's `/etc/hostname`, not the container's own
@@ -34,33 +34,11 @@ pub fn hostname() -> String {
         .unwrap_or_default()
 }
 
-/// An alert with `source: internal` (Falco's rule names for them).
-pub fn internal_alert(
-    rule: &str,
-    message: String,
-    fields: Vec<(String, Option<FieldValue>)>,
-    hostname: &str,
-) -> Alert {
-    let now = SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
-    Alert {
-        time_ns: now,
-        rule: rule.into(),
-        priority: Priority::Critical,
-        source: "internal".into(),
-        tags: Vec::new(),
-        message,
-        fields,
-        hostname: hostname.to_string(),
-    }
-}
-
 /// Falco's internal alert for kernel drops: `n` in the last second,
 /// `total` dropped and `submitted` so far.
 pub fn drop_alert(n: u64, total: u64, submitted: u64, hostname: &str) -> Alert {
     let num = |v: u64| Some(FieldValue::Num(v as i64));
-    internal_alert(
+    Alert::internal(
         "Falco internal: syscall event drop",
         format!("{n} system calls dropped in last second."),
         vec![
@@ -124,7 +102,7 @@ impl MetricsOutput {
                 .iter()
                 .map(|(k, v)| (k.clone(), Some(FieldValue::Num(*v))))
                 .collect();
-            let mut a = internal_alert(
+            let mut a = Alert::internal(
                 "Falco internal: metrics snapshot",
                 "Falco metrics snapshot".into(),
                 fields,
@@ -153,14 +131,18 @@ impl MetricsOutput {
 
 /// Falco's exit counts: "Rule counts by severity:" and "Triggered rules by
 /// rule name:", each entry on its own indented line (most severe first,
-/// then the most frequent rule first).
+/// then the most frequent rule first); the top level's alerts (each tenant
+/// has its own line).
 pub(super) fn rule_counts(m: &crate::server::metrics::Metrics) -> Vec<String> {
     use std::collections::BTreeMap;
     let alerts = m.alerts.lock().unwrap_or_else(|p| p.into_inner());
     let mut by_priority: BTreeMap<Option<crate::priority::Priority>, (String, u64)> =
         BTreeMap::new();
     let mut by_rule: BTreeMap<&str, u64> = BTreeMap::new();
-    for ((rule, priority, _), n) in alerts.iter() {
+    let top = alerts
+        .iter()
+        .filter(|((tenant, ..), _)| tenant == crate::tenants::DEFAULT_TENANT);
+    for ((_, rule, priority, _), n) in top {
         let e = by_priority
             .entry(crate::priority::Priority::parse(priority))
             .or_insert_with(|| (priority.to_uppercase(), 0));

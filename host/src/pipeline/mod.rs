@@ -37,14 +37,14 @@ use crate::outputs::config::OutputsConfig;
 use crate::plugins::text::LogLimiter;
 use crate::server::metrics::Metrics;
 use control::{Signals, Stall, Watch};
-use internal::{MetricsOutput, internal_alert};
+use internal::MetricsOutput;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
-pub use setup::{Reload, Setup, SetupError};
+pub use setup::{Reload, Setup, SetupError, TenantSetup};
 
 /// Why a run could not start or ended in failure.
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +108,7 @@ impl OutputSet {
         Ok(OutputSet {
             outputs,
             static_fields: cfg.static_fields,
-            key: outputs_key(config),
+            key: crate::outputs::config::outputs_key(config),
         })
     }
 }
@@ -153,8 +153,12 @@ impl Shared {
             a.fields
                 .push((k.clone(), Some(FieldValue::Text(v.clone()))));
         }
-        self.metrics
-            .add_alert(&a.rule, a.priority.as_str(), &a.source);
+        self.metrics.add_alert(
+            crate::tenants::DEFAULT_TENANT,
+            &a.rule,
+            a.priority.as_str(),
+            &a.source,
+        );
         set.outputs.push(a);
     }
 
@@ -244,6 +248,9 @@ pub trait Source: Send {
     fn step(&mut self, sh: &Shared, t: &mut Totals) -> Flow;
     /// Takes the engine a reload built for this source.
     fn swap(&mut self, engine: SourceEngine, sh: &Shared);
+    /// Takes the tenants a reload built (the syscall source evaluates
+    /// them; the others have none).
+    fn swap_tenants(&mut self, _tenants: Vec<TenantSetup>, _sh: &Shared) {}
     /// Once a second: counters, drop accounting.
     fn tick(&mut self, sh: &Shared, t: &mut Totals);
     /// After the last step; `stopping` when a stop cut the run short.
@@ -428,7 +435,7 @@ impl<'a> Pipeline<'a> {
                 crate::log::error(&format!(
                     "reload rejected, the previous rules keep running: {e}"
                 ));
-                sh.internal(internal_alert(
+                sh.internal(Alert::internal(
                     "Falco internal: hot restart failure",
                     format!("Reload rejected, the previous rules keep running: {e}"),
                     Vec::new(),
@@ -443,7 +450,7 @@ impl<'a> Pipeline<'a> {
     fn apply(&self, s: Setup, slots: &Slots) -> Result<usize, String> {
         let engines = slots.pick(s.engines)?;
         let log = s.config.log_options().map_err(|e| e.to_string())?;
-        let key = outputs_key(&s.config);
+        let key = crate::outputs::config::outputs_key(&s.config);
         if key != self.shared.current().key {
             let set =
                 OutputSet::start(&s.config, &self.shared.metrics).map_err(|e| e.to_string())?;
@@ -453,37 +460,20 @@ impl<'a> Pipeline<'a> {
                 .write()
                 .unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
         }
-        let rules = engines.iter().map(SourceEngine::active_count).sum();
-        slots.hand_over(engines);
+        let rules = engines
+            .iter()
+            .map(SourceEngine::active_count)
+            .sum::<usize>()
+            + s.tenants
+                .iter()
+                .map(|t| t.engine.active_count())
+                .sum::<usize>();
+        slots.hand_over(engines, s.tenants);
         crate::log::configure(log);
         self.watch
             .set_enabled(s.config.bool_at("watch_config_files", true).unwrap_or(true));
         Ok(rules)
     }
-}
-
-/// The output-related part of a configuration, to see whether it changed.
-fn outputs_key(c: &Config) -> String {
-    let keys = [
-        "json_output",
-        "json_include_output_property",
-        "json_include_message_property",
-        "json_include_output_fields_property",
-        "json_include_tags_property",
-        "time_format_iso_8601",
-        "buffered_outputs",
-        "outputs_queue",
-        "static_fields",
-        "stdout_output",
-        "syslog_output",
-        "file_output",
-        "program_output",
-        "http_output",
-        "output_timeout",
-    ];
-    keys.iter()
-        .map(|k| format!("{k}={}", c.get(k).cloned().unwrap_or_default()))
-        .collect()
 }
 
 /// Sets the rules-loaded gauge from the engines a run starts with.
@@ -494,9 +484,16 @@ pub fn count_rules(sh: &Shared, engines: &[&SourceEngine]) {
     );
 }
 
+/// What a reload leaves a source thread: its engine, and the tenants
+/// for the syscall source.
+struct Handover {
+    engine: SourceEngine,
+    tenants: Option<Vec<TenantSetup>>,
+}
+
 /// Where a reload leaves each source thread its new engine.
 struct Slots {
-    slots: Vec<(String, Mutex<Option<SourceEngine>>)>,
+    slots: Vec<(String, Mutex<Option<Handover>>)>,
 }
 
 impl Slots {
@@ -527,9 +524,15 @@ impl Slots {
             .collect()
     }
 
-    fn hand_over(&self, engines: Vec<SourceEngine>) {
-        for ((_, slot), e) in self.slots.iter().zip(engines) {
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+    fn hand_over(&self, engines: Vec<SourceEngine>, tenants: Vec<TenantSetup>) {
+        let mut tenants = Some(tenants);
+        for ((source, slot), engine) in self.slots.iter().zip(engines) {
+            let tenants = if source == crate::fields::SYSCALL_SOURCE {
+                tenants.take()
+            } else {
+                None
+            };
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Handover { engine, tenants });
         }
     }
 }
@@ -617,7 +620,7 @@ type Ended<'s> = (Totals, Box<dyn Source + 's>);
 fn drive<'s>(
     mut src: Box<dyn Source + 's>,
     sh: &Shared,
-    slot: &(String, Mutex<Option<SourceEngine>>),
+    slot: &(String, Mutex<Option<Handover>>),
     stall: &Stall,
 ) -> Ended<'s> {
     let mut t = Totals::default();
@@ -627,8 +630,11 @@ fn drive<'s>(
     let mut last_tick = Instant::now();
     while !sh.stopping() {
         let new = slot.1.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(engine) = new {
-            src.swap(engine, sh);
+        if let Some(h) = new {
+            src.swap(h.engine, sh);
+            if let Some(tenants) = h.tenants {
+                src.swap_tenants(tenants, sh);
+            }
         }
         stall.begin();
         let flow = src.step(sh, &mut t);

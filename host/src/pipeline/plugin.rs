@@ -7,10 +7,9 @@
 //! disabled: an internal alert and a log line name it, its restart policy
 //! applies, and the other sources keep running.
 
-use super::internal::internal_alert;
 use super::{Flow, Shared, Source, Totals};
 use crate::engine::SourceEngine;
-use crate::outputs::alert::FieldValue;
+use crate::outputs::alert::{Alert, FieldValue};
 use crate::plugins::drive::SourcePump;
 use crate::plugins::text::LogLimiter;
 use crate::plugins::{FieldOrigin, Grants, LoadedPlugin, PluginSpec};
@@ -455,7 +454,7 @@ pub fn report_failure(sh: &Shared, plugin: &str, e: &CallError) {
         e.to_string()
     };
     crate::log::error(&format!("plugin {plugin}: {kind}: {e}"));
-    sh.internal(internal_alert(
+    sh.internal(Alert::internal(
         "Falco internal: plugin failure",
         format!("Plugin {plugin} failed: {e}"),
         vec![

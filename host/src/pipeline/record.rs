@@ -9,10 +9,9 @@
 //! alone (`-e FILE`).
 
 use super::Shared;
-use super::internal::internal_alert;
 use crate::capture::record::Record;
 use crate::config::{Config, ConfigError};
-use crate::outputs::alert::FieldValue;
+use crate::outputs::alert::{Alert, FieldValue};
 use crate::rules::SourceRules;
 use crate::scap::encode::{self, Encoder};
 use crate::scap::meta::MachineInfo;
@@ -288,7 +287,7 @@ fn alert_deadline(cfg: &CaptureConfig, rules: &SourceRules, hits: &[u32], ts: i6
 
 /// Falco's internal alert for a capture cut at `capture.max_file_size_mb`.
 fn size_limit_alert(limit_mb: u64, written: u64, hostname: &str) -> crate::outputs::alert::Alert {
-    let mut a = internal_alert(
+    let mut a = Alert::internal(
         "Falco internal: capture size limit reached",
         format!("Falco internal: capture size limit reached. Configured limit: {limit_mb} MB."),
         vec![

@@ -9,7 +9,7 @@
 
 use super::plugin_replay::PluginEvents;
 use super::syscall::SyscallStage;
-use super::{Flow, PipelineError, Shared, Source, Totals};
+use super::{Flow, PipelineError, Shared, Source, TenantSetup, Totals};
 use crate::config::Config;
 use crate::engine::SourceEngine;
 use crate::fields::SYSCALL_SOURCE;
@@ -98,7 +98,7 @@ impl ReplaySource {
         self
     }
 
-    /// The stage, to give it a printer before the run.
+    /// The stage, to give it a printer or tenants before the run.
     pub fn stage_mut(&mut self) -> &mut SyscallStage {
         &mut self.stage
     }
@@ -192,9 +192,15 @@ impl Source for ReplaySource {
         self.stage.swap(engine);
     }
 
-    fn tick(&mut self, _: &Shared, _: &mut Totals) {}
+    fn swap_tenants(&mut self, tenants: Vec<TenantSetup>, sh: &Shared) {
+        self.stage.swap_tenants(tenants, sh);
+    }
 
-    fn close(&mut self, _: &Shared, t: &mut Totals, stopping: bool) {
+    fn tick(&mut self, sh: &Shared, _: &mut Totals) {
+        self.stage.tick_tenants(sh);
+    }
+
+    fn close(&mut self, sh: &Shared, t: &mut Totals, stopping: bool) {
         if let Some(pb) = self.progress.take() {
             pb.finish_and_clear();
         }
@@ -222,6 +228,7 @@ impl Source for ReplaySource {
             }
         ));
         t.summary.push(self.stage.state_summary("the capture"));
+        t.summary.extend(self.stage.close_tenants(sh));
         if !self.plugins.is_empty() || self.plugins.unknown > 0 {
             t.summary.push(self.plugins.summary());
         }

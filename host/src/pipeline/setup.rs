@@ -6,6 +6,7 @@ use crate::engine::{EngineError, EngineOptions, SourceEngine};
 use crate::fields::FieldRegistry;
 use crate::rules::compile::ProvidedPlugin;
 use crate::rules::{Diagnostic, LoadedRules, RulesFile, Severity};
+use crate::tenants::TenantSpec;
 use std::path::PathBuf;
 
 /// The default rules, embedded in the binary.
@@ -28,6 +29,20 @@ pub enum SetupError {
     /// A command-line filter that is not a filter of syscall events.
     #[error("the filter is not a filter of syscall events")]
     NotSyscallFilter,
+    /// A tenant's rules or configuration do not load.
+    #[error("tenant '{name}': {source}")]
+    Tenant {
+        /// The tenant's name.
+        name: String,
+        /// What is wrong.
+        source: Box<SetupError>,
+    },
+    /// A tenant's rules select events of a plugin source.
+    #[error(
+        "its rules select '{0}' events: tenants evaluate syscall events only (plugins per tenant \
+         are not supported yet)"
+    )]
+    TenantSource(String),
 }
 
 /// A configuration and its engines.
@@ -36,6 +51,16 @@ pub struct Setup {
     pub config: Config,
     /// One engine per source of the rules.
     pub engines: Vec<SourceEngine>,
+    /// The tenants (`tenants:`), each with the engine of its rules.
+    pub tenants: Vec<TenantSetup>,
+}
+
+/// One tenant of `tenants:` and the engine of its syscall rules.
+pub struct TenantSetup {
+    /// Its entry.
+    pub spec: TenantSpec,
+    /// Its rules, built with its own options and filter limits.
+    pub engine: SourceEngine,
 }
 
 /// Rebuilds the setup (for a reload).
@@ -66,15 +91,7 @@ impl Inputs {
         registry: &FieldRegistry,
         plugins: &[ProvidedPlugin],
     ) -> LoadedRules {
-        let paths = self.rule_paths(config);
-        if paths.is_empty() {
-            let default = RulesFile {
-                path: DEFAULT_RULES_NAME.into(),
-                content: DEFAULT_RULES.into(),
-            };
-            return crate::rules::load_files(vec![default], registry, plugins);
-        }
-        crate::rules::load_paths(paths, registry, plugins)
+        load_rules(self.rule_paths(config), registry, plugins)
     }
 
     fn rule_paths<'c>(&'c self, config: &'c Config) -> &'c [PathBuf] {
@@ -93,11 +110,14 @@ impl Inputs {
     ) -> Result<Setup, SetupError> {
         let config = self.config()?;
         let loaded = self.rules(&config, registry, plugins);
-        if let Some(d) = loaded.diags.iter().find(|d| d.severity == Severity::Error) {
-            return Err(SetupError::Rules(Box::new(d.clone())));
-        }
+        first_error(&loaded)?;
         let engines = build_engines(&config, &loaded)?;
-        Ok(Setup { config, engines })
+        let tenants = tenant_setups(&config, registry, plugins)?;
+        Ok(Setup {
+            config,
+            engines,
+            tenants,
+        })
     }
 
     /// The files whose change triggers a reload (`watch_config_files`):
@@ -114,7 +134,79 @@ impl Inputs {
                 v.push(r.clone());
             }
         }
+        for t in crate::tenants::tenants(config).unwrap_or_default() {
+            v.extend(t.config.rules_files.iter().filter(|p| !p.is_dir()).cloned());
+        }
         v
+    }
+}
+
+/// The rules of `paths` (files or directories); none: the embedded
+/// defaults.
+fn load_rules(
+    paths: &[PathBuf],
+    registry: &FieldRegistry,
+    plugins: &[ProvidedPlugin],
+) -> LoadedRules {
+    if paths.is_empty() {
+        let default = RulesFile {
+            path: DEFAULT_RULES_NAME.into(),
+            content: DEFAULT_RULES.into(),
+        };
+        return crate::rules::load_files(vec![default], registry, plugins);
+    }
+    crate::rules::load_paths(paths, registry, plugins)
+}
+
+/// The first error of loaded rules (file:line:col).
+fn first_error(loaded: &LoadedRules) -> Result<(), SetupError> {
+    match loaded.diags.iter().find(|d| d.severity == Severity::Error) {
+        Some(d) => Err(SetupError::Rules(Box::new(d.clone()))),
+        None => Ok(()),
+    }
+}
+
+/// Every tenant of `config` with the engine of its rules: its
+/// `rules_files` (none: the embedded defaults), its `priority`,
+/// `rule_matching`, `rules` and `append_output`, its filter limits. An
+/// error names the tenant.
+pub fn tenant_setups(
+    config: &Config,
+    registry: &FieldRegistry,
+    plugins: &[ProvidedPlugin],
+) -> Result<Vec<TenantSetup>, SetupError> {
+    crate::tenants::tenants(config)?
+        .into_iter()
+        .map(|spec| match tenant_engine(&spec, registry, plugins) {
+            Ok(engine) => Ok(TenantSetup { spec, engine }),
+            Err(e) => Err(SetupError::Tenant {
+                name: spec.name.clone(),
+                source: Box::new(e),
+            }),
+        })
+        .collect()
+}
+
+fn tenant_engine(
+    spec: &TenantSpec,
+    registry: &FieldRegistry,
+    plugins: &[ProvidedPlugin],
+) -> Result<SourceEngine, SetupError> {
+    let config = &spec.config;
+    let loaded = load_rules(&config.rules_files, registry, plugins);
+    first_error(&loaded)?;
+    let mut opts = EngineOptions::from_config(config).map_err(|e| spec.error(e))?;
+    opts.limits = spec.limits.filter(opts.limits);
+    let mut engines = build_engines_with(config, &loaded, &opts)?;
+    if let Some(e) = engines
+        .iter()
+        .find(|e| e.rules().fields.source != crate::fields::SYSCALL_SOURCE)
+    {
+        return Err(SetupError::TenantSource(e.rules().fields.source.clone()));
+    }
+    match engines.pop() {
+        Some(e) => Ok(e),
+        None => filter_engine(config, "", None),
     }
 }
 
@@ -124,14 +216,21 @@ pub fn build_engines(
     config: &Config,
     loaded: &LoadedRules,
 ) -> Result<Vec<SourceEngine>, SetupError> {
-    let engine_opts = EngineOptions::from_config(config)?;
+    build_engines_with(config, loaded, &EngineOptions::from_config(config)?)
+}
+
+fn build_engines_with(
+    config: &Config,
+    loaded: &LoadedRules,
+    opts: &EngineOptions,
+) -> Result<Vec<SourceEngine>, SetupError> {
     loaded
         .sources
         .iter()
         .map(|src| {
             let mut src = src.clone();
             crate::rules::append::apply(&mut src, config)?;
-            Ok(SourceEngine::new(src, &engine_opts)?)
+            Ok(SourceEngine::new(src, opts)?)
         })
         .collect()
 }
@@ -146,6 +245,7 @@ impl Inputs {
         Ok(Setup {
             config,
             engines: vec![engine],
+            tenants: Vec::new(),
         })
     }
 }
@@ -186,9 +286,7 @@ pub fn filter_engine(
     };
     let registry = FieldRegistry::builtin();
     let loaded = crate::rules::load_files(vec![file], &registry, &[]);
-    if let Some(d) = loaded.diags.iter().find(|d| d.severity == Severity::Error) {
-        return Err(SetupError::Rules(Box::new(d.clone())));
-    }
+    first_error(&loaded)?;
     let src = loaded
         .sources
         .into_iter()

@@ -7,7 +7,7 @@
 use super::inspect::Printer;
 use super::internal::drop_alert;
 use super::record::{CaptureConfig, Recorder, Trigger};
-use super::{Flow, PipelineError, Shared, Source, Totals};
+use super::{Flow, PipelineError, Shared, Source, TenantSetup, Totals};
 use crate::capture::drops::{DropAction, DropPolicy};
 use crate::capture::record::Record;
 use crate::capture::{Probe, ProbeStats, syscalls};
@@ -16,6 +16,7 @@ use crate::engine::SourceEngine;
 use crate::fields::SYSCALL_SOURCE;
 use crate::state::event::{FieldNames, SyscallEvent};
 use crate::state::{State, StateOptions};
+use crate::tenants::Tenant;
 use std::sync::atomic::Ordering;
 
 /// Evaluation errors said in full (the others are counted).
@@ -29,6 +30,8 @@ pub struct SyscallStage {
     hits: Vec<u32>,
     recorder: Option<Recorder>,
     printer: Option<Printer>,
+    /// The tenants, evaluated after the top level's rules.
+    tenants: Vec<Tenant>,
     /// Records evaluated.
     pub events: u64,
     /// Evaluation errors.
@@ -45,6 +48,7 @@ impl SyscallStage {
             hits: Vec::new(),
             recorder: None,
             printer: None,
+            tenants: Vec::new(),
             events: 0,
             errors: 0,
         }
@@ -115,7 +119,92 @@ impl SyscallStage {
         {
             return syscalls::interesting_set(None);
         }
-        syscalls::interesting_set(self.engine.event_types_in_use().as_deref())
+        let mut types = self.engine.event_types_in_use();
+        for t in &self.tenants {
+            types = match (types, t.event_types_in_use()) {
+                (Some(mut a), Some(b)) => {
+                    a.extend(b);
+                    Some(a)
+                }
+                _ => None,
+            };
+        }
+        syscalls::interesting_set(types.as_deref())
+    }
+
+    /// Evaluates the tenants' rules too, each over the events of its
+    /// scope, with its own outputs (started here: an error is the run's).
+    pub fn start_tenants(
+        &mut self,
+        setups: Vec<TenantSetup>,
+        sh: &Shared,
+    ) -> Result<(), PipelineError> {
+        for s in setups {
+            let t = Tenant::start(&s.spec, s.engine, &sh.metrics)?;
+            crate::log::info(&format!(
+                "Tenant '{}': {} rule(s) enabled, scope {}",
+                t.name(),
+                t.active_count(),
+                s.spec.scope
+            ));
+            self.tenants.push(t);
+        }
+        Ok(())
+    }
+
+    /// A reload's tenants: a tenant kept takes its new rules and settings,
+    /// a new one starts, a removed one ends (its alerts delivered). A
+    /// tenant whose new outputs do not start keeps its previous version.
+    pub fn swap_tenants(&mut self, setups: Vec<TenantSetup>, sh: &Shared) {
+        let mut old = std::mem::take(&mut self.tenants);
+        for s in setups {
+            let result = match old.iter().position(|t| t.name() == s.spec.name) {
+                Some(i) => {
+                    let mut t = old.swap_remove(i);
+                    let r = t.update(&s.spec, s.engine);
+                    self.tenants.push(t);
+                    r
+                }
+                None => Tenant::start(&s.spec, s.engine, &sh.metrics).map(|t| {
+                    crate::log::info(&format!("Tenant '{}' added", t.name()));
+                    self.tenants.push(t)
+                }),
+            };
+            if let Err(e) = result {
+                crate::log::error(&format!(
+                    "reload: tenant '{}' keeps its previous version: {e}",
+                    s.spec.name
+                ));
+            }
+        }
+        for mut t in old {
+            t.close(&sh.host);
+            crate::log::info(&format!("Tenant '{}' removed", t.name()));
+        }
+    }
+
+    /// Once a second: the tenants' periodic reports.
+    pub fn tick_tenants(&mut self, sh: &Shared) {
+        for t in &mut self.tenants {
+            t.tick(&sh.host);
+        }
+    }
+
+    /// At the end: the tenants' last reports and alerts delivered; the exit
+    /// summary's line about them.
+    pub fn close_tenants(&mut self, sh: &Shared) -> Option<String> {
+        if self.tenants.is_empty() {
+            return None;
+        }
+        let lines: Vec<String> = self
+            .tenants
+            .iter_mut()
+            .map(|t| {
+                t.close(&sh.host);
+                format!("\n  {}", t.summary())
+            })
+            .collect();
+        Some(format!("Tenants: {}{}", self.tenants.len(), lines.concat()))
     }
 
     /// Closes the capture file being written, if any; the exit summary's
@@ -169,6 +258,11 @@ impl SyscallStage {
         if let Some(r) = &mut self.recorder {
             let rules = self.engine.rules();
             r.event(&rec, &self.state, rules, &self.hits, self.events, sh);
+        }
+        if !filter {
+            for t in &mut self.tenants {
+                t.event(&rec, &self.state, self.events, &sh.host, time);
+            }
         }
         let alerts = if filter { 0 } else { self.hits.len() as u64 };
         self.state.finish(&rec);
@@ -264,6 +358,27 @@ impl LiveSource {
         self.until = Some(std::time::Instant::now() + d);
     }
 
+    /// Sends the kernel the syscalls the rules and tenants now need.
+    /// Events keep arriving in the ring buffer meanwhile: none is lost.
+    fn filter_kernel(&mut self) {
+        if let Err(e) = self.probe.set_interesting(&self.stage.interesting()) {
+            crate::log::error(&format!(
+                "reload: the kernel's syscall filter is unchanged: {e}"
+            ));
+        }
+    }
+
+    /// Evaluates these tenants too (see [`SyscallStage::start_tenants`]).
+    pub fn start_tenants(
+        &mut self,
+        setups: Vec<TenantSetup>,
+        sh: &Shared,
+    ) -> Result<(), PipelineError> {
+        self.stage.start_tenants(setups, sh)?;
+        self.filter_kernel();
+        Ok(())
+    }
+
     /// The kernel's drops in the last second, acted on as
     /// `syscall_event_drops` says.
     fn account_drops(&mut self, s: ProbeStats, sh: &Shared) {
@@ -337,12 +452,12 @@ impl Source for LiveSource {
 
     fn swap(&mut self, engine: SourceEngine, _: &Shared) {
         self.stage.swap(engine);
-        // Events keep arriving in the ring buffer meanwhile: none is lost.
-        if let Err(e) = self.probe.set_interesting(&self.stage.interesting()) {
-            crate::log::error(&format!(
-                "reload: the kernel's syscall filter is unchanged: {e}"
-            ));
-        }
+        self.filter_kernel();
+    }
+
+    fn swap_tenants(&mut self, tenants: Vec<TenantSetup>, sh: &Shared) {
+        self.stage.swap_tenants(tenants, sh);
+        self.filter_kernel();
     }
 
     fn tick(&mut self, sh: &Shared, _: &mut Totals) {
@@ -356,9 +471,10 @@ impl Source for LiveSource {
         m.state_purged.store(state.stats.purged, Ordering::Relaxed);
         self.account_drops(s, sh);
         self.last = s;
+        self.stage.tick_tenants(sh);
     }
 
-    fn close(&mut self, _: &Shared, t: &mut Totals, _: bool) {
+    fn close(&mut self, sh: &Shared, t: &mut Totals, _: bool) {
         let s = self.probe.stats();
         t.summary.push(format!(
             "Syscall events: {} processed, {} submitted by the kernel, {} dropped; {} \
@@ -366,6 +482,7 @@ impl Source for LiveSource {
             self.stage.events, s.submitted, s.dropped, self.stage.errors
         ));
         t.summary.push(self.stage.state_summary("/proc"));
+        t.summary.extend(self.stage.close_tenants(sh));
         t.summary.extend(self.stage.close_recorder());
         t.summary.extend(self.stage.close_printer());
     }

@@ -15,8 +15,8 @@ pub struct Metrics {
     pub kernel_submitted: AtomicU64,
     /// Records the kernel dropped (ring full).
     pub kernel_drops: AtomicU64,
-    /// Alerts per (rule, priority, source).
-    pub alerts: Mutex<BTreeMap<(String, String, String), u64>>,
+    /// Alerts per (tenant, rule, priority, source).
+    pub alerts: Mutex<BTreeMap<(String, String, String, String), u64>>,
     /// Rules enabled.
     pub rules_loaded: AtomicU64,
     /// Successful reloads.
@@ -35,6 +35,25 @@ pub struct Metrics {
     pub plugin_failures: Mutex<BTreeMap<String, u64>>,
     /// The plugins' own metrics, last read: (plugin, metric) → (value, counter?).
     pub plugin_metrics: Mutex<BTreeMap<(String, String), (f64, bool)>>,
+    /// Each tenant's counters (kept across reloads).
+    pub tenants: Mutex<BTreeMap<String, Arc<TenantCounters>>>,
+}
+
+/// What a tenant's evaluation counts.
+#[derive(Debug, Default)]
+pub struct TenantCounters {
+    /// Events in its scope that its rules evaluated.
+    pub events: AtomicU64,
+    /// Events in its scope shed because its CPU budget was spent.
+    pub shed: AtomicU64,
+    /// Alerts delivered to its outputs.
+    pub alerts: AtomicU64,
+    /// Alerts over its alert rate (reported, not delivered).
+    pub suppressed: AtomicU64,
+    /// Evaluation time, ns.
+    pub cpu_ns: AtomicU64,
+    /// Evaluation errors (filter traps, limits).
+    pub eval_errors: AtomicU64,
 }
 
 impl Metrics {
@@ -47,11 +66,22 @@ impl Metrics {
         *m.entry(source.to_string()).or_default() += n;
     }
 
-    /// Counts one alert.
-    pub fn add_alert(&self, rule: &str, priority: &str, source: &str) {
+    /// Counts one alert of `tenant`.
+    pub fn add_alert(&self, tenant: &str, rule: &str, priority: &str, source: &str) {
         let mut m = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
-        *m.entry((rule.to_string(), priority.to_string(), source.to_string()))
-            .or_default() += 1;
+        let key = (
+            tenant.to_string(),
+            rule.to_string(),
+            priority.to_string(),
+            source.to_string(),
+        );
+        *m.entry(key).or_default() += 1;
+    }
+
+    /// The counters of `tenant` (the same ones again after a reload).
+    pub fn tenant(&self, tenant: &str) -> Arc<TenantCounters> {
+        let mut m = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(m.entry(tenant.to_string()).or_default())
     }
 
     /// Counts a plugin failure.
@@ -142,12 +172,13 @@ impl Metrics {
         }
         let alerts = lock(&self.alerts)
             .iter()
-            .map(|((rule, prio, src), v)| {
+            .map(|((tenant, rule, prio, src), v)| {
                 let labels = format!(
-                    "rule_name=\"{}\",priority=\"{}\",source=\"{}\"",
+                    "rule_name=\"{}\",priority=\"{}\",source=\"{}\",tenant=\"{}\"",
                     esc(rule),
                     esc(prio),
-                    esc(src)
+                    esc(src),
+                    esc(tenant)
                 );
                 (labels, v.to_string())
             })
@@ -172,10 +203,42 @@ impl Metrics {
             })
             .collect();
         labelled(&mut s, PLUGIN_METRIC, own);
+        self.render_tenants(&mut s);
         let (rss, cpu) = process_usage();
         scalar(&mut s, MEMORY_RSS, rss.to_string());
         scalar(&mut s, CPU_SECONDS, cpu.to_string());
         s
+    }
+
+    /// Each tenant's counters, one family per counter.
+    fn render_tenants(&self, s: &mut String) {
+        let tenants = lock(&self.tenants).clone();
+        type Get = fn(&TenantCounters) -> String;
+        let families: [(Family, Get); 6] = [
+            (TENANT_EVENTS, |c| {
+                c.events.load(Ordering::Relaxed).to_string()
+            }),
+            (TENANT_SHED, |c| c.shed.load(Ordering::Relaxed).to_string()),
+            (TENANT_ALERTS, |c| {
+                c.alerts.load(Ordering::Relaxed).to_string()
+            }),
+            (TENANT_SUPPRESSED, |c| {
+                c.suppressed.load(Ordering::Relaxed).to_string()
+            }),
+            (TENANT_CPU, |c| {
+                (c.cpu_ns.load(Ordering::Relaxed) as f64 / 1e9).to_string()
+            }),
+            (TENANT_ERRORS, |c| {
+                c.eval_errors.load(Ordering::Relaxed).to_string()
+            }),
+        ];
+        for (family, get) in families {
+            let values = tenants
+                .iter()
+                .map(|(t, c)| (format!("tenant=\"{}\"", esc(t)), get(c)))
+                .collect();
+            labelled(s, family, values);
+        }
     }
 
     /// The probe's counters.
@@ -223,6 +286,36 @@ const RULES_MATCHES: Family = (
     "falcosecurity_falco_rules_matches_total",
     "counter",
     "Alerts raised, per rule, priority and source.",
+);
+const TENANT_EVENTS: Family = (
+    "falcowasm_tenant_events_total",
+    "counter",
+    "Events in a tenant's scope its rules evaluated.",
+);
+const TENANT_SHED: Family = (
+    "falcowasm_tenant_shed_events_total",
+    "counter",
+    "Events in a tenant's scope not evaluated because its CPU budget for the second was spent.",
+);
+const TENANT_ALERTS: Family = (
+    "falcowasm_tenant_alerts_total",
+    "counter",
+    "Alerts delivered to a tenant's outputs.",
+);
+const TENANT_SUPPRESSED: Family = (
+    "falcowasm_tenant_alerts_suppressed_total",
+    "counter",
+    "Alerts of a tenant over its alert rate (reported in a periodic internal alert).",
+);
+const TENANT_CPU: Family = (
+    "falcowasm_tenant_cpu_seconds_total",
+    "counter",
+    "Time a tenant's rules took to evaluate its events.",
+);
+const TENANT_ERRORS: Family = (
+    "falcowasm_tenant_evaluation_errors_total",
+    "counter",
+    "A tenant's events whose evaluation failed (filter trap or limit).",
 );
 const N_RULES: Family = ("falcosecurity_falco_n_rules", "gauge", "Rules enabled.");
 const RELOADS: Family = (
@@ -392,7 +485,7 @@ mod tests {
     fn exposition_is_well_formed() {
         let m = Metrics::default();
         m.add_events("syscall", 10);
-        m.add_alert("Write \"below\" etc", "Error", "syscall");
+        m.add_alert("default", "Write \"below\" etc", "Error", "syscall");
         m.kernel_drops.store(3, Ordering::Relaxed);
         let text = m.render();
         assert!(text.contains("falcosecurity_falco_events_processed_total{source=\"syscall\"} 10"));

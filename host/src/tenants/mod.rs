@@ -1,0 +1,234 @@
+//! Tenants: several rulesets, each with its own scope of events, outputs
+//! and limits, on one engine.
+//!
+//! ```text
+//!  record ─► state::update ─► default tenant's engine ─► shared outputs
+//!                         └─► for each tenant: scope? ─► budget? ─► its engine ─► rate ─► its outputs
+//! ```
+//!
+//! The state tables are shared and read only by tenants; everything a
+//! tenant evaluates with is its own: its compiled filter instance (own
+//! Store, own memory and time limits), its output channels and their
+//! queues, its CPU budget, its alert bucket, its counters. A tenant whose
+//! filter traps, whose queue is full or whose budget is spent loses its
+//! own events only.
+
+pub mod limits;
+pub mod scope;
+pub mod spec;
+
+use crate::capture::record::Record;
+use crate::config::ConfigError;
+use crate::engine::SourceEngine;
+use crate::outputs::Outputs;
+use crate::outputs::alert::{Alert, FieldValue};
+use crate::outputs::config::OutputsConfig;
+use crate::server::metrics::{Metrics, TenantCounters};
+use crate::state::State;
+use crate::state::event::{FieldNames, SyscallEvent};
+use limits::{AlertBucket, Budget};
+use scope::Scope;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+pub use spec::{DEFAULT_TENANT, TenantSpec, tenants};
+
+/// How often a tenant's suppressed alerts are reported (and at its end).
+const REPORT_PERIOD: Duration = Duration::from_secs(10);
+
+/// Evaluation errors said in full per tenant (the others are counted).
+const ERRORS_SAID: u64 = 10;
+
+/// The internal alert reporting a tenant's alerts over its rate.
+pub const SUPPRESSED_RULE: &str = "Falco internal: alerts suppressed";
+
+/// One tenant at run time.
+pub struct Tenant {
+    name: String,
+    scope: Scope,
+    engine: SourceEngine,
+    names: FieldNames,
+    outputs: Outputs,
+    static_fields: Vec<(String, String)>,
+    /// The outputs' configuration (a reload restarts them only on change).
+    outputs_key: String,
+    budget: Budget,
+    bucket: AlertBucket,
+    hits: Vec<u32>,
+    counters: Arc<TenantCounters>,
+    metrics: Arc<Metrics>,
+    last_report: Instant,
+}
+
+impl Tenant {
+    /// Starts a tenant's outputs; `engine` runs its syscall rules.
+    pub fn start(
+        spec: &TenantSpec,
+        engine: SourceEngine,
+        metrics: &Arc<Metrics>,
+    ) -> Result<Tenant, ConfigError> {
+        let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
+        let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
+        Ok(Tenant {
+            name: spec.name.clone(),
+            scope: spec.scope.clone(),
+            names: FieldNames::new(&engine.rules().fields),
+            engine,
+            outputs: Outputs::start_with(sinks, cfg.format, cfg.queue_limits()),
+            static_fields: cfg.static_fields,
+            outputs_key: crate::outputs::config::outputs_key(&spec.config),
+            budget: Budget::new(spec.limits.cpu_budget),
+            bucket: AlertBucket::new(spec.limits.alert_rate, spec.limits.alert_burst),
+            hits: Vec::new(),
+            counters: metrics.tenant(&spec.name),
+            metrics: Arc::clone(metrics),
+            last_report: Instant::now(),
+        })
+    }
+
+    /// The tenant's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The rules enabled.
+    pub fn active_count(&self) -> usize {
+        self.engine.active_count()
+    }
+
+    /// The syscalls its rules need (`None`: every one).
+    pub fn event_types_in_use(&self) -> Option<Vec<&'static str>> {
+        if self.scope.is_empty() {
+            return Some(Vec::new());
+        }
+        self.engine.event_types_in_use()
+    }
+
+    /// Takes a reload's version of this tenant: its new engine, scope and
+    /// limits; its outputs restart only when their configuration changed
+    /// (the old ones deliver what they hold first).
+    pub fn update(&mut self, spec: &TenantSpec, engine: SourceEngine) -> Result<(), ConfigError> {
+        let key = crate::outputs::config::outputs_key(&spec.config);
+        if key != self.outputs_key {
+            let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
+            let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
+            self.outputs = Outputs::start_with(sinks, cfg.format, cfg.queue_limits());
+            self.static_fields = cfg.static_fields;
+            self.outputs_key = key;
+        }
+        self.names = FieldNames::new(&engine.rules().fields);
+        self.engine = engine;
+        self.scope = spec.scope.clone();
+        self.budget = Budget::new(spec.limits.cpu_budget);
+        self.bucket = AlertBucket::new(spec.limits.alert_rate, spec.limits.alert_burst);
+        Ok(())
+    }
+
+    /// One syscall event (the state already updated): evaluated when it is
+    /// in the tenant's scope and the tenant's budget allows; its alerts
+    /// go to the tenant's outputs within its alert rate.
+    pub fn event(&mut self, rec: &Record, state: &State, num: u64, host: &str, time_ns: i64) {
+        if !self.scope.admits(state.process(rec.pid), state) {
+            return;
+        }
+        let c = &self.counters;
+        let started = Instant::now();
+        if !self.budget.admits(started) {
+            c.shed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        c.events.fetch_add(1, Ordering::Relaxed);
+        let ev = SyscallEvent::new(rec, state, &self.names, num, host);
+        self.hits.clear();
+        if let Err(e) = self.engine.process(&ev, &mut self.hits) {
+            let n = c.eval_errors.fetch_add(1, Ordering::Relaxed) + 1;
+            if n <= ERRORS_SAID {
+                crate::log::error(&format!(
+                    "tenant '{}': evaluating event {num}: {e}",
+                    self.name
+                ));
+            }
+        }
+        for &r in &self.hits {
+            let rule = &self.engine.rules().rules[r as usize].name;
+            if !self.bucket.take(rule, started) {
+                c.suppressed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let mut a = self.engine.alert(r, &ev, time_ns, host);
+            for (k, v) in &self.static_fields {
+                a.fields
+                    .push((k.clone(), Some(FieldValue::Text(v.clone()))));
+            }
+            c.alerts.fetch_add(1, Ordering::Relaxed);
+            self.metrics
+                .add_alert(&self.name, &a.rule, a.priority.as_str(), &a.source);
+            self.outputs.push(a);
+        }
+        let spent = started.elapsed();
+        self.budget.spend(spent);
+        c.cpu_ns
+            .fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// Its line of the exit summary.
+    pub fn summary(&self) -> String {
+        let c = &self.counters;
+        let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        format!(
+            "{}: {} event(s) evaluated, {} shed over its CPU budget, {} alert(s), {} suppressed \
+             over its alert rate, {} evaluation error(s), {:.3} s of CPU",
+            self.name,
+            n(&c.events),
+            n(&c.shed),
+            n(&c.alerts),
+            n(&c.suppressed),
+            n(&c.eval_errors),
+            n(&c.cpu_ns) as f64 / 1e9
+        )
+    }
+
+    /// Once a second: reports the alerts suppressed in the last period.
+    pub fn tick(&mut self, host: &str) {
+        if self.last_report.elapsed() >= REPORT_PERIOD {
+            self.report_suppressed(host);
+        }
+    }
+
+    /// At the end of the run: the last report, the outputs drained.
+    pub fn close(&mut self, host: &str) {
+        self.report_suppressed(host);
+        self.outputs.flush();
+    }
+
+    /// A `Falco internal: alerts suppressed` alert on the tenant's own
+    /// outputs, with the count per rule, when any was suppressed.
+    fn report_suppressed(&mut self, host: &str) {
+        let since = self.last_report.elapsed();
+        self.last_report = Instant::now();
+        let counts = std::mem::take(&mut self.bucket.suppressed);
+        if counts.is_empty() {
+            return;
+        }
+        let total: u64 = counts.values().sum();
+        let per_rule: Vec<String> = counts.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+        let message = format!(
+            "{total} alert(s) of tenant {} over its alert rate suppressed in the last {} s ({})",
+            self.name,
+            since.as_secs().max(1),
+            per_rule.join(", ")
+        );
+        let fields = vec![
+            ("tenant".into(), Some(FieldValue::Text(self.name.clone()))),
+            ("n_suppressed".into(), Some(FieldValue::Num(total as i64))),
+            (
+                "suppressed_by_rule".into(),
+                Some(FieldValue::Text(per_rule.join(", "))),
+            ),
+        ];
+        crate::log::warning(&format!("tenant '{}': {message}", self.name));
+        self.outputs
+            .push(Alert::internal(SUPPRESSED_RULE, message, fields, host));
+    }
+}

@@ -1,0 +1,290 @@
+//! `tenants:` in `falco.yaml`: each entry's name, scope, limits, token and
+//! the configuration of what it owns (rules, outputs), checked at load.
+//!
+//! A tenant's [`Config`] is the top level's with every key a tenant owns
+//! replaced by the tenant's own (or removed): so the engine options, the
+//! rules loading and the output channels read it exactly as they read the
+//! top level's, and a key the tenant does not set never falls through to
+//! another tenant's value. Output channels are the tenant's only: stdout
+//! and syslog are off unless the tenant turns them on.
+
+use super::limits::Limits;
+use super::scope::Scope;
+use crate::config::{Config, ConfigError};
+use serde_json::{Map, Value};
+
+/// The keys of the top level a tenant owns: its value, or none.
+pub const OWNED_KEYS: &[&str] = &[
+    "rules_files",
+    "rules",
+    "priority",
+    "rule_matching",
+    "append_output",
+    "json_output",
+    "json_include_output_property",
+    "json_include_message_property",
+    "json_include_output_fields_property",
+    "json_include_tags_property",
+    "time_format_iso_8601",
+    "static_fields",
+    "outputs_queue",
+    "stdout_output",
+    "syslog_output",
+    "file_output",
+    "program_output",
+    "http_output",
+];
+
+/// Keys of a tenant entry that are the tenant's own.
+const TENANT_KEYS: &[&str] = &["name", "scope", "limits", "token_sha256"];
+
+/// Keys a tenant will own once plugins run per tenant.
+const NOT_YET: &[&str] = &["plugins", "load_plugins"];
+
+/// The name the top level's rules and outputs run under.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// One entry of `tenants:`.
+#[derive(Clone, Debug)]
+pub struct TenantSpec {
+    /// `name`: letters, digits, `-` and `_`.
+    pub name: String,
+    /// Which syscall events reach its rules.
+    pub scope: Scope,
+    /// Its budgets.
+    pub limits: Limits,
+    /// `token_sha256`: the SHA-256 (hex) of its API bearer token.
+    pub token_sha256: Option<String>,
+    /// The configuration its rules and outputs are read from.
+    pub config: Config,
+    /// Its position in `tenants:` (for messages).
+    pub index: usize,
+}
+
+impl TenantSpec {
+    /// Where a key of this tenant is in the configuration
+    /// (`tenants[1].file_output.filename`).
+    pub fn key(&self, key: &str) -> String {
+        format!("tenants[{}].{key}", self.index)
+    }
+
+    /// A problem with this tenant's configuration, named by its place in
+    /// `tenants:` (a key path gets the tenant's prefix).
+    pub fn error(&self, e: ConfigError) -> ConfigError {
+        match e {
+            ConfigError::Key { key, message } => ConfigError::key(
+                self.key(&key),
+                format!("{message} (tenant '{}')", self.name),
+            ),
+            other => other,
+        }
+    }
+}
+
+/// The tenants of a configuration, checked: names unique and well formed,
+/// no unknown keys, scopes and limits valid.
+pub fn tenants(config: &Config) -> Result<Vec<TenantSpec>, ConfigError> {
+    let items = match config.get("tenants") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(v) => {
+            return Err(ConfigError::key(
+                "tenants",
+                format!("expected a list of tenants, got {v}"),
+            ));
+        }
+    };
+    let mut out: Vec<TenantSpec> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let spec = tenant(config, i, item)?;
+        if spec.name == DEFAULT_TENANT || out.iter().any(|t| t.name == spec.name) {
+            return Err(ConfigError::key(
+                format!("tenants[{i}].name"),
+                format!(
+                    "tenant '{}' is defined twice ('{DEFAULT_TENANT}' is the top level's)",
+                    spec.name
+                ),
+            ));
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+fn tenant(top: &Config, index: usize, item: &Value) -> Result<TenantSpec, ConfigError> {
+    let at = |k: &str| format!("tenants[{index}].{k}");
+    let Value::Object(map) = item else {
+        return Err(ConfigError::key(
+            format!("tenants[{index}]"),
+            format!(
+                "expected a mapping with name, scope, limits and the tenant's own keys, got {item}"
+            ),
+        ));
+    };
+    for k in map.keys() {
+        if NOT_YET.contains(&k.as_str()) {
+            return Err(ConfigError::key(
+                at(k),
+                "plugins per tenant are not supported yet: load plugins at the top level",
+            ));
+        }
+        if !OWNED_KEYS.contains(&k.as_str()) && !TENANT_KEYS.contains(&k.as_str()) {
+            return Err(ConfigError::key(
+                at(k),
+                format!(
+                    "unknown tenant key (a tenant takes {} and the top-level keys {})",
+                    TENANT_KEYS.join(", "),
+                    OWNED_KEYS.join(", ")
+                ),
+            ));
+        }
+    }
+    let name = match map.get("name") {
+        Some(Value::String(s)) if valid_name(s) => s.clone(),
+        Some(v) => {
+            return Err(ConfigError::key(
+                at("name"),
+                format!("expected a name of letters, digits, '-' and '_' (at most 63), got {v}"),
+            ));
+        }
+        None => return Err(ConfigError::key(at("name"), "every tenant needs a name")),
+    };
+    let token_sha256 = match map.get("token_sha256") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(s.to_ascii_lowercase())
+        }
+        Some(v) => {
+            return Err(ConfigError::key(
+                at("token_sha256"),
+                format!("expected 64 hex digits (sha256sum of the token), got {v}"),
+            ));
+        }
+    };
+    Ok(TenantSpec {
+        scope: Scope::parse(map.get("scope"), &at("scope"))?,
+        limits: Limits::parse(map.get("limits"), &at("limits"))?,
+        config: own_config(top, map)?,
+        name,
+        token_sha256,
+        index,
+    })
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The top level's configuration with the tenant's own keys in place of
+/// the owned ones, without `tenants:`.
+fn own_config(top: &Config, entry: &Map<String, Value>) -> Result<Config, ConfigError> {
+    let mut raw = top.raw.clone();
+    if let Some(m) = raw.as_object_mut() {
+        m.remove("tenants");
+        for k in OWNED_KEYS {
+            m.remove(*k);
+        }
+        for k in ["stdout_output", "syslog_output"] {
+            m.insert(k.into(), serde_json::json!({ "enabled": false }));
+        }
+        for (k, v) in entry {
+            if OWNED_KEYS.contains(&k.as_str()) {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Config::from_value(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str) -> Result<Vec<TenantSpec>, ConfigError> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let f = std::env::temp_dir().join(format!("fw-tenants-{}-{n}.yaml", std::process::id()));
+        std::fs::write(&f, yaml).unwrap();
+        let c = Config::load(Some(&f), &[]);
+        let _ = std::fs::remove_file(&f);
+        tenants(&c?)
+    }
+
+    #[test]
+    fn a_tenant_owns_its_rules_and_outputs_and_nothing_of_another() {
+        let t = load(
+            "rules_files: [/top.yaml]\npriority: debug\nstdout_output: {enabled: true}\n\
+             file_output: {enabled: true, filename: /tmp/top.txt}\n\
+             webserver: {enabled: false}\ntenants:\n\
+             - name: team-a\n  scope: {container_names: [web-*]}\n  \
+               rules_files: [/a.yaml]\n  json_output: true\n\
+             - name: team_b\n  scope: {host: true}\n",
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        let a = &t[0].config;
+        assert_eq!(a.rules_files, vec![std::path::PathBuf::from("/a.yaml")]);
+        assert!(a.json_output);
+        assert!(
+            a.get("priority").is_none(),
+            "the top level's priority is not the tenant's"
+        );
+        assert!(a.get("file_output").is_none());
+        assert!(!a.bool_at("stdout_output.enabled", true).unwrap());
+        assert!(
+            !a.bool_at("webserver.enabled", true).unwrap(),
+            "shared keys stay"
+        );
+        assert!(a.get("tenants").is_none());
+        assert!(t[1].config.rules_files.is_empty());
+    }
+
+    #[test]
+    fn bad_tenants_are_named_by_their_place() {
+        for (yaml, want) in [
+            ("tenants: {a: 1}", "tenants: expected a list"),
+            (
+                "tenants: [{scope: {}}]",
+                "tenants[0].name: every tenant needs a name",
+            ),
+            (
+                "tenants: [{name: 'a b'}]",
+                "tenants[0].name: expected a name",
+            ),
+            (
+                "tenants: [{name: a}, {name: a}]",
+                "tenants[1].name: tenant 'a' is defined twice",
+            ),
+            (
+                "tenants: [{name: default}]",
+                "tenants[0].name: tenant 'default'",
+            ),
+            (
+                "tenants: [{name: a, webserver: {}}]",
+                "tenants[0].webserver: unknown tenant key",
+            ),
+            (
+                "tenants: [{name: a, load_plugins: [json]}]",
+                "tenants[0].load_plugins: plugins per tenant",
+            ),
+            (
+                "tenants: [{name: a, token_sha256: abc}]",
+                "tenants[0].token_sha256: expected 64 hex",
+            ),
+            (
+                "tenants: [{name: a, scope: {pods: [x]}}]",
+                "tenants[0].scope.pods: unknown scope key",
+            ),
+            (
+                "tenants: [{name: a, limits: {alert_rate: -1}}]",
+                "tenants[0].limits.alert_rate",
+            ),
+        ] {
+            let e = load(yaml).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{yaml}: {e}");
+        }
+    }
+}
