@@ -42,6 +42,9 @@ fn main() {
         println!("cargo::rustc-env=FALCO_WASM_PROBE_MISSING={why}");
     };
     let Some(clang) = clang else {
+        // Built again once clang is installed (a path that does not exist
+        // reruns this script on every build until it does).
+        println!("cargo::rerun-if-changed=/usr/bin/clang-16");
         missing("clang was not found (install clang-16 and libbpf-dev, or set FALCO_WASM_CLANG)");
         return;
     };

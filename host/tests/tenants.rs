@@ -1,0 +1,364 @@
+//! Tenants: each gets the events of its scope only, through its own rules,
+//! to its own outputs, within its own alert rate; a bad tenant is named.
+//!
+//! The replay tests read `../shared/data/scap`; the live test needs root,
+//! BTF and podman (each says why it skips elsewhere).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::PodmanService;
+
+/// A scratch directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let d = std::env::temp_dir().join(format!("fw-tenants-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create scratch dir");
+    Scratch(d)
+}
+
+fn capture(name: &str) -> Option<PathBuf> {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/scap")
+        .join(name);
+    if f.is_file() {
+        Some(f)
+    } else {
+        eprintln!("SKIPPED: {} is not there", f.display());
+        None
+    }
+}
+
+const RULES: &str = r#"
+- rule: Opens below etc
+  desc: t
+  condition: evt.type in (open, openat) and fd.name startswith /etc
+  output: "open %fd.name by %proc.name container=%container.id"
+  priority: WARNING
+- rule: Program run
+  desc: t
+  condition: evt.type = execve and evt.dir = <
+  output: "exec %proc.cmdline container=%container.id (%container.name)"
+  priority: NOTICE
+- rule: Terminal opened
+  desc: t
+  condition: evt.type = ioctl and fd.name = /dev/ptmx
+  output: "ioctl %fd.name by %proc.name container=%container.id"
+  priority: NOTICE
+"#;
+
+/// The alert lines of an output (time, priority, message).
+fn alert_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.len() > 20 && l.as_bytes()[2] == b':')
+        .map(str::to_string)
+        .collect()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// A tenant entry with its own rules and file output.
+fn tenant(dir: &Path, name: &str, extra: &str) -> String {
+    format!(
+        "  - name: {name}\n    rules_files: [{}]\n    file_output: {{enabled: true, filename: {}}}\n{extra}",
+        dir.join("rules.yaml").display(),
+        dir.join(format!("{name}.txt")).display()
+    )
+}
+
+#[test]
+fn a_replayed_capture_reaches_each_tenant_in_its_scope_only() {
+    let Some(file) = capture("falco_psp_run_as_user_0_container.scap") else {
+        return;
+    };
+    let dir = scratch("replay");
+    let d = &dir.0;
+    std::fs::write(d.join("rules.yaml"), RULES).unwrap();
+    let config = format!(
+        "rules_files: [{rules}]\nstdout_output: {{enabled: true}}\nsyslog_output: {{enabled: false}}\n\
+         webserver: {{enabled: false}}\ntenants:\n{}{}{}{}",
+        tenant(d, "web", "    scope: {container_names: [hopeful_*]}\n"),
+        tenant(
+            d,
+            "hosts",
+            "    scope: {host: true}\n    json_output: true\n"
+        ),
+        tenant(
+            d,
+            "limited",
+            "    scope: {host: true, images: [nginx]}\n    limits: {alert_rate: 0.001, alert_burst: 1}\n"
+        ),
+        tenant(d, "redis", "    scope: {images: ['*/redis']}\n"),
+        rules = d.join("rules.yaml").display(),
+    );
+    std::fs::write(d.join("falco.yaml"), config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .args(["run", "-c"])
+        .arg(d.join("falco.yaml"))
+        .arg("-e")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    let top = alert_lines(&stdout);
+    // the top level sees everything: the container's and the host's
+    assert_eq!(top.len(), 9, "{stdout}\n{stderr}");
+    let in_container: Vec<String> = top
+        .iter()
+        .filter(|l| l.contains("container=697956520d89"))
+        .cloned()
+        .collect();
+    assert_eq!(in_container.len(), 2, "{stdout}");
+
+    // `web`: the container's alerts, exactly
+    assert_eq!(alert_lines(&read(&d.join("web.txt"))), in_container);
+    // `hosts`: the others, as JSON with its name nowhere else
+    let hosts: Vec<serde_json::Value> = read(&d.join("hosts.txt"))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON alert"))
+        .collect();
+    assert_eq!(hosts.len(), 7);
+    assert!(hosts.iter().all(|a| a["rule"] == "Terminal opened"
+        && a["output_fields"]["container.id"] == "host"));
+    // `redis`: nothing of this capture is in its scope
+    assert_eq!(read(&d.join("redis.txt")), "");
+    // `limited`: one alert, the others suppressed and said so on its output
+    let limited = read(&d.join("limited.txt"));
+    let lines = alert_lines(&limited);
+    assert_eq!(lines.len(), 2, "{limited}");
+    assert_eq!(lines[0], top[0], "the first alert went through");
+    assert!(
+        lines[1].contains("8 alert(s) of tenant limited over its alert rate suppressed")
+            && lines[1].contains("(Opens below etc: 1, Program run: 1, Terminal opened: 6)"),
+        "{limited}"
+    );
+    // the exit summary has a line per tenant; the top level's counts are its own
+    for want in [
+        "Tenants: 4",
+        "web: 44 event(s) evaluated, 0 shed over its CPU budget, 2 alert(s)",
+        "limited: 92 event(s) evaluated, 0 shed over its CPU budget, 1 alert(s), 8 suppressed",
+        "redis: 0 event(s) evaluated",
+        "Events detected: 9\n",
+        "Tenant 'web': 3 rule(s) enabled, scope container_names [hopeful_*]",
+    ] {
+        assert!(stderr.contains(want), "{want:?} not in:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_bad_tenant_is_named_and_nothing_runs() {
+    let dir = scratch("bad");
+    let d = &dir.0;
+    std::fs::write(
+        d.join("rules.yaml"),
+        "- rule: r\n  desc: d\n  condition: evt.type = open and\n  output: o\n  priority: INFO\n",
+    )
+    .unwrap();
+    for (tenants, want) in [
+        (
+            tenant(d, "team-a", "    scope: {host: true}\n"),
+            "tenant 'team-a': rules do not load: ",
+        ),
+        (
+            "  - name: team-b\n    scope: {pods: [x]}\n".to_string(),
+            "tenants[0].scope.pods: unknown scope key",
+        ),
+        (
+            "  - name: team-c\n    load_plugins: [json]\n".to_string(),
+            "tenants[0].load_plugins: plugins per tenant are not supported yet",
+        ),
+    ] {
+        std::fs::write(
+            d.join("falco.yaml"),
+            format!("webserver: {{enabled: false}}\ntenants:\n{tenants}"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(["run", "--dry-run", "-c"])
+            .arg(d.join("falco.yaml"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(want),
+            "{want:?}:\n{err}"
+        );
+        if want.contains("rules do not load") {
+            // the rules file's place of the error
+            assert!(err.contains("rules.yaml:3:"), "{err}");
+        }
+    }
+}
+
+/// The engine, running until dropped.
+struct Engine(Child);
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn wait_for(what: &str, log: &Path, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < timeout,
+            "{what} within {timeout:?}; the engine said:\n{}",
+            read(log)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs `script` in a new container named `name` (busybox image).
+fn in_container(name: &str, script: &str) {
+    let st = Command::new("podman")
+        .args([
+            "--runtime",
+            "runc",
+            "run",
+            "--rm",
+            "--privileged",
+            "--name",
+            name,
+        ])
+        .arg(falco_wasm::cli::eventgen::image())
+        .args(["/bin/sh", "-c", script])
+        .stdout(Stdio::null())
+        .status()
+        .expect("podman run");
+    assert!(st.success(), "podman run {name} failed");
+}
+
+#[test]
+fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
+    skip_unless_live!();
+    if let Err(why) = falco_wasm::cli::eventgen::ensure_image() {
+        eprintln!("SKIPPED: tenants test needs podman, runc and busybox: {why}");
+        return;
+    }
+    let _service = PodmanService::ensure();
+    let dir = scratch("live");
+    let d = &dir.0;
+    let marker = format!("fwtenant{}", std::process::id());
+    let rules = format!(
+        "- rule: Marked shadow read\n  desc: t\n  condition: evt.type in (open, openat) and \
+         fd.name = /etc/shadow and (proc.cmdline contains {marker} or proc.pcmdline contains \
+         {marker})\n  output: \"shadow read by %proc.name in %container.name ({marker})\"\n  \
+         priority: WARNING\n"
+    );
+    std::fs::write(d.join("rules.yaml"), rules).unwrap();
+    let (a, b) = (format!("{marker}-a"), format!("{marker}-b"));
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let config = format!(
+        "rules_files: [{rules}]\nstdout_output: {{enabled: false}}\nsyslog_output: {{enabled: false}}\n\
+         file_output: {{enabled: true, filename: {top}}}\n\
+         webserver: {{enabled: true, listen_address: 127.0.0.1, listen_port: {port}, \
+         prometheus_metrics_enabled: true}}\ntenants:\n{}{}{}",
+        tenant(
+            d,
+            "team-a",
+            &format!("    scope: {{container_names: [{a}]}}\n")
+        ),
+        tenant(
+            d,
+            "team-b",
+            &format!("    scope: {{container_names: [{b}]}}\n")
+        ),
+        tenant(d, "hosts", "    scope: {host: true}\n"),
+        rules = d.join("rules.yaml").display(),
+        top = d.join("top.txt").display(),
+    );
+    std::fs::write(d.join("falco.yaml"), config).unwrap();
+    let log = d.join("engine.log");
+    let engine = Engine(
+        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(["run", "-c"])
+            .arg(d.join("falco.yaml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start falco-wasm"),
+    );
+    wait_for("the engine captures", &log, Duration::from_secs(60), || {
+        read(&log).contains("Capturing system calls")
+    });
+    in_container(&a, &format!("cat /etc/shadow > /dev/null; echo {marker}"));
+    in_container(&b, &format!("cat /etc/shadow > /dev/null; echo {marker}"));
+    let st = Command::new("sh")
+        .args(["-c", &format!("cat /etc/shadow > /dev/null # {marker}")])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let alerts = |name: &str| alert_lines(&read(&d.join(format!("{name}.txt"))));
+    wait_for(
+        "three alerts at the top level",
+        &log,
+        Duration::from_secs(20),
+        || alerts("top").len() >= 3,
+    );
+    wait_for("each tenant's alert", &log, Duration::from_secs(10), || {
+        ["team-a", "team-b", "hosts"]
+            .iter()
+            .all(|t| !alerts(t).is_empty())
+    });
+    let ta = alerts("team-a");
+    let tb = alerts("team-b");
+    let th = alerts("hosts");
+    assert!(
+        ta.len() == 1 && ta[0].contains(&format!("in {a} ")),
+        "{ta:?}"
+    );
+    assert!(
+        tb.len() == 1 && tb[0].contains(&format!("in {b} ")),
+        "{tb:?}"
+    );
+    assert!(th.len() == 1 && th[0].contains("in host "), "{th:?}");
+    assert_eq!(alerts("top").len(), 3, "{:?}", alerts("top"));
+
+    // per-tenant counters on /metrics
+    let metrics = http_get(port, "/metrics");
+    for want in [
+        "falcowasm_tenant_alerts_total{tenant=\"team-a\"} 1",
+        "falcowasm_tenant_alerts_total{tenant=\"team-b\"} 1",
+        "falcowasm_tenant_alerts_total{tenant=\"hosts\"} 1",
+        "rule_name=\"Marked shadow read\",priority=\"Warning\",source=\"syscall\",tenant=\"team-a\"} 1",
+        "rule_name=\"Marked shadow read\",priority=\"Warning\",source=\"syscall\",tenant=\"default\"} 3",
+    ] {
+        assert!(metrics.contains(want), "{want:?} not in:\n{metrics}");
+    }
+    drop(engine);
+}
+
+/// The body of a GET on the engine's web server.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body
+}
