@@ -362,3 +362,119 @@ fn http_get(port: u16, path: &str) -> String {
     s.read_to_string(&mut body).unwrap();
     body
 }
+
+/// The `value` of a family's sample with `labels` in Prometheus text.
+fn sample(metrics: &str, family: &str, labels: &str) -> Option<f64> {
+    let key = format!("{family}{{{labels}}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&key))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[test]
+fn a_noisy_tenant_is_shed_and_its_neighbour_gets_every_alert() {
+    skip_unless_live!();
+    let dir = scratch("noisy");
+    let d = &dir.0;
+    let marker = d.join("steady-marker");
+    // the neighbour: one rule on the steady stream's opens
+    std::fs::write(
+        d.join("quiet.yaml"),
+        format!(
+            "- rule: Steady open\n  desc: t\n  condition: evt.type in (open, openat) and \
+             fd.name = {}\n  output: \"open %fd.name\"\n  priority: NOTICE\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    // the noisy tenant: hundreds of regex rules on every event
+    let noisy: String = (0..300)
+        .map(|i| {
+            format!(
+                "- rule: Noisy {i}\n  desc: t\n  condition: proc.cmdline regex \
+                 '^(x{i}|y)+(a|b)*[0-9]{{2,4}}z$' or fd.name regex '(q{i}|w)*e+$'\n  \
+                 output: n\n  priority: DEBUG\n"
+            )
+        })
+        .collect();
+    std::fs::write(d.join("noisy.yaml"), noisy).unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let config = format!(
+        "rules_files: [{quiet}]\nstdout_output: {{enabled: false}}\nsyslog_output: {{enabled: false}}\n\
+         webserver: {{enabled: true, listen_address: 127.0.0.1, listen_port: {port}, \
+         prometheus_metrics_enabled: true}}\ntenants:\n\
+         \x20 - name: noisy\n    scope: {{host: true}}\n    rules_files: [{noisy}]\n    \
+         limits: {{cpu_budget_ms: 20}}\n\
+         \x20 - name: quiet\n    scope: {{host: true}}\n    rules_files: [{quiet}]\n    \
+         file_output: {{enabled: true, filename: {out}}}\n",
+        quiet = d.join("quiet.yaml").display(),
+        noisy = d.join("noisy.yaml").display(),
+        out = d.join("quiet.txt").display(),
+    );
+    std::fs::write(d.join("falco.yaml"), config).unwrap();
+    let log = d.join("engine.log");
+    let engine = Engine(
+        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(["run", "-c"])
+            .arg(d.join("falco.yaml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start falco-wasm"),
+    );
+    wait_for(
+        "the engine captures",
+        &log,
+        Duration::from_secs(120),
+        || read(&log).contains("Capturing system calls"),
+    );
+    // a steady stream: 3,000 opens over about 3 s
+    const OPENS: usize = 3000;
+    let started = Instant::now();
+    for i in 0..OPENS {
+        drop(std::fs::File::create(&marker).unwrap());
+        if i % 100 == 99 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let out = d.join("quiet.txt");
+    wait_for(
+        "every alert of the quiet tenant",
+        &log,
+        Duration::from_secs(30),
+        || alert_lines(&read(&out)).len() >= OPENS,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        alert_lines(&read(&out)).len(),
+        OPENS,
+        "exactly one alert per open"
+    );
+
+    let metrics = http_get(port, "/metrics");
+    let get = |family: &str, tenant: &str| {
+        sample(&metrics, family, &format!("tenant=\"{tenant}\""))
+            .unwrap_or_else(|| panic!("no {family} of {tenant} in:\n{metrics}"))
+    };
+    let shed = get("falcowasm_tenant_shed_events_total", "noisy");
+    assert!(shed > 0.0, "the noisy tenant was shed: {metrics}");
+    assert_eq!(get("falcowasm_tenant_shed_events_total", "quiet"), 0.0);
+    // its CPU stays near its budget: 20 ms per second of the run (one
+    // event's evaluation may go over)
+    let cpu = get("falcowasm_tenant_cpu_seconds_total", "noisy");
+    let allowed = 0.020 * (started.elapsed().as_secs_f64() + 2.0) + 0.05;
+    eprintln!(
+        "noisy tenant: {shed} events shed, {cpu:.3} s of CPU (allowed {allowed:.3} s); stream \
+         of {OPENS} opens in {secs:.2} s"
+    );
+    assert!(
+        cpu <= allowed,
+        "noisy used {cpu} s of CPU, allowed {allowed} s ({secs} s stream)"
+    );
+    drop(engine);
+}

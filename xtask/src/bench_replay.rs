@@ -83,25 +83,38 @@ fn split(capture: &[u8]) -> (Vec<u8>, Vec<u8>, u64) {
     (capture[..first_event.unwrap_or(at)].to_vec(), events, n)
 }
 
-struct Run {
-    events: u64,
-    evaluated: u64,
-    secs: f64,
-    peak_rss_kib: u64,
-    alerts: u64,
+/// What one replay measured.
+pub(crate) struct Run {
+    pub(crate) events: u64,
+    pub(crate) evaluated: u64,
+    pub(crate) secs: f64,
+    pub(crate) peak_rss_kib: u64,
+    pub(crate) alerts: u64,
 }
 
-fn replay(
-    bin: &Path,
-    head: &[u8],
-    body: &[u8],
+/// A capture streamed to the engine: its head (metadata), then `rounds`
+/// times its event blocks.
+pub(crate) struct Stream {
+    head: Vec<u8>,
+    body: Vec<u8>,
     rounds: u64,
+}
+
+/// Replays `stream` through `bin` with `rules` (`None`: the default
+/// rules), the filter back end `backend` and `extra` arguments.
+pub(crate) fn replay(
+    bin: &Path,
+    stream: &Stream,
     rules: Option<&Path>,
     backend: &str,
+    extra: &[&std::ffi::OsStr],
 ) -> Result<Run> {
+    let Stream { head, body, rounds } = stream;
+    let rounds = *rounds;
     let mut cmd = Command::new(bin);
     cmd.args(["run", "-e", "/dev/stdin"])
-        .env("FALCO_WASM_FILTER_BACKEND", backend);
+        .env("FALCO_WASM_FILTER_BACKEND", backend)
+        .args(extra);
     if let Some(r) = rules {
         cmd.arg("-r").arg(r);
     }
@@ -198,7 +211,8 @@ fn files(source: &Source) -> Result<(Vec<PathBuf>, PathBuf)> {
     }
 }
 
-pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
+/// The events of `source`, repeated to at least `min_events`.
+pub(crate) fn stream(source: &Source, min_events: u64) -> Result<Stream> {
     let (files, head_file) = files(source)?;
     let mut head = Vec::new();
     let (mut body, mut per_round) = (Vec::new(), 0);
@@ -218,13 +232,24 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
         body.len() as f64 / 1048576.0,
         per_round * rounds
     );
+    Ok(Stream { head, body, rounds })
+}
+
+/// Writes the rules that never match (the baseline's) to a file.
+pub(crate) fn no_match_rules() -> Result<PathBuf> {
     let rules = std::env::temp_dir().join(format!("fw-bench-replay-{}.yaml", std::process::id()));
     std::fs::write(&rules, NO_MATCH_RULES)?;
-    let base = replay(bin, &head, &body, rounds, Some(&rules), "wasm");
+    Ok(rules)
+}
+
+pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
+    let stream = stream(source, min_events)?;
+    let rules = no_match_rules()?;
+    let base = replay(bin, &stream, Some(&rules), "wasm", &[]);
     let _ = std::fs::remove_file(&rules);
     let base = base?;
-    let default = replay(bin, &head, &body, rounds, None, "wasm")?;
-    let interp = replay(bin, &head, &body, rounds, None, "interp")?;
+    let default = replay(bin, &stream, None, "wasm", &[])?;
+    let interp = replay(bin, &stream, None, "interp", &[])?;
     let rate = |r: &Run| r.events as f64 / r.secs;
     for (name, r) in [
         ("decode + state (no rule runs)   ", &base),

@@ -5,6 +5,7 @@
 
 mod bench_capture;
 mod bench_replay;
+mod bench_tenants;
 mod deb;
 mod dist;
 mod image;
@@ -48,9 +49,11 @@ enum Task {
     /// CloudTrail events/s end to end through the Wasm plugins vs the same
     /// plugins built natively. `replay`: events/s replaying a large
     /// capture built from the shared ones, without and with the default rules.
+    /// `tenants`: the same capture through 1, 10 and 100 tenants with the
+    /// default rules (events/s, memory and setup time per tenant).
     Bench {
         /// Which benchmark.
-        #[arg(value_parser = ["filter", "capture", "outputs", "plugins", "replay"])]
+        #[arg(value_parser = ["filter", "capture", "outputs", "plugins", "replay", "tenants"])]
         which: String,
         /// Seconds per back end.
         #[arg(long, default_value_t = 3.0)]
@@ -68,9 +71,10 @@ enum Task {
         /// plugins benchmark cycles instead of synthetic ones.
         #[arg(long)]
         samples: Option<PathBuf>,
-        /// Events the replay benchmark's capture holds at least.
-        #[arg(long, default_value_t = 5_000_000)]
-        capture_events: u64,
+        /// Events the replay benchmark's capture holds at least (tenants
+        /// benchmark: 200,000 unless given).
+        #[arg(long)]
+        capture_events: Option<u64>,
         /// Replay benchmark: repeat this capture's events (e.g. one written
         /// by `falco-wasm capture` during real activity) instead of the
         /// shared captures'.
@@ -501,7 +505,20 @@ fn main() -> ExitCode {
                 Some(f) => bench_replay::Source::File(f.clone()),
                 None => bench_replay::Source::Shared(root().join("../shared/data/scap")),
             };
-            bench_replay::run(&bin, &source, capture_events)
+            bench_replay::run(&bin, &source, capture_events.unwrap_or(5_000_000))
+        })(),
+        Task::Bench {
+            which,
+            capture_events,
+            capture,
+            ..
+        } if which == "tenants" => (|| {
+            let bin = dist::release_bin()?;
+            let source = match &capture {
+                Some(f) => bench_replay::Source::File(f.clone()),
+                None => bench_replay::Source::Shared(root().join("../shared/data/scap")),
+            };
+            bench_tenants::run(&bin, &source, capture_events.unwrap_or(200_000))
         })(),
         Task::Bench {
             which,

@@ -98,6 +98,37 @@ fn engine() -> &'static Engine {
     })
 }
 
+/// Compiled modules kept for reuse, at most this many (the oldest goes).
+const COMPILED_KEPT: usize = 32;
+
+/// The compiled module of `wasm`: compiled once for identical modules
+/// (tenants on the same rules, a reload that changed nothing in them), so
+/// their machine code is shared; each still gets its own instance.
+fn compiled(engine: &Engine, wasm: &[u8]) -> Result<Module, FilterError> {
+    use sha2::{Digest, Sha256};
+    use std::sync::Mutex;
+    type Kept = Mutex<std::collections::VecDeque<([u8; 32], Module)>>;
+    static KEPT: OnceLock<Kept> = OnceLock::new();
+    let key: [u8; 32] = Sha256::digest(wasm).into();
+    let kept = KEPT.get_or_init(Kept::default);
+    if let Some((_, m)) = kept
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|(k, _)| *k == key)
+    {
+        return Ok(m.clone());
+    }
+    let module =
+        Module::new(engine, wasm).map_err(|e| FilterError::Instantiate(format!("{e:#}")))?;
+    let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() >= COMPILED_KEPT {
+        kept.pop_front();
+    }
+    kept.push_back((key, module.clone()));
+    Ok(module)
+}
+
 /// An instantiated filter module.
 pub struct WasmFilter {
     pre: InstancePre<StoreLimits>,
@@ -112,8 +143,7 @@ impl WasmFilter {
     /// Compiles and instantiates a generated module.
     pub fn new(generated: &Generated, limits: FilterLimits) -> Result<WasmFilter, FilterError> {
         let engine = engine();
-        let module = Module::new(engine, &generated.wasm)
-            .map_err(|e| FilterError::Instantiate(format!("{e:#}")))?;
+        let module = compiled(engine, &generated.wasm)?;
         let linker = Linker::new(engine);
         let pre = linker
             .instantiate_pre(&module)

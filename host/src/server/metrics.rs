@@ -285,7 +285,7 @@ const SCAP_DROPS: Family = (
 const RULES_MATCHES: Family = (
     "falcosecurity_falco_rules_matches_total",
     "counter",
-    "Alerts raised, per rule, priority and source.",
+    "Alerts raised, per rule, priority, source and tenant.",
 );
 const TENANT_EVENTS: Family = (
     "falcowasm_tenant_events_total",

@@ -1,0 +1,112 @@
+//! `cargo xtask bench tenants`: density. The same large capture replayed
+//! through the real binary with 1, 10 and 100 tenants, each with the
+//! default rules and the whole host in scope (the top level runs a rule
+//! that never matches, so what grows is the tenants' work); and with none,
+//! the baseline. Per tenant count: the setup time (`run --dry-run`, which
+//! loads and compiles every tenant's rules), events/s, tenant-events/s
+//! (events/s times tenants: flat means linear), peak RSS and the RSS each
+//! tenant beyond the first adds.
+
+use crate::bench_replay::{Run, Source, no_match_rules, replay, stream};
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// The tenant counts measured (0: the baseline).
+const COUNTS: &[usize] = &[0, 1, 10, 100];
+
+/// A configuration with `n` host-wide tenants on the default rules.
+fn config(n: usize) -> String {
+    let mut s = String::from("webserver: {enabled: false}\nsyslog_output: {enabled: false}\n");
+    if n > 0 {
+        s.push_str("tenants:\n");
+    }
+    for i in 0..n {
+        s.push_str(&format!("  - name: t{i}\n    scope: {{host: true}}\n"));
+    }
+    s
+}
+
+/// Seconds `run --dry-run` takes with this configuration and rules.
+fn setup_secs(bin: &Path, cfg: &Path, rules: &Path) -> Result<f64> {
+    let start = Instant::now();
+    let out = Command::new(bin)
+        .args(["run", "--dry-run", "-c"])
+        .arg(cfg)
+        .arg("-r")
+        .arg(rules)
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "dry run failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
+    let stream = stream(source, min_events)?;
+    let rules = no_match_rules()?;
+    let dir = std::env::temp_dir().join(format!("fw-bench-tenants-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut runs: Vec<(usize, f64, Run)> = Vec::new();
+    for &n in COUNTS {
+        let cfg = dir.join(format!("falco-{n}.yaml"));
+        std::fs::write(&cfg, config(n))?;
+        let setup = setup_secs(bin, &cfg, &rules)?;
+        let r = replay(
+            bin,
+            &stream,
+            Some(&rules),
+            "wasm",
+            &["-c".as_ref(), cfg.as_os_str()],
+        )
+        .with_context(|| format!("{n} tenant(s)"))?;
+        runs.push((n, setup, r));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&rules);
+    report(&runs);
+    Ok(())
+}
+
+fn report(runs: &[(usize, f64, Run)]) {
+    let rate = |r: &Run| r.events as f64 / r.secs;
+    let (base_setup, base_rss) = (runs[0].1, runs[0].2.peak_rss_kib as f64 / 1024.0);
+    let one = runs.iter().find(|r| r.0 == 1);
+    println!(
+        "  tenants | setup s | setup/tenant ms |    events/s | tenant-events/s | vs 1 tenant | \
+         peak RSS MiB | MiB/tenant beyond the first"
+    );
+    for (n, setup, r) in runs {
+        let rss = r.peak_rss_kib as f64 / 1024.0;
+        let per_tenant_setup = if *n > 0 {
+            format!("{:.1}", (setup - base_setup) * 1000.0 / *n as f64)
+        } else {
+            "-".into()
+        };
+        let tenant_rate = rate(r) * (*n).max(1) as f64;
+        let (vs_one, per_rss) = match one {
+            Some((_, _, o)) if *n > 1 => (
+                format!("{:.2}x", tenant_rate / rate(o)),
+                format!(
+                    "{:.2}",
+                    (rss - o.peak_rss_kib as f64 / 1024.0) / (*n - 1) as f64
+                ),
+            ),
+            _ => ("-".into(), "-".into()),
+        };
+        println!(
+            "  {n:>7} | {setup:>7.2} | {per_tenant_setup:>15} | {:>11.0} | {tenant_rate:>15.0} | \
+             {vs_one:>11} | {rss:>12.1} | {per_rss}",
+            rate(r),
+        );
+    }
+    println!(
+        "  (0 tenants: the baseline, decode + state with a rule that never matches: {base_rss:.1} \
+         MiB; events per run: {})",
+        runs[0].2.events
+    );
+}
