@@ -4,8 +4,10 @@
 //! The replay tests read `../shared/data/scap`; the live test needs root,
 //! BTF and podman (each says why it skips elsewhere).
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -206,6 +208,65 @@ fn a_bad_tenant_is_named_and_nothing_runs() {
     }
 }
 
+/// A self-signed certificate and its key in one PEM file (Falco's form).
+fn certificate(dir: &Path) -> PathBuf {
+    let (k, c) = (dir.join("k.pem"), dir.join("c.pem"));
+    let st = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(&k)
+        .arg("-out")
+        .arg(&c)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(st.success());
+    let pem = dir.join("falco.pem");
+    let mut both = std::fs::read(&c).unwrap();
+    both.extend(std::fs::read(&k).unwrap());
+    std::fs::write(&pem, both).unwrap();
+    pem
+}
+
+/// `curl -sk` with an optional bearer token: the body.
+fn curl(url: &str, token: Option<&str>) -> String {
+    let mut c = Command::new("curl");
+    c.args(["-sk", "--max-time", "10"]);
+    if let Some(t) = token {
+        c.args(["-H", &format!("Authorization: Bearer {t}")]);
+    }
+    String::from_utf8_lossy(&c.arg(url).output().expect("curl").stdout).into_owned()
+}
+
+/// The HTTP status of a GET (for a stream: of its head).
+fn status(url: &str, token: Option<&str>) -> u16 {
+    let mut c = Command::new("curl");
+    c.args([
+        "-sk",
+        "--max-time",
+        "2",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+    ]);
+    if let Some(t) = token {
+        c.args(["-H", &format!("Authorization: Bearer {t}")]);
+    }
+    let out = c.arg(url).output().expect("curl");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// The JSON a GET with a token answers (null when it is not JSON).
+fn tenant_info(url: &str, token: &str) -> serde_json::Value {
+    serde_json::from_str(&curl(url, Some(token))).unwrap_or_default()
+}
+
 /// The engine, running until dropped.
 struct Engine(Child);
 
@@ -273,24 +334,34 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    let hash = falco_wasm::server::api::token_hash;
     let config = format!(
         "rules_files: [{rules}]\nstdout_output: {{enabled: false}}\nsyslog_output: {{enabled: false}}\n\
          file_output: {{enabled: true, filename: {top}}}\n\
          webserver: {{enabled: true, listen_address: 127.0.0.1, listen_port: {port}, \
-         prometheus_metrics_enabled: true}}\ntenants:\n{}{}{}",
+         prometheus_metrics_enabled: true, ssl_enabled: true, ssl_certificate: {pem}, \
+         admin_token_sha256: {admin}}}\ntenants:\n{}{}{}",
         tenant(
             d,
             "team-a",
-            &format!("    scope: {{container_names: [{a}]}}\n")
+            &format!(
+                "    scope: {{container_names: [{a}]}}\n    token_sha256: {}\n",
+                hash("token-a")
+            )
         ),
         tenant(
             d,
             "team-b",
-            &format!("    scope: {{container_names: [{b}]}}\n")
+            &format!(
+                "    scope: {{container_names: [{b}]}}\n    token_sha256: {}\n",
+                hash("token-b")
+            )
         ),
         tenant(d, "hosts", "    scope: {host: true}\n"),
         rules = d.join("rules.yaml").display(),
         top = d.join("top.txt").display(),
+        pem = certificate(d).display(),
+        admin = hash("admin-token"),
     );
     std::fs::write(d.join("falco.yaml"), config).unwrap();
     let log = d.join("engine.log");
@@ -306,6 +377,34 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
     wait_for("the engine captures", &log, Duration::from_secs(60), || {
         read(&log).contains("Capturing system calls")
     });
+    let api = |path: &str| format!("https://127.0.0.1:{port}/api/v1/tenants{path}");
+    // team-a's alert stream, open before anything happens
+    let mut stream = Command::new("curl")
+        .args([
+            "-skN",
+            "--max-time",
+            "30",
+            "-H",
+            "Authorization: Bearer token-a",
+        ])
+        .arg(api("/team-a/alerts"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("curl");
+    let streamed = Arc::new(Mutex::new(String::new()));
+    let out = stream.stdout.take().unwrap();
+    let s2 = Arc::clone(&streamed);
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let mut s = s2.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    wait_for("the API answers", &log, Duration::from_secs(10), || {
+        tenant_info(&api("/team-a"), "token-a")["name"] == "team-a"
+    });
+    std::thread::sleep(Duration::from_millis(300));
     in_container(&a, &format!("cat /etc/shadow > /dev/null; echo {marker}"));
     in_container(&b, &format!("cat /etc/shadow > /dev/null; echo {marker}"));
     let st = Command::new("sh")
@@ -319,6 +418,13 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
         &log,
         Duration::from_secs(20),
         || alerts("top").len() >= 3,
+    );
+    eprintln!(
+        "top: {:?}\nteam-a: {:?}\nteam-b: {:?}\nhosts: {:?}",
+        alerts("top"),
+        alerts("team-a"),
+        alerts("team-b"),
+        alerts("hosts")
     );
     wait_for("each tenant's alert", &log, Duration::from_secs(10), || {
         ["team-a", "team-b", "hosts"]
@@ -340,7 +446,7 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
     assert_eq!(alerts("top").len(), 3, "{:?}", alerts("top"));
 
     // per-tenant counters on /metrics
-    let metrics = http_get(port, "/metrics");
+    let metrics = curl(&format!("https://127.0.0.1:{port}/metrics"), None);
     for want in [
         "falcowasm_tenant_alerts_total{tenant=\"team-a\"} 1",
         "falcowasm_tenant_alerts_total{tenant=\"team-b\"} 1",
@@ -350,6 +456,53 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
     ] {
         assert!(metrics.contains(want), "{want:?} not in:\n{metrics}");
     }
+
+    // the API: team-a's stream has its alert and nothing of team-b's
+    wait_for(
+        "team-a's streamed alert",
+        &log,
+        Duration::from_secs(10),
+        || streamed.lock().unwrap().contains("data: "),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let got = streamed.lock().unwrap().clone();
+    let events: Vec<serde_json::Value> = got
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|j| serde_json::from_str(j).expect("JSON alert"))
+        .collect();
+    assert_eq!(events.len(), 1, "{got}");
+    let output = events[0]["output"].as_str().unwrap_or_default();
+    assert!(output.contains(&format!("in {a} ")), "{got}");
+    assert!(!got.contains(&b), "{got}");
+    let _ = stream.kill();
+    let _ = stream.wait();
+    // refused: no token, a wrong one, another tenant's (a stream too)
+    assert_eq!(status(&api(""), None), 401);
+    assert_eq!(status(&api(""), Some("token-c")), 401);
+    assert_eq!(status(&api("/team-b"), Some("token-a")), 403);
+    assert_eq!(status(&api("/team-b/alerts"), Some("token-a")), 403);
+    assert_eq!(status(&api("/team-b/metrics"), Some("token-a")), 403);
+    assert_eq!(status(&api("/hosts"), Some("token-b")), 403);
+    // a tenant's list is itself; the admin's is everyone
+    let names = |token: &str| -> Vec<String> {
+        tenant_info(&api(""), token)
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|t| t["name"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(names("token-b"), ["team-b"]);
+    assert_eq!(names("admin-token"), ["hosts", "team-a", "team-b"]);
+    let own = curl(&api("/team-b/metrics"), Some("token-b"));
+    assert!(
+        own.contains("falcowasm_tenant_alerts_total{tenant=\"team-b\"} 1"),
+        "{own}"
+    );
+    assert!(!own.contains("team-a") && !own.contains("default"), "{own}");
     drop(engine);
 }
 

@@ -66,8 +66,9 @@ fn web_server() -> Server {
         prometheus: true,
         tls_pem: None,
         plugins: Vec::new(),
+        admin_token_sha256: None,
     };
-    Server::start(&cfg, Arc::new(Metrics::default())).unwrap()
+    Server::start(&cfg, Arc::new(Metrics::default()), Arc::default()).unwrap()
 }
 
 fn push_server(queue: &Arc<PushQueue>, token: Option<&str>) -> PushServer {

@@ -83,6 +83,8 @@ pub struct Shared {
     outputs: RwLock<Arc<OutputSet>>,
     /// The counters `/metrics` serves.
     pub metrics: Arc<Metrics>,
+    /// The tenants the web server's API serves.
+    pub tenants: Arc<crate::server::api::Directory>,
     /// The host name alerts carry.
     pub host: String,
     stop: Arc<AtomicBool>,
@@ -135,6 +137,7 @@ impl Shared {
         Shared {
             outputs: RwLock::new(Arc::new(set)),
             metrics,
+            tenants: Arc::default(),
             host,
             stop: Arc::new(AtomicBool::new(false)),
             fatal: Mutex::new(None),
@@ -322,6 +325,7 @@ impl<'a> Pipeline<'a> {
         let _server = crate::server::start_from_config(
             &self.config,
             &self.shared.metrics,
+            &self.shared.tenants,
             self.plugin_versions.clone(),
         )?;
         let rules = sources.iter().map(|s| s.source().to_string()).collect();

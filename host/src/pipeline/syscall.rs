@@ -140,7 +140,7 @@ impl SyscallStage {
         sh: &Shared,
     ) -> Result<(), PipelineError> {
         for s in setups {
-            let t = Tenant::start(&s.spec, s.engine, &sh.metrics)?;
+            let t = Tenant::start(&s.spec, s.engine, &sh.metrics, &sh.tenants)?;
             crate::log::info(&format!(
                 "Tenant '{}': {} rule(s) enabled, scope {}",
                 t.name(),
@@ -161,11 +161,11 @@ impl SyscallStage {
             let result = match old.iter().position(|t| t.name() == s.spec.name) {
                 Some(i) => {
                     let mut t = old.swap_remove(i);
-                    let r = t.update(&s.spec, s.engine);
+                    let r = t.update(&s.spec, s.engine, &sh.tenants);
                     self.tenants.push(t);
                     r
                 }
-                None => Tenant::start(&s.spec, s.engine, &sh.metrics).map(|t| {
+                None => Tenant::start(&s.spec, s.engine, &sh.metrics, &sh.tenants).map(|t| {
                     crate::log::info(&format!("Tenant '{}' added", t.name()));
                     self.tenants.push(t)
                 }),
@@ -178,7 +178,7 @@ impl SyscallStage {
             }
         }
         for mut t in old {
-            t.close(&sh.host);
+            t.close(&sh.host, &sh.tenants);
             crate::log::info(&format!("Tenant '{}' removed", t.name()));
         }
     }
@@ -200,7 +200,7 @@ impl SyscallStage {
             .tenants
             .iter_mut()
             .map(|t| {
-                t.close(&sh.host);
+                t.close(&sh.host, &sh.tenants);
                 format!("\n  {}", t.summary())
             })
             .collect();

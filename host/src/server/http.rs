@@ -6,7 +6,8 @@
 //! connections and a lifetime per connection. Handlers add their own body
 //! deadline ([`BODY_TIMEOUT`]).
 
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -72,7 +73,7 @@ pub enum ServerError {
 }
 
 /// A response with its whole body.
-pub(crate) type Reply = Response<Full<Bytes>>;
+pub(crate) type Reply = Response<UnsyncBoxBody<Bytes, std::convert::Infallible>>;
 
 /// Answers one request.
 pub(crate) trait Handler: Send + Sync + 'static {
@@ -82,7 +83,15 @@ pub(crate) trait Handler: Send + Sync + 'static {
 
 /// A response with status `code`, a `Content-Type` and `body`.
 pub(crate) fn reply(code: u16, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
-    let mut r = Response::new(Full::new(body.into()));
+    with_body(code, content_type, Full::new(body.into()))
+}
+
+/// A response streaming `body` (e.g. Server-Sent Events).
+pub(crate) fn with_body<B>(code: u16, content_type: &'static str, body: B) -> Reply
+where
+    B: hyper::body::Body<Data = Bytes, Error = std::convert::Infallible> + Send + 'static,
+{
+    let mut r = Response::new(body.boxed_unsync());
     *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,

@@ -170,20 +170,7 @@ impl Metrics {
         for (f, v) in self.kernel_counters() {
             scalar(&mut s, f, v);
         }
-        let alerts = lock(&self.alerts)
-            .iter()
-            .map(|((tenant, rule, prio, src), v)| {
-                let labels = format!(
-                    "rule_name=\"{}\",priority=\"{}\",source=\"{}\",tenant=\"{}\"",
-                    esc(rule),
-                    esc(prio),
-                    esc(src),
-                    esc(tenant)
-                );
-                (labels, v.to_string())
-            })
-            .collect();
-        labelled(&mut s, RULES_MATCHES, alerts);
+        self.render_matches(&mut s, None);
         for (f, v) in self.engine_counters() {
             scalar(&mut s, f, v);
         }
@@ -203,16 +190,46 @@ impl Metrics {
             })
             .collect();
         labelled(&mut s, PLUGIN_METRIC, own);
-        self.render_tenants(&mut s);
+        self.render_tenants(&mut s, None);
         let (rss, cpu) = process_usage();
         scalar(&mut s, MEMORY_RSS, rss.to_string());
         scalar(&mut s, CPU_SECONDS, cpu.to_string());
         s
     }
 
-    /// Each tenant's counters, one family per counter.
-    fn render_tenants(&self, s: &mut String) {
-        let tenants = lock(&self.tenants).clone();
+    /// One tenant's view of `/metrics`: its alerts by rule and its
+    /// counters.
+    pub fn render_tenant(&self, tenant: &str) -> String {
+        let mut s = String::new();
+        self.render_matches(&mut s, Some(tenant));
+        self.render_tenants(&mut s, Some(tenant));
+        s
+    }
+
+    /// Alerts per rule, priority, source and tenant (`only`: of one tenant).
+    fn render_matches(&self, s: &mut String, only: Option<&str>) {
+        let alerts = lock(&self.alerts)
+            .iter()
+            .filter(|((tenant, ..), _)| only.is_none_or(|o| o == tenant))
+            .map(|((tenant, rule, prio, src), v)| {
+                let labels = format!(
+                    "rule_name=\"{}\",priority=\"{}\",source=\"{}\",tenant=\"{}\"",
+                    esc(rule),
+                    esc(prio),
+                    esc(src),
+                    esc(tenant)
+                );
+                (labels, v.to_string())
+            })
+            .collect();
+        labelled(s, RULES_MATCHES, alerts);
+    }
+
+    /// Each tenant's counters, one family per counter (`only`: of one
+    /// tenant).
+    fn render_tenants(&self, s: &mut String, only: Option<&str>) {
+        let mut tenants = lock(&self.tenants).clone();
+        tenants.retain(|t, _| only.is_none_or(|o| o == t));
         type Get = fn(&TenantCounters) -> String;
         let families: [(Family, Get); 6] = [
             (TENANT_EVENTS, |c| {

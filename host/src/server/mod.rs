@@ -2,11 +2,13 @@
 //! (Prometheus text), over HTTP or HTTPS, configured by falco.yaml's
 //! `webserver` keys.
 
+pub mod api;
 pub mod http;
 pub mod metrics;
 pub mod push;
 
 use crate::config::{Config, ConfigError};
+use api::Directory;
 pub use http::ServerError;
 use metrics::Metrics;
 use std::sync::Arc;
@@ -31,6 +33,9 @@ pub struct ServerConfig {
     /// Loaded plugins (name, version), listed by `/versions` with the
     /// built-in ones.
     pub plugins: Vec<(String, String)>,
+    /// `admin_token_sha256`: the SHA-256 (hex) of the tenants API's admin
+    /// token.
+    pub admin_token_sha256: Option<String>,
 }
 
 impl ServerConfig {
@@ -66,8 +71,23 @@ impl ServerConfig {
             prometheus: c.bool_at("webserver.prometheus_metrics_enabled", false)?,
             tls_pem,
             plugins: Vec::new(),
+            admin_token_sha256: admin_token(c)?,
         }))
     }
+}
+
+/// `webserver.admin_token_sha256`, checked for form.
+fn admin_token(c: &Config) -> Result<Option<String>, ConfigError> {
+    let Some(s) = c.str_at("webserver.admin_token_sha256")? else {
+        return Ok(None);
+    };
+    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ConfigError::key(
+            "webserver.admin_token_sha256",
+            "expected 64 hex digits (sha256sum of the token)",
+        ));
+    }
+    Ok(Some(s.to_ascii_lowercase()))
 }
 
 /// `/versions`: Falco's keys where they apply to this project.
@@ -99,12 +119,18 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds and serves on the HTTP runtime's threads (see [`http`]).
-    pub fn start(cfg: &ServerConfig, metrics: Arc<Metrics>) -> Result<Server, ServerError> {
+    /// Binds and serves on the HTTP runtime's threads (see [`http`]);
+    /// the tenants API serves `tenants`.
+    pub fn start(
+        cfg: &ServerConfig,
+        metrics: Arc<Metrics>,
+        tenants: Arc<Directory>,
+    ) -> Result<Server, ServerError> {
         let bind = format!("{}:{}", cfg.address, cfg.port);
         let web = Web {
             cfg: cfg.clone(),
             metrics,
+            tenants,
         };
         let running = http::serve(&bind, cfg.tls_pem.as_deref(), web)?;
         Ok(Server {
@@ -120,13 +146,14 @@ impl Server {
 pub fn start_from_config(
     config: &Config,
     metrics: &Arc<Metrics>,
+    tenants: &Arc<Directory>,
     plugins: Vec<(String, String)>,
 ) -> Result<Option<Server>, crate::config::ConfigError> {
     let Some(cfg) = ServerConfig::from_config(config)? else {
         return Ok(None);
     };
     let cfg = ServerConfig { plugins, ..cfg };
-    match Server::start(&cfg, Arc::clone(metrics)) {
+    match Server::start(&cfg, Arc::clone(metrics), Arc::clone(tenants)) {
         Ok(s) => {
             let scheme = if cfg.tls_pem.is_some() {
                 "https"
@@ -147,6 +174,7 @@ pub fn start_from_config(
 struct Web {
     cfg: ServerConfig,
     metrics: Arc<Metrics>,
+    tenants: Arc<Directory>,
 }
 
 impl http::Handler for Web {
@@ -154,8 +182,24 @@ impl http::Handler for Web {
         &self,
         req: hyper::Request<hyper::body::Incoming>,
     ) -> impl std::future::Future<Output = http::Reply> + Send {
-        let (code, ctype, body) = route(req.method(), req.uri().path(), &self.cfg, &self.metrics);
-        std::future::ready(http::reply(code, ctype, body))
+        let path = req.uri().path();
+        let reply = if req.method() == hyper::Method::GET && path.starts_with(api::PREFIX) {
+            let auth = req
+                .headers()
+                .get(hyper::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            let admin = self.cfg.admin_token_sha256.as_deref();
+            match api::answer(path, auth, admin, &self.tenants, &self.metrics) {
+                api::Answer::Body(code, ctype, body) => http::reply(code, ctype, body),
+                api::Answer::Stream(rx) => {
+                    http::with_body(200, "text/event-stream", api::EventStream(rx))
+                }
+            }
+        } else {
+            let (code, ctype, body) = route(req.method(), path, &self.cfg, &self.metrics);
+            http::reply(code, ctype, body)
+        };
+        std::future::ready(reply)
     }
 }
 
@@ -206,10 +250,11 @@ mod tests {
             prometheus: true,
             tls_pem: None,
             plugins: Vec::new(),
+            admin_token_sha256: None,
         };
         let m = Arc::new(Metrics::default());
         m.add_events("syscall", 5);
-        let s = Server::start(&cfg, Arc::clone(&m)).unwrap();
+        let s = Server::start(&cfg, Arc::clone(&m), Arc::default()).unwrap();
         assert_eq!(
             get(s.addr, "/healthz"),
             (200, r#"{"status":"ok"}"#.to_string())
@@ -268,8 +313,9 @@ mod tests {
             prometheus: false,
             tls_pem: Some(pem),
             plugins: Vec::new(),
+            admin_token_sha256: None,
         };
-        let s = Server::start(&cfg, Arc::new(Metrics::default())).unwrap();
+        let s = Server::start(&cfg, Arc::default(), Arc::default()).unwrap();
         let o = std::process::Command::new("curl")
             .args([
                 "-sk",

@@ -107,7 +107,21 @@ pub fn container_id_from_cgroups<'a>(names: impl IntoIterator<Item = &'a str>) -
 pub struct Containers {
     sockets: Vec<PathBuf>,
     timeout: Duration,
-    cache: HashMap<String, (ContainerInfo, Instant)>,
+    /// Id → (metadata, when asked, when first seen).
+    cache: HashMap<String, (ContainerInfo, Instant, Instant)>,
+}
+
+/// How long after an incomplete answer the runtime is asked again: soon
+/// in the first seconds of a container with no metadata at all (the
+/// runtime was busy starting it, and a tenant's scope by name or image
+/// needs it for the container's first events), else once a second
+/// (created, not started yet; or unknown to the runtime).
+fn retry_after(info: &ContainerInfo, seen_for: Duration) -> Duration {
+    if info.name.is_none() && info.image.is_none() && seen_for < Duration::from_secs(5) {
+        Duration::from_millis(50)
+    } else {
+        Duration::from_secs(1)
+    }
 }
 
 /// Bound on cached containers.
@@ -125,19 +139,23 @@ impl Containers {
 
     /// Metadata for a (full, 64-hex) id, asking the runtime the first time.
     /// A container seen before it started (no start time yet, or unknown to
-    /// the runtime) is asked again, at most once a second.
+    /// the runtime) is asked again (see [`retry_after`]).
     pub fn info(&mut self, id: &str) -> &ContainerInfo {
-        let stale = match self.cache.get(id) {
-            None => true,
-            Some((info, at)) => info.start_ns.is_none() && at.elapsed() >= Duration::from_secs(1),
-        };
-        if stale {
-            if self.cache.len() >= MAX_CONTAINERS {
-                self.cache.clear();
+        let now = Instant::now();
+        let first_seen = match self.cache.get(id) {
+            None => now,
+            Some((info, at, first)) => {
+                if info.start_ns.is_some() || at.elapsed() < retry_after(info, first.elapsed()) {
+                    return &self.cache[id].0;
+                }
+                *first
             }
-            let info = self.query(id).unwrap_or_default();
-            self.cache.insert(id.to_string(), (info, Instant::now()));
+        };
+        if self.cache.len() >= MAX_CONTAINERS {
+            self.cache.clear();
         }
+        let info = self.query(id).unwrap_or_default();
+        self.cache.insert(id.to_string(), (info, now, first_seen));
         &self.cache[id].0
     }
 
@@ -147,7 +165,7 @@ impl Containers {
         self.cache
             .get(id)
             .or_else(|| self.cache.get(id.get(..12)?))
-            .map(|(i, _)| i)
+            .map(|(i, ..)| i)
     }
 
     /// Metadata learned elsewhere (a capture's container events); it is
@@ -156,12 +174,15 @@ impl Containers {
         if self.cache.len() >= MAX_CONTAINERS {
             self.cache.clear();
         }
-        self.cache.insert(id.to_string(), (info, Instant::now()));
+        let now = Instant::now();
+        self.cache.insert(id.to_string(), (info, now, now));
     }
 
     /// Every cached container.
     pub fn all(&self) -> impl Iterator<Item = (&str, &ContainerInfo)> {
-        self.cache.iter().map(|(id, (info, _))| (id.as_str(), info))
+        self.cache
+            .iter()
+            .map(|(id, (info, ..))| (id.as_str(), info))
     }
 
     fn query(&self, id: &str) -> Option<ContainerInfo> {

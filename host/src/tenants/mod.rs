@@ -21,8 +21,9 @@ use crate::capture::record::Record;
 use crate::config::ConfigError;
 use crate::engine::SourceEngine;
 use crate::outputs::Outputs;
-use crate::outputs::alert::{Alert, FieldValue};
+use crate::outputs::alert::{Alert, FieldValue, FormatOptions};
 use crate::outputs::config::OutputsConfig;
+use crate::server::api::{Directory, Feed};
 use crate::server::metrics::{Metrics, TenantCounters};
 use crate::state::State;
 use crate::state::event::{FieldNames, SyscallEvent};
@@ -50,6 +51,9 @@ pub struct Tenant {
     engine: SourceEngine,
     names: FieldNames,
     outputs: Outputs,
+    /// The API's live stream of its alerts, and their JSON options.
+    feed: Arc<Feed>,
+    stream_format: FormatOptions,
     static_fields: Vec<(String, String)>,
     /// The outputs' configuration (a reload restarts them only on change).
     outputs_key: String,
@@ -62,15 +66,23 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    /// Starts a tenant's outputs; `engine` runs its syscall rules.
+    /// Starts a tenant's outputs; `engine` runs its syscall rules; the
+    /// API's `directory` lists it.
     pub fn start(
         spec: &TenantSpec,
         engine: SourceEngine,
         metrics: &Arc<Metrics>,
+        directory: &Directory,
     ) -> Result<Tenant, ConfigError> {
         let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
         let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
+        list(spec, &engine, directory);
         Ok(Tenant {
+            feed: directory.feed(&spec.name),
+            stream_format: FormatOptions {
+                json: true,
+                ..cfg.format
+            },
             name: spec.name.clone(),
             scope: spec.scope.clone(),
             names: FieldNames::new(&engine.rules().fields),
@@ -108,15 +120,25 @@ impl Tenant {
     /// Takes a reload's version of this tenant: its new engine, scope and
     /// limits; its outputs restart only when their configuration changed
     /// (the old ones deliver what they hold first).
-    pub fn update(&mut self, spec: &TenantSpec, engine: SourceEngine) -> Result<(), ConfigError> {
+    pub fn update(
+        &mut self,
+        spec: &TenantSpec,
+        engine: SourceEngine,
+        directory: &Directory,
+    ) -> Result<(), ConfigError> {
         let key = crate::outputs::config::outputs_key(&spec.config);
         if key != self.outputs_key {
             let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
             let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
             self.outputs = Outputs::start_with(sinks, cfg.format, cfg.queue_limits());
+            self.stream_format = FormatOptions {
+                json: true,
+                ..cfg.format
+            };
             self.static_fields = cfg.static_fields;
             self.outputs_key = key;
         }
+        list(spec, &engine, directory);
         self.names = FieldNames::new(&engine.rules().fields);
         self.engine = engine;
         self.scope = spec.scope.clone();
@@ -164,6 +186,9 @@ impl Tenant {
             c.alerts.fetch_add(1, Ordering::Relaxed);
             self.metrics
                 .add_alert(&self.name, &a.rule, a.priority.as_str(), &a.source);
+            if self.feed.wanted() {
+                self.feed.send(&a.json(&self.stream_format));
+            }
             self.outputs.push(a);
         }
         let spent = started.elapsed();
@@ -196,10 +221,12 @@ impl Tenant {
         }
     }
 
-    /// At the end of the run: the last report, the outputs drained.
-    pub fn close(&mut self, host: &str) {
+    /// At the end of the run, or when a reload removed it: the last
+    /// report, the outputs drained, off the API's list.
+    pub fn close(&mut self, host: &str, directory: &Directory) {
         self.report_suppressed(host);
         self.outputs.flush();
+        directory.remove(&self.name);
     }
 
     /// A `Falco internal: alerts suppressed` alert on the tenant's own
@@ -231,4 +258,14 @@ impl Tenant {
         self.outputs
             .push(Alert::internal(SUPPRESSED_RULE, message, fields, host));
     }
+}
+
+/// Lists a tenant in the API's directory.
+fn list(spec: &TenantSpec, engine: &SourceEngine, directory: &Directory) {
+    directory.set(
+        &spec.name,
+        spec.token_sha256.clone(),
+        spec.scope.to_string(),
+        engine.active_count(),
+    );
 }

@@ -147,7 +147,8 @@ impl Scope {
         }
         let info = state.container(id);
         let yes = self.admits_container(id, info);
-        if info.is_some() {
+        // decided for good once the runtime said who the container is
+        if info.is_some_and(|i| i.name.is_some() || i.image.is_some()) {
             if self.cache.len() >= CACHE_LIMIT {
                 self.cache.clear();
             }
