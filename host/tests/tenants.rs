@@ -631,3 +631,118 @@ fn a_noisy_tenant_is_shed_and_its_neighbour_gets_every_alert() {
     );
     drop(engine);
 }
+
+#[test]
+fn tenants_added_updated_and_removed_at_run_time_lose_no_event_of_the_others() {
+    skip_unless_live!();
+    let dir = scratch("reload");
+    let d = &dir.0;
+    let marker = d.join("steady-marker");
+    let rule = |name: &str, file: &Path| {
+        format!(
+            "- rule: {name}\n  desc: t\n  condition: evt.type in (open, openat) and fd.name = \
+             {}\n  output: \"{name} %fd.name\"\n  priority: NOTICE\n",
+            file.display()
+        )
+    };
+    std::fs::write(d.join("steady.yaml"), rule("Steady open", &marker)).unwrap();
+    std::fs::write(d.join("other.yaml"), rule("Other open", &marker)).unwrap();
+    let write_config = |extra: &str| {
+        let config = format!(
+            "rules_files: [{steady}]\nstdout_output: {{enabled: false}}\n\
+             syslog_output: {{enabled: false}}\nwebserver: {{enabled: false}}\n\
+             watch_config_files: false\ntenants:\n{}{}{extra}",
+            tenant_on(d, "steady", "steady.yaml"),
+            tenant_on(d, "other", "other.yaml"),
+            steady = d.join("steady.yaml").display(),
+        );
+        std::fs::write(d.join("falco.yaml"), config).unwrap();
+    };
+    write_config("");
+    let log = d.join("engine.log");
+    let engine = Engine(
+        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(["run", "-c"])
+            .arg(d.join("falco.yaml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start falco-wasm"),
+    );
+    wait_for("the engine captures", &log, Duration::from_secs(60), || {
+        read(&log).contains("Capturing system calls")
+    });
+    // a steady stream of opens while tenants come, change and go
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (m, st) = (marker.clone(), Arc::clone(&stop));
+    let stream = std::thread::spawn(move || {
+        let mut n = 0u64;
+        while !st.load(std::sync::atomic::Ordering::Relaxed) {
+            drop(std::fs::File::create(&m).unwrap());
+            n += 1;
+            if n % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        n
+    });
+    let pid = engine.0.id().to_string();
+    let reload = |what: &str, said: &str| {
+        let before = read(&log).matches(said).count();
+        let st = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+        assert!(st.success());
+        wait_for(what, &log, Duration::from_secs(30), || {
+            read(&log).matches(said).count() > before
+        });
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    write_config(&tenant_on(d, "newbie", "steady.yaml"));
+    reload("a tenant added", "Tenant 'newbie' added");
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(d.join("other.yaml"), "- rule: broken\n  condition: (\n").unwrap();
+    reload(
+        "a broken update rejected",
+        "tenant 'other': rules do not load: ",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    write_config("");
+    reload("a tenant removed", "Tenant 'newbie' removed");
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let opens = stream.join().unwrap() as usize;
+    let count = |name: &str| alert_lines(&read(&d.join(format!("{name}.txt")))).len();
+    wait_for(
+        "every alert of the steady tenant",
+        &log,
+        Duration::from_secs(30),
+        || count("steady") >= opens,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let said = read(&log);
+    assert!(
+        said.contains("the tenant keeps its previous rules"),
+        "{said}"
+    );
+    assert_eq!(
+        count("steady"),
+        opens,
+        "every open reached the steady tenant"
+    );
+    // the broken update left `other` running its previous rules: all of them too
+    assert_eq!(count("other"), opens, "every open reached the other tenant");
+    // the tenant that came and went saw a part of the stream
+    let newbie = count("newbie");
+    assert!(newbie > 0 && newbie < opens, "newbie: {newbie} of {opens}");
+    eprintln!("{opens} opens; newbie saw {newbie}");
+    drop(engine);
+}
+
+/// A host-wide tenant on `rules` (in the scratch dir) with its own file.
+fn tenant_on(dir: &Path, name: &str, rules: &str) -> String {
+    format!(
+        "  - name: {name}\n    scope: {{host: true}}\n    rules_files: [{}]\n    \
+         file_output: {{enabled: true, filename: {}}}\n",
+        dir.join(rules).display(),
+        dir.join(format!("{name}.txt")).display()
+    )
+}

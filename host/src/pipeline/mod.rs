@@ -253,7 +253,9 @@ pub trait Source: Send {
     fn swap(&mut self, engine: SourceEngine, sh: &Shared);
     /// Takes the tenants a reload built (the syscall source evaluates
     /// them; the others have none).
-    fn swap_tenants(&mut self, _tenants: Vec<TenantSetup>, _sh: &Shared) {}
+    /// `keep` names the tenants that stay as they are (their new version
+    /// failed).
+    fn swap_tenants(&mut self, _tenants: Vec<TenantSetup>, _keep: &[String], _sh: &Shared) {}
     /// Once a second: counters, drop accounting.
     fn tick(&mut self, sh: &Shared, t: &mut Totals);
     /// After the last step; `stopping` when a stop cut the run short.
@@ -450,7 +452,24 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// Applies a reload's setup: all or nothing. The rules enabled.
+    /// Says that a tenant's new version failed (it keeps its previous one);
+    /// the tenant's name.
+    fn tenant_failed(&self, e: &SetupError) -> String {
+        let sh = &self.shared;
+        sh.metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+        let message = format!("{e}; the tenant keeps its previous rules");
+        crate::log::error(&format!("reload: {message}"));
+        sh.internal(Alert::internal(
+            "Falco internal: hot restart failure",
+            message,
+            Vec::new(),
+            &sh.host,
+        ));
+        e.tenant().unwrap_or_default().to_string()
+    }
+
+    /// Applies a reload's setup: all or nothing, but for the tenants whose
+    /// new version failed. The rules enabled.
     fn apply(&self, s: Setup, slots: &Slots) -> Result<usize, String> {
         let engines = slots.pick(s.engines)?;
         let log = s.config.log_options().map_err(|e| e.to_string())?;
@@ -472,7 +491,12 @@ impl<'a> Pipeline<'a> {
                 .iter()
                 .map(|t| t.engine.active_count())
                 .sum::<usize>();
-        slots.hand_over(engines, s.tenants);
+        let keep = s
+            .failed_tenants
+            .iter()
+            .map(|e| self.tenant_failed(e))
+            .collect();
+        slots.hand_over(engines, (s.tenants, keep));
         crate::log::configure(log);
         self.watch
             .set_enabled(s.config.bool_at("watch_config_files", true).unwrap_or(true));
@@ -488,11 +512,11 @@ pub fn count_rules(sh: &Shared, engines: &[&SourceEngine]) {
     );
 }
 
-/// What a reload leaves a source thread: its engine, and the tenants
-/// for the syscall source.
+/// What a reload leaves a source thread: its engine, and for the syscall
+/// source the tenants (and the names of those kept as they are).
 struct Handover {
     engine: SourceEngine,
-    tenants: Option<Vec<TenantSetup>>,
+    tenants: Option<(Vec<TenantSetup>, Vec<String>)>,
 }
 
 /// Where a reload leaves each source thread its new engine.
@@ -528,7 +552,7 @@ impl Slots {
             .collect()
     }
 
-    fn hand_over(&self, engines: Vec<SourceEngine>, tenants: Vec<TenantSetup>) {
+    fn hand_over(&self, engines: Vec<SourceEngine>, tenants: (Vec<TenantSetup>, Vec<String>)) {
         let mut tenants = Some(tenants);
         for ((source, slot), engine) in self.slots.iter().zip(engines) {
             let tenants = if source == crate::fields::SYSCALL_SOURCE {
@@ -636,8 +660,8 @@ fn drive<'s>(
         let new = slot.1.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(h) = new {
             src.swap(h.engine, sh);
-            if let Some(tenants) = h.tenants {
-                src.swap_tenants(tenants, sh);
+            if let Some((tenants, keep)) = h.tenants {
+                src.swap_tenants(tenants, &keep, sh);
             }
         }
         stall.begin();

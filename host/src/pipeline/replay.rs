@@ -192,8 +192,8 @@ impl Source for ReplaySource {
         self.stage.swap(engine);
     }
 
-    fn swap_tenants(&mut self, tenants: Vec<TenantSetup>, sh: &Shared) {
-        self.stage.swap_tenants(tenants, sh);
+    fn swap_tenants(&mut self, tenants: Vec<TenantSetup>, keep: &[String], sh: &Shared) {
+        self.stage.swap_tenants(tenants, keep, sh);
     }
 
     fn tick(&mut self, sh: &Shared, _: &mut Totals) {

@@ -53,6 +53,19 @@ pub struct Setup {
     pub engines: Vec<SourceEngine>,
     /// The tenants (`tenants:`), each with the engine of its rules.
     pub tenants: Vec<TenantSetup>,
+    /// Tenants whose new version does not build (at a reload, each keeps
+    /// its previous version): [`SetupError::Tenant`]s.
+    pub failed_tenants: Vec<SetupError>,
+}
+
+impl SetupError {
+    /// The tenant a [`SetupError::Tenant`] is about.
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            SetupError::Tenant { name, .. } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// One tenant of `tenants:` and the engine of its syscall rules.
@@ -102,7 +115,8 @@ impl Inputs {
         }
     }
 
-    /// Everything again, for a reload: any error rejects the whole of it.
+    /// Everything again, for a reload: an error rejects the whole of it,
+    /// except a tenant's rules, which fail that tenant only.
     pub fn reload(
         &self,
         registry: &FieldRegistry,
@@ -112,11 +126,12 @@ impl Inputs {
         let loaded = self.rules(&config, registry, plugins);
         first_error(&loaded)?;
         let engines = build_engines(&config, &loaded)?;
-        let tenants = tenant_setups(&config, registry, plugins)?;
+        let (tenants, failed_tenants) = tenant_builds(&config, registry, plugins)?;
         Ok(Setup {
             config,
             engines,
             tenants,
+            failed_tenants,
         })
     }
 
@@ -168,23 +183,38 @@ fn first_error(loaded: &LoadedRules) -> Result<(), SetupError> {
 
 /// Every tenant of `config` with the engine of its rules: its
 /// `rules_files` (none: the embedded defaults), its `priority`,
-/// `rule_matching`, `rules` and `append_output`, its filter limits. An
-/// error names the tenant.
+/// `rule_matching`, `rules` and `append_output`, its filter limits. The
+/// first error, naming its tenant, fails them all (at start).
 pub fn tenant_setups(
     config: &Config,
     registry: &FieldRegistry,
     plugins: &[ProvidedPlugin],
 ) -> Result<Vec<TenantSetup>, SetupError> {
-    crate::tenants::tenants(config)?
-        .into_iter()
-        .map(|spec| match tenant_engine(&spec, registry, plugins) {
-            Ok(engine) => Ok(TenantSetup { spec, engine }),
-            Err(e) => Err(SetupError::Tenant {
+    let (ok, mut failed) = tenant_builds(config, registry, plugins)?;
+    match failed.is_empty() {
+        true => Ok(ok),
+        false => Err(failed.swap_remove(0)),
+    }
+}
+
+/// The tenants that build, and the errors of those that do not
+/// ([`SetupError::Tenant`]); an error of `tenants:` itself fails all.
+fn tenant_builds(
+    config: &Config,
+    registry: &FieldRegistry,
+    plugins: &[ProvidedPlugin],
+) -> Result<(Vec<TenantSetup>, Vec<SetupError>), ConfigError> {
+    let (mut ok, mut failed) = (Vec::new(), Vec::new());
+    for spec in crate::tenants::tenants(config)? {
+        match tenant_engine(&spec, registry, plugins) {
+            Ok(engine) => ok.push(TenantSetup { spec, engine }),
+            Err(e) => failed.push(SetupError::Tenant {
                 name: spec.name.clone(),
                 source: Box::new(e),
             }),
-        })
-        .collect()
+        }
+    }
+    Ok((ok, failed))
 }
 
 fn tenant_engine(
@@ -246,6 +276,7 @@ impl Inputs {
             config,
             engines: vec![engine],
             tenants: Vec::new(),
+            failed_tenants: Vec::new(),
         })
     }
 }

@@ -154,9 +154,13 @@ impl SyscallStage {
 
     /// A reload's tenants: a tenant kept takes its new rules and settings,
     /// a new one starts, a removed one ends (its alerts delivered). A
-    /// tenant whose new outputs do not start keeps its previous version.
-    pub fn swap_tenants(&mut self, setups: Vec<TenantSetup>, sh: &Shared) {
-        let mut old = std::mem::take(&mut self.tenants);
+    /// tenant named in `keep` (its new version failed) or whose new
+    /// outputs do not start keeps its previous version.
+    pub fn swap_tenants(&mut self, setups: Vec<TenantSetup>, keep: &[String], sh: &Shared) {
+        let (kept, mut old): (Vec<Tenant>, Vec<Tenant>) = std::mem::take(&mut self.tenants)
+            .into_iter()
+            .partition(|t| keep.iter().any(|k| k == t.name()));
+        self.tenants = kept;
         for s in setups {
             let result = match old.iter().position(|t| t.name() == s.spec.name) {
                 Some(i) => {
@@ -455,8 +459,8 @@ impl Source for LiveSource {
         self.filter_kernel();
     }
 
-    fn swap_tenants(&mut self, tenants: Vec<TenantSetup>, sh: &Shared) {
-        self.stage.swap_tenants(tenants, sh);
+    fn swap_tenants(&mut self, tenants: Vec<TenantSetup>, keep: &[String], sh: &Shared) {
+        self.stage.swap_tenants(tenants, keep, sh);
         self.filter_kernel();
     }
 
