@@ -680,7 +680,7 @@ fn tenants_added_updated_and_removed_at_run_time_lose_no_event_of_the_others() {
         while !st.load(std::sync::atomic::Ordering::Relaxed) {
             drop(std::fs::File::create(&m).unwrap());
             n += 1;
-            if n % 20 == 0 {
+            if n.is_multiple_of(20) {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
