@@ -62,6 +62,7 @@ const KNOWN_KEYS: &[&str] = &[
     "file_output",
     "program_output",
     "http_output",
+    "nats_output",
     "webserver",
     "log_stderr",
     "log_syslog",

@@ -746,3 +746,152 @@ fn tenant_on(dir: &Path, name: &str, rules: &str) -> String {
         dir.join(format!("{name}.txt")).display()
     )
 }
+
+/// A `nats-server` on a free loopback port, stopped when dropped.
+struct NatsServer(Child, u16);
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Subscribes to `subject` (wildcards allowed) on `port`; the messages
+/// arrive on the returned channel as (subject, payload).
+fn nats_subscribe(port: u16, subject: &str) -> std::sync::mpsc::Receiver<(String, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to nats");
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("INFO "), "{line}");
+    write!(
+        s,
+        "CONNECT {{\"verbose\":false}}\r\nSUB {subject} 1\r\nPING\r\n"
+    )
+    .unwrap();
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "PONG", "the subscription is registered");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        loop {
+            let mut head = String::new();
+            if r.read_line(&mut head).unwrap_or(0) == 0 {
+                return;
+            }
+            let parts: Vec<&str> = head.split_whitespace().collect();
+            match parts.as_slice() {
+                ["MSG", subject, _sid, len] => {
+                    let mut body = vec![0u8; len.parse::<usize>().unwrap() + 2];
+                    r.read_exact(&mut body).unwrap();
+                    body.truncate(body.len() - 2);
+                    let msg = (subject.to_string(), String::from_utf8(body).unwrap());
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
+                }
+                ["PING"] => {
+                    let _ = s.write_all(b"PONG\r\n");
+                }
+                _ => {}
+            }
+        }
+    });
+    rx
+}
+
+fn start_nats() -> Option<NatsServer> {
+    let bin = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(bin) = bin else {
+        eprintln!("SKIPPED: nats-server is not installed (apt-get install nats-server)");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(bin)
+        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nats-server");
+    let server = NatsServer(child, port);
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nats-server did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(server)
+}
+
+#[test]
+fn each_tenants_alerts_land_on_its_own_nats_subject() {
+    let Some(file) = capture("falco_psp_run_as_user_0_container.scap") else {
+        return;
+    };
+    let Some(nats) = start_nats() else { return };
+    let rx = nats_subscribe(nats.1, "falco.alerts.>");
+    let dir = scratch("nats");
+    let d = &dir.0;
+    std::fs::write(d.join("rules.yaml"), RULES).unwrap();
+    let nats_output = format!("{{enabled: true, url: 'nats://127.0.0.1:{}'}}", nats.1);
+    let entry = |name: &str, scope: &str| {
+        format!(
+            "  - name: {name}\n    scope: {scope}\n    rules_files: [{}]\n    json_output: true\n    \
+             nats_output: {nats_output}\n",
+            d.join("rules.yaml").display()
+        )
+    };
+    let config = format!(
+        "rules_files: [{rules}]\nstdout_output: {{enabled: false}}\nsyslog_output: {{enabled: false}}\n\
+         webserver: {{enabled: false}}\nnats_output: {nats_output}\ntenants:\n{}{}",
+        entry("web", "{container_names: [hopeful_*]}"),
+        entry("hosts", "{host: true}"),
+        rules = d.join("rules.yaml").display(),
+    );
+    std::fs::write(d.join("falco.yaml"), config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .args(["run", "-c"])
+        .arg(d.join("falco.yaml"))
+        .arg("-e")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    while let Ok((subject, payload)) = rx.recv_timeout(Duration::from_secs(2)) {
+        got.entry(subject).or_default().push(payload);
+    }
+    let count = |s: &str| got.get(s).map_or(0, Vec::len);
+    assert_eq!(
+        (
+            count("falco.alerts.default"),
+            count("falco.alerts.web"),
+            count("falco.alerts.hosts")
+        ),
+        (9, 2, 7),
+        "{got:?}"
+    );
+    // the tenants' JSON, with each alert where its scope says
+    for p in &got["falco.alerts.web"] {
+        let a: serde_json::Value = serde_json::from_str(p).expect("JSON");
+        assert_eq!(a["output_fields"]["container.id"], "697956520d89", "{p}");
+    }
+    for p in &got["falco.alerts.hosts"] {
+        let a: serde_json::Value = serde_json::from_str(p).expect("JSON");
+        assert_eq!(a["output_fields"]["container.id"], "host", "{p}");
+    }
+}

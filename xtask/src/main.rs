@@ -196,7 +196,8 @@ fn ensure_components() -> Result<()> {
 /// Debian packages the build and the tests use: clang and libbpf's headers
 /// build the eBPF probe; podman, runc and busybox run the container tests;
 /// rsyslog receives the syslog output in its test; promtool (prometheus)
-/// checks `/metrics`; bpftrace is the capture benchmark's floor.
+/// checks `/metrics`; bpftrace is the capture benchmark's floor; nats-server
+/// receives the NATS output in its test.
 const PACKAGES: &[(&str, &str)] = &[
     ("clang-16", "/usr/bin/clang-16"),
     ("libbpf-dev", "/usr/include/bpf/bpf_helpers.h"),
@@ -206,6 +207,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("bpftrace", "/usr/bin/bpftrace"),
     ("rsyslog", "/usr/sbin/rsyslogd"),
     ("prometheus", "/usr/bin/promtool"),
+    ("nats-server", "/usr/sbin/nats-server"),
 ];
 
 /// Installs missing packages (idempotent: nothing happens when all are there).
@@ -344,6 +346,8 @@ fn test() -> Result<()> {
         "rsyslog",
         // the capture-file tests compare every event with what sysdig reads
         "sysdig",
+        // the tenants' NATS subjects
+        "nats-server",
     ])?;
     run({
         let mut c = cargo();

@@ -2,6 +2,7 @@
 //! describe.
 
 use super::alert::FormatOptions;
+use super::nats::{Nats, NatsOptions};
 use super::queue::{DEFAULT_QUEUE_BYTES, QueueLimits};
 use super::sinks::{self, HttpOptions, Sink};
 use crate::config::{Config, ConfigError};
@@ -34,6 +35,7 @@ pub fn outputs_key(c: &Config) -> String {
         "file_output",
         "program_output",
         "http_output",
+        "nats_output",
         "output_timeout",
     ];
     keys.iter()
@@ -65,6 +67,8 @@ pub struct OutputsConfig {
     pub program: Option<(String, bool)>,
     /// `http_output`.
     pub http: Option<HttpOptions>,
+    /// `nats_output`.
+    pub nats: Option<NatsOptions>,
 }
 
 impl OutputsConfig {
@@ -84,6 +88,7 @@ impl OutputsConfig {
         let file = file_output(c)?;
         let program = program_output(c)?;
         let http = http_output(c)?;
+        let nats = nats_output(c)?;
         Ok(OutputsConfig {
             format,
             buffered,
@@ -97,6 +102,7 @@ impl OutputsConfig {
                 .then(|| PathBuf::from("/dev/log")),
             program,
             http,
+            nats,
         })
     }
 
@@ -135,6 +141,9 @@ impl OutputsConfig {
                 sinks::Http::new(h.clone())
                     .map_err(|e| ConfigError::key("http_output", e.to_string()))?,
             ));
+        }
+        if let Some(n) = &self.nats {
+            v.push(Box::new(Nats::new(n.clone())));
         }
         Ok(v)
     }
@@ -184,6 +193,26 @@ fn file_output(c: &Config) -> Result<Option<(PathBuf, bool)>, ConfigError> {
         PathBuf::from(name),
         c.bool_at("file_output.keep_alive", false)?,
     )))
+}
+
+/// The subject of the top level's alerts when `nats_output.subject` is
+/// not given (a tenant's is `falco.alerts.<tenant>`).
+pub const DEFAULT_NATS_SUBJECT: &str = "falco.alerts.default";
+
+/// `nats_output`: the server and the subject.
+fn nats_output(c: &Config) -> Result<Option<NatsOptions>, ConfigError> {
+    if !c.bool_at("nats_output.enabled", false)? {
+        return Ok(None);
+    }
+    let url = c
+        .str_at("nats_output.url")?
+        .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
+    let subject = c
+        .str_at("nats_output.subject")?
+        .unwrap_or_else(|| DEFAULT_NATS_SUBJECT.into());
+    NatsOptions::new(&url, &subject)
+        .map(Some)
+        .map_err(|e| ConfigError::key("nats_output", e))
 }
 
 /// `program_output`: the command and whether it stays running.

@@ -15,6 +15,7 @@
 pub mod alert;
 pub mod config;
 pub mod format;
+pub mod nats;
 pub mod queue;
 pub mod sinks;
 

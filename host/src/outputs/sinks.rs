@@ -1,4 +1,5 @@
-//! Output channels: stdout, file, syslog, program and http(s). Each runs in
+//! Output channels: stdout, file, syslog, program and http(s) (NATS in
+//! [`super::nats`]). Each runs in
 //! its own thread behind its own bounded queue (see [`super::Outputs`]), so a
 //! slow or broken channel delays nobody else.
 
@@ -33,6 +34,9 @@ pub enum SinkError {
         /// The HTTP status.
         code: u16,
     },
+    /// The broker refused the alert (a NATS `-ERR`).
+    #[error("{0}")]
+    Broker(String),
     /// The channel's TLS settings do not load (certificates, keys).
     #[error("{0}")]
     Tls(String),

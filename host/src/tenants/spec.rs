@@ -33,6 +33,7 @@ pub const OWNED_KEYS: &[&str] = &[
     "file_output",
     "program_output",
     "http_output",
+    "nats_output",
 ];
 
 /// Keys of a tenant entry that are the tenant's own.
@@ -194,6 +195,13 @@ fn own_config(top: &Config, entry: &Map<String, Value>) -> Result<Config, Config
             if OWNED_KEYS.contains(&k.as_str()) {
                 m.insert(k.clone(), v.clone());
             }
+        }
+        // its alerts on its own subject unless it names one
+        if let (Some(Value::Object(nats)), Some(Value::String(name))) =
+            (m.get_mut("nats_output"), entry.get("name"))
+        {
+            nats.entry("subject")
+                .or_insert_with(|| format!("falco.alerts.{name}").into());
         }
     }
     Config::from_value(raw)
