@@ -607,7 +607,7 @@ fn json_alerts_web_server_and_hot_reload_lose_nothing() {
         samples["falcosecurity_falco_events_processed_total{source=\"syscall\"}"] >= total as f64
     );
     assert!(
-        samples["falcosecurity_falco_rules_matches_total{rule_name=\"Steady open\",priority=\"Notice\",source=\"syscall\"}"]
+        samples["falcosecurity_falco_rules_matches_total{rule_name=\"Steady open\",priority=\"Notice\",source=\"syscall\",tenant=\"default\"}"]
             >= total as f64
     );
     assert_eq!(samples["falcosecurity_falco_reloads_total"], 1.0);
