@@ -114,7 +114,8 @@ fn config_files(cm: &Yaml, dir: &Path) {
             .replace(
                 "/usr/share/falco-wasm/rules",
                 &repo().join("rules").display().to_string(),
-            );
+            )
+            .replace("/etc/falco-wasm/rules.d", &dir.display().to_string());
         std::fs::write(dir.join(k.as_str().unwrap()), text).unwrap();
     }
 }
@@ -261,4 +262,50 @@ fn the_plugin_deployments() {
     let docs = render("overlays/k8saudit");
     let svc = find(&docs, "Service", "falco-wasm-k8saudit");
     assert_eq!(svc["spec"]["ports"][0]["port"].as_i64(), Some(9765));
+}
+
+#[test]
+fn the_tenants_overlay() {
+    if let Some(why) = skip_reason() {
+        eprintln!(
+            "SKIPPED: the Kubernetes manifest test needs kubectl and kubernetes-validate: {why}"
+        );
+        return;
+    }
+    let docs = render("overlays/tenants");
+    let dir = std::env::temp_dir().join(format!("fw-deploy-tenants-{}", std::process::id()));
+    config_files(find(&docs, "ConfigMap", "falco-wasm-config"), &dir);
+    let rules = find(&docs, "ConfigMap", "falco-wasm-rules");
+    let mut names: Vec<&str> = rules["data"]
+        .as_hash()
+        .unwrap()
+        .keys()
+        .filter_map(|k| k.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["custom_rules.yaml", "tenant-payments.yaml"]);
+    config_files(rules, &dir);
+    let cfg = dir.join("falco.yaml");
+    // every tenant loads, with the scope and outputs the overlay gives it
+    let out = Command::new(BIN)
+        .args(["tenants", "validate", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "; scope k8s_namespaces [payments]; outputs: nats\n",
+        "nodes: ",
+        "; scope host; outputs: nats\n",
+        "2 tenant(s): ok",
+    ] {
+        assert!(said.contains(want), "{want:?} not in:\n{said}");
+    }
+    dry_run(&["-c", cfg.to_str().unwrap()], &[]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

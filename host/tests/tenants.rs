@@ -106,6 +106,23 @@ fn a_replayed_capture_reaches_each_tenant_in_its_scope_only() {
         rules = d.join("rules.yaml").display(),
     );
     std::fs::write(d.join("falco.yaml"), config).unwrap();
+    // checked first
+    let v = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .args(["tenants", "validate", "-c"])
+        .arg(d.join("falco.yaml"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        v.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert!(
+        said.contains("web: 3 rule(s) enabled; scope container_names [hopeful_*]; outputs: file\n")
+            && said.ends_with("4 tenant(s): ok\n"),
+        "{said}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
         .args(["run", "-c"])
         .arg(d.join("falco.yaml"))
@@ -200,6 +217,17 @@ fn a_bad_tenant_is_named_and_nothing_runs() {
         assert!(
             !out.status.success() && err.contains(want),
             "{want:?}:\n{err}"
+        );
+        // `tenants validate` says the same
+        let v = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(["tenants", "validate", "-c"])
+            .arg(d.join("falco.yaml"))
+            .output()
+            .unwrap();
+        let verr = String::from_utf8_lossy(&v.stderr);
+        assert!(
+            !v.status.success() && verr.contains(want),
+            "{want:?}:\n{verr}"
         );
         if want.contains("rules do not load") {
             // the rules file's place of the error
@@ -497,6 +525,36 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
     };
     assert_eq!(names("token-b"), ["team-b"]);
     assert_eq!(names("admin-token"), ["hosts", "team-a", "team-b"]);
+    // the tenants command lists them through the API
+    let out = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .args(["tenants", "list", "--insecure", "--url"])
+        .arg(format!("https://127.0.0.1:{port}"))
+        .env("FALCO_WASM_TOKEN", "admin-token")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{listed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<&str> = listed
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(rows, ["hosts", "team-a", "team-b"], "{listed}");
+    assert!(
+        listed.contains(&format!("container_names [{a}]")),
+        "{listed}"
+    );
+    let refused = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .args(["tenants", "list", "--insecure", "--token", "nope", "--url"])
+        .arg(format!("https://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && err.contains("401"), "{err}");
     let own = curl(&api("/team-b/metrics"), Some("token-b"));
     assert!(
         own.contains("falcowasm_tenant_alerts_total{tenant=\"team-b\"} 1"),

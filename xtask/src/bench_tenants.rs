@@ -5,7 +5,10 @@
 //! the baseline. Per tenant count: the setup time (`run --dry-run`, which
 //! loads and compiles every tenant's rules), events/s, tenant-events/s
 //! (events/s times tenants: flat means linear), peak RSS and the RSS each
-//! tenant beyond the first adds.
+//! tenant beyond the first adds. Then the noisy neighbour: the one tenant
+//! beside another running 300 regex rules on every event, with no budget
+//! and with a CPU budget of 50 ms per second: the first tenant's
+//! throughput with its neighbour, against alone.
 
 use crate::bench_replay::{Run, Source, no_match_rules, replay, stream};
 use anyhow::{Context, Result, bail};
@@ -66,10 +69,72 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
         .with_context(|| format!("{n} tenant(s)"))?;
         runs.push((n, setup, r));
     }
+    report(&runs);
+    let alone = runs
+        .iter()
+        .find(|r| r.0 == 1)
+        .map(|r| r.2.events as f64 / r.2.secs);
+    let noisy = noisy_neighbour(bin, &stream, &rules, &dir);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&rules);
-    report(&runs);
+    let (alone, rows) = (alone.context("no 1-tenant run")?, noisy?);
+    println!("  noisy neighbour (300 regex rules on every event) beside one default-rules tenant:");
+    println!("    alone: {alone:>10.0} events/s");
+    for (what, rate) in rows {
+        println!(
+            "    {what}: {rate:>10.0} events/s, {:.1}% less",
+            (1.0 - rate / alone) * 100.0
+        );
+    }
     Ok(())
+}
+
+/// Events/s of one default-rules tenant beside a noisy one, without and
+/// with a CPU budget on the noisy one.
+fn noisy_neighbour(
+    bin: &Path,
+    stream: &crate::bench_replay::Stream,
+    rules: &Path,
+    dir: &Path,
+) -> Result<Vec<(&'static str, f64)>> {
+    let noisy: String = (0..300)
+        .map(|i| {
+            format!(
+                "- rule: Noisy {i}\n  desc: n\n  condition: proc.cmdline regex \
+                 '^(x{i}|y)+(a|b)*[0-9]{{2,4}}z$' or fd.name regex '(q{i}|w)*e+$'\n  \
+                 output: n\n  priority: DEBUG\n"
+            )
+        })
+        .collect();
+    let noisy_rules = dir.join("noisy.yaml");
+    std::fs::write(&noisy_rules, noisy)?;
+    let mut rows = Vec::new();
+    for (what, limits) in [
+        ("with an unlimited noisy neighbour   ", ""),
+        (
+            "with the neighbour at 50 ms/s of CPU",
+            "    limits: {cpu_budget_ms: 50}\n",
+        ),
+    ] {
+        let cfg = dir.join("falco-noisy.yaml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "{}  - name: noisy\n    scope: {{host: true}}\n    rules_files: [{}]\n{limits}",
+                config(1),
+                noisy_rules.display()
+            ),
+        )?;
+        let r = replay(
+            bin,
+            stream,
+            Some(rules),
+            "wasm",
+            &["-c".as_ref(), cfg.as_os_str()],
+        )?;
+        rows.push((what, r.events as f64 / r.secs));
+    }
+    Ok(rows)
 }
 
 fn report(runs: &[(usize, f64, Run)]) {

@@ -4,6 +4,7 @@ mod capture;
 pub mod eventgen;
 mod info;
 mod inspect;
+mod tenants;
 mod validate;
 
 use crate::config::{Config, EngineKind};
@@ -141,6 +142,12 @@ enum Command {
     /// capture file (-r), with a %field format (-p), as JSON (-j), or as a
     /// --top table.
     Inspect(inspect::InspectArgs),
+    /// Tenants: check a configuration's (validate) or list a running
+    /// engine's through its API (list).
+    Tenants {
+        #[command(subcommand)]
+        what: tenants::TenantsCommand,
+    },
     /// Perform, harmlessly, what the default rules detect (needs root; the
     /// container actions need podman).
     #[command(name = "event-generator")]
@@ -176,6 +183,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(opts)) => run(&opts),
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Tenants { what }) => tenants::run(&what),
         Some(Command::EventGenerator {
             what: GenCommand::List,
         }) => eventgen::list(),

@@ -424,8 +424,9 @@ impl Sink for Http {
     }
 }
 
-/// rustls settings from `http_output`'s TLS keys.
-fn tls_config(o: &HttpOptions) -> Result<rustls::ClientConfig, String> {
+/// rustls settings from `http_output`'s TLS keys (also the `tenants`
+/// command's client).
+pub fn tls_config(o: &HttpOptions) -> Result<rustls::ClientConfig, String> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

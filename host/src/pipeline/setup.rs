@@ -199,7 +199,7 @@ pub fn tenant_setups(
 
 /// The tenants that build, and the errors of those that do not
 /// ([`SetupError::Tenant`]); an error of `tenants:` itself fails all.
-fn tenant_builds(
+pub fn tenant_builds(
     config: &Config,
     registry: &FieldRegistry,
     plugins: &[ProvidedPlugin],
