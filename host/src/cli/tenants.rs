@@ -15,7 +15,7 @@ use std::time::Duration;
 const TOKEN_ENV: &str = "FALCO_WASM_TOKEN";
 
 #[derive(Subcommand, Debug)]
-pub enum TenantsCommand {
+pub(super) enum TenantsCommand {
     /// List a running engine's tenants with their counters (GET
     /// /api/v1/tenants; an admin token lists all, a tenant's token itself).
     List(ListArgs),
@@ -32,7 +32,7 @@ pub enum TenantsCommand {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct ListArgs {
+pub(super) struct ListArgs {
     /// The engine's web server.
     #[arg(long, default_value = "https://127.0.0.1:8765")]
     url: String,
@@ -51,7 +51,7 @@ pub struct ListArgs {
 }
 
 /// Runs a `tenants` subcommand.
-pub fn run(cmd: &TenantsCommand) -> ExitCode {
+pub(super) fn run(cmd: &TenantsCommand) -> ExitCode {
     match cmd {
         TenantsCommand::List(args) => list(args),
         TenantsCommand::Validate { config, options } => validate(config.clone(), options),
