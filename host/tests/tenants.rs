@@ -67,6 +67,17 @@ fn alert_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Replays `capture` with `config`.
+fn replay(config: &Path, capture: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .args(["run", "-c"])
+        .arg(config)
+        .arg("-e")
+        .arg(capture)
+        .output()
+        .unwrap()
+}
+
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
@@ -123,13 +134,7 @@ fn a_replayed_capture_reaches_each_tenant_in_its_scope_only() {
             && said.ends_with("4 tenant(s): ok\n"),
         "{said}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-        .args(["run", "-c"])
-        .arg(d.join("falco.yaml"))
-        .arg("-e")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = replay(&d.join("falco.yaml"), &file);
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -298,6 +303,25 @@ fn tenant_info(url: &str, token: &str) -> serde_json::Value {
 /// The engine, running until dropped.
 struct Engine(Child);
 
+impl Engine {
+    /// Runs the engine with `config`, its log in `log`, until it captures.
+    fn start(config: &Path, log: &Path, timeout: Duration) -> Engine {
+        let engine = Engine(
+            Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+                .args(["run", "-c"])
+                .arg(config)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(log).unwrap())
+                .spawn()
+                .expect("start falco-wasm"),
+        );
+        wait_for("the engine captures", log, timeout, || {
+            read(log).contains("Capturing system calls")
+        });
+        engine
+    }
+}
+
 impl Drop for Engine {
     fn drop(&mut self) {
         if let Ok(None) = self.0.try_wait() {
@@ -393,18 +417,7 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
     );
     std::fs::write(d.join("falco.yaml"), config).unwrap();
     let log = d.join("engine.log");
-    let engine = Engine(
-        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-            .args(["run", "-c"])
-            .arg(d.join("falco.yaml"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start falco-wasm"),
-    );
-    wait_for("the engine captures", &log, Duration::from_secs(60), || {
-        read(&log).contains("Capturing system calls")
-    });
+    let engine = Engine::start(&d.join("falco.yaml"), &log, Duration::from_secs(60));
     let api = |path: &str| format!("https://127.0.0.1:{port}/api/v1/tenants{path}");
     // team-a's alert stream, open before anything happens
     let mut stream = Command::new("curl")
@@ -628,21 +641,7 @@ fn a_noisy_tenant_is_shed_and_its_neighbour_gets_every_alert() {
     );
     std::fs::write(d.join("falco.yaml"), config).unwrap();
     let log = d.join("engine.log");
-    let engine = Engine(
-        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-            .args(["run", "-c"])
-            .arg(d.join("falco.yaml"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start falco-wasm"),
-    );
-    wait_for(
-        "the engine captures",
-        &log,
-        Duration::from_secs(120),
-        || read(&log).contains("Capturing system calls"),
-    );
+    let engine = Engine::start(&d.join("falco.yaml"), &log, Duration::from_secs(120));
     // a steady stream: 3,000 opens over about 3 s
     const OPENS: usize = 3000;
     let started = Instant::now();
@@ -718,18 +717,7 @@ fn tenants_added_updated_and_removed_at_run_time_lose_no_event_of_the_others() {
     };
     write_config("");
     let log = d.join("engine.log");
-    let engine = Engine(
-        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-            .args(["run", "-c"])
-            .arg(d.join("falco.yaml"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start falco-wasm"),
-    );
-    wait_for("the engine captures", &log, Duration::from_secs(60), || {
-        read(&log).contains("Capturing system calls")
-    });
+    let engine = Engine::start(&d.join("falco.yaml"), &log, Duration::from_secs(60));
     // a steady stream of opens while tenants come, change and go
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (m, st) = (marker.clone(), Arc::clone(&stop));
@@ -917,13 +905,7 @@ fn each_tenants_alerts_land_on_its_own_nats_subject() {
         rules = d.join("rules.yaml").display(),
     );
     std::fs::write(d.join("falco.yaml"), config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-        .args(["run", "-c"])
-        .arg(d.join("falco.yaml"))
-        .arg("-e")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = replay(&d.join("falco.yaml"), &file);
     assert!(
         out.status.success(),
         "{}",
