@@ -88,6 +88,8 @@ pub(crate) struct Run {
     pub(crate) events: u64,
     pub(crate) evaluated: u64,
     pub(crate) secs: f64,
+    /// The engine's own events/s over the replay (its setup left out).
+    pub(crate) replay_rate: f64,
     pub(crate) peak_rss_kib: u64,
     pub(crate) alerts: u64,
 }
@@ -169,6 +171,11 @@ pub(crate) fn replay(
         .find_map(|p| p.strip_suffix(" evaluated"))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
+    let replay_rate = line
+        .rsplit_once(" s, ")
+        .and_then(|(_, r)| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .context("events/s")?;
     let alerts = err
         .lines()
         .find_map(|l| l.strip_prefix("Events detected: "))
@@ -178,6 +185,7 @@ pub(crate) fn replay(
         events,
         evaluated,
         secs,
+        replay_rate,
         peak_rss_kib: peak,
         alerts,
     })

@@ -263,9 +263,10 @@ impl SyscallStage {
             let rules = self.engine.rules();
             r.event(&rec, &self.state, rules, &self.hits, self.events, sh);
         }
-        if !filter {
+        if !filter && !self.tenants.is_empty() {
+            let mut now = std::time::Instant::now();
             for t in &mut self.tenants {
-                t.event(&rec, &self.state, self.events, &sh.host, time);
+                now = t.event(&rec, &self.state, self.events, &sh.host, time, now);
             }
         }
         let alerts = if filter { 0 } else { self.hits.len() as u64 };

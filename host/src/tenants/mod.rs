@@ -149,16 +149,26 @@ impl Tenant {
 
     /// One syscall event (the state already updated): evaluated when it is
     /// in the tenant's scope and the tenant's budget allows; its alerts
-    /// go to the tenant's outputs within its alert rate.
-    pub fn event(&mut self, rec: &Record, state: &State, num: u64, host: &str, time_ns: i64) {
+    /// go to the tenant's outputs within its alert rate. `now` is the
+    /// time it starts; the time it ends is returned (the next tenant's
+    /// start: an event out of scope or shed costs no clock reading).
+    pub fn event(
+        &mut self,
+        rec: &Record,
+        state: &State,
+        num: u64,
+        host: &str,
+        time_ns: i64,
+        now: Instant,
+    ) -> Instant {
         if !self.scope.admits(state.process(rec.pid), state) {
-            return;
+            return now;
         }
         let c = &self.counters;
-        let started = Instant::now();
+        let started = now;
         if !self.budget.admits(started) {
             c.shed.fetch_add(1, Ordering::Relaxed);
-            return;
+            return now;
         }
         c.events.fetch_add(1, Ordering::Relaxed);
         let ev = SyscallEvent::new(rec, state, &self.names, num, host);
@@ -191,10 +201,12 @@ impl Tenant {
             }
             self.outputs.push(a);
         }
-        let spent = started.elapsed();
+        let end = Instant::now();
+        let spent = end.duration_since(started);
         self.budget.spend(spent);
         c.cpu_ns
             .fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
+        end
     }
 
     /// Its line of the exit summary.
