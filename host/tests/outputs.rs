@@ -507,7 +507,7 @@ fn a_flooding_source_does_not_starve_another() {
     let text = m.render();
     assert!(
         text.contains(&format!(
-            "falcosecurity_falco_outputs_queue_num_drops_by_source_total{{channel=\"slow\",source=\"flood\"}} {dropped}"
+            "falcosecurity_falco_outputs_queue_num_drops_by_source_total{{channel=\"slow\",source=\"flood\",tenant=\"default\"}} {dropped}"
         )),
         "{text}"
     );

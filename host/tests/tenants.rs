@@ -492,6 +492,8 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
         "falcowasm_tenant_alerts_total{tenant=\"team-a\"} 1",
         "falcowasm_tenant_alerts_total{tenant=\"team-b\"} 1",
         "falcowasm_tenant_alerts_total{tenant=\"hosts\"} 1",
+        "falcosecurity_falco_outputs_sent_total{channel=\"file\",tenant=\"team-a\"} 1",
+        "falcosecurity_falco_outputs_sent_total{channel=\"file\",tenant=\"default\"} 3",
         "rule_name=\"Marked shadow read\",priority=\"Warning\",source=\"syscall\",tenant=\"team-a\"} 1",
         "rule_name=\"Marked shadow read\",priority=\"Warning\",source=\"syscall\",tenant=\"default\"} 3",
     ] {
@@ -574,6 +576,12 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
         "{own}"
     );
     assert!(!own.contains("team-a") && !own.contains("default"), "{own}");
+    assert!(
+        own.contains(
+            "falcosecurity_falco_outputs_sent_total{channel=\"file\",tenant=\"team-b\"} 1"
+        ),
+        "{own}"
+    );
     drop(engine);
 }
 

@@ -1,6 +1,9 @@
 //! Counters the engine keeps and their Prometheus text exposition.
 
 use crate::outputs::SinkStats;
+
+/// The tenant the top level's rules and outputs are counted under.
+pub const DEFAULT_TENANT: &str = "default";
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +57,8 @@ pub struct TenantCounters {
     pub cpu_ns: AtomicU64,
     /// Evaluation errors (filter traps, limits).
     pub eval_errors: AtomicU64,
+    /// Its output channels' counters.
+    pub outputs: Mutex<Vec<(&'static str, Arc<SinkStats>)>>,
 }
 
 impl Metrics {
@@ -174,7 +179,7 @@ impl Metrics {
         for (f, v) in self.engine_counters() {
             scalar(&mut s, f, v);
         }
-        self.render_outputs(&mut s);
+        self.render_outputs(&mut s, None);
         let failures = lock(&self.plugin_failures)
             .iter()
             .map(|(p, v)| (format!("plugin=\"{}\"", esc(p)), v.to_string()))
@@ -202,6 +207,7 @@ impl Metrics {
     pub fn render_tenant(&self, tenant: &str) -> String {
         let mut s = String::new();
         self.render_matches(&mut s, Some(tenant));
+        self.render_outputs(&mut s, Some(tenant));
         self.render_tenants(&mut s, Some(tenant));
         s
     }
@@ -410,15 +416,32 @@ const CPU_SECONDS: Family = (
 
 impl Metrics {
     /// The output channels' counters, and their drops per source.
-    fn render_outputs(&self, s: &mut String) {
-        let outputs = lock(&self.outputs).clone();
+    fn render_outputs(&self, s: &mut String, only: Option<&str>) {
+        // (tenant, channel, counters): the top level's, then each tenant's
+        let mut outputs: Vec<(String, &'static str, Arc<SinkStats>)> = Vec::new();
+        if only.is_none() {
+            outputs.extend(
+                lock(&self.outputs)
+                    .iter()
+                    .map(|(n, st)| (DEFAULT_TENANT.to_string(), *n, Arc::clone(st))),
+            );
+        }
+        for (t, c) in lock(&self.tenants).iter() {
+            if only.is_none_or(|o| o == t) {
+                outputs.extend(
+                    lock(&c.outputs)
+                        .iter()
+                        .map(|(n, st)| (t.clone(), *n, Arc::clone(st))),
+                );
+            }
+        }
         for (pick, f) in OUTPUT_FAMILIES.into_iter().enumerate() {
             let values = outputs
                 .iter()
-                .map(|(name, st)| {
+                .map(|(tenant, name, st)| {
                     let v = [&st.sent, &st.dropped, &st.failed, &st.retries][pick];
                     (
-                        format!("channel=\"{name}\""),
+                        format!("channel=\"{name}\",tenant=\"{}\"", esc(tenant)),
                         v.load(Ordering::Relaxed).to_string(),
                     )
                 })
@@ -427,10 +450,14 @@ impl Metrics {
         }
         let by_source = outputs
             .iter()
-            .flat_map(|(name, st)| {
+            .flat_map(|(tenant, name, st)| {
                 st.dropped_by_source().into_iter().map(move |(src, v)| {
                     (
-                        format!("channel=\"{name}\",source=\"{}\"", esc(&src)),
+                        format!(
+                            "channel=\"{name}\",source=\"{}\",tenant=\"{}\"",
+                            esc(&src),
+                            esc(tenant)
+                        ),
                         v.to_string(),
                     )
                 })

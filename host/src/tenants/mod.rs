@@ -77,6 +77,9 @@ impl Tenant {
         let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
         let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
         list(spec, &engine, directory);
+        let outputs = Outputs::start_with(sinks, cfg.format, cfg.queue_limits());
+        let counters = metrics.tenant(&spec.name);
+        *counters.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs.stats();
         Ok(Tenant {
             feed: directory.feed(&spec.name),
             stream_format: FormatOptions {
@@ -87,13 +90,13 @@ impl Tenant {
             scope: spec.scope.clone(),
             names: FieldNames::new(&engine.rules().fields),
             engine,
-            outputs: Outputs::start_with(sinks, cfg.format, cfg.queue_limits()),
+            outputs,
             static_fields: cfg.static_fields,
             outputs_key: crate::outputs::config::outputs_key(&spec.config),
             budget: Budget::new(spec.limits.cpu_budget),
             bucket: AlertBucket::new(spec.limits.alert_rate, spec.limits.alert_burst),
             hits: Vec::new(),
-            counters: metrics.tenant(&spec.name),
+            counters,
             metrics: Arc::clone(metrics),
             last_report: Instant::now(),
         })
@@ -131,6 +134,11 @@ impl Tenant {
             let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
             let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
             self.outputs = Outputs::start_with(sinks, cfg.format, cfg.queue_limits());
+            *self
+                .counters
+                .outputs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = self.outputs.stats();
             self.stream_format = FormatOptions {
                 json: true,
                 ..cfg.format

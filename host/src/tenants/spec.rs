@@ -43,7 +43,7 @@ const TENANT_KEYS: &[&str] = &["name", "scope", "limits", "token_sha256"];
 const NOT_YET: &[&str] = &["plugins", "load_plugins"];
 
 /// The name the top level's rules and outputs run under.
-pub const DEFAULT_TENANT: &str = "default";
+pub use crate::server::metrics::DEFAULT_TENANT;
 
 /// One entry of `tenants:`.
 #[derive(Clone, Debug)]
