@@ -76,10 +76,11 @@ const KNOWN_KEYS: &[&str] = &[
     "falco_libs",
     // falco-wasm: several rulesets on one engine (see `tenants`)
     "tenants",
+    "tenants_dir",
 ];
 
 /// Parses one YAML configuration document (must be a mapping, or empty).
-fn parse_config(name: &str, text: &str) -> Result<Value, ConfigError> {
+pub fn parse_config(name: &str, text: &str) -> Result<Value, ConfigError> {
     let docs = parse_documents(text).map_err(|e| ConfigError::Syntax {
         file: name.to_string(),
         line: e.pos.line,

@@ -943,3 +943,152 @@ fn each_tenants_alerts_land_on_its_own_nats_subject() {
         assert_eq!(a["output_fields"]["container.id"], "host", "{p}");
     }
 }
+
+/// `curl -sk -X METHOD` with a token and a body: (status, body).
+fn send(method: &str, url: &str, token: &str, body: Option<&str>) -> (u16, String) {
+    let mut c = Command::new("curl");
+    c.args([
+        "-sk",
+        "--max-time",
+        "60",
+        "-X",
+        method,
+        "-w",
+        "\n%{http_code}",
+    ])
+    .args(["-H", &format!("Authorization: Bearer {token}")]);
+    if let Some(b) = body {
+        c.args(["--data-binary", b]);
+    }
+    let out = c.arg(url).output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+#[test]
+fn tenants_changed_through_the_api_under_a_steady_stream() {
+    skip_unless_live!();
+    let dir = scratch("api");
+    let d = &dir.0;
+    let marker = d.join("steady-marker");
+    let rule = |name: &str| {
+        format!(
+            "- rule: {name}\n  desc: t\n  condition: evt.type in (open, openat) and fd.name = \
+             {}\n  output: \"{name} %fd.name\"\n  priority: NOTICE\n",
+            marker.display()
+        )
+    };
+    std::fs::write(d.join("steady.yaml"), rule("Steady open")).unwrap();
+    let hash = falco_wasm::server::api::token_hash;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = format!(
+        "rules_files: [{steady}]\nstdout_output: {{enabled: false}}\n\
+         syslog_output: {{enabled: false}}\nwatch_config_files: false\n\
+         webserver: {{enabled: true, listen_address: 127.0.0.1, listen_port: {port}, \
+         ssl_enabled: true, ssl_certificate: {pem}, admin_token_sha256: {admin}}}\n\
+         tenants_dir: {tdir}\ntenants:\n{}    token_sha256: {}\n",
+        tenant_on(d, "steady", "steady.yaml"),
+        hash("token-s"),
+        steady = d.join("steady.yaml").display(),
+        pem = certificate(d).display(),
+        admin = hash("admin-token"),
+        tdir = d.join("tenants.d").display(),
+    );
+    std::fs::write(d.join("falco.yaml"), config).unwrap();
+    let log = d.join("engine.log");
+    let engine = Engine::start(&d.join("falco.yaml"), &log, Duration::from_secs(60));
+    let api = |path: &str| format!("https://127.0.0.1:{port}/api/v1/tenants{path}");
+    // a steady stream of opens while a tenant comes, changes and goes
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (m, st) = (marker.clone(), Arc::clone(&stop));
+    let stream = std::thread::spawn(move || {
+        let mut n = 0u64;
+        while !st.load(std::sync::atomic::Ordering::Relaxed) {
+            drop(std::fs::File::create(&m).unwrap());
+            n += 1;
+            if n.is_multiple_of(20) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        n
+    });
+    let out_file = d.join("api-team.txt");
+    let entry = format!(
+        "scope: {{host: true}}\ntoken_sha256: {}\nfile_output: {{enabled: true, filename: {}}}\n",
+        hash("token-t"),
+        out_file.display()
+    );
+    // only the admin adds a tenant
+    assert_eq!(
+        send("PUT", &api("/api-team"), "token-s", Some(&entry)).0,
+        403
+    );
+    let (code, said) = send("PUT", &api("/api-team"), "admin-token", Some(&entry));
+    assert_eq!(code, 201, "{said}");
+    // the tenant itself sets its rules; another tenant may not
+    let rules = rule("Team open");
+    assert_eq!(
+        send("PUT", &api("/api-team/rules"), "token-s", Some(&rules)).0,
+        403
+    );
+    let (code, said) = send("PUT", &api("/api-team/rules"), "token-t", Some(&rules));
+    assert_eq!(code, 200, "{said}");
+    wait_for(
+        "the new tenant's alerts",
+        &log,
+        Duration::from_secs(10),
+        || !alert_lines(&read(&out_file)).is_empty(),
+    );
+    // broken rules are refused with their place; the tenant keeps its rules
+    let (code, said) = send(
+        "PUT",
+        &api("/api-team/rules"),
+        "token-t",
+        Some("- rule: broken\n  condition: (\n"),
+    );
+    assert_eq!(code, 400, "{said}");
+    assert!(said.contains("api-team.rules.yaml:"), "{said}");
+    let before = alert_lines(&read(&out_file)).len();
+    wait_for(
+        "its previous rules still alerting",
+        &log,
+        Duration::from_secs(10),
+        || alert_lines(&read(&out_file)).len() > before,
+    );
+    // a tenant of the configuration file is changed there
+    let (code, said) = send("PUT", &api("/steady"), "admin-token", Some(&entry));
+    assert_eq!(code, 409, "{said}");
+    assert_eq!(send("DELETE", &api("/api-team"), "token-t", None).0, 403);
+    let (code, said) = send("DELETE", &api("/api-team"), "admin-token", None);
+    assert_eq!(code, 200, "{said}");
+    assert_eq!(
+        send("DELETE", &api("/api-team"), "admin-token", None).0,
+        404
+    );
+    assert_eq!(status(&api("/api-team"), Some("admin-token")), 404);
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let opens = stream.join().unwrap() as usize;
+    let steady = d.join("steady.txt");
+    wait_for(
+        "every alert of the steady tenant",
+        &log,
+        Duration::from_secs(30),
+        || alert_lines(&read(&steady)).len() >= opens,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        alert_lines(&read(&steady)).len(),
+        opens,
+        "no event of the steady tenant lost"
+    );
+    let team = alert_lines(&read(&out_file)).len();
+    assert!(team > 0 && team < opens, "api-team: {team} of {opens}");
+    eprintln!("{opens} opens; the API's tenant saw {team}");
+    drop(engine);
+}

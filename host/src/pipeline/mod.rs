@@ -19,6 +19,7 @@
 //! capture file will share, [`plugin`] the plugin source, [`internal`] the
 //! engine's own alerts.
 
+pub mod changes;
 pub mod control;
 pub mod inspect;
 pub mod internal;
@@ -352,6 +353,7 @@ impl<'a> Pipeline<'a> {
                 .collect();
             let mut control = Control {
                 p: &self,
+                changes: self.shared.tenants.accept_changes(),
                 slots: &slots,
                 stalls: &stalls,
                 longest,
@@ -427,13 +429,7 @@ impl<'a> Pipeline<'a> {
             .and_then(|s| self.apply(s, slots));
         match result {
             Ok(rules) => {
-                sh.metrics.reloads.fetch_add(1, Ordering::Relaxed);
-                sh.metrics
-                    .rules_loaded
-                    .store(rules as u64, Ordering::Relaxed);
-                crate::log::info(&format!(
-                    "Reloaded configuration and rules: {rules} rule(s) enabled"
-                ));
+                self.reloaded(rules);
                 true
             }
             Err(e) => {
@@ -450,6 +446,16 @@ impl<'a> Pipeline<'a> {
                 false
             }
         }
+    }
+
+    /// Counts and says a reload applied.
+    fn reloaded(&self, rules: usize) {
+        let m = &self.shared.metrics;
+        m.reloads.fetch_add(1, Ordering::Relaxed);
+        m.rules_loaded.store(rules as u64, Ordering::Relaxed);
+        crate::log::info(&format!(
+            "Reloaded configuration and rules: {rules} rule(s) enabled"
+        ));
     }
 
     /// Says that a tenant's new version failed (it keeps its previous one);
@@ -568,6 +574,8 @@ impl Slots {
 /// The control thread's state between two looks.
 struct Control<'p, 'a> {
     p: &'p Pipeline<'a>,
+    /// The tenants API's changes.
+    changes: std::sync::mpsc::Receiver<crate::server::api::Change>,
     slots: &'p Slots,
     stalls: &'p [Stall],
     longest: Option<Duration>,
@@ -617,6 +625,13 @@ impl Control<'_, '_> {
         }
         if reload && self.interrupted.is_none() && self.p.reload_now(self.slots) {
             self.p.watch.rearm();
+        }
+        // (once stopping, a change is dropped: its caller hears so)
+        while let Ok(c) = self.changes.try_recv() {
+            if self.interrupted.is_none() {
+                self.p.change_tenant(c, self.slots);
+                self.p.watch.rearm();
+            }
         }
     }
 }

@@ -150,6 +150,7 @@ impl Inputs {
             }
         }
         for t in crate::tenants::tenants(config).unwrap_or_default() {
+            v.extend(t.file.clone());
             v.extend(t.config.rules_files.iter().filter(|p| !p.is_dir()).cloned());
         }
         v

@@ -5,7 +5,15 @@
 //! GET /api/v1/tenants/NAME            one tenant (scope, rules, counters)
 //! GET /api/v1/tenants/NAME/metrics    its counters, Prometheus text
 //! GET /api/v1/tenants/NAME/alerts     its alerts as they happen (Server-Sent Events)
+//! PUT /api/v1/tenants/NAME            admin: add or replace a tenant (its YAML entry)
+//! PUT /api/v1/tenants/NAME/rules      admin or the tenant: its rules (YAML)
+//! DELETE /api/v1/tenants/NAME         admin: remove a tenant
 //! ```
+//!
+//! Changes are kept in `tenants_dir` and applied by the pipeline as a
+//! reload: validated first (a rules error comes back with its file:line),
+//! then swapped in between two events (no event lost); a change that
+//! does not load is undone and leaves everything as it was.
 //!
 //! Tokens are never stored: the configuration holds their SHA-256
 //! (`webserver.admin_token_sha256`, `tenants[].token_sha256`). No token or
@@ -32,6 +40,12 @@ const SUBSCRIBER_QUEUE: usize = 1024;
 
 /// Streams open at once per tenant.
 const MAX_SUBSCRIBERS: usize = 16;
+
+/// The longest body a change may have (a tenant's entry or rules).
+pub const MAX_CHANGE_BODY: usize = 1 << 20;
+
+/// How long a change may take to be applied.
+const CHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A tenant's live alert feed: the streams open on it.
 #[derive(Default)]
@@ -89,10 +103,34 @@ pub struct Entry {
     pub feed: Arc<Feed>,
 }
 
+/// What a change asks for.
+#[derive(Debug)]
+pub enum ChangeKind {
+    /// A tenant's entry (YAML), new or replacing its previous one.
+    Entry(String),
+    /// A tenant's rules (YAML).
+    Rules(String),
+    /// The tenant goes.
+    Remove,
+}
+
+/// A tenant change the API asks the pipeline for, with where the answer
+/// (status, message) goes.
+#[derive(Debug)]
+pub struct Change {
+    /// The tenant.
+    pub name: String,
+    /// What changes.
+    pub kind: ChangeKind,
+    /// The answer.
+    pub reply: tokio::sync::oneshot::Sender<(u16, String)>,
+}
+
 /// The tenants the API serves, kept current by the pipeline.
 #[derive(Default)]
 pub struct Directory {
     entries: Mutex<BTreeMap<String, Entry>>,
+    changes: Mutex<Option<std::sync::mpsc::Sender<Change>>>,
 }
 
 impl Directory {
@@ -123,6 +161,37 @@ impl Directory {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
+    }
+
+    /// From now on, the API's changes come to the returned receiver.
+    pub fn accept_changes(&self) -> std::sync::mpsc::Receiver<Change> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        *self.changes.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        rx
+    }
+
+    /// Asks the pipeline for a change; its answer, or why there is none.
+    pub async fn change(&self, name: &str, kind: ChangeKind) -> (u16, String) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let change = Change {
+            name: name.to_string(),
+            kind,
+            reply,
+        };
+        let sent = self
+            .changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|tx| tx.send(change).is_ok());
+        if !sent {
+            return (503, "this engine does not take tenant changes now".into());
+        }
+        match tokio::time::timeout(CHANGE_TIMEOUT, answer).await {
+            Ok(Ok(a)) => a,
+            Ok(Err(_)) => (503, "the engine is stopping".into()),
+            Err(_) => (504, "the change was not applied in time".into()),
+        }
     }
 
     fn snapshot(&self) -> BTreeMap<String, Entry> {
@@ -179,6 +248,36 @@ fn caller(
         .iter()
         .find(|(_, e)| e.token_sha256.as_deref().is_some_and(|t| same(t, &hash)))
         .map(|(n, _)| Caller::Tenant(n.clone()))
+}
+
+/// Whether a `method` request on `path` may change what it names: the
+/// tenant's name and the change, or the refusal (status, message).
+pub fn authorize_change(
+    method: &hyper::Method,
+    path: &str,
+    auth: Option<&str>,
+    admin: Option<&str>,
+    dir: &Directory,
+) -> Result<(String, bool), (u16, String)> {
+    let tenants = dir.snapshot();
+    let Some(who) = caller(auth, admin, &tenants) else {
+        return Err((401, "a valid bearer token is needed\n".into()));
+    };
+    let rest = path.strip_prefix(PREFIX).unwrap_or("");
+    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    let (name, rules) = match (method, parts.as_slice()) {
+        (&hyper::Method::PUT, [name]) | (&hyper::Method::DELETE, [name]) => (*name, false),
+        (&hyper::Method::PUT, [name, "rules"]) => (*name, true),
+        _ => return Err((405, "method not allowed\n".into())),
+    };
+    let allowed = who == Caller::Admin || (rules && who.may_see(name));
+    if !allowed {
+        return Err((
+            403,
+            "this token is not allowed to change that tenant\n".into(),
+        ));
+    }
+    Ok((name.to_string(), rules))
 }
 
 /// An API answer: status, content type, body (or an alert stream).

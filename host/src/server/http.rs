@@ -8,7 +8,7 @@
 
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
@@ -101,6 +101,28 @@ where
 }
 
 /// The runtime every listener runs on, started at first use.
+/// Reads a whole body of at most `max` bytes; the refusal (status,
+/// message) when it is longer or broken.
+pub(crate) async fn read_limited(
+    mut body: Incoming,
+    max: usize,
+) -> Result<Vec<u8>, (u16, &'static str)> {
+    if body.size_hint().exact().is_some_and(|n| n > max as u64) {
+        return Err((413, "body too large\n"));
+    }
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| (400, "cannot read the body\n"))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > max {
+                return Err((413, "body too large\n"));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
 fn runtime() -> Result<&'static tokio::runtime::Runtime, ServerError> {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     static STARTING: Mutex<()> = Mutex::new(());

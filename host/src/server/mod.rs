@@ -182,25 +182,71 @@ impl http::Handler for Web {
         &self,
         req: hyper::Request<hyper::body::Incoming>,
     ) -> impl std::future::Future<Output = http::Reply> + Send {
-        let path = req.uri().path();
-        let reply = if req.method() == hyper::Method::GET && path.starts_with(api::PREFIX) {
-            let auth = req
-                .headers()
-                .get(hyper::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok());
-            let admin = self.cfg.admin_token_sha256.as_deref();
-            match api::answer(path, auth, admin, &self.tenants, &self.metrics) {
+        let path = req.uri().path().to_string();
+        let auth = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let admin = self.cfg.admin_token_sha256.clone();
+        let (dir, metrics) = (Arc::clone(&self.tenants), Arc::clone(&self.metrics));
+        let plain = (!path.starts_with(api::PREFIX))
+            .then(|| route(req.method(), &path, &self.cfg, &self.metrics));
+        async move {
+            if let Some((code, ctype, body)) = plain {
+                return http::reply(code, ctype, body);
+            }
+            if req.method() != hyper::Method::GET {
+                return change(req, &path, auth.as_deref(), admin.as_deref(), &dir).await;
+            }
+            match api::answer(&path, auth.as_deref(), admin.as_deref(), &dir, &metrics) {
                 api::Answer::Body(code, ctype, body) => http::reply(code, ctype, body),
                 api::Answer::Stream(rx) => {
                     http::with_body(200, "text/event-stream", api::EventStream(rx))
                 }
             }
-        } else {
-            let (code, ctype, body) = route(req.method(), path, &self.cfg, &self.metrics);
-            http::reply(code, ctype, body)
-        };
-        std::future::ready(reply)
+        }
     }
+}
+
+/// A PUT or DELETE of the tenants API: authorized, its body read (bounded
+/// in size and time), handed to the pipeline; its answer.
+async fn change(
+    req: hyper::Request<hyper::body::Incoming>,
+    path: &str,
+    auth: Option<&str>,
+    admin: Option<&str>,
+    dir: &Directory,
+) -> http::Reply {
+    let text = |code: u16, msg: String| http::reply(code, "text/plain; charset=utf-8", msg);
+    let (name, rules) = match api::authorize_change(req.method(), path, auth, admin, dir) {
+        Ok(c) => c,
+        Err((code, msg)) => return text(code, msg),
+    };
+    let kind = if req.method() == hyper::Method::DELETE {
+        api::ChangeKind::Remove
+    } else {
+        let body = match tokio::time::timeout(
+            http::BODY_TIMEOUT,
+            http::read_limited(req.into_body(), api::MAX_CHANGE_BODY),
+        )
+        .await
+        {
+            Ok(Ok(b)) => b,
+            Ok(Err((code, msg))) => return text(code, msg.into()),
+            Err(_) => return text(408, "body not received in time\n".into()),
+        };
+        let Ok(body) = String::from_utf8(body) else {
+            return text(400, "the body is not UTF-8 text\n".into());
+        };
+        if rules {
+            api::ChangeKind::Rules(body)
+        } else {
+            api::ChangeKind::Entry(body)
+        }
+    };
+    let (code, msg) = dir.change(&name, kind).await;
+    text(code, format!("{}\n", msg.trim_end()))
 }
 
 /// Status, content type and body of a request to the web server.

@@ -12,6 +12,7 @@ use super::limits::Limits;
 use super::scope::Scope;
 use crate::config::{Config, ConfigError};
 use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
 
 /// The keys of the top level a tenant owns: its value, or none.
 pub const OWNED_KEYS: &[&str] = &[
@@ -58,15 +59,19 @@ pub struct TenantSpec {
     pub token_sha256: Option<String>,
     /// The configuration its rules and outputs are read from.
     pub config: Config,
-    /// Its position in `tenants:` (for messages).
-    pub index: usize,
+    /// Where it is defined, as key paths start (`tenants[1].`, or
+    /// `DIR/NAME.yaml: ` for a file of `tenants_dir`).
+    pub place: String,
+    /// Its file in `tenants_dir` (the API may change it); `None` for an
+    /// entry of `tenants:`.
+    pub file: Option<PathBuf>,
 }
 
 impl TenantSpec {
     /// Where a key of this tenant is in the configuration
     /// (`tenants[1].file_output.filename`).
     pub fn key(&self, key: &str) -> String {
-        format!("tenants[{}].{key}", self.index)
+        format!("{}{key}", self.place)
     }
 
     /// A problem with this tenant's configuration, named by its place in
@@ -83,10 +88,11 @@ impl TenantSpec {
 }
 
 /// The tenants of a configuration, checked: names unique and well formed,
-/// no unknown keys, scopes and limits valid.
+/// no unknown keys, scopes and limits valid. Those of `tenants:` first,
+/// then those of `tenants_dir` (one `NAME.yaml` each), by name.
 pub fn tenants(config: &Config) -> Result<Vec<TenantSpec>, ConfigError> {
     let items = match config.get("tenants") {
-        None | Some(Value::Null) => return Ok(Vec::new()),
+        None | Some(Value::Null) => &Vec::new(),
         Some(Value::Array(items)) => items,
         Some(v) => {
             return Err(ConfigError::key(
@@ -97,26 +103,100 @@ pub fn tenants(config: &Config) -> Result<Vec<TenantSpec>, ConfigError> {
     };
     let mut out: Vec<TenantSpec> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let spec = tenant(config, i, item)?;
-        if spec.name == DEFAULT_TENANT || out.iter().any(|t| t.name == spec.name) {
-            return Err(ConfigError::key(
-                format!("tenants[{i}].name"),
-                format!(
-                    "tenant '{}' is defined twice ('{DEFAULT_TENANT}' is the top level's)",
-                    spec.name
-                ),
-            ));
+        add(
+            &mut out,
+            tenant(config, format!("tenants[{i}]."), item, None)?,
+        )?;
+    }
+    if let Some(dir) = tenants_dir(config)? {
+        for (path, entry) in dir_entries(&dir)? {
+            let place = format!("{}: ", path.display());
+            add(&mut out, tenant(config, place, &entry, Some(path))?)?;
         }
-        out.push(spec);
     }
     Ok(out)
 }
 
-fn tenant(top: &Config, index: usize, item: &Value) -> Result<TenantSpec, ConfigError> {
-    let at = |k: &str| format!("tenants[{index}].{k}");
+/// Adds a tenant whose name is not taken.
+fn add(out: &mut Vec<TenantSpec>, spec: TenantSpec) -> Result<(), ConfigError> {
+    if spec.name == DEFAULT_TENANT || out.iter().any(|t| t.name == spec.name) {
+        return Err(ConfigError::key(
+            spec.key("name"),
+            format!(
+                "tenant '{}' is defined twice ('{DEFAULT_TENANT}' is the top level's)",
+                spec.name
+            ),
+        ));
+    }
+    out.push(spec);
+    Ok(())
+}
+
+/// `tenants_dir`: where the API keeps the tenants it manages.
+pub fn tenants_dir(config: &Config) -> Result<Option<PathBuf>, ConfigError> {
+    Ok(config.str_at("tenants_dir")?.map(PathBuf::from))
+}
+
+/// The rules file of a tenant of `tenants_dir`.
+pub fn rules_file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.rules.yaml"))
+}
+
+/// The entry file of a tenant of `tenants_dir`.
+pub fn entry_file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.yaml"))
+}
+
+/// The entries of `tenants_dir` (a missing directory has none): each
+/// `NAME.yaml` with its name, and its rules when `NAME.rules.yaml` is
+/// there and the entry names no `rules_files`.
+fn dir_entries(dir: &Path) -> Result<Vec<(PathBuf, Value)>, ConfigError> {
+    let read = |path: &Path, source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let listing = match std::fs::read_dir(dir) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(read(dir, e)),
+    };
+    let mut names: Vec<String> = listing
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter_map(|f| f.strip_suffix(".yaml").map(str::to_string))
+        .filter(|n| !n.ends_with(".rules") && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let path = entry_file(dir, &name);
+        let text = std::fs::read_to_string(&path).map_err(|e| read(&path, e))?;
+        let mut entry = crate::config::parse_config(&path.display().to_string(), &text)?;
+        if let Value::Object(m) = &mut entry {
+            m.insert("name".into(), name.clone().into());
+            let rules = rules_file(dir, &name);
+            if !m.contains_key("rules_files") && rules.is_file() {
+                m.insert(
+                    "rules_files".into(),
+                    vec![rules.display().to_string()].into(),
+                );
+            }
+        }
+        out.push((path, entry));
+    }
+    Ok(out)
+}
+
+fn tenant(
+    top: &Config,
+    place: String,
+    item: &Value,
+    file: Option<PathBuf>,
+) -> Result<TenantSpec, ConfigError> {
+    let at = |k: &str| format!("{place}{k}");
     let Value::Object(map) = item else {
         return Err(ConfigError::key(
-            format!("tenants[{index}]"),
+            place.trim_end_matches(['.', ':', ' ']),
             format!(
                 "expected a mapping with name, scope, limits and the tenant's own keys, got {item}"
             ),
@@ -168,7 +248,8 @@ fn tenant(top: &Config, index: usize, item: &Value) -> Result<TenantSpec, Config
         config: own_config(top, map)?,
         name,
         token_sha256,
-        index,
+        place,
+        file,
     })
 }
 

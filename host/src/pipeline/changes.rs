@@ -1,0 +1,99 @@
+//! The tenants API's changes, applied: a tenant's files in `tenants_dir`
+//! written (or removed), then a reload that must load that tenant; if it
+//! does not, the files are put back as they were and nothing changed.
+
+use super::{Pipeline, Slots};
+use crate::server::api::{Change, ChangeKind};
+use crate::tenants::spec::{entry_file, rules_file, tenants, tenants_dir};
+use std::path::{Path, PathBuf};
+
+/// A file's content before a change (`None`: it was not there).
+struct Saved(PathBuf, Option<Vec<u8>>);
+
+impl Saved {
+    fn take(path: PathBuf) -> Saved {
+        let old = std::fs::read(&path).ok();
+        Saved(path, old)
+    }
+
+    fn restore(&self) {
+        let _ = match &self.1 {
+            Some(old) => std::fs::write(&self.0, old),
+            None => std::fs::remove_file(&self.0),
+        };
+    }
+}
+
+impl Pipeline<'_> {
+    /// Applies one change and answers it.
+    pub(super) fn change_tenant(&self, c: Change, slots: &Slots) {
+        let answer = self.try_change(&c.name, c.kind, slots);
+        let said = format!("tenants API: tenant '{}': {}", c.name, answer.1);
+        if answer.0 < 300 {
+            crate::log::info(&said);
+        } else {
+            crate::log::error(&said);
+        }
+        let _ = c.reply.send(answer);
+    }
+
+    fn try_change(&self, name: &str, kind: ChangeKind, slots: &Slots) -> (u16, String) {
+        let Ok(Some(dir)) = tenants_dir(&self.config) else {
+            return (
+                409,
+                "tenants_dir is not configured: the API has nowhere to keep tenants".into(),
+            );
+        };
+        if let Ok(listed) = tenants(&self.config)
+            && listed.iter().any(|t| t.name == name && t.file.is_none())
+        {
+            return (
+                409,
+                format!("tenant '{name}' is defined in the configuration file: change it there"),
+            );
+        }
+        let (entry, rules) = (entry_file(&dir, name), rules_file(&dir, name));
+        let existed = entry.is_file();
+        let saved = [Saved::take(entry.clone()), Saved::take(rules.clone())];
+        let written = match kind {
+            ChangeKind::Entry(text) => write(&dir, &entry, &text),
+            ChangeKind::Rules(_) | ChangeKind::Remove if !existed => {
+                return (404, format!("no tenant '{name}' in {}", dir.display()));
+            }
+            ChangeKind::Rules(text) => write(&dir, &rules, &text),
+            ChangeKind::Remove => {
+                std::fs::remove_file(&entry).and_then(|()| std::fs::remove_file(&rules).or(Ok(())))
+            }
+        };
+        if let Err(e) = written {
+            saved.iter().for_each(Saved::restore);
+            return (500, format!("cannot write in {}: {e}", dir.display()));
+        }
+        match self.reload_with(name, slots) {
+            Ok(rules) if !entry.is_file() => (200, format!("removed; {rules} rule(s) enabled")),
+            Ok(rules) if existed => (200, format!("updated; {rules} rule(s) enabled")),
+            Ok(rules) => (201, format!("added; {rules} rule(s) enabled")),
+            Err(e) => {
+                saved.iter().for_each(Saved::restore);
+                (400, e)
+            }
+        }
+    }
+
+    /// A reload that must load tenant `name` (unless it was removed); the
+    /// rules enabled, or why not (nothing applied then).
+    fn reload_with(&self, name: &str, slots: &Slots) -> Result<usize, String> {
+        let s = (self.reload)().map_err(|e| e.to_string())?;
+        if let Some(e) = s.failed_tenants.iter().find(|e| e.tenant() == Some(name)) {
+            return Err(e.to_string());
+        }
+        let rules = self.apply(s, slots)?;
+        self.reloaded(rules);
+        Ok(rules)
+    }
+}
+
+fn write(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(path, text)
+}
