@@ -1064,6 +1064,19 @@ fn tenants_changed_through_the_api_under_a_steady_stream() {
     let (code, said) = send("PUT", &api("/steady"), "admin-token", Some(&entry));
     assert_eq!(code, 409, "{said}");
     assert_eq!(send("DELETE", &api("/api-team"), "token-t", None).0, 403);
+    // disabled: kept, not run (its token opens nothing meanwhile)
+    let disabled = format!("{entry}enabled: false\n");
+    let (code, said) = send("PUT", &api("/api-team"), "admin-token", Some(&disabled));
+    assert_eq!(code, 200, "{said}");
+    let stopped_at = alert_lines(&read(&out_file)).len();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        alert_lines(&read(&out_file)).len(),
+        stopped_at,
+        "a disabled tenant runs nothing"
+    );
+    assert_eq!(status(&api("/api-team"), Some("admin-token")), 404);
+    assert_eq!(status(&api("/api-team"), Some("token-t")), 401);
     let (code, said) = send("DELETE", &api("/api-team"), "admin-token", None);
     assert_eq!(code, 200, "{said}");
     assert_eq!(

@@ -198,7 +198,7 @@ pub fn tenant_setups(
     }
 }
 
-/// The tenants that build, and the errors of those that do not
+/// The enabled tenants that build, and the errors of those that do not
 /// ([`SetupError::Tenant`]); an error of `tenants:` itself fails all.
 pub fn tenant_builds(
     config: &Config,
@@ -207,6 +207,9 @@ pub fn tenant_builds(
 ) -> Result<(Vec<TenantSetup>, Vec<SetupError>), ConfigError> {
     let (mut ok, mut failed) = (Vec::new(), Vec::new());
     for spec in crate::tenants::tenants(config)? {
+        if !spec.enabled {
+            continue;
+        }
         match tenant_engine(&spec, registry, plugins) {
             Ok(engine) => ok.push(TenantSetup { spec, engine }),
             Err(e) => failed.push(SetupError::Tenant {

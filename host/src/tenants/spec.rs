@@ -38,7 +38,7 @@ pub const OWNED_KEYS: &[&str] = &[
 ];
 
 /// Keys of a tenant entry that are the tenant's own.
-const TENANT_KEYS: &[&str] = &["name", "scope", "limits", "token_sha256"];
+const TENANT_KEYS: &[&str] = &["name", "enabled", "scope", "limits", "token_sha256"];
 
 /// Keys a tenant will own once plugins run per tenant.
 const NOT_YET: &[&str] = &["plugins", "load_plugins"];
@@ -57,6 +57,8 @@ pub struct TenantSpec {
     pub limits: Limits,
     /// `token_sha256`: the SHA-256 (hex) of its API bearer token.
     pub token_sha256: Option<String>,
+    /// `enabled` (default true): a disabled tenant is checked, not run.
+    pub enabled: bool,
     /// The configuration its rules and outputs are read from.
     pub config: Config,
     /// Where it is defined, as key paths start (`tenants[1].`, or
@@ -242,7 +244,18 @@ fn tenant(
             ));
         }
     };
+    let enabled = match map.get("enabled") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => {
+            return Err(ConfigError::key(
+                at("enabled"),
+                format!("expected true or false, got {v}"),
+            ));
+        }
+    };
     Ok(TenantSpec {
+        enabled,
         scope: Scope::parse(map.get("scope"), &at("scope"))?,
         limits: Limits::parse(map.get("limits"), &at("limits"))?,
         config: own_config(top, map)?,
