@@ -67,6 +67,7 @@ fn web_server() -> Server {
         tls_pem: None,
         plugins: Vec::new(),
         admin_token_sha256: None,
+        client_ca: None,
     };
     Server::start(&cfg, Arc::new(Metrics::default()), Arc::default()).unwrap()
 }

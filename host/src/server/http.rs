@@ -207,15 +207,25 @@ impl Drop for PeerSlot {
     }
 }
 
+/// A request's client certificate, verified against the server's client
+/// CA (in the request's extensions when the connection presented one).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct VerifiedClient;
+
 /// Binds `bind` (`host:port`), with TLS when `tls_pem` is given (a PEM
 /// file holding the certificate and its key, as Falco's
-/// `ssl_certificate`), and serves `handler` until dropped.
+/// `ssl_certificate`), and serves `handler` until dropped. With
+/// `client_ca`, client certificates are checked against it when given
+/// (requests over such a connection carry [`VerifiedClient`]).
 pub(crate) fn serve<H: Handler>(
     bind: &str,
     tls_pem: Option<&Path>,
+    client_ca: Option<&Path>,
     handler: H,
 ) -> Result<Running, ServerError> {
-    let tls = tls_pem.map(tls_acceptor).transpose()?;
+    let tls = tls_pem
+        .map(|pem| tls_acceptor(pem, client_ca))
+        .transpose()?;
     let bound = |source| ServerError::Bind {
         bind: bind.to_string(),
         source,
@@ -283,22 +293,27 @@ async fn connection<H: Handler>(
     _slot: (OwnedSemaphorePermit, PeerSlot),
 ) {
     match tls {
-        None => http1(TokioIo::new(stream), handler).await,
+        None => http1(TokioIo::new(stream), handler, false).await,
         Some(tls) => {
             if let Ok(Ok(stream)) = tokio::time::timeout(HEADER_TIMEOUT, tls.accept(stream)).await {
-                http1(TokioIo::new(stream), handler).await;
+                // present only when verified: unverified ones fail the handshake
+                let verified = stream.get_ref().1.peer_certificates().is_some();
+                http1(TokioIo::new(stream), handler, verified).await;
             }
         }
     }
 }
 
-async fn http1<I, H>(io: I, handler: Arc<H>)
+async fn http1<I, H>(io: I, handler: Arc<H>, verified_client: bool)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     H: Handler,
 {
-    let service = hyper::service::service_fn(move |req| {
+    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let handler = Arc::clone(&handler);
+        if verified_client {
+            req.extensions_mut().insert(VerifiedClient);
+        }
         async move { Ok::<_, std::convert::Infallible>(handler.handle(req).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
@@ -317,7 +332,10 @@ where
 }
 
 /// TLS settings from a PEM file holding the certificate chain and its key.
-fn tls_acceptor(pem: &Path) -> Result<tokio_rustls::TlsAcceptor, ServerError> {
+fn tls_acceptor(
+    pem: &Path,
+    client_ca: Option<&Path>,
+) -> Result<tokio_rustls::TlsAcceptor, ServerError> {
     let bad = |reason: String| ServerError::Certificate {
         path: pem.to_path_buf(),
         reason,
@@ -333,12 +351,42 @@ fn tls_acceptor(pem: &Path) -> Result<tokio_rustls::TlsAcceptor, ServerError> {
         .map_err(|e| bad(e.to_string()))?
         .ok_or_else(|| bad("no private key in it".into()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| bad(e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| bad(e.to_string()))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => builder.with_client_cert_verifier(client_verifier(ca, provider)?),
+    };
+    let mut config = builder
         .with_single_cert(certs, key)
         .map_err(|e| bad(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Checks client certificates against the CAs of `ca` (PEM) when a client
+/// presents one; a client without one still connects.
+fn client_verifier(
+    ca: &Path,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, ServerError> {
+    let bad = |reason: String| ServerError::Certificate {
+        path: ca.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(ca).map_err(|e| bad(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut bytes.as_slice()) {
+        roots
+            .add(cert.map_err(|e| bad(e.to_string()))?)
+            .map_err(|e| bad(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(bad("no CA certificate in it".into()));
+    }
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| bad(e.to_string()))
 }

@@ -36,6 +36,9 @@ pub struct ServerConfig {
     /// `admin_token_sha256`: the SHA-256 (hex) of the tenants API's admin
     /// token.
     pub admin_token_sha256: Option<String>,
+    /// `ssl_client_ca` (with `ssl_enabled`): the CA (PEM) client
+    /// certificates are checked against; the tenants API then needs one.
+    pub client_ca: Option<std::path::PathBuf>,
 }
 
 impl ServerConfig {
@@ -69,9 +72,13 @@ impl ServerConfig {
                 .str_at("webserver.k8s_healthz_endpoint")?
                 .unwrap_or_else(|| "/healthz".into()),
             prometheus: c.bool_at("webserver.prometheus_metrics_enabled", false)?,
-            tls_pem,
             plugins: Vec::new(),
             admin_token_sha256: admin_token(c)?,
+            client_ca: c
+                .str_at("webserver.ssl_client_ca")?
+                .filter(|_| tls_pem.is_some())
+                .map(std::path::PathBuf::from),
+            tls_pem,
         }))
     }
 }
@@ -132,7 +139,7 @@ impl Server {
             metrics,
             tenants,
         };
-        let running = http::serve(&bind, cfg.tls_pem.as_deref(), web)?;
+        let running = http::serve(&bind, cfg.tls_pem.as_deref(), cfg.client_ca.as_deref(), web)?;
         Ok(Server {
             addr: running.addr,
             _running: running,
@@ -189,12 +196,19 @@ impl http::Handler for Web {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let admin = self.cfg.admin_token_sha256.clone();
+        // with a client CA, the API wants a verified client certificate
+        let certified = self.cfg.client_ca.is_none()
+            || req.extensions().get::<http::VerifiedClient>().is_some();
         let (dir, metrics) = (Arc::clone(&self.tenants), Arc::clone(&self.metrics));
         let plain = (!path.starts_with(api::PREFIX))
             .then(|| route(req.method(), &path, &self.cfg, &self.metrics));
         async move {
             if let Some((code, ctype, body)) = plain {
                 return http::reply(code, ctype, body);
+            }
+            if !certified {
+                let msg = "the tenants API needs a client certificate\n";
+                return http::reply(401, "text/plain; charset=utf-8", msg);
             }
             if req.method() != hyper::Method::GET {
                 return change(req, &path, auth.as_deref(), admin.as_deref(), &dir).await;
@@ -297,6 +311,7 @@ mod tests {
             tls_pem: None,
             plugins: Vec::new(),
             admin_token_sha256: None,
+            client_ca: None,
         };
         let m = Arc::new(Metrics::default());
         m.add_events("syscall", 5);
@@ -360,6 +375,7 @@ mod tests {
             tls_pem: Some(pem),
             plugins: Vec::new(),
             admin_token_sha256: None,
+            client_ca: None,
         };
         let s = Server::start(&cfg, Arc::default(), Arc::default()).unwrap();
         let o = std::process::Command::new("curl")
@@ -370,6 +386,160 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&o.stdout), r#"{"status":"ok"}"#);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// `openssl` with `args` in `dir`.
+    fn openssl(dir: &std::path::Path, args: &[&str]) {
+        let st = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stderr(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "openssl {args:?}");
+    }
+
+    /// A CA `name`.pem/.key and a client certificate it signs,
+    /// `name`-client.pem/.key.
+    fn ca_and_client(dir: &std::path::Path, name: &str) {
+        let (ca, key) = (format!("{name}.pem"), format!("{name}.key"));
+        openssl(
+            dir,
+            &[
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ]
+            .into_iter()
+            .chain([
+                "-subj",
+                &format!("/CN={name}"),
+                "-keyout",
+                &key,
+                "-out",
+                &ca,
+            ])
+            .collect::<Vec<_>>(),
+        );
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+        )
+        .unwrap();
+        let (ck, csr, cp) = (
+            format!("{name}-client.key"),
+            format!("{name}-client.csr"),
+            format!("{name}-client.pem"),
+        );
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=client",
+                "-keyout",
+                &ck,
+                "-out",
+                &csr,
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &ca,
+                "-CAkey",
+                &key,
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                "ext.cnf",
+                "-out",
+                &cp,
+            ],
+        );
+    }
+
+    #[test]
+    fn the_tenants_api_wants_a_client_certificate_of_its_ca() {
+        let have = |b: &str| std::path::Path::new(b).exists();
+        if !have("/usr/bin/openssl") || !have("/usr/bin/curl") {
+            eprintln!("SKIPPED: openssl and curl are needed to make certificates and speak TLS");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("fw-mtls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "k.pem",
+                "-out",
+                "c.pem",
+            ],
+        );
+        let mut both = std::fs::read(dir.join("c.pem")).unwrap();
+        both.extend(std::fs::read(dir.join("k.pem")).unwrap());
+        std::fs::write(dir.join("falco.pem"), both).unwrap();
+        ca_and_client(&dir, "ca");
+        ca_and_client(&dir, "other");
+        let cfg = ServerConfig {
+            address: "127.0.0.1".into(),
+            port: 0,
+            healthz: "/healthz".into(),
+            prometheus: false,
+            tls_pem: Some(dir.join("falco.pem")),
+            plugins: Vec::new(),
+            admin_token_sha256: Some(api::token_hash("root")),
+            client_ca: Some(dir.join("ca.pem")),
+        };
+        let s = Server::start(&cfg, Arc::default(), Arc::default()).unwrap();
+        let curl = |path: &str, client: Option<&str>| {
+            let mut c = std::process::Command::new("curl");
+            c.args([
+                "-sk",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-H",
+                "Authorization: Bearer root",
+            ]);
+            if let Some(name) = client {
+                c.arg("--cert").arg(dir.join(format!("{name}-client.pem")));
+                c.arg("--key").arg(dir.join(format!("{name}-client.key")));
+            }
+            let o = c
+                .arg(format!("https://127.0.0.1:{}{path}", s.addr.port()))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).to_string()
+        };
+        assert_eq!(curl("/healthz", None), "200", "probes need no certificate");
+        assert_eq!(curl("/api/v1/tenants", None), "401");
+        assert_eq!(curl("/api/v1/tenants", Some("ca")), "200");
+        assert_eq!(
+            curl("/api/v1/tenants", Some("other")),
+            "000",
+            "another CA's: no handshake"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -55,7 +55,7 @@ impl PushServer {
             queue,
             token: token.map(|t| Sha256::digest(t.as_bytes()).into()),
         };
-        let running = http::serve(&bind, tls_pem, endpoint)?;
+        let running = http::serve(&bind, tls_pem, None, endpoint)?;
         if listen.starts_with(':') {
             crate::log::info(&format!(
                 "webhook {listen}: no host given, listening on {} only (write 0.0.0.0{listen} to \
