@@ -570,6 +570,12 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
         .unwrap();
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success() && err.contains("401"), "{err}");
+    let memory = sample(
+        &metrics,
+        "falcowasm_tenant_filter_memory_bytes",
+        "tenant=\"team-a\"",
+    );
+    assert!(memory.is_some_and(|m| m > 0.0), "{metrics}");
     let own = curl(&api("/team-b/metrics"), Some("token-b"));
     assert!(
         own.contains("falcowasm_tenant_alerts_total{tenant=\"team-b\"} 1"),

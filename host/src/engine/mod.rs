@@ -188,6 +188,12 @@ impl SourceEngine {
         &self.rules
     }
 
+    /// The linear memory of its Wasm filter instance (0 with the
+    /// interpreter).
+    pub fn filter_memory_bytes(&self) -> usize {
+        self.wasm.as_ref().map_or(0, WasmFilter::memory_bytes)
+    }
+
     /// Number of rules that run.
     pub fn active_count(&self) -> usize {
         self.active.len()

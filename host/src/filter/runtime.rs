@@ -159,6 +159,11 @@ impl WasmFilter {
         })
     }
 
+    /// The bytes of linear memory the instance holds now.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory.data_size(&self.store)
+    }
+
     /// The address the event heap must be encoded for (see [`EventBuf::new`]).
     pub fn heap_base(&self) -> u32 {
         self.layout.heap_base

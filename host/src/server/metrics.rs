@@ -57,6 +57,8 @@ pub struct TenantCounters {
     pub cpu_ns: AtomicU64,
     /// Evaluation errors (filter traps, limits).
     pub eval_errors: AtomicU64,
+    /// Its filter instance's linear memory, bytes (a gauge).
+    pub filter_memory: AtomicU64,
     /// Its output channels' counters.
     pub outputs: Mutex<Vec<(&'static str, Arc<SinkStats>)>>,
 }
@@ -237,7 +239,7 @@ impl Metrics {
         let mut tenants = lock(&self.tenants).clone();
         tenants.retain(|t, _| only.is_none_or(|o| o == t));
         type Get = fn(&TenantCounters) -> String;
-        let families: [(Family, Get); 6] = [
+        let families: [(Family, Get); 7] = [
             (TENANT_EVENTS, |c| {
                 c.events.load(Ordering::Relaxed).to_string()
             }),
@@ -253,6 +255,9 @@ impl Metrics {
             }),
             (TENANT_ERRORS, |c| {
                 c.eval_errors.load(Ordering::Relaxed).to_string()
+            }),
+            (TENANT_MEMORY, |c| {
+                c.filter_memory.load(Ordering::Relaxed).to_string()
             }),
         ];
         for (family, get) in families {
@@ -334,6 +339,11 @@ const TENANT_CPU: Family = (
     "falcowasm_tenant_cpu_seconds_total",
     "counter",
     "Time a tenant's rules took to evaluate its events.",
+);
+const TENANT_MEMORY: Family = (
+    "falcowasm_tenant_filter_memory_bytes",
+    "gauge",
+    "Linear memory of a tenant's rule filter instance.",
 );
 const TENANT_ERRORS: Family = (
     "falcowasm_tenant_evaluation_errors_total",

@@ -80,6 +80,8 @@ impl Tenant {
         let outputs = Outputs::start_with(sinks, cfg.format, cfg.queue_limits());
         let counters = metrics.tenant(&spec.name);
         *counters.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs.stats();
+        let memory = engine.filter_memory_bytes() as u64;
+        counters.filter_memory.store(memory, Ordering::Relaxed);
         Ok(Tenant {
             feed: directory.feed(&spec.name),
             stream_format: FormatOptions {
@@ -234,8 +236,11 @@ impl Tenant {
         )
     }
 
-    /// Once a second: reports the alerts suppressed in the last period.
+    /// Once a second: its filter's memory measured; the alerts suppressed
+    /// in the last period reported.
     pub fn tick(&mut self, host: &str) {
+        let memory = self.engine.filter_memory_bytes() as u64;
+        self.counters.filter_memory.store(memory, Ordering::Relaxed);
         if self.last_report.elapsed() >= REPORT_PERIOD {
             self.report_suppressed(host);
         }
