@@ -667,18 +667,7 @@ fn a_noisy_tenant_is_shed_and_its_neighbour_gets_every_alert() {
     }
     let secs = started.elapsed().as_secs_f64();
     let out = d.join("quiet.txt");
-    wait_for(
-        "every alert of the quiet tenant",
-        &log,
-        Duration::from_secs(30),
-        || alert_lines(&read(&out)).len() >= OPENS,
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(
-        alert_lines(&read(&out)).len(),
-        OPENS,
-        "exactly one alert per open"
-    );
+    expect_alerts(&out, OPENS, "exactly one alert per open", &log);
 
     let metrics = http_get(port, "/metrics");
     let get = |family: &str, tenant: &str| {
@@ -733,19 +722,7 @@ fn tenants_added_updated_and_removed_at_run_time_lose_no_event_of_the_others() {
     let log = d.join("engine.log");
     let engine = Engine::start(&d.join("falco.yaml"), &log, Duration::from_secs(60));
     // a steady stream of opens while tenants come, change and go
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (m, st) = (marker.clone(), Arc::clone(&stop));
-    let stream = std::thread::spawn(move || {
-        let mut n = 0u64;
-        while !st.load(std::sync::atomic::Ordering::Relaxed) {
-            drop(std::fs::File::create(&m).unwrap());
-            n += 1;
-            if n.is_multiple_of(20) {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        n
-    });
+    let stream = Steady::start(&marker);
     let pid = engine.0.id().to_string();
     let reload = |what: &str, said: &str| {
         let before = read(&log).matches(said).count();
@@ -768,25 +745,14 @@ fn tenants_added_updated_and_removed_at_run_time_lose_no_event_of_the_others() {
     write_config("");
     reload("a tenant removed", "Tenant 'newbie' removed");
     std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let opens = stream.join().unwrap() as usize;
+    let opens = stream.finish();
     let count = |name: &str| alert_lines(&read(&d.join(format!("{name}.txt")))).len();
-    wait_for(
-        "every alert of the steady tenant",
-        &log,
-        Duration::from_secs(30),
-        || count("steady") >= opens,
-    );
-    std::thread::sleep(Duration::from_millis(500));
+    let steady = d.join("steady.txt");
+    expect_alerts(&steady, opens, "every open reached the steady tenant", &log);
     let said = read(&log);
     assert!(
         said.contains("the tenant keeps its previous rules"),
         "{said}"
-    );
-    assert_eq!(
-        count("steady"),
-        opens,
-        "every open reached the steady tenant"
     );
     // the broken update left `other` running its previous rules: all of them too
     assert_eq!(count("other"), opens, "every open reached the other tenant");
@@ -1010,19 +976,7 @@ fn tenants_changed_through_the_api_under_a_steady_stream() {
     let engine = Engine::start(&d.join("falco.yaml"), &log, Duration::from_secs(60));
     let api = |path: &str| format!("https://127.0.0.1:{port}/api/v1/tenants{path}");
     // a steady stream of opens while a tenant comes, changes and goes
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (m, st) = (marker.clone(), Arc::clone(&stop));
-    let stream = std::thread::spawn(move || {
-        let mut n = 0u64;
-        while !st.load(std::sync::atomic::Ordering::Relaxed) {
-            drop(std::fs::File::create(&m).unwrap());
-            n += 1;
-            if n.is_multiple_of(20) {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        n
-    });
+    let stream = Steady::start(&marker);
     let out_file = d.join("api-team.txt");
     let entry = format!(
         "scope: {{host: true}}\ntoken_sha256: {}\nfile_output: {{enabled: true, filename: {}}}\n",
@@ -1091,23 +1045,52 @@ fn tenants_changed_through_the_api_under_a_steady_stream() {
     );
     assert_eq!(status(&api("/api-team"), Some("admin-token")), 404);
     std::thread::sleep(Duration::from_millis(300));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let opens = stream.join().unwrap() as usize;
+    let opens = stream.finish();
     let steady = d.join("steady.txt");
-    wait_for(
-        "every alert of the steady tenant",
-        &log,
-        Duration::from_secs(30),
-        || alert_lines(&read(&steady)).len() >= opens,
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(
-        alert_lines(&read(&steady)).len(),
-        opens,
-        "no event of the steady tenant lost"
-    );
+    expect_alerts(&steady, opens, "no event of the steady tenant lost", &log);
     let team = alert_lines(&read(&out_file)).len();
     assert!(team > 0 && team < opens, "api-team: {team} of {opens}");
     eprintln!("{opens} opens; the API's tenant saw {team}");
     drop(engine);
+}
+
+/// Opens of a marker file, steadily, until finished.
+struct Steady {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<usize>,
+}
+
+impl Steady {
+    /// About 2,000 opens of `marker` a second.
+    fn start(marker: &Path) -> Steady {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (m, st) = (marker.to_path_buf(), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let mut n = 0;
+            while !st.load(std::sync::atomic::Ordering::Relaxed) {
+                drop(std::fs::File::create(&m).unwrap());
+                n += 1;
+                if n % 20 == 0 {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            n
+        });
+        Steady { stop, thread }
+    }
+
+    /// Stops; the opens made.
+    fn finish(self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
+}
+
+/// Waits until `file` has `n` alerts and checks it gets no more.
+fn expect_alerts(file: &Path, n: usize, what: &str, log: &Path) {
+    wait_for(what, log, Duration::from_secs(30), || {
+        alert_lines(&read(file)).len() >= n
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(alert_lines(&read(file)).len(), n, "{what}");
 }

@@ -341,32 +341,7 @@ mod tests {
             return;
         }
         let dir = std::env::temp_dir().join(format!("fw-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (k, c) = (dir.join("k.pem"), dir.join("c.pem"));
-        let st = std::process::Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=localhost",
-                "-keyout",
-            ])
-            .arg(&k)
-            .arg("-out")
-            .arg(&c)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let pem = dir.join("falco.pem");
-        let mut both = std::fs::read(&c).unwrap();
-        both.extend(std::fs::read(&k).unwrap());
-        std::fs::write(&pem, both).unwrap();
+        let pem = self_signed(&dir);
         let cfg = ServerConfig {
             address: "127.0.0.1".into(),
             port: 0,
@@ -389,6 +364,31 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// openssl's arguments for a new self-signed certificate and key.
+    const SELF_SIGNED: [&str; 7] = [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+    ];
+
+    /// A self-signed certificate and its key in one PEM file (Falco's
+    /// form), made in `dir`.
+    fn self_signed(dir: &std::path::Path) -> std::path::PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let subj = [
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+        ];
+        openssl(dir, &[&SELF_SIGNED[..], &subj[..]].concat());
+        let mut both = std::fs::read(dir.join("c.pem")).unwrap();
+        both.extend(std::fs::read(dir.join("k.pem")).unwrap());
+        let pem = dir.join("falco.pem");
+        std::fs::write(&pem, both).unwrap();
+        pem
+    }
+
     /// `openssl` with `args` in `dir`.
     fn openssl(dir: &std::path::Path, args: &[&str]) {
         let st = std::process::Command::new("openssl")
@@ -405,22 +405,9 @@ mod tests {
     /// `name`-client.pem/.key.
     fn ca_and_client(dir: &std::path::Path, name: &str) {
         let (ca, key) = (format!("{name}.pem"), format!("{name}.key"));
-        openssl(
-            dir,
-            &[
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            ]
-            .into_iter()
-            .chain([
-                "-subj",
-                &format!("/CN={name}"),
-                "-keyout",
-                &key,
-                "-out",
-                &ca,
-            ])
-            .collect::<Vec<_>>(),
-        );
+        let cn = format!("/CN={name}");
+        let subj = ["-subj", &cn, "-keyout", &key, "-out", &ca];
+        openssl(dir, &[&SELF_SIGNED[..], &subj[..]].concat());
         std::fs::write(
             dir.join("ext.cnf"),
             "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
@@ -476,28 +463,7 @@ mod tests {
             return;
         }
         let dir = std::env::temp_dir().join(format!("fw-mtls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        openssl(
-            &dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=localhost",
-                "-keyout",
-                "k.pem",
-                "-out",
-                "c.pem",
-            ],
-        );
-        let mut both = std::fs::read(dir.join("c.pem")).unwrap();
-        both.extend(std::fs::read(dir.join("k.pem")).unwrap());
-        std::fs::write(dir.join("falco.pem"), both).unwrap();
+        let pem = self_signed(&dir);
         ca_and_client(&dir, "ca");
         ca_and_client(&dir, "other");
         let cfg = ServerConfig {
@@ -505,7 +471,7 @@ mod tests {
             port: 0,
             healthz: "/healthz".into(),
             prometheus: false,
-            tls_pem: Some(dir.join("falco.pem")),
+            tls_pem: Some(pem),
             plugins: Vec::new(),
             admin_token_sha256: Some(api::token_hash("root")),
             client_ca: Some(dir.join("ca.pem")),
