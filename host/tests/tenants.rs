@@ -1020,6 +1020,48 @@ fn tenants_changed_through_the_api_under_a_steady_stream() {
         Duration::from_secs(10),
         || alert_lines(&read(&out_file)).len() > before,
     );
+    // names that are not tenants' are refused before anything is written
+    assert_eq!(
+        send("PUT", &api("/x.rules"), "admin-token", Some(&entry)).0,
+        400
+    );
+    assert_eq!(
+        send("PUT", &api("/.hidden"), "admin-token", Some(&entry)).0,
+        400
+    );
+    let (code, _) = send(
+        "PUT",
+        &format!("https://127.0.0.1:{port}/api/v1/tenantsX"),
+        "admin-token",
+        Some(&entry),
+    );
+    assert_eq!(code, 405, "not the API's path");
+    // a tenant whose outputs cannot start is refused, and not added
+    let bad = "scope: {host: true}\nnats_output: {enabled: true, url: 'nats://h:99999'}\n";
+    let (code, said) = send("PUT", &api("/bad-outputs"), "admin-token", Some(bad));
+    assert!(
+        code == 400 && said.contains("not a port number"),
+        "{code} {said}"
+    );
+    assert_eq!(status(&api("/bad-outputs"), Some("admin-token")), 404);
+    assert!(
+        !d.join("tenants.d/bad-outputs.yaml").exists(),
+        "its file is put back"
+    );
+    // a tenant whose entry names its rules files takes no rules upload
+    let fixed = format!(
+        "scope: {{host: true}}\nrules_files: [{}]\n",
+        d.join("steady.yaml").display()
+    );
+    assert_eq!(
+        send("PUT", &api("/fixed"), "admin-token", Some(&fixed)).0,
+        201
+    );
+    assert_eq!(
+        send("PUT", &api("/fixed/rules"), "admin-token", Some(&rules)).0,
+        409
+    );
+    assert_eq!(send("DELETE", &api("/fixed"), "admin-token", None).0, 200);
     // a tenant of the configuration file is changed there
     let (code, said) = send("PUT", &api("/steady"), "admin-token", Some(&entry));
     assert_eq!(code, 409, "{said}");

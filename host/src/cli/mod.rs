@@ -347,7 +347,8 @@ fn sources<'o>(
     config: &Config,
     pipeline: &Pipeline<'_>,
 ) -> Result<Vec<Box<dyn Source + 'o>>, PipelineError> {
-    pipeline::count_rules(pipeline.shared(), &engines.iter().collect::<Vec<_>>());
+    let counted = engines.iter().chain(tenants.iter().map(|t| &t.engine));
+    pipeline::count_rules(pipeline.shared(), &counted.collect::<Vec<_>>());
     let (syscall, others): (Vec<SourceEngine>, Vec<SourceEngine>) = engines
         .into_iter()
         .partition(|e| e.rules().fields.source == SYSCALL_SOURCE);

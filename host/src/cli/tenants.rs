@@ -45,6 +45,12 @@ pub(super) struct ListArgs {
     /// The CA certificate (PEM) the server's certificate is checked with.
     #[arg(long)]
     ca_cert: Option<PathBuf>,
+    /// A client certificate (PEM), for a server with ssl_client_ca.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// The client certificate's key (PEM).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
     /// Print the API's JSON as it is.
     #[arg(long)]
     json: bool,
@@ -152,6 +158,7 @@ fn get(url: &str, token: &str, args: &ListArgs) -> Result<String, String> {
             url: url.to_string(),
             insecure: args.insecure,
             ca_cert: args.ca_cert.clone(),
+            client_cert: args.cert.clone().zip(args.key.clone()),
             ..HttpOptions::default()
         };
         b = b.tls_config(std::sync::Arc::new(crate::outputs::sinks::tls_config(

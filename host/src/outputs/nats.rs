@@ -7,7 +7,8 @@
 //! and its dependencies into a channel thread that only writes. Each alert
 //! is followed by a PING and waits for the PONG, so a refused publish
 //! (permissions, size) is an error of that alert, not a silent loss; a
-//! broken connection is opened again once per alert.
+//! broken connection is opened again once per alert (so an alert whose
+//! PONG was lost may be published twice: at least once, not exactly once).
 
 use super::alert::Alert;
 use super::sinks::{Sink, SinkError};
@@ -43,13 +44,12 @@ impl NatsOptions {
                 "'{url}': expected nats://host[:port] (credentials are not supported yet)"
             ));
         }
-        let address = if host
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            host.to_string()
-        } else {
-            format!("{host}:4222")
+        let address = match host.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0) => {
+                host.to_string()
+            }
+            Some(_) => return Err(format!("'{url}': the port is not a port number")),
+            None => format!("{host}:4222"),
         };
         let valid = !subject.is_empty()
             && subject
@@ -116,7 +116,12 @@ impl Nats {
         msg.extend_from_slice(payload);
         msg.extend_from_slice(b"\r\nPING\r\n");
         w.write_all(&msg)?;
+        // the PONG within TIMEOUT, whatever else the server sends meanwhile
+        let deadline = std::time::Instant::now() + TIMEOUT;
         loop {
+            if std::time::Instant::now() >= deadline {
+                return Err(protocol("no PONG in time".into()));
+            }
             let line = read_line(r)?;
             match line.as_str() {
                 "PONG" => return Ok(()),
@@ -189,6 +194,8 @@ mod tests {
             ("nats://x", "a..b", "subject 'a..b'"),
             ("nats://x", "a.*", "wildcards"),
             ("nats://x", "a b", "subject"),
+            ("nats://x:99999", "s", "not a port number"),
+            ("nats://:4222", "s", "not a port number"),
         ] {
             let e = NatsOptions::new(url, subject).unwrap_err();
             assert!(e.contains(want), "{url} {subject}: {e}");

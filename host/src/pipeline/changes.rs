@@ -4,6 +4,7 @@
 
 use super::{Pipeline, Slots};
 use crate::server::api::{Change, ChangeKind};
+use crate::tenants::TenantSpec;
 use crate::tenants::spec::{entry_file, rules_file, tenants, tenants_dir};
 use std::path::{Path, PathBuf};
 
@@ -27,7 +28,7 @@ impl Saved {
 impl Pipeline<'_> {
     /// Applies one change and answers it.
     pub(super) fn change_tenant(&self, c: Change, slots: &Slots) {
-        let answer = self.try_change(&c.name, c.kind, slots);
+        let answer = self.try_change(&c, slots);
         let said = format!("tenants API: tenant '{}': {}", c.name, answer.1);
         if answer.0 < 300 {
             crate::log::info(&said);
@@ -37,30 +38,45 @@ impl Pipeline<'_> {
         let _ = c.reply.send(answer);
     }
 
-    fn try_change(&self, name: &str, kind: ChangeKind, slots: &Slots) -> (u16, String) {
-        let Ok(Some(dir)) = tenants_dir(&self.config) else {
+    fn try_change(&self, c: &Change, slots: &Slots) -> (u16, String) {
+        let config = self
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Ok(Some(dir)) = tenants_dir(&config) else {
             return (
                 409,
                 "tenants_dir is not configured: the API has nowhere to keep tenants".into(),
             );
         };
-        if let Ok(listed) = tenants(&self.config)
-            && listed.iter().any(|t| t.name == name && t.file.is_none())
-        {
+        let name = c.name.as_str();
+        let listed = tenants(&config).unwrap_or_default();
+        let current = listed.iter().find(|t| t.name == name);
+        if current.is_some_and(|t| t.file.is_none()) {
             return (
                 409,
                 format!("tenant '{name}' is defined in the configuration file: change it there"),
             );
         }
         let (entry, rules) = (entry_file(&dir, name), rules_file(&dir, name));
+        let own_rules = |t: &TenantSpec| {
+            t.config.rules_files.is_empty() || t.config.rules_files == [rules.clone()]
+        };
+        if matches!(c.kind, ChangeKind::Rules(_)) && current.is_some_and(|t| !own_rules(t)) {
+            return (
+                409,
+                format!("tenant '{name}' names its rules_files: its entry chooses its rules"),
+            );
+        }
         let existed = entry.is_file();
         let saved = [Saved::take(entry.clone()), Saved::take(rules.clone())];
-        let written = match kind {
-            ChangeKind::Entry(text) => write(&dir, &entry, &text),
+        let written = match &c.kind {
+            ChangeKind::Entry(text) => write(&dir, &entry, text),
             ChangeKind::Rules(_) | ChangeKind::Remove if !existed => {
                 return (404, format!("no tenant '{name}' in {}", dir.display()));
             }
-            ChangeKind::Rules(text) => write(&dir, &rules, &text),
+            ChangeKind::Rules(text) => write(&dir, &rules, text),
             ChangeKind::Remove => {
                 std::fs::remove_file(&entry).and_then(|()| std::fs::remove_file(&rules).or(Ok(())))
             }
@@ -69,8 +85,8 @@ impl Pipeline<'_> {
             saved.iter().for_each(Saved::restore);
             return (500, format!("cannot write in {}: {e}", dir.display()));
         }
-        match self.reload_with(name, slots) {
-            Ok(rules) if !entry.is_file() => (200, format!("removed; {rules} rule(s) enabled")),
+        match self.reload_with(c, slots) {
+            Ok(_) if !entry.is_file() => (200, "removed".into()),
             Ok(rules) if existed => (200, format!("updated; {rules} rule(s) enabled")),
             Ok(rules) => (201, format!("added; {rules} rule(s) enabled")),
             Err(e) => {
@@ -80,15 +96,28 @@ impl Pipeline<'_> {
         }
     }
 
-    /// A reload that must load tenant `name` (unless it was removed); the
-    /// rules enabled, or why not (nothing applied then).
-    fn reload_with(&self, name: &str, slots: &Slots) -> Result<usize, String> {
-        let s = (self.reload)().map_err(|e| e.to_string())?;
-        if let Some(e) = s.failed_tenants.iter().find(|e| e.tenant() == Some(name)) {
+    /// A reload that must load the changed tenant (unless it was removed
+    /// or disabled); its rules enabled, or why not (nothing applied then;
+    /// a tenant hears only about its own files).
+    fn reload_with(&self, c: &Change, slots: &Slots) -> Result<usize, String> {
+        let s = (self.reload)().map_err(|e| match c.admin {
+            true => e.to_string(),
+            false => "the engine's configuration does not load now (its log says why)".into(),
+        })?;
+        if let Some(e) = s
+            .failed_tenants
+            .iter()
+            .find(|e| e.tenant() == Some(&c.name))
+        {
             return Err(e.to_string());
         }
-        let rules = self.apply(s, slots)?;
-        self.reloaded(rules);
+        let rules = s
+            .tenants
+            .iter()
+            .find(|t| t.spec.name == c.name)
+            .map_or(0, |t| t.engine.active_count());
+        let all = self.apply(s, slots)?;
+        self.reloaded(all);
         Ok(rules)
     }
 }

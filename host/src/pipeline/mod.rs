@@ -283,6 +283,8 @@ pub struct Pipeline<'a> {
     snapshots: Option<MetricsOutput>,
     plugin_versions: Vec<(String, String)>,
     config: Config,
+    /// The configuration last applied (at start, then each reload).
+    latest: Mutex<Config>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -306,6 +308,7 @@ impl<'a> Pipeline<'a> {
             reload,
             plugin_versions: Vec::new(),
             config: config.clone(),
+            latest: Mutex::new(config.clone()),
         })
     }
 
@@ -506,11 +509,13 @@ impl<'a> Pipeline<'a> {
         crate::log::configure(log);
         self.watch
             .set_enabled(s.config.bool_at("watch_config_files", true).unwrap_or(true));
+        *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = s.config;
         Ok(rules)
     }
 }
 
-/// Sets the rules-loaded gauge from the engines a run starts with.
+/// Sets the rules-loaded gauge from the engines a run starts with (the
+/// tenants' included, as after a reload).
 pub fn count_rules(sh: &Shared, engines: &[&SourceEngine]) {
     sh.metrics.rules_loaded.store(
         engines.iter().map(|e| e.active_count() as u64).sum(),
@@ -626,12 +631,14 @@ impl Control<'_, '_> {
         if reload && self.interrupted.is_none() && self.p.reload_now(self.slots) {
             self.p.watch.rearm();
         }
-        // (once stopping, a change is dropped: its caller hears so)
-        while let Ok(c) = self.changes.try_recv() {
-            if self.interrupted.is_none() {
-                self.p.change_tenant(c, self.slots);
-                self.p.watch.rearm();
-            }
+        // one change per look (each is a reload); once stopping, or when
+        // its caller went away, a change is dropped
+        if let Ok(c) = self.changes.try_recv()
+            && self.interrupted.is_none()
+            && !c.reply.is_closed()
+        {
+            self.p.change_tenant(c, self.slots);
+            self.p.watch.rearm();
         }
     }
 }

@@ -227,6 +227,10 @@ fn tenant_engine(
     plugins: &[ProvidedPlugin],
 ) -> Result<SourceEngine, SetupError> {
     let config = &spec.config;
+    // its outputs as they will start (a bad channel fails the tenant here)
+    crate::outputs::config::OutputsConfig::from_config(config)
+        .and_then(|o| o.sinks())
+        .map_err(|e| spec.error(e))?;
     let loaded = load_rules(&config.rules_files, registry, plugins);
     first_error(&loaded)?;
     let mut opts = EngineOptions::from_config(config).map_err(|e| spec.error(e))?;

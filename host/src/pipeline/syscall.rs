@@ -181,9 +181,9 @@ impl SyscallStage {
                 ));
             }
         }
-        for mut t in old {
-            t.close(&sh.host, &sh.tenants);
+        for t in old {
             crate::log::info(&format!("Tenant '{}' removed", t.name()));
+            t.remove(&sh.host, &sh.tenants);
         }
     }
 
@@ -204,7 +204,7 @@ impl SyscallStage {
             .tenants
             .iter_mut()
             .map(|t| {
-                t.close(&sh.host, &sh.tenants);
+                t.close(&sh.host);
                 format!("\n  {}", t.summary())
             })
             .collect();

@@ -12,8 +12,8 @@
 //!
 //! Changes are kept in `tenants_dir` and applied by the pipeline as a
 //! reload: validated first (a rules error comes back with its file:line),
-//! then swapped in between two events (no event lost); a change that
-//! does not load is undone and leaves everything as it was.
+//! then swapped in between two events (no event lost); a change whose
+//! tenant does not load is undone (its files put back).
 //!
 //! Tokens are never stored: the configuration holds their SHA-256
 //! (`webserver.admin_token_sha256`, `tenants[].token_sha256`). No token or
@@ -44,8 +44,12 @@ const MAX_SUBSCRIBERS: usize = 16;
 /// The longest body a change may have (a tenant's entry or rules).
 pub const MAX_CHANGE_BODY: usize = 1 << 20;
 
-/// How long a change may take to be applied.
-const CHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a change may take to be applied (well within a connection's
+/// lifetime, so the answer is delivered).
+const CHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Changes waiting at most (each is a reload); more are refused (503).
+const CHANGES_WAITING: usize = 4;
 
 /// A tenant's live alert feed: the streams open on it.
 #[derive(Default)]
@@ -122,6 +126,9 @@ pub struct Change {
     pub name: String,
     /// What changes.
     pub kind: ChangeKind,
+    /// Asked by the admin (else by the tenant: errors about other parts of
+    /// the configuration are not told).
+    pub admin: bool,
     /// The answer.
     pub reply: tokio::sync::oneshot::Sender<(u16, String)>,
 }
@@ -130,7 +137,7 @@ pub struct Change {
 #[derive(Default)]
 pub struct Directory {
     entries: Mutex<BTreeMap<String, Entry>>,
-    changes: Mutex<Option<std::sync::mpsc::Sender<Change>>>,
+    changes: Mutex<Option<std::sync::mpsc::SyncSender<Change>>>,
 }
 
 impl Directory {
@@ -163,29 +170,36 @@ impl Directory {
             .remove(name);
     }
 
-    /// From now on, the API's changes come to the returned receiver.
+    /// From now on, the API's changes come to the returned receiver (a
+    /// few at most wait; more are refused).
     pub fn accept_changes(&self) -> std::sync::mpsc::Receiver<Change> {
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = std::sync::mpsc::sync_channel(CHANGES_WAITING);
         *self.changes.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
         rx
     }
 
     /// Asks the pipeline for a change; its answer, or why there is none.
-    pub async fn change(&self, name: &str, kind: ChangeKind) -> (u16, String) {
+    pub async fn change(&self, who: &Authorized, kind: ChangeKind) -> (u16, String) {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let change = Change {
-            name: name.to_string(),
+            name: who.name.clone(),
             kind,
+            admin: who.admin,
             reply,
         };
-        let sent = self
+        let sent = match self
             .changes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
-            .is_some_and(|tx| tx.send(change).is_ok());
-        if !sent {
-            return (503, "this engine does not take tenant changes now".into());
+        {
+            None => Err("this engine does not take tenant changes"),
+            Some(tx) => tx
+                .try_send(change)
+                .map_err(|_| "too many changes are waiting: try again"),
+        };
+        if let Err(why) = sent {
+            return (503, why.into());
         }
         match tokio::time::timeout(CHANGE_TIMEOUT, answer).await {
             Ok(Ok(a)) => a,
@@ -219,16 +233,11 @@ impl Caller {
 }
 
 /// The hex SHA-256 of a token.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
+pub fn token_hash(token: impl AsRef<[u8]>) -> String {
+    Sha256::digest(token.as_ref())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Equal without an early exit on the first difference.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 fn caller(
@@ -236,17 +245,15 @@ fn caller(
     admin: Option<&str>,
     tenants: &BTreeMap<String, Entry>,
 ) -> Option<Caller> {
-    let token = auth?.strip_prefix("Bearer ")?.trim();
-    if token.is_empty() {
-        return None;
-    }
+    let token = super::http::bearer_token(auth?.as_bytes())?;
     let hash = token_hash(token);
-    if admin.is_some_and(|a| same(a, &hash)) {
+    let same = |h: &str| super::http::same_digest(h.as_bytes(), hash.as_bytes());
+    if admin.is_some_and(same) {
         return Some(Caller::Admin);
     }
     tenants
         .iter()
-        .find(|(_, e)| e.token_sha256.as_deref().is_some_and(|t| same(t, &hash)))
+        .find(|(_, e)| e.token_sha256.as_deref().is_some_and(same))
         .map(|(n, _)| Caller::Tenant(n.clone()))
 }
 
@@ -258,26 +265,64 @@ pub fn authorize_change(
     auth: Option<&str>,
     admin: Option<&str>,
     dir: &Directory,
-) -> Result<(String, bool), (u16, String)> {
+) -> Result<Authorized, (u16, String)> {
     let tenants = dir.snapshot();
     let Some(who) = caller(auth, admin, &tenants) else {
         return Err((401, "a valid bearer token is needed\n".into()));
     };
-    let rest = path.strip_prefix(PREFIX).unwrap_or("");
-    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    let parts = parts(path).unwrap_or_default();
     let (name, rules) = match (method, parts.as_slice()) {
         (&hyper::Method::PUT, [name]) | (&hyper::Method::DELETE, [name]) => (*name, false),
         (&hyper::Method::PUT, [name, "rules"]) => (*name, true),
         _ => return Err((405, "method not allowed\n".into())),
     };
-    let allowed = who == Caller::Admin || (rules && who.may_see(name));
+    if !valid_tenant_name(name) {
+        return Err((
+            400,
+            "a tenant's name is letters, digits, '-' and '_' (at most 63)\n".into(),
+        ));
+    }
+    let admin = who == Caller::Admin;
+    let allowed = admin || (rules && who.may_see(name));
     if !allowed {
         return Err((
             403,
             "this token is not allowed to change that tenant\n".into(),
         ));
     }
-    Ok((name.to_string(), rules))
+    Ok(Authorized {
+        name: name.to_string(),
+        rules,
+        admin,
+    })
+}
+
+/// A change the caller may make.
+pub struct Authorized {
+    /// The tenant.
+    pub name: String,
+    /// Its rules (else its entry).
+    pub rules: bool,
+    /// By the admin (else by the tenant itself).
+    pub admin: bool,
+}
+
+/// Whether `path` is the API's; its parts after [`PREFIX`].
+pub fn parts(path: &str) -> Option<Vec<&str>> {
+    let rest = path.strip_prefix(PREFIX)?;
+    if !rest.is_empty() && !rest.starts_with('/') {
+        return None;
+    }
+    Some(rest.split('/').filter(|p| !p.is_empty()).collect())
+}
+
+/// A tenant's name: letters, digits, `-` and `_`, at most 63 (so it is a
+/// file name in `tenants_dir`, a NATS subject token and a label value).
+pub fn valid_tenant_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// An API answer: status, content type, body (or an alert stream).
@@ -304,8 +349,7 @@ pub fn answer(
     let Some(who) = caller(auth, admin, &tenants) else {
         return text(401, "a valid bearer token is needed");
     };
-    let rest = path.strip_prefix(PREFIX).unwrap_or("");
-    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    let parts = parts(path).unwrap_or_default();
     let describe = |name: &str, e: &Entry| {
         let c = metrics.tenant(name);
         serde_json::json!({
@@ -349,7 +393,8 @@ pub fn answer(
 }
 
 /// The body of an alert stream: each alert as it comes; ends when the
-/// tenant goes away or the engine stops.
+/// engine stops or the connection's lifetime ends (a minute: clients
+/// reconnect, as Server-Sent Events clients do).
 pub struct EventStream(pub mpsc::Receiver<Bytes>);
 
 impl hyper::body::Body for EventStream {

@@ -72,7 +72,7 @@ pub enum ServerError {
     Runtime(std::io::Error),
 }
 
-/// A response with its whole body.
+/// A response: a whole body, or one that streams (Server-Sent Events).
 pub(crate) type Reply = Response<UnsyncBoxBody<Bytes, std::convert::Infallible>>;
 
 /// Answers one request.
@@ -100,7 +100,28 @@ where
     r
 }
 
-/// The runtime every listener runs on, started at first use.
+/// The token of an `Authorization: Bearer TOKEN` value (the scheme in any
+/// case, as RFC 7235 says); `None` for another scheme or an empty token.
+pub(crate) fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    match value.split_at_checked(7) {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"bearer ") => {
+            Some(token.trim_ascii()).filter(|t| !t.is_empty())
+        }
+        _ => None,
+    }
+}
+
+/// Whether two digests are equal, in time independent of where they
+/// differ.
+pub(crate) fn same_digest(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether `s` has the form of a SHA-256 in hex (a token's, as configured).
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Reads a whole body of at most `max` bytes; the refusal (status,
 /// message) when it is longer or broken.
 pub(crate) async fn read_limited(
@@ -123,6 +144,7 @@ pub(crate) async fn read_limited(
     Ok(out)
 }
 
+/// The runtime every listener runs on, started at first use.
 fn runtime() -> Result<&'static tokio::runtime::Runtime, ServerError> {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     static STARTING: Mutex<()> = Mutex::new(());

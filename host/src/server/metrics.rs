@@ -49,7 +49,7 @@ pub struct TenantCounters {
     pub events: AtomicU64,
     /// Events in its scope shed because its CPU budget was spent.
     pub shed: AtomicU64,
-    /// Alerts delivered to its outputs.
+    /// Alerts queued to its outputs.
     pub alerts: AtomicU64,
     /// Alerts over its alert rate (reported, not delivered).
     pub suppressed: AtomicU64,
@@ -83,6 +83,12 @@ impl Metrics {
             source.to_string(),
         );
         *m.entry(key).or_default() += 1;
+    }
+
+    /// Forgets a tenant that is gone: its counters and alert counts.
+    pub fn remove_tenant(&self, tenant: &str) {
+        lock(&self.tenants).remove(tenant);
+        lock(&self.alerts).retain(|(t, ..), _| t != tenant);
     }
 
     /// The counters of `tenant` (the same ones again after a reload).
@@ -328,7 +334,7 @@ const TENANT_SHED: Family = (
 const TENANT_ALERTS: Family = (
     "falcowasm_tenant_alerts_total",
     "counter",
-    "Alerts delivered to a tenant's outputs.",
+    "Alerts queued to a tenant's outputs.",
 );
 const TENANT_SUPPRESSED: Family = (
     "falcowasm_tenant_alerts_suppressed_total",

@@ -74,12 +74,21 @@ impl ServerConfig {
             prometheus: c.bool_at("webserver.prometheus_metrics_enabled", false)?,
             plugins: Vec::new(),
             admin_token_sha256: admin_token(c)?,
-            client_ca: c
-                .str_at("webserver.ssl_client_ca")?
-                .filter(|_| tls_pem.is_some())
-                .map(std::path::PathBuf::from),
+            client_ca: client_ca(c, tls_pem.is_some())?,
             tls_pem,
         }))
+    }
+}
+
+/// `webserver.ssl_client_ca`: only with TLS (client certificates are a
+/// part of the TLS handshake).
+fn client_ca(c: &Config, tls: bool) -> Result<Option<std::path::PathBuf>, ConfigError> {
+    match c.str_at("webserver.ssl_client_ca")? {
+        Some(_) if !tls => Err(ConfigError::key(
+            "webserver.ssl_client_ca",
+            "client certificates need ssl_enabled: true",
+        )),
+        ca => Ok(ca.map(std::path::PathBuf::from)),
     }
 }
 
@@ -88,7 +97,7 @@ fn admin_token(c: &Config) -> Result<Option<String>, ConfigError> {
     let Some(s) = c.str_at("webserver.admin_token_sha256")? else {
         return Ok(None);
     };
-    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !http::is_sha256_hex(&s) {
         return Err(ConfigError::key(
             "webserver.admin_token_sha256",
             "expected 64 hex digits (sha256sum of the token)",
@@ -200,7 +209,8 @@ impl http::Handler for Web {
         let certified = self.cfg.client_ca.is_none()
             || req.extensions().get::<http::VerifiedClient>().is_some();
         let (dir, metrics) = (Arc::clone(&self.tenants), Arc::clone(&self.metrics));
-        let plain = (!path.starts_with(api::PREFIX))
+        let plain = api::parts(&path)
+            .is_none()
             .then(|| route(req.method(), &path, &self.cfg, &self.metrics));
         async move {
             if let Some((code, ctype, body)) = plain {
@@ -233,7 +243,7 @@ async fn change(
     dir: &Directory,
 ) -> http::Reply {
     let text = |code: u16, msg: String| http::reply(code, "text/plain; charset=utf-8", msg);
-    let (name, rules) = match api::authorize_change(req.method(), path, auth, admin, dir) {
+    let who = match api::authorize_change(req.method(), path, auth, admin, dir) {
         Ok(c) => c,
         Err((code, msg)) => return text(code, msg),
     };
@@ -253,13 +263,13 @@ async fn change(
         let Ok(body) = String::from_utf8(body) else {
             return text(400, "the body is not UTF-8 text\n".into());
         };
-        if rules {
+        if who.rules {
             api::ChangeKind::Rules(body)
         } else {
             api::ChangeKind::Entry(body)
         }
     };
-    let (code, msg) = dir.change(&name, kind).await;
+    let (code, msg) = dir.change(&who, kind).await;
     text(code, format!("{}\n", msg.trim_end()))
 }
 

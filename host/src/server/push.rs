@@ -149,12 +149,11 @@ impl Endpoint {
         let Some(value) = headers.get(hyper::header::AUTHORIZATION) else {
             return false;
         };
-        let token = match value.as_bytes().split_at_checked(7) {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"bearer ") => token.trim_ascii(),
-            _ => return false,
+        let Some(token) = http::bearer_token(value.as_bytes()) else {
+            return false;
         };
         let given: [u8; 32] = Sha256::digest(token).into();
-        given.iter().zip(want).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
+        http::same_digest(&given, want)
     }
 }
 

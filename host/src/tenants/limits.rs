@@ -67,13 +67,21 @@ impl Limits {
                     }),
             }
         };
-        let ms = |n: f64| Duration::from_secs_f64(n / 1000.0);
+        let ms = |k: &str| -> Result<Option<Duration>, ConfigError> {
+            num(k)?
+                .map(|n| {
+                    Duration::try_from_secs_f64(n / 1000.0).map_err(|_| {
+                        ConfigError::key(format!("{key}.{k}"), format!("{n} ms is too long"))
+                    })
+                })
+                .transpose()
+        };
         Ok(Limits {
-            cpu_budget: num("cpu_budget_ms")?.map(ms),
+            cpu_budget: ms("cpu_budget_ms")?,
             alert_rate: num("alert_rate")?,
             alert_burst: num("alert_burst")?,
             filter_memory: num("filter_memory_mb")?.map(|m| (m * 1024.0 * 1024.0) as usize),
-            event_deadline: num("event_deadline_ms")?.map(ms),
+            event_deadline: ms("event_deadline_ms")?,
         })
     }
 
@@ -192,6 +200,10 @@ mod tests {
                 "limits.alert_rate: expected a positive",
             ),
             (serde_json::json!({"cpu": 1}), "limits.cpu: unknown limit"),
+            (
+                serde_json::json!({"cpu_budget_ms": 1e30}),
+                "limits.cpu_budget_ms: 1",
+            ),
             (serde_json::json!(5), "limits: expected a mapping"),
         ] {
             let e = Limits::parse(Some(&v), "limits").unwrap_err().to_string();

@@ -135,7 +135,11 @@ impl Tenant {
         if key != self.outputs_key {
             let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
             let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
-            self.outputs = Outputs::start_with(sinks, cfg.format, cfg.queue_limits());
+            let old = std::mem::replace(
+                &mut self.outputs,
+                Outputs::start_with(sinks, cfg.format, cfg.queue_limits()),
+            );
+            drain_apart(old);
             *self
                 .counters
                 .outputs
@@ -153,7 +157,10 @@ impl Tenant {
         self.engine = engine;
         self.scope = spec.scope.clone();
         self.budget = Budget::new(spec.limits.cpu_budget);
+        // what was suppressed and not reported yet stays to be reported
+        let suppressed = std::mem::take(&mut self.bucket.suppressed);
         self.bucket = AlertBucket::new(spec.limits.alert_rate, spec.limits.alert_burst);
+        self.bucket.suppressed = suppressed;
         Ok(())
     }
 
@@ -246,12 +253,20 @@ impl Tenant {
         }
     }
 
-    /// At the end of the run, or when a reload removed it: the last
-    /// report, the outputs drained, off the API's list.
-    pub fn close(&mut self, host: &str, directory: &Directory) {
+    /// At the end of the run: the last report, the outputs drained.
+    pub fn close(&mut self, host: &str) {
         self.report_suppressed(host);
         self.outputs.flush();
+    }
+
+    /// When a reload removed it: the last report, off the API's list and
+    /// `/metrics`; its outputs drain on a thread of their own (a slow
+    /// channel delays nobody).
+    pub fn remove(mut self, host: &str, directory: &Directory) {
+        self.report_suppressed(host);
         directory.remove(&self.name);
+        self.metrics.remove_tenant(&self.name);
+        drain_apart(self.outputs);
     }
 
     /// A `Falco internal: alerts suppressed` alert on the tenant's own
@@ -293,4 +308,14 @@ fn list(spec: &TenantSpec, engine: &SourceEngine, directory: &Directory) {
         spec.scope.to_string(),
         engine.active_count(),
     );
+}
+
+/// Delivers what `outputs` hold and stops them, on a thread of its own.
+fn drain_apart(outputs: Outputs) {
+    let spawned = std::thread::Builder::new()
+        .name("tenant-outputs".into())
+        .spawn(move || drop(outputs));
+    if let Err(e) = spawned {
+        crate::log::error(&format!("cannot drain a tenant's outputs apart: {e}"));
+    }
 }

@@ -95,7 +95,7 @@ impl Scope {
         let container_ids = list("container_ids")?;
         if let Some(bad) = container_ids
             .iter()
-            .find(|id| id.len() < 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()))
+            .find(|id| !(12..=64).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_hexdigit()))
         {
             return Err(ConfigError::key(
                 format!("{key}.container_ids"),

@@ -57,7 +57,8 @@ pub struct TenantSpec {
     pub limits: Limits,
     /// `token_sha256`: the SHA-256 (hex) of its API bearer token.
     pub token_sha256: Option<String>,
-    /// `enabled` (default true): a disabled tenant is checked, not run.
+    /// `enabled` (default true): a disabled tenant's entry is checked; its
+    /// rules are neither loaded nor run.
     pub enabled: bool,
     /// The configuration its rules and outputs are read from.
     pub config: Config,
@@ -223,7 +224,7 @@ fn tenant(
         }
     }
     let name = match map.get("name") {
-        Some(Value::String(s)) if valid_name(s) => s.clone(),
+        Some(Value::String(s)) if crate::server::api::valid_tenant_name(s) => s.clone(),
         Some(v) => {
             return Err(ConfigError::key(
                 at("name"),
@@ -234,7 +235,7 @@ fn tenant(
     };
     let token_sha256 = match map.get("token_sha256") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+        Some(Value::String(s)) if crate::server::http::is_sha256_hex(s) => {
             Some(s.to_ascii_lowercase())
         }
         Some(v) => {
@@ -264,13 +265,6 @@ fn tenant(
         place,
         file,
     })
-}
-
-fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The top level's configuration with the tenant's own keys in place of
