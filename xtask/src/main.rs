@@ -503,26 +503,16 @@ fn main() -> ExitCode {
             capture_events,
             capture,
             ..
-        } if which == "replay" => (|| {
+        } if which == "replay" || which == "tenants" => (|| {
             let bin = dist::release_bin()?;
             let source = match &capture {
                 Some(f) => bench_replay::Source::File(f.clone()),
                 None => bench_replay::Source::Shared(root().join("../shared/data/scap")),
             };
+            if which == "tenants" {
+                return bench_tenants::run(&bin, &source, capture_events.unwrap_or(200_000));
+            }
             bench_replay::run(&bin, &source, capture_events.unwrap_or(5_000_000))
-        })(),
-        Task::Bench {
-            which,
-            capture_events,
-            capture,
-            ..
-        } if which == "tenants" => (|| {
-            let bin = dist::release_bin()?;
-            let source = match &capture {
-                Some(f) => bench_replay::Source::File(f.clone()),
-                None => bench_replay::Source::Shared(root().join("../shared/data/scap")),
-            };
-            bench_tenants::run(&bin, &source, capture_events.unwrap_or(200_000))
         })(),
         Task::Bench {
             which,

@@ -50,13 +50,9 @@ pub struct Tenant {
     scope: Scope,
     engine: SourceEngine,
     names: FieldNames,
-    outputs: Outputs,
-    /// The API's live stream of its alerts, and their JSON options.
+    outputs: TenantOutputs,
+    /// The API's live stream of its alerts.
     feed: Arc<Feed>,
-    stream_format: FormatOptions,
-    static_fields: Vec<(String, String)>,
-    /// The outputs' configuration (a reload restarts them only on change).
-    outputs_key: String,
     budget: Budget,
     bucket: AlertBucket,
     hits: Vec<u32>,
@@ -74,27 +70,19 @@ impl Tenant {
         metrics: &Arc<Metrics>,
         directory: &Directory,
     ) -> Result<Tenant, ConfigError> {
-        let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
-        let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
+        let outputs = TenantOutputs::start(spec)?;
         list(spec, &engine, directory);
-        let outputs = Outputs::start_with(sinks, cfg.format, cfg.queue_limits());
         let counters = metrics.tenant(&spec.name);
-        *counters.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs.stats();
+        outputs.count_in(&counters);
         let memory = engine.filter_memory_bytes() as u64;
         counters.filter_memory.store(memory, Ordering::Relaxed);
         Ok(Tenant {
             feed: directory.feed(&spec.name),
-            stream_format: FormatOptions {
-                json: true,
-                ..cfg.format
-            },
             name: spec.name.clone(),
             scope: spec.scope.clone(),
             names: FieldNames::new(&engine.rules().fields),
             engine,
             outputs,
-            static_fields: cfg.static_fields,
-            outputs_key: crate::outputs::config::outputs_key(&spec.config),
             budget: Budget::new(spec.limits.cpu_budget),
             bucket: AlertBucket::new(spec.limits.alert_rate, spec.limits.alert_burst),
             hits: Vec::new(),
@@ -131,26 +119,10 @@ impl Tenant {
         engine: SourceEngine,
         directory: &Directory,
     ) -> Result<(), ConfigError> {
-        let key = crate::outputs::config::outputs_key(&spec.config);
-        if key != self.outputs_key {
-            let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
-            let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
-            let old = std::mem::replace(
-                &mut self.outputs,
-                Outputs::start_with(sinks, cfg.format, cfg.queue_limits()),
-            );
-            drain_apart(old);
-            *self
-                .counters
-                .outputs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()) = self.outputs.stats();
-            self.stream_format = FormatOptions {
-                json: true,
-                ..cfg.format
-            };
-            self.static_fields = cfg.static_fields;
-            self.outputs_key = key;
+        if crate::outputs::config::outputs_key(&spec.config) != self.outputs.key {
+            let new = TenantOutputs::start(spec)?;
+            new.count_in(&self.counters);
+            drain_apart(std::mem::replace(&mut self.outputs, new).outputs);
         }
         list(spec, &engine, directory);
         self.names = FieldNames::new(&engine.rules().fields);
@@ -206,7 +178,7 @@ impl Tenant {
                 continue;
             }
             let mut a = self.engine.alert(r, &ev, time_ns, host);
-            for (k, v) in &self.static_fields {
+            for (k, v) in &self.outputs.static_fields {
                 a.fields
                     .push((k.clone(), Some(FieldValue::Text(v.clone()))));
             }
@@ -214,9 +186,9 @@ impl Tenant {
             self.metrics
                 .add_alert(&self.name, &a.rule, a.priority.as_str(), &a.source);
             if self.feed.wanted() {
-                self.feed.send(&a.json(&self.stream_format));
+                self.feed.send(&a.json(&self.outputs.stream_format));
             }
-            self.outputs.push(a);
+            self.outputs.outputs.push(a);
         }
         let end = Instant::now();
         let spent = end.duration_since(started);
@@ -256,7 +228,7 @@ impl Tenant {
     /// At the end of the run: the last report, the outputs drained.
     pub fn close(&mut self, host: &str) {
         self.report_suppressed(host);
-        self.outputs.flush();
+        self.outputs.outputs.flush();
     }
 
     /// When a reload removed it: the last report, off the API's list and
@@ -266,7 +238,7 @@ impl Tenant {
         self.report_suppressed(host);
         directory.remove(&self.name);
         self.metrics.remove_tenant(&self.name);
-        drain_apart(self.outputs);
+        drain_apart(self.outputs.outputs);
     }
 
     /// A `Falco internal: alerts suppressed` alert on the tenant's own
@@ -296,7 +268,40 @@ impl Tenant {
         ];
         crate::log::warning(&format!("tenant '{}': {message}", self.name));
         self.outputs
+            .outputs
             .push(Alert::internal(SUPPRESSED_RULE, message, fields, host));
+    }
+}
+
+/// A tenant's output channels and what its alerts get on their way.
+struct TenantOutputs {
+    outputs: Outputs,
+    static_fields: Vec<(String, String)>,
+    /// The JSON form of its alerts on the API's stream.
+    stream_format: FormatOptions,
+    /// The configuration they were made from (a reload restarts them only
+    /// when it changed).
+    key: String,
+}
+
+impl TenantOutputs {
+    fn start(spec: &TenantSpec) -> Result<TenantOutputs, ConfigError> {
+        let cfg = OutputsConfig::from_config(&spec.config).map_err(|e| spec.error(e))?;
+        let sinks = cfg.sinks().map_err(|e| spec.error(e))?;
+        Ok(TenantOutputs {
+            outputs: Outputs::start_with(sinks, cfg.format, cfg.queue_limits()),
+            static_fields: cfg.static_fields,
+            stream_format: FormatOptions {
+                json: true,
+                ..cfg.format
+            },
+            key: crate::outputs::config::outputs_key(&spec.config),
+        })
+    }
+
+    /// Lists its channels' counters among the tenant's.
+    fn count_in(&self, counters: &TenantCounters) {
+        *counters.outputs.lock().unwrap_or_else(|p| p.into_inner()) = self.outputs.stats();
     }
 }
 
