@@ -244,6 +244,13 @@ pub const ACTIONS: &[Action] = &[
                  && cat $FWGEN/.aws/credentials > /dev/null",
     },
     Action {
+        // a key line in a scratch home's authorized_keys (not a real account's)
+        name: "authorized-keys",
+        rule: "SSH authorized keys modified",
+        place: Place::Host,
+        script: "mkdir -p $FWGEN/.ssh && echo 'ssh-ed25519 AAAAfwgen fwgen' >> $FWGEN/.ssh/authorized_keys",
+    },
+    Action {
         // an empty line list: opened for appending nothing, removed again
         // unless it was there before
         name: "ld-preload",
