@@ -244,6 +244,13 @@ pub const ACTIONS: &[Action] = &[
                  && cat $FWGEN/.aws/credentials > /dev/null",
     },
     Action {
+        // busybox's nc as `nc`, to a closed loopback port: it never connects
+        name: "netcat-exec-host",
+        rule: "Netcat or Socat Remote Code Execution on Host",
+        place: Place::Host,
+        script: "ln -sf /bin/busybox $FWGEN/nc && $FWGEN/nc -w 1 -e /bin/true 127.0.0.1 9 || true",
+    },
+    Action {
         // a key line in a scratch home's authorized_keys (not a real account's)
         name: "authorized-keys",
         rule: "SSH authorized keys modified",
