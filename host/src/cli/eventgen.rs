@@ -244,6 +244,20 @@ pub const ACTIONS: &[Action] = &[
                  && cat $FWGEN/.aws/credentials > /dev/null",
     },
     Action {
+        // a scratch copy of true, made setuid and removed
+        name: "setuid-bit",
+        rule: "Set Setuid or Setgid bit",
+        place: Place::Host,
+        script: "cp /bin/true $FWGEN/fwgen-suid && chmod u+s $FWGEN/fwgen-suid && rm -f $FWGEN/fwgen-suid",
+    },
+    Action {
+        // a pool URL on a command line; nothing is mined or contacted
+        name: "stratum-miner",
+        rule: "Detect crypto miners using the Stratum protocol",
+        place: Place::Host,
+        script: "/bin/echo -o stratum+tcp://pool.invalid:3333 > /dev/null",
+    },
+    Action {
         // busybox's nc as `nc`, to a closed loopback port: it never connects
         name: "netcat-exec-host",
         rule: "Netcat or Socat Remote Code Execution on Host",
