@@ -244,6 +244,14 @@ pub const ACTIONS: &[Action] = &[
                  && cat $FWGEN/.aws/credentials > /dev/null",
     },
     Action {
+        // a unit file that is never enabled, removed at once
+        name: "systemd-unit",
+        rule: "Systemd unit written",
+        place: Place::Host,
+        script: "mkdir -p /etc/systemd/system && f=/etc/systemd/system/fwgen-$$.service \
+                 && echo '[Unit]' > $f && rm -f $f",
+    },
+    Action {
         // a scratch copy of true, made setuid and removed
         name: "setuid-bit",
         rule: "Set Setuid or Setgid bit",
