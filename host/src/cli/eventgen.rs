@@ -165,6 +165,15 @@ pub const ACTIONS: &[Action] = &[
         script: "f=/fwgen-$$; echo x > $f; rm -f $f",
     },
     Action {
+        // the same file through a process's root (/proc/PID/root is how a
+        // process in a container sharing the host's pids reaches the
+        // host's files; its own root here)
+        name: "read-shadow-via-proc-root",
+        rule: "Read sensitive file untrusted",
+        place: Place::Host,
+        script: "/usr/bin/python3 -c \"open('/proc/self/root/etc/shadow').read()\"",
+    },
+    Action {
         name: "directory-traversal",
         rule: "Directory traversal monitored file read",
         place: Place::Host,

@@ -511,6 +511,10 @@ impl State {
         };
         let raw = user_str(r, idx).unwrap_or_default();
         let name = self.resolve(r.pid, dirfd, &raw);
+        // a file reached through a process's root is the file inside it
+        // (rules name /etc/shadow, not /proc/1/root/etc/shadow);
+        // fd.nameraw keeps the path as given
+        let name = inside_proc_root(&name).unwrap_or(name);
         let kind = if flags & 0o200000 != 0 {
             FdKind::Directory
         } else {
@@ -757,6 +761,28 @@ impl State {
             return path.to_string();
         }
         normalize(&format!("{base}/{path}"))
+    }
+}
+
+/// The path inside a process's root for `/proc/PID/root/...`
+/// (`self`, `thread-self` and task roots too); `None` for other paths.
+fn inside_proc_root(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/proc/")?;
+    let (who, rest) = rest.split_once('/')?;
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(numeric(who) || who == "self" || who == "thread-self") {
+        return None;
+    }
+    // /proc/PID/task/TID/root/...
+    let rest = match rest.strip_prefix("task/") {
+        Some(t) => t.split_once('/').filter(|(tid, _)| numeric(tid))?.1,
+        None => rest,
+    };
+    let inside = rest.strip_prefix("root")?;
+    match inside {
+        "" => Some("/".into()),
+        i if i.starts_with('/') => Some(i.to_string()),
+        _ => None,
     }
 }
 
@@ -1116,6 +1142,25 @@ mod tests {
             let r = Record::parse(&b).unwrap();
             st.update(&r);
             assert_eq!(st.process(100).unwrap().cwd, cwd);
+        }
+    }
+
+    #[test]
+    fn paths_through_a_process_root_are_the_paths_inside() {
+        for (path, inside) in [
+            ("/proc/1/root/etc/shadow", Some("/etc/shadow")),
+            ("/proc/self/root/etc/passwd", Some("/etc/passwd")),
+            (
+                "/proc/42/task/43/root/root/.ssh/id_rsa",
+                Some("/root/.ssh/id_rsa"),
+            ),
+            ("/proc/1/root", Some("/")),
+            ("/proc/1/rootfs/etc", None),
+            ("/proc/1/cwd/etc/shadow", None),
+            ("/proc/x1/root/etc", None),
+            ("/etc/shadow", None),
+        ] {
+            assert_eq!(inside_proc_root(path).as_deref(), inside, "{path}");
         }
     }
 
