@@ -796,18 +796,43 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
     );
 }
 
-/// An ordinary workload under the default rules: a cargo build, package
-/// queries, a script working in its temp dir, a local HTTP server and
-/// client. The target is zero alerts from it.
+/// An ordinary workload under the default and the opt-in rules: a cargo
+/// build, a git commit and clone, a podman run, package queries, a script
+/// working in its temp dir, a local HTTP server and client. The target is
+/// zero alerts from it.
 #[test]
 fn benign_workload_raises_no_alert() {
     skip_unless_live!();
     let dir = scratch("benign");
-    let mut engine = json_engine(&[]);
+    // the default rules and the opt-in ones
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
+    let (default, opt_in) = (
+        rules.join("falco_rules.yaml"),
+        rules.join("falco_rules_incubating.yaml"),
+    );
+    let mut engine = json_engine(&[
+        "-r".as_ref(),
+        default.as_os_str(),
+        "-r".as_ref(),
+        opt_in.as_os_str(),
+    ]);
+    let podman = match falco_wasm::cli::eventgen::ensure_image() {
+        Ok(()) => format!(
+            "podman --runtime runc run --rm {} true",
+            falco_wasm::cli::eventgen::image()
+        ),
+        Err(why) => {
+            eprintln!("(the benign workload runs no container: {why})");
+            String::new()
+        }
+    };
     let script = format!(
         r#"set -e
 cd {d}
 cargo new -q --vcs none small && (cd small && cargo build -q --offline)
+git init -q repo && (cd repo && echo a > a && git add a && git -c user.email=t@t -c user.name=t commit -qm first && git log --oneline > /dev/null)
+git clone -q repo clone
+{podman}
 dpkg -l > /dev/null; dpkg -S /bin/ls > /dev/null; apt-cache policy bash > /dev/null
 t=$(mktemp -d); echo hello > $t/a; sort $t/a > $t/b; cat $t/b > /dev/null; rm -rf $t
 {py} -m http.server 18765 --bind 127.0.0.1 > /dev/null 2>&1 & s=$!
@@ -815,7 +840,7 @@ sleep 1; {py} -c "import urllib.request; urllib.request.urlopen('http://127.0.0.
 kill $s
 "#,
         d = dir.0.display(),
-        py = python()
+        py = python(),
     );
     let workload = Command::new("setsid")
         .args(["sh", "-c", &script])
