@@ -253,6 +253,13 @@ pub const ACTIONS: &[Action] = &[
                  && cat $FWGEN/.aws/credentials > /dev/null",
     },
     Action {
+        // 60 closed loopback ports, each refused at once
+        name: "port-scan",
+        rule: "Port scan by a process",
+        place: Place::Host,
+        script: "/usr/bin/python3 -c \"import socket; [socket.socket().connect_ex(('127.0.0.1', p)) for p in range(47000, 47060)]\"",
+    },
+    Action {
         // a unit file that is never enabled, removed at once
         name: "systemd-unit",
         rule: "Systemd unit written",

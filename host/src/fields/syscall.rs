@@ -654,6 +654,12 @@ pub(crate) const SYSCALL_FIELDS: &[FieldDef] = &[
     ),
     f("proc.sid", T::Int64, "Session ID of the process."),
     f(
+        "proc.recent_connect_ports",
+        T::Int64,
+        "Distinct remote ports the process tried to connect to (successfully or not) in its \
+         current 10-second window (this project's field: a port scan tries many).",
+    ),
+    f(
         "proc.sname",
         T::CharBuf,
         "Name of the process's session leader.",

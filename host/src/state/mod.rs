@@ -393,6 +393,9 @@ impl State {
                     let id = p.container_id.clone();
                     self.containers.info(&id);
                 }
+                if r.kind == SYS_CONNECT {
+                    self.note_connect(r);
+                }
                 if r.ret >= 0 || r.ret == -115 {
                     self.on_syscall(r);
                 }
@@ -443,6 +446,7 @@ impl State {
         let parent_pid = r.args[1] as u32;
         self.ensure(parent_pid);
         let mut child = self.procs.get(&parent_pid).cloned().unwrap_or_default();
+        child.connect_ports = Default::default();
         child.pid = r.pid;
         child.ppid = r.args[2] as u32;
         child.vpid = match r.args[4] as u32 {
@@ -526,6 +530,15 @@ impl State {
             fd.nameraw = Some(raw);
         }
         self.with_fds(r.pid, |t| t.insert(r.ret, fd));
+    }
+
+    /// Any connect attempt, successful or not: its remote port counted in
+    /// the process's window (`proc.recent_connect_ports`).
+    fn note_connect(&mut self, r: &Record) {
+        let port = r.param(ParamKind::Sockaddr, Some(1)).and_then(inet_port);
+        if let (Some(port), Some(p)) = (port, self.procs.get_mut(&r.pid)) {
+            p.connect_ports.note(r.ts_boot, port);
+        }
     }
 
     /// `connect`/`bind`: the socket's addresses (the fd is created if unknown).
@@ -863,6 +876,18 @@ fn overlay_root_upper(line: &str) -> Option<String> {
 }
 
 /// The path of a `sockaddr_un` (abstract names get a leading `@`).
+/// x86_64's `connect`.
+const SYS_CONNECT: u16 = 42;
+
+/// The port of an AF_INET or AF_INET6 sockaddr (network byte order).
+fn inet_port(b: &[u8]) -> Option<u16> {
+    let family = u16::from_le_bytes([*b.first()?, *b.get(1)?]);
+    match family {
+        2 | 10 => Some(u16::from_be_bytes([*b.get(2)?, *b.get(3)?])),
+        _ => None,
+    }
+}
+
 fn unix_sockaddr_path(b: &[u8]) -> Option<String> {
     if b.len() < 3 || u16::from_le_bytes([b[0], b[1]]) != 1 {
         return None;

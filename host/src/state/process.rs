@@ -58,6 +58,38 @@ pub struct Process {
     pub fds: FdTable,
     /// When it exited (ns since the epoch); kept briefly for late events.
     pub exited_ns: Option<i64>,
+    /// The remote ports it tried to connect to lately.
+    pub connect_ports: ConnectWindow,
+}
+
+/// The distinct remote ports a process tried to connect to (whether the
+/// connection succeeded or not) in its current window of
+/// [`ConnectWindow::SPAN_NS`]: `proc.recent_connect_ports`. Ordinary
+/// programs talk to a few ports; a port scan tries hundreds in seconds.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectWindow {
+    start_ns: u64,
+    ports: rustc_hash::FxHashSet<u16>,
+}
+
+impl ConnectWindow {
+    /// How long a window lasts.
+    pub const SPAN_NS: u64 = 10_000_000_000;
+
+    /// A connect attempt to `port` at `ts_ns` (a window older than
+    /// [`Self::SPAN_NS`] starts over).
+    pub fn note(&mut self, ts_ns: u64, port: u16) {
+        if self.ports.is_empty() || ts_ns.saturating_sub(self.start_ns) >= Self::SPAN_NS {
+            self.start_ns = ts_ns;
+            self.ports.clear();
+        }
+        self.ports.insert(port);
+    }
+
+    /// Distinct ports in the current window.
+    pub fn count(&self) -> usize {
+        self.ports.len()
+    }
 }
 
 impl Process {
@@ -142,6 +174,7 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
         exe_upper_layer: false,
         fds,
         exited_ns: None,
+        connect_ports: ConnectWindow::default(),
     })
 }
 
@@ -296,6 +329,20 @@ pub fn fd_from_link(target: &str) -> Fd {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connect_window_counts_distinct_ports_and_starts_over() {
+        let mut w = ConnectWindow::default();
+        let s = 1_000_000_000u64;
+        for (t, port) in [(0, 22), (1, 80), (2, 80), (3, 443)] {
+            w.note(s + t, port);
+        }
+        assert_eq!(w.count(), 3, "a port tried twice counts once");
+        w.note(s + ConnectWindow::SPAN_NS - 1, 8080);
+        assert_eq!(w.count(), 4);
+        w.note(s + ConnectWindow::SPAN_NS, 9090);
+        assert_eq!(w.count(), 1, "a new window");
+    }
 
     #[test]
     fn nul_blocks_and_ttys() {

@@ -58,6 +58,7 @@ impl SyscallEvent<'_> {
             }
             "proc.cwd" => out.bytes(format!("{}/", p.cwd.trim_end_matches('/')).as_bytes()),
             "proc.tty" => out.num(p.tty as i64),
+            "proc.recent_connect_ports" => out.num(p.connect_ports.count() as i64),
             "proc.loginuid" => out.num(login_uid(p.loginuid)),
             "proc.env" => match arg {
                 Some(k) => {
