@@ -557,13 +557,20 @@ impl Converter {
         if let Some(t) = &t {
             params.push((ParamKind::Tuple, 0, t));
         }
-        // the probe gives the unix path as the sockaddr (family 1 + path)
-        let sockaddr = unix_path(raw).map(|path| {
-            let mut s = 1u16.to_le_bytes().to_vec();
-            s.extend_from_slice(path.as_bytes());
-            s.push(0);
-            s
-        });
+        // the probe gives the unix path as the sockaddr (family 1 + path),
+        // else the address connected to (a refused connect has no tuple)
+        let sockaddr = unix_path(raw)
+            .map(|path| {
+                let mut s = 1u16.to_le_bytes().to_vec();
+                s.extend_from_slice(path.as_bytes());
+                s.push(0);
+                s
+            })
+            .or_else(|| {
+                p.get("addr")
+                    .filter(|a| matches!(a.first(), Some(2 | 10)))
+                    .and_then(raw_sockaddr)
+            });
         if let Some(s) = &sockaddr {
             params.push((ParamKind::Sockaddr, 1, s));
         }
