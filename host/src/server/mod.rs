@@ -345,9 +345,7 @@ mod tests {
 
     #[test]
     fn https_with_falcos_combined_pem() {
-        let have = |b: &str| std::path::Path::new(b).exists();
-        if !have("/usr/bin/openssl") || !have("/usr/bin/curl") {
-            eprintln!("SKIPPED: openssl and curl are needed to make a certificate and speak TLS");
+        if !tls_tools() {
             return;
         }
         let dir = std::env::temp_dir().join(format!("fw-tls-{}", std::process::id()));
@@ -372,6 +370,17 @@ mod tests {
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&o.stdout), r#"{"status":"ok"}"#);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Whether openssl and curl are here to make certificates and speak
+    /// TLS (a test without them says it skips).
+    fn tls_tools() -> bool {
+        let have = |b: &str| std::path::Path::new(b).exists();
+        let ok = have("/usr/bin/openssl") && have("/usr/bin/curl");
+        if !ok {
+            eprintln!("SKIPPED: openssl and curl are needed to make certificates and speak TLS");
+        }
+        ok
     }
 
     /// openssl's arguments for a new self-signed certificate and key.
@@ -467,9 +476,7 @@ mod tests {
 
     #[test]
     fn the_tenants_api_wants_a_client_certificate_of_its_ca() {
-        let have = |b: &str| std::path::Path::new(b).exists();
-        if !have("/usr/bin/openssl") || !have("/usr/bin/curl") {
-            eprintln!("SKIPPED: openssl and curl are needed to make certificates and speak TLS");
+        if !tls_tools() {
             return;
         }
         let dir = std::env::temp_dir().join(format!("fw-mtls-{}", std::process::id()));
