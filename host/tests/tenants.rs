@@ -678,9 +678,9 @@ fn a_noisy_tenant_is_shed_and_its_neighbour_gets_every_alert() {
     assert!(shed > 0.0, "the noisy tenant was shed: {metrics}");
     assert_eq!(get("falcowasm_tenant_shed_events_total", "quiet"), 0.0);
     // its CPU stays near its budget: 20 ms per second of the run (one
-    // event's evaluation may go over)
+    // event's evaluation may go over, longer on a loaded machine)
     let cpu = get("falcowasm_tenant_cpu_seconds_total", "noisy");
-    let allowed = 0.020 * (started.elapsed().as_secs_f64() + 2.0) + 0.05;
+    let allowed = 0.020 * (started.elapsed().as_secs_f64() + 2.0) + 0.2;
     eprintln!(
         "noisy tenant: {shed} events shed, {cpu:.3} s of CPU (allowed {allowed:.3} s); stream \
          of {OPENS} opens in {secs:.2} s"
