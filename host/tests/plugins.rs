@@ -115,6 +115,62 @@ fn cloudtrail_directory_raises_the_expected_alerts() {
 }
 
 #[test]
+fn a_first_party_source_plugin_alone_brings_its_rules_and_companion() {
+    // the json plugin is built beside the cloudtrail plugin: found there
+    let (ct, _json) = (plugin("cloudtrail"), plugin("json"));
+    let o = falco(&[
+        "run",
+        "--plugin",
+        ct.to_str().unwrap(),
+        "--plugin-open-params",
+        "host/tests/data/cloudtrail",
+        "-o",
+        "json_output=true",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for said in [
+        "Plugin cloudtrail: loading the plugin its rules need, json (",
+        "Plugin cloudtrail: no rules named, loading its default rules (<embedded>/aws_cloudtrail_rules.yaml)",
+    ] {
+        assert!(err.contains(said), "{said:?} not said:\n{}", text(&o));
+    }
+    let rules: std::collections::BTreeSet<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| v["rule"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for want in [
+        "Console Login Without MFA",
+        "CloudTrail Logging Disabled",
+        "S3 Bucket Made Public",
+    ] {
+        assert!(
+            rules.contains(want),
+            "{want} not in {rules:?}\n{}",
+            text(&o)
+        );
+    }
+    // rules named: nothing is added
+    let o = falco(&[
+        "run",
+        "--plugin",
+        ct.to_str().unwrap(),
+        "--plugin-open-params",
+        "host/tests/data/cloudtrail",
+        "-r",
+        "rules/falco_rules.yaml",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("loading its default rules"), "{}", text(&o));
+    assert!(
+        err.contains("no rules for source 'aws_cloudtrail'"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
 fn plugin_listing_and_init_config_validation() {
     let ct = plugin("cloudtrail");
     let o = falco(&["--plugin", ct.to_str().unwrap(), "--list-plugins"]);

@@ -43,6 +43,7 @@ pub(super) fn run(args: &CaptureArgs) -> ExitCode {
         config: args.config.clone(),
         overrides,
         rules: Vec::new(),
+        plugin_rules: Vec::new(),
     };
     let filter = args.filter.join(" ");
     let duration = match args.duration {

@@ -84,6 +84,7 @@ pub(super) fn run(args: &InspectArgs) -> ExitCode {
         config: args.config.clone(),
         overrides,
         rules: Vec::new(),
+        plugin_rules: Vec::new(),
     };
     let (filter, format) = (args.filter(), args.format());
     let setup = || inputs.filter_setup(&filter, Some(&format));

@@ -211,6 +211,7 @@ impl Opts {
             config: self.config.clone(),
             overrides,
             rules: self.rules.clone(),
+            plugin_rules: Vec::new(),
         }
     }
 }
@@ -222,10 +223,19 @@ struct Plugins {
     origins: HashMap<String, Vec<FieldOrigin>>,
     /// What rules' `required_plugin_versions` can name.
     provided: Vec<ProvidedPlugin>,
+    /// The embedded rules of the first-party source plugins given.
+    default_rules: Vec<crate::rules::RulesFile>,
 }
 
-/// Loads the plugins of `falco.yaml` and `--plugin`.
-fn load_plugins(opts: &Opts, config: &Config) -> Result<Plugins, crate::plugins::PluginError> {
+/// Loads the plugins of `falco.yaml` and `--plugin`; with `defaults`
+/// (no rules named), a first-party source plugin given with `--plugin`
+/// brings its embedded rules and the companion plugins they need, found
+/// beside it.
+fn load_plugins(
+    opts: &Opts,
+    config: &Config,
+    defaults: bool,
+) -> Result<Plugins, crate::plugins::PluginError> {
     let mut specs = crate::plugins::specs_from_config(config)?;
     for (i, p) in opts.plugins.iter().enumerate() {
         specs.push(crate::plugins::spec_from_cli(
@@ -234,6 +244,11 @@ fn load_plugins(opts: &Opts, config: &Config) -> Result<Plugins, crate::plugins:
             opts.plugin_open_params.get(i).map(String::as_str),
         ));
     }
+    let default_rules = if defaults {
+        plugin_defaults(&mut specs)
+    } else {
+        Vec::new()
+    };
     let loaded = specs
         .into_iter()
         .map(LoadedPlugin::load)
@@ -254,11 +269,70 @@ fn load_plugins(opts: &Opts, config: &Config) -> Result<Plugins, crate::plugins:
         registry,
         origins,
         provided,
+        default_rules,
     })
 }
 
+/// The embedded rules of the first-party source plugins among `specs`,
+/// their companions added to `specs` when found beside them (or in the
+/// packages' plugin directory); each said in the log.
+fn plugin_defaults(specs: &mut Vec<crate::plugins::PluginSpec>) -> Vec<crate::rules::RulesFile> {
+    let mut rules = Vec::new();
+    for d in crate::pipeline::setup::PLUGIN_DEFAULTS {
+        let Some(at) = specs.iter().find(|s| s.name == d.plugin) else {
+            continue;
+        };
+        let beside = at.library_path.parent().map(std::path::Path::to_path_buf);
+        for &c in d.companions {
+            if specs.iter().any(|s| s.name == c) {
+                continue;
+            }
+            match companion(beside.as_deref(), c) {
+                Some(path) => {
+                    crate::log::info(&format!(
+                        "Plugin {}: loading the plugin its rules need, {c} ({})",
+                        d.plugin,
+                        path.display()
+                    ));
+                    specs.push(crate::plugins::spec_from_cli(&path, None, None));
+                }
+                None => crate::log::warning(&format!(
+                    "plugin {}: its rules need the plugin {c}: put {c}.wasm beside it",
+                    d.plugin
+                )),
+            }
+        }
+        crate::log::info(&format!(
+            "Plugin {}: no rules named, loading its default rules ({})",
+            d.plugin, d.rules_name
+        ));
+        rules.push(crate::rules::RulesFile {
+            path: d.rules_name.into(),
+            content: d.rules.into(),
+        });
+    }
+    rules
+}
+
+/// Where the first-party plugin `name` is: beside `dir`'s plugin, else in
+/// the packages' plugin directory.
+fn companion(dir: Option<&std::path::Path>, name: &str) -> Option<PathBuf> {
+    let files = [
+        format!("{name}.wasm"),
+        format!("{name}_plugin.wasm"),
+        format!("lib{name}.wasm"),
+    ];
+    dir.into_iter()
+        .chain([std::path::Path::new(PACKAGED_PLUGINS)])
+        .flat_map(|d| files.iter().map(move |f| d.join(f)))
+        .find(|p| p.is_file())
+}
+
+/// Where the image and the Debian package put the first-party plugins.
+const PACKAGED_PLUGINS: &str = "/usr/share/falco-wasm/plugins";
+
 fn run(opts: &Opts) -> ExitCode {
-    let inputs = opts.inputs();
+    let mut inputs = opts.inputs();
     let config = match inputs.config() {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -271,10 +345,14 @@ fn run(opts: &Opts) -> ExitCode {
     } else {
         Format::Text
     });
-    let mut plugins = match load_plugins(opts, &config) {
+    // what is loaded is listed as given; a run completes first-party plugins
+    let listing = opts.list_plugins || opts.plugin_info.is_some() || opts.list.is_some();
+    let defaults = inputs.default_rules(&config) && !listing;
+    let mut plugins = match load_plugins(opts, &config, defaults) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    inputs.plugin_rules = std::mem::take(&mut plugins.default_rules);
     if opts.list_plugins || opts.plugin_info.is_some() {
         return info::print_plugins(&mut plugins.loaded, opts.plugin_info.as_deref());
     }

@@ -69,6 +69,7 @@ fn validate(config: Option<PathBuf>, options: &[String]) -> ExitCode {
         config,
         overrides: options.to_vec(),
         rules: Vec::new(),
+        plugin_rules: Vec::new(),
     };
     let config = match inputs.config() {
         Ok(c) => c,

@@ -14,6 +14,36 @@ pub const DEFAULT_RULES: &str = include_str!("../../../rules/falco_rules.yaml");
 /// The name the embedded default rules are reported under.
 pub const DEFAULT_RULES_NAME: &str = "<embedded>/falco_rules.yaml";
 
+/// A first-party source plugin's default rules, embedded, and the
+/// plugins those rules need beside it.
+pub struct PluginDefaults {
+    /// The plugin.
+    pub plugin: &'static str,
+    /// The name its rules are reported under.
+    pub rules_name: &'static str,
+    /// Its rules.
+    pub rules: &'static str,
+    /// The other plugins the rules name in `required_plugin_versions`.
+    pub companions: &'static [&'static str],
+}
+
+/// The first-party source plugins' defaults: a run given such a plugin and
+/// no rules loads them (and the companions found beside the plugin).
+pub const PLUGIN_DEFAULTS: &[PluginDefaults] = &[
+    PluginDefaults {
+        plugin: "cloudtrail",
+        rules_name: "<embedded>/aws_cloudtrail_rules.yaml",
+        rules: include_str!("../../../rules/aws_cloudtrail_rules.yaml"),
+        companions: &["json"],
+    },
+    PluginDefaults {
+        plugin: "k8saudit",
+        rules_name: "<embedded>/k8s_audit_rules.yaml",
+        rules: include_str!("../../../rules/k8s_audit_rules.yaml"),
+        companions: &["json"],
+    },
+];
+
 /// Why a setup could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -88,6 +118,9 @@ pub struct Inputs {
     pub overrides: Vec<String>,
     /// `-r` rules files or directories (empty: the config's `rules_files`).
     pub rules: Vec<PathBuf>,
+    /// Rules loaded with the embedded defaults when no rules are named:
+    /// the given first-party plugins' (see [`PLUGIN_DEFAULTS`]).
+    pub plugin_rules: Vec<RulesFile>,
 }
 
 impl Inputs {
@@ -104,7 +137,19 @@ impl Inputs {
         registry: &FieldRegistry,
         plugins: &[ProvidedPlugin],
     ) -> LoadedRules {
-        load_rules(self.rule_paths(config), registry, plugins)
+        let paths = self.rule_paths(config);
+        if paths.is_empty() && !self.plugin_rules.is_empty() {
+            let mut files = vec![embedded_default()];
+            files.extend(self.plugin_rules.iter().cloned());
+            return crate::rules::load_files(files, registry, plugins);
+        }
+        load_rules(paths, registry, plugins)
+    }
+
+    /// Whether no rules are named (`-r` or `rules_files`): the embedded
+    /// defaults run.
+    pub fn default_rules(&self, config: &Config) -> bool {
+        self.rule_paths(config).is_empty()
     }
 
     fn rule_paths<'c>(&'c self, config: &'c Config) -> &'c [PathBuf] {
@@ -165,13 +210,17 @@ fn load_rules(
     plugins: &[ProvidedPlugin],
 ) -> LoadedRules {
     if paths.is_empty() {
-        let default = RulesFile {
-            path: DEFAULT_RULES_NAME.into(),
-            content: DEFAULT_RULES.into(),
-        };
-        return crate::rules::load_files(vec![default], registry, plugins);
+        return crate::rules::load_files(vec![embedded_default()], registry, plugins);
     }
     crate::rules::load_paths(paths, registry, plugins)
+}
+
+/// The embedded default rules.
+fn embedded_default() -> RulesFile {
+    RulesFile {
+        path: DEFAULT_RULES_NAME.into(),
+        content: DEFAULT_RULES.into(),
+    }
 }
 
 /// The first error of loaded rules (file:line:col).
