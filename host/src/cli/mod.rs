@@ -228,9 +228,9 @@ struct Plugins {
 }
 
 /// Loads the plugins of `falco.yaml` and `--plugin`; with `defaults`
-/// (no rules named), a first-party source plugin given with `--plugin`
-/// brings its embedded rules and the companion plugins they need, found
-/// beside it.
+/// (no rules named) and unless plugins are only listed, a first-party
+/// source plugin brings its embedded rules and the companion plugins they
+/// need, found beside it.
 fn load_plugins(
     opts: &Opts,
     config: &Config,
@@ -244,7 +244,9 @@ fn load_plugins(
             opts.plugin_open_params.get(i).map(String::as_str),
         ));
     }
-    let default_rules = if defaults {
+    // what is loaded is listed as given; a run completes first-party plugins
+    let listing = opts.list_plugins || opts.plugin_info.is_some() || opts.list.is_some();
+    let default_rules = if defaults && !listing {
         plugin_defaults(&mut specs)
     } else {
         Vec::new()
@@ -345,10 +347,7 @@ fn run(opts: &Opts) -> ExitCode {
     } else {
         Format::Text
     });
-    // what is loaded is listed as given; a run completes first-party plugins
-    let listing = opts.list_plugins || opts.plugin_info.is_some() || opts.list.is_some();
-    let defaults = inputs.default_rules(&config) && !listing;
-    let mut plugins = match load_plugins(opts, &config, defaults) {
+    let mut plugins = match load_plugins(opts, &config, inputs.default_rules(&config)) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
