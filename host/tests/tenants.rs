@@ -446,8 +446,12 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
         tenant_info(&api("/team-a"), "token-a")["name"] == "team-a"
     });
     std::thread::sleep(Duration::from_millis(300));
-    in_container(&a, &format!("cat /etc/shadow > /dev/null; echo {marker}"));
-    in_container(&b, &format!("cat /etc/shadow > /dev/null; echo {marker}"));
+    // A scope by name sees a container's events once its runtime has named
+    // it: a container's first moments, while podman is still starting it,
+    // reach the top level only (a known gap; see the README's Tenants).
+    let script = format!("sleep 1; cat /etc/shadow > /dev/null; echo {marker}");
+    in_container(&a, &script);
+    in_container(&b, &script);
     let st = Command::new("sh")
         .args(["-c", &format!("cat /etc/shadow > /dev/null # {marker}")])
         .status()
