@@ -18,20 +18,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_falco-wasm");
 
 mod common;
 
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("fw-capture-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create scratch dir");
-    Scratch(d)
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch("capture", name)
 }
 
 const QUIET: [&str; 4] = [

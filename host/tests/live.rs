@@ -8,27 +8,16 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::PodmanService;
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{PodmanService, Scratch, free_port};
 
 fn scratch(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("fw-live-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("create scratch dir");
-    Scratch(d)
+    common::scratch("live", name)
 }
 
 /// The engine running with a rules file; alerts collected from stdout.
@@ -432,14 +421,6 @@ fn container_actions_carry_container_fields() {
     assert_eq!(a["fd.name"], "/etc/shadow");
     assert_eq!(a["container.name"], name);
     engine.stop();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn http_get(port: u16, path: &str) -> (u16, String) {

@@ -11,22 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::PodmanService;
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{PodmanService, Scratch, free_port};
 
 fn scratch(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("fw-tenants-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create scratch dir");
-    Scratch(d)
+    common::scratch("tenants", name)
 }
 
 fn capture(name: &str) -> Option<PathBuf> {
@@ -382,10 +370,7 @@ fn live_tenants_get_their_own_containers_alerts_on_their_own_outputs() {
     );
     std::fs::write(d.join("rules.yaml"), rules).unwrap();
     let (a, b) = (format!("{marker}-a"), format!("{marker}-b"));
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let hash = falco_wasm::server::api::token_hash;
     let config = format!(
         "rules_files: [{rules}]\nstdout_output: {{enabled: false}}\nsyslog_output: {{enabled: false}}\n\
@@ -641,10 +626,7 @@ fn a_noisy_tenant_is_shed_and_its_neighbour_gets_every_alert() {
         })
         .collect();
     std::fs::write(d.join("noisy.yaml"), noisy).unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let config = format!(
         "rules_files: [{quiet}]\nstdout_output: {{enabled: false}}\nsyslog_output: {{enabled: false}}\n\
          webserver: {{enabled: true, listen_address: 127.0.0.1, listen_port: {port}, \
@@ -840,11 +822,7 @@ fn start_nats() -> Option<NatsServer> {
         eprintln!("SKIPPED: nats-server is not installed (apt-get install nats-server)");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Command::new(bin)
         .args(["-a", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -957,11 +935,7 @@ fn tenants_changed_through_the_api_under_a_steady_stream() {
     };
     std::fs::write(d.join("steady.yaml"), rule("Steady open")).unwrap();
     let hash = falco_wasm::server::api::token_hash;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = format!(
         "rules_files: [{steady}]\nstdout_output: {{enabled: false}}\n\
          syslog_output: {{enabled: false}}\nwatch_config_files: false\n\

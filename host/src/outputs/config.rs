@@ -17,28 +17,32 @@ pub const DEFAULT_QUEUE: usize = 100_000;
 /// across them, as with any HTTP receiver behind a load balancer).
 pub const HTTP_CONNECTIONS: usize = 4;
 
+/// The keys that configure the output channels and what alerts look
+/// like (a tenant owns them all).
+pub const OUTPUT_KEYS: &[&str] = &[
+    "json_output",
+    "json_include_output_property",
+    "json_include_message_property",
+    "json_include_output_fields_property",
+    "json_include_tags_property",
+    "time_format_iso_8601",
+    "buffered_outputs",
+    "outputs_queue",
+    "static_fields",
+    "stdout_output",
+    "syslog_output",
+    "file_output",
+    "program_output",
+    "http_output",
+    "nats_output",
+    "output_timeout",
+];
+
 /// The output-related part of a configuration, to see whether it changed
 /// (a reload restarts the channels only then).
 pub fn outputs_key(c: &Config) -> String {
-    let keys = [
-        "json_output",
-        "json_include_output_property",
-        "json_include_message_property",
-        "json_include_output_fields_property",
-        "json_include_tags_property",
-        "time_format_iso_8601",
-        "buffered_outputs",
-        "outputs_queue",
-        "static_fields",
-        "stdout_output",
-        "syslog_output",
-        "file_output",
-        "program_output",
-        "http_output",
-        "nats_output",
-        "output_timeout",
-    ];
-    keys.iter()
+    OUTPUT_KEYS
+        .iter()
         .map(|k| format!("{k}={}", c.get(k).cloned().unwrap_or_default()))
         .collect()
 }

@@ -250,13 +250,9 @@ pub trait Source: Send {
     /// Reads and evaluates a bounded amount of events: a step returns
     /// within a fraction of a second under any load.
     fn step(&mut self, sh: &Shared, t: &mut Totals) -> Flow;
-    /// Takes the engine a reload built for this source.
-    fn swap(&mut self, engine: SourceEngine, sh: &Shared);
-    /// Takes the tenants a reload built (the syscall source evaluates
-    /// them; the others have none).
-    /// `keep` names the tenants that stay as they are (their new version
-    /// failed).
-    fn swap_tenants(&mut self, _tenants: Vec<TenantSetup>, _keep: &[String], _sh: &Shared) {}
+    /// Takes the engine a reload built for this source, and for the
+    /// syscall source the tenants (the other sources get none).
+    fn swap(&mut self, engine: SourceEngine, tenants: Option<TenantSwap>, sh: &Shared);
     /// Once a second: counters, drop accounting.
     fn tick(&mut self, sh: &Shared, t: &mut Totals);
     /// After the last step; `stopping` when a stop cut the run short.
@@ -505,7 +501,13 @@ impl<'a> Pipeline<'a> {
             .iter()
             .map(|e| self.tenant_failed(e))
             .collect();
-        slots.hand_over(engines, (s.tenants, keep));
+        slots.hand_over(
+            engines,
+            TenantSwap {
+                setups: s.tenants,
+                keep,
+            },
+        );
         crate::log::configure(log);
         self.watch
             .set_enabled(s.config.bool_at("watch_config_files", true).unwrap_or(true));
@@ -523,11 +525,18 @@ pub fn count_rules(sh: &Shared, engines: &[&SourceEngine]) {
     );
 }
 
-/// What a reload leaves a source thread: its engine, and for the syscall
-/// source the tenants (and the names of those kept as they are).
+/// The tenants a reload built, for the syscall source.
+pub struct TenantSwap {
+    /// The tenants that built.
+    pub setups: Vec<TenantSetup>,
+    /// The tenants that stay as they are (their new version failed).
+    pub keep: Vec<String>,
+}
+
+/// What a reload leaves a source thread.
 struct Handover {
     engine: SourceEngine,
-    tenants: Option<(Vec<TenantSetup>, Vec<String>)>,
+    tenants: Option<TenantSwap>,
 }
 
 /// Where a reload leaves each source thread its new engine.
@@ -563,7 +572,7 @@ impl Slots {
             .collect()
     }
 
-    fn hand_over(&self, engines: Vec<SourceEngine>, tenants: (Vec<TenantSetup>, Vec<String>)) {
+    fn hand_over(&self, engines: Vec<SourceEngine>, tenants: TenantSwap) {
         let mut tenants = Some(tenants);
         for ((source, slot), engine) in self.slots.iter().zip(engines) {
             let tenants = if source == crate::fields::SYSCALL_SOURCE {
@@ -681,10 +690,7 @@ fn drive<'s>(
     while !sh.stopping() {
         let new = slot.1.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(h) = new {
-            src.swap(h.engine, sh);
-            if let Some((tenants, keep)) = h.tenants {
-                src.swap_tenants(tenants, &keep, sh);
-            }
+            src.swap(h.engine, h.tenants, sh);
         }
         stall.begin();
         let flow = src.step(sh, &mut t);

@@ -241,7 +241,7 @@ impl Source for PluginSource<'_> {
         self.batch_done(step, errors, sh, t)
     }
 
-    fn swap(&mut self, engine: SourceEngine, _: &Shared) {
+    fn swap(&mut self, engine: SourceEngine, _: Option<super::TenantSwap>, _: &Shared) {
         self.engine = engine;
         if self.pump.is_some() {
             self.pump = Some(SourcePump::new(

@@ -9,7 +9,7 @@
 
 use super::plugin_replay::PluginEvents;
 use super::syscall::SyscallStage;
-use super::{Flow, PipelineError, Shared, Source, TenantSetup, Totals};
+use super::{Flow, PipelineError, Shared, Source, TenantSwap, Totals};
 use crate::config::Config;
 use crate::engine::SourceEngine;
 use crate::fields::SYSCALL_SOURCE;
@@ -188,12 +188,8 @@ impl Source for ReplaySource {
         flow
     }
 
-    fn swap(&mut self, engine: SourceEngine, _: &Shared) {
-        self.stage.swap(engine);
-    }
-
-    fn swap_tenants(&mut self, tenants: Vec<TenantSetup>, keep: &[String], sh: &Shared) {
-        self.stage.swap_tenants(tenants, keep, sh);
+    fn swap(&mut self, engine: SourceEngine, tenants: Option<TenantSwap>, sh: &Shared) {
+        self.stage.swap(engine, tenants, sh);
     }
 
     fn tick(&mut self, sh: &Shared, _: &mut Totals) {

@@ -7,7 +7,7 @@
 use super::inspect::Printer;
 use super::internal::drop_alert;
 use super::record::{CaptureConfig, Recorder, Trigger};
-use super::{Flow, PipelineError, Shared, Source, TenantSetup, Totals};
+use super::{Flow, PipelineError, Shared, Source, TenantSetup, TenantSwap, Totals};
 use crate::capture::drops::{DropAction, DropPolicy};
 use crate::capture::record::Record;
 use crate::capture::{Probe, ProbeStats, syscalls};
@@ -64,10 +64,14 @@ impl SyscallStage {
         &mut self.state
     }
 
-    /// Evaluates the rules with `engine` from now on.
-    pub fn swap(&mut self, engine: SourceEngine) {
+    /// Evaluates the rules with `engine` from now on, and the tenants a
+    /// reload built (see [`SyscallStage::swap_tenants`]).
+    pub fn swap(&mut self, engine: SourceEngine, tenants: Option<TenantSwap>, sh: &Shared) {
         self.names = FieldNames::new(&engine.rules().fields);
         self.engine = engine;
+        if let Some(t) = tenants {
+            self.swap_tenants(t.setups, &t.keep, sh);
+        }
     }
 
     /// Records events to capture files from now on (with a
@@ -156,7 +160,7 @@ impl SyscallStage {
     /// a new one starts, a removed one ends (its alerts delivered). A
     /// tenant named in `keep` (its new version failed) or whose new
     /// outputs do not start keeps its previous version.
-    pub fn swap_tenants(&mut self, setups: Vec<TenantSetup>, keep: &[String], sh: &Shared) {
+    fn swap_tenants(&mut self, setups: Vec<TenantSetup>, keep: &[String], sh: &Shared) {
         let (kept, mut old): (Vec<Tenant>, Vec<Tenant>) = std::mem::take(&mut self.tenants)
             .into_iter()
             .partition(|t| keep.iter().any(|k| k == t.name()));
@@ -455,13 +459,8 @@ impl Source for LiveSource {
         if n == 0 { Flow::Idle } else { Flow::Busy }
     }
 
-    fn swap(&mut self, engine: SourceEngine, _: &Shared) {
-        self.stage.swap(engine);
-        self.filter_kernel();
-    }
-
-    fn swap_tenants(&mut self, tenants: Vec<TenantSetup>, keep: &[String], sh: &Shared) {
-        self.stage.swap_tenants(tenants, keep, sh);
+    fn swap(&mut self, engine: SourceEngine, tenants: Option<TenantSwap>, sh: &Shared) {
+        self.stage.swap(engine, tenants, sh);
         self.filter_kernel();
     }
 

@@ -11,31 +11,24 @@
 use super::limits::Limits;
 use super::scope::Scope;
 use crate::config::{Config, ConfigError};
+use crate::outputs::config::OUTPUT_KEYS;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
-/// The keys of the top level a tenant owns: its value, or none.
-pub const OWNED_KEYS: &[&str] = &[
+/// The keys of the top level a tenant owns besides the outputs'
+/// ([`OUTPUT_KEYS`]): its value, or none.
+const RULES_KEYS: &[&str] = &[
     "rules_files",
     "rules",
     "priority",
     "rule_matching",
     "append_output",
-    "json_output",
-    "json_include_output_property",
-    "json_include_message_property",
-    "json_include_output_fields_property",
-    "json_include_tags_property",
-    "time_format_iso_8601",
-    "static_fields",
-    "outputs_queue",
-    "stdout_output",
-    "syslog_output",
-    "file_output",
-    "program_output",
-    "http_output",
-    "nats_output",
 ];
+
+/// Whether a top-level key is a tenant's own (its value, or none).
+fn owned(key: &str) -> bool {
+    RULES_KEYS.contains(&key) || OUTPUT_KEYS.contains(&key)
+}
 
 /// Keys of a tenant entry that are the tenant's own.
 const TENANT_KEYS: &[&str] = &["name", "enabled", "scope", "limits", "token_sha256"];
@@ -212,13 +205,14 @@ fn tenant(
                 "plugins per tenant are not supported yet: load plugins at the top level",
             ));
         }
-        if !OWNED_KEYS.contains(&k.as_str()) && !TENANT_KEYS.contains(&k.as_str()) {
+        if !owned(k) && !TENANT_KEYS.contains(&k.as_str()) {
             return Err(ConfigError::key(
                 at(k),
                 format!(
-                    "unknown tenant key (a tenant takes {} and the top-level keys {})",
+                    "unknown tenant key (a tenant takes {}, {} and {})",
                     TENANT_KEYS.join(", "),
-                    OWNED_KEYS.join(", ")
+                    RULES_KEYS.join(", "),
+                    OUTPUT_KEYS.join(", ")
                 ),
             ));
         }
@@ -272,15 +266,12 @@ fn tenant(
 fn own_config(top: &Config, entry: &Map<String, Value>) -> Result<Config, ConfigError> {
     let mut raw = top.raw.clone();
     if let Some(m) = raw.as_object_mut() {
-        m.remove("tenants");
-        for k in OWNED_KEYS {
-            m.remove(*k);
-        }
+        m.retain(|k, _| k != "tenants" && !owned(k));
         for k in ["stdout_output", "syslog_output"] {
             m.insert(k.into(), serde_json::json!({ "enabled": false }));
         }
         for (k, v) in entry {
-            if OWNED_KEYS.contains(&k.as_str()) {
+            if owned(k) {
                 m.insert(k.clone(), v.clone());
             }
         }

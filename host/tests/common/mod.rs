@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a part
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -80,4 +80,30 @@ impl Drop for PodmanService {
             let _ = c.wait();
         }
     }
+}
+
+/// A scratch directory, removed when dropped.
+pub(crate) struct Scratch(pub(crate) PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh scratch directory `fw-{test}-{pid}-{name}` in the temp dir.
+pub(crate) fn scratch(test: &str, name: &str) -> Scratch {
+    let d = std::env::temp_dir().join(format!("fw-{test}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create scratch dir");
+    Scratch(d)
+}
+
+/// A loopback port free at the time of asking.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
