@@ -422,7 +422,6 @@ impl<'a> Pipeline<'a> {
     /// the previous rules and outputs keep running (error, internal
     /// alert). Whether the new ones run.
     fn reload_now(&self, slots: &Slots) -> bool {
-        let sh = &self.shared;
         let result = (self.reload)()
             .map_err(|e| e.to_string())
             .and_then(|s| self.apply(s, slots));
@@ -432,15 +431,8 @@ impl<'a> Pipeline<'a> {
                 true
             }
             Err(e) => {
-                sh.metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
-                crate::log::error(&format!(
+                self.reload_failed(format!(
                     "reload rejected, the previous rules keep running: {e}"
-                ));
-                sh.internal(Alert::internal(
-                    "Falco internal: hot restart failure",
-                    format!("Reload rejected, the previous rules keep running: {e}"),
-                    Vec::new(),
-                    &sh.host,
                 ));
                 false
             }
@@ -457,19 +449,24 @@ impl<'a> Pipeline<'a> {
         ));
     }
 
-    /// Says that a tenant's new version failed (it keeps its previous one);
-    /// the tenant's name.
-    fn tenant_failed(&self, e: &SetupError) -> String {
+    /// Counts and says a reload (or a part of one) not applied: an error
+    /// and a `Falco internal: hot restart failure` alert.
+    fn reload_failed(&self, message: String) {
         let sh = &self.shared;
         sh.metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
-        let message = format!("{e}; the tenant keeps its previous rules");
-        crate::log::error(&format!("reload: {message}"));
+        crate::log::error(&message);
         sh.internal(Alert::internal(
             "Falco internal: hot restart failure",
             message,
             Vec::new(),
             &sh.host,
         ));
+    }
+
+    /// Says that a tenant's new version failed (it keeps its previous one);
+    /// the tenant's name.
+    fn tenant_failed(&self, e: &SetupError) -> String {
+        self.reload_failed(format!("reload: {e}; the tenant keeps its previous rules"));
         e.tenant().unwrap_or_default().to_string()
     }
 
