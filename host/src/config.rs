@@ -77,6 +77,8 @@ const KNOWN_KEYS: &[&str] = &[
     // falco-wasm: several rulesets on one engine (see `tenants`)
     "tenants",
     "tenants_dir",
+    // falco-wasm: install new artifact versions as they are pushed
+    "artifact_follow",
 ];
 
 /// Parses one YAML configuration document (must be a mapping, or empty).

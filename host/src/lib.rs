@@ -13,6 +13,7 @@
 //! and evaluates events; [`outputs`] formats alerts; [`testing`] runs rule
 //! fixtures (`falco-wasm test`).
 
+pub mod artifact;
 pub mod capture;
 pub mod cli;
 pub mod config;

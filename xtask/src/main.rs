@@ -197,7 +197,8 @@ fn ensure_components() -> Result<()> {
 /// build the eBPF probe; podman, runc and busybox run the container tests;
 /// rsyslog receives the syslog output in its test; promtool (prometheus)
 /// checks `/metrics`; bpftrace is the capture benchmark's floor; nats-server
-/// receives the NATS output in its test.
+/// receives the NATS output in its test; docker-registry (the CNCF
+/// distribution server) is the artifact tests' OCI registry.
 const PACKAGES: &[(&str, &str)] = &[
     ("clang-16", "/usr/bin/clang-16"),
     ("libbpf-dev", "/usr/include/bpf/bpf_helpers.h"),
@@ -208,6 +209,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("rsyslog", "/usr/sbin/rsyslogd"),
     ("prometheus", "/usr/bin/promtool"),
     ("nats-server", "/usr/sbin/nats-server"),
+    ("docker-registry", "/usr/bin/docker-registry"),
 ];
 
 /// Installs missing packages (idempotent: nothing happens when all are there).
@@ -348,6 +350,8 @@ fn test() -> Result<()> {
         "sysdig",
         // the tenants' NATS subjects
         "nats-server",
+        // the artifact tests' registry
+        "docker-registry",
     ])?;
     run({
         let mut c = cargo();

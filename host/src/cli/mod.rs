@@ -1,5 +1,6 @@
 //! The command line: Falco's flags where Falco has them, plus `test`.
 
+mod artifact;
 mod capture;
 pub mod eventgen;
 mod info;
@@ -148,6 +149,12 @@ enum Command {
         #[command(subcommand)]
         what: tenants::TenantsCommand,
     },
+    /// Rules and plugins as signed OCI artifacts: keygen, push, pull,
+    /// install (grants shown and accepted), accept, list, info, follow.
+    Artifact {
+        #[command(subcommand)]
+        what: artifact::ArtifactCommand,
+    },
     /// Perform, harmlessly, what the default rules detect (needs root; the
     /// container actions need podman).
     #[command(name = "event-generator")]
@@ -184,6 +191,7 @@ pub fn main() -> ExitCode {
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Tenants { what }) => tenants::run(&what),
+        Some(Command::Artifact { what }) => artifact::run(&what),
         Some(Command::EventGenerator {
             what: GenCommand::List,
         }) => eventgen::list(),
@@ -325,13 +333,10 @@ fn companion(dir: Option<&std::path::Path>, name: &str) -> Option<PathBuf> {
         format!("lib{name}.wasm"),
     ];
     dir.into_iter()
-        .chain([std::path::Path::new(PACKAGED_PLUGINS)])
+        .chain([std::path::Path::new(crate::plugins::PLUGINS_DIR)])
         .flat_map(|d| files.iter().map(move |f| d.join(f)))
         .find(|p| p.is_file())
 }
-
-/// Where the image and the Debian package put the first-party plugins.
-const PACKAGED_PLUGINS: &str = "/usr/share/falco-wasm/plugins";
 
 fn run(opts: &Opts) -> ExitCode {
     let mut inputs = opts.inputs();

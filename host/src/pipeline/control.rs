@@ -74,15 +74,17 @@ impl<'a> Watch<'a> {
         self.enabled.store(on, Ordering::Relaxed);
     }
 
-    /// Whether a watched file changed since the last look.
+    /// Whether a watched file changed, came or went since the last look
+    /// (the list is made again: a file new in a rules directory counts).
     pub fn changed(&self) -> bool {
         if !self.enabled.load(Ordering::Relaxed) {
             return false;
         }
+        let files = (self.watched)();
+        let now = fingerprint(&files);
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let now = fingerprint(&seen.0);
         let changed = now != seen.1;
-        seen.1 = now;
+        *seen = (files, now);
         changed
     }
 

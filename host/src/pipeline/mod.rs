@@ -330,6 +330,7 @@ impl<'a> Pipeline<'a> {
             &self.shared.tenants,
             self.plugin_versions.clone(),
         )?;
+        self.follow_artifacts()?;
         let rules = sources.iter().map(|s| s.source().to_string()).collect();
         let slots = Slots::new(rules);
         let stalls: Vec<Stall> = sources
@@ -387,6 +388,27 @@ impl<'a> Pipeline<'a> {
         // (~70 ms; seconds for the default rules' syscalls).
         drop(ended);
         result
+    }
+
+    /// With `artifact_follow.enabled`, a thread that installs new versions
+    /// of the followed artifacts until the stop (rules files reach the
+    /// rules through `watch_config_files`).
+    fn follow_artifacts(&self) -> Result<(), PipelineError> {
+        let Some(mut follower) = crate::artifact::follow::from_config(&self.config)? else {
+            return Ok(());
+        };
+        crate::log::info(&format!(
+            "Following artifacts every {} s",
+            follower.every.as_secs()
+        ));
+        let stop = Arc::clone(&self.shared.stop);
+        std::thread::Builder::new()
+            .name("artifact-follow".into())
+            .spawn(move || follower.run(false, &stop))
+            .map(drop)
+            .map_err(|e| {
+                PipelineError::Fatal(format!("cannot start the artifact follow thread: {e}"))
+            })
     }
 
     /// Flushes the outputs and says the exit summary; the run's result.

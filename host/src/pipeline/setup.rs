@@ -185,14 +185,9 @@ impl Inputs {
     /// files).
     pub fn watched(&self, config: &Config) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = self.config.iter().cloned().collect();
+        // what the loader reads: a directory's YAML files
         for r in self.rule_paths(config) {
-            if r.is_dir() {
-                if let Ok(d) = std::fs::read_dir(r) {
-                    v.extend(d.flatten().map(|e| e.path()));
-                }
-            } else {
-                v.push(r.clone());
-            }
+            v.extend(crate::rules::expand_paths(std::slice::from_ref(r)).unwrap_or_default());
         }
         for t in crate::tenants::tenants(config).unwrap_or_default() {
             v.extend(t.file.clone());

@@ -11,6 +11,7 @@ pub mod drive;
 pub mod event;
 pub mod grants;
 pub mod http;
+pub mod installed;
 pub mod push;
 pub mod sandbox;
 pub mod schema;
@@ -33,6 +34,10 @@ const MAX_CALL_TIMEOUT_MS: u64 = 3_600_000;
 
 /// Bodies a plugin's webhook holds before refusing more (503).
 const WEBHOOK_QUEUE: usize = 4096;
+
+/// Where the image and the Debian package put the first-party plugins, and
+/// where `artifact install` puts plugins by default.
+pub const PLUGINS_DIR: &str = "/usr/share/falco-wasm/plugins";
 
 /// The plugin API version the host implements (Falco's numbering).
 pub const HOST_API_VERSION: (u64, u64, u64) = (3, 12, 0);
@@ -228,14 +233,14 @@ pub enum PluginError {
 }
 
 impl PluginError {
-    fn config(key: impl Into<String>, message: impl Into<String>) -> PluginError {
+    pub(crate) fn config(key: impl Into<String>, message: impl Into<String>) -> PluginError {
         PluginError::Config {
             key: key.into(),
             message: message.into(),
         }
     }
 
-    fn load(plugin: &str, message: impl Into<String>) -> PluginError {
+    pub(crate) fn load(plugin: &str, message: impl Into<String>) -> PluginError {
         PluginError::Load {
             plugin: plugin.to_string(),
             message: message.into(),
@@ -343,7 +348,7 @@ fn entry_err(at: &str, k: &str, m: &str) -> PluginError {
 }
 
 /// An entry's `grants` map.
-fn grants_from(at: &str, g: &Value) -> Result<Grants, PluginError> {
+pub(crate) fn grants_from(at: &str, g: &Value) -> Result<Grants, PluginError> {
     let err = |k: &str, m: &str| entry_err(at, k, m);
     let mut grants = Grants::default();
     let mut token_env = None;
@@ -426,7 +431,7 @@ fn restart_from(at: &str, r: &Value) -> Result<RestartPolicy, PluginError> {
 }
 
 /// An entry's `limits` map.
-fn limits_from(at: &str, l: &Value) -> Result<Limits, PluginError> {
+pub(crate) fn limits_from(at: &str, l: &Value) -> Result<Limits, PluginError> {
     let err = |k: &str, m: &str| entry_err(at, k, m);
     let mut limits = Limits::default();
     for (k, v) in l
@@ -536,7 +541,8 @@ impl LoadedPlugin {
     /// Loads the component and initialises it: checks its API version,
     /// validates the init config against its schema, calls init and reads
     /// its fields.
-    pub fn load(spec: PluginSpec) -> Result<LoadedPlugin, PluginError> {
+    pub fn load(mut spec: PluginSpec) -> Result<LoadedPlugin, PluginError> {
+        installed::apply(&mut spec)?;
         let webhook = spec.grants.webhook.as_ref().map(|_| {
             std::sync::Arc::new(push::PushQueue::new(
                 WEBHOOK_QUEUE,

@@ -204,6 +204,22 @@ impl Metrics {
             .collect();
         labelled(&mut s, PLUGIN_METRIC, own);
         self.render_tenants(&mut s, None);
+        let f = crate::artifact::follow::counters();
+        let follow = [
+            ("checks", &f.checks),
+            ("installed", &f.installed),
+            ("held", &f.held),
+            ("failed", &f.failed),
+        ]
+        .into_iter()
+        .map(|(what, n)| {
+            (
+                format!("result=\"{what}\""),
+                n.load(Ordering::Relaxed).to_string(),
+            )
+        })
+        .collect();
+        labelled(&mut s, ARTIFACT_FOLLOW, follow);
         let (rss, cpu) = process_usage();
         scalar(&mut s, MEMORY_RSS, rss.to_string());
         scalar(&mut s, CPU_SECONDS, cpu.to_string());
@@ -305,6 +321,11 @@ const EVENTS_PROCESSED: Family = (
     "falcosecurity_falco_events_processed_total",
     "counter",
     "Events evaluated by the rules, per source.",
+);
+const ARTIFACT_FOLLOW: Family = (
+    "falcowasm_artifact_follow_total",
+    "counter",
+    "Artifact follow: registry checks, new versions installed, held for their grants, and failed (refused or unreachable).",
 );
 const SCAP_EVENTS: Family = (
     "falcosecurity_scap_n_evts_total",

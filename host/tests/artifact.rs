@@ -1,0 +1,828 @@
+//! Rules and plugins as signed OCI artifacts, against a real registry
+//! (Debian's `docker-registry`, the CNCF distribution server, on loopback):
+//! push → install → run; the refusals (unsigned, altered in the registry,
+//! signed by another key, asking for more grants, requirements not met),
+//! each leaving the install directories as they were; follow with a running
+//! engine picking up a new rules version without losing an event.
+
+mod common;
+
+use common::{Scratch, free_port, scratch};
+use falco_wasm::artifact::layout::{self, Descriptor, Manifest};
+use falco_wasm::artifact::registry::Registry;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
+
+/// A registry on a loopback port, storage in a scratch directory; stopped
+/// when dropped.
+struct TestRegistry {
+    child: Child,
+    host: String,
+    storage: PathBuf,
+    _dir: Scratch,
+}
+
+impl TestRegistry {
+    /// `None` (said) when docker-registry is not installed.
+    fn start(name: &str) -> Option<TestRegistry> {
+        if !Path::new(REGISTRY_BIN).exists() {
+            eprintln!(
+                "SKIPPED: {REGISTRY_BIN} is not installed (apt-get install docker-registry; cargo xtask test does)"
+            );
+            return None;
+        }
+        let dir = scratch("artifact", name);
+        let port = free_port();
+        let storage = dir.0.join("storage");
+        let config = dir.0.join("registry.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                storage.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(REGISTRY_BIN)
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(TestRegistry {
+            child,
+            host: format!("127.0.0.1:{port}"),
+            storage,
+            _dir: dir,
+        })
+    }
+
+    fn reference(&self, repo: &str) -> String {
+        format!("{}/{repo}", self.host)
+    }
+
+    /// The file the registry keeps blob `digest` in.
+    fn blob_file(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap();
+        self.storage
+            .join("docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The repository's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The component of a first-party plugin (built by `cargo xtask test`, or
+/// here if missing).
+fn plugin(name: &str) -> PathBuf {
+    let target = Path::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf();
+    let wasm = target.join(format!("wasm32-wasip2/debug/{name}_plugin.wasm"));
+    if !wasm.exists() {
+        let st = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root())
+            .args(["build", "--target", "wasm32-wasip2", "-p"])
+            .arg(format!("falco-wasm-plugin-{name}"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    wasm
+}
+
+fn falco(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Runs and expects success.
+fn ok(args: &[&str]) -> Output {
+    let o = falco(args);
+    assert!(o.status.success(), "{args:?}\n{}", text(&o));
+    o
+}
+
+/// Runs and expects a failure saying `said`.
+fn refused(args: &[&str], said: &str) -> Output {
+    let o = falco(args);
+    let t = text(&o);
+    assert!(!o.status.success(), "{args:?} should fail\n{t}");
+    assert!(t.contains(said), "{args:?}: {said:?} not said\n{t}");
+    o
+}
+
+/// Every file below `dir`, with its content.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Keys, and the directories an operator installs into.
+struct Setup {
+    dir: Scratch,
+}
+
+impl Setup {
+    fn new(name: &str) -> Setup {
+        let dir = scratch("artifact-op", name);
+        for k in ["publisher", "stranger"] {
+            ok(&["artifact", "keygen", s(&dir.0.join(k))]);
+        }
+        Setup { dir }
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.0.join(p)
+    }
+    fn key(&self) -> String {
+        s(&self.path("publisher.key")).to_string()
+    }
+    fn pubkey(&self) -> String {
+        s(&self.path("publisher.pub")).to_string()
+    }
+    /// `artifact install` args into this setup's dirs.
+    fn install<'a>(&'a self, extra: &[&'a str]) -> Vec<String> {
+        let mut v: Vec<String> = ["artifact", "install", "--plain-http", "--rules-dir"]
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+        v.push(s(&self.path("rules.d")).into());
+        v.push("--plugins-dir".into());
+        v.push(s(&self.path("plugins")).into());
+        v.extend(extra.iter().map(|x| x.to_string()));
+        v
+    }
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn push_install_run_cloudtrail() {
+    let Some(reg) = TestRegistry::start("run") else {
+        return;
+    };
+    let op = Setup::new("run");
+    let grants = op.path("cloudtrail-grants.yaml");
+    std::fs::write(
+        &grants,
+        "grants:\n  env: [AWS_REGION, AWS_PROFILE]\n  http_hosts: [s3.amazonaws.com, sqs.us-east-1.amazonaws.com]\nlimits:\n  memory_mb: 128\n",
+    )
+    .unwrap();
+    let (ct, json) = (plugin("cloudtrail"), plugin("json"));
+    let index = op.path("index.yaml");
+    for (repo, kind, file, extra) in [
+        (
+            "plugins/cloudtrail",
+            "plugin",
+            ct.clone(),
+            vec!["--grants", s(&grants)],
+        ),
+        ("plugins/json", "plugin", json.clone(), vec![]),
+        (
+            "rules/cloudtrail-rules",
+            "rulesfile",
+            root().join("rules/aws_cloudtrail_rules.yaml"),
+            vec![],
+        ),
+    ] {
+        let r = reg.reference(repo);
+        let mut a = vec![
+            "artifact",
+            "push",
+            &r,
+            s(&file),
+            "--type",
+            kind,
+            "--version",
+            "0.1.0",
+            "--key",
+        ];
+        let key = op.key();
+        a.push(&key);
+        a.extend(["--plain-http", "--index", s(&index)]);
+        if kind == "plugin" {
+            let name = repo.rsplit('/').next().unwrap();
+            a.extend(["--name", name]);
+        }
+        a.extend(extra);
+        let o = ok(&a);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("tags 0.1.0, 0.1, 0, latest"),
+            "{}",
+            text(&o)
+        );
+    }
+    // The rules artifact has falcoctl's layout and media types, and the
+    // requirements and dependencies its file states.
+    let hub = Registry::new(&reg.host, true);
+    let m: Manifest = serde_json::from_slice(
+        &hub.manifest("rules/cloudtrail-rules", "0.1.0")
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m.media_type.as_deref(), Some(layout::MANIFEST));
+    assert_eq!(
+        m.config.media_type,
+        "application/vnd.cncf.falco.rulesfile.config.v1+json"
+    );
+    assert_eq!(m.layers.len(), 1);
+    assert_eq!(
+        m.layers[0].media_type,
+        "application/vnd.cncf.falco.rulesfile.layer.v1+tar.gz"
+    );
+    let config: serde_json::Value = serde_json::from_slice(
+        &hub.blob("rules/cloudtrail-rules", &m.config, 1 << 20)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["name"], "cloudtrail-rules");
+    assert_eq!(config["version"], "0.1.0");
+    assert_eq!(config["requirements"][0]["name"], "engine_version_semver");
+    let deps: Vec<&str> = config["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        deps.contains(&"cloudtrail") && deps.contains(&"json"),
+        "{config}"
+    );
+    let files = layout::unpack(
+        &hub.blob("rules/cloudtrail-rules", &m.layers[0], 1 << 24)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(files[0].0, "aws_cloudtrail_rules.yaml");
+
+    // Install by index name; the plugin's grants are shown and accepted.
+    let pubkey = op.pubkey();
+    let inst = op.install(&[
+        "--pubkey",
+        &pubkey,
+        "--index",
+        s(&index),
+        "--accept-grants",
+        "cloudtrail:0.1.0",
+        "json",
+        "cloudtrail-rules",
+    ]);
+    let o = ok(&args(&inst));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("grants accepted: HTTP host s3.amazonaws.com"),
+        "{}",
+        text(&o)
+    );
+    let listed = ok(&[
+        "artifact",
+        "list",
+        "--rules-dir",
+        s(&op.path("rules.d")),
+        "--plugins-dir",
+        s(&op.path("plugins")),
+    ]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    for name in ["cloudtrail ", "json ", "cloudtrail-rules "] {
+        assert!(listed.contains(name), "{listed}");
+    }
+    // Run with what was installed.
+    let installed_ct = op.path("plugins/cloudtrail.wasm");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["run", "--plugin", s(&installed_ct), "--plugin"];
+        let j = op.path("plugins/json.wasm");
+        let j = s(&j).to_string();
+        let rules = op.path("rules.d");
+        let rules = s(&rules).to_string();
+        a.push(&j);
+        a.extend([
+            "--plugin-open-params",
+            "host/tests/data/cloudtrail",
+            "-r",
+            &rules,
+        ]);
+        a.extend([
+            "-o",
+            "json_output=true",
+            "-o",
+            "webserver.enabled=false",
+            "-o",
+            "syslog_output.enabled=false",
+            "-o",
+            "log_syslog=false",
+        ]);
+        a.extend(extra);
+        falco(&a)
+    };
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rules: std::collections::BTreeSet<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| v["rule"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for want in ["Console Login Without MFA", "CloudTrail Logging Disabled"] {
+        assert!(
+            rules.contains(want),
+            "{want} not in {rules:?}\n{}",
+            text(&o)
+        );
+    }
+    // The engine loads only the component installed: a replaced file is
+    // refused.
+    std::fs::copy(&json, &installed_ct).unwrap();
+    let o = run(&[]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("is not the component installed from"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// An artifact pushed by hand, without a signature (another tool's push).
+fn push_unsigned(reg: &TestRegistry, repo: &str, file: &Path) {
+    let hub = Registry::new(&reg.host, true);
+    let config = br#"{"name":"unsigned-rules","version":"1.0.0"}"#.to_vec();
+    let layer = layout::pack(&[("x.yaml".into(), std::fs::read(file).unwrap())]).unwrap();
+    hub.push_blob(repo, &config).unwrap();
+    hub.push_blob(repo, &layer).unwrap();
+    let m = Manifest::new(
+        Descriptor::of(layout::RULES_CONFIG, &config),
+        vec![Descriptor::of(layout::RULES_LAYER, &layer)],
+    );
+    hub.put_manifest(repo, "1.0.0", &serde_json::to_vec(&m).unwrap())
+        .unwrap();
+}
+
+#[test]
+fn refused_artifacts_change_nothing() {
+    let Some(reg) = TestRegistry::start("refused") else {
+        return;
+    };
+    let op = Setup::new("refused");
+    let key = op.key();
+    let pubkey = op.pubkey();
+    let rules = op.path("local.yaml");
+    std::fs::write(&rules, "- rule: Local rule\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: NOTICE\n").unwrap();
+    let push = |repo: &str, version: &str, extra: &[&str]| {
+        let r = reg.reference(repo);
+        let mut a = vec![
+            "artifact",
+            "push",
+            &r,
+            s(&rules),
+            "--type",
+            "rulesfile",
+            "--version",
+            version,
+            "--key",
+            &key,
+            "--plain-http",
+        ];
+        a.extend(extra);
+        ok(&a);
+    };
+    // A good one installed first: what must not change.
+    push("rules/good", "1.0.0", &[]);
+    let good = reg.reference("rules/good:1.0.0");
+    ok(&args(&op.install(&["--pubkey", &pubkey, &good])));
+    let before = tree(&op.dir.0.join("rules.d"));
+    assert_eq!(before.len(), 2, "the rules file and its record");
+    let check_unchanged = |what: &str| {
+        assert_eq!(
+            tree(&op.dir.0.join("rules.d")),
+            before,
+            "{what} changed the rules dir"
+        );
+        assert!(
+            tree(&op.dir.0.join("plugins")).is_empty(),
+            "{what} wrote plugins"
+        );
+    };
+
+    // Unsigned.
+    push_unsigned(&reg, "rules/unsigned", &rules);
+    let r = reg.reference("rules/unsigned:1.0.0");
+    refused(
+        &args(&op.install(&["--pubkey", &pubkey, &r])),
+        "refused: not signed",
+    );
+    check_unchanged("unsigned");
+    // Signed by a key the operator does not trust.
+    let stranger = op.path("stranger.pub");
+    refused(
+        &args(&op.install(&["--pubkey", s(&stranger), &good])),
+        "not by a trusted key",
+    );
+    check_unchanged("another key");
+    // No key at all: install refuses to run.
+    refused(&args(&op.install(&[&good])), "no --pubkey given");
+    // Requirements this engine does not meet.
+    push(
+        "rules/future",
+        "1.0.0",
+        &["--requires", "engine_version_semver:0.99.0"],
+    );
+    let r = reg.reference("rules/future:1.0.0");
+    refused(
+        &args(&op.install(&["--pubkey", &pubkey, &r])),
+        "requires engine_version_semver 0.99.0, this engine has 0.62.0",
+    );
+    push(
+        "rules/unknown-req",
+        "1.0.0",
+        &["--requires", "k8s_version:1.30.0"],
+    );
+    let r = reg.reference("rules/unknown-req:1.0.0");
+    refused(
+        &args(&op.install(&["--pubkey", &pubkey, &r])),
+        "requires 'k8s_version'",
+    );
+    check_unchanged("requirements");
+    // Several references: one refused, none installed.
+    let r = reg.reference("rules/future:1.0.0");
+    let alt = reg.reference("rules/alt:1.0.0");
+    push("rules/alt", "1.0.0", &[]);
+    refused(
+        &args(&op.install(&["--pubkey", &pubkey, &alt, &r])),
+        "requires engine_version_semver",
+    );
+    check_unchanged("a batch with one refused");
+    // A layer altered in the registry after the push.
+    // (A file of its own: blobs are shared between repositories.)
+    let altered = op.path("altered.yaml");
+    std::fs::write(&altered, "- list: altered\n  items: []\n").unwrap();
+    let r = reg.reference("rules/altered");
+    ok(&[
+        "artifact",
+        "push",
+        &r,
+        s(&altered),
+        "--type",
+        "rulesfile",
+        "--version",
+        "1.0.0",
+        "--key",
+        &key,
+        "--plain-http",
+    ]);
+    let hub = Registry::new(&reg.host, true);
+    let m: Manifest =
+        serde_json::from_slice(&hub.manifest("rules/altered", "1.0.0").unwrap().unwrap()).unwrap();
+    let blob = reg.blob_file(&m.layers[0].digest);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    let r = reg.reference("rules/altered:1.0.0");
+    refused(
+        &args(&op.install(&["--pubkey", &pubkey, &r])),
+        "does not match its digest",
+    );
+    check_unchanged("altered layer");
+}
+
+#[test]
+fn a_plugin_asking_for_more_grants_is_held_until_accepted() {
+    let Some(reg) = TestRegistry::start("grants") else {
+        return;
+    };
+    let op = Setup::new("grants");
+    let key = op.key();
+    let pubkey = op.pubkey();
+    let json = plugin("json");
+    let r = reg.reference("plugins/json");
+    let push = |version: &str, hosts: &str| {
+        let g = op.path(&format!("grants-{version}.yaml"));
+        std::fs::write(&g, format!("grants:\n  http_hosts: [{hosts}]\n")).unwrap();
+        ok(&[
+            "artifact",
+            "push",
+            &r,
+            s(&json),
+            "--type",
+            "plugin",
+            "--version",
+            version,
+            "--key",
+            &key,
+            "--plain-http",
+            "--name",
+            "json",
+            "--grants",
+            s(&g),
+        ]);
+    };
+    push("1.0.0", "a.example");
+    // Without --accept-grants, a first install with grants is held.
+    let o = refused(
+        &args(&op.install(&["--pubkey", &pubkey, &r])),
+        "is held, not active",
+    );
+    assert!(text(&o).contains("HTTP host a.example"), "{}", text(&o));
+    assert!(!op.path("plugins/json.wasm").exists());
+    ok(&[
+        "artifact",
+        "accept",
+        "json",
+        "--plugins-dir",
+        s(&op.path("plugins")),
+    ]);
+    let v1 = std::fs::read(op.path("plugins/json.artifact.json")).unwrap();
+    // A new version asking for another host: held, the active one stays.
+    push("1.1.0", "a.example, evil.example");
+    let active = tree(&op.path("plugins"))
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(op.path("plugins/.held")))
+        .collect::<Vec<_>>();
+    let o = refused(
+        &args(&op.install(&["--pubkey", &pubkey, &r])),
+        "json 1.1.0 is held",
+    );
+    assert!(text(&o).contains("HTTP host evil.example"), "{}", text(&o));
+    assert!(
+        !text(&o).contains("HTTP host a.example"),
+        "only what is new is asked: {}",
+        text(&o)
+    );
+    let now: Vec<_> = tree(&op.path("plugins"))
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(op.path("plugins/.held")))
+        .collect();
+    assert_eq!(now, active, "the active version changed");
+    let listed = ok(&[
+        "artifact",
+        "list",
+        "--rules-dir",
+        s(&op.path("rules.d")),
+        "--plugins-dir",
+        s(&op.path("plugins")),
+    ]);
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        listed.contains("1.1.0") && listed.contains("held"),
+        "{listed}"
+    );
+    // The engine gives the active version its accepted grants, no more: a
+    // plugins entry asking for the new host is refused.
+    let config = op.path("falco.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "load_plugins: [json]\nplugins:\n  - name: json\n    library_path: {}\n    grants:\n      http_hosts: [evil.example]\n",
+            s(&op.path("plugins/json.wasm"))
+        ),
+    )
+    .unwrap();
+    refused(
+        &["--list-plugins", "-c", s(&config)],
+        "HTTP host evil.example",
+    );
+    // Accepted: the new version is active.
+    ok(&[
+        "artifact",
+        "accept",
+        "json",
+        "--plugins-dir",
+        s(&op.path("plugins")),
+    ]);
+    let v2 = std::fs::read(op.path("plugins/json.artifact.json")).unwrap();
+    assert_ne!(v1, v2);
+    let rec: serde_json::Value = serde_json::from_slice(&v2).unwrap();
+    assert_eq!(rec["version"], "1.1.0");
+    assert!(!op.path("plugins/.held/json").exists());
+    ok(&["--list-plugins", "-c", s(&config)]);
+}
+
+/// The engine follows a rules artifact: a new version pushed while a
+/// steady stream of events arrives is installed and reloaded within the
+/// poll interval, and every event raises exactly one alert, from one
+/// version or the other.
+#[test]
+fn a_running_engine_follows_a_new_rules_version_without_losing_events() {
+    use std::io::BufRead;
+    let Some(reg) = TestRegistry::start("follow") else {
+        return;
+    };
+    let op = Setup::new("follow");
+    let key = op.key();
+    let pubkey = op.pubkey();
+    let r = reg.reference("rules/audit");
+    let rule = |v: &str| {
+        format!(
+            "- rule: Audit event seen\n  desc: every event of the test\n  condition: ka.verb = \"get\"\n  output: seen %ka.auditid with rules {v}\n  priority: NOTICE\n  source: k8s_audit\n"
+        )
+    };
+    let push = |v: &str| {
+        let f = op.path("audit_rules.yaml");
+        std::fs::write(&f, rule(v)).unwrap();
+        ok(&[
+            "artifact",
+            "push",
+            &r,
+            s(&f),
+            "--type",
+            "rulesfile",
+            "--version",
+            v,
+            "--key",
+            &key,
+            "--plain-http",
+        ]);
+    };
+    push("1.0.0");
+    let rules_dir = op.path("rules.d");
+    ok(&args(&op.install(&[
+        "--pubkey",
+        &pubkey,
+        &format!("{r}:1"),
+    ])));
+    let port = free_port();
+    let config = op.path("falco.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "rules_files: [{rd}]\njson_output: true\nlog_syslog: false\nsyslog_output: {{enabled: false}}\nwebserver: {{enabled: false}}\nartifact_follow:\n  enabled: true\n  refs: [{r}:1]\n  every: 1s\n  pubkeys: [{pubkey}]\n  rules_dir: {rd}\n  plugins_dir: {pd}\n  plain_http: true\n",
+            rd = s(&rules_dir),
+            pd = s(&op.path("plugins")),
+        ),
+    )
+    .unwrap();
+    let url = format!("http://127.0.0.1:{port}/k8s-audit");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .current_dir(root())
+        .args([
+            "run",
+            "-c",
+            s(&config),
+            "--plugin",
+            s(&plugin("k8saudit")),
+            "--plugin-open-params",
+            &url,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let event = |n: usize| {
+        format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"ev-{n}","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods","user":{{"username":"alice"}},"stageTimestamp":"2024-03-01T00:00:00.000000Z"}}"#
+        )
+    };
+    // A steady stream: an event every 50 ms; version 1.1 is pushed after the
+    // first alerts of version 1.
+    let mut alerts: Vec<String> = Vec::new();
+    let mut sent = 0;
+    let mut pushed = false;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !alerts.iter().any(|a| a.contains("with rules 1.1.0")) {
+        assert!(
+            Instant::now() < deadline,
+            "version 2 never ran: {alerts:#?}"
+        );
+        assert_eq!(post_audit(port, &event(sent)), 200);
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(50));
+        alerts.extend(lines.try_iter());
+        if !pushed && alerts.iter().any(|a| a.contains("with rules 1.0.0")) {
+            push("1.1.0");
+            pushed = true;
+        }
+    }
+    // A few more after the reload, then every alert is in.
+    for _ in 0..5 {
+        assert_eq!(post_audit(port, &event(sent)), 200);
+        sent += 1;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while alerts
+        .iter()
+        .filter(|a| a.contains("\"rule\":\"Audit event seen\""))
+        .count()
+        < sent
+        && Instant::now() < deadline
+    {
+        alerts.extend(lines.recv_timeout(Duration::from_secs(1)).ok());
+    }
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    );
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let mut ids: Vec<usize> = alerts
+        .iter()
+        .filter(|a| a.contains("\"rule\":\"Audit event seen\""))
+        .filter_map(|a| {
+            let v: serde_json::Value = serde_json::from_str(a).ok()?;
+            v["output_fields"]["ka.auditid"]
+                .as_str()?
+                .strip_prefix("ev-")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        (0..sent).collect::<Vec<_>>(),
+        "each event one alert\n{err}"
+    );
+    assert!(
+        err.contains("installed audit 1.1.0"),
+        "the follow is logged:\n{err}"
+    );
+    assert!(err.contains("Reloaded configuration and rules"), "{err}");
+}
+
+/// POSTs `body` to the k8s audit webhook on `port` (waiting for it to be
+/// up); the HTTP status.
+fn post_audit(port: u16, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut c = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(c) => break c,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "webhook not up: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    };
+    write!(
+        c,
+        "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
