@@ -676,6 +676,13 @@ pub trait Plugin: Sized + 'static {
     const CONTACT: &'static str;
     /// JSON schema of the init config; the host validates it first.
     const INIT_SCHEMA: Option<&'static str> = None;
+    /// A rules file (YAML) for the plugin's events, which a run naming no
+    /// rules loads (e.g. `Some(include_str!("rules.yaml"))`): the plugin
+    /// alone detects something.
+    const DEFAULT_RULES: Option<&'static str> = None;
+    /// Plugins the default rules need beside this one (`&["json"]`), loaded
+    /// from the plugin's directory.
+    const COMPANIONS: &'static [&'static str] = &[];
     /// Builds the plugin from its init config (JSON text, "" when none).
     fn new(config: &str) -> Result<Self, String>;
     fn metrics(&self) -> Vec<Metric> {

@@ -16,6 +16,10 @@ pub struct PluginInfo {
     pub contact: String,
     pub required_api_version: String,
     pub init_schema: Option<String>,
+    /// A rules file for its events, loaded when a run names no rules.
+    pub default_rules: Option<String>,
+    /// Plugins its default rules need beside it.
+    pub companions: Vec<String>,
 }
 
 /// A field definition, owned.
@@ -113,6 +117,8 @@ pub(crate) fn plugin_info<P: Plugin>() -> PluginInfo {
         contact: P::CONTACT.into(),
         required_api_version: crate::API_VERSION.into(),
         init_schema: P::INIT_SCHEMA.map(Into::into),
+        default_rules: P::DEFAULT_RULES.map(Into::into),
+        companions: P::COMPANIONS.iter().map(|c| c.to_string()).collect(),
     }
 }
 

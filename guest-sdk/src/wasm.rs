@@ -79,6 +79,8 @@ macro_rules! glue {
                 contact: P::CONTACT.into(),
                 required_api_version: crate::API_VERSION.into(),
                 init_schema: P::INIT_SCHEMA.map(Into::into),
+                default_rules: P::DEFAULT_RULES.map(Into::into),
+                companions: P::COMPANIONS.iter().map(|c| c.to_string()).collect(),
             }
         }
 

@@ -537,6 +537,97 @@ fn refused_artifacts_change_nothing() {
     check_unchanged("altered layer");
 }
 
+/// A signed artifact copied to another repository, an older version served
+/// under a moving tag, an artifact writing over a file it did not install:
+/// refused, nothing changed.
+#[test]
+fn copies_rollbacks_and_foreign_files_are_refused() {
+    let Some(reg) = TestRegistry::start("copies") else {
+        return;
+    };
+    let op = Setup::new("copies");
+    let (key, pubkey) = (op.key(), op.pubkey());
+    let rules = op.path("site.yaml");
+    std::fs::write(&rules, "- list: site_hosts\n  items: [a]\n").unwrap();
+    let push = |repo: &str, version: &str| {
+        let r = reg.reference(repo);
+        ok(&[
+            "artifact",
+            "push",
+            &r,
+            s(&rules),
+            "--type",
+            "rulesfile",
+            "--version",
+            version,
+            "--key",
+            &key,
+            "--plain-http",
+        ]);
+    };
+    push("rules/site", "1.0.0");
+    // The same manifest and its signature copied to another repository:
+    // the signature names the first one.
+    let hub = Registry::new(&reg.host, true);
+    let copy = |tag: &str| {
+        let bytes = hub.manifest("rules/site", tag).unwrap().unwrap();
+        let m: Manifest = serde_json::from_slice(&bytes).unwrap();
+        for d in std::iter::once(&m.config).chain(&m.layers) {
+            hub.push_blob("rules/copy", &hub.blob("rules/site", d, 1 << 20).unwrap())
+                .unwrap();
+        }
+        hub.put_manifest("rules/copy", tag, &bytes).unwrap();
+        layout::digest(&bytes)
+    };
+    let digest = copy("1.0.0");
+    copy(&falco_wasm::artifact::sign::signature_tag(&digest));
+    let r = reg.reference("rules/copy:1.0.0");
+    refused(
+        &args(&op.install(&["--pubkey", &pubkey, &r])),
+        "is of another artifact",
+    );
+    assert!(tree(&op.path("rules.d")).is_empty());
+    // Installed at 1.0.0, then `latest` served at an older version.
+    ok(&args(&op.install(&[
+        "--pubkey",
+        &pubkey,
+        &reg.reference("rules/site:1.0.0"),
+    ])));
+    let before = tree(&op.path("rules.d"));
+    push("rules/site", "0.9.0");
+    refused(
+        &args(&op.install(&["--pubkey", &pubkey, &reg.reference("rules/site:0.9.0")])),
+        "site 0.9.0 is older than the installed 1.0.0",
+    );
+    assert_eq!(tree(&op.path("rules.d")), before);
+    // A file of the operator's with the name an artifact's file has.
+    std::fs::write(op.path("rules.d/mine.yaml"), "- list: mine\n  items: []\n").unwrap();
+    let theirs = op.path("mine.yaml");
+    std::fs::write(&theirs, "- list: theirs\n  items: []\n").unwrap();
+    let r = reg.reference("rules/theirs");
+    ok(&[
+        "artifact",
+        "push",
+        &r,
+        s(&theirs),
+        "--type",
+        "rulesfile",
+        "--version",
+        "1.0.0",
+        "--key",
+        &key,
+        "--plain-http",
+    ]);
+    refused(
+        &args(&op.install(&["--pubkey", &pubkey, &format!("{r}:1.0.0")])),
+        "was not installed by theirs",
+    );
+    assert_eq!(
+        std::fs::read_to_string(op.path("rules.d/mine.yaml")).unwrap(),
+        "- list: mine\n  items: []\n"
+    );
+}
+
 #[test]
 fn a_plugin_asking_for_more_grants_is_held_until_accepted() {
     let Some(reg) = TestRegistry::start("grants") else {

@@ -258,7 +258,7 @@ fn describe_and_list() {
     );
     let o = run(&["--version"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("Engine:             0.62.0"));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("falco-wasm:plugin@0.2.0"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("falco-wasm:plugin@0.3.0"));
     let o = run(&["--rule-schema"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON schema");
     assert_eq!(v["type"], "array");

@@ -131,7 +131,7 @@ fn a_first_party_source_plugin_alone_brings_its_rules_and_companion() {
     let err = String::from_utf8_lossy(&o.stderr);
     for said in [
         "Plugin cloudtrail: loading the plugin its rules need, json (",
-        "Plugin cloudtrail: no rules named, loading its default rules (<embedded>/aws_cloudtrail_rules.yaml)",
+        "Plugin cloudtrail: no rules named, loading the default rules it carries (<plugin cloudtrail>/default_rules.yaml)",
     ] {
         assert!(err.contains(said), "{said:?} not said:\n{}", text(&o));
     }
@@ -162,7 +162,7 @@ fn a_first_party_source_plugin_alone_brings_its_rules_and_companion() {
         "rules/falco_rules.yaml",
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!err.contains("loading its default rules"), "{}", text(&o));
+    assert!(!err.contains("loading the default rules"), "{}", text(&o));
     assert!(
         err.contains("no rules for source 'aws_cloudtrail'"),
         "{}",
@@ -445,7 +445,7 @@ fn never_ending_plugin_source_stops_on_sigterm() {
     assert!(versions.contains(r#""cloudtrail":"0.17.0""#), "{versions}");
     assert!(versions.contains(r#""container":"#), "{versions}");
     assert!(
-        versions.contains(r#""plugin_contract_version":"0.2.0""#),
+        versions.contains(r#""plugin_contract_version":"0.3.0""#),
         "{versions}"
     );
     sigterm(&child);
@@ -1061,6 +1061,23 @@ fn template_plugin_runs_as_a_component() {
     assert!(out.contains("Notice said hello world (2)"), "{}", text(&o));
     assert!(out.contains("Notice said hello world (3)"), "{}", text(&o));
     assert!(!out.contains("(1)"), "{}", text(&o));
+    // No rules named: the rules the component carries.
+    let o = falco(&["run", "--plugin", wasm.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Informational greeting number 3 said (hello world)"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(out.matches("greeting number").count(), 1, "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(
+            "Plugin template: no rules named, loading the default rules it carries (<plugin template>/default_rules.yaml)"
+        ),
+        "{}",
+        text(&o)
+    );
 }
 
 /// A plugin stuck in a call — computing, or waiting in a host call —

@@ -1,12 +1,18 @@
-//! Fetching an artifact: its manifest, a signature of that manifest by one
-//! of the operator's keys, its config and its layer, each checked against
-//! the digest that names it. Nothing is written here.
+//! Fetching an artifact: its manifest, a signature of that manifest (and of
+//! its repository) by one of the operator's keys, its config (checked:
+//! name, version, requirements, declared grants) and its layer, each
+//! checked against the digest that names it. Nothing is written here.
 
 use super::ArtifactError;
 use super::layout::{self, ArtifactConfig, FALCO_PLUGIN_CONFIG, Kind, Manifest};
 use super::reference::Reference;
 use super::registry::Registry;
 use super::sign::{self, PublicKey};
+
+/// The most signatures of one manifest looked at.
+const MAX_SIGNATURES: usize = 16;
+/// The largest signature payload read.
+const MAX_PAYLOAD: u64 = 64 << 10;
 
 /// A fetched, checked artifact.
 #[derive(Debug)]
@@ -19,7 +25,7 @@ pub struct Fetched {
     /// The layer's files (name, content).
     pub files: Vec<(String, Vec<u8>)>,
     /// The id of the key whose signature was checked (`None`: not
-    /// checked, `pull` without keys).
+    /// checked, `pull` without keys; such an artifact is not installed).
     pub signer: Option<String>,
 }
 
@@ -30,11 +36,17 @@ pub fn current_digest(reg: &Registry, r: &Reference) -> Result<Option<String>, A
         .map(|m| layout::digest(&m)))
 }
 
+/// The tags of `repo` but the signatures'.
+pub fn artifact_tags(reg: &Registry, repo: &str) -> Result<Vec<String>, ArtifactError> {
+    let mut tags = reg.tags(repo)?;
+    tags.retain(|t| !t.ends_with(".sig"));
+    Ok(tags)
+}
+
 /// Fetches `r`; with `keys`, its manifest must be signed by one of them.
 pub fn fetch(reg: &Registry, r: &Reference, keys: &[PublicKey]) -> Result<Fetched, ArtifactError> {
     let Some(bytes) = reg.manifest(&r.repository, r.manifest_ref())? else {
-        let tags = reg.tags(&r.repository).unwrap_or_default();
-        let tags: Vec<_> = tags.into_iter().filter(|t| !t.ends_with(".sig")).collect();
+        let tags = artifact_tags(reg, &r.repository).unwrap_or_default();
         return Err(ArtifactError::NotFound {
             reference: r.to_string(),
             hint: if tags.is_empty() {
@@ -65,12 +77,7 @@ pub fn fetch(reg: &Registry, r: &Reference, keys: &[PublicKey]) -> Result<Fetche
     let config: ArtifactConfig = serde_json::from_slice(&config_bytes).map_err(|e| {
         ArtifactError::refused(r, format!("its config is not an artifact config: {e}"))
     })?;
-    if config.name.is_empty() || !layout::plain_name(&config.name) {
-        return Err(ArtifactError::refused(
-            r,
-            format!("its name '{}' is not a plain name", config.name),
-        ));
-    }
+    check_config(r, kind, &config)?;
     let layers: Vec<_> = manifest
         .layers
         .iter()
@@ -89,7 +96,7 @@ pub fn fetch(reg: &Registry, r: &Reference, keys: &[PublicKey]) -> Result<Fetche
     let blob = reg.blob(&r.repository, layer, layout::MAX_LAYER)?;
     let files =
         layout::unpack(&blob).map_err(|e| ArtifactError::refused(r, format!("its layer: {e}")))?;
-    check_files(r, kind, &files)?;
+    layout::check_files(kind, &files).map_err(|e| ArtifactError::refused(r, e))?;
     Ok(Fetched {
         reference: r.clone(),
         digest,
@@ -118,42 +125,72 @@ fn kind_of(r: &Reference, m: &Manifest) -> Result<Kind, ArtifactError> {
     })
 }
 
-/// Rules files are YAML; a plugin is one WebAssembly component.
-fn check_files(
-    r: &Reference,
-    kind: Kind,
-    files: &[(String, Vec<u8>)],
-) -> Result<(), ArtifactError> {
-    let ok = match kind {
-        Kind::Rulesfile => {
-            !files.is_empty()
-                && files
-                    .iter()
-                    .all(|(n, _)| n.ends_with(".yaml") || n.ends_with(".yml"))
-        }
-        Kind::Plugin => {
-            matches!(files, [(n, b)] if n.ends_with(".wasm") && wasmparser::Parser::is_component(b))
-        }
-    };
-    if ok {
-        return Ok(());
+/// What the config says, checked before the layer is downloaded: a plain
+/// name, a semver version, requirements this engine meets, a plugin's
+/// declared grants and limits in falco.yaml's shape.
+fn check_config(r: &Reference, kind: Kind, config: &ArtifactConfig) -> Result<(), ArtifactError> {
+    if !layout::plain_name(&config.name) {
+        return Err(ArtifactError::refused(
+            r,
+            format!("its name {:?} is not a plain name", config.name),
+        ));
     }
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    Err(ArtifactError::refused(
-        r,
-        format!(
-            "a {} artifact must hold {}, this one holds [{}]",
-            kind.as_str(),
-            match kind {
-                Kind::Rulesfile => "rules files (.yaml)",
-                Kind::Plugin => "one WebAssembly component (.wasm)",
-            },
-            names.join(", ")
-        ),
-    ))
+    if semver::Version::parse(&config.version).is_err() {
+        return Err(ArtifactError::refused(
+            r,
+            format!("its version {:?} is not semver", config.version),
+        ));
+    }
+    check_requirements(r, config)?;
+    if kind == Kind::Plugin {
+        crate::plugins::installed::declared(
+            &config.name,
+            config.grants.as_ref(),
+            config.limits.as_ref(),
+        )
+        .map_err(|e| ArtifactError::refused(r, format!("its declared grants: {e}")))?;
+    }
+    Ok(())
 }
 
-/// The id of the key that signed manifest `digest`, or why none did.
+/// `engine_version_semver` and `plugin_api_version` must be met by this
+/// engine (same major, not newer); other requirements are not known here
+/// and refuse the artifact.
+fn check_requirements(r: &Reference, config: &ArtifactConfig) -> Result<(), ArtifactError> {
+    for req in &config.requirements {
+        let ours = match req.name.as_str() {
+            "engine_version_semver" => crate::rules::compile::ENGINE_VERSION,
+            "plugin_api_version" => crate::plugins::HOST_API_VERSION,
+            other => {
+                return Err(ArtifactError::refused(
+                    r,
+                    format!(
+                        "it requires '{other}' {}, which this engine does not know \
+                         (it knows engine_version_semver and plugin_api_version)",
+                        req.version
+                    ),
+                ));
+            }
+        };
+        let (a, b, c) = ours;
+        let met = semver::Version::parse(&req.version)
+            .map(|v| v.major == a && (v.minor, v.patch) <= (b, c))
+            .unwrap_or(false);
+        if !met {
+            return Err(ArtifactError::refused(
+                r,
+                format!(
+                    "it requires {} {}, this engine has {a}.{b}.{c}",
+                    req.name, req.version
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The id of the key that signed manifest `digest` of `r`'s repository, or
+/// why none did.
 fn verify_signature(
     reg: &Registry,
     r: &Reference,
@@ -169,22 +206,27 @@ fn verify_signature(
     };
     let m: Manifest = serde_json::from_slice(&bytes)
         .map_err(|e| ArtifactError::refused(r, format!("its signature manifest: {e}")))?;
-    let mut other_digest = None;
-    for layer in m
+    let mut other = None;
+    let signatures = m
         .layers
         .iter()
         .filter(|l| l.media_type == sign::SIGNATURE_LAYER)
-    {
+        .take(MAX_SIGNATURES);
+    for layer in signatures {
         let Some(sig) = layer.annotations.get(sign::SIGNATURE_ANNOTATION) else {
             continue;
         };
-        let payload = reg.blob(&r.repository, layer, layout::MAX_CONFIG)?;
+        // one unreadable signature does not hide a good one
+        let Ok(payload) = reg.blob(&r.repository, layer, MAX_PAYLOAD) else {
+            continue;
+        };
         let Some(key) = keys.iter().find(|k| k.verifies(&payload, sig)) else {
             continue;
         };
-        match sign::signed_digest(&payload) {
-            Some(d) if d == digest => return Ok(key.id.clone()),
-            d => other_digest = Some((key.id.clone(), d.unwrap_or_default())),
+        match sign::signed(&payload) {
+            Some((d, name)) if d == digest && name == r.name() => return Ok(key.id.clone()),
+            Some((d, name)) => other = Some((key.id.clone(), format!("{name}@{d}"))),
+            None => {}
         }
     }
     let ids: Vec<String> = keys
@@ -193,8 +235,10 @@ fn verify_signature(
         .collect();
     Err(ArtifactError::refused(
         r,
-        match other_digest {
-            Some((id, d)) => format!("the signature by key {id} is of another manifest ({d})"),
+        match other {
+            Some((id, what)) => {
+                format!("the signature by key {id} is of another artifact ({what})")
+            }
             None => format!(
                 "its signature is not by a trusted key (trusted: {})",
                 ids.join(", ")

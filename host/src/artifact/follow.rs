@@ -45,6 +45,9 @@ pub fn counters() -> &'static Counters {
     &COUNTERS
 }
 
+/// The shortest interval between two checks.
+pub const MIN_EVERY: Duration = Duration::from_secs(1);
+
 /// The references to follow and where to install them.
 pub struct Follower {
     refs: Vec<Reference>,
@@ -77,12 +80,12 @@ impl Follower {
             .map(|r| (r.registry.clone(), Registry::new(&r.registry, plain_http)))
             .collect();
         Follower {
+            every: every.max(MIN_EVERY),
             refs,
             keys,
             opts,
             registries,
             seen: HashMap::new(),
-            every,
         }
     }
 
@@ -96,33 +99,34 @@ impl Follower {
                 continue;
             };
             let key = r.to_string();
-            let result = (|| {
-                let now = current_digest(reg, r)?;
-                if now.is_some() && now.as_ref() == self.seen.get(&key) {
-                    return Ok(None);
-                }
-                let f = fetch(reg, r, &self.keys)?;
-                let outcome = install(&f, &self.opts)?;
-                Ok(Some((f.digest, outcome)))
-            })();
-            let result = match result {
-                Ok(None) => continue,
-                Ok(Some((digest, outcome))) => {
-                    self.seen.insert(key, digest);
-                    match &outcome {
-                        Outcome::Installed { .. } => {
-                            COUNTERS.installed.fetch_add(1, Ordering::Relaxed)
-                        }
-                        Outcome::Held { .. } => COUNTERS.held.fetch_add(1, Ordering::Relaxed),
-                        Outcome::Unchanged { .. } => 0,
-                    };
-                    Ok(outcome)
-                }
+            let now = match current_digest(reg, r) {
+                Ok(now) if now.is_some() && now.as_ref() == self.seen.get(&key) => continue,
+                Ok(now) => now,
                 Err(e) => {
                     COUNTERS.failed.fetch_add(1, Ordering::Relaxed);
-                    Err(e)
+                    changes.push(Change {
+                        reference: r.clone(),
+                        result: Err(e),
+                    });
+                    continue;
                 }
             };
+            let result = fetch(reg, r, &self.keys).and_then(|f| install(&f, &self.opts));
+            match &result {
+                Ok(Outcome::Installed { .. }) => COUNTERS.installed.fetch_add(1, Ordering::Relaxed),
+                Ok(Outcome::Held { .. }) => COUNTERS.held.fetch_add(1, Ordering::Relaxed),
+                Ok(Outcome::Unchanged { .. }) => 0,
+                Err(_) => COUNTERS.failed.fetch_add(1, Ordering::Relaxed),
+            };
+            // A version installed, held or refused is not fetched again
+            // until the tag moves; a failure to reach it is retried.
+            let settled = !matches!(
+                result,
+                Err(ArtifactError::Registry(_) | ArtifactError::Io { .. })
+            );
+            if let (true, Some(now)) = (settled, now) {
+                self.seen.insert(key, now);
+            }
             changes.push(Change {
                 reference: r.clone(),
                 result,

@@ -1,15 +1,19 @@
-//! Installing a fetched artifact: its requirements met first, then its
-//! files written to a staging directory beside their place and renamed into
-//! it, with a record (`NAME.artifact.json`) of what was installed.
+//! Installing a fetched, signed artifact: its files written to a staging
+//! directory beside their place and renamed into it, with a record
+//! (`NAME.artifact.json`) of what was installed. An artifact replaces only
+//! what it installed itself, and never with an older version (unless the
+//! reference pins a digest).
 //!
-//! A plugin is activated only with its grants accepted: `--accept-grants`,
-//! or grants within those accepted for the version it replaces. Otherwise
-//! it is held in `PLUGINS_DIR/.held/NAME/` (`artifact accept NAME` activates
-//! it) and the active version stays as it was.
+//! A plugin is activated only with its grants and limits accepted:
+//! `--accept-grants`, or within those accepted for the version it replaces
+//! (from the same repository and signer). Otherwise it is held in
+//! `PLUGINS_DIR/.held/NAME/` (`artifact accept NAME` activates it) and the
+//! active version stays as it was.
 
 use super::ArtifactError;
 use super::fetch::Fetched;
-use super::layout::{Kind, digest};
+use super::layout::{Kind, digest, plain_name};
+use super::reference::Reference;
 use crate::plugins::installed::{self, Installed, InstalledFile, record_path};
 use std::path::{Path, PathBuf};
 
@@ -22,7 +26,7 @@ pub const RULES_DIR: &str = "/etc/falco-wasm/rules.d";
 pub struct InstallOptions {
     pub rules_dir: PathBuf,
     pub plugins_dir: PathBuf,
-    /// Accept a plugin's declared grants.
+    /// Accept a plugin's declared grants and limits.
     pub accept_grants: bool,
 }
 
@@ -34,7 +38,7 @@ pub enum Outcome {
         name: String,
         version: String,
         paths: Vec<PathBuf>,
-        /// The grants it runs with (plugins), one per line.
+        /// The grants and limits it runs with (plugins), one per line.
         grants: Vec<String>,
         /// Dependencies not installed, and the like.
         notes: Vec<String>,
@@ -45,68 +49,88 @@ pub enum Outcome {
     Held {
         name: String,
         version: String,
-        /// What it asks beyond the accepted grants.
+        /// What it asks beyond the accepted grants and limits.
         asked: Vec<String>,
     },
 }
 
+/// Installs `all`, every one checked before any is written.
+pub fn install_all(all: &[Fetched], opts: &InstallOptions) -> Result<Vec<Outcome>, ArtifactError> {
+    for f in all {
+        check(f, opts)?;
+    }
+    all.iter().map(|f| install(f, opts)).collect()
+}
+
 /// Installs `f` (nothing is written when an error is returned).
 pub fn install(f: &Fetched, opts: &InstallOptions) -> Result<Outcome, ArtifactError> {
-    check_requirements(f)?;
-    match f.kind {
-        Kind::Rulesfile => install_rules(f, opts),
-        Kind::Plugin => install_plugin(f, opts),
-    }
-}
-
-/// `engine_version_semver` and `plugin_api_version` must be met by this
-/// engine (same major, not newer); other requirements are not known here
-/// and refuse the artifact.
-pub fn check_requirements(f: &Fetched) -> Result<(), ArtifactError> {
-    for req in &f.config.requirements {
-        let ours = match req.name.as_str() {
-            "engine_version_semver" => crate::rules::compile::ENGINE_VERSION,
-            "plugin_api_version" => crate::plugins::HOST_API_VERSION,
-            other => {
-                return Err(ArtifactError::refused(
-                    &f.reference,
-                    format!(
-                        "it requires '{other}' {}, which this engine does not know \
-                         (it knows engine_version_semver and plugin_api_version)",
-                        req.version
-                    ),
-                ));
-            }
-        };
-        let (a, b, c) = ours;
-        let met = semver::Version::parse(&req.version)
-            .map(|v| v.major == a && (v.minor, v.patch) <= (b, c))
-            .unwrap_or(false);
-        if !met {
-            return Err(ArtifactError::refused(
-                &f.reference,
-                format!(
-                    "it requires {} {}, this engine has {a}.{b}.{c}",
-                    req.name, req.version
-                ),
-            ));
+    let previous = match check(f, opts)? {
+        Checked::Unchanged => {
+            return Ok(Outcome::Unchanged {
+                name: f.config.name.clone(),
+                version: f.config.version.clone(),
+            });
         }
+        Checked::Replaces(previous) => previous.map(|p| *p),
+    };
+    match f.kind {
+        Kind::Rulesfile => install_rules(f, opts, previous),
+        Kind::Plugin => install_plugin(f, opts, previous),
     }
-    Ok(())
 }
 
-fn install_rules(f: &Fetched, opts: &InstallOptions) -> Result<Outcome, ArtifactError> {
-    let dir = &opts.rules_dir;
-    let record_at = record_path(dir, &f.config.name);
-    let previous = read_record(&record_at)?;
-    if let Some(p) = &previous
-        && unchanged(p, f, dir)
-    {
-        return Ok(unchanged_outcome(f));
+/// What a check found.
+enum Checked {
+    /// `f` is installed already.
+    Unchanged,
+    /// `f` may be installed, over this record if any.
+    Replaces(Option<Box<Installed>>),
+}
+
+/// Whether `f` may be installed: signed, not older than what is
+/// installed, writing only files of its own, declaring grants that parse.
+fn check(f: &Fetched, opts: &InstallOptions) -> Result<Checked, ArtifactError> {
+    if f.signer.is_none() {
+        return Err(ArtifactError::refused(
+            &f.reference,
+            "its signature was not checked: only signed artifacts are installed",
+        ));
     }
-    let record = record_of(f);
+    let dir = match f.kind {
+        Kind::Rulesfile => &opts.rules_dir,
+        Kind::Plugin => &opts.plugins_dir,
+    };
+    let previous = read_record(&record_path(dir, &f.config.name))?;
+    if let Some(p) = &previous {
+        if unchanged(p, f, dir) {
+            return Ok(Checked::Unchanged);
+        }
+        not_older(p, f)?;
+    }
+    let names: Vec<String> = match f.kind {
+        Kind::Rulesfile => f.files.iter().map(|(n, _)| n.clone()).collect(),
+        Kind::Plugin => vec![wasm_name(&f.config.name)],
+    };
+    owned(dir, &names, previous.as_ref(), f)?;
+    record_of(f)
+        .declared()
+        .map_err(|e| ArtifactError::refused(&f.reference, format!("its declared grants: {e}")))?;
+    Ok(Checked::Replaces(previous.map(Box::new)))
+}
+
+/// `NAME.wasm`, the file a plugin artifact installs.
+pub fn wasm_name(name: &str) -> String {
+    format!("{name}.wasm")
+}
+
+fn install_rules(
+    f: &Fetched,
+    opts: &InstallOptions,
+    previous: Option<Installed>,
+) -> Result<Outcome, ArtifactError> {
+    let dir = &opts.rules_dir;
     let mut files = f.files.clone();
-    files.push(record_file(&f.config.name, &record));
+    files.push(record_file(&f.config.name, &record_of(f)));
     let paths = write_atomically(dir, &files)?;
     // Files the previous version had and this one has not.
     for old in previous.iter().flat_map(|p| &p.files) {
@@ -114,43 +138,36 @@ fn install_rules(f: &Fetched, opts: &InstallOptions) -> Result<Outcome, Artifact
             let _ = std::fs::remove_file(dir.join(&old.name));
         }
     }
-    let notes = missing_dependencies(f, &opts.plugins_dir);
     Ok(Outcome::Installed {
         name: f.config.name.clone(),
         version: f.config.version.clone(),
         paths: paths[..f.files.len()].to_vec(),
         grants: Vec::new(),
-        notes,
+        notes: missing_dependencies(f, &opts.plugins_dir),
     })
 }
 
-fn install_plugin(f: &Fetched, opts: &InstallOptions) -> Result<Outcome, ArtifactError> {
+fn install_plugin(
+    f: &Fetched,
+    opts: &InstallOptions,
+    previous: Option<Installed>,
+) -> Result<Outcome, ArtifactError> {
     let dir = &opts.plugins_dir;
     let name = &f.config.name;
-    let previous = read_record(&record_path(dir, name))?;
-    if let Some(p) = &previous
-        && unchanged(p, f, dir)
-    {
-        return Ok(unchanged_outcome(f));
-    }
     let mut record = record_of(f);
-    let declared = record
+    let (grants, limits) = record
         .declared()
-        .and_then(|g| record.declared_limits().map(|_| g))
         .map_err(|e| ArtifactError::refused(&f.reference, format!("its declared grants: {e}")))?;
-    let accepted_before = match &previous {
-        Some(p) => p.accepted().unwrap_or_default(),
-        None => Default::default(),
-    };
-    let asked = installed::excess(&declared, &accepted_before);
-    let held_dir = held_dir(dir, name);
+    // What was accepted carries over only within one repository and signer.
+    let before = previous
+        .filter(|p| same_origin(p, f))
+        .and_then(|p| Some((p.accepted().ok()?, p.declared().ok()?.1)))
+        .unwrap_or_default();
+    let mut asked = installed::excess(&grants, &before.0);
+    asked.extend(installed::excess_limits(&limits, &before.1));
+    let wasm = (wasm_name(name), f.files[0].1.clone());
     if !opts.accept_grants && !asked.is_empty() {
-        let files = [
-            (format!("{name}.wasm"), f.files[0].1.clone()),
-            record_file(name, &record),
-        ];
-        let _ = std::fs::remove_dir_all(&held_dir);
-        write_atomically(&held_dir, &files)?;
+        write_atomically(&held_dir(dir, name), &[wasm, record_file(name, &record)])?;
         return Ok(Outcome::Held {
             name: name.clone(),
             version: f.config.version.clone(),
@@ -158,23 +175,31 @@ fn install_plugin(f: &Fetched, opts: &InstallOptions) -> Result<Outcome, Artifac
         });
     }
     record.accepted_grants = f.config.grants.clone();
-    let wasm = format!("{name}.wasm");
-    let paths = write_atomically(
-        dir,
-        &[(wasm, f.files[0].1.clone()), record_file(name, &record)],
-    )?;
-    let _ = std::fs::remove_dir_all(&held_dir);
+    let paths = write_atomically(dir, &[wasm, record_file(name, &record)])?;
+    let _ = std::fs::remove_dir_all(held_dir(dir, name));
     Ok(Outcome::Installed {
         name: name.clone(),
         version: f.config.version.clone(),
         paths: paths[..1].to_vec(),
-        grants: installed::excess(&declared, &Default::default()),
+        grants: describe(&grants, &limits),
         notes: Vec::new(),
     })
 }
 
+/// A plugin's grants and limits (beyond the defaults), one per line.
+pub fn describe(grants: &crate::plugins::Grants, limits: &crate::plugins::Limits) -> Vec<String> {
+    let mut v = installed::excess(grants, &Default::default());
+    v.extend(installed::excess_limits(limits, &Default::default()));
+    v
+}
+
 /// Activates the held version of plugin `name`, accepting its grants.
 pub fn accept(plugins_dir: &Path, name: &str) -> Result<Outcome, ArtifactError> {
+    if !plain_name(name) {
+        return Err(ArtifactError::Input(format!(
+            "'{name}' is not a plugin name"
+        )));
+    }
     let held = held_dir(plugins_dir, name);
     let record_at = record_path(&held, name);
     let Some(mut record) = read_record(&record_at)? else {
@@ -183,20 +208,20 @@ pub fn accept(plugins_dir: &Path, name: &str) -> Result<Outcome, ArtifactError> 
             plugins_dir.display()
         )));
     };
-    let wasm_at = held.join(format!("{name}.wasm"));
+    let wasm_at = held.join(wasm_name(name));
     let wasm = std::fs::read(&wasm_at).map_err(ArtifactError::io(&wasm_at))?;
-    let declared = record
+    let (grants, limits) = record
         .declared()
         .map_err(|e| ArtifactError::Input(format!("{}: {e}", record_at.display())))?;
     record.accepted_grants = record.declared_grants.clone();
-    let files = [(format!("{name}.wasm"), wasm), record_file(name, &record)];
+    let files = [(wasm_name(name), wasm), record_file(name, &record)];
     let paths = write_atomically(plugins_dir, &files)?;
     let _ = std::fs::remove_dir_all(&held);
     Ok(Outcome::Installed {
         name: name.to_string(),
         version: record.version,
         paths: paths[..1].to_vec(),
-        grants: installed::excess(&declared, &Default::default()),
+        grants: describe(&grants, &limits),
         notes: Vec::new(),
     })
 }
@@ -204,6 +229,28 @@ pub fn accept(plugins_dir: &Path, name: &str) -> Result<Outcome, ArtifactError> 
 /// Where plugin `name`'s held version waits.
 pub fn held_dir(plugins_dir: &Path, name: &str) -> PathBuf {
     plugins_dir.join(".held").join(name)
+}
+
+/// The install records in `dir` (active), and in its held versions.
+pub fn records(dir: &Path) -> (Vec<Installed>, Vec<Installed>) {
+    let read = |d: &Path| -> Vec<Installed> {
+        let mut v: Vec<Installed> = std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".artifact.json"))
+            .filter_map(|e| Installed::read(&e.path()).ok().flatten())
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    };
+    let held = std::fs::read_dir(dir.join(".held"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|e| read(&e.path()))
+        .collect();
+    (read(dir), held)
 }
 
 fn read_record(path: &Path) -> Result<Option<Installed>, ArtifactError> {
@@ -215,18 +262,63 @@ fn unchanged(p: &Installed, f: &Fetched, dir: &Path) -> bool {
     p.digest == f.digest
         && p.files.iter().all(|file| {
             let on_disk = match f.kind {
-                Kind::Plugin => dir.join(format!("{}.wasm", f.config.name)),
+                Kind::Plugin => dir.join(wasm_name(&f.config.name)),
                 Kind::Rulesfile => dir.join(&file.name),
             };
             std::fs::read(on_disk).is_ok_and(|b| digest(&b) == file.digest)
         })
 }
 
-fn unchanged_outcome(f: &Fetched) -> Outcome {
-    Outcome::Unchanged {
-        name: f.config.name.clone(),
-        version: f.config.version.clone(),
+/// An older version than the one installed is refused, unless the
+/// reference pins its digest (a registry cannot roll an engine back).
+fn not_older(p: &Installed, f: &Fetched) -> Result<(), ArtifactError> {
+    let parse = |v: &str| semver::Version::parse(v).ok();
+    match (parse(&p.version), parse(&f.config.version)) {
+        (Some(installed), Some(new)) if new < installed && f.reference.digest.is_none() => {
+            Err(ArtifactError::refused(
+                &f.reference,
+                format!(
+                    "{} {} is older than the installed {installed} (pin its digest, \
+                     REF@sha256:…, to go back)",
+                    f.config.name, f.config.version
+                ),
+            ))
+        }
+        _ => Ok(()),
     }
+}
+
+/// Files an artifact writes must be its own: not there, or installed by
+/// its previous version.
+fn owned(
+    dir: &Path,
+    names: &[String],
+    previous: Option<&Installed>,
+    f: &Fetched,
+) -> Result<(), ArtifactError> {
+    let theirs = |n: &str| match (previous, f.kind) {
+        (Some(_), Kind::Plugin) => true,
+        (Some(p), Kind::Rulesfile) => p.files.iter().any(|x| x.name == n),
+        (None, _) => false,
+    };
+    match names.iter().find(|n| dir.join(n).exists() && !theirs(n)) {
+        Some(n) => Err(ArtifactError::refused(
+            &f.reference,
+            format!(
+                "{} is there and was not installed by {}: remove it, or install into \
+                 another directory",
+                dir.join(n).display(),
+                f.config.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether the installed `p` came from `f`'s repository and signer.
+fn same_origin(p: &Installed, f: &Fetched) -> bool {
+    Reference::parse(&p.reference).is_ok_and(|r| r.name() == f.reference.name())
+        && Some(&p.signer) == f.signer.as_ref()
 }
 
 fn record_of(f: &Fetched) -> Installed {
@@ -264,7 +356,7 @@ fn missing_dependencies(f: &Fetched, plugins_dir: &Path) -> Vec<String> {
     let have = |n: &str| {
         [plugins_dir, Path::new(crate::plugins::PLUGINS_DIR)]
             .iter()
-            .any(|d| d.join(format!("{n}.wasm")).is_file())
+            .any(|d| d.join(wasm_name(n)).is_file())
     };
     f.config
         .dependencies
@@ -284,7 +376,8 @@ fn missing_dependencies(f: &Fetched, plugins_dir: &Path) -> Vec<String> {
 
 /// Writes `files` into `dir`: all to a new staging directory inside it
 /// first, then each renamed into place (a rename on one file system is
-/// atomic: a reader sees the old file or the new one).
+/// atomic: a reader sees the old file or the new one; a reader looking
+/// between two renames may see one file new and another old).
 fn write_atomically(
     dir: &Path,
     files: &[(String, Vec<u8>)],

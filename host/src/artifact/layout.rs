@@ -237,13 +237,44 @@ pub fn unpack(layer: &[u8]) -> Result<Vec<(String, Vec<u8>)>, LayerError> {
     Ok(files)
 }
 
-/// A file name with no directory part, not hidden, not `..`.
+/// A name made of letters, digits, `.`, `_` and `-`, not hidden: no
+/// directory part, no `..`, nothing that could forge a log line.
 pub fn plain_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
-        && !name.contains('/')
-        && !name.contains('\0')
         && name.len() <= 255
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// What a layer of `kind` must hold: rules files (`.yaml`, `.yml`), or one
+/// WebAssembly component (`.wasm`). The error says what it holds instead.
+pub fn check_files(kind: Kind, files: &[(String, Vec<u8>)]) -> Result<(), String> {
+    let ok = match kind {
+        Kind::Rulesfile => {
+            !files.is_empty()
+                && files
+                    .iter()
+                    .all(|(n, _)| n.ends_with(".yaml") || n.ends_with(".yml"))
+        }
+        Kind::Plugin => {
+            matches!(files, [(n, b)] if n.ends_with(".wasm") && wasmparser::Parser::is_component(b))
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    Err(format!(
+        "a {} artifact holds {}, not [{}]",
+        kind.as_str(),
+        match kind {
+            Kind::Rulesfile => "rules files (.yaml)",
+            Kind::Plugin => "one WebAssembly component (.wasm)",
+        },
+        names.join(", ")
+    ))
 }
 
 #[cfg(test)]

@@ -121,10 +121,11 @@ pub fn tags_for(version: &semver::Version, existing: &[String]) -> Vec<String> {
 
 /// The files to pack, by their base names.
 fn read_files(req: &PushRequest) -> Result<Vec<(String, Vec<u8>)>, ArtifactError> {
-    if req.files.is_empty() {
-        return Err(ArtifactError::Input(
-            "nothing to push: name the files".into(),
-        ));
+    if !req.version.build.is_empty() {
+        return Err(ArtifactError::Input(format!(
+            "version {}: build metadata (+…) cannot be part of a tag",
+            req.version
+        )));
     }
     let mut files = Vec::new();
     for path in &req.files {
@@ -133,35 +134,19 @@ fn read_files(req: &PushRequest) -> Result<Vec<(String, Vec<u8>)>, ArtifactError
             .and_then(|n| n.to_str())
             .filter(|n| layout::plain_name(n))
             .ok_or_else(|| {
-                ArtifactError::Input(format!("{}: not a plain file name", path.display()))
+                ArtifactError::Input(format!(
+                    "{}: not a plain file name (letters, digits, . _ -)",
+                    path.display()
+                ))
             })?
             .to_string();
-        let bytes = std::fs::read(path).map_err(ArtifactError::io(path))?;
-        let ok = match req.kind {
-            Kind::Rulesfile => name.ends_with(".yaml") || name.ends_with(".yml"),
-            Kind::Plugin => name.ends_with(".wasm") && wasmparser::Parser::is_component(&bytes),
-        };
-        if !ok {
-            return Err(ArtifactError::Input(format!(
-                "{}: a {} artifact holds {}",
-                path.display(),
-                req.kind.as_str(),
-                match req.kind {
-                    Kind::Rulesfile => "rules files (.yaml)",
-                    Kind::Plugin => "one WebAssembly component (.wasm)",
-                }
-            )));
-        }
         if files.iter().any(|(n, _)| *n == name) {
             return Err(ArtifactError::Input(format!("{name} is given twice")));
         }
+        let bytes = std::fs::read(path).map_err(ArtifactError::io(path))?;
         files.push((name, bytes));
     }
-    if req.kind == Kind::Plugin && files.len() != 1 {
-        return Err(ArtifactError::Input(
-            "a plugin artifact holds one component".into(),
-        ));
-    }
+    layout::check_files(req.kind, &files).map_err(ArtifactError::Input)?;
     Ok(files)
 }
 
@@ -182,6 +167,11 @@ fn config_of(
             .unwrap_or_default();
         last.to_string()
     });
+    if !layout::plain_name(&name) {
+        return Err(ArtifactError::Input(format!(
+            "'{name}' is not a plain artifact name (--name)"
+        )));
+    }
     let mut config = ArtifactConfig {
         name,
         version: req.version.to_string(),

@@ -76,15 +76,6 @@ impl Reference {
         })
     }
 
-    /// The same repository at another tag.
-    pub fn with_tag(&self, tag: &str) -> Reference {
-        Reference {
-            tag: tag.to_string(),
-            digest: None,
-            ..self.clone()
-        }
-    }
-
     /// What the manifest is fetched by: the digest when pinned, else the tag.
     pub fn manifest_ref(&self) -> &str {
         self.digest.as_deref().unwrap_or(&self.tag)

@@ -241,10 +241,14 @@ pub fn payload(name: &str, digest: &str) -> Vec<u8> {
     serde_json::to_vec(&p).unwrap_or_default()
 }
 
-/// The digest a payload signs (None: not a payload).
-pub fn signed_digest(payload: &[u8]) -> Option<String> {
+/// The manifest digest and the repository (`registry/repository`) a
+/// payload signs (None: not a payload).
+pub fn signed(payload: &[u8]) -> Option<(String, String)> {
     let p: Payload = serde_json::from_slice(payload).ok()?;
-    Some(p.critical.image.docker_manifest_digest)
+    Some((
+        p.critical.image.docker_manifest_digest,
+        p.critical.identity.docker_reference,
+    ))
 }
 
 /// The tag of the signatures of manifest `digest` (`sha256-HEX.sig`).
@@ -273,7 +277,10 @@ mod tests {
         assert!(public.verifies(&pl, &sig));
         assert!(!other.verifies(&pl, &sig));
         assert!(!public.verifies(&payload("localhost:5000/r", "sha256:01"), &sig));
-        assert_eq!(signed_digest(&pl).as_deref(), Some("sha256:00"));
+        assert_eq!(
+            signed(&pl),
+            Some(("sha256:00".to_string(), "localhost:5000/r".to_string()))
+        );
         assert!(
             PublicKey::read(&k).is_err(),
             "a private key is not a public key"

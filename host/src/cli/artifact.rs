@@ -5,7 +5,7 @@ use crate::artifact::ArtifactError;
 use crate::artifact::fetch::fetch;
 use crate::artifact::follow::Follower;
 use crate::artifact::index::{self, Entry};
-use crate::artifact::install::{InstallOptions, Outcome, install};
+use crate::artifact::install::{InstallOptions, Outcome, install_all};
 use crate::artifact::layout::{Kind, Requirement};
 use crate::artifact::push::{PushRequest, push};
 use crate::artifact::reference::Reference;
@@ -304,12 +304,15 @@ fn install_command(
     let mut fetched = Vec::new();
     for text in references {
         let r = resolve(text, from)?;
-        let f = fetch(&Registry::new(&r.registry, from.plain_http), &r, &keys)?;
-        crate::artifact::install::check_requirements(&f)?;
-        fetched.push(f);
+        fetched.push(fetch(
+            &Registry::new(&r.registry, from.plain_http),
+            &r,
+            &keys,
+        )?);
     }
+    let outcomes = install_all(&fetched, &opts)?;
     let mut code = ExitCode::SUCCESS;
-    for f in &fetched {
+    for (f, outcome) in fetched.iter().zip(&outcomes) {
         println!(
             "{}: {} {} ({}), signed by key {}",
             f.reference,
@@ -318,8 +321,7 @@ fn install_command(
             f.kind.as_str(),
             f.signer.as_deref().unwrap_or("?")
         );
-        let outcome = install(f, &opts)?;
-        if report(&f.config.name, &outcome) != ExitCode::SUCCESS {
+        if report(&f.config.name, outcome) != ExitCode::SUCCESS {
             code = ExitCode::FAILURE;
         }
     }
@@ -386,15 +388,11 @@ fn list(indexes: &[PathBuf], to: &ToArgs) -> Result<ExitCode, ArtifactError> {
         "{:<24} {:<10} {:<12} {:<10} FROM",
         "INSTALLED", "TYPE", "VERSION", "STATE"
     );
-    for (dir, held) in [
-        (to.rules_dir.clone(), false),
-        (to.plugins_dir.clone(), false),
-    ]
-    .into_iter()
-    .chain(held_dirs(&to.plugins_dir).into_iter().map(|d| (d, true)))
-    {
-        for rec in records(&dir) {
-            let state = if held { "held" } else { "active" };
+    let (rules, _) = crate::artifact::install::records(&to.rules_dir);
+    let (plugins, held) = crate::artifact::install::records(&to.plugins_dir);
+    let states = [(rules, "active"), (plugins, "active"), (held, "held")];
+    for (records, state) in states {
+        for rec in records {
             println!(
                 "{:<24} {:<10} {:<12} {:<10} {}",
                 rec.name, rec.kind, rec.version, state, rec.reference
@@ -404,40 +402,12 @@ fn list(indexes: &[PathBuf], to: &ToArgs) -> Result<ExitCode, ArtifactError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn held_dirs(plugins_dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(plugins_dir.join(".held"))
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default()
-}
-
-/// The install records of `dir`.
-fn records(dir: &Path) -> Vec<crate::plugins::installed::Installed> {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".artifact.json"))
-                .filter_map(|e| {
-                    crate::plugins::installed::Installed::read(&e.path())
-                        .ok()
-                        .flatten()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort_by(|a: &crate::plugins::installed::Installed, b| a.name.cmp(&b.name));
-    v
-}
-
 fn info(reference: &str, from: &FromArgs) -> Result<ExitCode, ArtifactError> {
     let r = resolve(reference, from)?;
     let reg = Registry::new(&r.registry, from.plain_http);
     let keys = keys(from, false)?;
     let f = fetch(&reg, &r, &keys)?;
-    let tags: Vec<String> = reg
-        .tags(&r.repository)?
-        .into_iter()
-        .filter(|t| !t.ends_with(".sig"))
-        .collect();
+    let tags = crate::artifact::fetch::artifact_tags(&reg, &r.repository)?;
     println!("Reference:    {r}");
     println!("Digest:       {}", f.digest);
     println!("Type:         {}", f.kind.as_str());
@@ -464,26 +434,19 @@ fn info(reference: &str, from: &FromArgs) -> Result<ExitCode, ArtifactError> {
         .collect();
     println!("Files:        {}", files.join(", "));
     if f.kind == Kind::Plugin {
-        let record = crate::plugins::installed::Installed {
-            name: f.config.name.clone(),
-            declared_grants: f.config.grants.clone(),
-            ..Default::default()
+        let declared = crate::plugins::installed::declared(
+            &f.config.name,
+            f.config.grants.as_ref(),
+            f.config.limits.as_ref(),
+        )
+        .map(|(g, l)| crate::artifact::install::describe(&g, &l))
+        .unwrap_or_else(|e| vec![format!("invalid: {e}")]);
+        let declared = if declared.is_empty() {
+            "none".to_string()
+        } else {
+            declared.join(", ")
         };
-        let declared = record
-            .declared()
-            .map(|g| crate::plugins::installed::excess(&g, &Default::default()))
-            .unwrap_or_else(|e| vec![format!("invalid: {e}")]);
-        println!(
-            "Grants:       {}",
-            if declared.is_empty() {
-                "none".to_string()
-            } else {
-                declared.join(", ")
-            }
-        );
-        if let Some(l) = &f.config.limits {
-            println!("Limits:       {l}");
-        }
+        println!("Grants:       {declared}");
     }
     Ok(ExitCode::SUCCESS)
 }

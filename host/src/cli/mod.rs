@@ -252,17 +252,18 @@ fn load_plugins(
             opts.plugin_open_params.get(i).map(String::as_str),
         ));
     }
-    // what is loaded is listed as given; a run completes first-party plugins
-    let listing = opts.list_plugins || opts.plugin_info.is_some() || opts.list.is_some();
-    let default_rules = if defaults && !listing {
-        plugin_defaults(&mut specs)
-    } else {
-        Vec::new()
-    };
-    let loaded = specs
+    let mut loaded = specs
         .into_iter()
         .map(LoadedPlugin::load)
         .collect::<Result<Vec<_>, _>>()?;
+    // what is loaded is listed as given; a run completes source plugins
+    // that carry default rules
+    let listing = opts.list_plugins || opts.plugin_info.is_some() || opts.list.is_some();
+    let default_rules = if defaults && !listing {
+        plugin_defaults(&mut loaded)?
+    } else {
+        Vec::new()
+    };
     crate::plugins::check_conflicts(&loaded)?;
     let mut registry = FieldRegistry::builtin();
     let mut origins = HashMap::new();
@@ -283,45 +284,60 @@ fn load_plugins(
     })
 }
 
-/// The embedded rules of the first-party source plugins among `specs`,
-/// their companions added to `specs` when found beside them (or in the
-/// packages' plugin directory); each said in the log.
-fn plugin_defaults(specs: &mut Vec<crate::plugins::PluginSpec>) -> Vec<crate::rules::RulesFile> {
-    let mut rules = Vec::new();
-    for d in crate::pipeline::setup::PLUGIN_DEFAULTS {
-        let Some(at) = specs.iter().find(|s| s.name == d.plugin) else {
-            continue;
-        };
-        let beside = at.library_path.parent().map(std::path::Path::to_path_buf);
-        for &c in d.companions {
-            if specs.iter().any(|s| s.name == c) {
+/// The default rules the loaded source plugins carry, their companions
+/// loaded from beside them (or the packages' plugin directory); each said
+/// in the log.
+fn plugin_defaults(
+    loaded: &mut Vec<LoadedPlugin>,
+) -> Result<Vec<crate::rules::RulesFile>, crate::plugins::PluginError> {
+    let carrying: Vec<(String, String, Vec<String>, Option<PathBuf>)> = loaded
+        .iter()
+        .filter(|p| p.source.is_some())
+        .filter_map(|p| {
+            let rules = p.info.default_rules.clone()?;
+            let beside = p
+                .spec
+                .library_path
+                .parent()
+                .map(std::path::Path::to_path_buf);
+            Some((
+                p.spec.name.clone(),
+                rules,
+                p.info.companions.clone(),
+                beside,
+            ))
+        })
+        .collect();
+    let mut files = Vec::new();
+    for (name, rules, companions, beside) in carrying {
+        for c in companions {
+            if loaded.iter().any(|p| p.spec.name == c || p.info.name == c) {
                 continue;
             }
-            match companion(beside.as_deref(), c) {
-                Some(path) => {
-                    crate::log::info(&format!(
-                        "Plugin {}: loading the plugin its rules need, {c} ({})",
-                        d.plugin,
-                        path.display()
-                    ));
-                    specs.push(crate::plugins::spec_from_cli(&path, None, None));
-                }
-                None => crate::log::warning(&format!(
-                    "plugin {}: its rules need the plugin {c}: put {c}.wasm beside it",
-                    d.plugin
-                )),
-            }
+            let Some(path) = companion(beside.as_deref(), &c) else {
+                crate::log::warning(&format!(
+                    "plugin {name}: its rules need the plugin {c}: put {c}.wasm beside it"
+                ));
+                continue;
+            };
+            crate::log::info(&format!(
+                "Plugin {name}: loading the plugin its rules need, {c} ({})",
+                path.display()
+            ));
+            loaded.push(LoadedPlugin::load(crate::plugins::spec_from_cli(
+                &path, None, None,
+            ))?);
         }
+        let path = format!("<plugin {name}>/default_rules.yaml");
         crate::log::info(&format!(
-            "Plugin {}: no rules named, loading its default rules ({})",
-            d.plugin, d.rules_name
+            "Plugin {name}: no rules named, loading the default rules it carries ({path})"
         ));
-        rules.push(crate::rules::RulesFile {
-            path: d.rules_name.into(),
-            content: d.rules.into(),
+        files.push(crate::rules::RulesFile {
+            path,
+            content: rules,
         });
     }
-    rules
+    Ok(files)
 }
 
 /// Where the first-party plugin `name` is: beside `dir`'s plugin, else in

@@ -54,18 +54,17 @@ type Fingerprint = Vec<(PathBuf, Option<SystemTime>, u64)>;
 pub struct Watch<'a> {
     watched: Watched<'a>,
     enabled: AtomicBool,
-    seen: Mutex<(Vec<PathBuf>, Fingerprint)>,
+    seen: Mutex<Fingerprint>,
 }
 
 impl<'a> Watch<'a> {
     /// Watches the files `watched` lists (when `enabled`).
     pub fn new(watched: Watched<'a>, enabled: bool) -> Watch<'a> {
-        let files = watched();
-        let print = fingerprint(&files);
+        let print = fingerprint(&watched());
         Watch {
             watched,
             enabled: AtomicBool::new(enabled),
-            seen: Mutex::new((files, print)),
+            seen: Mutex::new(print),
         }
     }
 
@@ -80,20 +79,18 @@ impl<'a> Watch<'a> {
         if !self.enabled.load(Ordering::Relaxed) {
             return false;
         }
-        let files = (self.watched)();
-        let now = fingerprint(&files);
+        let now = fingerprint(&(self.watched)());
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let changed = now != seen.1;
-        *seen = (files, now);
+        let changed = now != *seen;
+        *seen = now;
         changed
     }
 
     /// Lists the watched files again (after a reload: rules files may have
     /// come or gone).
     pub fn rearm(&self) {
-        let files = (self.watched)();
-        let print = fingerprint(&files);
-        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = (files, print);
+        let print = fingerprint(&(self.watched)());
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = print;
     }
 }
 

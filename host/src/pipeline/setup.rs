@@ -14,36 +14,6 @@ pub const DEFAULT_RULES: &str = include_str!("../../../rules/falco_rules.yaml");
 /// The name the embedded default rules are reported under.
 pub const DEFAULT_RULES_NAME: &str = "<embedded>/falco_rules.yaml";
 
-/// A first-party source plugin's default rules, embedded, and the
-/// plugins those rules need beside it.
-pub struct PluginDefaults {
-    /// The plugin.
-    pub plugin: &'static str,
-    /// The name its rules are reported under.
-    pub rules_name: &'static str,
-    /// Its rules.
-    pub rules: &'static str,
-    /// The other plugins the rules name in `required_plugin_versions`.
-    pub companions: &'static [&'static str],
-}
-
-/// The first-party source plugins' defaults: a run given such a plugin and
-/// no rules loads them (and the companions found beside the plugin).
-pub const PLUGIN_DEFAULTS: &[PluginDefaults] = &[
-    PluginDefaults {
-        plugin: "cloudtrail",
-        rules_name: "<embedded>/aws_cloudtrail_rules.yaml",
-        rules: include_str!("../../../rules/aws_cloudtrail_rules.yaml"),
-        companions: &["json"],
-    },
-    PluginDefaults {
-        plugin: "k8saudit",
-        rules_name: "<embedded>/k8s_audit_rules.yaml",
-        rules: include_str!("../../../rules/k8s_audit_rules.yaml"),
-        companions: &["json"],
-    },
-];
-
 /// Why a setup could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -119,7 +89,7 @@ pub struct Inputs {
     /// `-r` rules files or directories (empty: the config's `rules_files`).
     pub rules: Vec<PathBuf>,
     /// Rules loaded with the embedded defaults when no rules are named:
-    /// the given first-party plugins' (see [`PLUGIN_DEFAULTS`]).
+    /// the default rules the given source plugins carry.
     pub plugin_rules: Vec<RulesFile>,
 }
 

@@ -86,20 +86,14 @@ impl Installed {
         }
     }
 
-    /// The declared grants.
-    pub fn declared(&self) -> Result<Grants, PluginError> {
-        match &self.declared_grants {
-            Some(g) => grants_from(&format!("artifact {}", self.name), g),
-            None => Ok(Grants::default()),
-        }
-    }
-
-    /// The declared limits (none declared: the defaults).
-    pub fn declared_limits(&self) -> Result<Limits, PluginError> {
-        match &self.limits {
-            Some(l) => limits_from(&format!("artifact {}", self.name), l),
-            None => Ok(Limits::default()),
-        }
+    /// The declared grants and limits (none declared: none, and the
+    /// default limits).
+    pub fn declared(&self) -> Result<(Grants, Limits), PluginError> {
+        declared(
+            &self.name,
+            self.declared_grants.as_ref(),
+            self.limits.as_ref(),
+        )
     }
 
     /// Checks that `library` is the component installed (not replaced
@@ -164,7 +158,7 @@ pub fn apply(spec: &mut super::PluginSpec) -> Result<(), PluginError> {
         }
     }
     if spec.limits == Limits::default() && record.limits.is_some() {
-        spec.limits = record.declared_limits()?;
+        spec.limits = record.declared()?.1;
     }
     Ok(())
 }
@@ -182,6 +176,42 @@ fn implied_by(open_params: &str) -> Grants {
         _ => {}
     }
     g
+}
+
+/// Artifact `name`'s declared grants and limits, in falco.yaml's shape.
+pub fn declared(
+    name: &str,
+    grants: Option<&Value>,
+    limits: Option<&Value>,
+) -> Result<(Grants, Limits), PluginError> {
+    let at = format!("artifact {name}");
+    let g = grants.map_or(Ok(Grants::default()), |g| grants_from(&at, g))?;
+    let l = limits.map_or(Ok(Limits::default()), |l| limits_from(&at, l))?;
+    Ok((g, l))
+}
+
+/// What `asked` allows beyond `allowed`, one line per limit.
+pub fn excess_limits(asked: &Limits, allowed: &Limits) -> Vec<String> {
+    let mut out = Vec::new();
+    if asked.memory_bytes > allowed.memory_bytes {
+        out.push(format!("memory limit {} MiB", asked.memory_bytes >> 20));
+    }
+    if asked.call_timeout > allowed.call_timeout {
+        out.push(format!(
+            "call time limit {} ms",
+            asked.call_timeout.as_millis()
+        ));
+    }
+    if asked.max_batch > allowed.max_batch {
+        out.push(format!("batches of {} events", asked.max_batch));
+    }
+    if asked.max_event_bytes > allowed.max_event_bytes {
+        out.push(format!("events of {} bytes", asked.max_event_bytes));
+    }
+    if asked.max_field_bytes > allowed.max_field_bytes {
+        out.push(format!("field values of {} bytes", asked.max_field_bytes));
+    }
+    out
 }
 
 /// A plugin's declaration file (`artifact push --grants FILE`): YAML with

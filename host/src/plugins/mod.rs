@@ -363,6 +363,17 @@ pub(crate) fn grants_from(at: &str, g: &Value) -> Result<Grants, PluginError> {
                     .as_array()
                     .and_then(|a| a.iter().map(|x| x.as_str().map(PathBuf::from)).collect())
                     .ok_or_else(|| err(&at, "expected a list of paths"))?;
+                // `..` would let a path look inside a granted directory
+                // while naming one above it
+                if let Some(p) = paths
+                    .iter()
+                    .find(|p| p.components().any(|c| c == std::path::Component::ParentDir))
+                {
+                    return Err(err(
+                        &at,
+                        &format!("'{}': '..' is not allowed in a grant", p.display()),
+                    ));
+                }
                 if k == "read_dirs" {
                     grants.read_dirs = paths;
                 } else {
@@ -900,6 +911,11 @@ mod tests {
         assert_eq!(
             spec_from_entry("plugins[1]", &bad).unwrap_err().to_string(),
             "plugins[1].grants.network: unknown grant"
+        );
+        let up = serde_json::json!({"name": "x", "library_path": "/x.wasm", "grants": {"read_dirs": ["/logs/../.."]}});
+        assert_eq!(
+            spec_from_entry("plugins[1]", &up).unwrap_err().to_string(),
+            "plugins[1].grants.read_dirs: '/logs/../..': '..' is not allowed in a grant"
         );
     }
 }

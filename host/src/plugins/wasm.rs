@@ -56,8 +56,14 @@ use bindings::falco_wasm::plugin::types as t;
 /// The most fields a plugin may define (their names are kept for the run).
 const MAX_FIELDS: usize = 4096;
 
+/// The largest default rules file a plugin may carry.
+const MAX_DEFAULT_RULES: u64 = 4 << 20;
+
+/// The most companion plugins a plugin may name.
+const MAX_COMPANIONS: u64 = 16;
+
 /// The version of `wit/plugin.wit` this host implements.
-pub const CONTRACT: &str = "0.2.0";
+pub const CONTRACT: &str = "0.3.0";
 
 /// The contract version a component was built for, when an instantiation
 /// error says it imports another version of our interfaces.
@@ -476,6 +482,12 @@ impl DynPlugin for WasmPlugin {
         self.check_name("info (name)", &i.name)?;
         let schema_len = i.init_schema.as_ref().map_or(0, String::len);
         self.check_len("info (init schema)", schema_len, 1 << 20)?;
+        let rules_len = i.default_rules.as_ref().map_or(0, String::len);
+        self.check_len("info (default rules)", rules_len, MAX_DEFAULT_RULES)?;
+        self.check_len("info (companions)", i.companions.len(), MAX_COMPANIONS)?;
+        for c in &i.companions {
+            self.check_name("info (companion)", c)?;
+        }
         Ok(PluginInfo {
             name: i.name,
             version: text::clean(&i.version, 64),
@@ -483,6 +495,8 @@ impl DynPlugin for WasmPlugin {
             contact: text::clean(&i.contact, 256),
             required_api_version: text::clean(&i.required_api_version, 64),
             init_schema: i.init_schema,
+            default_rules: i.default_rules,
+            companions: i.companions,
         })
     }
 

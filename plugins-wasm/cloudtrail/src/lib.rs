@@ -69,6 +69,10 @@ impl Plugin for CloudTrail {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Reads CloudTrail JSON logs from files and directories";
     const CONTACT: &'static str = "falco-wasm project";
+    // the project's rules for these events: the plugin alone detects
+    const DEFAULT_RULES: Option<&'static str> =
+        Some(include_str!("../../../rules/aws_cloudtrail_rules.yaml"));
+    const COMPANIONS: &'static [&'static str] = &["json"];
     const INIT_SCHEMA: Option<&'static str> = Some(
         r#"{"type":"object","properties":{"s3DownloadConcurrency":{"type":"integer","minimum":1},"sqsDelete":{"type":"boolean"},"useAsync":{"type":"boolean"},"useS3SNS":{"type":"boolean"},"uncompressedLimit":{"type":"integer","minimum":1},"awsRegion":{"type":"string"},"awsEndpoint":{"type":"string"}},"additionalProperties":false}"#,
     );

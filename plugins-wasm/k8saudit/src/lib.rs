@@ -46,6 +46,10 @@ impl Plugin for K8sAudit {
     const DESCRIPTION: &'static str =
         "Reads Kubernetes audit events from the audit webhook or from files";
     const CONTACT: &'static str = "falco-wasm project";
+    // the project's rules for these events: the plugin alone detects
+    const DEFAULT_RULES: Option<&'static str> =
+        Some(include_str!("../../../rules/k8s_audit_rules.yaml"));
+    const COMPANIONS: &'static [&'static str] = &["json"];
     const INIT_SCHEMA: Option<&'static str> = Some(
         r#"{"type":"object","properties":{"maxEventSize":{"type":"integer","minimum":1},"webhookMaxBatchSize":{"type":"integer","minimum":1},"sslCertificate":{"type":"string"},"useAsync":{"type":"boolean"}},"additionalProperties":false}"#,
     );

@@ -8,7 +8,7 @@
 //! Build it as a component: `cargo build --target wasm32-wasip2 --release
 //! -p falco-wasm-plugin-template`, then
 //! `falco-wasm run --plugin template_plugin.wasm -r my_rules.yaml` with
-//! rules that say `source: hello`.
+//! rules that say `source: hello` (or no `-r`: the rules it carries).
 
 use guest_sdk::json::{self, Doc};
 use guest_sdk::{
@@ -27,6 +27,12 @@ impl Plugin for Hello {
     const CONTACT: &'static str = "you@example.com";
     const INIT_SCHEMA: Option<&'static str> = Some(
         r#"{"type":"object","properties":{"count":{"type":"integer","minimum":0}},"additionalProperties":false}"#,
+    );
+    /// Rules the component carries: `falco-wasm run --plugin
+    /// template_plugin.wasm`, no rules named, raises them (a real plugin
+    /// would `include_str!` its rules file).
+    const DEFAULT_RULES: Option<&'static str> = Some(
+        "- rule: Third greeting\n  desc: the third hello of a run\n  condition: hello.n = 3\n  output: greeting number %hello.n said (%hello.msg)\n  priority: INFORMATIONAL\n  source: hello\n",
     );
 
     fn new(config: &str) -> Result<Hello, String> {
