@@ -493,6 +493,33 @@ fn refused_artifacts_change_nothing() {
         &args(&op.install(&["--pubkey", &pubkey, &r])),
         "requires 'k8s_version'",
     );
+    // A plugin built for another plugin contract.
+    let r = reg.reference("plugins/old-json");
+    let json = plugin("json");
+    ok(&[
+        "artifact",
+        "push",
+        &r,
+        s(&json),
+        "--type",
+        "plugin",
+        "--version",
+        "1.0.0",
+        "--key",
+        &key,
+        "--plain-http",
+        "--requires",
+        "plugin_contract_version:0.2.0",
+    ]);
+    refused(
+        &args(&op.install(&[
+            "--pubkey",
+            &pubkey,
+            "--accept-grants",
+            &format!("{r}:1.0.0"),
+        ])),
+        "requires plugin_contract_version 0.2.0, this engine has 0.3.0",
+    );
     check_unchanged("requirements");
     // Several references: one refused, none installed.
     let r = reg.reference("rules/future:1.0.0");
@@ -783,14 +810,15 @@ fn a_running_engine_follows_a_new_rules_version_without_losing_events() {
         &pubkey,
         &format!("{r}:1"),
     ])));
-    let port = free_port();
+    let (port, web_port) = (free_port(), free_port());
     let config = op.path("falco.yaml");
     std::fs::write(
         &config,
         format!(
-            "rules_files: [{rd}]\njson_output: true\nlog_syslog: false\nsyslog_output: {{enabled: false}}\nwebserver: {{enabled: false}}\nartifact_follow:\n  enabled: true\n  refs: [{r}:1]\n  every: 1s\n  pubkeys: [{pubkey}]\n  rules_dir: {rd}\n  plugins_dir: {pd}\n  plain_http: true\n",
+            "rules_files: [{rd}]\njson_output: true\nlog_syslog: false\nsyslog_output: {{enabled: false}}\nwebserver: {{enabled: true, listen_port: {web}, prometheus_metrics_enabled: true}}\nartifact_follow:\n  enabled: true\n  refs: [{r}:1]\n  every: 1s\n  pubkeys: [{pubkey}]\n  rules_dir: {rd}\n  plugins_dir: {pd}\n  plain_http: true\n",
             rd = s(&rules_dir),
             pd = s(&op.path("plugins")),
+            web = web_port,
         ),
     )
     .unwrap();
@@ -862,6 +890,12 @@ fn a_running_engine_follows_a_new_rules_version_without_losing_events() {
     {
         alerts.extend(lines.recv_timeout(Duration::from_secs(1)).ok());
     }
+    // The follow is counted in /metrics.
+    let metrics = http_get(web_port, "/metrics");
+    assert!(
+        metrics.contains("falcowasm_artifact_follow_total{result=\"installed\"} 1"),
+        "{metrics}"
+    );
     let _ = rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::TERM,
@@ -916,4 +950,14 @@ fn post_audit(port: u16, body: &str) -> u16 {
     let mut s = String::new();
     c.read_to_string(&mut s).unwrap();
     s.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The body of `GET path` on the engine's web server at `port`.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("web server up");
+    write!(c, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s
 }

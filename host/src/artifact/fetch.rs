@@ -153,28 +153,33 @@ fn check_config(r: &Reference, kind: Kind, config: &ArtifactConfig) -> Result<()
     Ok(())
 }
 
-/// `engine_version_semver` and `plugin_api_version` must be met by this
-/// engine (same major, not newer); other requirements are not known here
-/// and refuse the artifact.
+/// `engine_version_semver`, `plugin_api_version` and
+/// `plugin_contract_version` must be met by this engine (same major, not
+/// newer; the contract's minor too below 1.0); other requirements are not
+/// known here and refuse the artifact.
 fn check_requirements(r: &Reference, config: &ArtifactConfig) -> Result<(), ArtifactError> {
     for req in &config.requirements {
         let ours = match req.name.as_str() {
             "engine_version_semver" => crate::rules::compile::ENGINE_VERSION,
             "plugin_api_version" => crate::plugins::HOST_API_VERSION,
+            "plugin_contract_version" => contract_version(),
             other => {
                 return Err(ArtifactError::refused(
                     r,
                     format!(
-                        "it requires '{other}' {}, which this engine does not know \
-                         (it knows engine_version_semver and plugin_api_version)",
+                        "it requires '{other}' {}, which this engine does not know (it \
+                         knows engine_version_semver, plugin_api_version and \
+                         plugin_contract_version)",
                         req.version
                     ),
                 ));
             }
         };
         let (a, b, c) = ours;
+        // the WIT contract's rule: below 1.0, a new minor version breaks
+        let breaks = req.name == "plugin_contract_version" && a == 0;
         let met = semver::Version::parse(&req.version)
-            .map(|v| v.major == a && (v.minor, v.patch) <= (b, c))
+            .map(|v| v.major == a && (!breaks || v.minor == b) && (v.minor, v.patch) <= (b, c))
             .unwrap_or(false);
         if !met {
             return Err(ArtifactError::refused(
@@ -187,6 +192,13 @@ fn check_requirements(r: &Reference, config: &ArtifactConfig) -> Result<(), Arti
         }
     }
     Ok(())
+}
+
+/// The WIT plugin contract this host implements, as a triple.
+fn contract_version() -> (u64, u64, u64) {
+    let v = semver::Version::parse(crate::plugins::wasm::CONTRACT)
+        .unwrap_or(semver::Version::new(0, 0, 0));
+    (v.major, v.minor, v.patch)
 }
 
 /// The id of the key that signed manifest `digest` of `r`'s repository, or

@@ -196,6 +196,11 @@ fn config_of(
                 name: "plugin_api_version".into(),
                 version: crate::plugins::host_api_version(),
             });
+            // the WIT contract the component was built for (this engine's)
+            config.requirements.push(Requirement {
+                name: "plugin_contract_version".into(),
+                version: crate::plugins::wasm::CONTRACT.into(),
+            });
             if let Some(path) = &req.grants_file {
                 let (grants, limits) = crate::plugins::installed::declared_from_file(path)
                     .map_err(|e| ArtifactError::Input(e.to_string()))?;
