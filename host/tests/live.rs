@@ -759,6 +759,12 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
             "no {t} alert for Clear Log Activities: {cleared:?}"
         );
     }
+    // both reverse shells: bash's own redirection, python's dup2 + sh
+    let shells = types.get("Reverse Shell on Host").cloned().unwrap_or_default();
+    assert!(
+        shells.contains("execve") && (shells.contains("dup2") || shells.contains("dup3")),
+        "Reverse Shell on Host from both actions: {shells:?}"
+    );
     let mut missing = Vec::new();
     for a in ACTIONS {
         if fired.contains_key(a.rule) {

