@@ -760,7 +760,10 @@ fn event_generator_makes_every_targeted_default_rule_fire() {
         );
     }
     // both reverse shells: bash's own redirection, python's dup2 + sh
-    let shells = types.get("Reverse Shell on Host").cloned().unwrap_or_default();
+    let shells = types
+        .get("Reverse Shell on Host")
+        .cloned()
+        .unwrap_or_default();
     assert!(
         shells.contains("execve") && (shells.contains("dup2") || shells.contains("dup3")),
         "Reverse Shell on Host from both actions: {shells:?}"

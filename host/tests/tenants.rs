@@ -966,8 +966,29 @@ fn tenants_changed_through_the_api_under_a_steady_stream() {
         send("PUT", &api("/api-team"), "token-s", Some(&entry)).0,
         403
     );
-    let (code, said) = send("PUT", &api("/api-team"), "admin-token", Some(&entry));
-    assert_eq!(code, 201, "{said}");
+    // `falco-wasm tenants add|remove` speak the same API
+    let cli = |args: &[&str], token: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .arg("tenants")
+            .args(args)
+            .args(["--insecure", "--url", &format!("https://127.0.0.1:{port}")])
+            .env("FALCO_WASM_TOKEN", token)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.success(), text)
+    };
+    let entry_file = d.join("api-team.entry.yaml");
+    std::fs::write(&entry_file, &entry).unwrap();
+    let (ok, said) = cli(
+        &["add", "api-team", "--entry", entry_file.to_str().unwrap()],
+        "admin-token",
+    );
+    assert!(ok && said.contains("(201)"), "{said}");
     // the tenant itself sets its rules; another tenant may not
     let rules = rule("Team open");
     assert_eq!(
@@ -1057,12 +1078,10 @@ fn tenants_changed_through_the_api_under_a_steady_stream() {
     );
     assert_eq!(status(&api("/api-team"), Some("admin-token")), 404);
     assert_eq!(status(&api("/api-team"), Some("token-t")), 401);
-    let (code, said) = send("DELETE", &api("/api-team"), "admin-token", None);
-    assert_eq!(code, 200, "{said}");
-    assert_eq!(
-        send("DELETE", &api("/api-team"), "admin-token", None).0,
-        404
-    );
+    let (ok, said) = cli(&["remove", "api-team"], "admin-token");
+    assert!(ok && said.contains("removed (200)"), "{said}");
+    let (ok, said) = cli(&["remove", "api-team"], "admin-token");
+    assert!(!ok && said.contains(": 404"), "{said}");
     assert_eq!(status(&api("/api-team"), Some("admin-token")), 404);
     std::thread::sleep(Duration::from_millis(300));
     let opens = stream.finish();

@@ -6,7 +6,7 @@ use crate::outputs::sinks::HttpOptions;
 use crate::pipeline::setup::{Inputs, tenant_builds};
 use crate::rules::compile::builtin_plugins;
 use clap::Subcommand;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,7 +18,33 @@ const TOKEN_ENV: &str = "FALCO_WASM_TOKEN";
 pub(super) enum TenantsCommand {
     /// List a running engine's tenants with their counters (GET
     /// /api/v1/tenants; an admin token lists all, a tenant's token itself).
-    List(ListArgs),
+    List {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// Print the API's JSON as it is.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add or replace a tenant of a running engine (admin token): its
+    /// entry (YAML, as under `tenants:` without the name), then its rules.
+    Add {
+        name: String,
+        /// The tenant's entry: scope, limits, outputs, token_sha256.
+        #[arg(long)]
+        entry: PathBuf,
+        /// Its rules file (uploaded after the entry; the tenant's own token
+        /// may upload it too).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Remove a tenant added through the API (admin token).
+    Remove {
+        name: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
     /// Load every tenant of a configuration (rules, scope, limits, outputs)
     /// and say what each would run, or what is wrong with it.
     Validate {
@@ -31,8 +57,9 @@ pub(super) enum TenantsCommand {
     },
 }
 
+/// How to reach a running engine's API.
 #[derive(clap::Args, Debug)]
-pub(super) struct ListArgs {
+pub(super) struct ApiArgs {
     /// The engine's web server.
     #[arg(long, default_value = "https://127.0.0.1:8765")]
     url: String,
@@ -51,15 +78,19 @@ pub(super) struct ListArgs {
     /// The client certificate's key (PEM).
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
-    /// Print the API's JSON as it is.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Runs a `tenants` subcommand.
 pub(super) fn run(cmd: &TenantsCommand) -> ExitCode {
     match cmd {
-        TenantsCommand::List(args) => list(args),
+        TenantsCommand::List { api, json } => list(api, *json),
+        TenantsCommand::Add {
+            name,
+            entry,
+            rules,
+            api,
+        } => add(name, entry, rules.as_deref(), api),
+        TenantsCommand::Remove { name, api } => remove(name, api),
         TenantsCommand::Validate { config, options } => validate(config.clone(), options),
     }
 }
@@ -111,25 +142,17 @@ fn validate(config: Option<PathBuf>, options: &[String]) -> ExitCode {
     }
 }
 
-fn list(args: &ListArgs) -> ExitCode {
-    let Some(token) = args.token.clone().or_else(|| std::env::var(TOKEN_ENV).ok()) else {
-        return super::fail(format!("a token is needed: --token or ${TOKEN_ENV}"));
+fn list(api: &ApiArgs, json: bool) -> ExitCode {
+    let body = match api.call("GET", "", None) {
+        Ok((_, b)) => b,
+        Err(e) => return super::fail(e),
     };
-    let url = format!(
-        "{}{}",
-        args.url.trim_end_matches('/'),
-        crate::server::api::PREFIX
-    );
-    let body = match get(&url, &token, args) {
-        Ok(b) => b,
-        Err(e) => return super::fail(format!("{url}: {e}")),
-    };
-    if args.json {
+    if json {
         println!("{body}");
         return ExitCode::SUCCESS;
     }
     let Ok(serde_json::Value::Array(tenants)) = serde_json::from_str(&body) else {
-        return super::fail(format!("{url}: not a list of tenants: {body}"));
+        return super::fail(format!("{}: not a list of tenants: {body}", api.url));
     };
     println!(
         "{:<20} {:>6} {:>12} {:>10} {:>10} {:>10}  SCOPE",
@@ -151,32 +174,78 @@ fn list(args: &ListArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// A GET with the bearer token; the body, or why not.
-fn get(url: &str, token: &str, args: &ListArgs) -> Result<String, String> {
-    let mut b = ureq::AgentBuilder::new().timeout(Duration::from_secs(10));
-    if url.starts_with("https://") {
-        let opts = HttpOptions {
-            url: url.to_string(),
-            insecure: args.insecure,
-            ca_cert: args.ca_cert.clone(),
-            client_cert: args.cert.clone().zip(args.key.clone()),
-            ..HttpOptions::default()
-        };
-        b = b.tls_config(std::sync::Arc::new(crate::outputs::sinks::tls_config(
-            &opts,
-        )?));
+/// PUTs the entry, then the rules; each answer said.
+fn add(name: &str, entry: &Path, rules: Option<&Path>, api: &ApiArgs) -> ExitCode {
+    let mut steps = vec![(entry, format!("/{name}"))];
+    if let Some(r) = rules {
+        steps.push((r, format!("/{name}/rules")));
     }
-    match b
-        .build()
-        .get(url)
-        .set("Authorization", &format!("Bearer {token}"))
-        .call()
-    {
-        Ok(r) => r.into_string().map_err(|e| e.to_string()),
-        Err(ureq::Error::Status(code, r)) => Err(format!(
-            "{code}: {}",
-            r.into_string().unwrap_or_default().trim()
-        )),
-        Err(e) => Err(e.to_string()),
+    for (file, path) in &steps {
+        let body = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => return super::fail(format!("{}: {e}", file.display())),
+        };
+        match api.call("PUT", path, Some(&body)) {
+            Ok((code, said)) => println!("{name}: {} ({code}) {}", file.display(), said.trim()),
+            Err(e) => return super::fail(e),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn remove(name: &str, api: &ApiArgs) -> ExitCode {
+    match api.call("DELETE", &format!("/{name}"), None) {
+        Ok((code, said)) => {
+            println!("{name}: removed ({code}) {}", said.trim());
+            ExitCode::SUCCESS
+        }
+        Err(e) => super::fail(e),
+    }
+}
+
+impl ApiArgs {
+    /// `METHOD` on the API's `path` (below /api/v1/tenants) with the bearer
+    /// token: (status, body) of a success, or what went wrong.
+    fn call(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<(u16, String), String> {
+        let Some(token) = self.token.clone().or_else(|| std::env::var(TOKEN_ENV).ok()) else {
+            return Err(format!("a token is needed: --token or ${TOKEN_ENV}"));
+        };
+        let url = format!(
+            "{}{}{path}",
+            self.url.trim_end_matches('/'),
+            crate::server::api::PREFIX
+        );
+        let mut b = ureq::AgentBuilder::new().timeout(Duration::from_secs(60));
+        if url.starts_with("https://") {
+            let opts = HttpOptions {
+                url: url.clone(),
+                insecure: self.insecure,
+                ca_cert: self.ca_cert.clone(),
+                client_cert: self.cert.clone().zip(self.key.clone()),
+                ..HttpOptions::default()
+            };
+            let tls =
+                crate::outputs::sinks::tls_config(&opts).map_err(|e| format!("{url}: {e}"))?;
+            b = b.tls_config(std::sync::Arc::new(tls));
+        }
+        let req = b
+            .build()
+            .request(method, &url)
+            .set("Authorization", &format!("Bearer {token}"));
+        let answer = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        match answer {
+            Ok(r) => {
+                let code = r.status();
+                Ok((code, r.into_string().map_err(|e| format!("{url}: {e}"))?))
+            }
+            Err(ureq::Error::Status(code, r)) => Err(format!(
+                "{method} {url}: {code}: {}",
+                r.into_string().unwrap_or_default().trim()
+            )),
+            Err(e) => Err(format!("{method} {url}: {e}")),
+        }
     }
 }
