@@ -215,100 +215,8 @@ fn push_install_run_cloudtrail() {
         return;
     };
     let op = Setup::new("run");
-    let grants = op.path("cloudtrail-grants.yaml");
-    std::fs::write(
-        &grants,
-        "grants:\n  env: [AWS_REGION, AWS_PROFILE]\n  http_hosts: [s3.amazonaws.com, sqs.us-east-1.amazonaws.com]\nlimits:\n  memory_mb: 128\n",
-    )
-    .unwrap();
-    let (ct, json) = (plugin("cloudtrail"), plugin("json"));
-    let index = op.path("index.yaml");
-    for (repo, kind, file, extra) in [
-        (
-            "plugins/cloudtrail",
-            "plugin",
-            ct.clone(),
-            vec!["--grants", s(&grants)],
-        ),
-        ("plugins/json", "plugin", json.clone(), vec![]),
-        (
-            "rules/cloudtrail-rules",
-            "rulesfile",
-            root().join("rules/aws_cloudtrail_rules.yaml"),
-            vec![],
-        ),
-    ] {
-        let r = reg.reference(repo);
-        let mut a = vec![
-            "artifact",
-            "push",
-            &r,
-            s(&file),
-            "--type",
-            kind,
-            "--version",
-            "0.1.0",
-            "--key",
-        ];
-        let key = op.key();
-        a.push(&key);
-        a.extend(["--plain-http", "--index", s(&index)]);
-        if kind == "plugin" {
-            let name = repo.rsplit('/').next().unwrap();
-            a.extend(["--name", name]);
-        }
-        a.extend(extra);
-        let o = ok(&a);
-        assert!(
-            String::from_utf8_lossy(&o.stdout).contains("tags 0.1.0, 0.1, 0, latest"),
-            "{}",
-            text(&o)
-        );
-    }
-    // The rules artifact has falcoctl's layout and media types, and the
-    // requirements and dependencies its file states.
-    let hub = Registry::new(&reg.host, true);
-    let m: Manifest = serde_json::from_slice(
-        &hub.manifest("rules/cloudtrail-rules", "0.1.0")
-            .unwrap()
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(m.media_type.as_deref(), Some(layout::MANIFEST));
-    assert_eq!(
-        m.config.media_type,
-        "application/vnd.cncf.falco.rulesfile.config.v1+json"
-    );
-    assert_eq!(m.layers.len(), 1);
-    assert_eq!(
-        m.layers[0].media_type,
-        "application/vnd.cncf.falco.rulesfile.layer.v1+tar.gz"
-    );
-    let config: serde_json::Value = serde_json::from_slice(
-        &hub.blob("rules/cloudtrail-rules", &m.config, 1 << 20)
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(config["name"], "cloudtrail-rules");
-    assert_eq!(config["version"], "0.1.0");
-    assert_eq!(config["requirements"][0]["name"], "engine_version_semver");
-    let deps: Vec<&str> = config["dependencies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
-    assert!(
-        deps.contains(&"cloudtrail") && deps.contains(&"json"),
-        "{config}"
-    );
-    let files = layout::unpack(
-        &hub.blob("rules/cloudtrail-rules", &m.layers[0], 1 << 24)
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(files[0].0, "aws_cloudtrail_rules.yaml");
-
+    let index = publish_cloudtrail(&reg, &op);
+    check_falcoctl_layout(&reg);
     // Install by index name; the plugin's grants are shown and accepted.
     let pubkey = op.pubkey();
     let inst = op.install(&[
@@ -341,34 +249,7 @@ fn push_install_run_cloudtrail() {
         assert!(listed.contains(name), "{listed}");
     }
     // Run with what was installed.
-    let installed_ct = op.path("plugins/cloudtrail.wasm");
-    let run = |extra: &[&str]| {
-        let mut a = vec!["run", "--plugin", s(&installed_ct), "--plugin"];
-        let j = op.path("plugins/json.wasm");
-        let j = s(&j).to_string();
-        let rules = op.path("rules.d");
-        let rules = s(&rules).to_string();
-        a.push(&j);
-        a.extend([
-            "--plugin-open-params",
-            "host/tests/data/cloudtrail",
-            "-r",
-            &rules,
-        ]);
-        a.extend([
-            "-o",
-            "json_output=true",
-            "-o",
-            "webserver.enabled=false",
-            "-o",
-            "syslog_output.enabled=false",
-            "-o",
-            "log_syslog=false",
-        ]);
-        a.extend(extra);
-        falco(&a)
-    };
-    let o = run(&[]);
+    let o = run_installed(&op);
     assert!(o.status.success(), "{}", text(&o));
     let rules: std::collections::BTreeSet<String> = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -384,14 +265,127 @@ fn push_install_run_cloudtrail() {
     }
     // The engine loads only the component installed: a replaced file is
     // refused.
-    std::fs::copy(&json, &installed_ct).unwrap();
-    let o = run(&[]);
+    std::fs::copy(plugin("json"), op.path("plugins/cloudtrail.wasm")).unwrap();
+    let o = run_installed(&op);
     assert!(!o.status.success());
     assert!(
         text(&o).contains("is not the component installed from"),
         "{}",
         text(&o)
     );
+}
+
+/// Pushes the CloudTrail plugin (with grants and limits), the json plugin
+/// and the CloudTrail rules at 0.1.0, each named in an index; the index.
+fn publish_cloudtrail(reg: &TestRegistry, op: &Setup) -> PathBuf {
+    let grants = op.path("cloudtrail-grants.yaml");
+    std::fs::write(
+        &grants,
+        "grants:\n  env: [AWS_REGION, AWS_PROFILE]\n  http_hosts: [s3.amazonaws.com, sqs.us-east-1.amazonaws.com]\nlimits:\n  memory_mb: 128\n",
+    )
+    .unwrap();
+    let index = op.path("index.yaml");
+    let key = op.key();
+    let rules = root().join("rules/aws_cloudtrail_rules.yaml");
+    let (ct, json) = (plugin("cloudtrail"), plugin("json"));
+    let artifacts: [(&str, &str, &Path, &[&str]); 3] = [
+        (
+            "plugins/cloudtrail",
+            "plugin",
+            &ct,
+            &["--name", "cloudtrail", "--grants", s(&grants)],
+        ),
+        ("plugins/json", "plugin", &json, &["--name", "json"]),
+        ("rules/cloudtrail-rules", "rulesfile", &rules, &[]),
+    ];
+    for (repo, kind, file, extra) in artifacts {
+        let r = reg.reference(repo);
+        let mut a = vec![
+            "artifact",
+            "push",
+            &r,
+            s(file),
+            "--type",
+            kind,
+            "--version",
+            "0.1.0",
+            "--key",
+            &key,
+            "--plain-http",
+            "--index",
+            s(&index),
+        ];
+        a.extend(extra);
+        let o = ok(&a);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("tags 0.1.0, 0.1, 0, latest"), "{}", text(&o));
+    }
+    index
+}
+
+/// The rules artifact has falcoctl's layout and media types, and the
+/// requirements and dependencies its file states.
+fn check_falcoctl_layout(reg: &TestRegistry) {
+    let hub = Registry::new(&reg.host, true);
+    let repo = "rules/cloudtrail-rules";
+    let bytes = hub.manifest(repo, "0.1.0").unwrap().unwrap();
+    let m: Manifest = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(m.media_type.as_deref(), Some(layout::MANIFEST));
+    assert_eq!(
+        m.config.media_type,
+        "application/vnd.cncf.falco.rulesfile.config.v1+json"
+    );
+    assert_eq!(m.layers.len(), 1);
+    assert_eq!(
+        m.layers[0].media_type,
+        "application/vnd.cncf.falco.rulesfile.layer.v1+tar.gz"
+    );
+    let config: serde_json::Value =
+        serde_json::from_slice(&hub.blob(repo, &m.config, 1 << 20).unwrap()).unwrap();
+    assert_eq!(config["name"], "cloudtrail-rules");
+    assert_eq!(config["version"], "0.1.0");
+    assert_eq!(config["requirements"][0]["name"], "engine_version_semver");
+    let deps: Vec<&str> = config["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        deps.contains(&"cloudtrail") && deps.contains(&"json"),
+        "{config}"
+    );
+    let files = layout::unpack(&hub.blob(repo, &m.layers[0], 1 << 24).unwrap()).unwrap();
+    assert_eq!(files[0].0, "aws_cloudtrail_rules.yaml");
+}
+
+/// `falco-wasm run` with the installed CloudTrail and json plugins and
+/// rules directory, on the test's CloudTrail logs (JSON alerts).
+fn run_installed(op: &Setup) -> Output {
+    let (ct, json, rules) = (
+        op.path("plugins/cloudtrail.wasm"),
+        op.path("plugins/json.wasm"),
+        op.path("rules.d"),
+    );
+    falco(&[
+        "run",
+        "--plugin",
+        s(&ct),
+        "--plugin",
+        s(&json),
+        "--plugin-open-params",
+        "host/tests/data/cloudtrail",
+        "-r",
+        s(&rules),
+        "-o",
+        "json_output=true",
+        "-o",
+        "webserver.enabled=false",
+        "-o",
+        "syslog_output.enabled=false",
+        "-o",
+        "log_syslog=false",
+    ])
 }
 
 /// An artifact pushed by hand, without a signature (another tool's push).
@@ -409,23 +403,54 @@ fn push_unsigned(reg: &TestRegistry, repo: &str, file: &Path) {
         .unwrap();
 }
 
-#[test]
-fn refused_artifacts_change_nothing() {
-    let Some(reg) = TestRegistry::start("refused") else {
-        return;
-    };
-    let op = Setup::new("refused");
-    let key = op.key();
-    let pubkey = op.pubkey();
-    let rules = op.path("local.yaml");
-    std::fs::write(&rules, "- rule: Local rule\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: NOTICE\n").unwrap();
-    let push = |repo: &str, version: &str, extra: &[&str]| {
-        let r = reg.reference(repo);
+/// A registry and an operator with one good rules artifact installed:
+/// what every refusal must leave as it is.
+struct Refusals {
+    reg: TestRegistry,
+    op: Setup,
+    rules: PathBuf,
+    before: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Refusals {
+    fn start(name: &str) -> Option<Refusals> {
+        let reg = TestRegistry::start(name)?;
+        let op = Setup::new(name);
+        let rules = op.path("local.yaml");
+        std::fs::write(
+            &rules,
+            "- rule: Local rule\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: NOTICE\n",
+        )
+        .unwrap();
+        let mut t = Refusals {
+            reg,
+            op,
+            rules,
+            before: Vec::new(),
+        };
+        t.push("rules/good", "1.0.0", &[]);
+        ok(&args(&t.op.install(&[
+            "--pubkey",
+            &t.op.pubkey(),
+            &t.good(),
+        ])));
+        t.before = tree(&t.op.path("rules.d"));
+        assert_eq!(t.before.len(), 2, "the rules file and its record");
+        Some(t)
+    }
+
+    fn good(&self) -> String {
+        self.reg.reference("rules/good:1.0.0")
+    }
+
+    /// Pushes the rules file, signed, to `repo` at `version`.
+    fn push(&self, repo: &str, version: &str, extra: &[&str]) {
+        let (r, key) = (self.reg.reference(repo), self.op.key());
         let mut a = vec![
             "artifact",
             "push",
             &r,
-            s(&rules),
+            s(&self.rules),
             "--type",
             "rulesfile",
             "--version",
@@ -436,66 +461,99 @@ fn refused_artifacts_change_nothing() {
         ];
         a.extend(extra);
         ok(&a);
-    };
-    // A good one installed first: what must not change.
-    push("rules/good", "1.0.0", &[]);
-    let good = reg.reference("rules/good:1.0.0");
-    ok(&args(&op.install(&["--pubkey", &pubkey, &good])));
-    let before = tree(&op.dir.0.join("rules.d"));
-    assert_eq!(before.len(), 2, "the rules file and its record");
-    let check_unchanged = |what: &str| {
+    }
+
+    /// `install EXTRA...` fails saying `said`, and nothing changed.
+    fn refused(&self, extra: &[&str], said: &str) {
+        refused(&args(&self.op.install(extra)), said);
         assert_eq!(
-            tree(&op.dir.0.join("rules.d")),
-            before,
-            "{what} changed the rules dir"
+            tree(&self.op.path("rules.d")),
+            self.before,
+            "{said}: the rules dir changed"
         );
         assert!(
-            tree(&op.dir.0.join("plugins")).is_empty(),
-            "{what} wrote plugins"
+            tree(&self.op.path("plugins")).is_empty(),
+            "{said}: plugins written"
         );
-    };
+    }
+}
 
-    // Unsigned.
-    push_unsigned(&reg, "rules/unsigned", &rules);
-    let r = reg.reference("rules/unsigned:1.0.0");
-    refused(
-        &args(&op.install(&["--pubkey", &pubkey, &r])),
-        "refused: not signed",
-    );
-    check_unchanged("unsigned");
-    // Signed by a key the operator does not trust.
-    let stranger = op.path("stranger.pub");
-    refused(
-        &args(&op.install(&["--pubkey", s(&stranger), &good])),
+#[test]
+fn unsigned_untrusted_and_altered_artifacts_are_refused() {
+    let Some(t) = Refusals::start("signatures") else {
+        return;
+    };
+    let pubkey = t.op.pubkey();
+    push_unsigned(&t.reg, "rules/unsigned", &t.rules);
+    let r = t.reg.reference("rules/unsigned:1.0.0");
+    t.refused(&["--pubkey", &pubkey, &r], "refused: not signed");
+    let stranger = t.op.path("stranger.pub");
+    t.refused(
+        &["--pubkey", s(&stranger), &t.good()],
         "not by a trusted key",
     );
-    check_unchanged("another key");
-    // No key at all: install refuses to run.
-    refused(&args(&op.install(&[&good])), "no --pubkey given");
-    // Requirements this engine does not meet.
-    push(
+    t.refused(&[&t.good()], "no --pubkey given");
+    // A layer altered in the registry after the push (a file of its own:
+    // blobs are shared between repositories).
+    let altered = t.op.path("altered.yaml");
+    std::fs::write(&altered, "- list: altered\n  items: []\n").unwrap();
+    let (r, key) = (t.reg.reference("rules/altered"), t.op.key());
+    ok(&[
+        "artifact",
+        "push",
+        &r,
+        s(&altered),
+        "--type",
+        "rulesfile",
+        "--version",
+        "1.0.0",
+        "--key",
+        &key,
+        "--plain-http",
+    ]);
+    let hub = Registry::new(&t.reg.host, true);
+    let bytes = hub.manifest("rules/altered", "1.0.0").unwrap().unwrap();
+    let m: Manifest = serde_json::from_slice(&bytes).unwrap();
+    let blob = t.reg.blob_file(&m.layers[0].digest);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    t.refused(
+        &["--pubkey", &pubkey, &format!("{r}:1.0.0")],
+        "does not match its digest",
+    );
+}
+
+#[test]
+fn requirements_the_engine_does_not_meet_are_refused() {
+    let Some(t) = Refusals::start("requirements") else {
+        return;
+    };
+    let pubkey = t.op.pubkey();
+    t.push(
         "rules/future",
         "1.0.0",
         &["--requires", "engine_version_semver:0.99.0"],
     );
-    let r = reg.reference("rules/future:1.0.0");
-    refused(
-        &args(&op.install(&["--pubkey", &pubkey, &r])),
+    let future = t.reg.reference("rules/future:1.0.0");
+    t.refused(
+        &["--pubkey", &pubkey, &future],
         "requires engine_version_semver 0.99.0, this engine has 0.62.0",
     );
-    push(
+    t.push(
         "rules/unknown-req",
         "1.0.0",
         &["--requires", "k8s_version:1.30.0"],
     );
-    let r = reg.reference("rules/unknown-req:1.0.0");
-    refused(
-        &args(&op.install(&["--pubkey", &pubkey, &r])),
-        "requires 'k8s_version'",
-    );
+    let r = t.reg.reference("rules/unknown-req:1.0.0");
+    t.refused(&["--pubkey", &pubkey, &r], "requires 'k8s_version'");
     // A plugin built for another plugin contract.
-    let r = reg.reference("plugins/old-json");
-    let json = plugin("json");
+    let (r, key, json) = (
+        t.reg.reference("plugins/old-json"),
+        t.op.key(),
+        plugin("json"),
+    );
     ok(&[
         "artifact",
         "push",
@@ -511,57 +569,22 @@ fn refused_artifacts_change_nothing() {
         "--requires",
         "plugin_contract_version:0.2.0",
     ]);
-    refused(
-        &args(&op.install(&[
+    t.refused(
+        &[
             "--pubkey",
             &pubkey,
             "--accept-grants",
             &format!("{r}:1.0.0"),
-        ])),
+        ],
         "requires plugin_contract_version 0.2.0, this engine has 0.3.0",
     );
-    check_unchanged("requirements");
     // Several references: one refused, none installed.
-    let r = reg.reference("rules/future:1.0.0");
-    let alt = reg.reference("rules/alt:1.0.0");
-    push("rules/alt", "1.0.0", &[]);
-    refused(
-        &args(&op.install(&["--pubkey", &pubkey, &alt, &r])),
+    t.push("rules/alt", "1.0.0", &[]);
+    let alt = t.reg.reference("rules/alt:1.0.0");
+    t.refused(
+        &["--pubkey", &pubkey, &alt, &future],
         "requires engine_version_semver",
     );
-    check_unchanged("a batch with one refused");
-    // A layer altered in the registry after the push.
-    // (A file of its own: blobs are shared between repositories.)
-    let altered = op.path("altered.yaml");
-    std::fs::write(&altered, "- list: altered\n  items: []\n").unwrap();
-    let r = reg.reference("rules/altered");
-    ok(&[
-        "artifact",
-        "push",
-        &r,
-        s(&altered),
-        "--type",
-        "rulesfile",
-        "--version",
-        "1.0.0",
-        "--key",
-        &key,
-        "--plain-http",
-    ]);
-    let hub = Registry::new(&reg.host, true);
-    let m: Manifest =
-        serde_json::from_slice(&hub.manifest("rules/altered", "1.0.0").unwrap().unwrap()).unwrap();
-    let blob = reg.blob_file(&m.layers[0].digest);
-    let mut bytes = std::fs::read(&blob).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    std::fs::write(&blob, bytes).unwrap();
-    let r = reg.reference("rules/altered:1.0.0");
-    refused(
-        &args(&op.install(&["--pubkey", &pubkey, &r])),
-        "does not match its digest",
-    );
-    check_unchanged("altered layer");
 }
 
 /// A signed artifact copied to another repository, an older version served
@@ -773,22 +796,14 @@ fn a_plugin_asking_for_more_grants_is_held_until_accepted() {
 /// version or the other.
 #[test]
 fn a_running_engine_follows_a_new_rules_version_without_losing_events() {
-    use std::io::BufRead;
     let Some(reg) = TestRegistry::start("follow") else {
         return;
     };
     let op = Setup::new("follow");
-    let key = op.key();
-    let pubkey = op.pubkey();
     let r = reg.reference("rules/audit");
-    let rule = |v: &str| {
-        format!(
-            "- rule: Audit event seen\n  desc: every event of the test\n  condition: ka.verb = \"get\"\n  output: seen %ka.auditid with rules {v}\n  priority: NOTICE\n  source: k8s_audit\n"
-        )
-    };
     let push = |v: &str| {
-        let f = op.path("audit_rules.yaml");
-        std::fs::write(&f, rule(v)).unwrap();
+        let (f, key) = (op.path("audit_rules.yaml"), op.key());
+        std::fs::write(&f, audit_rule(v)).unwrap();
         ok(&[
             "artifact",
             "push",
@@ -804,72 +819,25 @@ fn a_running_engine_follows_a_new_rules_version_without_losing_events() {
         ]);
     };
     push("1.0.0");
-    let rules_dir = op.path("rules.d");
     ok(&args(&op.install(&[
         "--pubkey",
-        &pubkey,
+        &op.pubkey(),
         &format!("{r}:1"),
     ])));
-    let (port, web_port) = (free_port(), free_port());
-    let config = op.path("falco.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "rules_files: [{rd}]\njson_output: true\nlog_syslog: false\nsyslog_output: {{enabled: false}}\nwebserver: {{enabled: true, listen_port: {web}, prometheus_metrics_enabled: true}}\nartifact_follow:\n  enabled: true\n  refs: [{r}:1]\n  every: 1s\n  pubkeys: [{pubkey}]\n  rules_dir: {rd}\n  plugins_dir: {pd}\n  plain_http: true\n",
-            rd = s(&rules_dir),
-            pd = s(&op.path("plugins")),
-            web = web_port,
-        ),
-    )
-    .unwrap();
-    let url = format!("http://127.0.0.1:{port}/k8s-audit");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-        .current_dir(root())
-        .args([
-            "run",
-            "-c",
-            s(&config),
-            "--plugin",
-            s(&plugin("k8saudit")),
-            "--plugin-open-params",
-            &url,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, lines) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    let event = |n: usize| {
-        format!(
-            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"ev-{n}","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods","user":{{"username":"alice"}},"stageTimestamp":"2024-03-01T00:00:00.000000Z"}}"#
-        )
-    };
+    let engine = FollowingEngine::start(&op, &format!("{r}:1"));
     // A steady stream: an event every 50 ms; version 1.1 is pushed after the
     // first alerts of version 1.
-    let mut alerts: Vec<String> = Vec::new();
-    let mut sent = 0;
-    let mut pushed = false;
+    let (mut alerts, mut sent, mut pushed) = (Vec::<String>::new(), 0, false);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !alerts.iter().any(|a| a.contains("with rules 1.1.0")) {
         assert!(
             Instant::now() < deadline,
-            "version 2 never ran: {alerts:#?}"
+            "version 1.1 never ran: {alerts:#?}"
         );
-        assert_eq!(post_audit(port, &event(sent)), 200);
+        assert_eq!(post_audit(engine.port, &audit_event(sent)), 200);
         sent += 1;
         std::thread::sleep(Duration::from_millis(50));
-        alerts.extend(lines.try_iter());
+        alerts.extend(engine.lines.try_iter());
         if !pushed && alerts.iter().any(|a| a.contains("with rules 1.0.0")) {
             push("1.1.0");
             pushed = true;
@@ -877,43 +845,19 @@ fn a_running_engine_follows_a_new_rules_version_without_losing_events() {
     }
     // A few more after the reload, then every alert is in.
     for _ in 0..5 {
-        assert_eq!(post_audit(port, &event(sent)), 200);
+        assert_eq!(post_audit(engine.port, &audit_event(sent)), 200);
         sent += 1;
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while alerts
-        .iter()
-        .filter(|a| a.contains("\"rule\":\"Audit event seen\""))
-        .count()
-        < sent
-        && Instant::now() < deadline
-    {
-        alerts.extend(lines.recv_timeout(Duration::from_secs(1)).ok());
+    while alerted_ids(&alerts).len() < sent && Instant::now() < deadline {
+        alerts.extend(engine.lines.recv_timeout(Duration::from_secs(1)).ok());
     }
     // The follow is counted in /metrics.
-    let metrics = http_get(web_port, "/metrics");
-    assert!(
-        metrics.contains("falcowasm_artifact_follow_total{result=\"installed\"} 1"),
-        "{metrics}"
-    );
-    let _ = rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    );
-    let o = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    let mut ids: Vec<usize> = alerts
-        .iter()
-        .filter(|a| a.contains("\"rule\":\"Audit event seen\""))
-        .filter_map(|a| {
-            let v: serde_json::Value = serde_json::from_str(a).ok()?;
-            v["output_fields"]["ka.auditid"]
-                .as_str()?
-                .strip_prefix("ev-")?
-                .parse()
-                .ok()
-        })
-        .collect();
+    let metrics = http_get(engine.web_port, "/metrics");
+    let counted = "falcowasm_artifact_follow_total{result=\"installed\"} 1";
+    assert!(metrics.contains(counted), "{metrics}");
+    let err = engine.stop();
+    let mut ids = alerted_ids(&alerts);
     ids.sort();
     assert_eq!(
         ids,
@@ -925,6 +869,97 @@ fn a_running_engine_follows_a_new_rules_version_without_losing_events() {
         "the follow is logged:\n{err}"
     );
     assert!(err.contains("Reloaded configuration and rules"), "{err}");
+}
+
+/// A rule raising one alert per audit event, saying the rules' `version`.
+fn audit_rule(version: &str) -> String {
+    format!(
+        "- rule: Audit event seen\n  desc: every event of the test\n  condition: ka.verb = \"get\"\n  output: seen %ka.auditid with rules {version}\n  priority: NOTICE\n  source: k8s_audit\n"
+    )
+}
+
+/// Audit event number `n`.
+fn audit_event(n: usize) -> String {
+    format!(
+        r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"ev-{n}","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods","user":{{"username":"alice"}},"stageTimestamp":"2024-03-01T00:00:00.000000Z"}}"#
+    )
+}
+
+/// The event numbers `alerts` of the audit rule name.
+fn alerted_ids(alerts: &[String]) -> Vec<usize> {
+    alerts
+        .iter()
+        .filter(|a| a.contains("\"rule\":\"Audit event seen\""))
+        .filter_map(|a| {
+            let v: serde_json::Value = serde_json::from_str(a).ok()?;
+            let id = v["output_fields"]["ka.auditid"].as_str()?;
+            id.strip_prefix("ev-")?.parse().ok()
+        })
+        .collect()
+}
+
+/// An engine reading k8s audit events from its webhook, with the operator's
+/// rules directory, following `reference` every second; its stdout lines.
+struct FollowingEngine {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    port: u16,
+    web_port: u16,
+}
+
+impl FollowingEngine {
+    fn start(op: &Setup, reference: &str) -> FollowingEngine {
+        use std::io::BufRead;
+        let (port, web_port) = (free_port(), free_port());
+        let config = op.path("falco.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "rules_files: [{rd}]\njson_output: true\nlog_syslog: false\nsyslog_output: {{enabled: false}}\nwebserver: {{enabled: true, listen_port: {web_port}, prometheus_metrics_enabled: true}}\nartifact_follow:\n  enabled: true\n  refs: [{reference}]\n  every: 1s\n  pubkeys: [{pk}]\n  rules_dir: {rd}\n  plugins_dir: {pd}\n  plain_http: true\n",
+                rd = s(&op.path("rules.d")),
+                pd = s(&op.path("plugins")),
+                pk = op.pubkey(),
+            ),
+        )
+        .unwrap();
+        let url = format!("http://127.0.0.1:{port}/k8s-audit");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .current_dir(root())
+            .args(["run", "-c", s(&config), "--plugin", s(&plugin("k8saudit"))])
+            .args(["--plugin-open-params", &url])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        FollowingEngine {
+            child,
+            lines,
+            port,
+            web_port,
+        }
+    }
+
+    /// Stops it (SIGTERM); its stderr.
+    fn stop(self) -> String {
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_child(&self.child),
+            rustix::process::Signal::TERM,
+        );
+        let o = self.child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    }
 }
 
 /// POSTs `body` to the k8s audit webhook on `port` (waiting for it to be
