@@ -93,7 +93,7 @@ struct exec_info {
 	u32 pgid;
 	u32 vpgid;
 	u32 sid;
-	u32 pad2;
+	u32 vsid; /* the session id in the task's own pid namespace (0: its leader is outside) */
 };
 
 struct tuple {
@@ -475,6 +475,17 @@ static __always_inline u32 pid_nr(struct pid *p, int virt)
 	return nr;
 }
 
+/* the number of pid p in the pid namespace `level` deep (0: p is not seen there) */
+static __always_inline u32 pid_nr_at(struct pid *p, unsigned int level)
+{
+	if (!p || level > 32 || BPF_CORE_READ(p, level) < level)
+		return 0;
+	int nr = 0;
+	void *at = (void *)p + bpf_core_field_offset(struct pid, numbers) + level * bpf_core_type_size(struct upid);
+	bpf_probe_read_kernel(&nr, sizeof(nr), at);
+	return nr;
+}
+
 static __always_inline void put_exec(struct scratch *s, struct task_struct *task, u32 tid)
 {
 	u32 d = param_start(s, P_EXEC << 8) & REC_MASK;
@@ -515,7 +526,7 @@ static __always_inline void put_exec(struct scratch *s, struct task_struct *task
 	e->pgid = pid_nr(pg, 0);
 	e->vpgid = pid_nr(pg, 1);
 	e->sid = pid_nr(sd, 0);
-	e->pad2 = 0;
+	e->vsid = pid_nr_at(sd, tp ? BPF_CORE_READ(tp, level) : 0);
 	param_end(s, d, sizeof(*e));
 }
 

@@ -365,7 +365,7 @@ fn container_actions_carry_container_fields() {
         rule(
             "C_shell",
             &format!("evt.type = execve and container.id != host and proc.name = sh and proc.cmdline contains {marker}"),
-            "container.name=%container.name ;; container.image.repository=%container.image.repository ;; container.privileged=%container.privileged ;; ",
+            "container.name=%container.name ;; container.image.repository=%container.image.repository ;; container.privileged=%container.privileged ;; proc.sid=%proc.sid ;; proc.vpid=%proc.vpid ;; proc.is_sid_leader=%proc.is_sid_leader ;; ",
         ),
         rule(
             "C_shadow",
@@ -410,6 +410,13 @@ fn container_actions_carry_container_fields() {
     assert_eq!(a["container.privileged"], "true");
     assert_eq!(a["proc.name"], "sh");
     assert_eq!(a["user.name"], "root");
+    // the container's init leads its session: ids in its own pid namespace
+    assert_eq!(
+        (a["proc.vpid"].as_str(), a["proc.sid"].as_str()),
+        ("1", "1"),
+        "{a:?}"
+    );
+    assert_eq!(a["proc.is_sid_leader"], "true", "{a:?}");
 
     let a = engine.alert("C_shadow");
     // busybox sh runs `cat` in-process (a NOFORK applet) or re-executes

@@ -261,10 +261,12 @@ pub struct ExecInfo {
     pub vpgid: u32,
     /// Session id.
     pub sid: u32,
+    /// Session id in the task's pid namespace (0: its leader is outside).
+    pub vsid: u32,
 }
 
 impl ExecInfo {
-    /// Encodes the probe's `struct exec_info` (124 bytes).
+    /// Encodes the probe's `struct exec_info` (128 bytes).
     pub fn encode(&self) -> Vec<u8> {
         let split = |ns: i64| (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
         let (ct, ctn) = split(self.exe_ctime);
@@ -288,6 +290,7 @@ impl ExecInfo {
             self.pgid,
             self.vpgid,
             self.sid,
+            self.vsid,
         ] {
             b.extend_from_slice(&v.to_le_bytes());
         }
@@ -317,6 +320,7 @@ impl ExecInfo {
             pgid: if b.len() >= 124 { u32_at(b, 112) } else { 0 },
             vpgid: if b.len() >= 124 { u32_at(b, 116) } else { 0 },
             sid: if b.len() >= 124 { u32_at(b, 120) } else { 0 },
+            vsid: if b.len() >= 128 { u32_at(b, 124) } else { 0 },
         })
     }
 }
@@ -633,6 +637,7 @@ mod tests {
             ("pgid", 112),
             ("vpgid", 116),
             ("sid", 120),
+            ("vsid", 124),
         ] {
             assert_eq!(exec[field], at, "exec_info.{field}");
         }

@@ -659,6 +659,7 @@ impl Converter {
             pgid: p.uint("pgid").unwrap_or(0) as u32,
             vpgid: p.uint("vpgid").unwrap_or(0) as u32,
             sid: 0,
+            vsid: 0,
         }
         .encode();
         // the probe's argv block holds argv[0] too; the capture has it apart
@@ -775,6 +776,7 @@ fn process(t: &ThreadInfo, ppid: u64) -> Process {
         pid: t.pid as u32,
         ppid: ppid as u32,
         sid: non_neg(t.sid, 0),
+        vsid: non_neg(t.sid, 0),
         pgid: non_neg(t.pgid, 0),
         vpid: non_neg(t.vpid, t.pid),
         vpgid: non_neg(t.vpgid, 0),

@@ -632,6 +632,7 @@ impl State {
             "setsid" => {
                 if let Some(p) = self.procs.get_mut(&r.pid) {
                     p.sid = r.pid;
+                    p.vsid = p.vpid;
                 }
             }
             _ => {
@@ -699,6 +700,7 @@ impl State {
                 p.pgid = i.pgid;
                 p.vpgid = i.vpgid;
                 p.sid = i.sid;
+                p.vsid = i.vsid;
             }
             p.exe_ino = i.exe_ino;
             p.exe_ctime = i.exe_ctime;

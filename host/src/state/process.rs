@@ -14,8 +14,11 @@ pub struct Process {
     pub pid: u32,
     /// Parent's process id.
     pub ppid: u32,
-    /// Session id.
+    /// Session id (on the host: the one its leader is found by).
     pub sid: u32,
+    /// Session id in its own pid namespace (`proc.sid`; 0: the leader is
+    /// outside it).
+    pub vsid: u32,
     /// Process group id.
     pub pgid: u32,
     /// Process id in its own pid namespace (the pid on the host).
@@ -137,7 +140,7 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
         argv.remove(0)
     };
     let exepath = link(&dir, "exe").unwrap_or_default();
-    let (creds, vpid, vpgid) = read_status(&dir, pid, stat.pgid);
+    let (creds, [vpid, vpgid, vsid]) = read_status(&dir, [pid, stat.pgid, stat.sid]);
     let loginuid = std::fs::read_to_string(dir.join("loginuid"))
         .ok()
         .and_then(|s| s.trim().parse().ok())
@@ -153,6 +156,7 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
         pid,
         ppid: stat.ppid,
         sid: stat.sid,
+        vsid,
         pgid: stat.pgid,
         vpid,
         vpgid,
@@ -217,9 +221,10 @@ fn link(dir: &Path, n: &str) -> Option<String> {
         .map(|p| p.to_string_lossy().into_owned())
 }
 
-/// Credentials and the ids in the innermost pid namespace (pid, pgid),
-/// from `/proc/PID/status`.
-fn read_status(dir: &Path, pid: u32, pgid: u32) -> (Creds, u32, u32) {
+/// Credentials and the ids in the innermost pid namespace (pid, pgid,
+/// sid; `ids` on the host, used where status has no NS* line), from
+/// `/proc/PID/status`.
+fn read_status(dir: &Path, ids: [u32; 3]) -> (Creds, [u32; 3]) {
     let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
     let st = |key: &str| -> Vec<u64> {
         status
@@ -240,9 +245,13 @@ fn read_status(dir: &Path, pid: u32, pgid: u32) -> (Creds, u32, u32) {
             .unwrap_or(0)
     };
     let (uids, gids) = (st("Uid:"), st("Gid:"));
-    // The last NSpid/NSpgid entry is the id in the innermost namespace.
-    let vpid = st("NSpid:").last().copied().unwrap_or(u64::from(pid)) as u32;
-    let vpgid = st("NSpgid:").last().copied().unwrap_or(u64::from(pgid)) as u32;
+    // The last NSpid/NSpgid/NSsid entry is the id in the innermost namespace.
+    let mut v = ids;
+    for (i, key) in ["NSpid:", "NSpgid:", "NSsid:"].iter().enumerate() {
+        if let Some(&last) = st(key).last() {
+            v[i] = last as u32;
+        }
+    }
     let creds = Creds {
         uid: uids.first().copied().unwrap_or(0) as u32,
         euid: uids.get(1).copied().unwrap_or(0) as u32,
@@ -252,7 +261,7 @@ fn read_status(dir: &Path, pid: u32, pgid: u32) -> (Creds, u32, u32) {
         cap_permitted: cap("CapPrm:"),
         cap_effective: cap("CapEff:"),
     };
-    (creds, vpid, vpgid)
+    (creds, v)
 }
 
 /// The executable's inode, ctime and mtime (ns).

@@ -39,8 +39,9 @@ impl SyscallEvent<'_> {
             "proc.ppid" => out.num(p.ppid as i64),
             "proc.pgid" => out.num(p.pgid as i64),
             "proc.vpgid" => out.num(p.vpgid as i64),
-            "proc.sid" => out.num(p.sid as i64),
-            "proc.is_sid_leader" => out.bool(p.sid == p.pid),
+            // in the process's own pid namespace, as Falco gives it
+            "proc.sid" => out.num(p.vsid as i64),
+            "proc.is_sid_leader" => out.bool(p.vsid == p.vpid),
             "proc.is_pgid_leader" => out.bool(p.pgid == p.pid),
             "proc.is_vpgid_leader" => out.bool(p.vpgid == p.vpid),
             "proc.name" => out.bytes(p.comm.as_bytes()),
