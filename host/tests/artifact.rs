@@ -215,6 +215,10 @@ fn push_install_run_cloudtrail() {
         return;
     };
     let op = Setup::new("run");
+    // the contract a component names is what a push records
+    let json = std::fs::read(plugin("json")).unwrap();
+    let contract = falco_wasm::plugins::wasm::CONTRACT;
+    assert_eq!(layout::component_contract(&json).as_deref(), Some(contract));
     let index = publish_cloudtrail(&reg, &op);
     check_falcoctl_layout(&reg);
     // Install by index name; the plugin's grants are shown and accepted.

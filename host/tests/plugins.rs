@@ -240,10 +240,12 @@ fn hostile_config(dir: &Path, mode: &str, extra: &str) -> PathBuf {
 
 /// [`hostile_config`] with more YAML for the hostile plugin's entry.
 fn hostile_config_with(dir: &Path, mode: &str, extra: &str, entry: &str) -> PathBuf {
-    // bigfield needs room and time for its 100 MB value: the field limit
+    // bigfield needs room and time for its 100 MB value, bigevent time for
+    // its 16 MiB event (a loaded machine took over 300 ms): the size limit
     // must trip, not memory or time.
     let (memory, timeout) = match mode {
         "bigfield" => (512, 10_000),
+        "bigevent" => (64, 10_000),
         // A loop or a wait its time limit lets run for long (isolation and
         // shutdown tests).
         "slowloop" | "slowsleep" => (64, 60_000),

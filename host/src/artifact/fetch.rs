@@ -97,6 +97,15 @@ pub fn fetch(reg: &Registry, r: &Reference, keys: &[PublicKey]) -> Result<Fetche
     let files =
         layout::unpack(&blob).map_err(|e| ArtifactError::refused(r, format!("its layer: {e}")))?;
     layout::check_files(kind, &files).map_err(|e| ArtifactError::refused(r, e))?;
+    if kind == Kind::Plugin {
+        // what the component itself says, whatever its config claims
+        let contract = layout::component_contract(&files[0].1).unwrap_or_default();
+        let req = layout::Requirement {
+            name: "plugin_contract_version".into(),
+            version: contract,
+        };
+        check_requirements(r, std::slice::from_ref(&req))?;
+    }
     Ok(Fetched {
         reference: r.clone(),
         digest,
@@ -141,7 +150,7 @@ fn check_config(r: &Reference, kind: Kind, config: &ArtifactConfig) -> Result<()
             format!("its version {:?} is not semver", config.version),
         ));
     }
-    check_requirements(r, config)?;
+    check_requirements(r, &config.requirements)?;
     if kind == Kind::Plugin {
         crate::plugins::installed::declared(
             &config.name,
@@ -157,8 +166,11 @@ fn check_config(r: &Reference, kind: Kind, config: &ArtifactConfig) -> Result<()
 /// `plugin_contract_version` must be met by this engine (same major, not
 /// newer; the contract's minor too below 1.0); other requirements are not
 /// known here and refuse the artifact.
-fn check_requirements(r: &Reference, config: &ArtifactConfig) -> Result<(), ArtifactError> {
-    for req in &config.requirements {
+fn check_requirements(
+    r: &Reference,
+    requirements: &[layout::Requirement],
+) -> Result<(), ArtifactError> {
+    for req in requirements {
         let ours = match req.name.as_str() {
             "engine_version_semver" => crate::rules::compile::ENGINE_VERSION,
             "plugin_api_version" => crate::plugins::HOST_API_VERSION,
@@ -210,15 +222,18 @@ fn verify_signature(
     keys: &[PublicKey],
 ) -> Result<String, ArtifactError> {
     let tag = sign::signature_tag(digest);
+    let unsigned = |why: String| ArtifactError::Unsigned {
+        reference: r.to_string(),
+        why,
+    };
     let Some(bytes) = reg.manifest(&r.repository, &tag)? else {
-        return Err(ArtifactError::refused(
-            r,
-            format!("not signed: no signature of {digest} (tag {tag}) in the registry"),
-        ));
+        return Err(unsigned(format!(
+            "not signed: no signature of {digest} (tag {tag}) in the registry"
+        )));
     };
     let m: Manifest = serde_json::from_slice(&bytes)
         .map_err(|e| ArtifactError::refused(r, format!("its signature manifest: {e}")))?;
-    let mut other = None;
+    let (mut other, mut unreadable) = (None, false);
     let signatures = m
         .layers
         .iter()
@@ -230,6 +245,7 @@ fn verify_signature(
         };
         // one unreadable signature does not hide a good one
         let Ok(payload) = reg.blob(&r.repository, layer, MAX_PAYLOAD) else {
+            unreadable = true;
             continue;
         };
         let Some(key) = keys.iter().find(|k| k.verifies(&payload, sig)) else {
@@ -240,6 +256,11 @@ fn verify_signature(
             Some((d, name)) => other = Some((key.id.clone(), format!("{name}@{d}"))),
             None => {}
         }
+    }
+    if unreadable && other.is_none() {
+        return Err(unsigned(format!(
+            "a signature of {digest} could not be read"
+        )));
     }
     let ids: Vec<String> = keys
         .iter()

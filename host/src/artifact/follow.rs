@@ -119,10 +119,13 @@ impl Follower {
                 Err(_) => COUNTERS.failed.fetch_add(1, Ordering::Relaxed),
             };
             // A version installed, held or refused is not fetched again
-            // until the tag moves; a failure to reach it is retried.
+            // until the tag moves; a failure to reach it, or to find its
+            // signature (pushed after the tag?), is retried.
             let settled = !matches!(
                 result,
-                Err(ArtifactError::Registry(_) | ArtifactError::Io { .. })
+                Err(ArtifactError::Registry(_)
+                    | ArtifactError::Io { .. }
+                    | ArtifactError::Unsigned { .. })
             );
             if let (true, Some(now)) = (settled, now) {
                 self.seen.insert(key, now);

@@ -54,17 +54,39 @@ pub enum Outcome {
     },
 }
 
-/// Installs `all`, every one checked before any is written.
+/// Installs `all`, every one checked before any is written (two writing
+/// the same file are refused).
 pub fn install_all(all: &[Fetched], opts: &InstallOptions) -> Result<Vec<Outcome>, ArtifactError> {
+    let mut seen = std::collections::HashSet::new();
     for f in all {
-        check(f, opts)?;
+        for name in written(f) {
+            if !seen.insert((f.kind, name.clone())) {
+                return Err(ArtifactError::refused(
+                    &f.reference,
+                    format!("another artifact of this install writes {name} too"),
+                ));
+            }
+        }
     }
-    all.iter().map(|f| install(f, opts)).collect()
+    let checked = all
+        .iter()
+        .map(|f| check(f, opts))
+        .collect::<Result<Vec<_>, _>>()?;
+    all.iter()
+        .zip(checked)
+        .map(|(f, c)| apply(f, opts, c))
+        .collect()
 }
 
 /// Installs `f` (nothing is written when an error is returned).
 pub fn install(f: &Fetched, opts: &InstallOptions) -> Result<Outcome, ArtifactError> {
-    let previous = match check(f, opts)? {
+    let checked = check(f, opts)?;
+    apply(f, opts, checked)
+}
+
+/// Writes a checked `f`.
+fn apply(f: &Fetched, opts: &InstallOptions, checked: Checked) -> Result<Outcome, ArtifactError> {
+    let previous = match checked {
         Checked::Unchanged => {
             return Ok(Outcome::Unchanged {
                 name: f.config.name.clone(),
@@ -77,6 +99,16 @@ pub fn install(f: &Fetched, opts: &InstallOptions) -> Result<Outcome, ArtifactEr
         Kind::Rulesfile => install_rules(f, opts, previous),
         Kind::Plugin => install_plugin(f, opts, previous),
     }
+}
+
+/// The files `f` writes into its directory (its record's included).
+fn written(f: &Fetched) -> Vec<String> {
+    let mut names: Vec<String> = match f.kind {
+        Kind::Rulesfile => f.files.iter().map(|(n, _)| n.clone()).collect(),
+        Kind::Plugin => vec![wasm_name(&f.config.name)],
+    };
+    names.push(format!("{}.artifact.json", f.config.name));
+    names
 }
 
 /// What a check found.
@@ -107,11 +139,7 @@ fn check(f: &Fetched, opts: &InstallOptions) -> Result<Checked, ArtifactError> {
         }
         not_older(p, f)?;
     }
-    let names: Vec<String> = match f.kind {
-        Kind::Rulesfile => f.files.iter().map(|(n, _)| n.clone()).collect(),
-        Kind::Plugin => vec![wasm_name(&f.config.name)],
-    };
-    owned(dir, &names, previous.as_ref(), f)?;
+    owned(dir, &written(f), previous.as_ref(), f)?;
     record_of(f)
         .declared()
         .map_err(|e| ArtifactError::refused(&f.reference, format!("its declared grants: {e}")))?;
@@ -296,9 +324,10 @@ fn owned(
     previous: Option<&Installed>,
     f: &Fetched,
 ) -> Result<(), ArtifactError> {
+    let record = format!("{}.artifact.json", f.config.name);
     let theirs = |n: &str| match (previous, f.kind) {
         (Some(_), Kind::Plugin) => true,
-        (Some(p), Kind::Rulesfile) => p.files.iter().any(|x| x.name == n),
+        (Some(p), Kind::Rulesfile) => n == record || p.files.iter().any(|x| x.name == n),
         (None, _) => false,
     };
     match names.iter().find(|n| dir.join(n).exists() && !theirs(n)) {

@@ -37,7 +37,7 @@ pub const MAX_LAYER: u64 = 256 << 20;
 const MAX_FILES: usize = 256;
 
 /// The two kinds of artifact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Rules files (falcoctl's `rulesfile`).
@@ -246,6 +246,21 @@ pub fn plain_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// The plugin contract (`falco-wasm:plugin@X.Y.Z`) a component was built
+/// for: the version its imports or exports of our interfaces name.
+pub fn component_contract(wasm: &[u8]) -> Option<String> {
+    const NAME: &[u8] = b"falco-wasm:plugin/";
+    let at = wasm.windows(NAME.len()).position(|w| w == NAME)? + NAME.len();
+    let rest = &wasm[at..wasm.len().min(at + 64)];
+    let v = &rest[rest.iter().position(|&b| b == b'@')? + 1..];
+    let end = v
+        .iter()
+        .position(|b| !(b.is_ascii_digit() || *b == b'.'))
+        .unwrap_or(v.len());
+    let v = std::str::from_utf8(&v[..end]).ok()?;
+    semver::Version::parse(v).ok().map(|v| v.to_string())
 }
 
 /// What a layer of `kind` must hold: rules files (`.yaml`, `.yml`), or one

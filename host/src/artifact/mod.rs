@@ -32,6 +32,10 @@ pub enum ArtifactError {
     /// requirements).
     #[error("{reference}: refused: {why}")]
     Refused { reference: String, why: String },
+    /// No signature of it could be read (yet: a signature may be pushed
+    /// after the tag; follow looks again).
+    #[error("{reference}: refused: {why}")]
+    Unsigned { reference: String, why: String },
     /// Not in the registry.
     #[error("{reference}: not found{hint}")]
     NotFound { reference: String, hint: String },

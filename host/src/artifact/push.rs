@@ -196,10 +196,16 @@ fn config_of(
                 name: "plugin_api_version".into(),
                 version: crate::plugins::host_api_version(),
             });
-            // the WIT contract the component was built for (this engine's)
+            // the WIT contract the component was built for
+            let contract = layout::component_contract(&files[0].1).ok_or_else(|| {
+                ArtifactError::Input(format!(
+                    "{}: names no falco-wasm:plugin interface (not built with the SDK?)",
+                    files[0].0
+                ))
+            })?;
             config.requirements.push(Requirement {
                 name: "plugin_contract_version".into(),
-                version: crate::plugins::wasm::CONTRACT.into(),
+                version: contract,
             });
             if let Some(path) = &req.grants_file {
                 let (grants, limits) = crate::plugins::installed::declared_from_file(path)

@@ -300,7 +300,7 @@ pub const ACTIONS: &[Action] = &[
     },
     Action {
         // python dup2()s a loopback connection onto its stdio and starts a
-        // shell there (what pty.spawn reverse shells do)
+        // shell there (both raise the rule: python's dup2, the shell's start)
         name: "reverse-shell-python-host",
         rule: "Reverse Shell on Host",
         place: Place::Host,

@@ -260,7 +260,7 @@ fn load_plugins(
     // that carry default rules
     let listing = opts.list_plugins || opts.plugin_info.is_some() || opts.list.is_some();
     let default_rules = if defaults && !listing {
-        plugin_defaults(&mut loaded)?
+        crate::plugins::carried::default_rules(&mut loaded)?
     } else {
         Vec::new()
     };
@@ -282,76 +282,6 @@ fn load_plugins(
         provided,
         default_rules,
     })
-}
-
-/// The default rules the loaded source plugins carry, their companions
-/// loaded from beside them (or the packages' plugin directory); each said
-/// in the log.
-fn plugin_defaults(
-    loaded: &mut Vec<LoadedPlugin>,
-) -> Result<Vec<crate::rules::RulesFile>, crate::plugins::PluginError> {
-    let carrying: Vec<(String, String, Vec<String>, Option<PathBuf>)> = loaded
-        .iter()
-        .filter(|p| p.source.is_some())
-        .filter_map(|p| {
-            let rules = p.info.default_rules.clone()?;
-            let beside = p
-                .spec
-                .library_path
-                .parent()
-                .map(std::path::Path::to_path_buf);
-            Some((
-                p.spec.name.clone(),
-                rules,
-                p.info.companions.clone(),
-                beside,
-            ))
-        })
-        .collect();
-    let mut files = Vec::new();
-    for (name, rules, companions, beside) in carrying {
-        for c in companions {
-            if loaded.iter().any(|p| p.spec.name == c || p.info.name == c) {
-                continue;
-            }
-            let Some(path) = companion(beside.as_deref(), &c) else {
-                crate::log::warning(&format!(
-                    "plugin {name}: its rules need the plugin {c}: put {c}.wasm beside it"
-                ));
-                continue;
-            };
-            crate::log::info(&format!(
-                "Plugin {name}: loading the plugin its rules need, {c} ({})",
-                path.display()
-            ));
-            loaded.push(LoadedPlugin::load(crate::plugins::spec_from_cli(
-                &path, None, None,
-            ))?);
-        }
-        let path = format!("<plugin {name}>/default_rules.yaml");
-        crate::log::info(&format!(
-            "Plugin {name}: no rules named, loading the default rules it carries ({path})"
-        ));
-        files.push(crate::rules::RulesFile {
-            path,
-            content: rules,
-        });
-    }
-    Ok(files)
-}
-
-/// Where the first-party plugin `name` is: beside `dir`'s plugin, else in
-/// the packages' plugin directory.
-fn companion(dir: Option<&std::path::Path>, name: &str) -> Option<PathBuf> {
-    let files = [
-        format!("{name}.wasm"),
-        format!("{name}_plugin.wasm"),
-        format!("lib{name}.wasm"),
-    ];
-    dir.into_iter()
-        .chain([std::path::Path::new(crate::plugins::PLUGINS_DIR)])
-        .flat_map(|d| files.iter().map(move |f| d.join(f)))
-        .find(|p| p.is_file())
 }
 
 fn run(opts: &Opts) -> ExitCode {

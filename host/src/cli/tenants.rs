@@ -174,23 +174,34 @@ fn list(api: &ApiArgs, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// PUTs the entry, then the rules; each answer said.
+/// PUTs the entry, then the rules; each answer said. A tenant this added
+/// whose rules are refused is removed again.
 fn add(name: &str, entry: &Path, rules: Option<&Path>, api: &ApiArgs) -> ExitCode {
-    let mut steps = vec![(entry, format!("/{name}"))];
-    if let Some(r) = rules {
-        steps.push((r, format!("/{name}/rules")));
+    if !crate::server::api::valid_tenant_name(name) {
+        return super::fail(format!("'{name}' is not a tenant name"));
     }
-    for (file, path) in &steps {
-        let body = match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) => return super::fail(format!("{}: {e}", file.display())),
-        };
-        match api.call("PUT", path, Some(&body)) {
-            Ok((code, said)) => println!("{name}: {} ({code}) {}", file.display(), said.trim()),
-            Err(e) => return super::fail(e),
+    let put = |file: &Path, path: String| -> Result<u16, String> {
+        let body = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let (code, said) = api.call("PUT", &path, Some(&body))?;
+        println!("{name}: {} ({code}) {}", file.display(), said.trim());
+        Ok(code)
+    };
+    let created = match put(entry, format!("/{name}")) {
+        Ok(code) => code == 201,
+        Err(e) => return super::fail(e),
+    };
+    let Some(rules) = rules else {
+        return ExitCode::SUCCESS;
+    };
+    match put(rules, format!("/{name}/rules")) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            if created && api.call("DELETE", &format!("/{name}"), None).is_ok() {
+                eprintln!("{name}: removed again, its rules were refused");
+            }
+            super::fail(e)
         }
     }
-    ExitCode::SUCCESS
 }
 
 fn remove(name: &str, api: &ApiArgs) -> ExitCode {

@@ -109,8 +109,9 @@ impl Inputs {
     ) -> LoadedRules {
         let paths = self.rule_paths(config);
         if paths.is_empty() && !self.plugin_rules.is_empty() {
-            let mut files = vec![embedded_default()];
-            files.extend(self.plugin_rules.iter().cloned());
+            // the plugins' first: they cannot change the engine's own rules
+            let mut files = self.plugin_rules.clone();
+            files.push(embedded_default());
             return crate::rules::load_files(files, registry, plugins);
         }
         load_rules(paths, registry, plugins)

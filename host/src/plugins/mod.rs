@@ -7,6 +7,7 @@
 //! in-process plugins implement too (used to measure the sandbox's cost).
 
 pub mod cache;
+pub mod carried;
 pub mod drive;
 pub mod event;
 pub mod grants;

@@ -453,6 +453,11 @@ impl State {
             0 => r.pid,
             v => v,
         };
+        if child.vpid == 1 && child.vpid != r.pid {
+            // the first process of a new pid namespace: its session and
+            // group leaders are outside it
+            (child.vsid, child.vpgid) = (0, 0);
+        }
         child.start_ns = self.epoch_ns(r.ts_boot);
         child.exited_ns = None;
         self.insert(child);
@@ -699,8 +704,16 @@ impl State {
                 p.vpid = i.vpid;
                 p.pgid = i.pgid;
                 p.vpgid = i.vpgid;
+            }
+            // a replayed exec may not say the session (0): it stays
+            if i.sid != 0 {
                 p.sid = i.sid;
-                p.vsid = i.vsid;
+                // an older probe's capture has no vsid: a host process's
+                // is its sid
+                p.vsid = match i.vsid {
+                    0 if i.vpid == p.pid => i.sid,
+                    v => v,
+                };
             }
             p.exe_ino = i.exe_ino;
             p.exe_ctime = i.exe_ctime;
