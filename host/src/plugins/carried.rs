@@ -27,23 +27,35 @@ pub struct CarriedRulesError {
 /// that fails the check is left out, said in the log), their companions
 /// added to `loaded`.
 pub fn default_rules(loaded: &mut Vec<LoadedPlugin>) -> Result<Vec<RulesFile>, PluginError> {
-    let carrying: Vec<(String, String, String, Vec<String>, Option<PathBuf>)> = loaded
+    /// A source plugin that carries rules.
+    struct Carrying {
+        name: String,
+        source: String,
+        rules: String,
+        companions: Vec<String>,
+        beside: Option<PathBuf>,
+    }
+    let carrying: Vec<Carrying> = loaded
         .iter()
         .filter_map(|p| {
-            let (_, source) = p.source.as_ref()?;
-            let rules = p.info.default_rules.clone()?;
-            let beside = p.spec.library_path.parent().map(Path::to_path_buf);
-            Some((
-                p.spec.name.clone(),
-                source.clone(),
-                rules,
-                p.info.companions.clone(),
-                beside,
-            ))
+            Some(Carrying {
+                name: p.spec.name.clone(),
+                source: p.source.as_ref()?.1.clone(),
+                rules: p.info.default_rules.clone()?,
+                companions: p.info.companions.clone(),
+                beside: p.spec.library_path.parent().map(Path::to_path_buf),
+            })
         })
         .collect();
     let mut files = Vec::new();
-    for (name, source, rules, companions, beside) in carrying {
+    for Carrying {
+        name,
+        source,
+        rules,
+        companions,
+        beside,
+    } in carrying
+    {
         if let Err(e) = vet(&name, &source, &rules) {
             crate::log::warning(&e.to_string());
             continue;
