@@ -27,7 +27,8 @@ pub enum Place {
         privileged: bool,
         /// Give it a terminal (`podman run -t`).
         tty: bool,
-        /// A host path mounted read-only (`-v SRC:/host-mount:ro`).
+        /// A host path mounted read-only (`-v SRC:/host-mount:ro`), or
+        /// `SRC:DST` mounted at a path of its own.
         mount: Option<&'static str>,
     },
 }
@@ -389,6 +390,18 @@ pub const ACTIONS: &[Action] = &[
         script: "(/bin/nc -l -p 9999 -e /bin/true &) ; sleep 0.3; /bin/nc 127.0.0.1 9999 -e /bin/true; true",
     },
     Action {
+        // the host's podman API socket mounted where docker's would be,
+        // and a client connecting to it (nothing is sent)
+        name: "container-runtime-socket",
+        rule: "Container Runtime Socket Contacted From Container",
+        place: Place::Container {
+            privileged: false,
+            tty: false,
+            mount: Some("/run/podman/podman.sock:/var/run/docker.sock"),
+        },
+        script: "/bin/unix-connect /var/run/docker.sock; true",
+    },
+    Action {
         name: "container-sensitive-mount",
         rule: "Launch Sensitive Mount Container",
         place: Place::Container {
@@ -440,11 +453,29 @@ const APPLETS: &[&str] = &[
     "tcpdump", "debugfs", "nsenter",
 ];
 
+/// A client of a unix socket (busybox has none): connects to the path
+/// given and exits; compiled into the image as `/bin/unix-connect`.
+const UNIX_CONNECT_C: &str = r#"
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    if (argc < 2) return 2;
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    strncpy(a.sun_path, argv[1], sizeof(a.sun_path) - 1);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    int r = connect(s, (struct sockaddr *)&a, sizeof(a));
+    close(s);
+    return r == 0 ? 0 : 1;
+}
+"#;
+
 /// The image container actions run in; its tag changes with its contents,
 /// so an image from an older generator is never reused.
 pub fn image() -> String {
     let mut h: u32 = 2166136261;
-    for b in APPLETS.concat().bytes() {
+    for b in APPLETS.concat().bytes().chain(UNIX_CONNECT_C.bytes()) {
         h = (h ^ u32::from(b)).wrapping_mul(16777619);
     }
     format!("localhost/busybox:fwgen-{h:08x}")
@@ -473,6 +504,7 @@ pub fn ensure_image() -> Result<(), String> {
     for a in APPLETS {
         std::os::unix::fs::symlink("busybox", r.join("bin").join(a)).map_err(io)?;
     }
+    compile_unix_connect(&dir, &r.join("bin/unix-connect"))?;
     std::fs::write(r.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").map_err(io)?;
     std::fs::write(r.join("etc/group"), "root:x:0:\n").map_err(io)?;
     std::fs::write(r.join("etc/shadow"), "root:*:19000:0:99999:7:::\n").map_err(io)?;
@@ -499,6 +531,23 @@ pub fn ensure_image() -> Result<(), String> {
         Ok(())
     } else {
         Err("podman import failed".into())
+    }
+}
+
+/// Builds [`UNIX_CONNECT_C`], static, at `out`.
+fn compile_unix_connect(dir: &Path, out: &Path) -> Result<(), String> {
+    let src = dir.join("unix-connect.c");
+    std::fs::write(&src, UNIX_CONNECT_C).map_err(|e| e.to_string())?;
+    let st = Command::new("cc")
+        .args(["-static", "-Os", "-o"])
+        .arg(out)
+        .arg(&src)
+        .status()
+        .map_err(|e| format!("cc is needed for the image's unix-connect helper: {e}"))?;
+    if st.success() {
+        Ok(())
+    } else {
+        Err(format!("cc could not build the unix-connect helper ({st})"))
     }
 }
 
@@ -535,8 +584,15 @@ pub fn run_action(a: &Action) -> Result<(), String> {
             if tty {
                 c.arg("-t");
             }
-            if let Some(src) = mount {
-                c.args(["-v", &format!("{src}:/host-mount:ro")]);
+            match mount {
+                // a path of its own in the container
+                Some(m) if m.contains(':') => {
+                    c.args(["-v", m]);
+                }
+                Some(src) => {
+                    c.args(["-v", &format!("{src}:/host-mount:ro")]);
+                }
+                None => {}
             }
             // `sleep 1` keeps the container alive while its events are read.
             let script = format!("{}; sleep 1", a.script);
