@@ -198,7 +198,8 @@ fn ensure_components() -> Result<()> {
 /// rsyslog receives the syslog output in its test; promtool (prometheus)
 /// checks `/metrics`; bpftrace is the capture benchmark's floor; nats-server
 /// receives the NATS output in its test; docker-registry (the CNCF
-/// distribution server) is the artifact tests' OCI registry.
+/// distribution server) is the artifact tests' OCI registry; libc6-dev's
+/// static libc links the event generator image's unix-socket client.
 const PACKAGES: &[(&str, &str)] = &[
     ("clang-16", "/usr/bin/clang-16"),
     ("libbpf-dev", "/usr/include/bpf/bpf_helpers.h"),
@@ -210,6 +211,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("prometheus", "/usr/bin/promtool"),
     ("nats-server", "/usr/sbin/nats-server"),
     ("docker-registry", "/usr/bin/docker-registry"),
+    ("libc6-dev", "/usr/lib/x86_64-linux-gnu/libc.a"),
 ];
 
 /// Installs missing packages (idempotent: nothing happens when all are there).
@@ -352,6 +354,8 @@ fn test() -> Result<()> {
         "nats-server",
         // the artifact tests' registry
         "docker-registry",
+        // the event generator image's static unix-socket client
+        "libc6-dev",
     ])?;
     run({
         let mut c = cargo();
