@@ -27,8 +27,7 @@ pub enum Place {
         privileged: bool,
         /// Give it a terminal (`podman run -t`).
         tty: bool,
-        /// A host path mounted read-only (`-v SRC:/host-mount:ro`), or
-        /// `SRC:DST` mounted at a path of its own.
+        /// A host path mounted read-only (`-v SRC:/host-mount:ro`).
         mount: Option<&'static str>,
     },
 }
@@ -390,16 +389,16 @@ pub const ACTIONS: &[Action] = &[
         script: "(/bin/nc -l -p 9999 -e /bin/true &) ; sleep 0.3; /bin/nc 127.0.0.1 9999 -e /bin/true; true",
     },
     Action {
-        // the host's podman API socket mounted where docker's would be,
-        // and a client connecting to it (nothing is sent)
+        // a connection to a docker API socket: a stand-in the client serves
+        // itself in the container (no runtime is reached)
         name: "container-runtime-socket",
         rule: "Container Runtime Socket Contacted From Container",
         place: Place::Container {
             privileged: false,
             tty: false,
-            mount: Some("/run/podman/podman.sock:/var/run/docker.sock"),
+            mount: None,
         },
-        script: "/bin/unix-connect /var/run/docker.sock; true",
+        script: "/bin/unix-connect -l /tmp/docker.sock",
     },
     Action {
         name: "container-sensitive-mount",
@@ -453,8 +452,10 @@ const APPLETS: &[&str] = &[
     "tcpdump", "debugfs", "nsenter",
 ];
 
-/// A client of a unix socket (busybox has none): connects to the path
-/// given and exits; compiled into the image as `/bin/unix-connect`.
+/// A client of a unix socket (busybox has none): `unix-connect [-l] PATH`
+/// connects to PATH and exits; with `-l` it first listens there itself (a
+/// stand-in server, so that nothing real is contacted). Compiled into the
+/// image as `/bin/unix-connect`.
 const UNIX_CONNECT_C: &str = r#"
 #include <string.h>
 #include <sys/socket.h>
@@ -463,7 +464,12 @@ const UNIX_CONNECT_C: &str = r#"
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     struct sockaddr_un a = { .sun_family = AF_UNIX };
-    strncpy(a.sun_path, argv[1], sizeof(a.sun_path) - 1);
+    strncpy(a.sun_path, argv[argc - 1], sizeof(a.sun_path) - 1);
+    if (argc > 2 && strcmp(argv[1], "-l") == 0) {
+        int l = socket(AF_UNIX, SOCK_STREAM, 0);
+        unlink(a.sun_path);
+        if (bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l, 1) != 0) return 3;
+    }
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
     int r = connect(s, (struct sockaddr *)&a, sizeof(a));
     close(s);
@@ -584,15 +590,8 @@ pub fn run_action(a: &Action) -> Result<(), String> {
             if tty {
                 c.arg("-t");
             }
-            match mount {
-                // a path of its own in the container
-                Some(m) if m.contains(':') => {
-                    c.args(["-v", m]);
-                }
-                Some(src) => {
-                    c.args(["-v", &format!("{src}:/host-mount:ro")]);
-                }
-                None => {}
+            if let Some(src) = mount {
+                c.args(["-v", &format!("{src}:/host-mount:ro")]);
             }
             // `sleep 1` keeps the container alive while its events are read.
             let script = format!("{}; sleep 1", a.script);
