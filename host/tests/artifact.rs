@@ -191,6 +191,34 @@ impl Setup {
     fn pubkey(&self) -> String {
         s(&self.path("publisher.pub")).to_string()
     }
+    /// `artifact push REFERENCE FILE --type KIND --version VERSION EXTRA...`
+    /// signed with this setup's key, to a plain-HTTP registry; must succeed.
+    fn push(
+        &self,
+        reference: &str,
+        file: &Path,
+        kind: &str,
+        version: &str,
+        extra: &[&str],
+    ) -> Output {
+        let key = self.key();
+        let mut a = vec![
+            "artifact",
+            "push",
+            reference,
+            s(file),
+            "--type",
+            kind,
+            "--version",
+            version,
+            "--key",
+            &key,
+            "--plain-http",
+        ];
+        a.extend(extra);
+        ok(&a)
+    }
+
     /// `artifact install` args into this setup's dirs.
     fn install<'a>(&'a self, extra: &[&'a str]) -> Vec<String> {
         let mut v: Vec<String> = ["artifact", "install", "--plain-http", "--rules-dir"]
@@ -289,7 +317,6 @@ fn publish_cloudtrail(reg: &TestRegistry, op: &Setup) -> PathBuf {
     )
     .unwrap();
     let index = op.path("index.yaml");
-    let key = op.key();
     let rules = root().join("rules/aws_cloudtrail_rules.yaml");
     let (ct, json) = (plugin("cloudtrail"), plugin("json"));
     let artifacts: [(&str, &str, &Path, &[&str]); 3] = [
@@ -303,24 +330,9 @@ fn publish_cloudtrail(reg: &TestRegistry, op: &Setup) -> PathBuf {
         ("rules/cloudtrail-rules", "rulesfile", &rules, &[]),
     ];
     for (repo, kind, file, extra) in artifacts {
-        let r = reg.reference(repo);
-        let mut a = vec![
-            "artifact",
-            "push",
-            &r,
-            s(file),
-            "--type",
-            kind,
-            "--version",
-            "0.1.0",
-            "--key",
-            &key,
-            "--plain-http",
-            "--index",
-            s(&index),
-        ];
+        let mut a = vec!["--index", s(&index)];
         a.extend(extra);
-        let o = ok(&a);
+        let o = op.push(&reg.reference(repo), file, kind, "0.1.0", &a);
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(out.contains("tags 0.1.0, 0.1, 0, latest"), "{}", text(&o));
     }
@@ -449,22 +461,8 @@ impl Refusals {
 
     /// Pushes the rules file, signed, to `repo` at `version`.
     fn push(&self, repo: &str, version: &str, extra: &[&str]) {
-        let (r, key) = (self.reg.reference(repo), self.op.key());
-        let mut a = vec![
-            "artifact",
-            "push",
-            &r,
-            s(&self.rules),
-            "--type",
-            "rulesfile",
-            "--version",
-            version,
-            "--key",
-            &key,
-            "--plain-http",
-        ];
-        a.extend(extra);
-        ok(&a);
+        let r = self.reg.reference(repo);
+        self.op.push(&r, &self.rules, "rulesfile", version, extra);
     }
 
     /// `install EXTRA...` fails saying `said`, and nothing changed.
@@ -501,20 +499,8 @@ fn unsigned_untrusted_and_altered_artifacts_are_refused() {
     // blobs are shared between repositories).
     let altered = t.op.path("altered.yaml");
     std::fs::write(&altered, "- list: altered\n  items: []\n").unwrap();
-    let (r, key) = (t.reg.reference("rules/altered"), t.op.key());
-    ok(&[
-        "artifact",
-        "push",
-        &r,
-        s(&altered),
-        "--type",
-        "rulesfile",
-        "--version",
-        "1.0.0",
-        "--key",
-        &key,
-        "--plain-http",
-    ]);
+    let r = t.reg.reference("rules/altered");
+    t.op.push(&r, &altered, "rulesfile", "1.0.0", &[]);
     let hub = Registry::new(&t.reg.host, true);
     let bytes = hub.manifest("rules/altered", "1.0.0").unwrap().unwrap();
     let m: Manifest = serde_json::from_slice(&bytes).unwrap();
@@ -553,26 +539,9 @@ fn requirements_the_engine_does_not_meet_are_refused() {
     let r = t.reg.reference("rules/unknown-req:1.0.0");
     t.refused(&["--pubkey", &pubkey, &r], "requires 'k8s_version'");
     // A plugin built for another plugin contract.
-    let (r, key, json) = (
-        t.reg.reference("plugins/old-json"),
-        t.op.key(),
-        plugin("json"),
-    );
-    ok(&[
-        "artifact",
-        "push",
-        &r,
-        s(&json),
-        "--type",
-        "plugin",
-        "--version",
-        "1.0.0",
-        "--key",
-        &key,
-        "--plain-http",
-        "--requires",
-        "plugin_contract_version:0.2.0",
-    ]);
+    let r = t.reg.reference("plugins/old-json");
+    let old = ["--requires", "plugin_contract_version:0.2.0"];
+    t.op.push(&r, &plugin("json"), "plugin", "1.0.0", &old);
     t.refused(
         &[
             "--pubkey",
@@ -600,24 +569,11 @@ fn copies_rollbacks_and_foreign_files_are_refused() {
         return;
     };
     let op = Setup::new("copies");
-    let (key, pubkey) = (op.key(), op.pubkey());
+    let pubkey = op.pubkey();
     let rules = op.path("site.yaml");
     std::fs::write(&rules, "- list: site_hosts\n  items: [a]\n").unwrap();
     let push = |repo: &str, version: &str| {
-        let r = reg.reference(repo);
-        ok(&[
-            "artifact",
-            "push",
-            &r,
-            s(&rules),
-            "--type",
-            "rulesfile",
-            "--version",
-            version,
-            "--key",
-            &key,
-            "--plain-http",
-        ]);
+        op.push(&reg.reference(repo), &rules, "rulesfile", version, &[]);
     };
     push("rules/site", "1.0.0");
     // The same manifest and its signature copied to another repository:
@@ -659,19 +615,7 @@ fn copies_rollbacks_and_foreign_files_are_refused() {
     let theirs = op.path("mine.yaml");
     std::fs::write(&theirs, "- list: theirs\n  items: []\n").unwrap();
     let r = reg.reference("rules/theirs");
-    ok(&[
-        "artifact",
-        "push",
-        &r,
-        s(&theirs),
-        "--type",
-        "rulesfile",
-        "--version",
-        "1.0.0",
-        "--key",
-        &key,
-        "--plain-http",
-    ]);
+    op.push(&r, &theirs, "rulesfile", "1.0.0", &[]);
     refused(
         &args(&op.install(&["--pubkey", &pubkey, &format!("{r}:1.0.0")])),
         "was not installed by theirs",
@@ -688,30 +632,19 @@ fn a_plugin_asking_for_more_grants_is_held_until_accepted() {
         return;
     };
     let op = Setup::new("grants");
-    let key = op.key();
     let pubkey = op.pubkey();
     let json = plugin("json");
     let r = reg.reference("plugins/json");
     let push = |version: &str, hosts: &str| {
         let g = op.path(&format!("grants-{version}.yaml"));
         std::fs::write(&g, format!("grants:\n  http_hosts: [{hosts}]\n")).unwrap();
-        ok(&[
-            "artifact",
-            "push",
+        op.push(
             &r,
-            s(&json),
-            "--type",
+            &json,
             "plugin",
-            "--version",
             version,
-            "--key",
-            &key,
-            "--plain-http",
-            "--name",
-            "json",
-            "--grants",
-            s(&g),
-        ]);
+            &["--name", "json", "--grants", s(&g)],
+        );
     };
     push("1.0.0", "a.example");
     // Without --accept-grants, a first install with grants is held.
@@ -806,21 +739,9 @@ fn a_running_engine_follows_a_new_rules_version_without_losing_events() {
     let op = Setup::new("follow");
     let r = reg.reference("rules/audit");
     let push = |v: &str| {
-        let (f, key) = (op.path("audit_rules.yaml"), op.key());
+        let f = op.path("audit_rules.yaml");
         std::fs::write(&f, audit_rule(v)).unwrap();
-        ok(&[
-            "artifact",
-            "push",
-            &r,
-            s(&f),
-            "--type",
-            "rulesfile",
-            "--version",
-            v,
-            "--key",
-            &key,
-            "--plain-http",
-        ]);
+        op.push(&r, &f, "rulesfile", v, &[]);
     };
     push("1.0.0");
     ok(&args(&op.install(&[
