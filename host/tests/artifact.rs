@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Scratch, free_port, scratch};
+use common::{Scratch, free_port, post_audit, scratch};
 use falco_wasm::artifact::layout::{self, Descriptor, Manifest};
 use falco_wasm::artifact::registry::Registry;
 use std::path::{Path, PathBuf};
@@ -646,6 +646,16 @@ fn a_plugin_asking_for_more_grants_is_held_until_accepted() {
             &["--name", "json", "--grants", s(&g)],
         );
     };
+    let plugins_dir = op.path("plugins");
+    let accept = || {
+        ok(&[
+            "artifact",
+            "accept",
+            "json",
+            "--plugins-dir",
+            s(&plugins_dir),
+        ])
+    };
     push("1.0.0", "a.example");
     // Without --accept-grants, a first install with grants is held.
     let o = refused(
@@ -654,13 +664,7 @@ fn a_plugin_asking_for_more_grants_is_held_until_accepted() {
     );
     assert!(text(&o).contains("HTTP host a.example"), "{}", text(&o));
     assert!(!op.path("plugins/json.wasm").exists());
-    ok(&[
-        "artifact",
-        "accept",
-        "json",
-        "--plugins-dir",
-        s(&op.path("plugins")),
-    ]);
+    accept();
     let v1 = std::fs::read(op.path("plugins/json.artifact.json")).unwrap();
     // A new version asking for another host: held, the active one stays.
     push("1.1.0", "a.example, evil.example");
@@ -712,13 +716,7 @@ fn a_plugin_asking_for_more_grants_is_held_until_accepted() {
         "HTTP host evil.example",
     );
     // Accepted: the new version is active.
-    ok(&[
-        "artifact",
-        "accept",
-        "json",
-        "--plugins-dir",
-        s(&op.path("plugins")),
-    ]);
+    accept();
     let v2 = std::fs::read(op.path("plugins/json.artifact.json")).unwrap();
     assert_ne!(v1, v2);
     let rec: serde_json::Value = serde_json::from_slice(&v2).unwrap();
@@ -885,31 +883,6 @@ impl FollowingEngine {
         let o = self.child.wait_with_output().unwrap();
         String::from_utf8_lossy(&o.stderr).into_owned()
     }
-}
-
-/// POSTs `body` to the k8s audit webhook on `port` (waiting for it to be
-/// up); the HTTP status.
-fn post_audit(port: u16, body: &str) -> u16 {
-    use std::io::{Read, Write};
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut c = loop {
-        match std::net::TcpStream::connect(("127.0.0.1", port)) {
-            Ok(c) => break c,
-            Err(e) => {
-                assert!(Instant::now() < deadline, "webhook not up: {e}");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    };
-    write!(
-        c,
-        "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut s = String::new();
-    c.read_to_string(&mut s).unwrap();
-    s.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// The body of `GET path` on the engine's web server at `port`.

@@ -1,6 +1,9 @@
 //! Plugins end to end: the real binary with the first-party Wasm plugins
 //! (built for wasm32-wasip2 by `cargo xtask test`, or here if missing).
 
+mod common;
+
+use common::post_audit;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -691,31 +694,6 @@ fn webhook_run(url: &str, plugins: &[PathBuf], rules: &Path) -> std::process::Ch
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-/// POSTs `body` to the k8s audit webhook on `port` (waiting for it to be
-/// up); the HTTP status.
-fn post_audit(port: u16, body: &str) -> u16 {
-    use std::io::{Read, Write};
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let mut c = loop {
-        match std::net::TcpStream::connect(("127.0.0.1", port)) {
-            Ok(c) => break c,
-            Err(e) => {
-                assert!(std::time::Instant::now() < deadline, "webhook not up: {e}");
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-        }
-    };
-    write!(
-        c,
-        "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut s = String::new();
-    c.read_to_string(&mut s).unwrap();
-    s.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 fn free_port() -> u16 {

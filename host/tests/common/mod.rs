@@ -1,4 +1,4 @@
-//! What the tests that need the kernel share: whether they can run here,
+//! What the tests share: whether they can run here (root, BTF),
 //! and podman's API socket.
 
 #![allow(dead_code)] // each test binary uses a part
@@ -106,4 +106,29 @@ pub(crate) fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// POSTs `body` to the k8s audit webhook on `port` (waiting for it to be
+/// up); the HTTP status.
+pub(crate) fn post_audit(port: u16, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut c = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(c) => break c,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "webhook not up: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    };
+    write!(
+        c,
+        "POST /k8s-audit HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
