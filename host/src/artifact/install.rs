@@ -182,7 +182,7 @@ fn install_plugin(
 ) -> Result<Outcome, ArtifactError> {
     let dir = &opts.plugins_dir;
     let name = &f.config.name;
-    let mut record = record_of(f);
+    let record = record_of(f);
     let (grants, limits) = record
         .declared()
         .map_err(|e| ArtifactError::refused(&f.reference, format!("its declared grants: {e}")))?;
@@ -202,14 +202,27 @@ fn install_plugin(
             asked,
         });
     }
-    record.accepted_grants = f.config.grants.clone();
-    let paths = write_atomically(dir, &[wasm, record_file(name, &record)])?;
-    let _ = std::fs::remove_dir_all(held_dir(dir, name));
+    activate(dir, wasm.1, record, (&grants, &limits))
+}
+
+/// Makes `wasm` the active version of the plugin `record` names, its
+/// declared grants accepted; a held version goes.
+fn activate(
+    dir: &Path,
+    wasm: Vec<u8>,
+    mut record: Installed,
+    (grants, limits): (&crate::plugins::Grants, &crate::plugins::Limits),
+) -> Result<Outcome, ArtifactError> {
+    let name = record.name.clone();
+    record.accepted_grants = record.declared_grants.clone();
+    let files = [(wasm_name(&name), wasm), record_file(&name, &record)];
+    let paths = write_atomically(dir, &files)?;
+    let _ = std::fs::remove_dir_all(held_dir(dir, &name));
     Ok(Outcome::Installed {
-        name: name.clone(),
-        version: f.config.version.clone(),
+        name,
+        version: record.version,
         paths: paths[..1].to_vec(),
-        grants: describe(&grants, &limits),
+        grants: describe(grants, limits),
         notes: Vec::new(),
     })
 }
@@ -230,7 +243,7 @@ pub fn accept(plugins_dir: &Path, name: &str) -> Result<Outcome, ArtifactError> 
     }
     let held = held_dir(plugins_dir, name);
     let record_at = record_path(&held, name);
-    let Some(mut record) = read_record(&record_at)? else {
+    let Some(record) = read_record(&record_at)? else {
         return Err(ArtifactError::Input(format!(
             "no held version of plugin '{name}' in {}",
             plugins_dir.display()
@@ -241,17 +254,7 @@ pub fn accept(plugins_dir: &Path, name: &str) -> Result<Outcome, ArtifactError> 
     let (grants, limits) = record
         .declared()
         .map_err(|e| ArtifactError::Input(format!("{}: {e}", record_at.display())))?;
-    record.accepted_grants = record.declared_grants.clone();
-    let files = [(wasm_name(name), wasm), record_file(name, &record)];
-    let paths = write_atomically(plugins_dir, &files)?;
-    let _ = std::fs::remove_dir_all(&held);
-    Ok(Outcome::Installed {
-        name: name.to_string(),
-        version: record.version,
-        paths: paths[..1].to_vec(),
-        grants: describe(&grants, &limits),
-        notes: Vec::new(),
-    })
+    activate(plugins_dir, wasm, record, (&grants, &limits))
 }
 
 /// Where plugin `name`'s held version waits.
