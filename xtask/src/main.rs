@@ -199,7 +199,9 @@ fn ensure_components() -> Result<()> {
 /// checks `/metrics`; bpftrace is the capture benchmark's floor; nats-server
 /// receives the NATS output in its test; docker-registry (the CNCF
 /// distribution server) is the artifact tests' OCI registry; libc6-dev's
-/// static libc links the event generator image's unix-socket client.
+/// static libc links the event generator image's unix-socket client;
+/// sysdig (0.29.3, without its kernel module) reads the capture files the
+/// tests write, event by event.
 const PACKAGES: &[(&str, &str)] = &[
     ("clang-16", "/usr/bin/clang-16"),
     ("libbpf-dev", "/usr/include/bpf/bpf_helpers.h"),
@@ -212,6 +214,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("nats-server", "/usr/sbin/nats-server"),
     ("docker-registry", "/usr/bin/docker-registry"),
     ("libc6-dev", "/usr/lib/x86_64-linux-gnu/libc.a"),
+    ("sysdig", "/usr/bin/sysdig"),
 ];
 
 /// Installs missing packages (idempotent: nothing happens when all are there).
