@@ -17,6 +17,7 @@ pub mod artifact;
 pub mod capture;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod engine;
 pub mod escape;
 pub mod fields;

@@ -219,6 +219,19 @@ impl Setup {
         ok(&a)
     }
 
+    /// `artifact list` of this setup's dirs.
+    fn list(&self) -> Output {
+        let (rules, plugins) = (self.path("rules.d"), self.path("plugins"));
+        ok(&[
+            "artifact",
+            "list",
+            "--rules-dir",
+            s(&rules),
+            "--plugins-dir",
+            s(&plugins),
+        ])
+    }
+
     /// `artifact install` args into this setup's dirs.
     fn install<'a>(&'a self, extra: &[&'a str]) -> Vec<String> {
         let mut v: Vec<String> = ["artifact", "install", "--plain-http", "--rules-dir"]
@@ -268,14 +281,7 @@ fn push_install_run_cloudtrail() {
         "{}",
         text(&o)
     );
-    let listed = ok(&[
-        "artifact",
-        "list",
-        "--rules-dir",
-        s(&op.path("rules.d")),
-        "--plugins-dir",
-        s(&op.path("plugins")),
-    ]);
+    let listed = op.list();
     let listed = String::from_utf8_lossy(&listed.stdout);
     for name in ["cloudtrail ", "json ", "cloudtrail-rules "] {
         assert!(listed.contains(name), "{listed}");
@@ -687,14 +693,7 @@ fn a_plugin_asking_for_more_grants_is_held_until_accepted() {
         .filter(|(p, _)| !p.starts_with(op.path("plugins/.held")))
         .collect();
     assert_eq!(now, active, "the active version changed");
-    let listed = ok(&[
-        "artifact",
-        "list",
-        "--rules-dir",
-        s(&op.path("rules.d")),
-        "--plugins-dir",
-        s(&op.path("plugins")),
-    ]);
+    let listed = op.list();
     let listed = String::from_utf8_lossy(&listed.stdout).to_string();
     assert!(
         listed.contains("1.1.0") && listed.contains("held"),
@@ -832,7 +831,6 @@ struct FollowingEngine {
 
 impl FollowingEngine {
     fn start(op: &Setup, reference: &str) -> FollowingEngine {
-        use std::io::BufRead;
         let (port, web_port) = (free_port(), free_port());
         let config = op.path("falco.yaml");
         std::fs::write(
@@ -854,18 +852,7 @@ impl FollowingEngine {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for l in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = common::stdout_lines(&mut child);
         FollowingEngine {
             child,
             lines,

@@ -569,7 +569,6 @@ fn k8saudit_webhook_delivers_posted_events() {
 /// running. The source (a webhook) is not interrupted.
 #[test]
 fn plugin_run_reloads_its_rules() {
-    use std::io::BufRead;
     use std::time::{Duration, Instant};
     let dir = scratch("reload");
     let rules = dir.join("rules.yaml");
@@ -582,18 +581,7 @@ fn plugin_run_reloads_its_rules() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/k8s-audit");
     let mut child = webhook_run(&url, &[plugin("k8saudit")], &rules);
-    let stdout = child.stdout.take().unwrap();
-    let (tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let lines = common::stdout_lines(&mut child);
     let event = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a1","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/pods","user":{"username":"alice"},"objectRef":{"resource":"pods","namespace":"default"},"stageTimestamp":"2024-03-01T00:00:00.000000Z"}"#;
     let post = || assert_eq!(post_audit(port, event), 200);
     let next_line = |what: &str| {
@@ -755,19 +743,7 @@ fn faulted_plugin_restarts_per_policy_then_stays_disabled() {
 /// The first `n` lines the child writes to stdout (its stdout must be
 /// piped); fails the test if they do not come within a minute.
 fn read_lines(child: &mut std::process::Child, n: usize) -> Vec<String> {
-    use std::io::BufRead;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = common::stdout_lines(child);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut lines = Vec::new();
     while lines.len() < n {

@@ -161,20 +161,7 @@ pub struct ArtifactConfig {
     pub limits: Option<serde_json::Value>,
 }
 
-/// `sha256:HEX` of `bytes`.
-pub fn digest(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
+pub use crate::digest::oci as digest;
 
 /// Why a layer could not be unpacked.
 #[derive(Debug, thiserror::Error)]

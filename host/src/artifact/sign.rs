@@ -158,7 +158,7 @@ impl SigningKey {
 
 fn key_id(raw: &[u8]) -> String {
     let spki = [&SPKI_PREFIX[..], raw].concat();
-    super::layout::hex(&<sha2::Sha256 as sha2::Digest>::digest(&spki)[..8])
+    crate::digest::sha256_hex(&spki)[..16].to_string()
 }
 
 impl PublicKey {

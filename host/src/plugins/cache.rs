@@ -257,12 +257,10 @@ impl CacheDir {
         bytes: &[u8],
         compile: impl FnOnce() -> Result<Component, CompileError>,
     ) -> Result<Component, CompileError> {
-        use sha2::Digest;
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        let digest = sha2::Sha256::digest(bytes);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::digest::sha256_hex(bytes);
         let name = format!("{hex}-{:016x}.cwasm", h.finish());
         if let Some(code) = self.read(&name) {
             // SAFETY: the file was read through a handle on a directory only

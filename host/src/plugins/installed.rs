@@ -101,12 +101,8 @@ impl Installed {
     pub fn check_library(&self, plugin: &str, library: &Path) -> Result<(), PluginError> {
         let bytes = std::fs::read(library)
             .map_err(|e| PluginError::load(plugin, format!("{}: {e}", library.display())))?;
-        use sha2::Digest;
-        let d: String = sha2::Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let installed = self.files.iter().any(|f| f.digest == format!("sha256:{d}"));
+        let digest = crate::digest::oci(&bytes);
+        let installed = self.files.iter().any(|f| f.digest == digest);
         if !installed {
             return Err(PluginError::load(
                 plugin,

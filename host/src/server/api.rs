@@ -24,7 +24,6 @@
 
 use super::metrics::Metrics;
 use hyper::body::{Bytes, Frame};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -234,10 +233,7 @@ impl Caller {
 
 /// The hex SHA-256 of a token.
 pub fn token_hash(token: impl AsRef<[u8]>) -> String {
-    Sha256::digest(token.as_ref())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::sha256_hex(token.as_ref())
 }
 
 fn caller(

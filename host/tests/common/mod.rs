@@ -132,3 +132,21 @@ pub(crate) fn post_audit(port: u16, body: &str) -> u16 {
     c.read_to_string(&mut s).unwrap();
     s.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
+
+/// The lines `child` writes to its stdout (piped), as they come.
+pub(crate) fn stdout_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
