@@ -126,6 +126,7 @@ fn spec(name: &str, path: PathBuf, data: &Path) -> PluginSpec {
             ..Grants::default()
         },
         limits: Limits::default(),
+        limits_set: false,
         restart: Default::default(),
     }
 }

@@ -153,7 +153,7 @@ pub fn apply(spec: &mut super::PluginSpec) -> Result<(), PluginError> {
             ));
         }
     }
-    if spec.limits == Limits::default() && record.limits.is_some() {
+    if !spec.limits_set && record.limits.is_some() {
         spec.limits = record.declared()?.1;
     }
     Ok(())

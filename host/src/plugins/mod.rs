@@ -170,6 +170,9 @@ pub struct PluginSpec {
     pub open_params: String,
     pub grants: Grants,
     pub limits: Limits,
+    /// Whether the operator set `limits` (else an installed artifact's
+    /// declared limits apply).
+    pub limits_set: bool,
     pub restart: RestartPolicy,
 }
 
@@ -339,6 +342,7 @@ fn spec_from_entry(at: &str, e: &Value) -> Result<PluginSpec, PluginError> {
         open_params,
         grants,
         limits,
+        limits_set: e.get("limits").is_some(),
         restart,
     })
 }
@@ -529,6 +533,7 @@ pub fn spec_from_cli(
         open_params,
         grants,
         limits: Limits::default(),
+        limits_set: false,
         restart: RestartPolicy::default(),
     }
 }
