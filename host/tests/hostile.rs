@@ -219,10 +219,22 @@ fn memory_limit_and_deadline_fail_one_event_and_the_engine_continues() {
         Err(FilterError::Trap(m)) => assert!(m.contains("deadline"), "{m}"),
         other => panic!("expected a deadline trap, got {other:?}"),
     }
-    // The next event is evaluated normally by a fresh instance.
+    // The next event is evaluated normally by a fresh instance. (A one-tick
+    // deadline also cuts a small event short when a loaded machine
+    // preempts the thread across a tick: a deadline trap there is retried,
+    // any other outcome is final.)
     let small = event(&[("proc.cmdline", SlotValue::One(Value::str("zzzzzzzz7")))]);
-    out.clear();
-    e.process(&small, &mut out).expect("engine recovered");
+    let small_once = |e: &mut SourceEngine, out: &mut Vec<_>| {
+        for _ in 0..20 {
+            out.clear();
+            match e.process(&small, out) {
+                Err(FilterError::Trap(m)) if m.contains("deadline") => continue,
+                r => return r,
+            }
+        }
+        e.process(&small, out)
+    };
+    small_once(&mut e, &mut out).expect("engine recovered");
     assert_eq!(out.len(), 1);
     // A value larger than the filter's memory limit is refused, not a crash.
     let too_big = event(&[(
@@ -233,8 +245,7 @@ fn memory_limit_and_deadline_fail_one_event_and_the_engine_continues() {
         e.process(&too_big, &mut out),
         Err(FilterError::TooLarge { .. })
     ));
-    out.clear();
-    e.process(&small, &mut out).expect("engine still fine");
+    small_once(&mut e, &mut out).expect("engine still fine");
     assert_eq!(out.len(), 1);
 }
 
