@@ -2,43 +2,9 @@
 //! (built for wasm32-wasip2 by `cargo xtask test`, or here if missing).
 
 mod common;
-
-use common::post_audit;
+use common::{component, plugin, post_audit};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// The target directory (the binary under test is in its `debug/`).
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_falco-wasm"))
-        .ancestors()
-        .nth(2)
-        .expect("target dir")
-        .to_path_buf()
-}
-
-/// The component of a first-party plugin, built if it is not there yet.
-fn plugin(name: &str) -> PathBuf {
-    component(
-        &format!("falco-wasm-plugin-{name}"),
-        &format!("{name}_plugin"),
-    )
-}
-
-/// The component of crate `package` (library `lib`), built if missing.
-fn component(package: &str, lib: &str) -> PathBuf {
-    let wasm = target_dir()
-        .join("wasm32-wasip2/debug")
-        .join(format!("{lib}.wasm"));
-    if !wasm.exists() {
-        let st = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-            .args(["build", "--target", "wasm32-wasip2", "-p", package])
-            .status()
-            .expect("cargo runs");
-        assert!(st.success(), "building {package} for wasm32-wasip2 failed");
-    }
-    wasm
-}
 
 /// A run of the binary (log to stderr only, no syslog output, no web
 /// server) to its end; a run still going after five minutes fails.

@@ -193,7 +193,7 @@ fn a_bad_tenant_is_named_and_nothing_runs() {
         ),
         (
             "  - name: team-c\n    load_plugins: [json]\n".to_string(),
-            "tenants[0].load_plugins: plugins per tenant are not supported yet",
+            "tenant 'team-c': load_plugins: plugin 'json' has no entry in plugins:",
         ),
     ] {
         std::fs::write(
@@ -1132,4 +1132,334 @@ fn expect_alerts(file: &Path, n: usize, what: &str, log: &Path) {
     });
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(alert_lines(&read(file)).len(), n, "{what}");
+}
+
+/// The JSON alerts of an output file.
+fn json_alerts(p: &Path) -> Vec<serde_json::Value> {
+    read(p)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// Tenants with plugins of their own, beside the top level's: each
+/// tenant's plugin sources feed its rules only, its alerts go to its
+/// outputs within its alert rate, and a looping plugin of one tenant is
+/// that tenant's failure (its outputs, its restarts), while the others
+/// get every alert. Plugin sources only: no root needed.
+#[test]
+fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
+    let dir = scratch("plugins");
+    let d = &dir.0;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root.canonicalize().unwrap();
+    let ct_data = root.join("host/tests/data/cloudtrail");
+    let ka_data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/k8saudit");
+    if !ka_data.is_dir() {
+        eprintln!("SKIPPED: ../shared/data/k8saudit is not there");
+        return;
+    }
+    let ka_data = ka_data.canonicalize().unwrap();
+    let (ct, ka, json) = (
+        common::plugin("cloudtrail"),
+        common::plugin("k8saudit"),
+        common::plugin("json"),
+    );
+    let hostile = common::component("falco-wasm-hostile-plugin", "hostile_plugin");
+    std::fs::write(
+        d.join("hostile.yaml"),
+        "- rule: Hostile event\n  desc: t\n  condition: hostile.msg exists\n  output: \
+         \"hostile %hostile.msg\"\n  priority: WARNING\n  source: hostile\n",
+    )
+    .unwrap();
+    let out = |name: &str| d.join(format!("{name}.txt"));
+    let cloudtrail = |name: &str| {
+        format!(
+            "{{name: {name}, library_path: {}, open_params: {ct_data}, grants: {{read_dirs: \
+             [{ct_data}]}}}}",
+            ct.display(),
+            ct_data = ct_data.display()
+        )
+    };
+    let json_entry = format!("{{name: json, library_path: {}}}", json.display());
+    let config = format!(
+        "json_output: true\nrule_matching: all\nstdout_output: {{enabled: false}}\n\
+         syslog_output: {{enabled: false}}\nwebserver: {{enabled: false}}\n\
+         rules_files: [{root}/rules/aws_cloudtrail_rules.yaml]\n\
+         file_output: {{enabled: true, filename: {top}}}\n\
+         load_plugins: [cloudtrail, json]\nplugins: [{ct_top}, {json_entry}]\n\
+         tenants:\n\
+         \x20 - name: audit\n    rule_matching: all\n    json_output: true\n    \
+         rules_files: [{root}/rules/k8s_audit_rules.yaml]\n    \
+         file_output: {{enabled: true, filename: {audit}}}\n    \
+         load_plugins: [k8saudit, json]\n    plugins:\n      - {{name: k8saudit, \
+         library_path: {ka}, open_params: {ka_data}, grants: {{read_dirs: [{ka_data}]}}}}\n      \
+         - {json_entry}\n\
+         \x20 - name: cloud\n    rule_matching: all\n    json_output: true\n    \
+         rules_files: [{root}/rules/aws_cloudtrail_rules.yaml]\n    \
+         file_output: {{enabled: true, filename: {cloud}}}\n    \
+         limits: {{alert_rate: 0.001, alert_burst: 3}}\n    \
+         load_plugins: [cloudtrail, json]\n    plugins: [{ct_cloud}, {json_entry}]\n\
+         \x20 - name: looper\n    json_output: true\n    rules_files: [{hostile_rules}]\n    \
+         file_output: {{enabled: true, filename: {looper}}}\n    \
+         limits: {{cpu_budget_ms: 100}}\n    load_plugins: [hostile]\n    plugins:\n      \
+         - {{name: hostile, library_path: {hostile}, init_config: {{mode: loop}}, \
+         limits: {{call_timeout_ms: 200}}, restart: {{max_restarts: 2, backoff_ms: 50}}}}\n",
+        root = root.display(),
+        top = out("top").display(),
+        audit = out("audit").display(),
+        cloud = out("cloud").display(),
+        looper = out("looper").display(),
+        ct_top = cloudtrail("cloudtrail"),
+        ct_cloud = cloudtrail("cloudtrail"),
+        ka = ka.display(),
+        ka_data = ka_data.display(),
+        hostile = hostile.display(),
+        hostile_rules = d.join("hostile.yaml").display(),
+    );
+    std::fs::write(d.join("falco.yaml"), &config).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+        .args(["run", "-c"])
+        .arg(d.join("falco.yaml"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "{said}");
+    let rules_of = |v: &[serde_json::Value]| -> Vec<String> {
+        v.iter()
+            .map(|a| a["rule"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // the top level: its own CloudTrail events, every alert, nothing else
+    let top = json_alerts(&out("top"));
+    assert_eq!(top.len(), 10, "{top:?}\n{said}");
+    assert!(
+        top.iter().all(|a| a["source"] == "aws_cloudtrail"),
+        "{top:?}"
+    );
+    // the audit tenant: the audit events of its own plugin, each alert
+    let audit = json_alerts(&out("audit"));
+    assert_eq!(audit.len(), 30, "{:?}\n{said}", rules_of(&audit));
+    assert!(
+        audit.iter().all(|a| a["source"] == "k8s_audit"),
+        "{audit:?}"
+    );
+    // the cloud tenant: its own instances of the top level's plugins,
+    // three alerts through its rate, the other seven reported
+    let cloud = json_alerts(&out("cloud"));
+    let (delivered, reports): (Vec<_>, Vec<_>) =
+        cloud.iter().partition(|a| a["source"] == "aws_cloudtrail");
+    assert_eq!(delivered.len(), 3, "{cloud:?}\n{said}");
+    assert_eq!(reports.len(), 1, "{cloud:?}");
+    assert_eq!(reports[0]["rule"], "Falco internal: alerts suppressed");
+    assert_eq!(reports[0]["output_fields"]["n_suppressed"], 7, "{cloud:?}");
+    // the looper: its plugin's faults on its own outputs, named as its
+    let looper = json_alerts(&out("looper"));
+    let failures: Vec<_> = looper
+        .iter()
+        .filter(|a| a["rule"] == "Falco internal: plugin failure")
+        .collect();
+    assert_eq!(
+        failures.len(),
+        3,
+        "first run and two restarts: {looper:?}\n{said}"
+    );
+    assert!(
+        failures
+            .iter()
+            .all(|a| a["output_fields"]["plugin"] == "looper/hostile"),
+        "{looper:?}"
+    );
+    assert!(
+        said.contains("plugin looper/hostile: restarted (2/2)"),
+        "{said}"
+    );
+    for other in [&top, &audit, &cloud] {
+        assert!(
+            !other
+                .iter()
+                .any(|a| a["rule"] == "Falco internal: plugin failure"),
+            "another's outputs got the looper's failure: {other:?}"
+        );
+    }
+    // its plugins' own messages carry the tenant's name too
+    assert!(said.contains("plugin cloud/cloudtrail: "), "{said}");
+    assert!(said.contains("Tenants: 3"), "{said}");
+    // `-V` and `test` with --tenant see that tenant's plugins' fields
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let (config, rules) = (d.join("falco.yaml"), d.join("hostile.yaml"));
+    let (config, rules) = (config.to_str().unwrap(), rules.to_str().unwrap());
+    let v = cli(&["-c", config, "--tenant", "looper", "-V", rules]);
+    let text = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
+    };
+    assert!(v.status.success(), "{}", text(&v));
+    // (json_output: the JSON form of the results)
+    assert!(
+        text(&v).contains("\"successful\":true,\"warnings\":[]"),
+        "{}",
+        text(&v)
+    );
+    // the top level loads no hostile plugin: its source is unknown there
+    let top = cli(&["-c", config, "-V", rules]);
+    assert!(
+        text(&top).contains("Unknown source hostile"),
+        "{}",
+        text(&top)
+    );
+    std::fs::write(
+        d.join("cases.yaml"),
+        "- case: a message\n  source: hostile\n  fields: {hostile.msg: hi}\n  \
+         expect: [Hostile event]\n",
+    )
+    .unwrap();
+    let cases = d.join("cases.yaml");
+    let t = cli(&[
+        "test",
+        rules,
+        "--fixtures",
+        cases.to_str().unwrap(),
+        "-c",
+        config,
+        "--tenant",
+        "looper",
+    ]);
+    assert!(t.status.success(), "{t:?}");
+    let nobody = cli(&["-c", config, "--tenant", "nobody", "-V", rules]);
+    let err = String::from_utf8_lossy(&nobody.stderr);
+    assert!(err.contains("no tenant 'nobody'"), "{err}");
+    assert!(
+        said.contains(
+            "cloud: 12 event(s) evaluated, 0 shed over its CPU budget, 3 alert(s), 7 suppressed"
+        ),
+        "{said}"
+    );
+}
+
+/// A tenant's running plugin source takes the tenant's new rules between
+/// two batches (the source stays open: its webhook keeps its port); new
+/// plugin settings end it and open a new one on the same port; removing
+/// the tenant ends it. No root needed.
+#[test]
+fn a_tenants_plugin_source_follows_its_reloads() {
+    let dir = scratch("plugin-reload");
+    let d = &dir.0;
+    let Some(body) = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/data/k8saudit/create_configmap.json"),
+    )
+    .ok() else {
+        eprintln!("SKIPPED: ../shared/data/k8saudit is not there");
+        return;
+    };
+    let (ka, json) = (common::plugin("k8saudit"), common::plugin("json"));
+    let hostile = common::component("falco-wasm-hostile-plugin", "hostile_plugin");
+    let rule = |name: &str| {
+        format!(
+            "- rule: {name}\n  desc: t\n  condition: ka.verb exists\n  output: \"{name} \
+             %ka.verb\"\n  priority: NOTICE\n  source: k8s_audit\n"
+        )
+    };
+    std::fs::write(d.join("hooks.yaml"), rule("Audit A")).unwrap();
+    std::fs::write(
+        d.join("idle.yaml"),
+        "- rule: Idle\n  desc: t\n  condition: hostile.msg exists\n  output: i\n  \
+         priority: DEBUG\n  source: hostile\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let out = d.join("hooks.txt");
+    // the top level reads a source that never ends and never produces
+    let write_config = |tenant: &str| {
+        let config = format!(
+            "json_output: true\nstdout_output: {{enabled: false}}\n\
+             syslog_output: {{enabled: false}}\nwebserver: {{enabled: false}}\n\
+             watch_config_files: false\nrules_files: [{idle}]\nload_plugins: [hostile]\n\
+             plugins: [{{name: hostile, library_path: {hostile}, init_config: {{mode: noeof}}}}]\n\
+             tenants:\n{tenant}",
+            idle = d.join("idle.yaml").display(),
+            hostile = hostile.display(),
+        );
+        std::fs::write(d.join("falco.yaml"), config).unwrap();
+    };
+    let hooks = |extra: &str| {
+        format!(
+            "  - name: hooks\n    json_output: true\n    rules_files: [{rules}]\n    \
+             file_output: {{enabled: true, filename: {out}}}\n    load_plugins: [k8saudit, json]\n    \
+             plugins:\n      - {{name: k8saudit, library_path: {ka}, \
+             open_params: '{url}', grants: {{webhook: '{url}'}}{extra}}}\n      \
+             - {{name: json, library_path: {json}}}\n",
+            rules = d.join("hooks.yaml").display(),
+            out = out.display(),
+            ka = ka.display(),
+            json = json.display(),
+            url = format!("http://127.0.0.1:{port}/k8s-audit"),
+        )
+    };
+    write_config(&hooks(""));
+    let log = d.join("engine.log");
+    let engine = Engine(
+        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(["run", "-c"])
+            .arg(d.join("falco.yaml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let opened = || read(&log).matches("Opened source 'k8s_audit'").count();
+    let rules = || -> Vec<String> {
+        json_alerts(&out)
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let pid = engine.0.id().to_string();
+    let reload = |what: &str, done: &dyn Fn() -> bool| {
+        let st = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+        assert!(st.success());
+        wait_for(what, &log, Duration::from_secs(30), done);
+    };
+    let post = |n: usize| {
+        assert_eq!(common::post_audit(port, &body), 200, "{}", read(&log));
+        wait_for("the alert", &log, Duration::from_secs(30), || {
+            rules().len() == n
+        });
+    };
+    post(1);
+    assert_eq!(rules(), ["Audit A"]);
+    // new rules: the same source, open since the start, takes them
+    std::fs::write(d.join("hooks.yaml"), rule("Audit B")).unwrap();
+    let reloads = || read(&log).matches("Reloaded configuration").count();
+    reload("the new rules", &|| reloads() == 1);
+    post(2);
+    assert_eq!(rules(), ["Audit A", "Audit B"]);
+    assert_eq!(
+        opened(),
+        1,
+        "the source was not opened again:\n{}",
+        read(&log)
+    );
+    // new plugin settings: the source ends and a new one opens on the port
+    write_config(&hooks(", limits: {max_batch_events: 64}"));
+    reload("the plugin restarted", &|| opened() == 2);
+    post(3);
+    assert_eq!(rules(), ["Audit A", "Audit B", "Audit B"]);
+    // the tenant removed: its source ends, its port closes
+    write_config("");
+    reload("the tenant removed", &|| {
+        read(&log).contains("Tenant 'hooks' removed")
+    });
+    let refused = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
+    assert!(refused, "the webhook still listens:\n{}", read(&log));
+    assert_eq!(rules().len(), 3);
+    drop(engine);
 }

@@ -68,8 +68,9 @@ pub(super) fn run(args: &CaptureArgs) -> ExitCode {
         gzip: args.gzip,
         all: filter.trim().is_empty(),
     };
-    let result = Pipeline::new(&config, &setup, &none)
-        .and_then(|p| source(engine, &config, trigger, duration).and_then(|s| p.run(vec![s])));
+    let result = Pipeline::new(&config, &setup, &none).and_then(|p| {
+        source(engine, &config, trigger, duration).and_then(|s| p.run(vec![s], Vec::new()))
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),

@@ -109,7 +109,7 @@ pub(super) fn run(args: &InspectArgs) -> ExitCode {
                 Box::new(s)
             }
         };
-        p.run(vec![source])
+        p.run(vec![source], Vec::new())
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

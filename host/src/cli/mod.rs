@@ -13,7 +13,9 @@ use crate::engine::SourceEngine;
 use crate::fields::{FieldRegistry, SYSCALL_SOURCE};
 use crate::pipeline::plugin_replay::PluginEvents;
 use crate::pipeline::replay::ReplaySource;
-use crate::pipeline::setup::{Inputs, TenantSetup, build_engines, filter_engine, tenant_setups};
+use crate::pipeline::setup::{
+    Inputs, SetupError, build_engines, filter_engine, tenant_fields, tenant_setups,
+};
 use crate::pipeline::syscall::LiveSource;
 use crate::pipeline::{self, Pipeline, PipelineError, Source};
 use crate::plugins::{FieldOrigin, LoadedPlugin};
@@ -61,6 +63,10 @@ pub struct Opts {
     /// Validate rules files (repeatable) and exit: prints each problem with file:line:col.
     #[arg(short = 'V', long = "validate", value_name = "PATH")]
     validate: Vec<PathBuf>,
+    /// With -V: validate with the fields of this tenant's own plugins (its
+    /// entry in the configuration's tenants: or tenants_dir).
+    #[arg(long = "tenant", value_name = "NAME", requires = "validate")]
+    tenant: Option<String>,
     /// Describe every loaded rule and exit.
     #[arg(short = 'L')]
     describe_all: bool,
@@ -135,6 +141,12 @@ enum Command {
         /// Only print failures and the summary.
         #[arg(short, long)]
         quiet: bool,
+        /// The configuration file --tenant is read from (default: the embedded one).
+        #[arg(short = 'c', value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Test with the fields of this tenant's own plugins.
+        #[arg(long = "tenant", value_name = "NAME")]
+        tenant: Option<String>,
     },
     /// Record system calls to a capture file (.scap) that replays alone
     /// (`-e FILE`) and that sysdig reads (needs root).
@@ -186,7 +198,9 @@ pub fn main() -> ExitCode {
             rules,
             fixtures,
             quiet,
-        }) => test_command(&rules, &fixtures, quiet),
+            config,
+            tenant,
+        }) => test_command(&rules, &fixtures, quiet, config, tenant.as_deref()),
         Some(Command::Run(opts)) => run(&opts),
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
@@ -265,15 +279,7 @@ fn load_plugins(
         Vec::new()
     };
     crate::plugins::check_conflicts(&loaded)?;
-    let mut registry = FieldRegistry::builtin();
-    let mut origins = HashMap::new();
-    for p in &loaded {
-        if let Some((_, source)) = &p.source {
-            let (fields, origin) = crate::plugins::source_fields(source, &loaded);
-            registry.register(fields);
-            origins.insert(source.clone(), origin);
-        }
-    }
+    let (registry, origins) = crate::plugins::registry_of(&loaded);
     let provided = crate::plugins::provided(&loaded);
     Ok(Plugins {
         loaded,
@@ -306,7 +312,7 @@ fn run(opts: &Opts) -> ExitCode {
     if opts.list_plugins || opts.plugin_info.is_some() {
         return info::print_plugins(&mut plugins.loaded, opts.plugin_info.as_deref());
     }
-    if let Some(code) = print_info(opts, &plugins, format) {
+    if let Some(code) = print_info(opts, &config, &plugins, format) {
         return code;
     }
     let loaded = inputs.rules(&config, &plugins.registry, &plugins.provided);
@@ -349,15 +355,11 @@ fn run(opts: &Opts) -> ExitCode {
         .collect();
     let result = Pipeline::new(&config, &reload, &watched).and_then(|mut pipeline| {
         pipeline.set_plugin_versions(versions);
-        let sources = sources(
-            plugins.loaded,
-            engines,
-            tenants,
-            &plugins.origins,
-            &config,
-            &pipeline,
-        )?;
-        pipeline.run(sources)
+        let counted = engines.iter().chain(tenants.iter().map(|t| &t.engine));
+        let counted = counted.chain(tenants.iter().flat_map(|t| &t.plugins.engines));
+        pipeline::count_rules(pipeline.shared(), &counted.collect::<Vec<_>>());
+        let sources = sources(plugins.loaded, engines, &plugins.origins, &config)?;
+        pipeline.run(sources, tenants)
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -366,17 +368,14 @@ fn run(opts: &Opts) -> ExitCode {
 }
 
 /// The sources a run reads: the plugin sources when a source plugin is
-/// loaded, else live capture; the syscall source evaluates the tenants.
+/// loaded, else live capture (or the capture replayed); the syscall
+/// source evaluates the tenants' syscall rules.
 fn sources<'o>(
     plugins: Vec<LoadedPlugin>,
     engines: Vec<SourceEngine>,
-    tenants: Vec<TenantSetup>,
     origins: &'o HashMap<String, Vec<FieldOrigin>>,
     config: &Config,
-    pipeline: &Pipeline<'_>,
 ) -> Result<Vec<Box<dyn Source + 'o>>, PipelineError> {
-    let counted = engines.iter().chain(tenants.iter().map(|t| &t.engine));
-    pipeline::count_rules(pipeline.shared(), &counted.collect::<Vec<_>>());
     let (syscall, others): (Vec<SourceEngine>, Vec<SourceEngine>) = engines
         .into_iter()
         .partition(|e| e.rules().fields.source == SYSCALL_SOURCE);
@@ -391,26 +390,15 @@ fn sources<'o>(
                 None => filter_engine(config, "", None).map_err(Box::new)?,
             };
             let plugins = PluginEvents::new(plugins, others, origins);
-            let mut replay = ReplaySource::open(syscall, &path, config)?.with_plugins(plugins);
-            replay
-                .stage_mut()
-                .start_tenants(tenants, pipeline.shared())?;
+            let replay = ReplaySource::open(syscall, &path, config)?.with_plugins(plugins);
             Ok(vec![Box::new(replay)])
         }
         EngineKind::Live if plugins.iter().any(|p| p.source.is_some()) => {
-            if !tenants.is_empty() {
-                crate::log::warning(
-                    "tenants evaluate syscall events and this run reads plugin sources only: \
-                     the tenants see no event",
-                );
-            }
-            Ok(pipeline::plugin::sources(plugins, others, origins))
+            Ok(pipeline::plugin::sources(plugins, others, origins, None))
         }
         EngineKind::Live => {
             let engine = syscall.ok_or_else(|| PipelineError::NoRules(SYSCALL_SOURCE.into()))?;
-            let mut live = LiveSource::open(engine, config, None)?;
-            live.start_tenants(tenants, pipeline.shared())?;
-            Ok(vec![Box::new(live)])
+            Ok(vec![Box::new(LiveSource::open(engine, config, None)?)])
         }
     }
 }
@@ -418,7 +406,7 @@ fn sources<'o>(
 /// The information options that print and exit (`--version`,
 /// `--rule-schema`, `--list`, `--list-events`, `-V`); `None` when none is
 /// given.
-fn print_info(opts: &Opts, plugins: &Plugins, format: Format) -> Option<ExitCode> {
+fn print_info(opts: &Opts, config: &Config, plugins: &Plugins, format: Format) -> Option<ExitCode> {
     if opts.version {
         info::print_version(format);
         return Some(ExitCode::SUCCESS);
@@ -446,7 +434,13 @@ fn print_info(opts: &Opts, plugins: &Plugins, format: Format) -> Option<ExitCode
     }
     if !opts.validate.is_empty() {
         let (r, p) = (&plugins.registry, &plugins.provided);
-        return Some(validate::validate(&opts.validate, r, p, format));
+        let Some(name) = &opts.tenant else {
+            return Some(validate::validate(&opts.validate, r, p, format));
+        };
+        return Some(match tenant_fields(config, name, r, p) {
+            Ok((r, p)) => validate::validate(&opts.validate, &r, &p, format),
+            Err(e) => fail(e),
+        });
     }
     None
 }
@@ -471,9 +465,29 @@ fn say_loaded(loaded: &LoadedRules, engines: &[SourceEngine]) {
     );
 }
 
-fn test_command(rules: &[PathBuf], fixtures: &[PathBuf], quiet: bool) -> ExitCode {
-    let registry = FieldRegistry::builtin();
-    let loaded = crate::rules::load_paths(rules, &registry, &builtin_plugins());
+/// `test`: the rules against the fixtures, with the built-in fields, or
+/// those of `tenant`'s own plugins (its entry in `config`).
+fn test_command(
+    rules: &[PathBuf],
+    fixtures: &[PathBuf],
+    quiet: bool,
+    config: Option<PathBuf>,
+    tenant: Option<&str>,
+) -> ExitCode {
+    let (registry, plugins) = (FieldRegistry::builtin(), builtin_plugins());
+    let (registry, plugins) = match tenant {
+        None => (registry, plugins),
+        Some(name) => {
+            let fields = crate::config::Config::load(config.as_deref(), &[])
+                .map_err(SetupError::from)
+                .and_then(|c| tenant_fields(&c, name, &registry, &plugins));
+            match fields {
+                Ok(f) => f,
+                Err(e) => return fail(e),
+            }
+        }
+    };
+    let loaded = crate::rules::load_paths(rules, &registry, &plugins);
     if loaded.has_errors() {
         for d in loaded
             .diags

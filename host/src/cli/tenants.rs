@@ -120,7 +120,7 @@ fn validate(config: Option<PathBuf>, options: &[String]) -> ExitCode {
             Ok(o) => println!(
                 "{}: {} rule(s) enabled; scope {}; outputs: {}",
                 t.spec.name,
-                t.engine.active_count(),
+                t.active_count(),
                 t.spec.scope,
                 if o.is_empty() { "none" } else { &o }
             ),

@@ -2,7 +2,8 @@
 //! written (or removed), then a reload that must load that tenant; if it
 //! does not, the files are put back as they were and nothing changed.
 
-use super::{Pipeline, Slots};
+use super::Pipeline;
+use super::hosting::Hosting;
 use crate::server::api::{Change, ChangeKind};
 use crate::tenants::TenantSpec;
 use crate::tenants::spec::{entry_file, rules_file, tenants, tenants_dir};
@@ -27,8 +28,8 @@ impl Saved {
 
 impl Pipeline<'_> {
     /// Applies one change and answers it.
-    pub(super) fn change_tenant(&self, c: Change, slots: &Slots) {
-        let answer = self.try_change(&c, slots);
+    pub(super) fn change_tenant(&self, c: Change, hosting: &mut Hosting<'_, '_>) {
+        let answer = self.try_change(&c, hosting);
         let said = format!("tenants API: tenant '{}': {}", c.name, answer.1);
         if answer.0 < 300 {
             crate::log::info(&said);
@@ -38,7 +39,7 @@ impl Pipeline<'_> {
         let _ = c.reply.send(answer);
     }
 
-    fn try_change(&self, c: &Change, slots: &Slots) -> (u16, String) {
+    fn try_change(&self, c: &Change, hosting: &mut Hosting<'_, '_>) -> (u16, String) {
         let config = self
             .latest
             .lock()
@@ -85,7 +86,7 @@ impl Pipeline<'_> {
             saved.iter().for_each(Saved::restore);
             return (500, format!("cannot write in {}: {e}", dir.display()));
         }
-        match self.reload_with(c, slots) {
+        match self.reload_with(c, hosting) {
             Ok(_) if !entry.is_file() => (200, "removed".into()),
             Ok(rules) if existed => (200, format!("updated; {rules} rule(s) enabled")),
             Ok(rules) => (201, format!("added; {rules} rule(s) enabled")),
@@ -99,7 +100,7 @@ impl Pipeline<'_> {
     /// A reload that must load the changed tenant (unless it was removed
     /// or disabled); its rules enabled, or why not (nothing applied then;
     /// a tenant hears only about its own files).
-    fn reload_with(&self, c: &Change, slots: &Slots) -> Result<usize, String> {
+    fn reload_with(&self, c: &Change, hosting: &mut Hosting<'_, '_>) -> Result<usize, String> {
         let s = (self.reload)().map_err(|e| match c.admin {
             true => e.to_string(),
             false => "the engine's configuration does not load now (its log says why)".into(),
@@ -115,8 +116,8 @@ impl Pipeline<'_> {
             .tenants
             .iter()
             .find(|t| t.spec.name == c.name)
-            .map_or(0, |t| t.engine.active_count());
-        let all = self.apply(s, slots)?;
+            .map_or(0, super::TenantSetup::active_count);
+        let all = self.apply(s, hosting)?;
         self.reloaded(all);
         Ok(rules)
     }

@@ -21,6 +21,7 @@
 
 pub mod changes;
 pub mod control;
+mod hosting;
 pub mod inspect;
 pub mod internal;
 pub mod plugin;
@@ -38,14 +39,14 @@ use crate::outputs::config::OutputsConfig;
 use crate::plugins::text::LogLimiter;
 use crate::server::metrics::Metrics;
 use control::{Signals, Stall, Watch};
+use hosting::{Handover, Hosting, Slot};
 use internal::MetricsOutput;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
-pub use setup::{Reload, Setup, SetupError, TenantSetup};
+pub use setup::{Reload, Setup, SetupError, TenantPlugins, TenantSetup};
 
 /// Why a run could not start or ended in failure.
 #[derive(Debug, thiserror::Error)]
@@ -250,9 +251,10 @@ pub trait Source: Send {
     /// Reads and evaluates a bounded amount of events: a step returns
     /// within a fraction of a second under any load.
     fn step(&mut self, sh: &Shared, t: &mut Totals) -> Flow;
-    /// Takes the engine a reload built for this source, and for the
-    /// syscall source the tenants (the other sources get none).
-    fn swap(&mut self, engine: SourceEngine, tenants: Option<TenantSwap>, sh: &Shared);
+    /// Takes the engine a reload built for this source (`None`: it keeps
+    /// its own), and for the syscall source the tenants (the other
+    /// sources get none).
+    fn swap(&mut self, engine: Option<SourceEngine>, tenants: Option<TenantSwap>, sh: &Shared);
     /// Once a second: counters, drop accounting.
     fn tick(&mut self, sh: &Shared, t: &mut Totals);
     /// After the last step; `stopping` when a stop cut the run short.
@@ -318,10 +320,14 @@ impl<'a> Pipeline<'a> {
         self.plugin_versions = v;
     }
 
-    /// Runs `sources` until each ends, or SIGINT/SIGTERM, with the web
-    /// server up meanwhile; says the exit summary.
-    pub fn run(self, sources: Vec<Box<dyn Source + '_>>) -> Result<(), PipelineError> {
-        if sources.is_empty() {
+    /// Runs `sources` and the `tenants` until each ends, or SIGINT/SIGTERM,
+    /// with the web server up meanwhile; says the exit summary.
+    pub fn run(
+        self,
+        sources: Vec<Box<dyn Source + '_>>,
+        tenants: Vec<TenantSetup>,
+    ) -> Result<(), PipelineError> {
+        if sources.is_empty() && tenants.iter().all(|t| t.plugins.engines.is_empty()) {
             return Err(PipelineError::NothingToRead);
         }
         let _server = crate::server::start_from_config(
@@ -331,56 +337,37 @@ impl<'a> Pipeline<'a> {
             self.plugin_versions.clone(),
         )?;
         self.follow_artifacts()?;
-        let rules = sources.iter().map(|s| s.source().to_string()).collect();
-        let slots = Slots::new(rules);
-        let stalls: Vec<Stall> = sources
-            .iter()
-            .map(|s| Stall::new(s.name(), s.stall_limit()))
-            .collect();
-        let longest = stalls.iter().filter_map(Stall::limit).max();
-        let mut totals = Totals::default();
+        let replay = matches!(
+            self.config.engine_kind()?,
+            crate::config::EngineKind::Replay(_)
+        );
         let mut ended = Vec::new();
+        let mut totals = Totals::default();
         std::thread::scope(|scope| {
-            let handles: Vec<_> = sources
-                .into_iter()
-                .enumerate()
-                .map(|(i, src)| {
-                    let (shared, slot, stall) = (&self.shared, &slots.slots[i], &stalls[i]);
-                    std::thread::Builder::new()
-                        .name(format!("source-{}", src.name()))
-                        .spawn_scoped(scope, move || drive(src, shared, slot, stall))
-                })
-                .collect();
+            let mut hosting = Hosting::new(scope, &self.shared, !replay);
+            let syscall_tenants = self.start(&mut hosting, sources, tenants);
             let mut control = Control {
                 p: &self,
                 changes: self.shared.tenants.accept_changes(),
-                slots: &slots,
-                stalls: &stalls,
-                longest,
+                longest: hosting.longest_call(),
+                hosting,
                 interrupted: None,
                 last_second: Instant::now(),
                 next_snapshot: self.snapshots.as_ref().map(|m| Instant::now() + m.interval),
             };
-            while handles
-                .iter()
-                .any(|h| h.as_ref().is_ok_and(|h| !h.is_finished()))
-            {
-                control.once(&handles, &mut totals);
+            if !syscall_tenants {
+                crate::log::warning(
+                    "tenants scoped to syscall events and this run reads no syscall source \
+                     (plugin sources only): those tenants see no syscall event",
+                );
+            }
+            while control.hosting.running() {
+                control.once(&mut totals);
                 std::thread::sleep(CONTROL_PERIOD);
             }
-            for h in handles {
-                match h.map(ScopedJoinHandle::join) {
-                    Ok(Ok((t, src))) => {
-                        totals.add(t);
-                        ended.push(src);
-                    }
-                    Ok(Err(_)) => totals.failures += 1,
-                    Err(e) => {
-                        crate::log::error(&format!("cannot start a source thread: {e}"));
-                        totals.open_failures += 1;
-                    }
-                }
-            }
+            let (t, sources) = control.hosting.finish();
+            totals.add(t);
+            ended = sources;
         });
         let result = self.finish(totals);
         // Only now, the summary said and the alerts delivered: detaching
@@ -388,6 +375,31 @@ impl<'a> Pipeline<'a> {
         // (~70 ms; seconds for the default rules' syscalls).
         drop(ended);
         result
+    }
+
+    /// Starts the tenants, then the top level's sources (the syscall one
+    /// takes the tenants before it opens); whether the tenants scoped to
+    /// syscall events have a syscall source.
+    fn start<'env>(
+        &'env self,
+        hosting: &mut Hosting<'_, 'env>,
+        sources: Vec<Box<dyn Source + 'env>>,
+        tenants: Vec<TenantSetup>,
+    ) -> bool {
+        let scoped = tenants.iter().any(|t| !t.spec.scope.is_empty());
+        let mut first = Some(hosting.tenants(tenants, Vec::new()));
+        let mut syscall = false;
+        for src in sources {
+            let handover = (src.source() == crate::fields::SYSCALL_SOURCE).then(|| {
+                syscall = true;
+                Handover {
+                    engine: None,
+                    tenants: first.take(),
+                }
+            });
+            hosting.spawn(src, None, handover);
+        }
+        syscall || !scoped
     }
 
     /// With `artifact_follow.enabled`, a thread that installs new versions
@@ -443,10 +455,10 @@ impl<'a> Pipeline<'a> {
     /// its engine; outputs restart when their keys changed. On any error
     /// the previous rules and outputs keep running (error, internal
     /// alert). Whether the new ones run.
-    fn reload_now(&self, slots: &Slots) -> bool {
+    fn reload_now(&self, hosting: &mut Hosting<'_, '_>) -> bool {
         let result = (self.reload)()
             .map_err(|e| e.to_string())
-            .and_then(|s| self.apply(s, slots));
+            .and_then(|s| self.apply(s, hosting));
         match result {
             Ok(rules) => {
                 self.reloaded(rules);
@@ -494,8 +506,8 @@ impl<'a> Pipeline<'a> {
 
     /// Applies a reload's setup: all or nothing, but for the tenants whose
     /// new version failed. The rules enabled.
-    fn apply(&self, s: Setup, slots: &Slots) -> Result<usize, String> {
-        let engines = slots.pick(s.engines)?;
+    fn apply(&self, s: Setup, hosting: &mut Hosting<'_, '_>) -> Result<usize, String> {
+        let engines = hosting.pick(s.engines)?;
         let log = s.config.log_options().map_err(|e| e.to_string())?;
         let key = crate::outputs::config::outputs_key(&s.config);
         if key != self.shared.current().key {
@@ -513,20 +525,15 @@ impl<'a> Pipeline<'a> {
             .sum::<usize>()
             + s.tenants
                 .iter()
-                .map(|t| t.engine.active_count())
+                .map(TenantSetup::active_count)
                 .sum::<usize>();
         let keep = s
             .failed_tenants
             .iter()
             .map(|e| self.tenant_failed(e))
             .collect();
-        slots.hand_over(
-            engines,
-            TenantSwap {
-                setups: s.tenants,
-                keep,
-            },
-        );
+        let tenants = hosting.tenants(s.tenants, keep);
+        hosting.hand_over(engines, tenants);
         crate::log::configure(log);
         self.watch
             .set_enabled(s.config.bool_at("watch_config_files", true).unwrap_or(true));
@@ -544,110 +551,50 @@ pub fn count_rules(sh: &Shared, engines: &[&SourceEngine]) {
     );
 }
 
-/// The tenants a reload built, for the syscall source.
+/// The tenants a start or a reload built, for the syscall source.
 pub struct TenantSwap {
-    /// The tenants that built.
-    pub setups: Vec<TenantSetup>,
+    /// The tenants' syscall rules, each with its scope and its sink.
+    pub tenants: Vec<crate::tenants::Tenant>,
     /// The tenants that stay as they are (their new version failed).
     pub keep: Vec<String>,
 }
 
-/// What a reload leaves a source thread.
-struct Handover {
-    engine: SourceEngine,
-    tenants: Option<TenantSwap>,
-}
-
-/// Where a reload leaves each source thread its new engine.
-struct Slots {
-    slots: Vec<(String, Mutex<Option<Handover>>)>,
-}
-
-impl Slots {
-    fn new(sources: Vec<String>) -> Slots {
-        Slots {
-            slots: sources.into_iter().map(|s| (s, Mutex::new(None))).collect(),
-        }
-    }
-
-    /// One engine for each running source, in the slots' order; a reload
-    /// without rules for a running source is rejected.
-    fn pick(&self, engines: Vec<SourceEngine>) -> Result<Vec<SourceEngine>, String> {
-        let mut engines: Vec<Option<SourceEngine>> = engines.into_iter().map(Some).collect();
-        self.slots
-            .iter()
-            .map(|(source, _)| {
-                engines
-                    .iter_mut()
-                    .find(|e| {
-                        e.as_ref()
-                            .is_some_and(|e| &e.rules().fields.source == source)
-                    })
-                    .and_then(Option::take)
-                    .ok_or_else(|| {
-                        format!("the new rules have none for the running source '{source}'")
-                    })
-            })
-            .collect()
-    }
-
-    fn hand_over(&self, engines: Vec<SourceEngine>, tenants: TenantSwap) {
-        let mut tenants = Some(tenants);
-        for ((source, slot), engine) in self.slots.iter().zip(engines) {
-            let tenants = if source == crate::fields::SYSCALL_SOURCE {
-                tenants.take()
-            } else {
-                None
-            };
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Handover { engine, tenants });
-        }
-    }
-}
-
 /// The control thread's state between two looks.
-struct Control<'p, 'a> {
+struct Control<'p, 'a, 'scope, 'env> {
     p: &'p Pipeline<'a>,
     /// The tenants API's changes.
     changes: std::sync::mpsc::Receiver<crate::server::api::Change>,
-    slots: &'p Slots,
-    stalls: &'p [Stall],
+    hosting: Hosting<'scope, 'env>,
     longest: Option<Duration>,
     interrupted: Option<Instant>,
     last_second: Instant,
     next_snapshot: Option<Instant>,
 }
 
-impl Control<'_, '_> {
+impl Control<'_, '_, '_, '_> {
     /// One look at signals, stalls, reloads and the once-a-second duties.
-    fn once(
-        &mut self,
-        handles: &[std::io::Result<ScopedJoinHandle<'_, Ended<'_>>>],
-        totals: &mut Totals,
-    ) {
+    fn once(&mut self, totals: &mut Totals) {
         let sh = &self.p.shared;
         if self.interrupted.is_none() && sh.stopping() {
             // Plugin calls in progress are cut short.
-            crate::plugins::sandbox::interrupt_all(self.longest.unwrap_or_default());
+            let longest = self.longest.max(self.hosting.longest_call());
+            crate::plugins::sandbox::interrupt_all(longest.unwrap_or_default());
             self.interrupted = Some(Instant::now());
         }
         if self
             .interrupted
             .is_some_and(|t| t.elapsed() > SHUTDOWN_GRACE)
         {
-            abandon_stuck(handles, sh);
+            abandon_stuck(&self.hosting.stuck(), sh);
         }
-        for s in self.stalls {
-            if let Some(e) = s.check() {
-                totals.failures += 1;
-                plugin::report_failure(sh, s.name(), &e);
-            }
-        }
+        self.hosting.check_stalls(totals);
         if self.p.signals.reopen() {
             sh.current().outputs.reopen();
         }
         let mut reload = self.p.signals.hup();
         if self.last_second.elapsed() >= Duration::from_secs(1) {
             self.last_second = Instant::now();
+            self.hosting.tick();
             reload |= self.p.watch.changed();
             if let (Some(m), Some(at)) = (&self.p.snapshots, self.next_snapshot)
                 && Instant::now() >= at
@@ -656,7 +603,7 @@ impl Control<'_, '_> {
                 m.emit(&sh.metrics, sh);
             }
         }
-        if reload && self.interrupted.is_none() && self.p.reload_now(self.slots) {
+        if reload && self.interrupted.is_none() && self.p.reload_now(&mut self.hosting) {
             self.p.watch.rearm();
         }
         // one change per look (each is a reload); once stopping, or when
@@ -665,7 +612,7 @@ impl Control<'_, '_> {
             && self.interrupted.is_none()
             && !c.reply.is_closed()
         {
-            self.p.change_tenant(c, self.slots);
+            self.p.change_tenant(c, &mut self.hosting);
             self.p.watch.rearm();
         }
     }
@@ -673,13 +620,7 @@ impl Control<'_, '_> {
 
 /// Ends the run without the source threads still blocked after a stop
 /// (see [`SHUTDOWN_GRACE`]), the other sources' alerts delivered.
-fn abandon_stuck(handles: &[std::io::Result<ScopedJoinHandle<'_, Ended<'_>>>], sh: &Shared) -> ! {
-    let stuck: Vec<&str> = handles
-        .iter()
-        .flatten()
-        .filter(|h| !h.is_finished())
-        .map(|h| h.thread().name().unwrap_or("source"))
-        .collect();
+fn abandon_stuck(stuck: &[String], sh: &Shared) -> ! {
     crate::log::error(&format!(
         "{} still blocked in a plugin call {} s after the stop (a file operation that does \
          not return: a FIFO or device in a granted directory?); exiting without waiting",
@@ -694,21 +635,19 @@ fn abandon_stuck(handles: &[std::io::Result<ScopedJoinHandle<'_, Ended<'_>>>], s
 /// be dropped after the exit summary.
 type Ended<'s> = (Totals, Box<dyn Source + 's>);
 
-/// A source's thread: open, steps until done or stopped, close.
-fn drive<'s>(
-    mut src: Box<dyn Source + 's>,
-    sh: &Shared,
-    slot: &(String, Mutex<Option<Handover>>),
-    stall: &Stall,
-) -> Ended<'s> {
+/// A source's thread: open, steps until done, stopped or retired, close.
+fn drive<'s>(mut src: Box<dyn Source + 's>, sh: &Shared, slot: &Slot, stall: &Stall) -> Ended<'s> {
     let mut t = Totals::default();
+    // what it starts with (the syscall source: the tenants)
+    if let Some(h) = slot.take() {
+        src.swap(h.engine, h.tenants, sh);
+    }
     if !src.open(sh, &mut t) {
         return (t, src);
     }
     let mut last_tick = Instant::now();
-    while !sh.stopping() {
-        let new = slot.1.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(h) = new {
+    while !sh.stopping() && !slot.retired() {
+        if let Some(h) = slot.take() {
             src.swap(h.engine, h.tenants, sh);
         }
         stall.begin();

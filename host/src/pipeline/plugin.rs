@@ -6,6 +6,12 @@
 //! its source. A plugin that faults (trap, limit, malformed answer) is
 //! disabled: an internal alert and a log line name it, its restart policy
 //! applies, and the other sources keep running.
+//!
+//! A tenant's plugin source is the same, with the tenant as its owner: it
+//! reads while the tenant's CPU budget allows (its plugins' time and its
+//! rules' count against it), its alerts go through the tenant's rate to
+//! the tenant's outputs, and so do its plugins' failures (a tenant's
+//! plugins are named `tenant/plugin` from their load on).
 
 use super::{Flow, Shared, Source, Totals};
 use crate::engine::SourceEngine;
@@ -15,6 +21,7 @@ use crate::plugins::text::LogLimiter;
 use crate::plugins::{FieldOrigin, Grants, LoadedPlugin, PluginSpec};
 use crate::server::metrics::Metrics;
 use crate::server::push::PushServer;
+use crate::tenants::TenantSink;
 use guest_sdk::BatchStatus;
 use guest_sdk::native::CallError;
 use std::collections::HashMap;
@@ -28,12 +35,14 @@ const IDLE_PAUSE: Duration = Duration::from_millis(10);
 /// The sources among `plugins`, each with its engine from `engines`: the
 /// first source gets the loaded instances, the others load their own when
 /// they open (same order, so field origins stay valid). A source without
-/// rules is not read (warning).
-pub fn sources<'o>(
+/// rules is not read (warning). `owner`: the tenant they are of (`None`:
+/// the top level).
+pub fn sources(
     plugins: Vec<LoadedPlugin>,
     engines: Vec<SourceEngine>,
-    origins: &'o HashMap<String, Vec<FieldOrigin>>,
-) -> Vec<Box<dyn Source + 'o>> {
+    origins: &HashMap<String, Vec<FieldOrigin>>,
+    owner: Option<&Arc<TenantSink>>,
+) -> Vec<Box<dyn Source>> {
     let specs: Vec<PluginSpec> = plugins.iter().map(|p| p.spec.clone()).collect();
     let found: Vec<(usize, String)> = plugins
         .iter()
@@ -42,7 +51,7 @@ pub fn sources<'o>(
         .collect();
     let mut engines: Vec<Option<SourceEngine>> = engines.into_iter().map(Some).collect();
     let mut first = Some(plugins);
-    let mut out: Vec<Box<dyn Source + 'o>> = Vec::new();
+    let mut out: Vec<Box<dyn Source>> = Vec::new();
     for (si, source) in found {
         let Some(engine) = engines
             .iter_mut()
@@ -63,11 +72,12 @@ pub fn sources<'o>(
             plugins: first.take().unwrap_or_default(),
             specs: specs.clone(),
             si,
-            origins: &origins[&source],
+            origins: origins[&source].clone(),
             source,
             engine,
             pump: None,
-            restarts: Restarts::new(specs.len()),
+            restarts: Restarts::new(specs.len(), owner.cloned()),
+            owner: owner.cloned(),
             evt_num: 0,
             done: false,
             _push: None,
@@ -77,14 +87,16 @@ pub fn sources<'o>(
 }
 
 /// One source plugin and the instances its source uses.
-struct PluginSource<'o> {
+struct PluginSource {
     /// Loaded at `open` unless given.
     plugins: Vec<LoadedPlugin>,
     specs: Vec<PluginSpec>,
     si: usize,
     source: String,
     engine: SourceEngine,
-    origins: &'o [FieldOrigin],
+    origins: Vec<FieldOrigin>,
+    /// The tenant it is of (`None`: the top level).
+    owner: Option<Arc<TenantSink>>,
     pump: Option<SourcePump>,
     restarts: Restarts,
     evt_num: u64,
@@ -93,14 +105,19 @@ struct PluginSource<'o> {
     _push: Option<PushServer>,
 }
 
-impl PluginSource<'_> {
+impl PluginSource {
     fn plugin_name(&self) -> &str {
         &self.specs[self.si].name
     }
 
     /// A failure that keeps this source from opening.
     fn open_failed(&self, sh: &Shared, t: &mut Totals, message: String) -> bool {
-        report_failure(sh, self.plugin_name(), &CallError::Plugin(message));
+        report_failure(
+            sh,
+            self.owner.as_deref(),
+            self.plugin_name(),
+            &CallError::Plugin(message),
+        );
         t.failures += 1;
         t.open_failures += 1;
         false
@@ -150,9 +167,19 @@ impl PluginSource<'_> {
             self.done = true;
             return Flow::Busy;
         };
-        t.events += s.events as u64;
-        t.alerts += s.alerts as u64;
-        sh.metrics.add_events(&self.source, s.events as u64);
+        match &self.owner {
+            // a tenant's events and alerts are its own counters'
+            Some(o) => {
+                o.counters()
+                    .events
+                    .fetch_add(s.events as u64, Ordering::Relaxed);
+            }
+            None => {
+                t.events += s.events as u64;
+                t.alerts += s.alerts as u64;
+                sh.metrics.add_events(&self.source, s.events as u64);
+            }
+        }
         self.done = s.status == BatchStatus::Eof;
         if s.events == 0 {
             Flow::Idle
@@ -162,7 +189,7 @@ impl PluginSource<'_> {
     }
 }
 
-impl Source for PluginSource<'_> {
+impl Source for PluginSource {
     fn source(&self) -> &str {
         &self.source
     }
@@ -198,13 +225,13 @@ impl Source for PluginSource<'_> {
         }
         crate::log::info(&format!(
             "Opened source '{}' (plugin {} {}) with '{open}'",
-            self.source, p.info.name, p.info.version
+            self.source, p.spec.name, p.info.version
         ));
         self.pump = Some(SourcePump::new(
             &self.plugins,
             self.si,
             &self.engine,
-            self.origins,
+            &self.origins,
         ));
         true
     }
@@ -225,15 +252,31 @@ impl Source for PluginSource<'_> {
         let Some(pump) = &self.pump else {
             return Flow::Done;
         };
+        let started = Instant::now();
+        if let Some(o) = &self.owner
+            && !o.admits(started)
+        {
+            // its events wait in the source until its next second
+            o.counters().throttled.fetch_add(1, Ordering::Relaxed);
+            return Flow::Idle;
+        }
         let mut errors = Vec::new();
+        let owner = self.owner.as_deref();
         let step = pump.step(
             &mut self.plugins,
             &mut self.engine,
             &mut self.evt_num,
             &sh.host,
-            &mut |a| sh.alert(a),
+            &mut |a| match owner {
+                Some(o) if o.within_rate(&a.rule, started) => o.deliver(a),
+                Some(_) => {}
+                None => sh.alert(a),
+            },
             &mut |n, e| errors.push((n.to_string(), e)),
         );
+        if let Some(o) = owner {
+            o.spend(started);
+        }
         if sh.stopping() {
             // Calls were cut short on purpose.
             return Flow::Done;
@@ -241,19 +284,23 @@ impl Source for PluginSource<'_> {
         self.batch_done(step, errors, sh, t)
     }
 
-    fn swap(&mut self, engine: SourceEngine, _: Option<super::TenantSwap>, _: &Shared) {
+    fn swap(&mut self, engine: Option<SourceEngine>, _: Option<super::TenantSwap>, _: &Shared) {
+        let Some(engine) = engine else { return };
         self.engine = engine;
         if self.pump.is_some() {
             self.pump = Some(SourcePump::new(
                 &self.plugins,
                 self.si,
                 &self.engine,
-                self.origins,
+                &self.origins,
             ));
         }
     }
 
     fn tick(&mut self, sh: &Shared, t: &mut Totals) {
+        if let Some(o) = &self.owner {
+            o.set_memory(&self.source, self.engine.filter_memory_bytes());
+        }
         if let Err(e) = read_plugin_metrics(&mut self.plugins[self.si], &sh.metrics) {
             let name = self.plugin_name().to_string();
             self.restarts.failed(vec![(name, e)], &self.plugins, sh, t);
@@ -292,14 +339,22 @@ fn ungranted_hint(grants: &Grants, open: &str) -> String {
 struct Restarts {
     done: Vec<u32>,
     due: Vec<Option<Instant>>,
+    /// The tenant the plugins are of (failures are reported to it).
+    owner: Option<Arc<TenantSink>>,
 }
 
 impl Restarts {
-    fn new(plugins: usize) -> Restarts {
+    fn new(plugins: usize, owner: Option<Arc<TenantSink>>) -> Restarts {
         Restarts {
             done: vec![0; plugins],
             due: vec![None; plugins],
+            owner,
         }
+    }
+
+    /// Reports a failure of plugin `plugin`.
+    fn report(&self, sh: &Shared, plugin: &str, e: &CallError) {
+        report_failure(sh, self.owner.as_deref(), plugin, e);
     }
 
     /// Whether a restart is still to come.
@@ -325,7 +380,7 @@ impl Restarts {
                 }
                 Err(e) => {
                     t.failures += 1;
-                    report_failure(sh, &p.spec.name, &CallError::Plugin(e.to_string()));
+                    self.report(sh, &p.spec.name, &CallError::Plugin(e.to_string()));
                     self.due[i] = next_restart(p, n);
                 }
             }
@@ -346,7 +401,7 @@ impl Restarts {
             if !matches!(e, CallError::Disabled(_)) {
                 t.failures += 1;
             }
-            report_failure(sh, &n, &e);
+            self.report(sh, &n, &e);
             if let CallError::Fault(_) = e
                 && let Some(i) = plugins.iter().position(|p| p.spec.name == n)
                 && self.due[i].is_none()
@@ -360,20 +415,19 @@ impl Restarts {
 /// When to restart a faulted plugin that has had `done` restarts, if its
 /// policy allows another.
 fn next_restart(p: &LoadedPlugin, done: u32) -> Option<Instant> {
-    let policy = &p.spec.restart;
+    let (name, policy) = (&p.spec.name, &p.spec.restart);
     if done >= policy.max {
         if policy.max > 0 {
             crate::log::error(&format!(
-                "plugin {}: not restarted again ({} restart(s) allowed)",
-                p.spec.name, policy.max
+                "plugin {name}: not restarted again ({} restart(s) allowed)",
+                policy.max
             ));
         }
         return None;
     }
     let delay = policy.delay(done + 1);
     crate::log::warning(&format!(
-        "plugin {}: restarting in {} ms ({}/{})",
-        p.spec.name,
+        "plugin {name}: restarting in {} ms ({}/{})",
         delay.as_millis(),
         done + 1,
         policy.max
@@ -413,12 +467,12 @@ fn read_plugin_metrics(p: &mut LoadedPlugin, metrics: &Metrics) -> Result<(), Ca
         m.insert(key, (x.value, x.monotonic));
     }
     if let Some(q) = &p.webhook {
-        for (name, v) in [
+        for (key, v) in [
             ("webhook_received", &q.received),
             ("webhook_refused", &q.refused),
         ] {
             let v = v.load(Ordering::Relaxed) as f64;
-            m.insert((p.spec.name.clone(), name.into()), (v, true));
+            m.insert((name.clone(), key.into()), (v, true));
         }
     }
     Ok(())
@@ -429,8 +483,9 @@ fn read_plugin_metrics(p: &mut LoadedPlugin, metrics: &Metrics) -> Result<(), Ca
 const REPORTS_PER_SECOND: u32 = 5;
 
 /// A plugin failure: counted in `/metrics`, and said with an error line and
-/// an internal alert naming the plugin (at most [`REPORTS_PER_SECOND`]).
-pub fn report_failure(sh: &Shared, plugin: &str, e: &CallError) {
+/// an internal alert naming the plugin (at most [`REPORTS_PER_SECOND`]);
+/// the alert goes to the outputs of the tenant the plugin is of, if any.
+pub fn report_failure(sh: &Shared, tenant: Option<&TenantSink>, plugin: &str, e: &CallError) {
     let kind = match e {
         CallError::Plugin(_) => "error",
         CallError::Fault(_) => "fault (instance disabled)",
@@ -454,7 +509,7 @@ pub fn report_failure(sh: &Shared, plugin: &str, e: &CallError) {
         e.to_string()
     };
     crate::log::error(&format!("plugin {plugin}: {kind}: {e}"));
-    sh.internal(Alert::internal(
+    let a = Alert::internal(
         "Falco internal: plugin failure",
         format!("Plugin {plugin} failed: {e}"),
         vec![
@@ -462,5 +517,9 @@ pub fn report_failure(sh: &Shared, plugin: &str, e: &CallError) {
             ("error".into(), Some(FieldValue::Text(e))),
         ],
         &sh.host,
-    ));
+    );
+    match tenant {
+        Some(t) => t.internal(a),
+        None => sh.internal(a),
+    }
 }

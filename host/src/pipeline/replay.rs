@@ -188,15 +188,15 @@ impl Source for ReplaySource {
         flow
     }
 
-    fn swap(&mut self, engine: SourceEngine, tenants: Option<TenantSwap>, sh: &Shared) {
-        self.stage.swap(engine, tenants, sh);
+    fn swap(&mut self, engine: Option<SourceEngine>, tenants: Option<TenantSwap>, _: &Shared) {
+        self.stage.swap(engine, tenants);
     }
 
-    fn tick(&mut self, sh: &Shared, _: &mut Totals) {
-        self.stage.tick_tenants(sh);
+    fn tick(&mut self, _: &Shared, _: &mut Totals) {
+        self.stage.tick_tenants();
     }
 
-    fn close(&mut self, sh: &Shared, t: &mut Totals, stopping: bool) {
+    fn close(&mut self, _: &Shared, t: &mut Totals, stopping: bool) {
         if let Some(pb) = self.progress.take() {
             pb.finish_and_clear();
         }
@@ -224,7 +224,6 @@ impl Source for ReplaySource {
             }
         ));
         t.summary.push(self.stage.state_summary("the capture"));
-        t.summary.extend(self.stage.close_tenants(sh));
         if !self.plugins.is_empty() || self.plugins.unknown > 0 {
             t.summary.push(self.plugins.summary());
         }

@@ -4,9 +4,11 @@
 use crate::config::{Config, ConfigError};
 use crate::engine::{EngineError, EngineOptions, SourceEngine};
 use crate::fields::FieldRegistry;
+use crate::plugins::{FieldOrigin, LoadedPlugin};
 use crate::rules::compile::ProvidedPlugin;
 use crate::rules::{Diagnostic, LoadedRules, RulesFile, Severity};
 use crate::tenants::TenantSpec;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The default rules, embedded in the binary.
@@ -37,10 +39,17 @@ pub enum SetupError {
         /// What is wrong.
         source: Box<SetupError>,
     },
-    /// A tenant's rules select events of a plugin source.
+    /// A tenant's plugins do not load.
+    #[error(transparent)]
+    Plugin(#[from] crate::plugins::PluginError),
+    /// `--tenant NAME` names no tenant of the configuration.
+    #[error("no tenant '{0}' in the configuration (tenants: and tenants_dir)")]
+    NoTenant(String),
+    /// A tenant's rules select events of a source none of its own plugins
+    /// reads.
     #[error(
-        "its rules select '{0}' events: tenants evaluate syscall events only (plugins per tenant \
-         are not supported yet)"
+        "its rules select '{0}' events and none of its own plugins reads that source (a tenant \
+         loads its source plugins in its own `plugins` and `load_plugins`)"
     )]
     TenantSource(String),
 }
@@ -68,12 +77,40 @@ impl SetupError {
     }
 }
 
-/// One tenant of `tenants:` and the engine of its syscall rules.
+/// One tenant of `tenants:` and the engines of its rules.
 pub struct TenantSetup {
     /// Its entry.
     pub spec: TenantSpec,
-    /// Its rules, built with its own options and filter limits.
+    /// Its syscall rules, built with its own options and filter limits.
     pub engine: SourceEngine,
+    /// Its own plugins and the engines of their sources' rules.
+    pub plugins: TenantPlugins,
+}
+
+/// A tenant's own plugins (`plugins` + `load_plugins` of its entry),
+/// loaded for its setup: instances of its own, never shared with the top
+/// level or another tenant.
+#[derive(Default)]
+pub struct TenantPlugins {
+    /// The instances, initialised.
+    pub loaded: Vec<LoadedPlugin>,
+    /// Where each field of each of its sources comes from.
+    pub origins: HashMap<String, Vec<FieldOrigin>>,
+    /// One engine per plugin source its rules select.
+    pub engines: Vec<SourceEngine>,
+}
+
+impl TenantSetup {
+    /// Its rules enabled, every source's.
+    pub fn active_count(&self) -> usize {
+        self.engine.active_count()
+            + self
+                .plugins
+                .engines
+                .iter()
+                .map(SourceEngine::active_count)
+                .sum::<usize>()
+    }
 }
 
 /// Rebuilds the setup (for a reload).
@@ -225,8 +262,8 @@ pub fn tenant_builds(
         if !spec.enabled {
             continue;
         }
-        match tenant_engine(&spec, registry, plugins) {
-            Ok(engine) => ok.push(TenantSetup { spec, engine }),
+        match tenant_build(spec.clone(), registry, plugins) {
+            Ok(t) => ok.push(t),
             Err(e) => failed.push(SetupError::Tenant {
                 name: spec.name.clone(),
                 source: Box::new(e),
@@ -236,31 +273,110 @@ pub fn tenant_builds(
     Ok((ok, failed))
 }
 
-fn tenant_engine(
-    spec: &TenantSpec,
+/// A tenant's own plugins (`plugins` + `load_plugins` of its entry),
+/// loaded, with the fields and plugins its rules can name.
+struct OwnPlugins {
+    loaded: Vec<LoadedPlugin>,
+    registry: FieldRegistry,
+    origins: HashMap<String, Vec<FieldOrigin>>,
+    provided: Vec<ProvidedPlugin>,
+}
+
+impl OwnPlugins {
+    /// The plugins `tenant`'s configuration loads (`None`: none), named
+    /// `TENANT/PLUGIN` in its messages, `/metrics` and failure alerts.
+    fn load(tenant: &TenantSpec) -> Result<Option<OwnPlugins>, SetupError> {
+        let loaded = crate::plugins::specs_from_config(&tenant.config)?
+            .into_iter()
+            .map(|mut spec| {
+                spec.name = format!("{}/{}", tenant.name, spec.name);
+                LoadedPlugin::load(spec)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if loaded.is_empty() {
+            return Ok(None);
+        }
+        crate::plugins::check_conflicts(&loaded)?;
+        let (registry, origins) = crate::plugins::registry_of(&loaded);
+        Ok(Some(OwnPlugins {
+            provided: crate::plugins::provided(&loaded),
+            loaded,
+            registry,
+            origins,
+        }))
+    }
+}
+
+/// The fields and plugins the rules of tenant `name` of `config` can use:
+/// those of its own plugins (loaded here), or `registry` and `plugins`
+/// (the top level's) when it loads none (`-V` and `test` with
+/// `--tenant`).
+pub fn tenant_fields(
+    config: &Config,
+    name: &str,
     registry: &FieldRegistry,
     plugins: &[ProvidedPlugin],
-) -> Result<SourceEngine, SetupError> {
+) -> Result<(FieldRegistry, Vec<ProvidedPlugin>), SetupError> {
+    let spec = crate::tenants::tenants(config)?
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| SetupError::NoTenant(name.to_string()))?;
+    let own = OwnPlugins::load(&spec).map_err(|e| SetupError::Tenant {
+        name: name.to_string(),
+        source: Box::new(e),
+    })?;
+    Ok(match own {
+        Some(o) => (o.registry, o.provided),
+        None => (registry.clone(), plugins.to_vec()),
+    })
+}
+
+/// A tenant's setup: its outputs checked, its own plugins loaded (none:
+/// its rules see the top level's fields), its rules built into one engine
+/// per source with its options and filter limits.
+fn tenant_build(
+    spec: TenantSpec,
+    registry: &FieldRegistry,
+    plugins: &[ProvidedPlugin],
+) -> Result<TenantSetup, SetupError> {
     let config = &spec.config;
     // its outputs as they will start (a bad channel fails the tenant here)
     crate::outputs::config::OutputsConfig::from_config(config)
         .and_then(|o| o.sinks())
         .map_err(|e| spec.error(e))?;
-    let loaded = load_rules(&config.rules_files, registry, plugins);
-    first_error(&loaded)?;
+    let own = OwnPlugins::load(&spec)?;
+    let (registry, plugins) = match &own {
+        Some(o) => (&o.registry, o.provided.as_slice()),
+        None => (registry, plugins),
+    };
+    let rules = load_rules(&config.rules_files, registry, plugins);
+    first_error(&rules)?;
     let mut opts = EngineOptions::from_config(config).map_err(|e| spec.error(e))?;
     opts.limits = spec.limits.filter(opts.limits);
-    let mut engines = build_engines_with(config, &loaded, &opts)?;
+    let (syscall, engines): (Vec<SourceEngine>, Vec<SourceEngine>) =
+        build_engines_with(config, &rules, &opts)?
+            .into_iter()
+            .partition(|e| e.rules().fields.source == crate::fields::SYSCALL_SOURCE);
+    let (loaded, origins) = own.map(|o| (o.loaded, o.origins)).unwrap_or_default();
     if let Some(e) = engines
         .iter()
-        .find(|e| e.rules().fields.source != crate::fields::SYSCALL_SOURCE)
+        .find(|e| !origins.contains_key(&e.rules().fields.source))
     {
         return Err(SetupError::TenantSource(e.rules().fields.source.clone()));
     }
-    match engines.pop() {
-        Some(e) => Ok(e),
-        None => filter_engine(config, "", None),
-    }
+    let engine = match syscall.into_iter().next() {
+        Some(e) => e,
+        None => filter_engine(config, "", None)?,
+    };
+    Ok(TenantSetup {
+        engine,
+        plugins: TenantPlugins {
+            loaded,
+            origins,
+            engines,
+        },
+        spec,
+    })
 }
 
 /// One engine per source of the loaded rules, with the configuration's

@@ -7,7 +7,7 @@
 use super::inspect::Printer;
 use super::internal::drop_alert;
 use super::record::{CaptureConfig, Recorder, Trigger};
-use super::{Flow, PipelineError, Shared, Source, TenantSetup, TenantSwap, Totals};
+use super::{Flow, PipelineError, Shared, Source, TenantSwap, Totals};
 use crate::capture::drops::{DropAction, DropPolicy};
 use crate::capture::record::Record;
 use crate::capture::{Probe, ProbeStats, syscalls};
@@ -64,13 +64,16 @@ impl SyscallStage {
         &mut self.state
     }
 
-    /// Evaluates the rules with `engine` from now on, and the tenants a
-    /// reload built (see [`SyscallStage::swap_tenants`]).
-    pub fn swap(&mut self, engine: SourceEngine, tenants: Option<TenantSwap>, sh: &Shared) {
-        self.names = FieldNames::new(&engine.rules().fields);
-        self.engine = engine;
+    /// Evaluates the rules with `engine` from now on (`None`: the same),
+    /// and the tenants a start or a reload built (see
+    /// [`SyscallStage::swap_tenants`]).
+    pub fn swap(&mut self, engine: Option<SourceEngine>, tenants: Option<TenantSwap>) {
+        if let Some(engine) = engine {
+            self.names = FieldNames::new(&engine.rules().fields);
+            self.engine = engine;
+        }
         if let Some(t) = tenants {
-            self.swap_tenants(t.setups, &t.keep, sh);
+            self.swap_tenants(t);
         }
     }
 
@@ -136,83 +139,20 @@ impl SyscallStage {
         syscalls::interesting_set(types.as_deref())
     }
 
-    /// Evaluates the tenants' rules too, each over the events of its
-    /// scope, with its own outputs (started here: an error is the run's).
-    pub fn start_tenants(
-        &mut self,
-        setups: Vec<TenantSetup>,
-        sh: &Shared,
-    ) -> Result<(), PipelineError> {
-        for s in setups {
-            let t = Tenant::start(&s.spec, s.engine, &sh.metrics, &sh.tenants)?;
-            crate::log::info(&format!(
-                "Tenant '{}': {} rule(s) enabled, scope {}",
-                t.name(),
-                t.active_count(),
-                s.spec.scope
-            ));
-            self.tenants.push(t);
-        }
-        Ok(())
+    /// The tenants from now on: those of `t`, and those it keeps as they
+    /// are (their new version failed); the others end here (their sinks
+    /// drain once nothing holds them).
+    fn swap_tenants(&mut self, t: TenantSwap) {
+        self.tenants
+            .retain(|x| t.keep.iter().any(|k| k == x.name()));
+        self.tenants.extend(t.tenants);
     }
 
-    /// A reload's tenants: a tenant kept takes its new rules and settings,
-    /// a new one starts, a removed one ends (its alerts delivered). A
-    /// tenant named in `keep` (its new version failed) or whose new
-    /// outputs do not start keeps its previous version.
-    fn swap_tenants(&mut self, setups: Vec<TenantSetup>, keep: &[String], sh: &Shared) {
-        let (kept, mut old): (Vec<Tenant>, Vec<Tenant>) = std::mem::take(&mut self.tenants)
-            .into_iter()
-            .partition(|t| keep.iter().any(|k| k == t.name()));
-        self.tenants = kept;
-        for s in setups {
-            let result = match old.iter().position(|t| t.name() == s.spec.name) {
-                Some(i) => {
-                    let mut t = old.swap_remove(i);
-                    let r = t.update(&s.spec, s.engine, &sh.tenants);
-                    self.tenants.push(t);
-                    r
-                }
-                None => Tenant::start(&s.spec, s.engine, &sh.metrics, &sh.tenants).map(|t| {
-                    crate::log::info(&format!("Tenant '{}' added", t.name()));
-                    self.tenants.push(t)
-                }),
-            };
-            if let Err(e) = result {
-                crate::log::error(&format!(
-                    "reload: tenant '{}' keeps its previous version: {e}",
-                    s.spec.name
-                ));
-            }
+    /// Once a second: the tenants' filter memory measured.
+    pub fn tick_tenants(&self) {
+        for t in &self.tenants {
+            t.tick();
         }
-        for t in old {
-            crate::log::info(&format!("Tenant '{}' removed", t.name()));
-            t.remove(&sh.host, &sh.tenants);
-        }
-    }
-
-    /// Once a second: the tenants' periodic reports.
-    pub fn tick_tenants(&mut self, sh: &Shared) {
-        for t in &mut self.tenants {
-            t.tick(&sh.host);
-        }
-    }
-
-    /// At the end: the tenants' last reports and alerts delivered; the exit
-    /// summary's line about them.
-    pub fn close_tenants(&mut self, sh: &Shared) -> Option<String> {
-        if self.tenants.is_empty() {
-            return None;
-        }
-        let lines: Vec<String> = self
-            .tenants
-            .iter_mut()
-            .map(|t| {
-                t.close(&sh.host);
-                format!("\n  {}", t.summary())
-            })
-            .collect();
-        Some(format!("Tenants: {}{}", self.tenants.len(), lines.concat()))
     }
 
     /// Closes the capture file being written, if any; the exit summary's
@@ -377,17 +317,6 @@ impl LiveSource {
         }
     }
 
-    /// Evaluates these tenants too (see [`SyscallStage::start_tenants`]).
-    pub fn start_tenants(
-        &mut self,
-        setups: Vec<TenantSetup>,
-        sh: &Shared,
-    ) -> Result<(), PipelineError> {
-        self.stage.start_tenants(setups, sh)?;
-        self.filter_kernel();
-        Ok(())
-    }
-
     /// The kernel's drops in the last second, acted on as
     /// `syscall_event_drops` says.
     fn account_drops(&mut self, s: ProbeStats, sh: &Shared) {
@@ -459,8 +388,8 @@ impl Source for LiveSource {
         if n == 0 { Flow::Idle } else { Flow::Busy }
     }
 
-    fn swap(&mut self, engine: SourceEngine, tenants: Option<TenantSwap>, sh: &Shared) {
-        self.stage.swap(engine, tenants, sh);
+    fn swap(&mut self, engine: Option<SourceEngine>, tenants: Option<TenantSwap>, _: &Shared) {
+        self.stage.swap(engine, tenants);
         self.filter_kernel();
     }
 
@@ -475,10 +404,10 @@ impl Source for LiveSource {
         m.state_purged.store(state.stats.purged, Ordering::Relaxed);
         self.account_drops(s, sh);
         self.last = s;
-        self.stage.tick_tenants(sh);
+        self.stage.tick_tenants();
     }
 
-    fn close(&mut self, sh: &Shared, t: &mut Totals, _: bool) {
+    fn close(&mut self, _: &Shared, t: &mut Totals, _: bool) {
         let s = self.probe.stats();
         t.summary.push(format!(
             "Syscall events: {} processed, {} submitted by the kernel, {} dropped; {} \
@@ -486,7 +415,6 @@ impl Source for LiveSource {
             self.stage.events, s.submitted, s.dropped, self.stage.errors
         ));
         t.summary.push(self.stage.state_summary("/proc"));
-        t.summary.extend(self.stage.close_tenants(sh));
         t.summary.extend(self.stage.close_recorder());
         t.summary.extend(self.stage.close_printer());
     }

@@ -855,6 +855,27 @@ pub fn source_fields(source: &str, plugins: &[LoadedPlugin]) -> (SourceFields, V
     (SourceFields::new(source, &provider, &defs, &[]), origin)
 }
 
+/// The field registry of a set of plugins (the built-in fields, and each
+/// source plugin's source with the fields that apply to it) and, per
+/// source, where each of its fields comes from.
+pub fn registry_of(
+    plugins: &[LoadedPlugin],
+) -> (
+    crate::fields::FieldRegistry,
+    std::collections::HashMap<String, Vec<FieldOrigin>>,
+) {
+    let mut registry = crate::fields::FieldRegistry::builtin();
+    let mut origins = std::collections::HashMap::new();
+    for p in plugins {
+        if let Some((_, source)) = &p.source {
+            let (fields, origin) = source_fields(source, plugins);
+            registry.register(fields);
+            origins.insert(source.clone(), origin);
+        }
+    }
+    (registry, origins)
+}
+
 /// A plugin field as a registry definition. Names and descriptions are
 /// leaked: plugins are loaded once per run (and per reload), and the
 /// registry's definitions are `'static`.

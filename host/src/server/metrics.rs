@@ -53,8 +53,11 @@ pub struct TenantCounters {
     pub alerts: AtomicU64,
     /// Alerts over its alert rate (reported, not delivered).
     pub suppressed: AtomicU64,
-    /// Evaluation time, ns.
+    /// Evaluation and plugin time, ns.
     pub cpu_ns: AtomicU64,
+    /// Steps of its plugin sources put off because its CPU budget for the
+    /// second was spent (their events wait in the source).
+    pub throttled: AtomicU64,
     /// Evaluation errors (filter traps, limits).
     pub eval_errors: AtomicU64,
     /// Its filter instance's linear memory, bytes (a gauge).
@@ -261,11 +264,14 @@ impl Metrics {
         let mut tenants = lock(&self.tenants).clone();
         tenants.retain(|t, _| only.is_none_or(|o| o == t));
         type Get = fn(&TenantCounters) -> String;
-        let families: [(Family, Get); 7] = [
+        let families: [(Family, Get); 8] = [
             (TENANT_EVENTS, |c| {
                 c.events.load(Ordering::Relaxed).to_string()
             }),
             (TENANT_SHED, |c| c.shed.load(Ordering::Relaxed).to_string()),
+            (TENANT_THROTTLED, |c| {
+                c.throttled.load(Ordering::Relaxed).to_string()
+            }),
             (TENANT_ALERTS, |c| {
                 c.alerts.load(Ordering::Relaxed).to_string()
             }),
@@ -352,6 +358,11 @@ const TENANT_SHED: Family = (
     "counter",
     "Events in a tenant's scope not evaluated because its CPU budget for the second was spent.",
 );
+const TENANT_THROTTLED: Family = (
+    "falcowasm_tenant_plugin_throttled_total",
+    "counter",
+    "Steps of a tenant's plugin sources put off because its CPU budget for the second was spent.",
+);
 const TENANT_ALERTS: Family = (
     "falcowasm_tenant_alerts_total",
     "counter",
@@ -365,12 +376,12 @@ const TENANT_SUPPRESSED: Family = (
 const TENANT_CPU: Family = (
     "falcowasm_tenant_cpu_seconds_total",
     "counter",
-    "Time a tenant's rules took to evaluate its events.",
+    "Time a tenant's rules took to evaluate its events, and its plugins to read them.",
 );
 const TENANT_MEMORY: Family = (
     "falcowasm_tenant_filter_memory_bytes",
     "gauge",
-    "Linear memory of a tenant's rule filter instance.",
+    "Linear memory of a tenant's rule filter instances.",
 );
 const TENANT_ERRORS: Family = (
     "falcowasm_tenant_evaluation_errors_total",

@@ -7,6 +7,7 @@ use crate::config::ConfigError;
 use crate::filter::runtime::{EPOCH_TICK, FilterLimits};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// `limits:` of a tenant.
@@ -97,37 +98,58 @@ impl Limits {
     }
 }
 
-/// The CPU budget of one second.
+/// The CPU budget of one second, shared by a tenant's threads (its
+/// syscall rules and each of its plugin sources): lock-free, so that a
+/// tenant's evaluation on one thread never waits for another's.
 #[derive(Debug)]
 pub struct Budget {
-    limit: Option<Duration>,
-    second: Instant,
-    used: Duration,
+    /// ns per second; `u64::MAX`: unlimited (still measured).
+    limit_ns: AtomicU64,
+    /// When the current second began, ns since `origin`.
+    second_ns: AtomicU64,
+    used_ns: AtomicU64,
+    origin: Instant,
 }
 
 impl Budget {
     /// A budget of `limit` per second (`None`: unlimited, still measured).
     pub fn new(limit: Option<Duration>) -> Budget {
-        Budget {
-            limit,
-            second: Instant::now(),
-            used: Duration::ZERO,
-        }
+        let b = Budget {
+            limit_ns: AtomicU64::new(u64::MAX),
+            second_ns: AtomicU64::new(0),
+            used_ns: AtomicU64::new(0),
+            origin: Instant::now(),
+        };
+        b.set_limit(limit);
+        b
     }
 
-    /// Whether an event may be evaluated at `now` (a new second starts a
-    /// new budget).
-    pub fn admits(&mut self, now: Instant) -> bool {
-        if now.duration_since(self.second) >= Duration::from_secs(1) {
-            self.second = now;
-            self.used = Duration::ZERO;
+    /// The limit from now on (a reload's).
+    pub fn set_limit(&self, limit: Option<Duration>) {
+        let ns = limit.map_or(u64::MAX, |l| l.as_nanos().min(u64::MAX as u128 - 1) as u64);
+        self.limit_ns.store(ns, Ordering::Relaxed);
+    }
+
+    /// Whether an event may be evaluated (or a plugin called) at `now`; a
+    /// new second starts a new budget.
+    pub fn admits(&self, now: Instant) -> bool {
+        let t = now.saturating_duration_since(self.origin).as_nanos() as u64;
+        let second = self.second_ns.load(Ordering::Relaxed);
+        if t.saturating_sub(second) >= 1_000_000_000
+            && self
+                .second_ns
+                .compare_exchange(second, t, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.used_ns.store(0, Ordering::Relaxed);
         }
-        self.limit.is_none_or(|l| self.used < l)
+        self.used_ns.load(Ordering::Relaxed) < self.limit_ns.load(Ordering::Relaxed)
     }
 
     /// Counts `spent` against this second.
-    pub fn spend(&mut self, spent: Duration) {
-        self.used += spent;
+    pub fn spend(&self, spent: Duration) {
+        let ns = spent.as_nanos().min(u64::MAX as u128) as u64;
+        self.used_ns.fetch_add(ns, Ordering::Relaxed);
     }
 }
 
@@ -230,11 +252,18 @@ mod tests {
 
     #[test]
     fn the_budget_sheds_until_the_next_second() {
-        let mut b = Budget::new(Some(Duration::from_millis(10)));
-        let t0 = b.second;
+        let b = Budget::new(Some(Duration::from_millis(10)));
+        let t0 = b.origin;
         assert!(b.admits(t0));
         b.spend(Duration::from_millis(11));
         assert!(!b.admits(t0 + Duration::from_millis(500)));
         assert!(b.admits(t0 + Duration::from_millis(1000)));
+        b.spend(Duration::from_millis(11));
+        assert!(!b.admits(t0 + Duration::from_millis(1500)));
+        b.set_limit(None);
+        assert!(
+            b.admits(t0 + Duration::from_millis(1500)),
+            "a reload lifted it"
+        );
     }
 }

@@ -23,7 +23,13 @@ const RULES_KEYS: &[&str] = &[
     "priority",
     "rule_matching",
     "append_output",
+    "plugins",
+    "load_plugins",
 ];
+
+/// The keys of its plugins: a reload restarts a tenant's plugin sources
+/// only when one of them changed.
+const PLUGIN_KEYS: &[&str] = &["plugins", "load_plugins"];
 
 /// Whether a top-level key is a tenant's own (its value, or none).
 fn owned(key: &str) -> bool {
@@ -32,9 +38,6 @@ fn owned(key: &str) -> bool {
 
 /// Keys of a tenant entry that are the tenant's own.
 const TENANT_KEYS: &[&str] = &["name", "enabled", "scope", "limits", "token_sha256"];
-
-/// Keys a tenant will own once plugins run per tenant.
-const NOT_YET: &[&str] = &["plugins", "load_plugins"];
 
 /// The name the top level's rules and outputs run under.
 pub use crate::server::metrics::DEFAULT_TENANT;
@@ -64,6 +67,14 @@ pub struct TenantSpec {
 }
 
 impl TenantSpec {
+    /// Its plugins' configuration, as a key: equal keys, same plugins.
+    pub fn plugins_key(&self) -> String {
+        PLUGIN_KEYS
+            .iter()
+            .map(|k| format!("{k}={}\n", self.config.get(k).unwrap_or(&Value::Null)))
+            .collect()
+    }
+
     /// Where a key of this tenant is in the configuration
     /// (`tenants[1].file_output.filename`).
     pub fn key(&self, key: &str) -> String {
@@ -199,12 +210,6 @@ fn tenant(
         ));
     };
     for k in map.keys() {
-        if NOT_YET.contains(&k.as_str()) {
-            return Err(ConfigError::key(
-                at(k),
-                "plugins per tenant are not supported yet: load plugins at the top level",
-            ));
-        }
         if !owned(k) && !TENANT_KEYS.contains(&k.as_str()) {
             return Err(ConfigError::key(
                 at(k),
@@ -305,10 +310,14 @@ mod tests {
         let t = load(
             "rules_files: [/top.yaml]\npriority: debug\nstdout_output: {enabled: true}\n\
              file_output: {enabled: true, filename: /tmp/top.txt}\n\
-             webserver: {enabled: false}\ntenants:\n\
+             webserver: {enabled: false}\n\
+             plugins: [{name: json, library_path: /top/json.wasm}]\nload_plugins: [json]\n\
+             tenants:\n\
              - name: team-a\n  scope: {container_names: [web-*]}\n  \
                rules_files: [/a.yaml]\n  json_output: true\n\
-             - name: team_b\n  scope: {host: true}\n",
+             - name: team_b\n  scope: {host: true}\n  \
+               plugins: [{name: k8saudit, library_path: /b/k8saudit.wasm}]\n  \
+               load_plugins: [k8saudit]\n",
         )
         .unwrap();
         assert_eq!(t.len(), 2);
@@ -327,6 +336,16 @@ mod tests {
         );
         assert!(a.get("tenants").is_none());
         assert!(t[1].config.rules_files.is_empty());
+        assert!(
+            a.get("load_plugins").is_none(),
+            "the top level's plugins are not the tenant's"
+        );
+        let b = &t[1].config;
+        assert_eq!(
+            b.get("load_plugins"),
+            Some(&serde_json::json!(["k8saudit"]))
+        );
+        assert_ne!(t[0].plugins_key(), t[1].plugins_key());
     }
 
     #[test]
@@ -352,10 +371,6 @@ mod tests {
             (
                 "tenants: [{name: a, webserver: {}}]",
                 "tenants[0].webserver: unknown tenant key",
-            ),
-            (
-                "tenants: [{name: a, load_plugins: [json]}]",
-                "tenants[0].load_plugins: plugins per tenant",
             ),
             (
                 "tenants: [{name: a, token_sha256: abc}]",
