@@ -106,6 +106,7 @@ struct cred {
 
 struct kernfs_node {
 	const char *name;
+	u64 id; /* a cgroup's: the inode number of its cgroup2 directory */
 };
 
 struct cgroup {

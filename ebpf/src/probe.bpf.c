@@ -94,6 +94,7 @@ struct exec_info {
 	u32 vpgid;
 	u32 sid;
 	u32 vsid; /* the session id in the task's own pid namespace (0: its leader is outside) */
+	u64 cgroup_id; /* its cgroup2 cgroup: the inode of its directory */
 };
 
 struct tuple {
@@ -527,6 +528,7 @@ static __always_inline void put_exec(struct scratch *s, struct task_struct *task
 	e->vpgid = pid_nr(pg, 1);
 	e->sid = pid_nr(sd, 0);
 	e->vsid = pid_nr_at(sd, tp ? BPF_CORE_READ(tp, level) : 0);
+	e->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	param_end(s, d, sizeof(*e));
 }
 

@@ -625,19 +625,26 @@ fn a_noisy_tenant_is_shed_and_its_neighbour_gets_every_alert() {
             )
         })
         .collect();
+    // and a plugin that floods it with events, for a rule that never matches
+    let noisy = noisy
+        + "- rule: Flood\n  desc: t\n  condition: hostile.msg = never\n  output: f\n  \
+           priority: DEBUG\n  source: hostile\n";
     std::fs::write(d.join("noisy.yaml"), noisy).unwrap();
+    let hostile = common::component("falco-wasm-hostile-plugin", "hostile_plugin");
     let port = free_port();
     let config = format!(
         "rules_files: [{quiet}]\nstdout_output: {{enabled: false}}\nsyslog_output: {{enabled: false}}\n\
          webserver: {{enabled: true, listen_address: 127.0.0.1, listen_port: {port}, \
          prometheus_metrics_enabled: true}}\ntenants:\n\
          \x20 - name: noisy\n    scope: {{host: true}}\n    rules_files: [{noisy}]\n    \
-         limits: {{cpu_budget_ms: 20}}\n\
+         limits: {{cpu_budget_ms: 20}}\n    load_plugins: [hostile]\n    plugins: [{{name: \
+         hostile, library_path: {hostile}, init_config: {{mode: flood}}}}]\n\
          \x20 - name: quiet\n    scope: {{host: true}}\n    rules_files: [{quiet}]\n    \
          file_output: {{enabled: true, filename: {out}}}\n",
         quiet = d.join("quiet.yaml").display(),
         noisy = d.join("noisy.yaml").display(),
         out = d.join("quiet.txt").display(),
+        hostile = hostile.display(),
     );
     std::fs::write(d.join("falco.yaml"), config).unwrap();
     let log = d.join("engine.log");
@@ -662,14 +669,17 @@ fn a_noisy_tenant_is_shed_and_its_neighbour_gets_every_alert() {
     };
     let shed = get("falcowasm_tenant_shed_events_total", "noisy");
     assert!(shed > 0.0, "the noisy tenant was shed: {metrics}");
+    // its flooding plugin was held to the same budget, on its own thread
+    let throttled = get("falcowasm_tenant_plugin_throttled_total", "noisy");
+    assert!(throttled > 0.0, "the noisy plugin was throttled: {metrics}");
     assert_eq!(get("falcowasm_tenant_shed_events_total", "quiet"), 0.0);
     // its CPU stays near its budget: 20 ms per second of the run (one
     // event's evaluation may go over, longer on a loaded machine)
     let cpu = get("falcowasm_tenant_cpu_seconds_total", "noisy");
     let allowed = 0.020 * (started.elapsed().as_secs_f64() + 2.0) + 0.2;
     eprintln!(
-        "noisy tenant: {shed} events shed, {cpu:.3} s of CPU (allowed {allowed:.3} s); stream \
-         of {OPENS} opens in {secs:.2} s"
+        "noisy tenant: {shed} events shed, {throttled} plugin steps put off, {cpu:.3} s of CPU \
+         (allowed {allowed:.3} s); stream of {OPENS} opens in {secs:.2} s"
     );
     assert!(
         cpu <= allowed,
@@ -1461,5 +1471,88 @@ fn a_tenants_plugin_source_follows_its_reloads() {
     });
     assert!(refused, "the webhook still listens:\n{}", read(&log));
     assert_eq!(rules().len(), 3);
+    drop(engine);
+}
+
+/// Where the cgroup2 file system is mounted here, if it is.
+fn cgroup2_mount() -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    text.lines().find_map(|l| {
+        let (head, tail) = l.split_once(" - ")?;
+        (tail.split_whitespace().next()? == "cgroup2")
+            .then(|| head.split_whitespace().nth(4).map(PathBuf::from))
+            .flatten()
+    })
+}
+
+/// A tenant scoped by cgroup prefix gets the events of the processes in
+/// that cgroup (and below) only: a process moved into a new cgroup, then
+/// exec'd, is in scope; the same program outside it is not.
+#[test]
+fn a_tenant_scoped_by_cgroup_gets_that_cgroups_processes_only() {
+    skip_unless_live!();
+    let Some(mount) = cgroup2_mount() else {
+        eprintln!("SKIPPED: no cgroup2 file system is mounted here");
+        return;
+    };
+    let dir = scratch("cgroup");
+    let d = &dir.0;
+    let name = format!("fw-tenant-test-{}", std::process::id());
+    let cgroup = mount.join(&name);
+    if let Err(e) = std::fs::create_dir(&cgroup) {
+        eprintln!(
+            "SKIPPED: cannot create a cgroup in {}: {e}",
+            mount.display()
+        );
+        return;
+    }
+    struct Remove(PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let _cgroup = Remove(cgroup.clone());
+    let marker = d.join("marker");
+    std::fs::write(&marker, "x").unwrap();
+    std::fs::write(
+        d.join("rules.yaml"),
+        format!(
+            "- rule: Marker read\n  desc: t\n  condition: evt.type in (open, openat) and \
+             fd.name = {}\n  output: \"read by %proc.name %proc.args\"\n  priority: NOTICE\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let config = format!(
+        "rules_files: [{rules}]\nstdout_output: {{enabled: false}}\n\
+         syslog_output: {{enabled: false}}\nwebserver: {{enabled: false}}\ntenants:\n\
+         \x20 - name: svc\n    scope: {{cgroup_prefixes: [/{name}/]}}\n    rules_files: [{rules}]\n    \
+         file_output: {{enabled: true, filename: {out}}}\n",
+        rules = d.join("rules.yaml").display(),
+        out = d.join("svc.txt").display(),
+    );
+    std::fs::write(d.join("falco.yaml"), config).unwrap();
+    let log = d.join("engine.log");
+    let engine = Engine::start(&d.join("falco.yaml"), &log, Duration::from_secs(60));
+    let run = |script: &str| {
+        let st = Command::new("sh").args(["-c", script]).status().unwrap();
+        assert!(st.success(), "{script}");
+    };
+    let m = marker.display();
+    // the same file read by cat outside, by head inside
+    run(&format!("exec cat {m} >/dev/null"));
+    run(&format!(
+        "echo $$ > {}/cgroup.procs && exec head -c 1 {m} >/dev/null",
+        cgroup.display()
+    ));
+    let out = d.join("svc.txt");
+    wait_for("the in-cgroup read", &log, Duration::from_secs(20), || {
+        read(&out).contains("read by head")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let lines = alert_lines(&read(&out));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("read by head -c 1"), "{lines:?}");
     drop(engine);
 }

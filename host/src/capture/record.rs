@@ -263,10 +263,13 @@ pub struct ExecInfo {
     pub sid: u32,
     /// Session id in the task's pid namespace (0: its leader is outside).
     pub vsid: u32,
+    /// Its cgroup2 cgroup: the inode number of the cgroup's directory (0:
+    /// unknown).
+    pub cgroup_id: u64,
 }
 
 impl ExecInfo {
-    /// Encodes the probe's `struct exec_info` (128 bytes).
+    /// Encodes the probe's `struct exec_info` (136 bytes).
     pub fn encode(&self) -> Vec<u8> {
         let split = |ns: i64| (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
         let (ct, ctn) = split(self.exe_ctime);
@@ -294,6 +297,7 @@ impl ExecInfo {
         ] {
             b.extend_from_slice(&v.to_le_bytes());
         }
+        b.extend_from_slice(&self.cgroup_id.to_le_bytes());
         b
     }
 
@@ -321,6 +325,7 @@ impl ExecInfo {
             vpgid: if b.len() >= 124 { u32_at(b, 116) } else { 0 },
             sid: if b.len() >= 124 { u32_at(b, 120) } else { 0 },
             vsid: if b.len() >= 128 { u32_at(b, 124) } else { 0 },
+            cgroup_id: if b.len() >= 136 { u64_at(b, 128) } else { 0 },
         })
     }
 }

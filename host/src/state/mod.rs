@@ -12,6 +12,7 @@
 //! [`fds::MAX_FDS_PER_PROCESS`] fds each, exited processes are purged after
 //! a grace period, and container metadata is cached per id with a cap.
 
+pub mod cgroups;
 pub mod containers;
 pub mod event;
 pub mod fds;
@@ -128,6 +129,8 @@ pub struct State {
     container_users: HashMap<String, (UserDb, std::time::Instant)>,
     containers: Containers,
     upper_dirs: HashMap<String, String>,
+    /// Cgroup paths by id, for scopes by cgroup (read when first asked).
+    cgroups: std::sync::Mutex<cgroups::CgroupPaths>,
     boot_to_epoch_ns: i64,
     /// Counters.
     pub stats: StateStats,
@@ -145,6 +148,7 @@ impl State {
             exited: VecDeque::new(),
             container_users: HashMap::new(),
             upper_dirs: HashMap::new(),
+            cgroups: Default::default(),
             boot_to_epoch_ns,
             opts,
             stats: StateStats::default(),
@@ -257,6 +261,12 @@ impl State {
             return db;
         }
         &self.host_users
+    }
+
+    /// The cgroup2 path of process `p`'s cgroup, if known.
+    pub fn cgroup_path(&self, p: &Process) -> Option<std::sync::Arc<str>> {
+        let mut c = self.cgroups.lock().unwrap_or_else(|e| e.into_inner());
+        c.path(p.cgroup_id)
     }
 
     /// Container metadata for an id (cached; asked by [`State::update`]).
@@ -714,6 +724,9 @@ impl State {
                     0 if i.vpid == p.pid => i.sid,
                     v => v,
                 };
+            }
+            if i.cgroup_id != 0 {
+                p.cgroup_id = i.cgroup_id;
             }
             p.exe_ino = i.exe_ino;
             p.exe_ctime = i.exe_ctime;

@@ -45,6 +45,8 @@ pub struct Process {
     pub tty: u32,
     /// Container id: 64 hex, or empty on the host.
     pub container_id: String,
+    /// Its cgroup2 cgroup's id (the inode of its directory; 0: unknown).
+    pub cgroup_id: u64,
     /// Start time, ns since the epoch.
     pub start_ns: i64,
     /// Executable's inode number, ctime and mtime (ns since the epoch).
@@ -146,6 +148,9 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(u32::MAX);
     let cgroups = std::fs::read_to_string(dir.join("cgroup")).unwrap_or_default();
+    let cgroup_id = super::cgroups::path_in(&cgroups)
+        .and_then(super::cgroups::id_of)
+        .unwrap_or(0);
     let container_id = super::containers::container_id_from_cgroups(
         cgroups.lines().filter_map(|l| l.rsplit('/').next()),
     )
@@ -171,6 +176,7 @@ pub fn read_proc(proc: &Path, pid: u32, boot_ns: i64, ticks: i64) -> Option<Proc
         loginuid,
         tty: stat.tty,
         container_id,
+        cgroup_id,
         start_ns: boot_ns + stat.start_ticks * (1_000_000_000 / ticks.max(1)),
         exe_ino,
         exe_ctime,

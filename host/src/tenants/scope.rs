@@ -5,11 +5,15 @@
 //! (full ids or prefixes of at least 12 hex digits), `container_names`
 //! and `images` (globs over the image's repository, `*` crossing `/`) and
 //! `k8s_namespaces` (the pod namespace label CRI runtimes set) admit a
-//! container's processes. A tenant without a scope gets no syscall events.
-//! The decision for a container is cached once its metadata is known.
+//! container's processes; `cgroup_prefixes` admit the processes whose
+//! cgroup2 cgroup is one of them or below (`/system.slice/nginx.service`,
+//! `/kubepods.slice/kubepods-besteffort.slice`). A tenant without a scope
+//! gets no syscall events. The decision for a container is cached once its
+//! metadata is known, the one for a cgroup once its path is.
 
 use crate::config::ConfigError;
 use crate::state::State;
+use crate::state::cgroups::under;
 use crate::state::containers::ContainerInfo;
 use crate::state::process::Process;
 use regex::bytes::RegexSet;
@@ -30,8 +34,11 @@ pub struct Scope {
     names: Option<RegexSet>,
     images: Option<RegexSet>,
     k8s_namespaces: Vec<String>,
+    cgroup_prefixes: Vec<String>,
     /// Container id → admitted (only once its metadata was known).
     cache: FxHashMap<String, bool>,
+    /// Cgroup id → under a prefix (only once its path was known).
+    cgroup_cache: FxHashMap<u64, bool>,
     /// The selectors as configured, for messages.
     text: String,
 }
@@ -52,6 +59,7 @@ const KEYS: &[&str] = &[
     "container_names",
     "images",
     "k8s_namespaces",
+    "cgroup_prefixes",
 ];
 
 impl Scope {
@@ -68,12 +76,6 @@ impl Scope {
             }
         };
         for k in map.keys() {
-            if k == "cgroup_prefixes" {
-                return Err(ConfigError::key(
-                    format!("{key}.{k}"),
-                    "cgroup prefixes are not supported yet: select containers by id, name or image",
-                ));
-            }
             if !KEYS.contains(&k.as_str()) {
                 return Err(ConfigError::key(
                     format!("{key}.{k}"),
@@ -102,6 +104,18 @@ impl Scope {
                 format!("'{bad}' is not a container id (12 to 64 hex digits)"),
             ));
         }
+        let cgroup_prefixes = list("cgroup_prefixes")?;
+        if let Some(bad) = cgroup_prefixes
+            .iter()
+            .find(|p| !p.starts_with('/') || p.split('/').any(|c| c == ".." || c == "."))
+        {
+            return Err(ConfigError::key(
+                format!("{key}.cgroup_prefixes"),
+                format!(
+                    "'{bad}' is not a cgroup path (absolute, as in /proc/PID/cgroup's 0:: line)"
+                ),
+            ));
+        }
         let mut text: Vec<String> = Vec::new();
         if host {
             text.push("host".into());
@@ -122,7 +136,9 @@ impl Scope {
             names: globs(&list("container_names")?, &format!("{key}.container_names"))?,
             images: globs(&list("images")?, &format!("{key}.images"))?,
             k8s_namespaces: list("k8s_namespaces")?,
+            cgroup_prefixes,
             cache: FxHashMap::default(),
+            cgroup_cache: FxHashMap::default(),
         })
     }
 
@@ -133,11 +149,15 @@ impl Scope {
             && self.names.is_none()
             && self.images.is_none()
             && self.k8s_namespaces.is_empty()
+            && self.cgroup_prefixes.is_empty()
     }
 
     /// Whether an event of `proc` (unknown: treated as the host's) reaches
     /// the tenant.
     pub fn admits(&mut self, proc: Option<&Process>, state: &State) -> bool {
+        if !self.cgroup_prefixes.is_empty() && proc.is_some_and(|p| self.in_cgroups(p, state)) {
+            return true;
+        }
         let id = match proc {
             Some(p) if !p.container_id.is_empty() => p.container_id.as_str(),
             _ => return self.host,
@@ -154,6 +174,22 @@ impl Scope {
             }
             self.cache.insert(id.to_string(), yes);
         }
+        yes
+    }
+
+    /// Whether `p`'s cgroup is under one of the prefixes.
+    fn in_cgroups(&mut self, p: &Process, state: &State) -> bool {
+        if let Some(&yes) = self.cgroup_cache.get(&p.cgroup_id) {
+            return yes;
+        }
+        let Some(path) = state.cgroup_path(p) else {
+            return false;
+        };
+        let yes = self.cgroup_prefixes.iter().any(|c| under(&path, c));
+        if self.cgroup_cache.len() >= CACHE_LIMIT {
+            self.cgroup_cache.clear();
+        }
+        self.cgroup_cache.insert(p.cgroup_id, yes);
         yes
     }
 
@@ -266,8 +302,12 @@ mod tests {
                 "scope.container_ids: 'abc'",
             ),
             (
-                serde_json::json!({"cgroup_prefixes": ["/a"]}),
-                "scope.cgroup_prefixes: cgroup",
+                serde_json::json!({"cgroup_prefixes": ["system.slice"]}),
+                "scope.cgroup_prefixes: 'system.slice' is not a cgroup path",
+            ),
+            (
+                serde_json::json!({"cgroup_prefixes": ["/a/../b"]}),
+                "scope.cgroup_prefixes: '/a/../b'",
             ),
             (
                 serde_json::json!({"names": []}),
