@@ -1214,7 +1214,10 @@ fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
          file_output: {{enabled: true, filename: {looper}}}\n    \
          limits: {{cpu_budget_ms: 100}}\n    load_plugins: [hostile]\n    plugins:\n      \
          - {{name: hostile, library_path: {hostile}, init_config: {{mode: loop}}, \
-         limits: {{call_timeout_ms: 200}}, restart: {{max_restarts: 2, backoff_ms: 50}}}}\n",
+         limits: {{call_timeout_ms: 200}}, restart: {{max_restarts: 2, backoff_ms: 50}}}}\n\
+         \x20 - name: endless\n    rules_files: [{hostile_rules}]\n    \
+         load_plugins: [hostile]\n    plugins:\n      \
+         - {{name: hostile, library_path: {hostile}, init_config: {{mode: noeof}}}}\n",
         root = root.display(),
         top = out("top").display(),
         audit = out("audit").display(),
@@ -1228,13 +1231,28 @@ fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
         hostile_rules = d.join("hostile.yaml").display(),
     );
     std::fs::write(d.join("falco.yaml"), &config).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+    // the run ends with the top level's sources, though `endless` never
+    // would
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
         .args(["run", "-c"])
         .arg(d.join("falco.yaml"))
-        .output()
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(d.join("engine.log")).unwrap())
+        .spawn()
         .unwrap();
-    let said = String::from_utf8_lossy(&o.stderr).to_string();
-    assert!(o.status.success(), "{said}");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("still running after 60 s:\n{}", read(&d.join("engine.log")));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let said = read(&d.join("engine.log"));
+    assert!(status.success(), "{said}");
     let rules_of = |v: &[serde_json::Value]| -> Vec<String> {
         v.iter()
             .map(|a| a["rule"].as_str().unwrap_or_default().to_string())
@@ -1269,11 +1287,9 @@ fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
         .iter()
         .filter(|a| a["rule"] == "Falco internal: plugin failure")
         .collect();
-    assert_eq!(
-        failures.len(),
-        3,
-        "first run and two restarts: {looper:?}\n{said}"
-    );
+    // (the run ends with the top level's source: the looper may not get
+    // through all of its restarts by then)
+    assert!(!failures.is_empty(), "{looper:?}\n{said}");
     assert!(
         failures
             .iter()
@@ -1281,7 +1297,7 @@ fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
         "{looper:?}"
     );
     assert!(
-        said.contains("plugin looper/hostile: restarted (2/2)"),
+        said.contains("plugin looper/hostile: fault (instance disabled)"),
         "{said}"
     );
     for other in [&top, &audit, &cloud] {
@@ -1294,7 +1310,7 @@ fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
     }
     // its plugins' own messages carry the tenant's name too
     assert!(said.contains("plugin cloud/cloudtrail: "), "{said}");
-    assert!(said.contains("Tenants: 3"), "{said}");
+    assert!(said.contains("Tenants: 4"), "{said}");
     // `-V` and `test` with --tenant see that tenant's plugins' fields
     let cli = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_falco-wasm"))

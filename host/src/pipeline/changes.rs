@@ -2,8 +2,8 @@
 //! written (or removed), then a reload that must load that tenant; if it
 //! does not, the files are put back as they were and nothing changed.
 
-use super::Pipeline;
 use super::hosting::Hosting;
+use super::{Pipeline, SetupError};
 use crate::server::api::{Change, ChangeKind};
 use crate::tenants::TenantSpec;
 use crate::tenants::spec::{entry_file, rules_file, tenants, tenants_dir};
@@ -110,7 +110,20 @@ impl Pipeline<'_> {
             .iter()
             .find(|e| e.tenant() == Some(&c.name))
         {
-            return Err(e.to_string());
+            // a tenant hears about its rules; its plugins and outputs are
+            // the admin's (their paths and grants stay in the log)
+            return Err(match (c.admin, e) {
+                (false, SetupError::Tenant { source, .. })
+                    if !matches!(**source, SetupError::Rules(_)) =>
+                {
+                    format!(
+                        "tenant '{}': its plugins or outputs do not load now (the engine's log \
+                         says why)",
+                        c.name
+                    )
+                }
+                _ => e.to_string(),
+            });
         }
         let rules = s
             .tenants

@@ -55,8 +55,26 @@ impl Slot {
             .take()
     }
 
-    fn put(&self, h: Handover) {
-        *self.handover.lock().unwrap_or_else(|p| p.into_inner()) = Some(h);
+    /// Leaves `h`; one left before and not taken yet is merged in (its
+    /// engine when `h` has none, its tenants that `h` keeps).
+    fn put(&self, mut h: Handover) {
+        let mut slot = self.handover.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = slot.take() {
+            h.engine = h.engine.or(old.engine);
+            match (&mut h.tenants, old.tenants) {
+                (None, old) => h.tenants = old,
+                (Some(new), Some(old)) => {
+                    for t in old.tenants {
+                        if let Some(i) = new.keep.iter().position(|k| k == t.name()) {
+                            new.keep.swap_remove(i);
+                            new.tenants.push(t);
+                        }
+                    }
+                }
+                (Some(_), None) => {}
+            }
+        }
+        *slot = Some(h);
     }
 
     /// Whether its source should end (its tenant changed or went).
@@ -83,6 +101,8 @@ pub(super) struct Hosting<'scope, 'env> {
     /// Tenants' plugin sources told to end that did not within
     /// [`RETIRE_WAIT`] (a plugin call blocked in a file operation).
     retiring: Vec<Run<'scope, 'env>>,
+    /// Tenants' plugin sources to start once the top level's run.
+    pending: Vec<(Box<dyn Source + 'env>, Arc<TenantSink>, String)>,
     /// Whether tenants' plugin sources run (not when replaying a capture).
     read_tenant_plugins: bool,
     /// What the sources that ended did.
@@ -103,6 +123,7 @@ impl<'scope, 'env> Hosting<'scope, 'env> {
             runs: Vec::new(),
             sinks: BTreeMap::new(),
             retiring: Vec::new(),
+            pending: Vec::new(),
             read_tenant_plugins,
             totals: Totals::default(),
             ended: Vec::new(),
@@ -242,7 +263,7 @@ impl<'scope, 'env> Hosting<'scope, 'env> {
                 keep.push(name);
                 continue;
             };
-            self.tenant_plugins(&sink, s.spec.plugins_key(), s.plugins);
+            self.tenant_plugins(&sink, s.plugins);
             syscall.push(Tenant::new(sink, s.spec.scope, s.engine));
         }
         TenantSwap {
@@ -290,10 +311,11 @@ impl<'scope, 'env> Hosting<'scope, 'env> {
     }
 
     /// A tenant's plugin sources: those running take their new engines
-    /// when its plugins are the same (`key`) and its rules select the same
-    /// sources; else they end and the new ones start.
-    fn tenant_plugins(&mut self, sink: &Arc<TenantSink>, key: String, plugins: TenantPlugins) {
-        let name = sink.name();
+    /// when its plugins are the same (their key) and its rules select the
+    /// same sources; else they end and the new ones are to start
+    /// ([`Hosting::start_pending`]).
+    fn tenant_plugins(&mut self, sink: &Arc<TenantSink>, plugins: TenantPlugins) {
+        let (name, key) = (sink.name(), plugins.key.clone());
         let running: Vec<&Run<'_, '_>> = self
             .runs
             .iter()
@@ -337,7 +359,32 @@ impl<'scope, 'env> Hosting<'scope, 'env> {
             Some(sink),
         );
         for src in srcs {
-            self.spawn(src, Some((Arc::clone(sink), key.clone())), None);
+            self.pending.push((src, Arc::clone(sink), key.clone()));
+        }
+    }
+
+    /// Starts the tenants' plugin sources [`Hosting::tenants`] left to
+    /// start (after the top level's: a tenant cannot take a port of the
+    /// top level's first).
+    pub(super) fn start_pending(&mut self) {
+        for (src, sink, key) in std::mem::take(&mut self.pending) {
+            self.spawn(src, Some((sink, key)), None);
+        }
+    }
+
+    /// When the top level's sources have all ended (a plugin-only run
+    /// read its sources to the end), tells the tenants' to end too.
+    pub(super) fn end_with_top_level(&self) {
+        let top: Vec<_> = self.runs.iter().filter(|r| r.tenant.is_none()).collect();
+        if top.is_empty()
+            || top
+                .iter()
+                .any(|r| r.handle.as_ref().is_ok_and(|h| !h.is_finished()))
+        {
+            return;
+        }
+        for r in self.runs.iter().filter(|r| r.tenant.is_some()) {
+            r.slot.retire.store(true, Ordering::Relaxed);
         }
     }
 
@@ -394,10 +441,18 @@ impl<'scope, 'env> Hosting<'scope, 'env> {
         }
     }
 
-    /// Once a second: the tenants' periodic reports.
-    pub(super) fn tick(&self) {
+    /// Once a second: the tenants' periodic reports; the sources that
+    /// ended late after they were told to, let go.
+    pub(super) fn tick(&mut self) {
         for s in self.sinks.values() {
             s.tick(&self.sh.host);
+        }
+        let (done, left): (Vec<_>, Vec<_>) = std::mem::take(&mut self.retiring)
+            .into_iter()
+            .partition(|r| r.handle.as_ref().is_ok_and(|h| h.is_finished()));
+        self.retiring = left;
+        for r in done {
+            drop(self.join(r));
         }
     }
 

@@ -349,7 +349,6 @@ impl<'a> Pipeline<'a> {
             let mut control = Control {
                 p: &self,
                 changes: self.shared.tenants.accept_changes(),
-                longest: hosting.longest_call(),
                 hosting,
                 interrupted: None,
                 last_second: Instant::now(),
@@ -399,6 +398,7 @@ impl<'a> Pipeline<'a> {
             });
             hosting.spawn(src, None, handover);
         }
+        hosting.start_pending();
         syscall || !scoped
     }
 
@@ -534,6 +534,7 @@ impl<'a> Pipeline<'a> {
             .collect();
         let tenants = hosting.tenants(s.tenants, keep);
         hosting.hand_over(engines, tenants);
+        hosting.start_pending();
         crate::log::configure(log);
         self.watch
             .set_enabled(s.config.bool_at("watch_config_files", true).unwrap_or(true));
@@ -565,7 +566,6 @@ struct Control<'p, 'a, 'scope, 'env> {
     /// The tenants API's changes.
     changes: std::sync::mpsc::Receiver<crate::server::api::Change>,
     hosting: Hosting<'scope, 'env>,
-    longest: Option<Duration>,
     interrupted: Option<Instant>,
     last_second: Instant,
     next_snapshot: Option<Instant>,
@@ -577,7 +577,7 @@ impl Control<'_, '_, '_, '_> {
         let sh = &self.p.shared;
         if self.interrupted.is_none() && sh.stopping() {
             // Plugin calls in progress are cut short.
-            let longest = self.longest.max(self.hosting.longest_call());
+            let longest = self.hosting.longest_call();
             crate::plugins::sandbox::interrupt_all(longest.unwrap_or_default());
             self.interrupted = Some(Instant::now());
         }
@@ -588,6 +588,7 @@ impl Control<'_, '_, '_, '_> {
             abandon_stuck(&self.hosting.stuck(), sh);
         }
         self.hosting.check_stalls(totals);
+        self.hosting.end_with_top_level();
         if self.p.signals.reopen() {
             sh.current().outputs.reopen();
         }

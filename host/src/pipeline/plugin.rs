@@ -110,7 +110,8 @@ impl PluginSource {
         &self.specs[self.si].name
     }
 
-    /// A failure that keeps this source from opening.
+    /// A failure that keeps this source from opening (a tenant's is the
+    /// tenant's: it does not fail the run).
     fn open_failed(&self, sh: &Shared, t: &mut Totals, message: String) -> bool {
         report_failure(
             sh,
@@ -118,8 +119,10 @@ impl PluginSource {
             self.plugin_name(),
             &CallError::Plugin(message),
         );
-        t.failures += 1;
-        t.open_failures += 1;
+        if self.owner.is_none() {
+            t.failures += 1;
+            t.open_failures += 1;
+        }
         false
     }
 
@@ -223,9 +226,13 @@ impl Source for PluginSource {
             let hint = ungranted_hint(&p.spec.grants, &open);
             return self.open_failed(sh, t, format!("cannot open '{open}': {e}{hint}"));
         }
+        let plugin = match &self.owner {
+            Some(o) => format!("{}/{}", o.name(), p.info.name),
+            None => p.info.name.clone(),
+        };
         crate::log::info(&format!(
-            "Opened source '{}' (plugin {} {}) with '{open}'",
-            self.source, p.spec.name, p.info.version
+            "Opened source '{}' (plugin {plugin} {}) with '{open}'",
+            self.source, p.info.version
         ));
         self.pump = Some(SourcePump::new(
             &self.plugins,
@@ -299,7 +306,7 @@ impl Source for PluginSource {
 
     fn tick(&mut self, sh: &Shared, t: &mut Totals) {
         if let Some(o) = &self.owner {
-            o.set_memory(&self.source, self.engine.filter_memory_bytes());
+            o.set_memory(&self.source, Some(self.engine.filter_memory_bytes()));
         }
         if let Err(e) = read_plugin_metrics(&mut self.plugins[self.si], &sh.metrics) {
             let name = self.plugin_name().to_string();
@@ -308,6 +315,9 @@ impl Source for PluginSource {
     }
 
     fn close(&mut self, sh: &Shared, _: &mut Totals, stopping: bool) {
+        if let Some(o) = &self.owner {
+            o.set_memory(&self.source, None);
+        }
         if !stopping {
             let p = &mut self.plugins[self.si];
             let _ = read_plugin_metrics(p, &sh.metrics);
@@ -352,6 +362,14 @@ impl Restarts {
         }
     }
 
+    /// Counts a failure in the run's totals (a tenant's plugins' are in
+    /// `/metrics` and the tenant's outputs only).
+    fn count(&self, t: &mut Totals) {
+        if self.owner.is_none() {
+            t.failures += 1;
+        }
+    }
+
     /// Reports a failure of plugin `plugin`.
     fn report(&self, sh: &Shared, plugin: &str, e: &CallError) {
         report_failure(sh, self.owner.as_deref(), plugin, e);
@@ -379,7 +397,7 @@ impl Restarts {
                     restarted.push(i);
                 }
                 Err(e) => {
-                    t.failures += 1;
+                    self.count(t);
                     self.report(sh, &p.spec.name, &CallError::Plugin(e.to_string()));
                     self.due[i] = next_restart(p, n);
                 }
@@ -399,7 +417,7 @@ impl Restarts {
     ) {
         for (n, e) in errors {
             if !matches!(e, CallError::Disabled(_)) {
-                t.failures += 1;
+                self.count(t);
             }
             self.report(sh, &n, &e);
             if let CallError::Fault(_) = e

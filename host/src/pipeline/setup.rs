@@ -98,6 +98,9 @@ pub struct TenantPlugins {
     pub origins: HashMap<String, Vec<FieldOrigin>>,
     /// One engine per plugin source its rules select.
     pub engines: Vec<SourceEngine>,
+    /// Equal keys, same plugins: their configuration, and each one's
+    /// name, version and fields (a new component at the same path is new).
+    pub key: String,
 }
 
 impl TenantSetup {
@@ -368,12 +371,23 @@ fn tenant_build(
         Some(e) => e,
         None => filter_engine(config, "", None)?,
     };
+    let mut key = spec.plugins_key();
+    for p in &loaded {
+        let fields: Vec<&str> = p.fields.iter().map(|f| f.name.as_str()).collect();
+        key.push_str(&format!(
+            "{} {} [{}]\n",
+            p.info.name,
+            p.info.version,
+            fields.join(",")
+        ));
+    }
     Ok(TenantSetup {
         engine,
         plugins: TenantPlugins {
             loaded,
             origins,
             engines,
+            key,
         },
         spec,
     })

@@ -92,6 +92,10 @@ impl Metrics {
     pub fn remove_tenant(&self, tenant: &str) {
         lock(&self.tenants).remove(tenant);
         lock(&self.alerts).retain(|(t, ..), _| t != tenant);
+        // its plugins' (named `TENANT/PLUGIN`)
+        let theirs = |p: &str| p.split_once('/').is_some_and(|(t, _)| t == tenant);
+        lock(&self.plugin_metrics).retain(|(p, _), _| !theirs(p));
+        lock(&self.plugin_failures).retain(|p, _| !theirs(p));
     }
 
     /// The counters of `tenant` (the same ones again after a reload).

@@ -32,7 +32,7 @@ use crate::state::event::{FieldNames, SyscallEvent};
 use limits::{AlertBucket, Budget};
 use scope::Scope;
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,8 @@ pub struct TenantSink {
     last_report: Mutex<Instant>,
     /// Filter memory per evaluator (`syscall`, a plugin source).
     memory: Mutex<BTreeMap<String, u64>>,
+    /// Removed by a reload: its last alerts still go out, off `/metrics`.
+    retired: AtomicBool,
 }
 
 impl TenantSink {
@@ -93,6 +95,7 @@ impl TenantSink {
             metrics: Arc::clone(metrics),
             last_report: Mutex::new(Instant::now()),
             memory: Mutex::default(),
+            retired: AtomicBool::new(false),
         }))
     }
 
@@ -186,8 +189,10 @@ impl TenantSink {
                 .push((k.clone(), Some(FieldValue::Text(v.clone()))));
         }
         self.counters.alerts.fetch_add(1, Ordering::Relaxed);
-        self.metrics
-            .add_alert(&self.name, &a.rule, a.priority.as_str(), &a.source);
+        if !self.retired.load(Ordering::Relaxed) {
+            self.metrics
+                .add_alert(&self.name, &a.rule, a.priority.as_str(), &a.source);
+        }
         if self.feed.wanted() {
             self.feed.send(&a.json(&o.stream_format));
         }
@@ -201,10 +206,13 @@ impl TenantSink {
     }
 
     /// The filter memory of one of its evaluators (`part`: `syscall` or a
-    /// plugin source); the gauge is their sum.
-    pub fn set_memory(&self, part: &str, bytes: usize) {
+    /// plugin source; `None`: it ended); the gauge is their sum.
+    pub fn set_memory(&self, part: &str, bytes: Option<usize>) {
         let mut m = lock(&self.memory);
-        m.insert(part.to_string(), bytes as u64);
+        match bytes {
+            Some(b) => m.insert(part.to_string(), b as u64),
+            None => m.remove(part),
+        };
         let sum = m.values().sum();
         self.counters.filter_memory.store(sum, Ordering::Relaxed);
     }
@@ -216,17 +224,24 @@ impl TenantSink {
         }
     }
 
-    /// At the end of the run: the last report, the outputs drained; its
-    /// line of the exit summary.
+    /// At the end of the run, its sources done: the last report, its
+    /// outputs closed here once they delivered what they hold; its line
+    /// of the exit summary.
     pub fn close(&self, host: &str) -> String {
         self.report_suppressed(host);
-        self.with_outputs(|o| o.outputs.flush());
+        let outputs = self
+            .outputs
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(outputs);
         self.summary()
     }
 
     /// When a reload removed it: the last report, off the API's list and
     /// `/metrics` (its outputs drain once its evaluators let it go).
     pub fn retire(&self, host: &str, directory: &Directory) {
+        self.retired.store(true, Ordering::Relaxed);
         self.report_suppressed(host);
         directory.remove(&self.name);
         self.metrics.remove_tenant(&self.name);
@@ -312,7 +327,8 @@ pub struct Tenant {
 impl Tenant {
     /// `engine` runs its syscall rules over the events of `scope`.
     pub fn new(sink: Arc<TenantSink>, scope: Scope, engine: SourceEngine) -> Tenant {
-        sink.set_memory(crate::fields::SYSCALL_SOURCE, engine.filter_memory_bytes());
+        let memory = Some(engine.filter_memory_bytes());
+        sink.set_memory(crate::fields::SYSCALL_SOURCE, memory);
         Tenant {
             names: FieldNames::new(&engine.rules().fields),
             sink,
@@ -375,7 +391,7 @@ impl Tenant {
 
     /// Once a second: its filter's memory measured.
     pub fn tick(&self) {
-        let memory = self.engine.filter_memory_bytes();
+        let memory = Some(self.engine.filter_memory_bytes());
         self.sink.set_memory(crate::fields::SYSCALL_SOURCE, memory);
     }
 }
