@@ -9,7 +9,8 @@
 //! the first adds. Then the noisy neighbour, on a stream fifty times longer
 //! (the budget is per second): one default-rules tenant alone, and beside
 //! another running 300 regex rules on every event, with no budget and
-//! with a CPU budget of 50 ms per second.
+//! with a CPU budget of 50 ms per second. Last, the same for tenants'
+//! plugin sources ([`crate::bench_plugin_neighbour`]).
 
 use crate::bench_replay::{Run, Source, no_match_rules, replay, stream};
 use anyhow::{Context, Result, bail};
@@ -50,7 +51,7 @@ fn setup_secs(bin: &Path, cfg: &Path, rules: &Path) -> Result<f64> {
     Ok(start.elapsed().as_secs_f64())
 }
 
-pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
+pub(crate) fn run(bin: &Path, source: &Source, min_events: u64, hostile: &Path) -> Result<()> {
     let short = stream(source, min_events)?;
     let rules = no_match_rules()?;
     let dir = std::env::temp_dir().join(format!("fw-bench-tenants-{}", std::process::id()));
@@ -73,6 +74,7 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
     report(&runs);
     let noisy =
         stream(source, min_events * 50).and_then(|long| noisy_neighbour(bin, &long, &rules, &dir));
+    let plugins = crate::bench_plugin_neighbour::run(bin, hostile, &dir);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&rules);
     let rows = noisy?;
@@ -84,6 +86,7 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
             (1.0 - rate / alone) * 100.0
         );
     }
+    crate::bench_plugin_neighbour::report(&plugins?);
     Ok(())
 }
 

@@ -38,6 +38,26 @@ pub(crate) fn release_plugins() -> Result<PathBuf> {
     Ok(target_dir()?.join("wasm32-wasip2/release"))
 }
 
+/// Builds one component (crate `package`, library `lib`) in release; its
+/// path.
+pub(crate) fn release_component(package: &str, lib: &str) -> Result<PathBuf> {
+    run({
+        let mut c = cargo();
+        c.args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            package,
+        ]);
+        c
+    })?;
+    Ok(target_dir()?
+        .join("wasm32-wasip2/release")
+        .join(format!("{lib}.wasm")))
+}
+
 /// Builds the release binary and plugins (incremental after the first).
 pub(crate) fn release() -> Result<Release> {
     Ok(Release {

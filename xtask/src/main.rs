@@ -4,6 +4,7 @@
 //! shared target directory from `.cargo/config.toml`.
 
 mod bench_capture;
+mod bench_plugin_neighbour;
 mod bench_replay;
 mod bench_tenants;
 mod deb;
@@ -521,7 +522,10 @@ fn main() -> ExitCode {
                 None => bench_replay::Source::Shared(root().join("../shared/data/scap")),
             };
             if which == "tenants" {
-                return bench_tenants::run(&bin, &source, capture_events.unwrap_or(200_000));
+                let hostile =
+                    dist::release_component("falco-wasm-hostile-plugin", "hostile_plugin")?;
+                let events = capture_events.unwrap_or(200_000);
+                return bench_tenants::run(&bin, &source, events, &hostile);
             }
             bench_replay::run(&bin, &source, capture_events.unwrap_or(5_000_000))
         })(),
