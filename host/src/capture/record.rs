@@ -624,7 +624,7 @@ mod tests {
             assert_eq!(creds[field], at, "creds.{field}");
         }
         let (exec, size, _) = probe_struct("exec_info");
-        assert_eq!(size, 128);
+        assert_eq!(size, 136);
         for (field, at) in [
             ("ppid", 40),
             ("loginuid", 44),
@@ -643,6 +643,7 @@ mod tests {
             ("vpgid", 116),
             ("sid", 120),
             ("vsid", 124),
+            ("cgroup_id", 128),
         ] {
             assert_eq!(exec[field], at, "exec_info.{field}");
         }

@@ -311,6 +311,18 @@ pub const ACTIONS: &[Action] = &[
                  subprocess.call([\"/bin/sh\",\"-c\",\"exit 0\"])' || true",
     },
     Action {
+        // a copy of true named pkexec, started by uid 1 (daemon) with an
+        // empty argument list (execve with argv = {NULL}, through ctypes:
+        // Python's own exec refuses an empty argv)
+        name: "pwnkit",
+        rule: "Polkit Local Privilege Escalation Vulnerability (CVE-2021-4034)",
+        place: Place::Host,
+        script: "cp /bin/true $FWGEN/pkexec && chmod 755 $FWGEN $FWGEN/pkexec && \
+                 setpriv --reuid=1 --regid=1 --clear-groups /usr/bin/python3 -c \
+                 \"import ctypes; a = (ctypes.c_char_p * 1)(); \
+                 ctypes.CDLL(None).execve(b'$FWGEN/pkexec', a, a)\"",
+    },
+    Action {
         // a key line in a scratch home's authorized_keys (not a real account's)
         name: "authorized-keys",
         rule: "SSH authorized keys modified",

@@ -135,8 +135,9 @@ enum Command {
         /// Rules files or directories, loaded in order.
         #[arg(required = true)]
         rules: Vec<PathBuf>,
-        /// Fixture file(s) (YAML list of cases; see the README).
-        #[arg(long = "fixtures", required = true)]
+        /// Fixture file(s) (YAML list of cases; see the README): `--fixtures A B`
+        /// or `--fixtures A --fixtures B`.
+        #[arg(long = "fixtures", required = true, num_args = 1..)]
         fixtures: Vec<PathBuf>,
         /// Only print failures and the summary.
         #[arg(short, long)]
