@@ -392,6 +392,26 @@ fn rules_without_event_type_warn() {
     assert_eq!(n, 1);
 }
 
+/// `--list-events` lists every name libs know; a rule naming one the
+/// probe does not capture warns (it would never match it).
+#[test]
+fn rules_on_event_types_never_captured_warn() {
+    let l = load(
+        "- rule: R\n  desc: d\n  condition: evt.type in (brk, openat)\n  output: o\n  priority: info\n\
+         - rule: S\n  desc: d\n  condition: evt.type in (openat, procexit)\n  output: o\n  priority: info\n\
+         - rule: T\n  desc: d\n  condition: evt.type = mlock\n  output: o\n  priority: info\n  warn_evttypes: false\n",
+    );
+    let w: Vec<String> = warnings(&l)
+        .into_iter()
+        .filter(|(c, _)| *c == Code::EvttypeNotCaptured)
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(
+        w,
+        ["Rule names event type(s) this engine does not capture: brk; it never matches those"]
+    );
+}
+
 fn engine(l: &LoadedRules, opts: EngineOptions) -> SourceEngine {
     SourceEngine::new(l.source("syscall").expect("syscall rules").clone(), &opts)
         .expect("engine builds")

@@ -227,6 +227,12 @@ pub fn name_of(nr: u16) -> Option<&'static str> {
     SYSCALLS.iter().find(|s| s.0 == nr).map(|s| s.1)
 }
 
+/// Whether events of type `name` reach the rules (a captured syscall, or
+/// a process exit); libs know many more names (`--list-events`).
+pub fn delivered(name: &str) -> bool {
+    name == "procexit" || nr_of(name).is_some()
+}
+
 /// The syscall number of an event name.
 pub fn nr_of(name: &str) -> Option<u16> {
     SYSCALLS.iter().find(|s| s.1 == name).map(|s| s.0)

@@ -650,7 +650,50 @@ impl Compiler<'_> {
         {
             self.rule_diag(rule, Severity::Warning, Code::NoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.".into(), None);
         }
+        if fields.source == crate::fields::SYSCALL_SOURCE
+            && rule.warn_evttypes
+            && !evttypes.is_empty()
+            && evttypes.len() <= 100
+        {
+            self.warn_uncaptured(rule, &evttypes, fields);
+        }
         evttypes
+    }
+
+    /// Warns when a rule names event types that never reach the rules:
+    /// libs know them (`--list-events`), the probe does not capture them.
+    fn warn_uncaptured(
+        &mut self,
+        rule: &super::load::RuleDef,
+        set: &EvtSet,
+        fields: &SourceFields,
+    ) {
+        let names = fields.event_names();
+        let missing: Vec<&str> = set
+            .iter()
+            .filter_map(|i| names.get(i).copied())
+            .filter(|n| !crate::capture::syscalls::delivered(n))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let all = missing.len() == set.len();
+        let message = format!(
+            "Rule names event type(s) this engine does not capture: {}; {}",
+            missing.join(", "),
+            if all {
+                "it never matches"
+            } else {
+                "it never matches those"
+            }
+        );
+        self.rule_diag(
+            rule,
+            Severity::Warning,
+            Code::EvttypeNotCaptured,
+            message,
+            None,
+        );
     }
 
     /// Parses the output format (its fields become slots of `program`).

@@ -40,6 +40,8 @@ pub enum Code {
     InvalidListName,
     CompileCondition,
     AppendNoValues,
+    /// This project's: a rule names event types the engine never delivers.
+    EvttypeNotCaptured,
 }
 
 impl Code {
@@ -70,6 +72,7 @@ impl Code {
             InvalidListName => "LOAD_INVALID_LIST_NAME",
             CompileCondition => "LOAD_COMPILE_CONDITION",
             AppendNoValues => "LOAD_APPEND_NO_VALUES",
+            EvttypeNotCaptured => "LOAD_EVTTYPE_NOT_CAPTURED",
         }
     }
 
@@ -100,6 +103,7 @@ impl Code {
             InvalidListName => "Invalid list name",
             CompileCondition => "Condition could not be compiled",
             AppendNoValues => "Overriding/appending with no values",
+            EvttypeNotCaptured => "Event type not captured",
         }
     }
 }
