@@ -47,6 +47,9 @@ const volatile u32 self_tgid = 0;
 #define P_FDPATH 13  /* path of the file at fd args[idx] (idx 7 = ret) */
 #define P_ROOT 14    /* root directory (chroot) */
 #define P_COMM 15    /* task comm after exec */
+#define P_DATA 16    /* the first SNAPLEN bytes a read or write moved, from args[idx] */
+
+#define SNAPLEN 80   /* bytes of I/O data kept (sysdig's default) */
 
 #define IDX_RET 7
 
@@ -555,6 +558,20 @@ static __always_inline void put_cgroups(struct scratch *s, struct task_struct *t
 	param_end(s, d, n > 0 ? n : 0);
 }
 
+/* The first SNAPLEN bytes of the `ret` bytes a read or write moved
+ * through the user buffer at `buf`. */
+static __always_inline void put_data(struct scratch *s, u64 buf, s64 ret)
+{
+	if (ret <= 0)
+		return;
+	u32 n = ret > SNAPLEN ? SNAPLEN : (u32)ret;
+	n &= 0x7f;
+	u32 d = param_start(s, (P_DATA << 8) | 1) & REC_MASK;
+	if (bpf_probe_read_user(&s->buf[d], n, (const void *)buf) < 0)
+		n = 0;
+	param_end(s, d, n);
+}
+
 static __always_inline void submit(struct scratch *s)
 {
 	struct rec_hdr *h = (struct rec_hdr *)s->buf;
@@ -772,8 +789,17 @@ static __always_inline int on_sys_exit(long nr, long ret, int compat)
 	case 288: /* accept4 */
 		TUPLE(ret, IDX_RET);
 		break;
+	case 0:  /* read */
+	case 1:  /* write */
+	case 17: /* pread64 */
+	case 18: /* pwrite64 */
+		put_data(s, args[1], ret);
+		break;
 	case 44: /* sendto */
 	case 45: /* recvfrom */
+		put_data(s, args[1], ret);
+		TUPLE(args[0], 0);
+		break;
 	case 46: /* sendmsg */
 	case 47: /* recvmsg */
 	case 50: /* listen */

@@ -57,6 +57,9 @@ pub enum ParamKind {
     Root = 14,
     /// The task's command name after exec.
     Comm = 15,
+    /// The first bytes of the user buffer a read or write moved (up to
+    /// the snapshot length).
+    Data = 16,
 }
 
 impl ParamKind {
@@ -78,6 +81,7 @@ impl ParamKind {
             13 => FdPath,
             14 => Root,
             15 => Comm,
+            16 => Data,
             _ => return None,
         })
     }
@@ -575,6 +579,7 @@ mod tests {
             ("P_FDPATH", FdPath),
             ("P_ROOT", Root),
             ("P_COMM", Comm),
+            ("P_DATA", Data),
         ];
         let in_probe: Vec<&str> = defs
             .keys()

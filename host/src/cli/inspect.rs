@@ -1,9 +1,9 @@
 //! `falco-wasm inspect`: the events a Falco filter selects, live or from
-//! a capture file, printed with a `%field` format, as JSON, or counted in
-//! a `--top` table.
+//! a capture file, printed with a `%field` format, as JSON, counted in a
+//! `--top` table, or the data of their reads and writes (`--spy`).
 
 use super::fail;
-use crate::pipeline::inspect::{DEFAULT_FORMAT, Printer, Show, Top};
+use crate::pipeline::inspect::{DEFAULT_FORMAT, Printer, SPY_CONDITION, SPY_FORMAT, Show, Top};
 use crate::pipeline::replay::ReplaySource;
 use crate::pipeline::setup::{Inputs, Setup};
 use crate::pipeline::syscall::LiveSource;
@@ -29,6 +29,11 @@ pub(super) struct InspectArgs {
     /// or connections.
     #[arg(long, value_enum, conflicts_with_all = ["format", "json"])]
     top: Option<Top>,
+    /// Show the data reads and writes moved (the first 80 bytes of each,
+    /// as sysdig's echo_fds); narrow it with the filter, e.g.
+    /// `fd.name contains :8080` for one connection.
+    #[arg(long, conflicts_with_all = ["format", "json", "top"])]
+    spy: bool,
     /// Configuration file (falco.yaml): container runtime sockets, drop handling.
     #[arg(short = 'c', value_name = "PATH")]
     config: Option<PathBuf>,
@@ -44,7 +49,11 @@ impl InspectArgs {
     /// The filter, with the `--top` table's own condition.
     fn filter(&self) -> String {
         let user = self.filter.join(" ");
-        match (user.trim(), self.top.and_then(Top::condition)) {
+        let own = match self.spy {
+            true => Some(SPY_CONDITION),
+            false => self.top.and_then(Top::condition),
+        };
+        match (user.trim(), own) {
             ("", Some(c)) => c.to_string(),
             (u, Some(c)) => format!("({u}) and ({c})"),
             (u, None) => u.to_string(),
@@ -52,6 +61,9 @@ impl InspectArgs {
     }
 
     fn format(&self) -> String {
+        if self.spy {
+            return SPY_FORMAT.to_string();
+        }
         match (self.top, &self.format) {
             (Some(t), _) => t.format().to_string(),
             (None, Some(f)) => f.clone(),
@@ -60,6 +72,9 @@ impl InspectArgs {
     }
 
     fn show(&self) -> Show {
+        if self.spy {
+            return Show::Spy;
+        }
         match (self.top, self.json) {
             (Some(t), _) => Show::Top(t),
             (None, true) => Show::Json,

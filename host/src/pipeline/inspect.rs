@@ -61,7 +61,17 @@ pub enum Show {
     Json,
     /// A table of the most frequent keys at the end.
     Top(Top),
+    /// The data of reads and writes, as sysdig's `echo_fds` shows it.
+    Spy,
 }
+
+/// The spy view: the I/O calls whose data the probe keeps, that moved
+/// some (ANDed with the user's filter).
+pub const SPY_CONDITION: &str =
+    "evt.type in (read, write, pread, pwrite, sendto, recvfrom) and evt.rawres > 0";
+
+/// The spy view's fields (the printer reads them by name).
+pub const SPY_FORMAT: &str = "%evt.type %evt.rawres %proc.name %proc.pid %fd.name %evt.buffer";
 
 /// Rows of a `--top` table.
 const TOP_ROWS: usize = 20;
@@ -107,6 +117,7 @@ impl Printer {
                 }
                 Ok(())
             }
+            Show::Spy => write!(self.out, "{}", spy(a)),
         };
         if result.is_err() {
             self.closed = true;
@@ -125,6 +136,42 @@ impl Printer {
         }
         let _ = self.out.flush();
     }
+}
+
+/// A read or write as the spy view shows it: a header line, then the
+/// data kept (the first bytes), non-printable bytes as dots.
+fn spy(a: &Alert) -> String {
+    let field = |name: &str| {
+        a.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.as_ref())
+    };
+    let text = |name: &str| match field(name) {
+        Some(FieldValue::Text(t)) => t.clone(),
+        Some(FieldValue::Num(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let ty = text("evt.type");
+    let (verb, dir) = match ty.as_str() {
+        "read" | "pread" | "recvfrom" => ("Read", "from"),
+        _ => ("Write", "to"),
+    };
+    let data: String = text("evt.buffer")
+        .chars()
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            c if c.is_control() || c == '\u{fffd}' => '.',
+            c => c,
+        })
+        .collect();
+    format!(
+        "------ {verb} {}B {dir} {} ({} {})\n{data}\n",
+        text("evt.rawres"),
+        text("fd.name"),
+        text("proc.name"),
+        text("proc.pid"),
+    )
 }
 
 /// The format's fields of a match as one JSON object (typed values; a
@@ -175,6 +222,24 @@ mod tests {
             ],
             hostname: String::new(),
         }
+    }
+
+    #[test]
+    fn the_spy_view_shows_a_header_and_the_data() {
+        let text = |s: &str| Some(FieldValue::Text(s.into()));
+        let mut a = alert("x");
+        a.fields = vec![
+            ("evt.type".into(), text("recvfrom")),
+            ("evt.rawres".into(), Some(FieldValue::Num(9))),
+            ("proc.name".into(), text("curl")),
+            ("proc.pid".into(), Some(FieldValue::Num(42))),
+            ("fd.name".into(), text("1.2.3.4:5->6.7.8.9:80")),
+            ("evt.buffer".into(), text("ok\r\nbye\u{1}\n")),
+        ];
+        assert_eq!(
+            spy(&a),
+            "------ Read 9B from 1.2.3.4:5->6.7.8.9:80 (curl 42)\nok.\nbye.\n\n"
+        );
     }
 
     #[test]

@@ -53,9 +53,11 @@ impl ReplaySource {
         let state = convert::state_for(reader.metadata());
         let mut stage = SyscallStage::new(engine, state);
         stage.record_on_alerts(config)?;
+        let mut conv = Converter::new(reader.metadata());
+        conv.io = stage.wants_io();
         Ok(ReplaySource {
             path: path.to_path_buf(),
-            conv: Converter::new(reader.metadata()),
+            conv,
             reader,
             stage,
             started: Instant::now(),
@@ -190,6 +192,7 @@ impl Source for ReplaySource {
 
     fn swap(&mut self, engine: Option<SourceEngine>, tenants: Option<TenantSwap>, _: &Shared) {
         self.stage.swap(engine, tenants);
+        self.conv.io = self.stage.wants_io();
     }
 
     fn tick(&mut self, _: &Shared, _: &mut Totals) {

@@ -139,6 +139,16 @@ impl SyscallStage {
         syscalls::interesting_set(types.as_deref())
     }
 
+    /// Whether the rules (or the recorder) want the I/O calls (read,
+    /// write, …), which are sent only to rules that name them.
+    pub fn wants_io(&self) -> bool {
+        let set = self.interesting();
+        crate::capture::syscalls::IO
+            .iter()
+            .filter_map(|n| crate::capture::syscalls::nr_of(n))
+            .any(|nr| set.get(nr as usize).is_some_and(|&v| v != 0))
+    }
+
     /// The tenants from now on: those of `t`, and those it keeps as they
     /// are (their new version failed); the others end here (their sinks
     /// drain once nothing holds them).

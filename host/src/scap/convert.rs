@@ -66,7 +66,13 @@ struct Plan {
     name: &'static str,
     /// The x86_64 syscall number (0 when there is none).
     nr: u16,
+    /// One of the I/O calls ([`syscalls::IO`]).
+    io: bool,
 }
+
+/// The most I/O data a converted record keeps (captures may hold more
+/// than the probe's snapshot).
+const DATA_MAX: usize = 1024;
 
 /// Syscalls whose only state is their result (a new anonymous fd, a new
 /// session): they pass as bare events although the state uses them.
@@ -120,6 +126,7 @@ impl Plan {
             kind,
             name,
             nr: nr.unwrap_or(0),
+            io: syscalls::IO.contains(&name),
         }
     }
 }
@@ -138,6 +145,9 @@ pub struct Converter {
     generic_plans: Vec<Option<Plan>>,
     /// Events not converted (no equivalent record).
     pub skipped: u64,
+    /// Whether the I/O calls (read, write, …) convert: only when a rule
+    /// names one, as live capture sends them (see [`syscalls::IO`]).
+    pub io: bool,
     /// The last record made.
     out: Vec<u8>,
 }
@@ -360,7 +370,10 @@ impl Converter {
             self.keep_enter(ev);
             return None;
         }
-        let plan = self.plan(ev);
+        let mut plan = self.plan(ev);
+        if plan.io && !self.io {
+            plan.kind = Kind::Skip;
+        }
         let enter = self.enters.remove(&ev.tid);
         let p = Params {
             ev,
@@ -435,6 +448,12 @@ impl Converter {
                 Src::Sockaddr(a) => {
                     if let Some(raw) = p.get(name).and_then(raw_sockaddr) {
                         params.push((ParamKind::Sockaddr, a, Cow::Owned(raw)));
+                    }
+                }
+                Src::Data => {
+                    if let Some(d) = p.get(name) {
+                        let d = &d[..d.len().min(DATA_MAX)];
+                        params.push((ParamKind::Data, 1, Cow::Borrowed(d)));
                     }
                 }
                 _ => {}

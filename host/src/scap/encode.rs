@@ -47,6 +47,8 @@ pub(super) enum Src {
     /// An fcntl command in an argument, as libs' `PPM_FCNTL_*` (the two
     /// that make fds; others are "unknown").
     FcntlCmd(u8),
+    /// The first bytes an I/O call moved (the probe's snapshot).
+    Data,
     /// Not read by the probe: zero (or empty).
     Zero,
 }
@@ -149,6 +151,9 @@ fn source(syscall: &str, i: usize, name: &str, ty: ParamType) -> Src {
         .and_then(|(_, l)| l.iter().find(|(n, _)| *n == name));
     if let Some(&(_, src)) = listed {
         return src;
+    }
+    if name == "data" {
+        return Data;
     }
     let var = table::width(ty).is_none();
     match (i, ty) {
@@ -389,6 +394,7 @@ impl Encoder {
                     rec.param(ParamKind::Sockaddr, Some(a)).unwrap_or_default(),
                 )),
                 FcntlCmd(a) => out.push_int(ty, ppm_fcntl(rec.args[a as usize])),
+                Data => out.push(rec.param(ParamKind::Data, Some(1)).unwrap_or_default()),
                 Cap(k) => {
                     let c = state.process(rec.pid).map(|p| p.creds).unwrap_or_default();
                     let v = [c.cap_inheritable, c.cap_permitted, c.cap_effective][k as usize];

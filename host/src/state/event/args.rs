@@ -46,10 +46,34 @@ impl SyscallEvent<'_> {
         let out: &mut dyn ValueSink = if raw { text.0 } else { &mut text };
         let _ = self.open_arg(name, raw, out)
             || self.exec_arg(name, raw, out)
+            || self.io_arg(name, out)
             || self.socket_arg(name, raw, out)
             || self.file_arg(name, raw, out)
             || self.process_arg(name, raw, out)
             || self.system_arg(name, raw, out);
+    }
+
+    /// The first bytes an I/O call moved (`evt.buffer`, `evt.arg.data`).
+    pub(super) fn data(&self) -> Option<&[u8]> {
+        self.rec.param(ParamKind::Data, Some(1))
+    }
+
+    /// The arguments of read, write, pread and pwrite (sendto and
+    /// recvfrom's fd and size are sockets' arguments; their data is here).
+    fn io_arg(&self, name: &str, out: &mut dyn ValueSink) -> bool {
+        let io = matches!(self.type_name, "read" | "write" | "pread" | "pwrite");
+        match name {
+            "data" if io || matches!(self.type_name, "sendto" | "recvfrom") => {
+                if let Some(d) = self.data() {
+                    out.bytes(d)
+                }
+            }
+            "fd" if io => out.num(self.int(0)),
+            "size" if io => out.num(self.a(2) as i64),
+            "pos" if matches!(self.type_name, "pread" | "pwrite") => out.num(self.a(3) as i64),
+            _ => return false,
+        }
+        true
     }
 
     /// Argument `i` as a number.

@@ -28,8 +28,21 @@ impl SyscallEvent<'_> {
             "evt.type.is" | "evt.type.is." => out.bool(arg == Some(self.type_name)),
             "syscall.type" => out.bytes(self.type_name.as_bytes()),
             "evt.category" => out.bytes(category(self.type_name).as_bytes()),
-            "evt.is_io" | "evt.is_io_read" | "evt.is_io_write" | "evt.is_wait"
-            | "evt.is_syslog" => out.bool(false),
+            "evt.is_io" => out.bool(io_direction(self.type_name).is_some()),
+            "evt.is_io_read" => out.bool(io_direction(self.type_name) == Some(Io::Read)),
+            "evt.is_io_write" => out.bool(io_direction(self.type_name) == Some(Io::Write)),
+            "evt.is_wait" | "evt.is_syslog" => out.bool(false),
+            // the first bytes moved (the snapshot length), and how many
+            "evt.buffer" => {
+                if let Some(d) = self.data() {
+                    out.bytes(d)
+                }
+            }
+            "evt.buflen" => {
+                if io_direction(self.type_name).is_some() && r.ret >= 0 {
+                    out.num(r.ret)
+                }
+            }
             "evt.count" | "util.cnt" => out.num(1),
             "evt.count.error" => out.num(i64::from(r.ret < 0)),
             "evt.abspath" | "evt.abspath.src" | "evt.abspath.dst" => {
@@ -94,6 +107,22 @@ impl SyscallEvent<'_> {
             _ => return false,
         }
         true
+    }
+}
+
+/// Which way an I/O call moves data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Io {
+    Read,
+    Write,
+}
+
+/// The direction of the I/O calls whose data the probe keeps.
+pub(super) fn io_direction(t: &str) -> Option<Io> {
+    match t {
+        "read" | "pread" | "recvfrom" => Some(Io::Read),
+        "write" | "pwrite" | "sendto" => Some(Io::Write),
+        _ => None,
     }
 }
 
