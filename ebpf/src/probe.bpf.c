@@ -559,12 +559,15 @@ static __always_inline void put_cgroups(struct scratch *s, struct task_struct *t
 }
 
 /* The first SNAPLEN bytes of the `ret` bytes a read or write moved
- * through the user buffer at `buf`. */
-static __always_inline void put_data(struct scratch *s, u64 buf, s64 ret)
+ * through the user buffer at `buf` of `size` bytes (recvfrom with
+ * MSG_TRUNC returns more than it wrote). */
+static __always_inline void put_data(struct scratch *s, u64 buf, u64 size, s64 ret)
 {
 	if (ret <= 0)
 		return;
-	u32 n = ret > SNAPLEN ? SNAPLEN : (u32)ret;
+	if ((u64)ret < size)
+		size = (u64)ret;
+	u32 n = size > SNAPLEN ? SNAPLEN : (u32)size;
 	n &= 0x7f;
 	u32 d = param_start(s, (P_DATA << 8) | 1) & REC_MASK;
 	if (bpf_probe_read_user(&s->buf[d], n, (const void *)buf) < 0)
@@ -793,11 +796,11 @@ static __always_inline int on_sys_exit(long nr, long ret, int compat)
 	case 1:  /* write */
 	case 17: /* pread64 */
 	case 18: /* pwrite64 */
-		put_data(s, args[1], ret);
+		put_data(s, args[1], args[2], ret);
 		break;
 	case 44: /* sendto */
 	case 45: /* recvfrom */
-		put_data(s, args[1], ret);
+		put_data(s, args[1], args[2], ret);
 		TUPLE(args[0], 0);
 		break;
 	case 46: /* sendmsg */

@@ -245,6 +245,25 @@ pub fn nr_of(name: &str) -> Option<u16> {
     SYSCALLS.iter().find(|s| s.1 == name).map(|s| s.0)
 }
 
+/// Which way a call moves data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Io {
+    /// Into the process (read, recvfrom).
+    Read,
+    /// Out of it (write, sendto).
+    Write,
+}
+
+/// The direction of the calls whose data the probe keeps (their first
+/// bytes are `evt.buffer`).
+pub fn data_direction(name: &str) -> Option<Io> {
+    match name {
+        "read" | "pread" | "recvfrom" => Some(Io::Read),
+        "write" | "pwrite" | "sendto" => Some(Io::Write),
+        _ => None,
+    }
+}
+
 /// The I/O calls, by far the most frequent: sent only to rules (and
 /// filters) that name them, never to those that match every type (as
 /// Falco leaves them out unless `-A`).
@@ -252,14 +271,13 @@ pub const IO: &[&str] = &["read", "write", "pread", "pwrite"];
 
 /// The in-kernel filter: per syscall number, 0 = never sent, 1 = always,
 /// 2 = only when it succeeds. `rule_types` are the event types the loaded
-/// rules can match (`None`: every type but [`IO`]).
-pub fn interesting_set(rule_types: Option<&[&str]>) -> Vec<u8> {
+/// rules can match (`None`: every type); of the [`IO`] calls, only those
+/// in `io_named` (named by a rule) are sent.
+pub fn interesting_set(rule_types: Option<&[&str]>, io_named: &[&str]) -> Vec<u8> {
     let mut set = vec![0u8; 512];
     for &(nr, name, state) in SYSCALLS {
-        let rules = match rule_types {
-            None => !IO.contains(&name),
-            Some(t) => t.contains(&name),
-        };
+        let rules = rule_types.is_none_or(|t| t.contains(&name))
+            && (!IO.contains(&name) || io_named.contains(&name));
         set[nr as usize] = match (rules, state) {
             (true, _) => 1,
             (false, StateUse::OnSuccess) => 2,
@@ -321,10 +339,15 @@ mod tests {
 
     #[test]
     fn state_syscalls_are_sent_on_success_only() {
-        let set = interesting_set(Some(&["connect"]));
+        let set = interesting_set(Some(&["connect"]), &[]);
         assert_eq!(set[42], 1);
         assert_eq!(set[257], 2);
         assert_eq!(set[101], 0);
-        assert_eq!(interesting_set(None)[101], 1);
+        assert_eq!(interesting_set(None, &[])[101], 1);
+        // the I/O calls: only when named, whatever matches every type
+        assert_eq!(interesting_set(None, &[])[0], 0, "read");
+        assert_eq!(interesting_set(None, &["read"])[0], 1);
+        assert_eq!(interesting_set(Some(&["read", "write"]), &["write"])[1], 1);
+        assert_eq!(interesting_set(Some(&["read", "write"]), &["write"])[0], 0);
     }
 }

@@ -30,7 +30,8 @@ pub(super) struct CaptureArgs {
     #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
     options: Vec<String>,
     /// A Falco filter: only the events it matches are written, e.g.
-    /// `proc.name=cat or evt.type=connect` (default: every event).
+    /// `proc.name=cat or evt.type=connect` (default: every event but the
+    /// I/O calls read, write, pread and pwrite, which a filter must name).
     filter: Vec<String>,
 }
 

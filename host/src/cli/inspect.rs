@@ -115,6 +115,7 @@ pub(super) fn run(args: &InspectArgs) -> ExitCode {
         let source: Box<dyn Source> = match &args.read {
             Some(path) => {
                 let mut s = ReplaySource::open(engine, path, &config)?;
+                s.convert_all_io();
                 s.stage_mut().set_printer(Printer::stdout(args.show()));
                 Box::new(s)
             }

@@ -183,6 +183,24 @@ impl SourceEngine {
         )
     }
 
+    /// The I/O event types (read, write, …) enabled rules name: a rule
+    /// whose types are restricted to a few. Those calls are sent only to
+    /// rules that name them, whatever else matches every type.
+    pub fn io_types_named(&self) -> Vec<&'static str> {
+        let names = self.rules.fields.event_names();
+        let named = |t: usize| {
+            self.active.iter().any(|&r| {
+                let set = &self.rules.rules[r as usize].evttypes;
+                set.len() <= crate::filter::evttypes::NAMED_MAX && set.contains(t)
+            })
+        };
+        crate::capture::syscalls::IO
+            .iter()
+            .filter(|n| names.binary_search(n).is_ok_and(named))
+            .copied()
+            .collect()
+    }
+
     /// The compiled rules.
     pub fn rules(&self) -> &SourceRules {
         &self.rules

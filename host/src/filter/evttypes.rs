@@ -10,6 +10,10 @@ use super::ir::*;
 use super::lower::Program;
 use crate::fields::SourceFields;
 
+/// The most event types a rule can match and still be said to name them
+/// (more: `evt.type != x` and the like, which match nearly every type).
+pub const NAMED_MAX: usize = 100;
+
 /// A set of event types, as indices into the source's event names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvtSet {

@@ -4,6 +4,7 @@
 //! through the rules compiler: they are a one-rule engine whose matches
 //! come here instead of to the outputs.
 
+use crate::capture::syscalls::{Io, data_direction};
 use crate::outputs::alert::{Alert, FieldValue};
 use std::collections::HashMap;
 use std::io::Write;
@@ -152,9 +153,8 @@ fn spy(a: &Alert) -> String {
         Some(FieldValue::Num(n)) => n.to_string(),
         _ => String::new(),
     };
-    let ty = text("evt.type");
-    let (verb, dir) = match ty.as_str() {
-        "read" | "pread" | "recvfrom" => ("Read", "from"),
+    let (verb, dir) = match data_direction(&text("evt.type")) {
+        Some(Io::Read) => ("Read", "from"),
         _ => ("Write", "to"),
     };
     let data: String = text("evt.buffer")

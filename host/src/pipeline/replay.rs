@@ -94,6 +94,12 @@ fn progress_bar(path: &Path) -> Option<indicatif::ProgressBar> {
 const PLUGIN_EVENT: u16 = 322;
 
 impl ReplaySource {
+    /// Converts the capture's I/O events (read, write, …) whatever the
+    /// rules name (`inspect -r` shows what the file holds).
+    pub fn convert_all_io(&mut self) {
+        self.conv.io = true;
+    }
+
     /// Evaluates the capture's plugin events with these plugin sources.
     pub fn with_plugins(mut self, plugins: PluginEvents) -> ReplaySource {
         self.plugins = plugins;
@@ -192,7 +198,7 @@ impl Source for ReplaySource {
 
     fn swap(&mut self, engine: Option<SourceEngine>, tenants: Option<TenantSwap>, _: &Shared) {
         self.stage.swap(engine, tenants);
-        self.conv.io = self.stage.wants_io();
+        self.conv.io |= self.stage.wants_io();
     }
 
     fn tick(&mut self, _: &Shared, _: &mut Totals) {

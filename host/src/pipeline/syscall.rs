@@ -124,9 +124,10 @@ impl SyscallStage {
             .as_ref()
             .is_some_and(Recorder::records_everything)
         {
-            return syscalls::interesting_set(None);
+            return syscalls::interesting_set(None, &[]);
         }
         let mut types = self.engine.event_types_in_use();
+        let mut io = self.engine.io_types_named();
         for t in &self.tenants {
             types = match (types, t.event_types_in_use()) {
                 (Some(mut a), Some(b)) => {
@@ -135,8 +136,9 @@ impl SyscallStage {
                 }
                 _ => None,
             };
+            io.extend(t.io_types_named());
         }
-        syscalls::interesting_set(types.as_deref())
+        syscalls::interesting_set(types.as_deref(), &io)
     }
 
     /// Whether the rules (or the recorder) want the I/O calls (read,

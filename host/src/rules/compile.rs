@@ -646,14 +646,14 @@ impl Compiler<'_> {
         };
         if fields.source == crate::fields::SYSCALL_SOURCE
             && rule.warn_evttypes
-            && (evttypes.is_empty() || evttypes.len() > 100)
+            && (evttypes.is_empty() || evttypes.len() > crate::filter::evttypes::NAMED_MAX)
         {
             self.rule_diag(rule, Severity::Warning, Code::NoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.".into(), None);
         }
         if fields.source == crate::fields::SYSCALL_SOURCE
             && rule.warn_evttypes
             && !evttypes.is_empty()
-            && evttypes.len() <= 100
+            && evttypes.len() <= crate::filter::evttypes::NAMED_MAX
         {
             self.warn_uncaptured(rule, &evttypes, fields);
         }

@@ -679,8 +679,7 @@ impl Converter {
             vpgid: p.uint("vpgid").unwrap_or(0) as u32,
             sid: 0,
             vsid: 0,
-            // a capture names cgroups by path, not by inode
-            cgroup_id: 0,
+            cgroup_id: 0, // a capture names cgroups by path
         }
         .encode();
         // the probe's argv block holds argv[0] too; the capture has it apart

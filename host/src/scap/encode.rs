@@ -103,6 +103,16 @@ const SOURCES: &[(&str, &[(&str, Src)])] = &[
     ("recvmsg", &[("tuple", Tuple), ("fd", Arg(0))]),
     ("sendmmsg", &[("fd", Arg(0)), ("tuple", Tuple)]),
     ("recvmmsg", &[("fd", Arg(0)), ("tuple", Tuple)]),
+    ("read", &[("fd", Arg(0)), ("size", Arg(2))]),
+    ("write", &[("fd", Arg(0)), ("size", Arg(2))]),
+    (
+        "pread",
+        &[("fd", Arg(0)), ("size", Arg(2)), ("pos", Arg(3))],
+    ),
+    (
+        "pwrite",
+        &[("fd", Arg(0)), ("size", Arg(2)), ("pos", Arg(3))],
+    ),
     ("ptrace", &[("request", Arg(0)), ("pid", Arg(1))]),
     ("eventfd2", &[("initval", Arg(0)), ("flags", Arg(1))]),
     ("signalfd", &[("mask", Zero), ("flags", Zero)]),

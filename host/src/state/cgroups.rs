@@ -1,9 +1,9 @@
 //! Cgroup v2 paths by id. The probe names a process's cgroup by the id of
 //! its cgroup2 cgroup, which is the inode number of the cgroup's directory
 //! in the cgroup2 file system; tenants' scopes select by path
-//! (`cgroup_prefixes`). The map from ids to paths is read off the cgroup2
-//! mount when a path is first asked for, and read again when an id is not
-//! in it (a new cgroup), at most every [`RESCAN_EVERY`].
+//! (`cgroup_prefixes`). An id not known yet is looked up in the process's
+//! own `/proc/PID/cgroup` (one read and one stat); failing that, the map is
+//! read again off the whole cgroup2 mount, at most every [`RESCAN_EVERY`].
 
 use rustc_hash::FxHashMap;
 use std::os::unix::fs::MetadataExt;
@@ -25,7 +25,14 @@ const MAX_DEPTH: usize = 32;
 pub struct CgroupPaths {
     paths: FxHashMap<u64, Arc<str>>,
     last_scan: Option<Instant>,
+    /// Ids looked up in vain, and when: not looked up again for
+    /// [`RETRY_AFTER`] (a process in a cgroup this engine cannot see must
+    /// not cost a file read per event).
+    misses: FxHashMap<u64, Instant>,
 }
+
+/// How long an id looked up in vain is not looked up again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Where the cgroup2 file system is mounted, as this process sees it
 /// (found once).
@@ -49,13 +56,45 @@ pub fn path_in(proc_cgroup: &str) -> Option<&str> {
 }
 
 impl CgroupPaths {
-    /// The path of cgroup `id` (`None`: unknown, or no cgroup2 mount).
-    pub fn path(&mut self, id: u64) -> Option<Arc<str>> {
+    /// The path of cgroup `id` of process `pid` (`proc`: where `/proc`
+    /// is mounted; `None`: unknown, or no cgroup2 mount).
+    pub fn path(&mut self, id: u64, pid: u32, proc: &Path) -> Option<Arc<str>> {
         if id == 0 {
             return None;
         }
         if let Some(p) = self.paths.get(&id) {
             return Some(Arc::clone(p));
+        }
+        if self
+            .misses
+            .get(&id)
+            .is_some_and(|t| t.elapsed() < RETRY_AFTER)
+        {
+            return None;
+        }
+        let found = self.look_up(id, pid, proc);
+        if found.is_none() {
+            if self.misses.len() >= MAX_CGROUPS {
+                self.misses.clear();
+            }
+            self.misses.insert(id, Instant::now());
+        }
+        found
+    }
+
+    /// An id not in the map: in the process's `/proc/PID/cgroup`, else in
+    /// the whole tree (read again at most every [`RESCAN_EVERY`]).
+    fn look_up(&mut self, id: u64, pid: u32, proc: &Path) -> Option<Arc<str>> {
+        // the process's own view, while it lives
+        let text = std::fs::read_to_string(proc.join(pid.to_string()).join("cgroup"));
+        if let Some(path) = text.ok().as_deref().and_then(path_in)
+            && id_of(path) == Some(id)
+        {
+            let path: Arc<str> = normal(path).into();
+            if self.paths.len() < MAX_CGROUPS {
+                self.paths.insert(id, Arc::clone(&path));
+            }
+            return Some(path);
         }
         if self.last_scan.is_some_and(|t| t.elapsed() < RESCAN_EVERY) {
             return None;
@@ -195,9 +234,17 @@ mod tests {
             return;
         };
         let root = std::fs::metadata(mount).unwrap().ino();
-        assert_eq!(c.path(root).as_deref(), Some("/"));
+        let proc = Path::new("/proc");
+        assert_eq!(c.path(root, 1, proc).as_deref(), Some("/"));
         assert_eq!(id_of("/"), Some(root));
-        assert_eq!(c.path(u64::MAX), None, "an unknown id");
+        assert_eq!(c.path(u64::MAX, 1, proc), None, "an unknown id");
+        // this process's own cgroup, through /proc/self's view
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+        let own = path_in(&own).unwrap();
+        let id = id_of(own).unwrap();
+        let mut fresh = CgroupPaths::default();
+        let me = std::process::id();
+        assert_eq!(fresh.path(id, me, proc).as_deref(), Some(normal(own)));
         assert_eq!(path_in("1:cpu:/\n0::/a/b.scope\n"), Some("/a/b.scope"));
     }
 }

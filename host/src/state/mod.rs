@@ -265,8 +265,11 @@ impl State {
 
     /// The cgroup2 path of process `p`'s cgroup, if known.
     pub fn cgroup_path(&self, p: &Process) -> Option<std::sync::Arc<str>> {
+        if p.cgroup_id == 0 || !self.opts.live {
+            return None;
+        }
         let mut c = self.cgroups.lock().unwrap_or_else(|e| e.into_inner());
-        c.path(p.cgroup_id)
+        c.path(p.cgroup_id, p.pid, &self.opts.proc_root)
     }
 
     /// Container metadata for an id (cached; asked by [`State::update`]).

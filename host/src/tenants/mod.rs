@@ -65,7 +65,7 @@ pub struct TenantSink {
     last_report: Mutex<Instant>,
     /// Filter memory per evaluator (`syscall`, a plugin source).
     memory: Mutex<BTreeMap<String, u64>>,
-    /// Removed by a reload: its last alerts still go out, off `/metrics`.
+    /// Removed by a reload: it evaluates and delivers nothing more.
     retired: AtomicBool,
 }
 
@@ -182,6 +182,9 @@ impl TenantSink {
     /// One of its rules' alerts (within its rate): its static fields
     /// added, counted, on its API stream and its outputs.
     pub fn deliver(&self, mut a: Alert) {
+        if self.retired() {
+            return;
+        }
         let o = self.outputs.read().unwrap_or_else(|p| p.into_inner());
         let Some(o) = o.as_ref() else { return };
         for (k, v) in &o.static_fields {
@@ -189,10 +192,8 @@ impl TenantSink {
                 .push((k.clone(), Some(FieldValue::Text(v.clone()))));
         }
         self.counters.alerts.fetch_add(1, Ordering::Relaxed);
-        if !self.retired.load(Ordering::Relaxed) {
-            self.metrics
-                .add_alert(&self.name, &a.rule, a.priority.as_str(), &a.source);
-        }
+        self.metrics
+            .add_alert(&self.name, &a.rule, a.priority.as_str(), &a.source);
         if self.feed.wanted() {
             self.feed.send(&a.json(&o.stream_format));
         }
@@ -238,13 +239,21 @@ impl TenantSink {
         self.summary()
     }
 
-    /// When a reload removed it: the last report, off the API's list and
-    /// `/metrics` (its outputs drain once its evaluators let it go).
+    /// Whether a reload removed it.
+    pub fn retired(&self) -> bool {
+        self.retired.load(Ordering::Relaxed)
+    }
+
+    /// When a reload removed it: it evaluates and delivers nothing from
+    /// now on (its evaluators let it go at their next step); the last
+    /// report; off the API's list and `/metrics`; what its outputs hold
+    /// delivered before this returns.
     pub fn retire(&self, host: &str, directory: &Directory) {
         self.retired.store(true, Ordering::Relaxed);
         self.report_suppressed(host);
         directory.remove(&self.name);
         self.metrics.remove_tenant(&self.name);
+        self.with_outputs(|o| o.outputs.flush());
     }
 
     fn summary(&self) -> String {
@@ -351,6 +360,14 @@ impl Tenant {
         self.engine.event_types_in_use()
     }
 
+    /// The I/O calls its rules name (see [`SourceEngine::io_types_named`]).
+    pub fn io_types_named(&self) -> Vec<&'static str> {
+        if self.scope.is_empty() {
+            return Vec::new();
+        }
+        self.engine.io_types_named()
+    }
+
     /// One syscall event (the state already updated): evaluated when it is
     /// in the tenant's scope and the tenant's budget allows; its alerts
     /// go to the tenant's outputs within its alert rate. `now` is the
@@ -365,10 +382,10 @@ impl Tenant {
         time_ns: i64,
         now: Instant,
     ) -> Instant {
-        if !self.scope.admits(state.process(rec.pid), state) {
+        let sink = &self.sink;
+        if sink.retired() || !self.scope.admits(state.process(rec.pid), state) {
             return now;
         }
-        let sink = &self.sink;
         let c = &sink.counters;
         if !sink.admits(now) {
             c.shed.fetch_add(1, Ordering::Relaxed);

@@ -61,9 +61,9 @@ impl SyscallEvent<'_> {
     /// The arguments of read, write, pread and pwrite (sendto and
     /// recvfrom's fd and size are sockets' arguments; their data is here).
     fn io_arg(&self, name: &str, out: &mut dyn ValueSink) -> bool {
-        let io = matches!(self.type_name, "read" | "write" | "pread" | "pwrite");
+        let io = crate::capture::syscalls::IO.contains(&self.type_name);
         match name {
-            "data" if io || matches!(self.type_name, "sendto" | "recvfrom") => {
+            "data" if crate::capture::syscalls::data_direction(self.type_name).is_some() => {
                 if let Some(d) = self.data() {
                     out.bytes(d)
                 }

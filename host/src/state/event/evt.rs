@@ -3,6 +3,7 @@
 
 use super::SyscallEvent;
 use super::render::errno_name;
+use crate::capture::syscalls::{Io, data_direction as io_direction};
 use crate::filter::value::ValueSink;
 use crate::time::{iso8601, local_time_of_day};
 
@@ -107,22 +108,6 @@ impl SyscallEvent<'_> {
             _ => return false,
         }
         true
-    }
-}
-
-/// Which way an I/O call moves data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Io {
-    Read,
-    Write,
-}
-
-/// The direction of the I/O calls whose data the probe keeps.
-pub(super) fn io_direction(t: &str) -> Option<Io> {
-    match t {
-        "read" | "pread" | "recvfrom" => Some(Io::Read),
-        "write" | "pwrite" | "sendto" => Some(Io::Write),
-        _ => None,
     }
 }
 
