@@ -1144,32 +1144,10 @@ fn expect_alerts(file: &Path, n: usize, what: &str, log: &Path) {
     assert_eq!(alert_lines(&read(file)).len(), n, "{what}");
 }
 
-/// The JSON alerts of an output file.
-fn json_alerts(p: &Path) -> Vec<serde_json::Value> {
-    read(p)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-/// Tenants with plugins of their own, beside the top level's: each
-/// tenant's plugin sources feed its rules only, its alerts go to its
-/// outputs within its alert rate, and a looping plugin of one tenant is
-/// that tenant's failure (its outputs, its restarts), while the others
-/// get every alert. Plugin sources only: no root needed.
-#[test]
-fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
-    let dir = scratch("plugins");
-    let d = &dir.0;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let root = root.canonicalize().unwrap();
+/// The configuration of the plugin tenants test: a top level reading
+/// CloudTrail, and the tenants `audit`, `cloud`, `looper` and `endless`.
+fn plugin_tenants_config(d: &Path, root: &Path, ka_data: &Path) -> String {
     let ct_data = root.join("host/tests/data/cloudtrail");
-    let ka_data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/k8saudit");
-    if !ka_data.is_dir() {
-        eprintln!("SKIPPED: ../shared/data/k8saudit is not there");
-        return;
-    }
-    let ka_data = ka_data.canonicalize().unwrap();
     let (ct, ka, json) = (
         common::plugin("cloudtrail"),
         common::plugin("k8saudit"),
@@ -1230,14 +1208,16 @@ fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
         hostile = hostile.display(),
         hostile_rules = d.join("hostile.yaml").display(),
     );
-    std::fs::write(d.join("falco.yaml"), &config).unwrap();
-    // the run ends with the top level's sources, though `endless` never
-    // would
+    config
+}
+
+/// Runs the engine with `config` to its end (60 s at most); its log.
+fn run_to_its_end(config: &Path, log: &Path) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
         .args(["run", "-c"])
-        .arg(d.join("falco.yaml"))
+        .arg(config)
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(d.join("engine.log")).unwrap())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
     let started = Instant::now();
@@ -1247,12 +1227,98 @@ fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
         }
         if started.elapsed() > Duration::from_secs(60) {
             let _ = child.kill();
-            panic!("still running after 60 s:\n{}", read(&d.join("engine.log")));
+            panic!("still running after 60 s:\n{}", read(log));
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let said = read(&d.join("engine.log"));
+    let said = read(log);
     assert!(status.success(), "{said}");
+    said
+}
+
+/// `-V` and `test` with `--tenant` see that tenant's plugins' fields (the
+/// configuration of [`plugin_tenants_config`] in `d`).
+fn tenant_cli_sees_its_plugins(d: &Path) {
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let (config, rules) = (d.join("falco.yaml"), d.join("hostile.yaml"));
+    let (config, rules) = (config.to_str().unwrap(), rules.to_str().unwrap());
+    let v = cli(&["-c", config, "--tenant", "looper", "-V", rules]);
+    let text = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
+    };
+    assert!(v.status.success(), "{}", text(&v));
+    // (json_output: the JSON form of the results)
+    assert!(
+        text(&v).contains("\"successful\":true,\"warnings\":[]"),
+        "{}",
+        text(&v)
+    );
+    // the top level loads no hostile plugin: its source is unknown there
+    let top = cli(&["-c", config, "-V", rules]);
+    assert!(
+        text(&top).contains("Unknown source hostile"),
+        "{}",
+        text(&top)
+    );
+    std::fs::write(
+        d.join("cases.yaml"),
+        "- case: a message\n  source: hostile\n  fields: {hostile.msg: hi}\n  \
+         expect: [Hostile event]\n",
+    )
+    .unwrap();
+    let cases = d.join("cases.yaml");
+    let t = cli(&[
+        "test",
+        rules,
+        "--fixtures",
+        cases.to_str().unwrap(),
+        "-c",
+        config,
+        "--tenant",
+        "looper",
+    ]);
+    assert!(t.status.success(), "{t:?}");
+    let nobody = cli(&["-c", config, "--tenant", "nobody", "-V", rules]);
+    let err = String::from_utf8_lossy(&nobody.stderr);
+    assert!(err.contains("no tenant 'nobody'"), "{err}");
+}
+
+/// The JSON alerts of an output file.
+fn json_alerts(p: &Path) -> Vec<serde_json::Value> {
+    read(p)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// Tenants with plugins of their own, beside the top level's: each
+/// tenant's plugin sources feed its rules only, its alerts go to its
+/// outputs within its alert rate, and a looping plugin of one tenant is
+/// that tenant's failure (its outputs, its restarts), while the others
+/// get every alert. Plugin sources only: no root needed.
+#[test]
+fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
+    let dir = scratch("plugins");
+    let d = &dir.0;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root.canonicalize().unwrap();
+    let ka_data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/k8saudit");
+    if !ka_data.is_dir() {
+        eprintln!("SKIPPED: ../shared/data/k8saudit is not there");
+        return;
+    }
+    let ka_data = ka_data.canonicalize().unwrap();
+    let out = |name: &str| d.join(format!("{name}.txt"));
+    let config = plugin_tenants_config(d, &root, &ka_data);
+    std::fs::write(d.join("falco.yaml"), &config).unwrap();
+    // the run ends with the top level's sources, though `endless` never
+    // would
+    let said = run_to_its_end(&d.join("falco.yaml"), &d.join("engine.log"));
     let rules_of = |v: &[serde_json::Value]| -> Vec<String> {
         v.iter()
             .map(|a| a["rule"].as_str().unwrap_or_default().to_string())
@@ -1311,54 +1377,7 @@ fn tenants_plugins_are_their_own_and_a_looping_one_harms_no_other() {
     // its plugins' own messages carry the tenant's name too
     assert!(said.contains("plugin cloud/cloudtrail: "), "{said}");
     assert!(said.contains("Tenants: 4"), "{said}");
-    // `-V` and `test` with --tenant see that tenant's plugins' fields
-    let cli = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let (config, rules) = (d.join("falco.yaml"), d.join("hostile.yaml"));
-    let (config, rules) = (config.to_str().unwrap(), rules.to_str().unwrap());
-    let v = cli(&["-c", config, "--tenant", "looper", "-V", rules]);
-    let text = |o: &std::process::Output| {
-        String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
-    };
-    assert!(v.status.success(), "{}", text(&v));
-    // (json_output: the JSON form of the results)
-    assert!(
-        text(&v).contains("\"successful\":true,\"warnings\":[]"),
-        "{}",
-        text(&v)
-    );
-    // the top level loads no hostile plugin: its source is unknown there
-    let top = cli(&["-c", config, "-V", rules]);
-    assert!(
-        text(&top).contains("Unknown source hostile"),
-        "{}",
-        text(&top)
-    );
-    std::fs::write(
-        d.join("cases.yaml"),
-        "- case: a message\n  source: hostile\n  fields: {hostile.msg: hi}\n  \
-         expect: [Hostile event]\n",
-    )
-    .unwrap();
-    let cases = d.join("cases.yaml");
-    let t = cli(&[
-        "test",
-        rules,
-        "--fixtures",
-        cases.to_str().unwrap(),
-        "-c",
-        config,
-        "--tenant",
-        "looper",
-    ]);
-    assert!(t.status.success(), "{t:?}");
-    let nobody = cli(&["-c", config, "--tenant", "nobody", "-V", rules]);
-    let err = String::from_utf8_lossy(&nobody.stderr);
-    assert!(err.contains("no tenant 'nobody'"), "{err}");
+    tenant_cli_sees_its_plugins(d);
     assert!(
         said.contains(
             "cloud: 12 event(s) evaluated, 0 shed over its CPU budget, 3 alert(s), 7 suppressed"

@@ -705,40 +705,7 @@ impl State {
         p.exepath = exepath;
         p.container_id = container_id;
         if let Some(i) = info {
-            p.creds = i.creds;
-            p.ppid = i.ppid;
-            p.loginuid = i.loginuid;
-            p.tty = if i.tty == 0 {
-                0
-            } else {
-                process::encode_tty(i.tty >> 20, i.tty & 0xfffff)
-            };
-            if i.vpid != 0 {
-                p.vpid = i.vpid;
-                p.pgid = i.pgid;
-                p.vpgid = i.vpgid;
-            }
-            // a replayed exec may not say the session (0): it stays
-            if i.sid != 0 {
-                p.sid = i.sid;
-                // an older probe's capture has no vsid: a host process's
-                // is its sid
-                p.vsid = match i.vsid {
-                    0 if i.vpid == p.pid => i.sid,
-                    v => v,
-                };
-            }
-            if i.cgroup_id != 0 {
-                p.cgroup_id = i.cgroup_id;
-            }
-            p.exe_ino = i.exe_ino;
-            p.exe_ctime = i.exe_ctime;
-            p.exe_mtime = i.exe_mtime;
-            p.exe_from_memfd |= i.exe_nlink == 0 && p.exepath.contains("memfd:");
-            if !self.opts.live {
-                // a replay: what the capture said
-                p.exe_upper_layer = i.upper_layer;
-            }
+            exec_details(p, &i, self.opts.live);
         }
         p.fds.close_on_exec();
         let (id, exepath) = (p.container_id.clone(), p.exepath.clone());
@@ -952,6 +919,43 @@ pub fn normalize(path: &str) -> String {
         s.push('/');
     }
     s
+}
+
+/// What the probe's exec details say of process `p` after its exec
+/// (`live`: on this machine; a replay keeps what the capture said).
+fn exec_details(p: &mut Process, i: &ExecInfo, live: bool) {
+    p.creds = i.creds;
+    p.ppid = i.ppid;
+    p.loginuid = i.loginuid;
+    p.tty = if i.tty == 0 {
+        0
+    } else {
+        process::encode_tty(i.tty >> 20, i.tty & 0xfffff)
+    };
+    if i.vpid != 0 {
+        p.vpid = i.vpid;
+        p.pgid = i.pgid;
+        p.vpgid = i.vpgid;
+    }
+    // a replayed exec may not say the session (0): it stays
+    if i.sid != 0 {
+        p.sid = i.sid;
+        // an older probe's capture has no vsid: a host process's is its sid
+        p.vsid = match i.vsid {
+            0 if i.vpid == p.pid => i.sid,
+            v => v,
+        };
+    }
+    if i.cgroup_id != 0 {
+        p.cgroup_id = i.cgroup_id;
+    }
+    p.exe_ino = i.exe_ino;
+    p.exe_ctime = i.exe_ctime;
+    p.exe_mtime = i.exe_mtime;
+    p.exe_from_memfd |= i.exe_nlink == 0 && p.exepath.contains("memfd:");
+    if !live {
+        p.exe_upper_layer = i.upper_layer;
+    }
 }
 
 #[cfg(test)]
