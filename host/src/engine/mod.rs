@@ -7,6 +7,7 @@
 
 use crate::fields::ResolvedField;
 use crate::filter::eventbuf::EventBuf;
+use crate::filter::evttypes::Decided;
 use crate::filter::interp::Interp;
 use crate::filter::runtime::{FilterError, WasmFilter};
 use crate::filter::value::{Collect, SlotValue, ValueSink};
@@ -36,6 +37,9 @@ pub struct SourceEngine {
     groups: Vec<Vec<u32>>,
     /// Group → slots its rules read.
     group_slots: Vec<Vec<u32>>,
+    /// Group → which of those are extracted (the others cannot change a
+    /// result for the group's event type: they are left missing).
+    group_extract: Vec<Vec<bool>>,
     /// Event name index → group.
     by_type: Vec<u32>,
     /// Group for events of unknown or absent type.
@@ -91,48 +95,14 @@ impl SourceEngine {
             .map(|(i, _)| i as u32)
             .collect();
 
-        // Event-type groups, deduplicated (most types share the empty group).
-        let names = rules.fields.event_names().len();
-        let mut groups: Vec<Vec<u32>> = vec![Vec::new()];
-        let mut index: HashMap<Vec<u32>, u32> = HashMap::from([(Vec::new(), 0)]);
-        let mut intern = |list: Vec<u32>| -> u32 {
-            *index.entry(list.clone()).or_insert_with(|| {
-                groups.push(list);
-                (groups.len() - 1) as u32
-            })
-        };
-        let by_type: Vec<u32> = (0..names)
-            .map(|t| {
-                intern(
-                    active
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| rules.rules[**r as usize].evttypes.contains(t))
-                        .map(|(pos, _)| pos as u32)
-                        .collect(),
-                )
-            })
-            .collect();
-        let catchall = intern(
-            active
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| names == 0 || rules.rules[**r as usize].evttypes.is_all())
-                .map(|(pos, _)| pos as u32)
-                .collect(),
-        );
-        let group_slots = groups
-            .iter()
-            .map(|g| {
-                let mut s: Vec<u32> = g
-                    .iter()
-                    .flat_map(|&p| rules.rules[active[p as usize] as usize].ir.slots())
-                    .collect();
-                s.sort_unstable();
-                s.dedup();
-                s
-            })
-            .collect();
+        let groups = Groups::build(&rules, &active);
+        let Groups {
+            lists: groups,
+            slots: group_slots,
+            extract: group_extract,
+            by_type,
+            catchall,
+        } = groups;
         let interp = Interp::new(&rules.program).map_err(compile_err)?;
         let wasm = match opts.backend {
             Backend::Interp => None,
@@ -154,6 +124,7 @@ impl SourceEngine {
             active,
             groups,
             group_slots,
+            group_extract,
             by_type,
             catchall,
             interp,
@@ -230,7 +201,13 @@ impl SourceEngine {
             return Ok(());
         }
         self.buf.clear();
-        for &s in &self.group_slots[group as usize] {
+        let extract = &self.group_extract[group as usize];
+        for (i, &s) in self.group_slots[group as usize].iter().enumerate() {
+            if !extract[i] {
+                // left missing: no value of it changes this type's result
+                self.buf.writer(s);
+                continue;
+            }
             let key = &self.rules.program.slots[s as usize].key;
             if key.transforms.is_empty() {
                 ev.extract(&key.field, &mut self.buf.writer(s));
@@ -349,4 +326,90 @@ pub fn extract_value(ev: &dyn Event, field: &ResolvedField) -> SlotValue {
     let mut c = Collect::default();
     ev.extract(field, &mut c);
     c.finish()
+}
+/// The engine's event-type groups: the rules each event type runs, the
+/// slots they read, and which of those the type needs extracted. Types
+/// with the same rules and the same slots to extract share a group (most
+/// types share the empty one).
+struct Groups {
+    lists: Vec<Vec<u32>>,
+    slots: Vec<Vec<u32>>,
+    extract: Vec<Vec<bool>>,
+    by_type: Vec<u32>,
+    catchall: u32,
+}
+
+impl Groups {
+    fn build(rules: &SourceRules, active: &[u32]) -> Groups {
+        let names = rules.fields.event_names().len();
+        let decided: Vec<Decided> = active
+            .iter()
+            .map(|&r| Decided::of(&rules.rules[r as usize].ir, &rules.program, &rules.fields))
+            .collect();
+        let evt_type = rules.fields.lookup("evt.type", None).ok().and_then(|f| {
+            rules.program.slot_index(&crate::filter::ir::SlotKey {
+                field: f,
+                transforms: Vec::new(),
+            })
+        });
+        let mut g = Groups {
+            lists: Vec::new(),
+            slots: Vec::new(),
+            extract: Vec::new(),
+            by_type: Vec::new(),
+            catchall: 0,
+        };
+        let mut index: HashMap<(Vec<u32>, Vec<bool>), u32> = HashMap::new();
+        g.intern(&mut index, rules, active, Vec::new(), None);
+        for t in 0..names {
+            let list: Vec<u32> = (0..active.len() as u32)
+                .filter(|&p| {
+                    rules.rules[active[p as usize] as usize]
+                        .evttypes
+                        .contains(t)
+                })
+                .collect();
+            let mut needed: Vec<u32> = evt_type.into_iter().collect();
+            for &p in &list {
+                decided[p as usize].needed(t, &mut needed);
+            }
+            let group = g.intern(&mut index, rules, active, list, Some(needed));
+            g.by_type.push(group);
+        }
+        let list: Vec<u32> = (0..active.len() as u32)
+            .filter(|&p| names == 0 || rules.rules[active[p as usize] as usize].evttypes.is_all())
+            .collect();
+        g.catchall = g.intern(&mut index, rules, active, list, None);
+        g
+    }
+
+    /// The group of `list` (positions in `active`) extracting `needed`
+    /// (`None`: every slot its rules read).
+    fn intern(
+        &mut self,
+        index: &mut HashMap<(Vec<u32>, Vec<bool>), u32>,
+        rules: &SourceRules,
+        active: &[u32],
+        list: Vec<u32>,
+        needed: Option<Vec<u32>>,
+    ) -> u32 {
+        let mut slots: Vec<u32> = list
+            .iter()
+            .flat_map(|&p| rules.rules[active[p as usize] as usize].ir.slots())
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let extract: Vec<bool> = slots
+            .iter()
+            .map(|s| needed.as_ref().is_none_or(|n| n.contains(s)))
+            .collect();
+        *index
+            .entry((list.clone(), extract.clone()))
+            .or_insert_with(|| {
+                self.lists.push(list);
+                self.slots.push(slots);
+                self.extract.push(extract);
+                (self.lists.len() - 1) as u32
+            })
+    }
 }

@@ -98,68 +98,124 @@ impl EvtSet {
 
 /// The event types `ir` may match.
 pub fn compute(ir: &Ir, program: &Program, fields: &SourceFields) -> EvtSet {
-    let n = fields.event_names().len();
-    let evt_type_slot = fields.lookup("evt.type", None).ok().and_then(|f| {
-        program.slot_index(&SlotKey {
-            field: f,
-            transforms: Vec::new(),
-        })
-    });
-    sets(ir, evt_type_slot, fields, n).0
+    Decided::of(ir, program, fields).may
 }
 
-/// (may, must) for an expression.
-fn sets(ir: &Ir, et: Option<u32>, fields: &SourceFields, n: usize) -> (EvtSet, EvtSet) {
-    crate::deep(|| sets_inner(ir, et, fields, n))
+/// An expression with, for it and each of its parts, the event types for
+/// which it may hold and those for which it must: for one event type, the
+/// parts decided by the type alone need none of their fields.
+pub struct Decided {
+    may: EvtSet,
+    must: EvtSet,
+    parts: Vec<Decided>,
+    /// A test's slots.
+    slots: Vec<u32>,
 }
 
-fn sets_inner(ir: &Ir, et: Option<u32>, fields: &SourceFields, n: usize) -> (EvtSet, EvtSet) {
+impl Decided {
+    /// `ir`'s decisions (one pass over it).
+    pub fn of(ir: &Ir, program: &Program, fields: &SourceFields) -> Decided {
+        let n = fields.event_names().len();
+        let evt_type_slot = fields.lookup("evt.type", None).ok().and_then(|f| {
+            program.slot_index(&SlotKey {
+                field: f,
+                transforms: Vec::new(),
+            })
+        });
+        decide(ir, evt_type_slot, fields, n)
+    }
+
+    /// The slots whose values can change the expression's value for
+    /// events of type `t` (index into the event names), added to `out`.
+    pub fn needed(&self, t: usize, out: &mut Vec<u32>) {
+        if !self.may.contains(t) || self.must.contains(t) {
+            return;
+        }
+        out.extend(&self.slots);
+        for p in &self.parts {
+            p.needed(t, out);
+        }
+    }
+}
+
+fn decide(ir: &Ir, et: Option<u32>, fields: &SourceFields, n: usize) -> Decided {
+    crate::deep(|| decide_inner(ir, et, fields, n))
+}
+
+fn decide_inner(ir: &Ir, et: Option<u32>, fields: &SourceFields, n: usize) -> Decided {
+    let leaf = |(may, must): (EvtSet, EvtSet), slots: Vec<u32>| Decided {
+        may,
+        must,
+        parts: Vec::new(),
+        slots,
+    };
     match ir {
-        Ir::Const(true) => (EvtSet::all(n), EvtSet::all(n)),
+        Ir::Const(true) => leaf((EvtSet::all(n), EvtSet::all(n)), Vec::new()),
         // An empty list (`x in ()`) is false, but like Falco we do not let it
         // narrow the event types: it is a check on another field.
-        Ir::Const(false) => (EvtSet::all(n), EvtSet::none(n)),
-        Ir::And(v) => v
-            .iter()
-            .fold((EvtSet::all(n), EvtSet::all(n)), |(a, b), x| {
-                let (m, s) = sets(x, et, fields, n);
-                (a.and(&m), b.and(&s))
-            }),
-        Ir::Or(v) => v
-            .iter()
-            .fold((EvtSet::none(n), EvtSet::none(n)), |(a, b), x| {
-                let (m, s) = sets(x, et, fields, n);
-                (a.or(&m), b.or(&s))
-            }),
-        Ir::Not(x) => {
-            let (m, s) = sets(x, et, fields, n);
-            (s.complement(), m.complement())
-        }
-        Ir::Test(t) if Some(t.slot) == et => {
-            let names = fields.event_names();
-            let set_of = |items: &mut dyn Iterator<Item = &[u8]>| {
-                let mut s = EvtSet::none(n);
-                for it in items {
-                    if let Ok(i) = names.binary_search(&std::str::from_utf8(it).unwrap_or("")) {
-                        s.insert(i);
-                    }
-                }
-                s
+        Ir::Const(false) => leaf((EvtSet::all(n), EvtSet::none(n)), Vec::new()),
+        Ir::And(v) | Ir::Or(v) => {
+            let and = matches!(ir, Ir::And(_));
+            let parts: Vec<Decided> = v.iter().map(|x| decide(x, et, fields, n)).collect();
+            let start = match and {
+                true => (EvtSet::all(n), EvtSet::all(n)),
+                false => (EvtSet::none(n), EvtSet::none(n)),
             };
-            let exact = match &t.pred {
-                Pred::Str(StrOp::Eq, v) => Some(set_of(&mut std::iter::once(v.as_slice()))),
-                Pred::Str(StrOp::Ne, v) => {
-                    Some(set_of(&mut std::iter::once(v.as_slice())).complement())
-                }
-                Pred::StrSet(vs) => Some(set_of(&mut vs.iter().map(Vec::as_slice))),
-                _ => None,
-            };
-            match (t.quant, exact) {
-                (Quant::Any, Some(s)) => (s.clone(), s),
-                _ => (EvtSet::all(n), EvtSet::none(n)),
+            let (may, must) = parts.iter().fold(start, |(a, b), p| match and {
+                true => (a.and(&p.may), b.and(&p.must)),
+                false => (a.or(&p.may), b.or(&p.must)),
+            });
+            Decided {
+                may,
+                must,
+                parts,
+                slots: Vec::new(),
             }
         }
-        Ir::Test(_) => (EvtSet::all(n), EvtSet::none(n)),
+        Ir::Not(x) => {
+            let p = decide(x, et, fields, n);
+            Decided {
+                may: p.must.complement(),
+                must: p.may.complement(),
+                parts: vec![p],
+                slots: Vec::new(),
+            }
+        }
+        Ir::Test(t) => {
+            let mut slots = vec![t.slot];
+            if let Pred::Field(_, other) = t.pred {
+                slots.push(other);
+            }
+            let sets = match Some(t.slot) == et {
+                true => type_test(t, fields, n),
+                false => (EvtSet::all(n), EvtSet::none(n)),
+            };
+            leaf(sets, slots)
+        }
+    }
+}
+
+/// (may, must) of a test of `evt.type`.
+fn type_test(t: &super::ir::Test, fields: &SourceFields, n: usize) -> (EvtSet, EvtSet) {
+    let names = fields.event_names();
+    let set_of = |items: &mut dyn Iterator<Item = &[u8]>| {
+        let mut s = EvtSet::none(n);
+        for it in items {
+            if let Ok(i) = names.binary_search(&std::str::from_utf8(it).unwrap_or("")) {
+                s.insert(i);
+            }
+        }
+        s
+    };
+    let exact = match &t.pred {
+        Pred::Str(StrOp::Eq, v) => Some(set_of(&mut std::iter::once(v.as_slice()))),
+        Pred::Str(StrOp::Ne, v) => Some(set_of(&mut std::iter::once(v.as_slice())).complement()),
+        Pred::StrSet(vs) => Some(set_of(&mut vs.iter().map(Vec::as_slice))),
+        _ => None,
+    };
+    match (t.quant, exact) {
+        (Quant::Any, Some(s)) => (s.clone(), s),
+        _ => (EvtSet::all(n), EvtSet::none(n)),
     }
 }
 
@@ -198,5 +254,38 @@ mod tests {
         assert_eq!(types("evt.type != open").len(), n - 1);
         assert_eq!(types("not evt.type = open").len(), n - 1);
         assert!(types("evt.type = open and evt.type = close").is_empty());
+    }
+
+    /// For one event type, the parts its type decides need no field.
+    #[test]
+    fn fields_needed_per_type() {
+        let fields = SourceFields::syscall();
+        let mut p = Program::default();
+        let cond = "(evt.type = open and fd.name = /a) or (evt.type = truncate and fs.path.name = /b) \
+                    or (not evt.type = execve and proc.name = x)";
+        let ir = p
+            .lower(&fields, &parse_condition(cond, 0).unwrap(), &mut Vec::new())
+            .unwrap();
+        let d = Decided::of(&ir, &p, &fields);
+        let t = |name: &str| fields.event_names().binary_search(&name).unwrap();
+        let slot = |f: &str| {
+            let key = SlotKey {
+                field: fields.lookup(f, None).unwrap(),
+                transforms: Vec::new(),
+            };
+            p.slot_index(&key).unwrap()
+        };
+        let needed = |ty: &str| {
+            let mut v = Vec::new();
+            d.needed(t(ty), &mut v);
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let mut open = vec![slot("fd.name"), slot("proc.name")];
+        open.sort_unstable();
+        assert_eq!(needed("open"), open, "fs.path.name is not needed for open");
+        assert_eq!(needed("execve"), Vec::<u32>::new(), "decided by its type");
+        assert!(needed("truncate").contains(&slot("fs.path.name")));
     }
 }
