@@ -1591,3 +1591,73 @@ fn a_tenant_scoped_by_cgroup_gets_that_cgroups_processes_only() {
     assert!(lines[0].contains("read by head -c 1"), "{lines:?}");
     drop(engine);
 }
+
+/// A hundred tenants with two plugins each start, and reload (which holds
+/// the old and the new instances of every tenant's plugins at once)
+/// without running out of plugin instances. No root needed.
+#[test]
+fn a_hundred_tenants_with_plugins_start_and_reload() {
+    let dir = scratch("hundred");
+    let d = &dir.0;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root.canonicalize().unwrap();
+    let ct_data = root.join("host/tests/data/cloudtrail");
+    let (ct, json) = (common::plugin("cloudtrail"), common::plugin("json"));
+    let hostile = common::component("falco-wasm-hostile-plugin", "hostile_plugin");
+    std::fs::write(
+        d.join("idle.yaml"),
+        "- rule: Idle\n  desc: t\n  condition: hostile.msg exists\n  output: i\n  \
+         priority: DEBUG\n  source: hostile\n",
+    )
+    .unwrap();
+    let mut config = format!(
+        "webserver: {{enabled: false}}\nstdout_output: {{enabled: false}}\n\
+         syslog_output: {{enabled: false}}\nwatch_config_files: false\n\
+         rules_files: [{idle}]\nload_plugins: [hostile]\n\
+         plugins: [{{name: hostile, library_path: {h}, init_config: {{mode: noeof}}}}]\n\
+         tenants:\n",
+        idle = d.join("idle.yaml").display(),
+        h = hostile.display(),
+    );
+    for i in 0..100 {
+        config.push_str(&format!(
+            "  - name: t{i}\n    rules_files: [{rules}]\n    load_plugins: [cloudtrail, json]\n    \
+             plugins: [{{name: cloudtrail, library_path: {ct}, open_params: {data}, \
+             grants: {{read_dirs: [{data}]}}}}, {{name: json, library_path: {json}}}]\n",
+            rules = root.join("rules/aws_cloudtrail_rules.yaml").display(),
+            ct = ct.display(),
+            json = json.display(),
+            data = ct_data.display(),
+        ));
+    }
+    std::fs::write(d.join("falco.yaml"), config).unwrap();
+    let log = d.join("engine.log");
+    let engine = Engine(
+        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
+            .args(["run", "-c"])
+            .arg(d.join("falco.yaml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let opened = || read(&log).matches("Opened source 'aws_cloudtrail'").count();
+    wait_for(
+        "every tenant's source",
+        &log,
+        Duration::from_secs(120),
+        || opened() == 100,
+    );
+    let st = Command::new("kill")
+        .args(["-HUP", &engine.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    wait_for("the reload", &log, Duration::from_secs(120), || {
+        read(&log).contains("Reloaded configuration")
+    });
+    let said = read(&log);
+    assert!(!said.contains("cannot instantiate"), "{said}");
+    assert!(!said.contains("keeps its previous"), "{said}");
+    drop(engine);
+}

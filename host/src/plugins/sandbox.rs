@@ -41,6 +41,15 @@ pub enum Cut {
 #[error("cannot build the plugin engine: {0}")]
 pub struct EngineError(String);
 
+/// Plugin instances (and their memories, tables and stacks) alive at once,
+/// over every source and tenant. A plugin component holds a memory and a
+/// table or two; a reload briefly holds the old and the new instances of
+/// every tenant's plugins (100 tenants with two plugins each reload
+/// within it). Each slot reserves address space (its memory's
+/// maximum plus guards), not memory: 1,024 of them are a few TiB of the
+/// 128 TiB a 64-bit process has.
+const MAX_INSTANCES: u32 = 1024;
+
 fn config(pooling: bool) -> Config {
     let mut c = Config::new();
     c.epoch_interruption(true);
@@ -56,10 +65,13 @@ fn config(pooling: bool) -> Config {
     }
     if pooling {
         let mut pool = wasmtime::PoolingAllocationConfig::default();
-        pool.total_component_instances(64)
-            .total_memories(64)
-            .total_tables(64)
-            .total_stacks(64)
+        pool.total_component_instances(MAX_INSTANCES)
+            // a plugin component is a handful of core instances (its
+            // module, WASI's adapter, shims)
+            .total_core_instances(MAX_INSTANCES * 8)
+            .total_memories(MAX_INSTANCES)
+            .total_tables(MAX_INSTANCES)
+            .total_stacks(MAX_INSTANCES)
             .max_memory_size(super::MAX_MEMORY_LIMIT as usize);
         c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     }
