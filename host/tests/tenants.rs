@@ -292,9 +292,9 @@ fn tenant_info(url: &str, token: &str) -> serde_json::Value {
 struct Engine(Child);
 
 impl Engine {
-    /// Runs the engine with `config`, its log in `log`, until it captures.
-    fn start(config: &Path, log: &Path, timeout: Duration) -> Engine {
-        let engine = Engine(
+    /// Runs the engine with `config`, its log in `log`.
+    fn spawn(config: &Path, log: &Path) -> Engine {
+        Engine(
             Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
                 .args(["run", "-c"])
                 .arg(config)
@@ -302,7 +302,12 @@ impl Engine {
                 .stderr(std::fs::File::create(log).unwrap())
                 .spawn()
                 .expect("start falco-wasm"),
-        );
+        )
+    }
+
+    /// Runs the engine with `config`, its log in `log`, until it captures.
+    fn start(config: &Path, log: &Path, timeout: Duration) -> Engine {
+        let engine = Engine::spawn(config, log);
         wait_for("the engine captures", log, timeout, || {
             read(log).contains("Capturing system calls")
         });
@@ -1448,15 +1453,7 @@ fn a_tenants_plugin_source_follows_its_reloads() {
     };
     write_config(&hooks(""));
     let log = d.join("engine.log");
-    let engine = Engine(
-        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-            .args(["run", "-c"])
-            .arg(d.join("falco.yaml"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let engine = Engine::spawn(&d.join("falco.yaml"), &log);
     let opened = || read(&log).matches("Opened source 'k8s_audit'").count();
     let rules = || -> Vec<String> {
         json_alerts(&out)
@@ -1632,15 +1629,7 @@ fn a_hundred_tenants_with_plugins_start_and_reload() {
     }
     std::fs::write(d.join("falco.yaml"), config).unwrap();
     let log = d.join("engine.log");
-    let engine = Engine(
-        Command::new(env!("CARGO_BIN_EXE_falco-wasm"))
-            .args(["run", "-c"])
-            .arg(d.join("falco.yaml"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let engine = Engine::spawn(&d.join("falco.yaml"), &log);
     let opened = || read(&log).matches("Opened source 'aws_cloudtrail'").count();
     wait_for(
         "every tenant's source",
