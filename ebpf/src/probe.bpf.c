@@ -575,6 +575,17 @@ static __always_inline void put_data(struct scratch *s, u64 buf, u64 size, s64 r
 	param_end(s, d, n);
 }
 
+/* The data of the first buffer of the iovec array at `iov` (struct
+ * iovec: base, len; a 64-bit call's layout) that a call moved `ret` bytes
+ * through. */
+static __always_inline void put_iov_data(struct scratch *s, u64 iov, s64 ret)
+{
+	u64 v[2] = {};
+	if (ret <= 0 || bpf_probe_read_user(v, sizeof(v), (const void *)iov) < 0)
+		return;
+	put_data(s, v[0], v[1], ret);
+}
+
 static __always_inline void submit(struct scratch *s)
 {
 	struct rec_hdr *h = (struct rec_hdr *)s->buf;
@@ -803,8 +814,22 @@ static __always_inline int on_sys_exit(long nr, long ret, int compat)
 		put_data(s, args[1], args[2], ret);
 		TUPLE(args[0], 0);
 		break;
+	case 19: /* readv */
+	case 20: /* writev */
+		if (!compat)
+			put_iov_data(s, args[1], ret);
+		break;
 	case 46: /* sendmsg */
 	case 47: /* recvmsg */
+		if (!compat) {
+			/* struct msghdr: msg_iov at 16 */
+			u64 iov = 0;
+			bpf_probe_read_user(&iov, sizeof(iov), (const void *)(args[1] + 16));
+			if (iov)
+				put_iov_data(s, iov, ret);
+		}
+		TUPLE(args[0], 0);
+		break;
 	case 50: /* listen */
 		TUPLE(args[0], 0);
 		break;

@@ -576,12 +576,14 @@ fn spy_shows_a_connections_data_live_and_from_a_capture() {
     let script = format!(
         "import os, socket, threading\n\
          s = socket.socket(); s.bind(('127.0.0.1', {port})); s.listen(1)\n\
-         def serve():\n    c, _ = s.accept(); d = c.recv(100); c.sendall(d.upper()); \
-         c.recv(100); c.close()\n\
+         def serve():\n    c, _ = s.accept(); d = c.recv(100); c.sendall(d.upper())\n    \
+         while c.recv(100): pass\n    c.close()\n\
          t = threading.Thread(target=serve); t.start()\n\
          k = socket.create_connection(('127.0.0.1', {port})); k.sendall(b'fw-spy-marker')\n\
          assert k.recv(100) == b'FW-SPY-MARKER'\n\
-         os.write(k.fileno(), b'fw-spy-write'); print(k.fileno()); t.join(); k.close()\n"
+         os.write(k.fileno(), b'fw-spy-write'); k.sendmsg([b'fw-spy-msg', b'x'])\n\
+         os.writev(k.fileno(), [b'fw-spy-vec', b'y']); print(k.fileno())\n\
+         k.shutdown(socket.SHUT_WR); t.join(); k.close()\n"
     );
     let py = Command::new("python3")
         .args(["-c", &script])
@@ -601,6 +603,11 @@ fn spy_shows_a_connections_data_live_and_from_a_capture() {
         "------ Read 13B from 127.0.0.1:",
         "\nfw-spy-marker\n",
         "\nFW-SPY-MARKER\n",
+        "\nfw-spy-write\n",
+        // sendmsg and writev: the first buffer of their iovec
+        "------ Write 11B to 127.0.0.1:",
+        "\nfw-spy-msg\n",
+        "\nfw-spy-vec\n",
     ] {
         assert!(live.contains(want), "{want:?} in:\n{live}");
     }

@@ -17,6 +17,8 @@ pub const SYSCALLS: &[(u16, &str, StateUse)] = &[
     (1, "write", N),
     (17, "pread", N),
     (18, "pwrite", N),
+    (19, "readv", N),
+    (20, "writev", N),
     (2, "open", S),
     (3, "close", S),
     (16, "ioctl", N),
@@ -258,8 +260,8 @@ pub enum Io {
 /// bytes are `evt.buffer`).
 pub fn data_direction(name: &str) -> Option<Io> {
     match name {
-        "read" | "pread" | "recvfrom" => Some(Io::Read),
-        "write" | "pwrite" | "sendto" => Some(Io::Write),
+        "read" | "pread" | "readv" | "recvfrom" | "recvmsg" => Some(Io::Read),
+        "write" | "pwrite" | "writev" | "sendto" | "sendmsg" => Some(Io::Write),
         _ => None,
     }
 }
@@ -267,7 +269,7 @@ pub fn data_direction(name: &str) -> Option<Io> {
 /// The I/O calls, by far the most frequent: sent only to rules (and
 /// filters) that name them, never to those that match every type (as
 /// Falco leaves them out unless `-A`).
-pub const IO: &[&str] = &["read", "write", "pread", "pwrite"];
+pub const IO: &[&str] = &["read", "write", "pread", "pwrite", "readv", "writev"];
 
 /// The in-kernel filter: per syscall number, 0 = never sent, 1 = always,
 /// 2 = only when it succeeds. `rule_types` are the event types the loaded
@@ -327,8 +329,9 @@ mod tests {
         for &(_, name, _) in SYSCALLS {
             let known = text.contains(&format!("#define __NR_{name} "));
             // ia32 read is not mapped: its x86_64 number, 0, is the
-            // compat table's "none"
-            if known && !["accept", "ioctl", "read"].contains(&name) {
+            // compat table's "none"; nor readv/writev: the probe reads a
+            // 64-bit iovec
+            if known && !["accept", "ioctl", "read", "readv", "writev"].contains(&name) {
                 assert!(
                     mapped.contains(name),
                     "{name} exists in ia32 but is not mapped"

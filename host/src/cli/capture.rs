@@ -31,7 +31,8 @@ pub(super) struct CaptureArgs {
     options: Vec<String>,
     /// A Falco filter: only the events it matches are written, e.g.
     /// `proc.name=cat or evt.type=connect` (default: every event but the
-    /// I/O calls read, write, pread and pwrite, which a filter must name).
+    /// I/O calls read, write, pread, pwrite, readv and writev, which a
+    /// filter must name).
     filter: Vec<String>,
 }
 

@@ -68,8 +68,8 @@ pub enum Show {
 
 /// The spy view: the I/O calls whose data the probe keeps, that moved
 /// some (ANDed with the user's filter).
-pub const SPY_CONDITION: &str =
-    "evt.type in (read, write, pread, pwrite, sendto, recvfrom) and evt.rawres > 0";
+pub const SPY_CONDITION: &str = "evt.type in (read, write, pread, pwrite, readv, writev, sendto, \
+     recvfrom, sendmsg, recvmsg) and evt.rawres > 0";
 
 /// The spy view's fields (the printer reads them by name).
 pub const SPY_FORMAT: &str = "%evt.type %evt.rawres %proc.name %proc.pid %fd.name %evt.buffer";

@@ -104,6 +104,8 @@ const SOURCES: &[(&str, &[(&str, Src)])] = &[
     ("sendmmsg", &[("fd", Arg(0)), ("tuple", Tuple)]),
     ("recvmmsg", &[("fd", Arg(0)), ("tuple", Tuple)]),
     ("read", &[("fd", Arg(0)), ("size", Arg(2))]),
+    ("readv", &[("size", Ret), ("fd", Arg(0))]),
+    ("writev", &[("fd", Arg(0)), ("size", Ret)]),
     ("write", &[("fd", Arg(0)), ("size", Arg(2))]),
     (
         "pread",

@@ -62,6 +62,7 @@ impl SyscallEvent<'_> {
     /// recvfrom's fd and size are sockets' arguments; their data is here).
     fn io_arg(&self, name: &str, out: &mut dyn ValueSink) -> bool {
         let io = crate::capture::syscalls::IO.contains(&self.type_name);
+        let plain = matches!(self.type_name, "read" | "write" | "pread" | "pwrite");
         match name {
             "data" if crate::capture::syscalls::data_direction(self.type_name).is_some() => {
                 if let Some(d) = self.data() {
@@ -69,7 +70,7 @@ impl SyscallEvent<'_> {
                 }
             }
             "fd" if io => out.num(self.int(0)),
-            "size" if io => out.num(self.a(2) as i64),
+            "size" if plain => out.num(self.a(2) as i64),
             "pos" if matches!(self.type_name, "pread" | "pwrite") => out.num(self.a(3) as i64),
             _ => return false,
         }

@@ -200,8 +200,9 @@ fn event_fd(type_name: &str, rec: &Record) -> Option<i64> {
         | "userfaultfd" | "epoll_create" | "epoll_create1" | "pidfd_open" => Some(rec.ret),
         "fcntl" if matches!(rec.args[1], 0 | 1030) => Some(rec.ret),
         "close" | "connect" | "bind" | "listen" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg"
-        | "read" | "write" | "pread" | "pwrite" | "shutdown" | "fchdir" | "fchmod" | "ioctl"
-        | "fcntl" | "finit_module" | "setns" | "ftruncate" | "sendmmsg" | "recvmmsg" => Some(a0),
+        | "read" | "write" | "pread" | "pwrite" | "readv" | "writev" | "shutdown" | "fchdir"
+        | "fchmod" | "ioctl" | "fcntl" | "finit_module" | "setns" | "ftruncate" | "sendmmsg"
+        | "recvmmsg" => Some(a0),
         _ => None,
     }
 }
