@@ -6,6 +6,7 @@
 //! with a CPU budget of 50 ms per second. `a`'s CPU use per second is
 //! shown beside.
 
+use crate::bench_tenants::{noisy_rules, rule};
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -19,21 +20,11 @@ const SAMPLE: Duration = Duration::from_secs(4);
 type Row = (&'static str, f64, f64);
 
 pub(crate) fn run(bin: &Path, hostile: &Path, dir: &Path) -> Result<Vec<Row>> {
-    let rule = |name: &str, cond: &str| {
-        format!(
-            "- rule: {name}\n  desc: n\n  condition: {cond}\n  output: n\n  priority: DEBUG\n  \
-             source: hostile\n"
-        )
-    };
-    std::fs::write(dir.join("b.yaml"), rule("Never", "hostile.msg = never"))?;
-    let noisy: String = (0..300)
-        .map(|i| {
-            rule(
-                &format!("Noisy {i}"),
-                &format!("hostile.msg regex '^(x{i}|y)+(a|b)*[0-9]{{2,4}}z$'"),
-            )
-        })
-        .collect();
+    let never = rule("hostile", "Never", "hostile.msg = never");
+    std::fs::write(dir.join("b.yaml"), never)?;
+    let noisy = noisy_rules("hostile", |i| {
+        format!("hostile.msg regex '^(x{i}|y)+(a|b)*[0-9]{{2,4}}z$'")
+    });
     std::fs::write(dir.join("a.yaml"), noisy)?;
     let mut rows = Vec::new();
     for (what, a) in [

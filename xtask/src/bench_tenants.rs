@@ -98,15 +98,11 @@ fn noisy_neighbour(
     rules: &Path,
     dir: &Path,
 ) -> Result<Vec<(&'static str, f64)>> {
-    let noisy: String = (0..300)
-        .map(|i| {
-            format!(
-                "- rule: Noisy {i}\n  desc: n\n  condition: proc.cmdline regex \
-                 '^(x{i}|y)+(a|b)*[0-9]{{2,4}}z$' or fd.name regex '(q{i}|w)*e+$'\n  \
-                 output: n\n  priority: DEBUG\n"
-            )
-        })
-        .collect();
+    let noisy = noisy_rules("syscall", |i| {
+        format!(
+            "proc.cmdline regex '^(x{i}|y)+(a|b)*[0-9]{{2,4}}z$' or fd.name regex '(q{i}|w)*e+$'"
+        )
+    });
     let noisy_rules = dir.join("noisy.yaml");
     std::fs::write(&noisy_rules, noisy)?;
     let mut rows = Vec::new();
@@ -131,6 +127,22 @@ fn noisy_neighbour(
         rows.push((what, r.replay_rate));
     }
     Ok(rows)
+}
+
+/// A rule of `source` that never fires (output `n`, priority DEBUG).
+pub(crate) fn rule(source: &str, name: &str, condition: &str) -> String {
+    format!(
+        "- rule: {name}\n  desc: n\n  condition: {condition}\n  output: n\n  priority: DEBUG\n  \
+         source: {source}\n"
+    )
+}
+
+/// The noisy neighbour's rules: 300 of `source`, each with the regex
+/// condition `condition(i)`.
+pub(crate) fn noisy_rules(source: &str, condition: impl Fn(usize) -> String) -> String {
+    (0..300)
+        .map(|i| rule(source, &format!("Noisy {i}"), &condition(i)))
+        .collect()
 }
 
 fn report(runs: &[(usize, f64, Run)]) {

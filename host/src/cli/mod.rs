@@ -356,9 +356,7 @@ fn run(opts: &Opts) -> ExitCode {
         .collect();
     let result = Pipeline::new(&config, &reload, &watched).and_then(|mut pipeline| {
         pipeline.set_plugin_versions(versions);
-        let counted = engines.iter().chain(tenants.iter().map(|t| &t.engine));
-        let counted = counted.chain(tenants.iter().flat_map(|t| &t.plugins.engines));
-        pipeline::count_rules(pipeline.shared(), &counted.collect::<Vec<_>>());
+        pipeline::count_rules(pipeline.shared(), &engines, &tenants);
         let sources = sources(plugins.loaded, engines, &plugins.origins, &config)?;
         pipeline.run(sources, tenants)
     });

@@ -519,14 +519,7 @@ impl<'a> Pipeline<'a> {
                 .write()
                 .unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
         }
-        let rules = engines
-            .iter()
-            .map(SourceEngine::active_count)
-            .sum::<usize>()
-            + s.tenants
-                .iter()
-                .map(TenantSetup::active_count)
-                .sum::<usize>();
+        let rules = rules_enabled(&engines, &s.tenants);
         let keep = s
             .failed_tenants
             .iter()
@@ -543,13 +536,20 @@ impl<'a> Pipeline<'a> {
     }
 }
 
-/// Sets the rules-loaded gauge from the engines a run starts with (the
-/// tenants' included, as after a reload).
-pub fn count_rules(sh: &Shared, engines: &[&SourceEngine]) {
-    sh.metrics.rules_loaded.store(
-        engines.iter().map(|e| e.active_count() as u64).sum(),
-        Ordering::Relaxed,
-    );
+/// The rules enabled in `engines` and the tenants' (every source's).
+pub fn rules_enabled(engines: &[SourceEngine], tenants: &[TenantSetup]) -> usize {
+    engines
+        .iter()
+        .map(SourceEngine::active_count)
+        .sum::<usize>()
+        + tenants.iter().map(TenantSetup::active_count).sum::<usize>()
+}
+
+/// Sets the rules-loaded gauge from what a run starts with (as a reload
+/// does, [`rules_enabled`]).
+pub fn count_rules(sh: &Shared, engines: &[SourceEngine], tenants: &[TenantSetup]) {
+    let n = rules_enabled(engines, tenants) as u64;
+    sh.metrics.rules_loaded.store(n, Ordering::Relaxed);
 }
 
 /// The tenants a start or a reload built, for the syscall source.
