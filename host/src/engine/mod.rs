@@ -7,16 +7,18 @@
 
 use crate::fields::ResolvedField;
 use crate::filter::eventbuf::EventBuf;
-use crate::filter::evttypes::Decided;
 use crate::filter::interp::Interp;
+use crate::filter::ir::Ir;
+use crate::filter::lower::Program;
 use crate::filter::runtime::{FilterError, WasmFilter};
 use crate::filter::value::{Collect, SlotValue, ValueSink};
 use crate::filter::{CompileError, codegen};
 use crate::outputs::alert::Alert;
 use crate::rules::SourceRules;
-use std::collections::HashMap;
 
+mod groups;
 mod options;
+use groups::Groups;
 pub use options::{Backend, EngineOptions, RuleMatching, Selection};
 
 /// An event as the engine sees it: a source, a type and field values.
@@ -33,7 +35,10 @@ pub struct SourceEngine {
     rules: SourceRules,
     /// Indices (into `rules.rules`) of the rules that run.
     active: Vec<u32>,
-    /// Group → positions in `active`, in load order.
+    /// The rule variants the groups run: (index into `rules.rules`, its
+    /// expression specialised to the group's event types).
+    irs: Vec<(u32, Ir)>,
+    /// Group → its variants (indices into `irs`), in load order.
     groups: Vec<Vec<u32>>,
     /// Group → slots its rules read.
     group_slots: Vec<Vec<u32>>,
@@ -97,6 +102,7 @@ impl SourceEngine {
 
         let groups = Groups::build(&rules, &active);
         let Groups {
+            irs,
             lists: groups,
             slots: group_slots,
             extract: group_extract,
@@ -107,12 +113,9 @@ impl SourceEngine {
         let wasm = match opts.backend {
             Backend::Interp => None,
             Backend::Wasm => {
-                let irs: Vec<&crate::filter::ir::Ir> = active
-                    .iter()
-                    .map(|&r| &rules.rules[r as usize].ir)
-                    .collect();
+                let refs: Vec<&Ir> = irs.iter().map(|(_, ir)| ir).collect();
                 let max_pages = (opts.limits.max_memory / 65536) as u32;
-                let generated = codegen::generate(&rules.program, &irs, &groups, max_pages)
+                let generated = codegen::generate(&rules.program, &refs, &groups, max_pages)
                     .map_err(compile_err)?;
                 Some(WasmFilter::new(&generated, opts.limits)?)
             }
@@ -122,6 +125,7 @@ impl SourceEngine {
         Ok(SourceEngine {
             rules,
             active,
+            irs,
             groups,
             group_slots,
             group_extract,
@@ -201,55 +205,48 @@ impl SourceEngine {
             return Ok(());
         }
         self.buf.clear();
+        let lazy = self.backend == Backend::Wasm && self.wasm.is_some();
         let extract = &self.group_extract[group as usize];
         for (i, &s) in self.group_slots[group as usize].iter().enumerate() {
             if !extract[i] {
                 // left missing: no value of it changes this type's result
                 self.buf.writer(s);
-                continue;
-            }
-            let key = &self.rules.program.slots[s as usize].key;
-            if key.transforms.is_empty() {
-                ev.extract(&key.field, &mut self.buf.writer(s));
+            } else if lazy {
+                self.buf.pend(s);
             } else {
-                let v = extract_value(ev, &key.field).transform(&key.transforms);
-                self.buf.put(s, &v);
+                extract_slot(ev, &self.rules.program, s, &mut self.buf);
             }
         }
         let all = self.matching == RuleMatching::All;
         match (self.backend, self.wasm.as_mut()) {
             (Backend::Wasm, Some(w)) => {
                 self.hits.clear();
+                let program = &self.rules.program;
                 w.eval(
                     group,
-                    &self.buf,
+                    &mut self.buf,
                     &self.group_slots[group as usize],
                     all,
                     &mut self.hits,
+                    &mut |s, buf| extract_slot(ev, program, s, buf),
                 )?;
                 // The module's answer is checked like any other: a position
                 // outside the active rules is an error, not a panic.
                 for &p in &self.hits {
-                    let r = self
-                        .active
-                        .get(p as usize)
-                        .ok_or(FilterError::OutOfBounds {
-                            what: "matched rule position",
-                            at: p as usize,
-                            len: 1,
-                            size: self.active.len(),
-                        })?;
+                    let (r, _) = self.irs.get(p as usize).ok_or(FilterError::OutOfBounds {
+                        what: "matched rule position",
+                        at: p as usize,
+                        len: 1,
+                        size: self.irs.len(),
+                    })?;
                     out.push(*r);
                 }
             }
             _ => {
                 for &p in &self.groups[group as usize] {
-                    let r = self.active[p as usize];
-                    if self
-                        .interp
-                        .eval(&self.rules.rules[r as usize].ir, &self.buf)
-                    {
-                        out.push(r);
+                    let (r, ir) = &self.irs[p as usize];
+                    if self.interp.eval(ir, &self.buf) {
+                        out.push(*r);
                         if !all {
                             break;
                         }
@@ -321,95 +318,20 @@ impl SourceEngine {
     }
 }
 
+/// Extracts slot `s` of `program` from the event into `buf`.
+fn extract_slot(ev: &dyn Event, program: &Program, s: u32, buf: &mut EventBuf) {
+    let key = &program.slots[s as usize].key;
+    if key.transforms.is_empty() {
+        ev.extract(&key.field, &mut buf.writer(s));
+    } else {
+        let v = extract_value(ev, &key.field).transform(&key.transforms);
+        buf.put(s, &v);
+    }
+}
+
 /// Extracts a field as an owned value.
 pub fn extract_value(ev: &dyn Event, field: &ResolvedField) -> SlotValue {
     let mut c = Collect::default();
     ev.extract(field, &mut c);
     c.finish()
-}
-/// The engine's event-type groups: the rules each event type runs, the
-/// slots they read, and which of those the type needs extracted. Types
-/// with the same rules and the same slots to extract share a group (most
-/// types share the empty one).
-struct Groups {
-    lists: Vec<Vec<u32>>,
-    slots: Vec<Vec<u32>>,
-    extract: Vec<Vec<bool>>,
-    by_type: Vec<u32>,
-    catchall: u32,
-}
-
-impl Groups {
-    fn build(rules: &SourceRules, active: &[u32]) -> Groups {
-        let names = rules.fields.event_names().len();
-        let decided: Vec<Decided> = active
-            .iter()
-            .map(|&r| Decided::of(&rules.rules[r as usize].ir, &rules.program, &rules.fields))
-            .collect();
-        let evt_type = rules.fields.lookup("evt.type", None).ok().and_then(|f| {
-            rules.program.slot_index(&crate::filter::ir::SlotKey {
-                field: f,
-                transforms: Vec::new(),
-            })
-        });
-        let mut g = Groups {
-            lists: Vec::new(),
-            slots: Vec::new(),
-            extract: Vec::new(),
-            by_type: Vec::new(),
-            catchall: 0,
-        };
-        let mut index: HashMap<(Vec<u32>, Vec<bool>), u32> = HashMap::new();
-        g.intern(&mut index, rules, active, Vec::new(), None);
-        for t in 0..names {
-            let list: Vec<u32> = (0..active.len() as u32)
-                .filter(|&p| {
-                    rules.rules[active[p as usize] as usize]
-                        .evttypes
-                        .contains(t)
-                })
-                .collect();
-            let mut needed: Vec<u32> = evt_type.into_iter().collect();
-            for &p in &list {
-                decided[p as usize].needed(t, &mut needed);
-            }
-            let group = g.intern(&mut index, rules, active, list, Some(needed));
-            g.by_type.push(group);
-        }
-        let list: Vec<u32> = (0..active.len() as u32)
-            .filter(|&p| names == 0 || rules.rules[active[p as usize] as usize].evttypes.is_all())
-            .collect();
-        g.catchall = g.intern(&mut index, rules, active, list, None);
-        g
-    }
-
-    /// The group of `list` (positions in `active`) extracting `needed`
-    /// (`None`: every slot its rules read).
-    fn intern(
-        &mut self,
-        index: &mut HashMap<(Vec<u32>, Vec<bool>), u32>,
-        rules: &SourceRules,
-        active: &[u32],
-        list: Vec<u32>,
-        needed: Option<Vec<u32>>,
-    ) -> u32 {
-        let mut slots: Vec<u32> = list
-            .iter()
-            .flat_map(|&p| rules.rules[active[p as usize] as usize].ir.slots())
-            .collect();
-        slots.sort_unstable();
-        slots.dedup();
-        let extract: Vec<bool> = slots
-            .iter()
-            .map(|s| needed.as_ref().is_none_or(|n| n.contains(s)))
-            .collect();
-        *index
-            .entry((list.clone(), extract.clone()))
-            .or_insert_with(|| {
-                self.lists.push(list);
-                self.slots.push(slots);
-                self.extract.push(extract);
-                (self.lists.len() - 1) as u32
-            })
-    }
 }

@@ -125,6 +125,52 @@ impl Decided {
         decide(ir, evt_type_slot, fields, n)
     }
 
+    /// `ir` (the expression these decisions were made for) for events of
+    /// the types `types` only: each part the types decide alike becomes a
+    /// constant, and constants fold into their `and`/`or`/`not`. An
+    /// `evt.type in (...)` then costs nothing at run time. With no types,
+    /// `ir` as it is.
+    pub fn specialize(&self, ir: &Ir, types: &[usize]) -> Ir {
+        crate::deep(|| self.specialize_inner(ir, types))
+    }
+
+    fn specialize_inner(&self, ir: &Ir, types: &[usize]) -> Ir {
+        if !types.is_empty() {
+            if types.iter().all(|&t| self.must.contains(t)) {
+                return Ir::Const(true);
+            }
+            if types.iter().all(|&t| !self.may.contains(t)) {
+                return Ir::Const(false);
+            }
+        }
+        match ir {
+            Ir::And(v) | Ir::Or(v) => {
+                let and = matches!(ir, Ir::And(_));
+                let mut kept = Vec::with_capacity(v.len());
+                for (x, d) in v.iter().zip(&self.parts) {
+                    match d.specialize(x, types) {
+                        // the neutral element drops out
+                        Ir::Const(b) if b == and => {}
+                        // the absorbing one decides
+                        Ir::Const(b) => return Ir::Const(b),
+                        x => kept.push(x),
+                    }
+                }
+                match (kept.len(), and) {
+                    (0, _) => Ir::Const(and),
+                    (1, _) => kept.pop().expect("one part"),
+                    (_, true) => Ir::And(kept),
+                    (_, false) => Ir::Or(kept),
+                }
+            }
+            Ir::Not(x) => match self.parts[0].specialize(x, types) {
+                Ir::Const(b) => Ir::Const(!b),
+                x => Ir::Not(Box::new(x)),
+            },
+            Ir::Const(_) | Ir::Test(_) => ir.clone(),
+        }
+    }
+
     /// The slots whose values can change the expression's value for
     /// events of type `t` (index into the event names), added to `out`.
     pub fn needed(&self, t: usize, out: &mut Vec<u32>) {

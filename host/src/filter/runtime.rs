@@ -7,15 +7,28 @@
 //! bug) fails that event's evaluation with an error and the instance is
 //! rebuilt from its pre-instantiated form, so the next event runs normally.
 
-use super::codegen::{Generated, Layout};
+use super::codegen::{FETCH, Generated, Layout};
 use super::eventbuf::EventBuf;
+use super::lazy::{self, Extract, FetchData, FetchJob};
 use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::Duration;
 use wasmtime::{
-    Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits, StoreLimitsBuilder,
-    TypedFunc,
+    Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits,
+    StoreLimitsBuilder, TypedFunc,
 };
+
+/// A filter instance's store data: its limits, and what `fetch` needs.
+pub struct Ctx {
+    limits: StoreLimits,
+    fetch: FetchData,
+}
+
+impl AsRef<FetchData> for Ctx {
+    fn as_ref(&self) -> &FetchData {
+        &self.fetch
+    }
+}
 
 /// How often the shared engine's epoch advances.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -131,8 +144,8 @@ fn compiled(engine: &Engine, wasm: &[u8]) -> Result<Module, FilterError> {
 
 /// An instantiated filter module.
 pub struct WasmFilter {
-    pre: InstancePre<StoreLimits>,
-    store: Store<StoreLimits>,
+    pre: InstancePre<Ctx>,
+    store: Store<Ctx>,
     memory: Memory,
     eval: TypedFunc<(i32, i32), i32>,
     layout: Layout,
@@ -144,7 +157,12 @@ impl WasmFilter {
     pub fn new(generated: &Generated, limits: FilterLimits) -> Result<WasmFilter, FilterError> {
         let engine = engine();
         let module = compiled(engine, &generated.wasm)?;
-        let linker = Linker::new(engine);
+        let mut linker = Linker::new(engine);
+        linker
+            .func_wrap(FETCH.0, FETCH.1, |c: Caller<'_, Ctx>, slot: i32| {
+                lazy::fetch(c, slot)
+            })
+            .map_err(|e| FilterError::Instantiate(format!("{e:#}")))?;
         let pre = linker
             .instantiate_pre(&module)
             .map_err(|e| FilterError::Instantiate(format!("{e:#}")))?;
@@ -170,16 +188,31 @@ impl WasmFilter {
     }
 
     /// Evaluates group `group` over the event's values (only the slots in
-    /// `needed` are copied in). In `all` mode every matching rule index is
+    /// `needed` are copied in; a pending one is extracted by `extract` when
+    /// a rule first reads it). In `all` mode every matching rule index is
     /// appended to `out`; otherwise at most the first.
     pub fn eval(
         &mut self,
         group: u32,
-        buf: &EventBuf,
+        buf: &mut EventBuf,
         needed: &[u32],
         all: bool,
         out: &mut Vec<u32>,
+        extract: &mut Extract<'_>,
     ) -> Result<(), FilterError> {
+        self.load(buf, needed)?;
+        let mut job = FetchJob {
+            buf,
+            extract,
+            slot_base: self.layout.slot_base,
+            nslots: (self.layout.result_base - self.layout.slot_base) / 16,
+            max_memory: self.limits.max_memory,
+        };
+        lazy::with_job(&mut job, || self.call(group, all, out))
+    }
+
+    /// Copies the event's heap and the `needed` slot entries into memory.
+    fn load(&mut self, buf: &EventBuf, needed: &[u32]) -> Result<(), FilterError> {
         let layout = self.layout;
         debug_assert_eq!(
             buf.heap_base(),
@@ -212,6 +245,12 @@ impl WasmFilter {
             let at = layout.slot_base as usize + s as usize * 16;
             mem[bounds("slot", at, 16, size)?].copy_from_slice(buf.entry(s));
         }
+        Ok(())
+    }
+
+    /// The call itself, its results read back; a trap rebuilds the instance.
+    fn call(&mut self, group: u32, all: bool, out: &mut Vec<u32>) -> Result<(), FilterError> {
+        let layout = self.layout;
         self.store.set_epoch_deadline(self.limits.deadline_ticks);
         match self
             .eval
@@ -235,6 +274,12 @@ impl WasmFilter {
                 Ok(())
             }
             Err(e) => {
+                let too_large = match e.downcast_ref::<lazy::FetchError>() {
+                    Some(&lazy::FetchError::TooLarge { needed, limit }) => {
+                        Some(FilterError::TooLarge { needed, limit })
+                    }
+                    _ => None,
+                };
                 let msg = match e.downcast_ref::<wasmtime::Trap>() {
                     Some(wasmtime::Trap::Interrupt) => "deadline exceeded".to_string(),
                     Some(t) => t.to_string(),
@@ -245,7 +290,7 @@ impl WasmFilter {
                 self.store = store;
                 self.memory = memory;
                 self.eval = eval;
-                Err(FilterError::Trap(msg))
+                Err(too_large.unwrap_or(FilterError::Trap(msg)))
             }
         }
     }
@@ -271,18 +316,19 @@ fn bounds(
 }
 
 /// A live instance: its store, memory and `eval` export.
-type Instance = (Store<StoreLimits>, Memory, TypedFunc<(i32, i32), i32>);
+type Instance = (Store<Ctx>, Memory, TypedFunc<(i32, i32), i32>);
 
-fn instantiate(
-    pre: &InstancePre<StoreLimits>,
-    limits: FilterLimits,
-) -> Result<Instance, FilterError> {
+fn instantiate(pre: &InstancePre<Ctx>, limits: FilterLimits) -> Result<Instance, FilterError> {
     let store_limits = StoreLimitsBuilder::new()
         .memory_size(limits.max_memory)
         .instances(1)
         .build();
-    let mut store = Store::new(pre.module().engine(), store_limits);
-    store.limiter(|l| l);
+    let ctx = Ctx {
+        limits: store_limits,
+        fetch: FetchData::default(),
+    };
+    let mut store = Store::new(pre.module().engine(), ctx);
+    store.limiter(|c| &mut c.limits);
     store.set_epoch_deadline(limits.deadline_ticks);
     let instance = pre
         .instantiate(&mut store)
@@ -290,6 +336,7 @@ fn instantiate(
     let memory = instance
         .get_memory(&mut store, "memory")
         .ok_or_else(|| FilterError::Instantiate("module has no memory export".into()))?;
+    store.data_mut().fetch.memory = Some(memory);
     let eval = instance
         .get_typed_func::<(i32, i32), i32>(&mut store, "eval")
         .map_err(|e| FilterError::Instantiate(format!("{e:#}")))?;
@@ -348,9 +395,11 @@ mod tests {
     fn bad_result_counts_are_errors_not_panics() {
         for n in [-1, i32::MAX, 65536 / 4] {
             let mut f = WasmFilter::new(&returning(n), FilterLimits::default()).unwrap();
-            let buf = EventBuf::new(0, f.heap_base());
+            let mut buf = EventBuf::new(0, f.heap_base());
             let mut out = Vec::new();
-            let e = f.eval(0, &buf, &[], true, &mut out).unwrap_err();
+            let e = f
+                .eval(0, &mut buf, &[], true, &mut out, &mut |_, _| ())
+                .unwrap_err();
             assert!(
                 matches!(
                     e,
@@ -363,9 +412,10 @@ mod tests {
             );
         }
         let mut f = WasmFilter::new(&returning(2), FilterLimits::default()).unwrap();
-        let buf = EventBuf::new(0, f.heap_base());
+        let mut buf = EventBuf::new(0, f.heap_base());
         let mut out = Vec::new();
-        f.eval(0, &buf, &[], true, &mut out).unwrap();
+        f.eval(0, &mut buf, &[], true, &mut out, &mut |_, _| ())
+            .unwrap();
         assert_eq!(out, [0, 0]);
     }
 

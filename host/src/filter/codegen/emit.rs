@@ -5,6 +5,7 @@ use super::helpers::*;
 use super::{Data, mem};
 use crate::fields::ValueKind;
 use crate::filter::ast::Modifier;
+use crate::filter::eventbuf::TAG_PENDING;
 use crate::filter::ir::*;
 use crate::filter::lower::Program;
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
@@ -29,6 +30,20 @@ impl Gen<'_> {
     /// The address of a slot's entry.
     fn slot_addr(&self, slot: u32) -> i32 {
         (self.slot_base + slot * 16) as i32
+    }
+
+    /// Makes sure the slot is extracted before its entry is read: a
+    /// pending entry (tag [`TAG_PENDING`]) is filled by the host's
+    /// `fetch(slot)`, which writes its value in place.
+    fn ensure(&self, s: &mut InstructionSink<'_>, slot: u32) {
+        s.i32_const(self.slot_addr(slot))
+            .i32_load(mem(0))
+            .i32_const(TAG_PENDING as i32)
+            .i32_eq();
+        s.if_(BlockType::Empty)
+            .i32_const(slot as i32)
+            .call(F_FETCH)
+            .end();
     }
 
     /// Pushes the expression's truth value (i32 0/1).
@@ -83,6 +98,7 @@ impl Gen<'_> {
     fn emit_test(&mut self, s: &mut InstructionSink<'_>, t: &Test) {
         let addr = self.slot_addr(t.slot);
         let shape = self.program.slots[t.slot as usize].shape;
+        self.ensure(s, t.slot);
         match t.quant {
             Quant::Exists => {
                 // Extracted: tag 1 (a value) or 2 (a list, even empty).
@@ -161,6 +177,7 @@ impl Gen<'_> {
             Pred::Field(op, other) => {
                 let oaddr = self.slot_addr(*other);
                 let kind = self.program.slots[*other as usize].kind;
+                self.ensure(s, *other);
                 s.i32_const(oaddr).i32_load(mem(0)).i32_const(1).i32_eq();
                 s.if_(BlockType::Result(ValType::I32));
                 self.emit_field_cmp(s, *op, kind, elem, oaddr);

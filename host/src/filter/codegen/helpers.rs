@@ -4,22 +4,25 @@
 use super::{T_0, T_1I, T_3I, T_4I, T_I64_2I, mem};
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
-// Helper function indices (in the order they are emitted).
-pub(super) const F_MEMEQ: u32 = 0;
-pub(super) const F_IMEMEQ: u32 = 1;
-pub(super) const F_STR_EQ: u32 = 2;
-pub(super) const F_STARTS: u32 = 3;
-pub(super) const F_ENDS: u32 = 4;
-pub(super) const F_CONTAINS: u32 = 5;
-pub(super) const F_ICONTAINS: u32 = 6;
-pub(super) const F_MEMCMP: u32 = 7;
-pub(super) const F_STR_IN: u32 = 8;
-pub(super) const F_I64_IN: u32 = 9;
-pub(super) const F_DFA: u32 = 10;
-pub(super) const F_NET: u32 = 11;
-pub(super) const F_QUANT: u32 = 12;
-pub(super) const F_LOWER: u32 = 13;
-pub(super) const N_HELPERS: u32 = 14;
+// Function indices. The one import, the host's `fetch(slot)`, comes first;
+// the helpers follow in the order they are emitted.
+pub(super) const F_FETCH: u32 = 0;
+pub(super) const F_MEMEQ: u32 = 1;
+pub(super) const F_IMEMEQ: u32 = 2;
+pub(super) const F_STR_EQ: u32 = 3;
+pub(super) const F_STARTS: u32 = 4;
+pub(super) const F_ENDS: u32 = 5;
+pub(super) const F_CONTAINS: u32 = 6;
+pub(super) const F_ICONTAINS: u32 = 7;
+pub(super) const F_MEMCMP: u32 = 8;
+pub(super) const F_STR_IN: u32 = 9;
+pub(super) const F_I64_IN: u32 = 10;
+pub(super) const F_DFA: u32 = 11;
+pub(super) const F_NET: u32 = 12;
+pub(super) const F_QUANT: u32 = 13;
+pub(super) const F_LOWER: u32 = 14;
+/// The first index after the import and the helpers: the rules'.
+pub(super) const N_HELPERS: u32 = 15;
 
 /// `eval(group, all)`: runs the group's rules (see the module docs).
 pub(super) fn eval_fn(group_base: u32, result_base: u32) -> Function {

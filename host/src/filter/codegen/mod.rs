@@ -15,6 +15,11 @@
 //! is kind-dependent: a string is `a` = address, `b` = length; a number,
 //! boolean or float is `b`; an IP address is `a` = address of 16 bytes.
 //!
+//! A slot the host has not extracted yet is *pending* (tag 3): the code
+//! that reads a slot first calls the imported `fetch(slot)` when it finds it
+//! pending, and the host writes the value in place (its bytes appended to
+//! the heap). A rule reads only the fields its evaluation reaches.
+//!
 //! Exports: `memory` and `eval(group: i32, all: i32) -> i32`. `eval` runs the
 //! group's rules in order; with `all = 0` it returns 1 + the first matching
 //! rule's index (0 for none), with `all = 1` it stores every matching rule's
@@ -29,9 +34,9 @@ use super::pattern::Dfa;
 use emit::Gen;
 use helpers::{N_HELPERS, eval_fn, helpers};
 use wasm_encoder::{
-    CodeSection, ConstExpr, DataSection, ElementSection, Elements, ExportKind, ExportSection,
-    Function, FunctionSection, MemArg, MemArgTarget, MemorySection, MemoryType, Module, RefType,
-    TableSection, TableType, TypeSection, ValType,
+    CodeSection, ConstExpr, DataSection, ElementSection, Elements, EntityType, ExportKind,
+    ExportSection, Function, FunctionSection, ImportSection, MemArg, MemArgTarget, MemorySection,
+    MemoryType, Module, RefType, TableSection, TableType, TypeSection, ValType,
 };
 
 /// Fixed addresses of the generated module's memory regions.
@@ -67,6 +72,11 @@ const T_I64_2I: u32 = 2; // (i64, i32, i32) -> i32
 const T_1I: u32 = 3; // (i32) -> i32
 const T_0: u32 = 4; // () -> i32
 const T_2I: u32 = 5; // (i32, i32) -> i32
+const T_FETCH: u32 = 6; // (i32) -> ()
+
+/// The module's one import, `fetch(slot)`: the host extracts a pending
+/// slot (see [`super::eventbuf::TAG_PENDING`]) and writes it in place.
+pub const FETCH: (&str, &str) = ("host", "fetch");
 
 /// Memory page size.
 const PAGE: u32 = 65536;
@@ -211,6 +221,9 @@ fn assemble(
     types.ty().function([ValType::I32], [ValType::I32]);
     types.ty().function([], [ValType::I32]);
     types.ty().function([ValType::I32; 2], [ValType::I32]);
+    types.ty().function([ValType::I32], []);
+    let mut imports = ImportSection::new();
+    imports.import(FETCH.0, FETCH.1, EntityType::Function(T_FETCH));
     let mut funcs = FunctionSection::new();
     let mut code = CodeSection::new();
     for (ty, f) in helpers() {
@@ -271,6 +284,7 @@ fn assemble(
 
     let mut module = Module::new();
     module.section(&types);
+    module.section(&imports);
     module.section(&funcs);
     module.section(&table);
     module.section(&memories);

@@ -1,0 +1,129 @@
+//! Lazy extraction for the Wasm back end: the generated code asks the host
+//! for a slot (the imported `fetch(slot)`) the first time its evaluation
+//! reaches it, so an event pays only for the fields its rules read.
+//!
+//! During one `eval` call, the host's side of the extraction (the event
+//! buffer and the closure that extracts a slot from the event) is a
+//! [`FetchJob`] borrowed from the caller. wasmtime's host functions see only
+//! the store's `'static` data, so the job is published in a thread-local
+//! for the length of the call ([`with_job`]), and `fetch` (which wasmtime
+//! runs on the calling thread, inside that call) takes it from there.
+
+use super::eventbuf::{EventBuf, TAG_PENDING};
+use std::cell::Cell;
+use std::ptr::NonNull;
+use wasmtime::{Caller, Memory};
+
+/// Extracts one slot's value into the buffer.
+pub type Extract<'a> = dyn FnMut(u32, &mut EventBuf) + 'a;
+
+/// The host's side of one evaluation.
+pub struct FetchJob<'a> {
+    /// The event's values so far (the heap mirrors the module's).
+    pub buf: &'a mut EventBuf,
+    /// The extraction of one slot.
+    pub extract: &'a mut Extract<'a>,
+    /// The module's first slot entry.
+    pub slot_base: u32,
+    /// The module's slot count.
+    pub nslots: u32,
+    /// The memory limit, bytes.
+    pub max_memory: usize,
+}
+
+/// What the store keeps for `fetch`: the instance's memory.
+#[derive(Default)]
+pub struct FetchData {
+    /// Set once the instance exists.
+    pub memory: Option<Memory>,
+}
+
+thread_local! {
+    static JOB: Cell<Option<NonNull<FetchJob<'static>>>> = const { Cell::new(None) };
+}
+
+/// Runs `f` (one `eval` call) with `job` published to `fetch`; the previous
+/// job (none, unless evaluations nest) is restored after, even on a panic.
+pub fn with_job<R>(job: &mut FetchJob<'_>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<NonNull<FetchJob<'static>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            JOB.with(|j| j.set(self.0));
+        }
+    }
+    // Only the lifetime is erased: `fetch` dereferences the pointer while
+    // `f` runs, and `job` outlives `f`.
+    let ptr = NonNull::from(job).cast::<FetchJob<'static>>();
+    let _restore = Restore(JOB.with(|j| j.replace(Some(ptr))));
+    f()
+}
+
+/// The error `fetch` traps with.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Called outside an evaluation (cannot happen with our modules).
+    #[error("fetch called outside an evaluation")]
+    NoJob,
+    /// A slot number the module does not have.
+    #[error("fetch of slot {0}, out of range")]
+    Slot(i32),
+    /// The values do not fit in the memory limit.
+    #[error(
+        "event field values need {needed} bytes, over the filter memory limit of {limit} bytes"
+    )]
+    TooLarge {
+        /// Bytes needed.
+        needed: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The instance has no memory (cannot happen with our modules).
+    #[error("no memory to write the value to")]
+    NoMemory,
+}
+
+/// The imported `fetch(slot)`: extracts a pending slot and writes its entry
+/// and its new heap bytes into the module's memory.
+pub fn fetch(mut caller: Caller<'_, impl AsRef<FetchData>>, slot: i32) -> wasmtime::Result<()> {
+    let ptr = JOB.with(Cell::get).ok_or(FetchError::NoJob)?;
+    #[allow(unsafe_code)]
+    // SAFETY: `with_job` published this pointer to a job that outlives the
+    // `eval` call running on this thread (wasmtime runs host functions on
+    // the caller's thread, inside the call); nothing else borrows the job
+    // during the call, and the call does not re-enter `fetch` recursively.
+    let job = unsafe { &mut *ptr.as_ptr() };
+    let s = u32::try_from(slot)
+        .ok()
+        .filter(|&s| s < job.nslots)
+        .ok_or(FetchError::Slot(slot))?;
+    let entry_tag = u32::from_le_bytes(job.buf.entry(s)[0..4].try_into().expect("4 bytes"));
+    if entry_tag != TAG_PENDING {
+        return Ok(());
+    }
+    let before = job.buf.heap().len();
+    (job.extract)(s, job.buf);
+    let memory = caller.data().as_ref().memory.ok_or(FetchError::NoMemory)?;
+    let heap_base = job.buf.heap_base() as usize;
+    let needed = heap_base + job.buf.heap().len();
+    if needed > job.max_memory {
+        return Err(FetchError::TooLarge {
+            needed,
+            limit: job.max_memory,
+        }
+        .into());
+    }
+    let have = memory.data_size(&caller);
+    if needed > have {
+        let pages = (needed - have).div_ceil(65536) as u64;
+        memory.grow(&mut caller, pages)?;
+    }
+    let mem = memory.data_mut(&mut caller);
+    let at = job.slot_base as usize + s as usize * 16;
+    mem.get_mut(heap_base + before..needed)
+        .ok_or(FetchError::NoMemory)?
+        .copy_from_slice(&job.buf.heap()[before..]);
+    mem.get_mut(at..at + 16)
+        .ok_or(FetchError::NoMemory)?
+        .copy_from_slice(job.buf.entry(s));
+    Ok(())
+}
