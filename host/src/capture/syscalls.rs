@@ -233,7 +233,18 @@ pub fn compat_table() -> Vec<u16> {
 
 /// The event name of a syscall number.
 pub fn name_of(nr: u16) -> Option<&'static str> {
-    SYSCALLS.iter().find(|s| s.0 == nr).map(|s| s.1)
+    // indexed by number, built once: this runs several times per event
+    static BY_NR: std::sync::OnceLock<Vec<Option<&'static str>>> = std::sync::OnceLock::new();
+    let by_nr = BY_NR.get_or_init(|| {
+        let max = SYSCALLS.iter().map(|s| s.0 as usize).max().unwrap_or(0);
+        let mut v = vec![None; max + 1];
+        for s in SYSCALLS.iter().rev() {
+            // the first entry of a number wins, as with a search
+            v[s.0 as usize] = Some(s.1);
+        }
+        v
+    });
+    by_nr.get(nr as usize).copied().flatten()
 }
 
 /// Whether events of type `name` reach the rules (a captured syscall, or
@@ -292,6 +303,15 @@ pub fn interesting_set(rule_types: Option<&[&str]>, io_named: &[&str]) -> Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_by_number_are_the_tables() {
+        for &(nr, _, _) in SYSCALLS {
+            let first = SYSCALLS.iter().find(|s| s.0 == nr).map(|s| s.1);
+            assert_eq!(name_of(nr), first, "{nr}");
+        }
+        assert_eq!(name_of(u16::MAX), None);
+    }
 
     #[test]
     fn names_are_known_event_names_and_unique() {

@@ -25,6 +25,11 @@ pub use options::{Backend, EngineOptions, RuleMatching, Selection};
 pub trait Event {
     /// The event's type name (`evt.type`), if the source has types.
     fn evt_type(&self) -> Option<&str>;
+    /// The type name when it is a `'static` one (a table's): the engine
+    /// then finds the type's group by the name's address.
+    fn evt_type_static(&self) -> Option<&'static str> {
+        None
+    }
     /// Writes one field's value(s) (before transformers) to `out`; writing
     /// nothing means the field cannot be extracted for this event.
     fn extract(&self, field: &ResolvedField, out: &mut dyn ValueSink);
@@ -57,6 +62,8 @@ pub struct SourceEngine {
     hits: Vec<u32>,
     /// Groups of the event types seen (bounded).
     type_groups: rustc_hash::FxHashMap<Box<str>, u32>,
+    /// Groups of the `'static` type names seen, by address and length.
+    static_groups: rustc_hash::FxHashMap<(usize, usize), u32>,
 }
 
 /// Why the engine could not be built.
@@ -138,6 +145,7 @@ impl SourceEngine {
             buf,
             hits: Vec::new(),
             type_groups: Default::default(),
+            static_groups: Default::default(),
         })
     }
 
@@ -200,7 +208,10 @@ impl SourceEngine {
     /// Evaluates one event; matching rules (indices into `rules().rules`)
     /// are appended to `out`, in load order.
     pub fn process(&mut self, ev: &dyn Event, out: &mut Vec<u32>) -> Result<(), FilterError> {
-        let group = self.group_of(ev.evt_type());
+        let group = match ev.evt_type_static() {
+            Some(t) => self.group_of_static(t),
+            None => self.group_of(ev.evt_type()),
+        };
         if self.groups[group as usize].is_empty() {
             return Ok(());
         }
@@ -258,6 +269,20 @@ impl SourceEngine {
     }
 
     /// The group for an event type (looked up once per type).
+    /// The group of a `'static` type name: found by its address (the same
+    /// address always holds the same name).
+    fn group_of_static(&mut self, t: &'static str) -> u32 {
+        let key = (t.as_ptr() as usize, t.len());
+        if let Some(&g) = self.static_groups.get(&key) {
+            return g;
+        }
+        let g = self.group_of(Some(t));
+        if self.static_groups.len() < 4096 {
+            self.static_groups.insert(key, g);
+        }
+        g
+    }
+
     fn group_of(&mut self, evt_type: Option<&str>) -> u32 {
         let Some(t) = evt_type else {
             return self.catchall;

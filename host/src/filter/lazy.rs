@@ -112,9 +112,8 @@ pub fn fetch(mut caller: Caller<'_, impl AsRef<FetchData>>, slot: i32) -> wasmti
         }
         .into());
     }
-    let have = memory.data_size(&caller);
-    if needed > have {
-        let pages = (needed - have).div_ceil(65536) as u64;
+    if needed > memory.data(&caller).len() {
+        let pages = (needed - memory.data_size(&caller)).div_ceil(65536) as u64;
         memory.grow(&mut caller, pages)?;
     }
     let mem = memory.data_mut(&mut caller);

@@ -227,8 +227,8 @@ impl WasmFilter {
                 limit: self.limits.max_memory,
             });
         }
-        let have = self.memory.data_size(&self.store);
-        if needed_bytes > have {
+        if needed_bytes > self.memory.data(&self.store).len() {
+            let have = self.memory.data_size(&self.store);
             let pages = (needed_bytes - have).div_ceil(65536) as u64;
             self.memory
                 .grow(&mut self.store, pages)

@@ -631,7 +631,7 @@ impl State {
                 // The probe reads the new directory from the task; a
                 // capture gives the path chdir was called with, or the fd
                 let cwd = match r.str_param(ParamKind::Cwd, None) {
-                    Some(cwd) => Some(String::from_utf8_lossy(cwd).into_owned()),
+                    Some(cwd) => Some(lossy(cwd)),
                     None if name == "chdir" => {
                         user_str(r, 0).map(|path| self.resolve(r.pid, AT_FDCWD, &path))
                     }
@@ -665,23 +665,20 @@ impl State {
 
     fn on_exec(&mut self, r: &Record) {
         let info = r.param(ParamKind::Exec, None).and_then(ExecInfo::decode);
-        let s = |k: ParamKind| {
-            r.str_param(k, None)
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-        };
+        let s = |k: ParamKind| r.str_param(k, None).map(lossy);
         let mut argv = process::split_nul(r.param(ParamKind::Args, None).unwrap_or_default());
         let env = process::split_nul(r.param(ParamKind::Env, None).unwrap_or_default());
         let cgroups: Vec<String> = r
             .params()
             .filter(|(k, _, _)| *k == ParamKind::Cgroup)
-            .map(|(_, _, d)| String::from_utf8_lossy(trim_nul(d)).into_owned())
+            .map(|(_, _, d)| lossy(trim_nul(d)))
             .collect();
         let container_id =
             containers::container_id_from_cgroups(cgroups.iter().map(String::as_str))
                 .unwrap_or_default();
-        let comm = r.param(ParamKind::Comm, None).map(|b| {
-            String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(b)).into_owned()
-        });
+        let comm = r
+            .param(ParamKind::Comm, None)
+            .map(|b| lossy(b.split(|&c| c == 0).next().unwrap_or(b)));
         let exepath = s(ParamKind::ExePath).unwrap_or_default();
         let cwd = s(ParamKind::Cwd);
         let p = self.procs.entry(r.pid).or_insert_with(|| Process {
@@ -805,8 +802,7 @@ fn int_arg(r: &Record, i: usize) -> i64 {
 
 /// The user string read from argument `i`.
 fn user_str(r: &Record, i: u8) -> Option<String> {
-    r.str_param(ParamKind::UserStr, Some(i))
-        .map(|b| String::from_utf8_lossy(b).into_owned())
+    r.str_param(ParamKind::UserStr, Some(i)).map(lossy)
 }
 
 /// The kind of the fd an fd-creating syscall without a path returns.
@@ -894,12 +890,15 @@ fn unix_sockaddr_path(b: &[u8]) -> Option<String> {
     Some(if p[0] == 0 {
         format!("@{}", String::from_utf8_lossy(trim_nul(&p[1..])))
     } else {
-        String::from_utf8_lossy(p.split(|&c| c == 0).next().unwrap_or(p)).into_owned()
+        lossy(p.split(|&c| c == 0).next().unwrap_or(p))
     })
 }
 
 /// Removes `.`, `..` and repeated slashes (no symlink resolution, like libs).
 pub fn normalize(path: &str) -> String {
+    if is_normal(path.as_bytes()) {
+        return path.to_owned();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for c in path.split('/') {
         match c {
@@ -919,6 +918,37 @@ pub fn normalize(path: &str) -> String {
         s.push('/');
     }
     s
+}
+
+/// Whether an absolute path is already in normal form: no empty, `.` or
+/// `..` component and no trailing slash (the root aside).
+fn is_normal(p: &[u8]) -> bool {
+    if p == b"/" {
+        return true;
+    }
+    if p.first() != Some(&b'/') || p.last() == Some(&b'/') {
+        return false;
+    }
+    // every component, after its slash, is neither empty, "." nor ".."
+    let mut i = 0;
+    while i < p.len() {
+        let rest = &p[i + 1..];
+        let end = rest.iter().position(|&c| c == b'/').unwrap_or(rest.len());
+        if matches!(&rest[..end], b"" | b"." | b"..") {
+            return false;
+        }
+        i += 1 + end;
+    }
+    true
+}
+
+/// Bytes as text: copied as they are when valid UTF-8 (the common case,
+/// checked by the fast validator), invalid sequences replaced otherwise.
+pub fn lossy(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 /// What the probe's exec details say of process `p` after its exec
@@ -1229,6 +1259,13 @@ mod tests {
         assert_eq!(normalize("/etc/../etc//shadow"), "/etc/shadow");
         assert_eq!(normalize("/a/./b/"), "/a/b");
         assert_eq!(normalize("/.."), "/");
+        for p in ["/", "/etc/shadow", "/a/.b/..c/...", "/a.", "/.x"] {
+            assert!(is_normal(p.as_bytes()), "{p}");
+            assert_eq!(normalize(p), p);
+        }
+        for p in ["/a/", "/a//b", "/a/./b", "/a/..", "/.", "//", "a/b", ""] {
+            assert!(!is_normal(p.as_bytes()), "{p}");
+        }
     }
 
     #[test]

@@ -120,9 +120,7 @@ pub fn split_nul(b: &[u8]) -> Vec<String> {
     if b.is_empty() {
         return Vec::new();
     }
-    b.split(|&c| c == 0)
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
+    b.split(|&c| c == 0).map(super::lossy).collect()
 }
 
 /// The Linux `tty_nr` encoding of a device (as in `/proc/PID/stat`).

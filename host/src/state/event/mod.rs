@@ -113,7 +113,7 @@ impl<'a> SyscallEvent<'a> {
             hostname,
             type_name,
             proc: state.process(rec.pid),
-            fd_num: event_fd(type_name, rec),
+            fd_num: event_fd(rec),
         }
     }
 
@@ -152,7 +152,7 @@ impl<'a> SyscallEvent<'a> {
     fn user_str(&self, idx: u8) -> Option<String> {
         self.rec
             .str_param(ParamKind::UserStr, Some(idx))
-            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .map(super::lossy)
     }
 
     /// Calls `f` with the process, if known.
@@ -189,26 +189,66 @@ impl<'a> SyscallEvent<'a> {
     }
 }
 
+/// Where an event's fd number comes from.
+#[derive(Clone, Copy)]
+enum FdFrom {
+    /// The result (calls that create one).
+    Ret,
+    /// The first argument (calls that use one).
+    Arg0,
+    /// fcntl: the result of a dup (F_DUPFD, F_DUPFD_CLOEXEC), else the
+    /// first argument.
+    Fcntl,
+    /// None.
+    No,
+}
+
+impl FdFrom {
+    fn of(type_name: &str) -> FdFrom {
+        match type_name {
+            "open" | "openat" | "openat2" | "creat" | "accept" | "accept4" | "dup" | "dup2"
+            | "dup3" | "socket" | "memfd_create" | "open_by_handle_at" | "eventfd" | "eventfd2"
+            | "signalfd" | "signalfd4" | "timerfd_create" | "inotify_init" | "inotify_init1"
+            | "userfaultfd" | "epoll_create" | "epoll_create1" | "pidfd_open" => FdFrom::Ret,
+            "fcntl" => FdFrom::Fcntl,
+            "close" | "connect" | "bind" | "listen" | "sendto" | "recvfrom" | "sendmsg"
+            | "recvmsg" | "read" | "write" | "pread" | "pwrite" | "readv" | "writev"
+            | "shutdown" | "fchdir" | "fchmod" | "ioctl" | "finit_module" | "setns"
+            | "ftruncate" | "sendmmsg" | "recvmmsg" => FdFrom::Arg0,
+            _ => FdFrom::No,
+        }
+    }
+
+    /// By record kind (decided once per kind).
+    fn of_kind(kind: u16) -> FdFrom {
+        static BY_KIND: std::sync::OnceLock<Vec<FdFrom>> = std::sync::OnceLock::new();
+        let by_kind = BY_KIND.get_or_init(|| {
+            (0..=KIND_PROCEXIT)
+                .map(|k| syscalls::name_of(k).map_or(FdFrom::No, FdFrom::of))
+                .collect()
+        });
+        by_kind.get(kind as usize).copied().unwrap_or(FdFrom::No)
+    }
+}
+
 /// The fd number an event is about: the result of calls that create one,
 /// the first argument of calls that use one.
-fn event_fd(type_name: &str, rec: &Record) -> Option<i64> {
+fn event_fd(rec: &Record) -> Option<i64> {
     let a0 = rec.args[0] as i32 as i64;
-    match type_name {
-        "open" | "openat" | "openat2" | "creat" | "accept" | "accept4" | "dup" | "dup2"
-        | "dup3" | "socket" | "memfd_create" | "open_by_handle_at" | "eventfd" | "eventfd2"
-        | "signalfd" | "signalfd4" | "timerfd_create" | "inotify_init" | "inotify_init1"
-        | "userfaultfd" | "epoll_create" | "epoll_create1" | "pidfd_open" => Some(rec.ret),
-        "fcntl" if matches!(rec.args[1], 0 | 1030) => Some(rec.ret),
-        "close" | "connect" | "bind" | "listen" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg"
-        | "read" | "write" | "pread" | "pwrite" | "readv" | "writev" | "shutdown" | "fchdir"
-        | "fchmod" | "ioctl" | "fcntl" | "finit_module" | "setns" | "ftruncate" | "sendmmsg"
-        | "recvmmsg" => Some(a0),
-        _ => None,
+    match FdFrom::of_kind(rec.kind) {
+        FdFrom::Ret => Some(rec.ret),
+        FdFrom::Fcntl if matches!(rec.args[1], 0 | 1030) => Some(rec.ret),
+        FdFrom::Fcntl | FdFrom::Arg0 => Some(a0),
+        FdFrom::No => None,
     }
 }
 
 impl Event for SyscallEvent<'_> {
     fn evt_type(&self) -> Option<&str> {
+        Some(self.type_name)
+    }
+
+    fn evt_type_static(&self) -> Option<&'static str> {
         Some(self.type_name)
     }
 
