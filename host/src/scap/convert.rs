@@ -134,12 +134,13 @@ impl Plan {
 /// Converts one capture's events into probe records.
 #[derive(Default)]
 pub struct Converter {
-    /// tid → pid, from the process list, clones and execs.
-    pids: HashMap<u64, u64>,
+    /// tid → pid, from the process list, clones and execs. (The file
+    /// chooses the keys: foldhash is fast and randomly seeded.)
+    pids: foldhash::HashMap<u64, u64>,
     /// pid → (uid, gid): what an exec keeps when its event does not say.
-    ids: HashMap<u64, (u32, u32)>,
+    ids: foldhash::HashMap<u64, (u32, u32)>,
     /// The last enter event of each thread.
-    enters: HashMap<u64, Enter>,
+    enters: foldhash::HashMap<u64, Enter>,
     /// Plans by event code, and by syscall for generic events.
     plans: Vec<Option<Plan>>,
     generic_plans: Vec<Option<Plan>>,
@@ -374,7 +375,11 @@ impl Converter {
         if plan.io && !self.io {
             plan.kind = Kind::Skip;
         }
-        let enter = self.enters.remove(&ev.tid);
+        // captures of exit events only (ours) keep no enter events
+        let enter = match self.enters.is_empty() {
+            true => None,
+            false => self.enters.remove(&ev.tid),
+        };
         let p = Params {
             ev,
             enter: enter.as_ref().filter(|e| e.live && e.name == ev.info.name),

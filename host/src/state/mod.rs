@@ -768,7 +768,11 @@ impl State {
         if base.is_empty() {
             return path.to_string();
         }
-        normalize(&format!("{base}/{path}"))
+        let joined = format!("{base}/{path}");
+        match is_normal(joined.as_bytes()) {
+            true => joined,
+            false => normalize(&joined),
+        }
     }
 }
 
