@@ -15,6 +15,7 @@
 //! The format reference is §7 of `falco-compat.md` (libs'
 //! `scap_savefile.c` is the reader this one is checked against).
 
+mod blocks;
 pub mod convert;
 pub mod encode;
 pub mod meta;

@@ -12,9 +12,11 @@
 //! stream) of the block that is wrong. Events before the error were handed
 //! out already.
 
+use super::blocks::Blocks;
 use super::meta::{self, Cursor, FdInfo, GroupInfo, MachineInfo, ThreadInfo, UserInfo};
 use super::table::{self, EventInfo};
 use std::io::{BufReader, Read};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -199,16 +201,15 @@ fn open_stream(path: &Path) -> std::io::Result<(Box<dyn Read + Send>, Arc<Atomic
         file: std::fs::File::open(path)?,
         read: read.clone(),
     };
-    let mut f = BufReader::with_capacity(1 << 20, file);
+    // The reader buffers (`Blocks`); this buffer serves the sniffing and
+    // the decompressor, and larger reads go past it.
+    let mut f = BufReader::with_capacity(64 << 10, file);
     let gz = {
         use std::io::BufRead;
         f.fill_buf()?.starts_with(&[0x1f, 0x8b])
     };
     let stream: Box<dyn Read + Send> = if gz {
-        Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::bufread::MultiGzDecoder::new(f),
-        ))
+        Box::new(flate2::bufread::MultiGzDecoder::new(f))
     } else {
         Box::new(f)
     };
@@ -230,11 +231,11 @@ pub fn file_bytes(path: &Path) -> Result<Vec<u8>, ScapError> {
 
 /// A capture being read.
 pub struct Reader {
-    src: Box<dyn Read + Send>,
+    src: Blocks,
     path: String,
     offset: u64,
-    /// The current block: type, offset, body.
-    block: (u32, u64, Vec<u8>),
+    /// The current block: type, offset, and its body's range in `src`.
+    block: (u32, u64, Range<usize>),
     /// A block read ahead (the first event block after metadata).
     held: bool,
     params: Vec<(u32, u32)>,
@@ -269,10 +270,10 @@ impl Reader {
     /// Reads a capture from `src` (uncompressed); `name` is used in errors.
     pub fn new(src: Box<dyn Read + Send>, name: String) -> Result<Reader, ScapError> {
         let mut r = Reader {
-            src,
+            src: Blocks::new(src),
             path: name,
             offset: 0,
-            block: (0, 0, Vec::new()),
+            block: (0, 0, 0..0),
             held: false,
             params: Vec::new(),
             meta: Metadata::default(),
@@ -316,14 +317,15 @@ impl Reader {
             return Ok(true);
         }
         let at = self.offset;
-        let mut hdr = [0u8; 8];
-        let got = read_full(&mut self.src, &mut hdr).map_err(|e| self.io(e))?;
+        let got = self.src.fill(8).map_err(|e| self.io(e))?;
         if got == 0 {
             return Ok(false);
         }
         if got < 8 {
             return Err(self.error(at, format!("truncated block header ({got} of 8 bytes)")));
         }
+        let start = self.src.pos();
+        let hdr = &self.src.bytes()[start..start + 8];
         let kind = u32::from_le_bytes(hdr[..4].try_into().expect("4"));
         let total = u32::from_le_bytes(hdr[4..].try_into().expect("4")) as usize;
         let cap = if kind == EV_V2_LARGE || kind == EVF_V2_LARGE {
@@ -337,38 +339,29 @@ impl Reader {
                 format!("block of type {kind:#x} has an invalid length {total}"),
             ));
         }
-        let body = &mut self.block.2;
-        body.clear();
-        let want = (total - 8) as u64;
-        let got = if want <= 1 << 20 {
-            // the usual block: one read into the reused buffer
-            body.resize(want as usize, 0);
-            let n = read_full(&mut self.src, body);
-            body.truncate(*n.as_ref().unwrap_or(&0));
-            n
-        } else {
-            // a large one grows as its bytes arrive (a lying length in a
-            // truncated file allocates no more than the file has)
-            (&mut self.src).take(want).read_to_end(body)
-        }
-        .map_err(|e| ScapError::Io {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        if (got as u64) < want {
+        let got = self.src.fill(total).map_err(|e| self.io(e))?;
+        if got < total {
             return Err(self.error(
                 at,
-                format!("truncated block of type {kind:#x}: {got} of {want} bytes"),
+                format!(
+                    "truncated block of type {kind:#x}: {} of {} bytes",
+                    got - 8,
+                    total - 8
+                ),
             ));
         }
-        let trailer = u32::from_le_bytes(body[body.len() - 4..].try_into().expect("4"));
+        // filling may have moved the bytes
+        let start = self.src.pos();
+        let block = &self.src.bytes()[start..start + total];
+        let trailer = u32::from_le_bytes(block[total - 4..].try_into().expect("4"));
         if trailer as usize != total {
             return Err(self.error(
                 at,
                 format!("block of type {kind:#x}: length {total} but trailer says {trailer}"),
             ));
         }
-        body.truncate(body.len() - 4);
+        self.src.advance(total);
+        self.block.2 = start + 8..start + total - 4;
         self.block.0 = kind;
         self.block.1 = at;
         self.offset += total as u64;
@@ -385,8 +378,8 @@ impl Reader {
     /// Reads the section header (already in `self.block`) and the metadata
     /// blocks after it, stopping at (and holding) the first event block.
     fn read_metadata(&mut self) -> Result<(), ScapError> {
-        let (_, at, ref body) = self.block;
-        let mut c = Cursor::new(body);
+        let at = self.block.1;
+        let mut c = Cursor::new(&self.src.bytes()[self.block.2.clone()]);
         let magic = c.u32().map_err(|e| self.fmt_err(at, e))?;
         if magic != SHB_MAGIC {
             return Err(self.error(
@@ -423,7 +416,8 @@ impl Reader {
     }
 
     fn metadata_block(&mut self) -> Result<(), ScapError> {
-        let (kind, at, ref body) = self.block;
+        let (kind, at) = (self.block.0, self.block.1);
+        let body = &self.src.bytes()[self.block.2.clone()];
         let r = (|| -> Result<(), FormatError> {
             if MI.contains(&kind) {
                 self.meta.machine = Some(meta::machine(body)?);
@@ -482,7 +476,7 @@ impl Reader {
                 tid: head.tid,
                 code: head.code,
                 info: head.info,
-                data: &self.block.2[head.data],
+                data: &self.src.bytes()[self.block.2.clone()][head.data],
                 params: &self.params,
             }));
         }
@@ -490,7 +484,7 @@ impl Reader {
 
     /// Parses the event in the current block; None for an unknown code.
     fn decode_event(&mut self, kind: u32) -> Result<Option<Head>, FormatError> {
-        let body = &self.block.2;
+        let body = &self.src.bytes()[self.block.2.clone()];
         let mut c = Cursor::new(body);
         let cpu = c.u16()?;
         let flags = if matches!(kind, EVF | EVF_V2 | EVF_V2_LARGE) {
@@ -559,20 +553,6 @@ struct Head {
 
 fn is_event_block(kind: u32) -> bool {
     EV.contains(&kind) || matches!(kind, EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE)
-}
-
-/// Reads until `buf` is full or the end; returns how many bytes came.
-fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match src.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// The parameter length at `o` (the caller checked that it is in `data`),
