@@ -178,6 +178,11 @@ impl<'a> Record<'a> {
     }
 }
 
+/// The bytes before the first NUL (all of them without one).
+pub fn until_nul(b: &[u8]) -> &[u8] {
+    memchr::memchr(0, b).map_or(b, |i| &b[..i])
+}
+
 /// Drops one trailing NUL.
 pub fn trim_nul(b: &[u8]) -> &[u8] {
     b.strip_suffix(&[0]).unwrap_or(b)

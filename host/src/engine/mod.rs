@@ -50,6 +50,8 @@ pub struct SourceEngine {
     /// Group → which of those are extracted (the others cannot change a
     /// result for the group's event type: they are left missing).
     group_extract: Vec<Vec<bool>>,
+    /// Group → the slots left missing (sorted), for the Wasm back end.
+    group_missing: Vec<Vec<u32>>,
     /// Event name index → group.
     by_type: Vec<u32>,
     /// Group for events of unknown or absent type.
@@ -129,11 +131,24 @@ impl SourceEngine {
         };
         let heap_base = wasm.as_ref().map_or(0, WasmFilter::heap_base);
         let buf = EventBuf::new(rules.program.slots.len(), heap_base);
+        let group_missing = group_slots
+            .iter()
+            .zip(&group_extract)
+            .map(|(slots, ex)| {
+                slots
+                    .iter()
+                    .zip(ex)
+                    .filter(|(_, e)| !**e)
+                    .map(|(s, _)| *s)
+                    .collect()
+            })
+            .collect();
         Ok(SourceEngine {
             rules,
             active,
             irs,
             groups,
+            group_missing,
             group_slots,
             group_extract,
             by_type,
@@ -216,16 +231,17 @@ impl SourceEngine {
             return Ok(());
         }
         self.buf.clear();
-        let lazy = self.backend == Backend::Wasm && self.wasm.is_some();
-        let extract = &self.group_extract[group as usize];
-        for (i, &s) in self.group_slots[group as usize].iter().enumerate() {
-            if !extract[i] {
-                // left missing: no value of it changes this type's result
-                self.buf.writer(s);
-            } else if lazy {
-                self.buf.pend(s);
-            } else {
-                extract_slot(ev, &self.rules.program, s, &mut self.buf);
+        if self.wasm.is_none() || self.backend != Backend::Wasm {
+            // the interpreter reads values extracted up front
+            let extract = &self.group_extract[group as usize];
+            for (i, &s) in self.group_slots[group as usize].iter().enumerate() {
+                match extract[i] {
+                    true => extract_slot(ev, &self.rules.program, s, &mut self.buf),
+                    // left missing: no value of it changes this type's result
+                    false => {
+                        self.buf.writer(s);
+                    }
+                }
             }
         }
         let all = self.matching == RuleMatching::All;
@@ -233,10 +249,12 @@ impl SourceEngine {
             (Backend::Wasm, Some(w)) => {
                 self.hits.clear();
                 let program = &self.rules.program;
+                // the module fetches the slots its rules reach
                 w.eval(
                     group,
                     &mut self.buf,
-                    &self.group_slots[group as usize],
+                    &[],
+                    &self.group_missing[group as usize],
                     all,
                     &mut self.hits,
                     &mut |s, buf| extract_slot(ev, program, s, buf),

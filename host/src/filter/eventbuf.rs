@@ -7,16 +7,12 @@
 //! interpreter decodes the same bytes.
 //!
 //! Entry: `[tag: u32][a: u32][b: u64]`; tag 0 = missing, 1 = one value,
-//! 2 = a list (`a` = address of `b` element entries), 3 = pending (not
-//! extracted yet: the Wasm back end fetches it when a rule reads it). Strings are `a` =
+//! 2 = a list (`a` = address of `b` element entries). Strings are `a` =
 //! address, `b` = length; numbers, booleans and floats are `b`; an IP
 //! address is `a` = address of 16 bytes. Addresses are `heap_base + offset`.
 
 use super::value::{SlotValue, ValueSink};
 use crate::fields::ValueKind;
-
-/// The tag of a pending entry: extracted on first read.
-pub const TAG_PENDING: u32 = 3;
 
 /// Slot entries and heap for one event.
 #[derive(Clone, Debug)]
@@ -95,11 +91,6 @@ impl EventBuf {
         self.entries[slot as usize] = [0; 16];
         self.list = None;
         SlotWriter { buf: self, slot }
-    }
-
-    /// Marks a slot pending: extracted only if a rule reads it.
-    pub fn pend(&mut self, slot: u32) {
-        self.entries[slot as usize] = entry(TAG_PENDING, 0, 0);
     }
 
     /// Writes an owned value into a slot.

@@ -9,7 +9,8 @@
 //! for the length of the call ([`with_job`]), and `fetch` (which wasmtime
 //! runs on the calling thread, inside that call) takes it from there.
 
-use super::eventbuf::{EventBuf, TAG_PENDING};
+use super::codegen::Layout;
+use super::eventbuf::EventBuf;
 use std::cell::Cell;
 use std::ptr::NonNull;
 use wasmtime::{Caller, Memory};
@@ -23,10 +24,12 @@ pub struct FetchJob<'a> {
     pub buf: &'a mut EventBuf,
     /// The extraction of one slot.
     pub extract: &'a mut Extract<'a>,
-    /// The module's first slot entry.
-    pub slot_base: u32,
-    /// The module's slot count.
-    pub nslots: u32,
+    /// Slots left missing (sorted): no value of theirs changes a result.
+    pub missing: &'a [u32],
+    /// The module's memory layout.
+    pub layout: Layout,
+    /// The event's generation.
+    pub generation: u64,
     /// The memory limit, bytes.
     pub max_memory: usize,
 }
@@ -82,8 +85,9 @@ pub enum FetchError {
     NoMemory,
 }
 
-/// The imported `fetch(slot)`: extracts a pending slot and writes its entry
-/// and its new heap bytes into the module's memory.
+/// The imported `fetch(slot)`: extracts a slot (or leaves it missing) and
+/// writes its entry, its generation and its new heap bytes into the
+/// module's memory.
 pub fn fetch(mut caller: Caller<'_, impl AsRef<FetchData>>, slot: i32) -> wasmtime::Result<()> {
     let ptr = JOB.with(Cell::get).ok_or(FetchError::NoJob)?;
     #[allow(unsafe_code)]
@@ -92,16 +96,17 @@ pub fn fetch(mut caller: Caller<'_, impl AsRef<FetchData>>, slot: i32) -> wasmti
     // the caller's thread, inside the call); nothing else borrows the job
     // during the call, and the call does not re-enter `fetch` recursively.
     let job = unsafe { &mut *ptr.as_ptr() };
+    let nslots = (job.layout.result_base - job.layout.slot_base) / 16;
     let s = u32::try_from(slot)
         .ok()
-        .filter(|&s| s < job.nslots)
+        .filter(|&s| s < nslots)
         .ok_or(FetchError::Slot(slot))?;
-    let entry_tag = u32::from_le_bytes(job.buf.entry(s)[0..4].try_into().expect("4 bytes"));
-    if entry_tag != TAG_PENDING {
-        return Ok(());
-    }
     let before = job.buf.heap().len();
-    (job.extract)(s, job.buf);
+    if job.missing.binary_search(&s).is_ok() {
+        job.buf.writer(s);
+    } else {
+        (job.extract)(s, job.buf);
+    }
     let memory = caller.data().as_ref().memory.ok_or(FetchError::NoMemory)?;
     let heap_base = job.buf.heap_base() as usize;
     let needed = heap_base + job.buf.heap().len();
@@ -117,12 +122,16 @@ pub fn fetch(mut caller: Caller<'_, impl AsRef<FetchData>>, slot: i32) -> wasmti
         memory.grow(&mut caller, pages)?;
     }
     let mem = memory.data_mut(&mut caller);
-    let at = job.slot_base as usize + s as usize * 16;
+    let at = job.layout.slot_base as usize + s as usize * 16;
+    let gen_at = job.layout.gen_base as usize + s as usize * 8;
     mem.get_mut(heap_base + before..needed)
         .ok_or(FetchError::NoMemory)?
         .copy_from_slice(&job.buf.heap()[before..]);
     mem.get_mut(at..at + 16)
         .ok_or(FetchError::NoMemory)?
         .copy_from_slice(job.buf.entry(s));
+    mem.get_mut(gen_at..gen_at + 8)
+        .ok_or(FetchError::NoMemory)?
+        .copy_from_slice(&job.generation.to_le_bytes());
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! bug) fails that event's evaluation with an error and the instance is
 //! rebuilt from its pre-instantiated form, so the next event runs normally.
 
-use super::codegen::{FETCH, Generated, Layout};
+use super::codegen::{FETCH, GEN_ADDR, Generated, Layout};
 use super::eventbuf::EventBuf;
 use super::lazy::{self, Extract, FetchData, FetchJob};
 use std::ops::Range;
@@ -150,6 +150,8 @@ pub struct WasmFilter {
     eval: TypedFunc<(i32, i32), i32>,
     layout: Layout,
     limits: FilterLimits,
+    /// The current event's number (see [`super::codegen`]).
+    generation: u64,
 }
 
 impl WasmFilter {
@@ -174,6 +176,7 @@ impl WasmFilter {
             eval,
             layout: generated.layout,
             limits,
+            generation: 0,
         })
     }
 
@@ -187,32 +190,38 @@ impl WasmFilter {
         self.layout.heap_base
     }
 
-    /// Evaluates group `group` over the event's values (only the slots in
-    /// `needed` are copied in; a pending one is extracted by `extract` when
-    /// a rule first reads it). In `all` mode every matching rule index is
-    /// appended to `out`; otherwise at most the first.
+    /// Evaluates group `group` over the event's values. The slots in
+    /// `eager` are in `buf` already and are copied in; any other slot a
+    /// rule reads is extracted then by `extract`, but those in `missing`
+    /// (sorted), which are left missing. In `all` mode every matching rule
+    /// index is appended to `out`; otherwise at most the first.
+    #[allow(clippy::too_many_arguments)]
     pub fn eval(
         &mut self,
         group: u32,
         buf: &mut EventBuf,
-        needed: &[u32],
+        eager: &[u32],
+        missing: &[u32],
         all: bool,
         out: &mut Vec<u32>,
         extract: &mut Extract<'_>,
     ) -> Result<(), FilterError> {
-        self.load(buf, needed)?;
+        self.generation += 1;
+        self.load(buf, eager)?;
         let mut job = FetchJob {
             buf,
             extract,
-            slot_base: self.layout.slot_base,
-            nslots: (self.layout.result_base - self.layout.slot_base) / 16,
+            missing,
+            layout: self.layout,
+            generation: self.generation,
             max_memory: self.limits.max_memory,
         };
         lazy::with_job(&mut job, || self.call(group, all, out))
     }
 
-    /// Copies the event's heap and the `needed` slot entries into memory.
-    fn load(&mut self, buf: &EventBuf, needed: &[u32]) -> Result<(), FilterError> {
+    /// Starts the event: its generation, its heap so far and the `eager`
+    /// slots' entries (and generations) copied into memory.
+    fn load(&mut self, buf: &EventBuf, eager: &[u32]) -> Result<(), FilterError> {
         let layout = self.layout;
         debug_assert_eq!(
             buf.heap_base(),
@@ -237,14 +246,19 @@ impl WasmFilter {
                     limit: self.limits.max_memory,
                 })?;
         }
+        let generation = self.generation.to_le_bytes();
         let mem = self.memory.data_mut(&mut self.store);
         let size = mem.len();
         let hb = layout.heap_base as usize;
         mem[bounds("event heap", hb, heap.len(), size)?].copy_from_slice(heap);
-        for &s in needed {
+        for &s in eager {
             let at = layout.slot_base as usize + s as usize * 16;
             mem[bounds("slot", at, 16, size)?].copy_from_slice(buf.entry(s));
+            let at = layout.gen_base as usize + s as usize * 8;
+            mem[bounds("slot generation", at, 8, size)?].copy_from_slice(&generation);
         }
+        let at = GEN_ADDR as usize;
+        mem[bounds("generation", at, 8, size)?].copy_from_slice(&generation);
         Ok(())
     }
 
@@ -385,6 +399,7 @@ mod tests {
             layout: Layout {
                 slot_base: 16,
                 result_base: 64,
+                gen_base: 128,
                 heap_base: 1024,
                 initial_pages: 1,
             },
@@ -398,7 +413,7 @@ mod tests {
             let mut buf = EventBuf::new(0, f.heap_base());
             let mut out = Vec::new();
             let e = f
-                .eval(0, &mut buf, &[], true, &mut out, &mut |_, _| ())
+                .eval(0, &mut buf, &[], &[], true, &mut out, &mut |_, _| ())
                 .unwrap_err();
             assert!(
                 matches!(
@@ -414,7 +429,7 @@ mod tests {
         let mut f = WasmFilter::new(&returning(2), FilterLimits::default()).unwrap();
         let mut buf = EventBuf::new(0, f.heap_base());
         let mut out = Vec::new();
-        f.eval(0, &mut buf, &[], true, &mut out, &mut |_, _| ())
+        f.eval(0, &mut buf, &[], &[], true, &mut out, &mut |_, _| ())
             .unwrap();
         assert_eq!(out, [0, 0]);
     }

@@ -290,8 +290,7 @@ impl Params<'_, '_> {
     }
 
     fn text(&self, name: &str) -> Option<&[u8]> {
-        self.get(name)
-            .map(|b| b.split(|&c| c == 0).next().unwrap_or(b))
+        self.get(name).map(crate::capture::record::until_nul)
     }
 }
 

@@ -94,7 +94,7 @@ impl<'a> Cursor<'a> {
 
 /// Bytes as text, up to the first NUL.
 pub fn text(b: &[u8]) -> String {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    let end = memchr::memchr(0, b).unwrap_or(b.len());
     String::from_utf8_lossy(&b[..end]).into_owned()
 }
 

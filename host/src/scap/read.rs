@@ -156,7 +156,10 @@ impl<'a> Event<'a> {
 
     /// The parameter named `name`.
     pub fn param_named(&self, name: &str) -> Option<&'a [u8]> {
-        let i = self.info.params.iter().position(|p| p.0 == name)?;
+        // names are short: compared in place, without a call to memcmp
+        let same =
+            |a: &str| a.len() == name.len() && a.bytes().zip(name.bytes()).all(|(x, y)| x == y);
+        let i = self.info.params.iter().position(|p| same(p.0))?;
         self.param(i)
     }
 

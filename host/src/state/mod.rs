@@ -22,6 +22,7 @@ pub mod users;
 
 use crate::capture::record::{
     Creds, ExecInfo, IDX_RET, KIND_FORK, KIND_PROCEXIT, ParamKind, Record, SockTuple, trim_nul,
+    until_nul,
 };
 use crate::capture::syscalls;
 use containers::{ContainerInfo, Containers};
@@ -676,9 +677,7 @@ impl State {
         let container_id =
             containers::container_id_from_cgroups(cgroups.iter().map(String::as_str))
                 .unwrap_or_default();
-        let comm = r
-            .param(ParamKind::Comm, None)
-            .map(|b| lossy(b.split(|&c| c == 0).next().unwrap_or(b)));
+        let comm = r.param(ParamKind::Comm, None).map(|b| lossy(until_nul(b)));
         let exepath = s(ParamKind::ExePath).unwrap_or_default();
         let cwd = s(ParamKind::Cwd);
         let p = self.procs.entry(r.pid).or_insert_with(|| Process {
@@ -894,7 +893,7 @@ fn unix_sockaddr_path(b: &[u8]) -> Option<String> {
     Some(if p[0] == 0 {
         format!("@{}", String::from_utf8_lossy(trim_nul(&p[1..])))
     } else {
-        lossy(p.split(|&c| c == 0).next().unwrap_or(p))
+        lossy(until_nul(p))
     })
 }
 
@@ -937,7 +936,7 @@ fn is_normal(p: &[u8]) -> bool {
     let mut i = 0;
     while i < p.len() {
         let rest = &p[i + 1..];
-        let end = rest.iter().position(|&c| c == b'/').unwrap_or(rest.len());
+        let end = memchr::memchr(b'/', rest).unwrap_or(rest.len());
         if matches!(&rest[..end], b"" | b"." | b"..") {
             return false;
         }

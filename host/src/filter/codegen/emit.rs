@@ -2,10 +2,9 @@
 //! function, each predicate a call to a runtime helper.
 
 use super::helpers::*;
-use super::{Data, mem};
+use super::{Data, GEN_ADDR, mem};
 use crate::fields::ValueKind;
 use crate::filter::ast::Modifier;
-use crate::filter::eventbuf::TAG_PENDING;
 use crate::filter::ir::*;
 use crate::filter::lower::Program;
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
@@ -20,6 +19,8 @@ pub(super) struct Gen<'a> {
     pub(super) dfa_addrs: &'a [u32],
     /// First slot entry.
     pub(super) slot_base: u32,
+    /// First slot generation word.
+    pub(super) gen_base: u32,
     /// Number of rules (predicate functions follow them in the table).
     pub(super) nrules: u32,
     /// Predicate functions for list slots, in table order.
@@ -32,14 +33,15 @@ impl Gen<'_> {
         (self.slot_base + slot * 16) as i32
     }
 
-    /// Makes sure the slot is extracted before its entry is read: a
-    /// pending entry (tag [`TAG_PENDING`]) is filled by the host's
-    /// `fetch(slot)`, which writes its value in place.
+    /// Makes sure the slot is extracted before its entry is read: a stale
+    /// entry (its generation is not the event's) is written by the host's
+    /// `fetch(slot)`.
     fn ensure(&self, s: &mut InstructionSink<'_>, slot: u32) {
-        s.i32_const(self.slot_addr(slot))
-            .i32_load(mem(0))
-            .i32_const(TAG_PENDING as i32)
-            .i32_eq();
+        s.i32_const((self.gen_base + slot * 8) as i32)
+            .i64_load(mem(0))
+            .i32_const(GEN_ADDR as i32)
+            .i64_load(mem(0))
+            .i64_ne();
         s.if_(BlockType::Empty)
             .i32_const(slot as i32)
             .call(F_FETCH)

@@ -4,9 +4,11 @@
 //! Memory layout (all addresses fixed at compile time, see [`Layout`]):
 //!
 //! ```text
-//! 0 ..            constants: needles, sorted sets, DFA tables, group lists
-//! slot_base ..    one 16-byte entry per slot, written by the host per event
+//! 8               the current event's generation (u64), written by the host
+//! slot_base ..    one 16-byte entry per slot, written by the host
 //! result_base ..  matched rule indices (u32), written by `eval` in `all` mode
+//! gen_base ..     per slot, the generation (u64) its entry was written for
+//! data_base ..    constants: needles, sorted sets, DFA tables, group lists
 //! heap_base ..    the event's strings, addresses and list elements
 //! ```
 //!
@@ -15,10 +17,12 @@
 //! is kind-dependent: a string is `a` = address, `b` = length; a number,
 //! boolean or float is `b`; an IP address is `a` = address of 16 bytes.
 //!
-//! A slot the host has not extracted yet is *pending* (tag 3): the code
-//! that reads a slot first calls the imported `fetch(slot)` when it finds it
-//! pending, and the host writes the value in place (its bytes appended to
-//! the heap). A rule reads only the fields its evaluation reaches.
+//! Slots are extracted lazily. Each event has a new generation number; a
+//! slot entry whose generation word is not the event's is stale, and the
+//! code that reads a slot first calls the imported `fetch(slot)` on a stale
+//! one: the host extracts it and writes the entry (its bytes appended to
+//! the heap) and its generation. A rule reads only the fields its
+//! evaluation reaches, and the host writes nothing per slot up front.
 //!
 //! Exports: `memory` and `eval(group: i32, all: i32) -> i32`. `eval` runs the
 //! group's rules in order; with `all = 0` it returns 1 + the first matching
@@ -46,6 +50,8 @@ pub struct Layout {
     pub slot_base: u32,
     /// Matched rule indices (`all` mode).
     pub result_base: u32,
+    /// Per slot, the generation (u64) its entry was written for.
+    pub gen_base: u32,
     /// Start of the per-event heap.
     pub heap_base: u32,
     /// Initial memory size in 64 KiB pages.
@@ -74,9 +80,13 @@ const T_0: u32 = 4; // () -> i32
 const T_2I: u32 = 5; // (i32, i32) -> i32
 const T_FETCH: u32 = 6; // (i32) -> ()
 
-/// The module's one import, `fetch(slot)`: the host extracts a pending
-/// slot (see [`super::eventbuf::TAG_PENDING`]) and writes it in place.
+/// The module's one import, `fetch(slot)`: the host extracts a slot not
+/// written for the current event and writes it in place.
 pub const FETCH: (&str, &str) = ("host", "fetch");
+
+/// Where the current event's generation (u64) is: a slot entry is the
+/// event's when its generation word holds the same number.
+pub const GEN_ADDR: u32 = 8;
 
 /// Memory page size.
 const PAGE: u32 = 65536;
@@ -122,7 +132,8 @@ pub fn generate(
     // constant is placed.
     let slot_base = 16u32;
     let result_base = slot_base + program.slots.len() as u32 * 16;
-    let data_base = (result_base + nrules * 4).div_ceil(16) * 16;
+    let gen_base = (result_base + nrules * 4).div_ceil(8) * 8;
+    let data_base = (gen_base + program.slots.len() as u32 * 8).div_ceil(16) * 16;
     let mut data = Data {
         base: data_base,
         bytes: Vec::new(),
@@ -156,6 +167,7 @@ pub fn generate(
         data: &mut data,
         dfa_addrs: &dfa_addrs,
         slot_base,
+        gen_base,
         nrules,
         preds: Vec::new(),
     };
@@ -189,6 +201,7 @@ pub fn generate(
     let layout = Layout {
         slot_base,
         result_base,
+        gen_base,
         heap_base,
         initial_pages,
     };
