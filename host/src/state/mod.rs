@@ -533,11 +533,17 @@ impl State {
             _ => r.args[2], // openat, openat2 (the probe puts open_how.flags here), open_by_handle_at
         };
         let raw = user_str(r, idx).unwrap_or_default();
-        let name = self.resolve(r.pid, dirfd, &raw);
+        // an absolute path already normal is its own name (no copy)
+        let resolved = (!(raw.starts_with('/') && is_normal(raw.as_bytes())))
+            .then(|| self.resolve(r.pid, dirfd, &raw));
         // a file reached through a process's root is the file inside it
         // (rules name /etc/shadow, not /proc/1/root/etc/shadow);
         // fd.nameraw keeps the path as given
-        let name = inside_proc_root(&name).unwrap_or(name);
+        let inner = inside_proc_root(resolved.as_deref().unwrap_or(&raw));
+        let (name, nameraw) = match inner.or(resolved) {
+            Some(name) if name != raw => (name, Some(raw)),
+            _ => (raw, None),
+        };
         let kind = if flags & 0o200000 != 0 {
             FdKind::Directory
         } else {
@@ -545,9 +551,7 @@ impl State {
         };
         let mut fd = Fd::new(kind, name);
         fd.flags = flags;
-        if raw != fd.name {
-            fd.nameraw = Some(raw);
-        }
+        fd.nameraw = nameraw;
         self.with_fds(r.pid, |t| t.insert(r.ret, fd));
     }
 

@@ -21,8 +21,6 @@ pub(super) struct Gen<'a> {
     pub(super) slot_base: u32,
     /// First slot generation word.
     pub(super) gen_base: u32,
-    /// Number of rules (predicate functions follow them in the table).
-    pub(super) nrules: u32,
     /// Predicate functions for list slots, in table order.
     pub(super) preds: Vec<Function>,
 }
@@ -121,8 +119,8 @@ impl Gen<'_> {
                     self.emit_pred(&mut fs, &t.pred, Elem::Local(0));
                     fs.end();
                 }
-                // Table index: rules first, then predicates.
-                let table_idx = (self.nrules + self.preds.len() as u32) as i32;
+                // Table index: predicates come first.
+                let table_idx = self.preds.len() as i32;
                 self.preds.push(f);
                 s.i32_const(addr)
                     .i32_const(table_idx)

@@ -1,7 +1,7 @@
 //! The hand-written runtime functions every generated module starts with
 //! (string and set comparisons, DFA runs, quantifiers), and `eval`.
 
-use super::{T_0, T_1I, T_3I, T_4I, T_I64_2I, mem};
+use super::{T_1I, T_3I, T_4I, T_I64_2I, mem};
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
 // Function indices. The one import, the host's `fetch(slot)`, comes first;
@@ -24,46 +24,16 @@ pub(super) const F_LOWER: u32 = 14;
 /// The first index after the import and the helpers: the rules'.
 pub(super) const N_HELPERS: u32 = 15;
 
-/// `eval(group, all)`: runs the group's rules (see the module docs).
-pub(super) fn eval_fn(group_base: u32, result_base: u32) -> Function {
-    // params: 0 group, 1 all; locals: 2 p, 3 end, 4 r, 5 n
-    let mut f = Function::new([(4, ValType::I32)]);
+/// `eval(group, all)`: runs the group's function, at `npreds + group` in
+/// the table (see the module docs).
+pub(super) fn eval_fn(npreds: u32) -> Function {
+    let mut f = Function::new([]);
     let mut s = f.instructions();
-    s.local_get(0)
-        .i32_const(8)
-        .i32_mul()
-        .i32_const(group_base as i32)
+    s.local_get(1)
+        .local_get(0)
+        .i32_const(npreds as i32)
         .i32_add()
-        .local_tee(2);
-    s.i32_load(mem(4)).i32_const(4).i32_mul();
-    s.local_get(2)
-        .i32_load(mem(0))
-        .local_tee(2)
-        .i32_add()
-        .local_set(3);
-    s.block(BlockType::Empty).loop_(BlockType::Empty);
-    s.local_get(2).local_get(3).i32_ge_u().br_if(1);
-    s.local_get(2)
-        .i32_load(mem(0))
-        .local_tee(4)
-        .call_indirect(0, T_0);
-    s.if_(BlockType::Empty);
-    s.local_get(1).i32_eqz().if_(BlockType::Empty);
-    s.local_get(4).i32_const(1).i32_add().return_();
-    s.end();
-    s.local_get(5)
-        .i32_const(4)
-        .i32_mul()
-        .i32_const(result_base as i32)
-        .i32_add()
-        .local_get(4)
-        .i32_store(mem(0));
-    s.local_get(5).i32_const(1).i32_add().local_set(5);
-    s.end();
-    s.local_get(2).i32_const(4).i32_add().local_set(2);
-    s.br(0);
-    s.end().end();
-    s.local_get(5);
+        .call_indirect(0, T_1I);
     s.end();
     f
 }

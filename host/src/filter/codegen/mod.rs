@@ -27,7 +27,9 @@
 //! Exports: `memory` and `eval(group: i32, all: i32) -> i32`. `eval` runs the
 //! group's rules in order; with `all = 0` it returns 1 + the first matching
 //! rule's index (0 for none), with `all = 1` it stores every matching rule's
-//! index at `result_base` and returns how many.
+//! index at `result_base` and returns how many. Each group is one function
+//! with its rules' expressions inline, one after the other: an event costs
+//! one indirect call, not one per rule.
 
 mod emit;
 mod helpers;
@@ -38,9 +40,9 @@ use super::pattern::Dfa;
 use emit::Gen;
 use helpers::{N_HELPERS, eval_fn, helpers};
 use wasm_encoder::{
-    CodeSection, ConstExpr, DataSection, ElementSection, Elements, EntityType, ExportKind,
-    ExportSection, Function, FunctionSection, ImportSection, MemArg, MemArgTarget, MemorySection,
-    MemoryType, Module, RefType, TableSection, TableType, TypeSection, ValType,
+    BlockType, CodeSection, ConstExpr, DataSection, ElementSection, Elements, EntityType,
+    ExportKind, ExportSection, Function, FunctionSection, ImportSection, MemArg, MemArgTarget,
+    MemorySection, MemoryType, Module, RefType, TableSection, TableType, TypeSection, ValType,
 };
 
 /// Fixed addresses of the generated module's memory regions.
@@ -76,9 +78,8 @@ const T_3I: u32 = 0; // (i32, i32, i32) -> i32
 const T_4I: u32 = 1; // (i32, i32, i32, i32) -> i32
 const T_I64_2I: u32 = 2; // (i64, i32, i32) -> i32
 const T_1I: u32 = 3; // (i32) -> i32
-const T_0: u32 = 4; // () -> i32
-const T_2I: u32 = 5; // (i32, i32) -> i32
-const T_FETCH: u32 = 6; // (i32) -> ()
+const T_2I: u32 = 4; // (i32, i32) -> i32
+const T_FETCH: u32 = 5; // (i32) -> ()
 
 /// The module's one import, `fetch(slot)`: the host extracts a slot not
 /// written for the current event and writes it in place.
@@ -168,28 +169,13 @@ pub fn generate(
         dfa_addrs: &dfa_addrs,
         slot_base,
         gen_base,
-        nrules,
         preds: Vec::new(),
     };
-    let mut rule_bodies = Vec::with_capacity(rules.len());
-    for ir in rules {
-        let mut f = Function::new([]);
-        g.emit_ir(&mut f.instructions(), ir);
-        f.instructions().end();
-        rule_bodies.push(f);
-    }
+    let group_bodies: Vec<Function> = groups
+        .iter()
+        .map(|members| group_fn(&mut g, rules, members, result_base))
+        .collect();
     let preds = std::mem::take(&mut g.preds);
-
-    // Group table: per group, (address of its rule list, count).
-    let mut group_table = Vec::with_capacity(groups.len() * 8);
-    for g in groups {
-        let bytes: Vec<u8> = g.iter().flat_map(|r| r.to_le_bytes()).collect();
-        let at = data.put(&bytes, 4);
-        group_table.extend_from_slice(&at.to_le_bytes());
-        group_table.extend_from_slice(&(g.len() as u32).to_le_bytes());
-    }
-    let group_base = data.put(&group_table, 8);
-
     let heap_base = (data.base + data.bytes.len() as u32).div_ceil(64) * 64;
     let initial_pages = (heap_base + PAGE).div_ceil(PAGE);
     if initial_pages > max_pages {
@@ -205,23 +191,46 @@ pub fn generate(
         heap_base,
         initial_pages,
     };
-    Ok(assemble(
-        data,
-        rule_bodies,
-        preds,
-        group_base,
-        layout,
-        max_pages,
-    ))
+    Ok(assemble(data, group_bodies, preds, layout, max_pages))
 }
 
-/// The module: types, helpers, rule and predicate functions, table,
-/// memory, exports and the constant pool.
+/// A group's function, `(all) -> i32`: its rules' expressions one after the
+/// other, inline (no call per rule). With `all = 0` it returns 1 + the first
+/// matching rule's index (0 for none); with `all = 1` it stores every
+/// matching rule's index at `result_base` and returns how many.
+fn group_fn(g: &mut Gen<'_>, rules: &[RuleIr<'_>], members: &[u32], result_base: u32) -> Function {
+    // params: 0 all; locals: 1 n
+    let mut f = Function::new([(1, ValType::I32)]);
+    {
+        let mut s = f.instructions();
+        for &r in members {
+            g.emit_ir(&mut s, rules[r as usize]);
+            s.if_(BlockType::Empty);
+            s.local_get(0).i32_eqz().if_(BlockType::Empty);
+            s.i32_const(r as i32 + 1).return_();
+            s.end();
+            s.local_get(1)
+                .i32_const(4)
+                .i32_mul()
+                .i32_const(result_base as i32)
+                .i32_add()
+                .i32_const(r as i32)
+                .i32_store(mem(0));
+            s.local_get(1).i32_const(1).i32_add().local_set(1);
+            s.end();
+        }
+        s.local_get(1);
+        s.end();
+    }
+    f
+}
+
+/// The module: types, the import, helpers, predicate and group functions,
+/// table, memory, exports and the constant pool.
 fn assemble(
     data: Data,
-    rule_bodies: Vec<Function>,
+    group_bodies: Vec<Function>,
     preds: Vec<Function>,
-    group_base: u32,
     layout: Layout,
     max_pages: u32,
 ) -> Generated {
@@ -232,7 +241,6 @@ fn assemble(
         .ty()
         .function([ValType::I64, ValType::I32, ValType::I32], [ValType::I32]);
     types.ty().function([ValType::I32], [ValType::I32]);
-    types.ty().function([], [ValType::I32]);
     types.ty().function([ValType::I32; 2], [ValType::I32]);
     types.ty().function([ValType::I32], []);
     let mut imports = ImportSection::new();
@@ -243,24 +251,25 @@ fn assemble(
         funcs.function(ty);
         code.function(&f);
     }
-    let nrules = rule_bodies.len() as u32;
+    // The table: predicates first (their indices were given as they were
+    // emitted), then the groups.
     let npreds = preds.len() as u32;
-    let rules_start = N_HELPERS;
-    let preds_start = rules_start + nrules;
-    let eval_idx = preds_start + npreds;
-    for f in &rule_bodies {
-        funcs.function(T_0);
-        code.function(f);
-    }
+    let ngroups = group_bodies.len() as u32;
+    let preds_start = N_HELPERS;
+    let eval_idx = preds_start + npreds + ngroups;
     for f in &preds {
         funcs.function(T_1I);
         code.function(f);
     }
+    for f in &group_bodies {
+        funcs.function(T_1I);
+        code.function(f);
+    }
     funcs.function(T_2I);
-    code.function(&eval_fn(group_base, layout.result_base));
+    code.function(&eval_fn(npreds));
 
     let mut table = TableSection::new();
-    let nelems = u64::from(nrules + npreds);
+    let nelems = u64::from(npreds + ngroups);
     table.table(TableType {
         element_type: RefType::FUNCREF,
         table64: false,
@@ -280,7 +289,7 @@ fn assemble(
     exports.export("memory", ExportKind::Memory, 0);
     exports.export("eval", ExportKind::Func, eval_idx);
     let mut elements = ElementSection::new();
-    let func_indices: Vec<u32> = (rules_start..eval_idx).collect();
+    let func_indices: Vec<u32> = (preds_start..eval_idx).collect();
     if !func_indices.is_empty() {
         elements.active(
             Some(0),
