@@ -20,6 +20,9 @@ pub(super) struct Groups {
     /// Group → which of those are extracted (the others cannot change a
     /// result for the group's types: they are left missing).
     pub(super) extract: Vec<Vec<bool>>,
+    /// Group → the slots every evaluation reads (each variant's first
+    /// test), extracted up front rather than fetched (sorted).
+    pub(super) eager: Vec<Vec<u32>>,
     /// Event name index → group.
     pub(super) by_type: Vec<u32>,
     /// Group for events of unknown or absent type (not specialised).
@@ -72,6 +75,7 @@ impl Groups {
             lists: Vec::new(),
             slots: Vec::new(),
             extract: Vec::new(),
+            eager: Vec::new(),
             by_type,
             catchall: 0,
         };
@@ -137,14 +141,32 @@ impl Build<'_> {
             .collect();
         slots.sort_unstable();
         slots.dedup();
-        let extract = slots
+        let extract: Vec<bool> = slots
             .iter()
             .map(|s| needed.is_none_or(|n| n.contains(s)))
             .collect();
+        let mut eager: Vec<u32> = members
+            .iter()
+            .filter_map(|&i| first_read(&groups.irs[i as usize].1))
+            .filter(|s| slots.binary_search(s).is_ok_and(|i| extract[i]))
+            .collect();
+        eager.sort_unstable();
+        eager.dedup();
+        groups.eager.push(eager);
         groups.lists.push(members);
         groups.slots.push(slots);
         groups.extract.push(extract);
         (groups.lists.len() - 1) as u32
+    }
+}
+
+/// The slot an expression's evaluation reads first, whatever the values.
+fn first_read(ir: &Ir) -> Option<u32> {
+    match ir {
+        Ir::Test(t) => Some(t.slot),
+        Ir::And(v) | Ir::Or(v) => v.first().and_then(first_read),
+        Ir::Not(x) => first_read(x),
+        Ir::Const(_) => None,
     }
 }
 

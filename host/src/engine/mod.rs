@@ -52,6 +52,9 @@ pub struct SourceEngine {
     group_extract: Vec<Vec<bool>>,
     /// Group → the slots left missing (sorted), for the Wasm back end.
     group_missing: Vec<Vec<u32>>,
+    /// Group → the slots extracted up front for the Wasm back end (every
+    /// evaluation reads them); it fetches the others as its rules reach them.
+    group_eager: Vec<Vec<u32>>,
     /// Event name index → group.
     by_type: Vec<u32>,
     /// Group for events of unknown or absent type.
@@ -115,6 +118,7 @@ impl SourceEngine {
             lists: groups,
             slots: group_slots,
             extract: group_extract,
+            eager: group_eager,
             by_type,
             catchall,
         } = groups;
@@ -149,6 +153,7 @@ impl SourceEngine {
             irs,
             groups,
             group_missing,
+            group_eager,
             group_slots,
             group_extract,
             by_type,
@@ -231,7 +236,11 @@ impl SourceEngine {
             return Ok(());
         }
         self.buf.clear();
-        if self.wasm.is_none() || self.backend != Backend::Wasm {
+        if self.wasm.is_some() && self.backend == Backend::Wasm {
+            for &s in &self.group_eager[group as usize] {
+                extract_slot(ev, &self.rules.program, s, &mut self.buf);
+            }
+        } else {
             // the interpreter reads values extracted up front
             let extract = &self.group_extract[group as usize];
             for (i, &s) in self.group_slots[group as usize].iter().enumerate() {
@@ -249,11 +258,11 @@ impl SourceEngine {
             (Backend::Wasm, Some(w)) => {
                 self.hits.clear();
                 let program = &self.rules.program;
-                // the module fetches the slots its rules reach
+                // the module fetches the other slots its rules reach
                 w.eval(
                     group,
                     &mut self.buf,
-                    &[],
+                    &self.group_eager[group as usize],
                     &self.group_missing[group as usize],
                     all,
                     &mut self.hits,
