@@ -21,6 +21,8 @@ pub(super) struct Gen<'a> {
     pub(super) slot_base: u32,
     /// First slot generation word.
     pub(super) gen_base: u32,
+    /// Table index of the first predicate function.
+    pub(super) preds_base: u32,
     /// Predicate functions for list slots, in table order.
     pub(super) preds: Vec<Function>,
 }
@@ -119,8 +121,7 @@ impl Gen<'_> {
                     self.emit_pred(&mut fs, &t.pred, Elem::Local(0));
                     fs.end();
                 }
-                // Table index: predicates come first.
-                let table_idx = self.preds.len() as i32;
+                let table_idx = (self.preds_base + self.preds.len() as u32) as i32;
                 self.preds.push(f);
                 s.i32_const(addr)
                     .i32_const(table_idx)

@@ -1,7 +1,7 @@
 //! The hand-written runtime functions every generated module starts with
 //! (string and set comparisons, DFA runs, quantifiers), and `eval`.
 
-use super::{T_1I, T_3I, T_4I, T_I64_2I, mem};
+use super::{T_1I, T_2I, T_3I, T_4I, T_I64_2I, mem};
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
 // Function indices. The one import, the host's `fetch(slot)`, comes first;
@@ -24,16 +24,17 @@ pub(super) const F_LOWER: u32 = 14;
 /// The first index after the import and the helpers: the rules'.
 pub(super) const N_HELPERS: u32 = 15;
 
-/// `eval(group, all)`: runs the group's function, at `npreds + group` in
-/// the table (see the module docs).
-pub(super) fn eval_fn(npreds: u32) -> Function {
+/// `eval(group, all)`: runs the group's function, at `groups_base + group`
+/// in the table (see the module docs).
+pub(super) fn eval_fn(groups_base: u32) -> Function {
     let mut f = Function::new([]);
     let mut s = f.instructions();
     s.local_get(1)
+        .i32_const(0)
         .local_get(0)
-        .i32_const(npreds as i32)
+        .i32_const(groups_base as i32)
         .i32_add()
-        .call_indirect(0, T_1I);
+        .call_indirect(0, T_2I);
     s.end();
     f
 }

@@ -163,18 +163,35 @@ pub fn generate(
         dfa_addrs.push(at);
     }
 
+    // Groups of more rules than a function takes are split in parts; the
+    // table holds the parts, then the predicates, then the groups.
+    let nparts: usize = groups
+        .iter()
+        .filter(|m| m.len() > RULES_PER_FN)
+        .map(|m| m.len().div_ceil(RULES_PER_FN))
+        .sum();
     let mut g = Gen {
         program,
         data: &mut data,
         dfa_addrs: &dfa_addrs,
         slot_base,
         gen_base,
+        preds_base: nparts as u32,
         preds: Vec::new(),
     };
-    let group_bodies: Vec<Function> = groups
-        .iter()
-        .map(|members| group_fn(&mut g, rules, members, result_base))
-        .collect();
+    let mut parts = Vec::with_capacity(nparts);
+    let mut group_bodies = Vec::with_capacity(groups.len());
+    for members in groups {
+        if members.len() <= RULES_PER_FN {
+            group_bodies.push(rules_fn(&mut g, rules, members, result_base));
+            continue;
+        }
+        let first = parts.len() as u32;
+        for chunk in members.chunks(RULES_PER_FN) {
+            parts.push(rules_fn(&mut g, rules, chunk, result_base));
+        }
+        group_bodies.push(parts_fn(first, parts.len() as u32 - first));
+    }
     let preds = std::mem::take(&mut g.preds);
     let heap_base = (data.base + data.bytes.len() as u32).div_ceil(64) * 64;
     let initial_pages = (heap_base + PAGE).div_ceil(PAGE);
@@ -191,16 +208,26 @@ pub fn generate(
         heap_base,
         initial_pages,
     };
-    Ok(assemble(data, group_bodies, preds, layout, max_pages))
+    Ok(assemble(
+        data,
+        [parts, preds, group_bodies],
+        layout,
+        max_pages,
+    ))
 }
 
-/// A group's function, `(all) -> i32`: its rules' expressions one after the
-/// other, inline (no call per rule). With `all = 0` it returns 1 + the first
-/// matching rule's index (0 for none); with `all = 1` it stores every
-/// matching rule's index at `result_base` and returns how many.
-fn group_fn(g: &mut Gen<'_>, rules: &[RuleIr<'_>], members: &[u32], result_base: u32) -> Function {
-    // params: 0 all; locals: 1 n
-    let mut f = Function::new([(1, ValType::I32)]);
+/// Rules per function: a group of more is split in parts of this many
+/// (cranelift's time and memory grow faster than a function's size).
+const RULES_PER_FN: usize = 8;
+
+/// A group's (or part's) function, `(all, n) -> i32`: its rules'
+/// expressions one after the other, inline (no call per rule). With
+/// `all = 0` it returns 1 + the first matching rule's index (0 for none);
+/// with `all = 1` it stores every matching rule's index at `result_base`
+/// from the `n`th on and returns the count.
+fn rules_fn(g: &mut Gen<'_>, rules: &[RuleIr<'_>], members: &[u32], result_base: u32) -> Function {
+    // params: 0 all, 1 n
+    let mut f = Function::new([]);
     {
         let mut s = f.instructions();
         for &r in members {
@@ -225,12 +252,38 @@ fn group_fn(g: &mut Gen<'_>, rules: &[RuleIr<'_>], members: &[u32], result_base:
     f
 }
 
-/// The module: types, the import, helpers, predicate and group functions,
-/// table, memory, exports and the constant pool.
+/// A split group's function, `(all, n) -> i32`: its `count` parts (at
+/// table index `first` on) in order, as [`rules_fn`] answers.
+fn parts_fn(first: u32, count: u32) -> Function {
+    // params: 0 all, 1 n; locals: 2 r
+    let mut f = Function::new([(1, ValType::I32)]);
+    {
+        let mut s = f.instructions();
+        for k in first..first + count {
+            s.local_get(0)
+                .local_get(1)
+                .i32_const(k as i32)
+                .call_indirect(0, T_2I)
+                .local_set(2);
+            s.local_get(0).if_(BlockType::Empty);
+            s.local_get(2).local_set(1);
+            s.else_();
+            s.local_get(2).if_(BlockType::Empty);
+            s.local_get(2).return_();
+            s.end();
+            s.end();
+        }
+        s.local_get(1);
+        s.end();
+    }
+    f
+}
+
+/// The module: types, the import, helpers, the table's functions (parts,
+/// predicates and groups), memory, exports and the constant pool.
 fn assemble(
     data: Data,
-    group_bodies: Vec<Function>,
-    preds: Vec<Function>,
+    [parts, preds, groups]: [Vec<Function>; 3],
     layout: Layout,
     max_pages: u32,
 ) -> Generated {
@@ -251,30 +304,26 @@ fn assemble(
         funcs.function(ty);
         code.function(&f);
     }
-    // The table: predicates first (their indices were given as they were
-    // emitted), then the groups.
-    let npreds = preds.len() as u32;
-    let ngroups = group_bodies.len() as u32;
-    let preds_start = N_HELPERS;
-    let eval_idx = preds_start + npreds + ngroups;
-    for f in &preds {
-        funcs.function(T_1I);
-        code.function(f);
+    // The table's functions, in table order (the indices given as they were
+    // emitted): parts, predicates, groups.
+    let table_start = N_HELPERS;
+    for (ty, list) in [(T_2I, &parts), (T_1I, &preds), (T_2I, &groups)] {
+        for f in list {
+            funcs.function(ty);
+            code.function(f);
+        }
     }
-    for f in &group_bodies {
-        funcs.function(T_1I);
-        code.function(f);
-    }
+    let nelems = (parts.len() + preds.len() + groups.len()) as u32;
+    let eval_idx = table_start + nelems;
     funcs.function(T_2I);
-    code.function(&eval_fn(npreds));
+    code.function(&eval_fn(nelems - groups.len() as u32));
 
     let mut table = TableSection::new();
-    let nelems = u64::from(npreds + ngroups);
     table.table(TableType {
         element_type: RefType::FUNCREF,
         table64: false,
-        minimum: nelems,
-        maximum: Some(nelems),
+        minimum: u64::from(nelems),
+        maximum: Some(u64::from(nelems)),
         shared: false,
     });
     let mut memories = MemorySection::new();
@@ -289,7 +338,7 @@ fn assemble(
     exports.export("memory", ExportKind::Memory, 0);
     exports.export("eval", ExportKind::Func, eval_idx);
     let mut elements = ElementSection::new();
-    let func_indices: Vec<u32> = (preds_start..eval_idx).collect();
+    let func_indices: Vec<u32> = (table_start..eval_idx).collect();
     if !func_indices.is_empty() {
         elements.active(
             Some(0),
@@ -345,7 +394,15 @@ mod tests {
             })
             .collect();
         let refs: Vec<&Ir> = irs.iter().collect();
-        let g = generate(&p, &refs, &[vec![0, 1, 2, 3, 4], vec![], vec![2]], 1024).unwrap();
+        // the last group is split in parts (more rules than a function takes)
+        let long: Vec<u32> = (0..2 * RULES_PER_FN as u32 + 1).map(|i| i % 5).collect();
+        let g = generate(
+            &p,
+            &refs,
+            &[vec![0, 1, 2, 3, 4], vec![], vec![2], long],
+            1024,
+        )
+        .unwrap();
         wasmparser::Validator::new()
             .validate_all(&g.wasm)
             .expect("generated module is valid");
