@@ -228,9 +228,18 @@ pub(crate) fn stream(source: &Source, min_events: u64) -> Result<Stream> {
         per_round += n;
     }
     let rounds = min_events.div_ceil(per_round.max(1));
-    let path = std::env::temp_dir().join(format!("fw-bench-replay-{}.scap", std::process::id()));
+    static MADE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path =
+        std::env::temp_dir().join(format!("fw-bench-replay-{}-{n}.scap", std::process::id()));
+    // a new file (never one found there, nor a link's target)
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| path.display().to_string())?;
     let stream = Stream { path };
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&stream.path)?);
+    let mut out = std::io::BufWriter::new(file);
     out.write_all(&head)?;
     for _ in 0..rounds {
         out.write_all(&body)?;

@@ -173,9 +173,11 @@ fn first_read(ir: &Ir) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use crate::engine::{Backend, EngineOptions, Event, RuleMatching, SourceEngine};
-    use crate::fields::{FieldRegistry, ResolvedField};
-    use crate::filter::ir::Ir;
-    use crate::filter::value::ValueSink;
+    use crate::fields::{FieldRegistry, ResolvedField, ValueKind};
+    use crate::filter::eventbuf::EventBuf;
+    use crate::filter::interp::Interp;
+    use crate::filter::ir::{Ir, Shape};
+    use crate::filter::value::{SlotValue, Value, ValueSink};
     use crate::rules::compile::builtin_plugins;
     use crate::rules::{RulesFile, SourceRules, load_files};
     use std::cell::RefCell;
@@ -269,6 +271,106 @@ mod tests {
         assert_eq!(shown("execve"), [(1, format!("{:?}", Ir::Const(true)))]);
         // a type none of them names runs nothing
         assert!(g.lists[group("chdir")].is_empty());
+    }
+
+    /// A value of `kind` from a small pool (paths and names the default
+    /// rules test, and others), or missing.
+    fn value(seed: &mut u64, kind: ValueKind) -> Option<Value> {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        const STRS: &[&str] = &[
+            "",
+            "bash",
+            "sh",
+            "cat",
+            "sshd",
+            "/etc/shadow",
+            "/etc/passwd",
+            "/etc/hosts",
+            "/tmp/x",
+            "/bin/ls",
+            "/root/.ssh/id_rsa",
+            "/dev/shm/a",
+            "f",
+            "d",
+            "runc",
+            "-c",
+        ];
+        let n = *seed >> 8;
+        Some(match kind {
+            _ if n.is_multiple_of(9) => return None,
+            ValueKind::Str | ValueKind::Bytes => Value::str(STRS[n as usize % STRS.len()]),
+            ValueKind::Num => Value::Num((n % 7) as i64 - 1),
+            ValueKind::Bool => Value::Bool(n.is_multiple_of(2)),
+            ValueKind::Double => Value::Double((n % 4) as f64 / 2.0),
+            ValueKind::Ip | ValueKind::IpNet => {
+                let mut a = [0u8; 16];
+                a[10..12].copy_from_slice(&[0xff, 0xff]);
+                a[12..].copy_from_slice(&[10, 0, 0, (n % 3) as u8]);
+                Value::Ip(a)
+            }
+        })
+    }
+
+    #[test]
+    fn specialised_rules_agree_with_the_originals_on_each_type_of_their_group() {
+        // the default rules, and rules whose type tests split groups
+        let extra = [
+            rule(
+                "M1",
+                "(evt.type = open and fd.name = /etc/x) or (evt.type = openat and proc.name = cat)",
+            ),
+            rule(
+                "M2",
+                "evt.type in (open, openat, execve) and not (evt.type = execve and proc.name = sh)",
+            ),
+            rule("M3", "proc.name = bash or evt.type != openat"),
+        ]
+        .concat();
+        let src = rules(&format!(
+            "{}\n{extra}",
+            crate::pipeline::setup::DEFAULT_RULES
+        ));
+        let active: Vec<u32> = (0..src.rules.len() as u32).collect();
+        let g = super::Groups::build(&src, &active);
+        let names = src.fields.event_names();
+        let evt_type = src.fields.lookup("evt.type", None).unwrap();
+        let interp = Interp::new(&src.program).unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut checked = 0;
+        for (t, &grp) in g.by_type.iter().enumerate() {
+            for &i in &g.lists[grp as usize] {
+                let (r, spec) = &g.irs[i as usize];
+                let orig = &src.rules[*r as usize].ir;
+                for _ in 0..20 {
+                    let mut buf = EventBuf::new(src.program.slots.len(), 0);
+                    for (s, info) in src.program.slots.iter().enumerate() {
+                        let v = if info.key.field == evt_type && info.key.transforms.is_empty() {
+                            SlotValue::One(Value::str(names[t]))
+                        } else if info.shape == Shape::Scalar {
+                            value(&mut seed, info.kind).map_or(SlotValue::Missing, SlotValue::One)
+                        } else {
+                            SlotValue::Many(
+                                (0..seed % 3)
+                                    .filter_map(|_| value(&mut seed, info.kind))
+                                    .collect(),
+                            )
+                        };
+                        buf.put(s as u32, &v);
+                    }
+                    assert_eq!(
+                        interp.eval(orig, &buf),
+                        interp.eval(spec, &buf),
+                        "rule {} on {}: {spec:?}",
+                        src.rules[*r as usize].name,
+                        names[t]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
     }
 
     #[test]

@@ -269,7 +269,7 @@ impl SourceEngine {
                     &mut |s, buf| extract_slot(ev, program, s, buf),
                 )?;
                 // The module's answer is checked like any other: a position
-                // outside the active rules is an error, not a panic.
+                // outside the rule variants is an error, not a panic.
                 for &p in &self.hits {
                     let (r, _) = self.irs.get(p as usize).ok_or(FilterError::OutOfBounds {
                         what: "matched rule position",
@@ -295,7 +295,6 @@ impl SourceEngine {
         Ok(())
     }
 
-    /// The group for an event type (looked up once per type).
     /// The group of a `'static` type name: found by its address (the same
     /// address always holds the same name).
     fn group_of_static(&mut self, t: &'static str) -> u32 {
@@ -310,6 +309,7 @@ impl SourceEngine {
         g
     }
 
+    /// The group for an event type (looked up once per type).
     fn group_of(&mut self, evt_type: Option<&str>) -> u32 {
         let Some(t) = evt_type else {
             return self.catchall;

@@ -16,10 +16,10 @@ use std::ptr::NonNull;
 use wasmtime::{Caller, Memory};
 
 /// Extracts one slot's value into the buffer.
-pub type Extract<'a> = dyn FnMut(u32, &mut EventBuf) + 'a;
+pub(crate) type Extract<'a> = dyn FnMut(u32, &mut EventBuf) + 'a;
 
 /// The host's side of one evaluation.
-pub struct FetchJob<'a> {
+pub(crate) struct FetchJob<'a> {
     /// The event's values so far (the heap mirrors the module's).
     pub buf: &'a mut EventBuf,
     /// The extraction of one slot.
@@ -36,7 +36,7 @@ pub struct FetchJob<'a> {
 
 /// What the store keeps for `fetch`: the instance's memory.
 #[derive(Default)]
-pub struct FetchData {
+pub(crate) struct FetchData {
     /// Set once the instance exists.
     pub memory: Option<Memory>,
 }
@@ -45,15 +45,18 @@ thread_local! {
     static JOB: Cell<Option<NonNull<FetchJob<'static>>>> = const { Cell::new(None) };
 }
 
+/// Puts the published job back as it was when dropped (even on a panic).
+struct Restore(Option<NonNull<FetchJob<'static>>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        JOB.with(|j| j.set(self.0));
+    }
+}
+
 /// Runs `f` (one `eval` call) with `job` published to `fetch`; the previous
 /// job (none, unless evaluations nest) is restored after, even on a panic.
-pub fn with_job<R>(job: &mut FetchJob<'_>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<NonNull<FetchJob<'static>>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            JOB.with(|j| j.set(self.0));
-        }
-    }
+pub(crate) fn with_job<R>(job: &mut FetchJob<'_>, f: impl FnOnce() -> R) -> R {
     // Only the lifetime is erased: `fetch` dereferences the pointer while
     // `f` runs, and `job` outlives `f`.
     let ptr = NonNull::from(job).cast::<FetchJob<'static>>();
@@ -63,7 +66,7 @@ pub fn with_job<R>(job: &mut FetchJob<'_>, f: impl FnOnce() -> R) -> R {
 
 /// The error `fetch` traps with.
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     /// Called outside an evaluation (cannot happen with our modules).
     #[error("fetch called outside an evaluation")]
     NoJob,
@@ -80,21 +83,30 @@ pub enum FetchError {
         /// The limit.
         limit: usize,
     },
-    /// The instance has no memory (cannot happen with our modules).
-    #[error("no memory to write the value to")]
-    NoMemory,
+    /// The instance has no memory, or the place to write is outside it
+    /// (cannot happen with our modules).
+    #[error("the value's place is outside the filter's memory")]
+    OutOfMemory,
 }
 
 /// The imported `fetch(slot)`: extracts a slot (or leaves it missing) and
 /// writes its entry, its generation and its new heap bytes into the
 /// module's memory.
-pub fn fetch(mut caller: Caller<'_, impl AsRef<FetchData>>, slot: i32) -> wasmtime::Result<()> {
-    let ptr = JOB.with(Cell::get).ok_or(FetchError::NoJob)?;
+pub(crate) fn fetch(
+    mut caller: Caller<'_, impl AsRef<FetchData>>,
+    slot: i32,
+) -> wasmtime::Result<()> {
+    // Taken out while this call uses it (put back at its end): a fetch
+    // reached from inside it would find no job rather than a second
+    // borrow of this one.
+    let ptr = JOB.with(Cell::take).ok_or(FetchError::NoJob)?;
+    let _restore = Restore(Some(ptr));
     #[allow(unsafe_code)]
     // SAFETY: `with_job` published this pointer to a job that outlives the
     // `eval` call running on this thread (wasmtime runs host functions on
-    // the caller's thread, inside the call); nothing else borrows the job
-    // during the call, and the call does not re-enter `fetch` recursively.
+    // the caller's thread, inside the call), and it is taken out of the
+    // thread-local above, so this is the only reference to the job until
+    // `_restore` puts it back.
     let job = unsafe { &mut *ptr.as_ptr() };
     let nslots = (job.layout.result_base - job.layout.slot_base) / 16;
     let s = u32::try_from(slot)
@@ -107,7 +119,11 @@ pub fn fetch(mut caller: Caller<'_, impl AsRef<FetchData>>, slot: i32) -> wasmti
     } else {
         (job.extract)(s, job.buf);
     }
-    let memory = caller.data().as_ref().memory.ok_or(FetchError::NoMemory)?;
+    let memory = caller
+        .data()
+        .as_ref()
+        .memory
+        .ok_or(FetchError::OutOfMemory)?;
     let heap_base = job.buf.heap_base() as usize;
     let needed = heap_base + job.buf.heap().len();
     if needed > job.max_memory {
@@ -117,21 +133,28 @@ pub fn fetch(mut caller: Caller<'_, impl AsRef<FetchData>>, slot: i32) -> wasmti
         }
         .into());
     }
-    if needed > memory.data(&caller).len() {
-        let pages = (needed - memory.data_size(&caller)).div_ceil(65536) as u64;
-        memory.grow(&mut caller, pages)?;
+    // (one look-up of the memory in the store, a second only to grow)
+    let mut mem = memory.data_mut(&mut caller);
+    if needed > mem.len() {
+        let pages = (needed - mem.len()).div_ceil(65536) as u64;
+        memory
+            .grow(&mut caller, pages)
+            .map_err(|_| FetchError::TooLarge {
+                needed,
+                limit: job.max_memory,
+            })?;
+        mem = memory.data_mut(&mut caller);
     }
-    let mem = memory.data_mut(&mut caller);
     let at = job.layout.slot_base as usize + s as usize * 16;
     let gen_at = job.layout.gen_base as usize + s as usize * 8;
     mem.get_mut(heap_base + before..needed)
-        .ok_or(FetchError::NoMemory)?
+        .ok_or(FetchError::OutOfMemory)?
         .copy_from_slice(&job.buf.heap()[before..]);
     mem.get_mut(at..at + 16)
-        .ok_or(FetchError::NoMemory)?
+        .ok_or(FetchError::OutOfMemory)?
         .copy_from_slice(job.buf.entry(s));
     mem.get_mut(gen_at..gen_at + 8)
-        .ok_or(FetchError::NoMemory)?
+        .ok_or(FetchError::OutOfMemory)?
         .copy_from_slice(&job.generation.to_le_bytes());
     Ok(())
 }

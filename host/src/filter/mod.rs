@@ -17,7 +17,7 @@ pub mod eventbuf;
 pub mod evttypes;
 pub mod interp;
 pub mod ir;
-pub mod lazy;
+pub(crate) mod lazy;
 pub mod lower;
 pub mod parser;
 pub mod pattern;

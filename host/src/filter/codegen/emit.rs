@@ -1,5 +1,6 @@
-//! Expressions to instructions: a rule's [`Ir`] becomes the body of its
-//! function, each predicate a call to a runtime helper.
+//! Expressions to instructions: a rule's [`Ir`] becomes code in its group's
+//! function (or its own, when groups share it), each predicate a call to a
+//! runtime helper.
 
 use super::helpers::*;
 use super::{Data, GEN_ADDR, mem};
@@ -133,7 +134,7 @@ impl Gen<'_> {
 
     /// Puts a string in the constant pool: (address, length).
     fn intern_str(&mut self, b: &[u8]) -> (i32, i32) {
-        (self.data.put(b, 1) as i32, b.len() as i32)
+        (self.data.intern(b, 1) as i32, b.len() as i32)
     }
 
     /// Pushes the predicate's value for the element at `elem`.
@@ -146,7 +147,7 @@ impl Gen<'_> {
             }
             Pred::NumSet(set) => {
                 let bytes: Vec<u8> = set.iter().flat_map(|v| v.to_le_bytes()).collect();
-                let at = self.data.put(&bytes, 8);
+                let at = self.data.intern(&bytes, 8);
                 elem.push(s);
                 s.i64_load(mem(8))
                     .i32_const(at as i32)
@@ -217,7 +218,7 @@ impl Gen<'_> {
             .iter()
             .flat_map(|(p, l)| p.to_le_bytes().into_iter().chain(l.to_le_bytes()))
             .collect();
-        let at = self.data.put(&table, 4);
+        let at = self.data.intern(&table, 4);
         elem.push_str(s);
         s.i32_const(at as i32)
             .i32_const(set.len() as i32)
@@ -243,7 +244,7 @@ impl Gen<'_> {
             table.extend_from_slice(&masked);
             table.extend_from_slice(&mask);
         }
-        let at = self.data.put(&table, 8);
+        let at = self.data.intern(&table, 8);
         elem.push(s);
         s.i32_load(mem(4));
         s.i32_const(at as i32)

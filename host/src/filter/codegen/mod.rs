@@ -8,7 +8,7 @@
 //! slot_base ..    one 16-byte entry per slot, written by the host
 //! result_base ..  matched rule indices (u32), written by `eval` in `all` mode
 //! gen_base ..     per slot, the generation (u64) its entry was written for
-//! data_base ..    constants: needles, sorted sets, DFA tables, group lists
+//! data_base ..    constants: needles, sorted sets, DFA tables
 //! heap_base ..    the event's strings, addresses and list elements
 //! ```
 //!
@@ -80,6 +80,7 @@ const T_I64_2I: u32 = 2; // (i64, i32, i32) -> i32
 const T_1I: u32 = 3; // (i32) -> i32
 const T_2I: u32 = 4; // (i32, i32) -> i32
 const T_FETCH: u32 = 5; // (i32) -> ()
+const T_0: u32 = 6; // () -> i32
 
 /// The module's one import, `fetch(slot)`: the host extracts a slot not
 /// written for the current event and writes it in place.
@@ -106,6 +107,8 @@ fn mem(offset: u64) -> MemArg {
 struct Data {
     base: u32,
     bytes: Vec<u8>,
+    /// The constants put with [`Data::intern`], by content and alignment.
+    interned: std::collections::HashMap<(Vec<u8>, usize), u32>,
 }
 
 impl Data {
@@ -116,6 +119,18 @@ impl Data {
         }
         let at = self.base + self.bytes.len() as u32;
         self.bytes.extend_from_slice(b);
+        at
+    }
+
+    /// Like [`Data::put`], but a constant put before is not put again: the
+    /// same needle or set in several rules (or in a rule several groups
+    /// run) is stored once.
+    fn intern(&mut self, b: &[u8], align: usize) -> u32 {
+        if let Some(&at) = self.interned.get(&(b.to_vec(), align)) {
+            return at;
+        }
+        let at = self.put(b, align);
+        self.interned.insert((b.to_vec(), align), at);
         at
     }
 }
@@ -138,6 +153,7 @@ pub fn generate(
     let mut data = Data {
         base: data_base,
         bytes: Vec::new(),
+        interned: Default::default(),
     };
 
     // Patterns → DFA tables.
@@ -163,36 +179,16 @@ pub fn generate(
         dfa_addrs.push(at);
     }
 
-    // Groups of more rules than a function takes are split in parts; the
-    // table holds the parts, then the predicates, then the groups.
-    let nparts: usize = groups
-        .iter()
-        .filter(|m| m.len() > RULES_PER_FN)
-        .map(|m| m.len().div_ceil(RULES_PER_FN))
-        .sum();
     let mut g = Gen {
         program,
         data: &mut data,
         dfa_addrs: &dfa_addrs,
         slot_base,
         gen_base,
-        preds_base: nparts as u32,
+        preds_base: 0,
         preds: Vec::new(),
     };
-    let mut parts = Vec::with_capacity(nparts);
-    let mut group_bodies = Vec::with_capacity(groups.len());
-    for members in groups {
-        if members.len() <= RULES_PER_FN {
-            group_bodies.push(rules_fn(&mut g, rules, members, result_base));
-            continue;
-        }
-        let first = parts.len() as u32;
-        for chunk in members.chunks(RULES_PER_FN) {
-            parts.push(rules_fn(&mut g, rules, chunk, result_base));
-        }
-        group_bodies.push(parts_fn(first, parts.len() as u32 - first));
-    }
-    let preds = std::mem::take(&mut g.preds);
+    let bodies = bodies(&mut g, rules, groups, result_base);
     let heap_base = (data.base + data.bytes.len() as u32).div_ceil(64) * 64;
     let initial_pages = (heap_base + PAGE).div_ceil(PAGE);
     if initial_pages > max_pages {
@@ -208,48 +204,130 @@ pub fn generate(
         heap_base,
         initial_pages,
     };
-    Ok(assemble(
-        data,
-        [parts, preds, group_bodies],
-        layout,
-        max_pages,
-    ))
+    Ok(assemble(data, bodies, layout, max_pages))
+}
+
+/// The functions of the table, in its order: the rules several groups run
+/// (each once, called by those groups), the parts of the groups split in
+/// parts, the list predicates, and the groups. A rule only one group runs
+/// is inline in that group's function.
+fn bodies(
+    g: &mut Gen<'_>,
+    rules: &[RuleIr<'_>],
+    groups: &[Vec<u32>],
+    result_base: u32,
+) -> [Vec<Function>; 4] {
+    debug_assert!(
+        groups.iter().all(|m| {
+            let mut m = m.clone();
+            m.sort_unstable();
+            m.windows(2).all(|w| w[0] != w[1])
+        }),
+        "a rule twice in a group would store more results than the area holds"
+    );
+    let mut uses = vec![0u32; rules.len()];
+    for &r in groups.iter().flatten() {
+        uses[r as usize] += 1;
+    }
+    // shared rules: function index N_HELPERS + k, table index k
+    let mut shared_at = vec![None; rules.len()];
+    let mut nshared = 0u32;
+    for (r, &n) in uses.iter().enumerate() {
+        if n > 1 {
+            shared_at[r] = Some(N_HELPERS + nshared);
+            nshared += 1;
+        }
+    }
+    let nparts: u32 = groups.iter().map(|m| chunk_count(m)).sum();
+    g.preds_base = nshared + nparts;
+    let shared: Vec<Function> = (0..rules.len())
+        .filter(|&r| shared_at[r].is_some())
+        .map(|r| {
+            let mut f = Function::new([]);
+            g.emit_ir(&mut f.instructions(), rules[r]);
+            f.instructions().end();
+            f
+        })
+        .collect();
+    let body = RulesFn {
+        rules,
+        shared_at: &shared_at,
+        result_base,
+    };
+    let mut parts = Vec::with_capacity(nparts as usize);
+    let mut group_bodies = Vec::with_capacity(groups.len());
+    for members in groups {
+        if members.len() <= RULES_PER_FN {
+            group_bodies.push(body.emit(g, members));
+            continue;
+        }
+        let first = nshared + parts.len() as u32;
+        for chunk in members.chunks(RULES_PER_FN) {
+            parts.push(body.emit(g, chunk));
+        }
+        group_bodies.push(parts_fn(first, chunk_count(members)));
+    }
+    let preds = std::mem::take(&mut g.preds);
+    [shared, parts, preds, group_bodies]
+}
+
+/// How many parts a group is split in (none when one function takes it).
+fn chunk_count(members: &[u32]) -> u32 {
+    match members.len() <= RULES_PER_FN {
+        true => 0,
+        false => members.len().div_ceil(RULES_PER_FN) as u32,
+    }
 }
 
 /// Rules per function: a group of more is split in parts of this many
 /// (cranelift's time and memory grow faster than a function's size).
 const RULES_PER_FN: usize = 8;
 
-/// A group's (or part's) function, `(all, n) -> i32`: its rules'
-/// expressions one after the other, inline (no call per rule). With
-/// `all = 0` it returns 1 + the first matching rule's index (0 for none);
-/// with `all = 1` it stores every matching rule's index at `result_base`
-/// from the `n`th on and returns the count.
-fn rules_fn(g: &mut Gen<'_>, rules: &[RuleIr<'_>], members: &[u32], result_base: u32) -> Function {
-    // params: 0 all, 1 n
-    let mut f = Function::new([]);
-    {
-        let mut s = f.instructions();
-        for &r in members {
-            g.emit_ir(&mut s, rules[r as usize]);
-            s.if_(BlockType::Empty);
-            s.local_get(0).i32_eqz().if_(BlockType::Empty);
-            s.i32_const(r as i32 + 1).return_();
-            s.end();
-            s.local_get(1)
-                .i32_const(4)
-                .i32_mul()
-                .i32_const(result_base as i32)
-                .i32_add()
-                .i32_const(r as i32)
-                .i32_store(mem(0));
-            s.local_get(1).i32_const(1).i32_add().local_set(1);
+/// How a group's (or part's) function is made.
+struct RulesFn<'a> {
+    rules: &'a [RuleIr<'a>],
+    /// Per rule, the function index of the rules several groups run.
+    shared_at: &'a [Option<u32>],
+    result_base: u32,
+}
+
+impl RulesFn<'_> {
+    /// The function, `(all, n) -> i32`, of the rules `members`: their
+    /// expressions one after the other, inline (a shared rule is a direct
+    /// call). With `all = 0` it returns 1 + the first matching rule's index
+    /// (0 for none); with `all = 1` it stores every matching rule's index
+    /// at `result_base` from the `n`th on and returns the count.
+    fn emit(&self, g: &mut Gen<'_>, members: &[u32]) -> Function {
+        // params: 0 all, 1 n
+        let mut f = Function::new([]);
+        {
+            let mut s = f.instructions();
+            for &r in members {
+                match self.shared_at[r as usize] {
+                    Some(func) => {
+                        s.call(func);
+                    }
+                    None => g.emit_ir(&mut s, self.rules[r as usize]),
+                }
+                s.if_(BlockType::Empty);
+                s.local_get(0).i32_eqz().if_(BlockType::Empty);
+                s.i32_const(r as i32 + 1).return_();
+                s.end();
+                s.local_get(1)
+                    .i32_const(4)
+                    .i32_mul()
+                    .i32_const(self.result_base as i32)
+                    .i32_add()
+                    .i32_const(r as i32)
+                    .i32_store(mem(0));
+                s.local_get(1).i32_const(1).i32_add().local_set(1);
+                s.end();
+            }
+            s.local_get(1);
             s.end();
         }
-        s.local_get(1);
-        s.end();
+        f
     }
-    f
 }
 
 /// A split group's function, `(all, n) -> i32`: its `count` parts (at
@@ -279,11 +357,12 @@ fn parts_fn(first: u32, count: u32) -> Function {
     f
 }
 
-/// The module: types, the import, helpers, the table's functions (parts,
-/// predicates and groups), memory, exports and the constant pool.
+/// The module: types, the import, helpers, the table's functions (shared
+/// rules, parts, predicates and groups), memory, exports and the constant
+/// pool.
 fn assemble(
     data: Data,
-    [parts, preds, groups]: [Vec<Function>; 3],
+    [shared, parts, preds, groups]: [Vec<Function>; 4],
     layout: Layout,
     max_pages: u32,
 ) -> Generated {
@@ -296,6 +375,7 @@ fn assemble(
     types.ty().function([ValType::I32], [ValType::I32]);
     types.ty().function([ValType::I32; 2], [ValType::I32]);
     types.ty().function([ValType::I32], []);
+    types.ty().function([], [ValType::I32]);
     let mut imports = ImportSection::new();
     imports.import(FETCH.0, FETCH.1, EntityType::Function(T_FETCH));
     let mut funcs = FunctionSection::new();
@@ -305,15 +385,20 @@ fn assemble(
         code.function(&f);
     }
     // The table's functions, in table order (the indices given as they were
-    // emitted): parts, predicates, groups.
+    // emitted): shared rules, parts, predicates, groups.
     let table_start = N_HELPERS;
-    for (ty, list) in [(T_2I, &parts), (T_1I, &preds), (T_2I, &groups)] {
+    for (ty, list) in [
+        (T_0, &shared),
+        (T_2I, &parts),
+        (T_1I, &preds),
+        (T_2I, &groups),
+    ] {
         for f in list {
             funcs.function(ty);
             code.function(f);
         }
     }
-    let nelems = (parts.len() + preds.len() + groups.len()) as u32;
+    let nelems = (shared.len() + parts.len() + preds.len() + groups.len()) as u32;
     let eval_idx = table_start + nelems;
     funcs.function(T_2I);
     code.function(&eval_fn(nelems - groups.len() as u32));
@@ -393,9 +478,11 @@ mod tests {
                     .unwrap()
             })
             .collect();
-        let refs: Vec<&Ir> = irs.iter().collect();
-        // the last group is split in parts (more rules than a function takes)
-        let long: Vec<u32> = (0..2 * RULES_PER_FN as u32 + 1).map(|i| i % 5).collect();
+        // rules 0..5 again as rules 5.., for a group split in parts (more
+        // rules than a function takes); rule 2 is in two groups (shared)
+        let n = 2 * RULES_PER_FN + 1;
+        let refs: Vec<&Ir> = irs.iter().cycle().take(5 + n).collect();
+        let long: Vec<u32> = (5..5 + n as u32).collect();
         let g = generate(
             &p,
             &refs,
