@@ -41,8 +41,9 @@ use emit::Gen;
 use helpers::{N_HELPERS, eval_fn, helpers};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, DataSection, ElementSection, Elements, EntityType,
-    ExportKind, ExportSection, Function, FunctionSection, ImportSection, MemArg, MemArgTarget,
-    MemorySection, MemoryType, Module, RefType, TableSection, TableType, TypeSection, ValType,
+    ExportKind, ExportSection, Function, FunctionSection, ImportSection, InstructionSink, MemArg,
+    MemArgTarget, MemorySection, MemoryType, Module, RefType, TableSection, TableType, TypeSection,
+    ValType,
 };
 
 /// Fixed addresses of the generated module's memory regions.
@@ -238,7 +239,8 @@ fn bodies(
             nshared += 1;
         }
     }
-    let nparts: u32 = groups.iter().map(|m| chunk_count(m)).sum();
+    let segs: Vec<Vec<Seg>> = groups.iter().map(|m| segments(m, &shared_at)).collect();
+    let nparts: u32 = segs.iter().map(|s| chunk_count(s)).sum();
     g.preds_base = nshared + nparts;
     let shared: Vec<Function> = (0..rules.len())
         .filter(|&r| shared_at[r].is_some())
@@ -256,27 +258,59 @@ fn bodies(
     };
     let mut parts = Vec::with_capacity(nparts as usize);
     let mut group_bodies = Vec::with_capacity(groups.len());
-    for members in groups {
-        if members.len() <= RULES_PER_FN {
-            group_bodies.push(body.emit(g, members));
+    for segs in &segs {
+        if segs.len() <= RULES_PER_FN {
+            group_bodies.push(body.emit(g, segs));
             continue;
         }
         let first = nshared + parts.len() as u32;
-        for chunk in members.chunks(RULES_PER_FN) {
+        for chunk in segs.chunks(RULES_PER_FN) {
             parts.push(body.emit(g, chunk));
         }
-        group_bodies.push(parts_fn(first, chunk_count(members)));
+        group_bodies.push(parts_fn(first, chunk_count(segs)));
     }
     let preds = std::mem::take(&mut g.preds);
     [shared, parts, preds, group_bodies]
 }
 
 /// How many parts a group is split in (none when one function takes it).
-fn chunk_count(members: &[u32]) -> u32 {
-    match members.len() <= RULES_PER_FN {
+fn chunk_count(segs: &[Seg]) -> u32 {
+    match segs.len() <= RULES_PER_FN {
         true => 0,
-        false => members.len().div_ceil(RULES_PER_FN) as u32,
+        false => segs.len().div_ceil(RULES_PER_FN) as u32,
     }
+}
+
+/// Shared rules in a row from which a group runs them in a loop over a
+/// list (its code then does not grow with their number).
+const LOOP_MIN: usize = 4;
+
+/// A piece of a group's function.
+enum Seg {
+    /// One rule: inline, or a call of a shared one.
+    Rule(u32),
+    /// Shared rules in a row, run in a loop.
+    Loop(Vec<u32>),
+}
+
+/// A group's rules as pieces, in order.
+fn segments(members: &[u32], shared_at: &[Option<u32>]) -> Vec<Seg> {
+    let mut out = Vec::new();
+    let mut run: Vec<u32> = Vec::new();
+    let flush = |run: &mut Vec<u32>, out: &mut Vec<Seg>| match run.len() >= LOOP_MIN {
+        true => out.push(Seg::Loop(std::mem::take(run))),
+        false => out.extend(run.drain(..).map(Seg::Rule)),
+    };
+    for &r in members {
+        if shared_at[r as usize].is_some() {
+            run.push(r);
+            continue;
+        }
+        flush(&mut run, &mut out);
+        out.push(Seg::Rule(r));
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// Rules per function: a group of more is split in parts of this many
@@ -292,41 +326,86 @@ struct RulesFn<'a> {
 }
 
 impl RulesFn<'_> {
-    /// The function, `(all, n) -> i32`, of the rules `members`: their
-    /// expressions one after the other, inline (a shared rule is a direct
-    /// call). With `all = 0` it returns 1 + the first matching rule's index
-    /// (0 for none); with `all = 1` it stores every matching rule's index
-    /// at `result_base` from the `n`th on and returns the count.
-    fn emit(&self, g: &mut Gen<'_>, members: &[u32]) -> Function {
-        // params: 0 all, 1 n
-        let mut f = Function::new([]);
+    /// The function, `(all, n) -> i32`, of a group's pieces `segs`: its
+    /// rules' expressions one after the other, inline (a shared rule is a
+    /// direct call, shared rules in a row a loop over their list). With
+    /// `all = 0` it returns 1 + the first matching rule's index (0 for
+    /// none); with `all = 1` it stores every matching rule's index at
+    /// `result_base` from the `n`th on and returns the count.
+    fn emit(&self, g: &mut Gen<'_>, segs: &[Seg]) -> Function {
+        // params: 0 all, 1 n; locals: 2 p, 3 end, 4 r (loops)
+        let mut f = Function::new([(3, ValType::I32)]);
         {
             let mut s = f.instructions();
-            for &r in members {
-                match self.shared_at[r as usize] {
-                    Some(func) => {
-                        s.call(func);
+            for seg in segs {
+                match seg {
+                    Seg::Rule(r) => {
+                        match self.shared_at[*r as usize] {
+                            Some(func) => {
+                                s.call(func);
+                            }
+                            None => g.emit_ir(&mut s, self.rules[*r as usize]),
+                        }
+                        s.if_(BlockType::Empty);
+                        self.hit(&mut s, |s| {
+                            s.i32_const(*r as i32);
+                        });
+                        s.end();
                     }
-                    None => g.emit_ir(&mut s, self.rules[r as usize]),
+                    Seg::Loop(list) => self.emit_loop(g, &mut s, list),
                 }
-                s.if_(BlockType::Empty);
-                s.local_get(0).i32_eqz().if_(BlockType::Empty);
-                s.i32_const(r as i32 + 1).return_();
-                s.end();
-                s.local_get(1)
-                    .i32_const(4)
-                    .i32_mul()
-                    .i32_const(self.result_base as i32)
-                    .i32_add()
-                    .i32_const(r as i32)
-                    .i32_store(mem(0));
-                s.local_get(1).i32_const(1).i32_add().local_set(1);
-                s.end();
             }
             s.local_get(1);
             s.end();
         }
         f
+    }
+
+    /// Shared rules in a row: a loop over their (table index, rule) list.
+    fn emit_loop(&self, g: &mut Gen<'_>, s: &mut InstructionSink<'_>, list: &[u32]) {
+        let bytes: Vec<u8> = list
+            .iter()
+            .flat_map(|&r| {
+                let func = self.shared_at[r as usize].expect("a shared rule");
+                // shared rules come first in the table
+                (func - N_HELPERS)
+                    .to_le_bytes()
+                    .into_iter()
+                    .chain(r.to_le_bytes())
+            })
+            .collect();
+        let at = g.data.intern(&bytes, 4) as i32;
+        s.i32_const(at).local_set(2);
+        s.i32_const(at + bytes.len() as i32).local_set(3);
+        s.block(BlockType::Empty).loop_(BlockType::Empty);
+        s.local_get(2).local_get(3).i32_ge_u().br_if(1);
+        s.local_get(2).i32_load(mem(4)).local_set(4);
+        s.local_get(2).i32_load(mem(0)).call_indirect(0, T_0);
+        s.if_(BlockType::Empty);
+        self.hit(s, |s| {
+            s.local_get(4);
+        });
+        s.end();
+        s.local_get(2).i32_const(8).i32_add().local_set(2);
+        s.br(0);
+        s.end().end();
+    }
+
+    /// A match of the rule `rule` pushes: the answer in `first` mode, else
+    /// one more result stored.
+    fn hit(&self, s: &mut InstructionSink<'_>, rule: impl Fn(&mut InstructionSink<'_>)) {
+        s.local_get(0).i32_eqz().if_(BlockType::Empty);
+        rule(s);
+        s.i32_const(1).i32_add().return_();
+        s.end();
+        s.local_get(1)
+            .i32_const(4)
+            .i32_mul()
+            .i32_const(self.result_base as i32)
+            .i32_add();
+        rule(s);
+        s.i32_store(mem(0));
+        s.local_get(1).i32_const(1).i32_add().local_set(1);
     }
 }
 
@@ -479,14 +558,15 @@ mod tests {
             })
             .collect();
         // rules 0..5 again as rules 5.., for a group split in parts (more
-        // rules than a function takes); rule 2 is in two groups (shared)
+        // rules than a function takes); rules 0..5 are in two groups
+        // (shared: a loop over their list)
         let n = 2 * RULES_PER_FN + 1;
         let refs: Vec<&Ir> = irs.iter().cycle().take(5 + n).collect();
         let long: Vec<u32> = (5..5 + n as u32).collect();
         let g = generate(
             &p,
             &refs,
-            &[vec![0, 1, 2, 3, 4], vec![], vec![2], long],
+            &[vec![0, 1, 2, 3, 4], vec![], vec![4, 3, 2, 1, 0], long],
             1024,
         )
         .unwrap();
