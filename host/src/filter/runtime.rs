@@ -4,7 +4,7 @@
 //! Store reused for every event. Per event the host writes the event's
 //! generation and the slots extracted up front into the instance's memory
 //! and makes one call, during which the module fetches the other slots its
-//! rules reach (see [`super::lazy`]). Each call runs
+//! rules reach (see the `lazy` module). Each call runs
 //! under an epoch deadline; memory is capped. A trap (deadline, memory, a
 //! bug) fails that event's evaluation with an error and the instance is
 //! rebuilt from its pre-instantiated form, so the next event runs normally.
