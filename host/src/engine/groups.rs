@@ -20,6 +20,8 @@ pub(super) struct Groups {
     /// Group → which of those are extracted (the others cannot change a
     /// result for the group's types: they are left missing).
     pub(super) extract: Vec<Vec<bool>>,
+    /// Group → the slots left missing (sorted): those not extracted.
+    pub(super) missing: Vec<Vec<u32>>,
     /// Group → the slots every evaluation reads (each variant's first
     /// test), extracted up front rather than fetched (sorted).
     pub(super) eager: Vec<Vec<u32>>,
@@ -75,6 +77,7 @@ impl Groups {
             lists: Vec::new(),
             slots: Vec::new(),
             extract: Vec::new(),
+            missing: Vec::new(),
             eager: Vec::new(),
             by_type,
             catchall: 0,
@@ -153,6 +156,8 @@ impl Build<'_> {
         eager.sort_unstable();
         eager.dedup();
         groups.eager.push(eager);
+        let missing = slots.iter().zip(&extract).filter(|(_, e)| !**e);
+        groups.missing.push(missing.map(|(s, _)| *s).collect());
         groups.lists.push(members);
         groups.slots.push(slots);
         groups.extract.push(extract);

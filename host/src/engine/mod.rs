@@ -118,6 +118,7 @@ impl SourceEngine {
             lists: groups,
             slots: group_slots,
             extract: group_extract,
+            missing: group_missing,
             eager: group_eager,
             by_type,
             catchall,
@@ -135,18 +136,6 @@ impl SourceEngine {
         };
         let heap_base = wasm.as_ref().map_or(0, WasmFilter::heap_base);
         let buf = EventBuf::new(rules.program.slots.len(), heap_base);
-        let group_missing = group_slots
-            .iter()
-            .zip(&group_extract)
-            .map(|(slots, ex)| {
-                slots
-                    .iter()
-                    .zip(ex)
-                    .filter(|(_, e)| !**e)
-                    .map(|(s, _)| *s)
-                    .collect()
-            })
-            .collect();
         Ok(SourceEngine {
             rules,
             active,
@@ -236,63 +225,76 @@ impl SourceEngine {
             return Ok(());
         }
         self.buf.clear();
-        if self.wasm.is_some() && self.backend == Backend::Wasm {
-            for &s in &self.group_eager[group as usize] {
-                extract_slot(ev, &self.rules.program, s, &mut self.buf);
-            }
-        } else {
-            // the interpreter reads values extracted up front
-            let extract = &self.group_extract[group as usize];
-            for (i, &s) in self.group_slots[group as usize].iter().enumerate() {
-                match extract[i] {
-                    true => extract_slot(ev, &self.rules.program, s, &mut self.buf),
-                    // left missing: no value of it changes this type's result
-                    false => {
-                        self.buf.writer(s);
-                    }
-                }
+        match self.backend == Backend::Wasm && self.wasm.is_some() {
+            true => self.eval_wasm(ev, group, out),
+            false => {
+                self.eval_interp(ev, group, out);
+                Ok(())
             }
         }
-        let all = self.matching == RuleMatching::All;
-        match (self.backend, self.wasm.as_mut()) {
-            (Backend::Wasm, Some(w)) => {
-                self.hits.clear();
-                let program = &self.rules.program;
-                // the module fetches the other slots its rules reach
-                w.eval(
-                    group,
-                    &mut self.buf,
-                    &self.group_eager[group as usize],
-                    &self.group_missing[group as usize],
-                    all,
-                    &mut self.hits,
-                    &mut |s, buf| extract_slot(ev, program, s, buf),
-                )?;
-                // The module's answer is checked like any other: a position
-                // outside the rule variants is an error, not a panic.
-                for &p in &self.hits {
-                    let (r, _) = self.irs.get(p as usize).ok_or(FilterError::OutOfBounds {
-                        what: "matched rule position",
-                        at: p as usize,
-                        len: 1,
-                        size: self.irs.len(),
-                    })?;
-                    out.push(*r);
-                }
-            }
-            _ => {
-                for &p in &self.groups[group as usize] {
-                    let (r, ir) = &self.irs[p as usize];
-                    if self.interp.eval(ir, &self.buf) {
-                        out.push(*r);
-                        if !all {
-                            break;
-                        }
-                    }
-                }
-            }
+    }
+
+    /// The Wasm back end: the fields every evaluation reads extracted up
+    /// front, the others fetched by the module as its rules reach them.
+    fn eval_wasm(
+        &mut self,
+        ev: &dyn Event,
+        group: u32,
+        out: &mut Vec<u32>,
+    ) -> Result<(), FilterError> {
+        let g = group as usize;
+        let program = &self.rules.program;
+        for &s in &self.group_eager[g] {
+            extract_slot(ev, program, s, &mut self.buf);
+        }
+        let Some(w) = self.wasm.as_mut() else {
+            return Ok(());
+        };
+        self.hits.clear();
+        w.eval(
+            group,
+            &mut self.buf,
+            &self.group_eager[g],
+            &self.group_missing[g],
+            self.matching == RuleMatching::All,
+            &mut self.hits,
+            &mut |s, buf| extract_slot(ev, program, s, buf),
+        )?;
+        // The module's answer is checked like any other: a position outside
+        // the rule variants is an error, not a panic.
+        for &p in &self.hits {
+            let (r, _) = self.irs.get(p as usize).ok_or(FilterError::OutOfBounds {
+                what: "matched rule position",
+                at: p as usize,
+                len: 1,
+                size: self.irs.len(),
+            })?;
+            out.push(*r);
         }
         Ok(())
+    }
+
+    /// The interpreter, over every field the group's rules read extracted
+    /// up front (those no value of which changes a result left missing).
+    fn eval_interp(&mut self, ev: &dyn Event, group: u32, out: &mut Vec<u32>) {
+        let g = group as usize;
+        for (&s, &extract) in self.group_slots[g].iter().zip(&self.group_extract[g]) {
+            match extract {
+                true => extract_slot(ev, &self.rules.program, s, &mut self.buf),
+                false => {
+                    self.buf.writer(s);
+                }
+            }
+        }
+        for &p in &self.groups[g] {
+            let (r, ir) = &self.irs[p as usize];
+            if self.interp.eval(ir, &self.buf) {
+                out.push(*r);
+                if self.matching != RuleMatching::All {
+                    break;
+                }
+            }
+        }
     }
 
     /// The group of a `'static` type name: found by its address (the same
