@@ -420,19 +420,19 @@ impl State {
     /// Applies what a record changes after rules saw it.
     pub fn finish(&mut self, r: &Record) {
         let now = self.epoch_ns(r.ts_boot);
-        match (r.kind, syscalls::name_of(r.kind)) {
+        match (r.kind, On::of_kind(r.kind)) {
             (KIND_PROCEXIT, _) if r.tid == r.pid => {
                 if let Some(p) = self.procs.get_mut(&r.pid) {
                     p.exited_ns = Some(now);
                     self.exited.push_back((now, r.pid));
                 }
             }
-            (_, Some("close")) if r.ret == 0 => {
+            (_, On::Close) if r.ret == 0 => {
                 if let Some(p) = self.procs.get_mut(&r.pid) {
                     p.fds.remove(r.args[0] as i32 as i64);
                 }
             }
-            (_, Some("close_range")) if r.ret == 0 => {
+            (_, On::CloseRange) if r.ret == 0 => {
                 if let Some(p) = self.procs.get_mut(&r.pid) {
                     p.fds
                         .remove_range(r.args[0] as u32 as i64, (r.args[1] as u32) as i64);
@@ -484,39 +484,38 @@ impl State {
             return;
         };
         let ret = r.ret;
-        match name {
-            "execve" | "execveat" if ret == 0 => self.on_exec(r),
-            "open" | "creat" | "openat" | "openat2" | "open_by_handle_at" => self.on_open(r, name),
-            "dup" | "dup2" | "dup3" => self.dup(r.pid, int_arg(r, 0), ret),
-            "fcntl" if matches!(r.args[1], 0 | 1030) => self.dup(r.pid, int_arg(r, 0), ret),
-            "socket" => {
+        match On::of_kind(r.kind) {
+            On::Exec if ret == 0 => self.on_exec(r),
+            On::Open => self.on_open(r, name),
+            On::Dup => self.dup(r.pid, int_arg(r, 0), ret),
+            On::Fcntl if matches!(r.args[1], 0 | 1030) => self.dup(r.pid, int_arg(r, 0), ret),
+            On::Socket => {
                 let mut fd = Fd::new(FdKind::for_family(r.args[0] as u16), "");
                 fd.flags = r.args[1];
                 self.with_fds(r.pid, |t| t.insert(ret, fd));
             }
-            "connect" | "bind" => self.on_connect(r, name == "connect"),
-            "accept" | "accept4" => self.on_accept(r, name),
-            "pipe" | "pipe2" | "socketpair" => self.on_fd_pair(r, name),
-            "memfd_create" => {
+            On::Connect => self.on_connect(r, name == "connect"),
+            On::Accept => self.on_accept(r, name),
+            On::FdPair => self.on_fd_pair(r, name),
+            On::Memfd => {
                 let n = user_str(r, 0).unwrap_or_default();
                 let fd = Fd::new(FdKind::Memfd, format!("memfd:{n}"));
                 self.with_fds(r.pid, |t| t.insert(ret, fd));
             }
-            "chdir" | "fchdir" | "setsid" | "setuid" | "setgid" | "setreuid" | "setregid"
-            | "setresuid" | "setresgid" | "capset" => self.on_process_change(r, name),
+            On::Process => self.on_process_change(r, name),
             // prctl(PR_SET_NAME) by the main thread renames the process
             // (busybox applets, programs hiding as another name); other
             // threads name only themselves
-            "prctl" if ret == 0 && r.args[0] == 15 && r.tid == r.pid => {
+            On::Prctl if ret == 0 && r.args[0] == 15 && r.tid == r.pid => {
                 if let (Some(name), Some(p)) = (user_str(r, 1), self.procs.get_mut(&r.pid)) {
                     p.comm = name.chars().take(15).collect();
                 }
             }
-            _ => {
-                if let Some(kind) = anon_fd_kind(name, r) {
-                    self.new_fd(r.pid, ret, kind)
-                }
+            On::Anon(kind) => self.new_fd(r.pid, ret, kind),
+            On::Bpf if ret > 0 && matches!(r.args[0], 0 | 5 | 7 | 14) => {
+                self.new_fd(r.pid, ret, FdKind::Bpf)
             }
+            _ => {}
         }
     }
 
@@ -812,20 +811,70 @@ fn user_str(r: &Record, i: u8) -> Option<String> {
     r.str_param(ParamKind::UserStr, Some(i)).map(lossy)
 }
 
-/// The kind of the fd an fd-creating syscall without a path returns.
-fn anon_fd_kind(name: &str, r: &Record) -> Option<FdKind> {
-    Some(match name {
-        "eventfd" | "eventfd2" => FdKind::Event,
-        "signalfd" | "signalfd4" => FdKind::Signal,
-        "timerfd_create" => FdKind::Timer,
-        "inotify_init" | "inotify_init1" => FdKind::Inotify,
-        "epoll_create" | "epoll_create1" => FdKind::Eventpoll,
-        "userfaultfd" => FdKind::Userfault,
-        "io_uring_setup" => FdKind::IoUring,
-        "pidfd_open" | "pidfd_getfd" => FdKind::Pidfd,
-        "bpf" if r.ret > 0 && matches!(r.args[0], 0 | 5 | 7 | 14) => FdKind::Bpf,
-        _ => return None,
-    })
+/// What a syscall's record does to the state (decided once per kind).
+#[derive(Clone, Copy)]
+enum On {
+    Exec,
+    Open,
+    Dup,
+    Fcntl,
+    Socket,
+    Connect,
+    Accept,
+    FdPair,
+    Memfd,
+    Process,
+    Prctl,
+    /// A new fd of this kind (a call that makes one without a path).
+    Anon(FdKind),
+    /// bpf: a new fd for some commands.
+    Bpf,
+    /// Ends an fd (after the rules saw the event: see [`State::finish`]).
+    Close,
+    CloseRange,
+    Nothing,
+}
+
+impl On {
+    fn of(name: &str) -> On {
+        match name {
+            "execve" | "execveat" => On::Exec,
+            "open" | "creat" | "openat" | "openat2" | "open_by_handle_at" => On::Open,
+            "dup" | "dup2" | "dup3" => On::Dup,
+            "fcntl" => On::Fcntl,
+            "socket" => On::Socket,
+            "connect" | "bind" => On::Connect,
+            "accept" | "accept4" => On::Accept,
+            "pipe" | "pipe2" | "socketpair" => On::FdPair,
+            "memfd_create" => On::Memfd,
+            "chdir" | "fchdir" | "setsid" | "setuid" | "setgid" | "setreuid" | "setregid"
+            | "setresuid" | "setresgid" | "capset" => On::Process,
+            "prctl" => On::Prctl,
+            "eventfd" | "eventfd2" => On::Anon(FdKind::Event),
+            "signalfd" | "signalfd4" => On::Anon(FdKind::Signal),
+            "timerfd_create" => On::Anon(FdKind::Timer),
+            "inotify_init" | "inotify_init1" => On::Anon(FdKind::Inotify),
+            "epoll_create" | "epoll_create1" => On::Anon(FdKind::Eventpoll),
+            "userfaultfd" => On::Anon(FdKind::Userfault),
+            "io_uring_setup" => On::Anon(FdKind::IoUring),
+            "pidfd_open" | "pidfd_getfd" => On::Anon(FdKind::Pidfd),
+            "bpf" => On::Bpf,
+            "close" => On::Close,
+            "close_range" => On::CloseRange,
+            _ => On::Nothing,
+        }
+    }
+
+    /// By record kind (a table built once: this runs for every event).
+    fn of_kind(kind: u16) -> On {
+        static BY_KIND: std::sync::OnceLock<Vec<On>> = std::sync::OnceLock::new();
+        let by_kind = BY_KIND.get_or_init(|| {
+            (0..=KIND_PROCEXIT)
+                .map(|k| syscalls::name_of(k).map_or(On::Nothing, On::of))
+                .collect()
+        });
+        by_kind.get(kind as usize).copied().unwrap_or(On::Nothing)
+    }
 }
 
 /// Updates a socket fd from its tuple (and a unix path); builds Falco's names:
