@@ -247,6 +247,23 @@ pub fn name_of(nr: u16) -> Option<&'static str> {
     by_nr.get(nr as usize).copied().flatten()
 }
 
+/// `of(name)` for records of kind `kind` (`none` for kinds without a
+/// syscall name), from a table of every kind built once in `cell`: for
+/// what is decided by the syscall's name on every event.
+pub fn by_kind<T: Copy>(
+    cell: &'static std::sync::OnceLock<Vec<T>>,
+    kind: u16,
+    none: T,
+    of: fn(&str) -> T,
+) -> T {
+    let table = cell.get_or_init(|| {
+        (0..=crate::capture::record::KIND_PROCEXIT)
+            .map(|k| name_of(k).map_or(none, of))
+            .collect()
+    });
+    table.get(kind as usize).copied().unwrap_or(none)
+}
+
 /// Whether events of type `name` reach the rules (a captured syscall, or
 /// a process exit); libs know many more names (`--list-events`).
 pub fn delivered(name: &str) -> bool {

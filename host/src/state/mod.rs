@@ -868,12 +868,7 @@ impl On {
     /// By record kind (a table built once: this runs for every event).
     fn of_kind(kind: u16) -> On {
         static BY_KIND: std::sync::OnceLock<Vec<On>> = std::sync::OnceLock::new();
-        let by_kind = BY_KIND.get_or_init(|| {
-            (0..=KIND_PROCEXIT)
-                .map(|k| syscalls::name_of(k).map_or(On::Nothing, On::of))
-                .collect()
-        });
-        by_kind.get(kind as usize).copied().unwrap_or(On::Nothing)
+        syscalls::by_kind(&BY_KIND, kind, On::Nothing, On::of)
     }
 }
 

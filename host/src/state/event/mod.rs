@@ -222,12 +222,7 @@ impl FdFrom {
     /// By record kind (decided once per kind).
     fn of_kind(kind: u16) -> FdFrom {
         static BY_KIND: std::sync::OnceLock<Vec<FdFrom>> = std::sync::OnceLock::new();
-        let by_kind = BY_KIND.get_or_init(|| {
-            (0..=KIND_PROCEXIT)
-                .map(|k| syscalls::name_of(k).map_or(FdFrom::No, FdFrom::of))
-                .collect()
-        });
-        by_kind.get(kind as usize).copied().unwrap_or(FdFrom::No)
+        syscalls::by_kind(&BY_KIND, kind, FdFrom::No, FdFrom::of)
     }
 }
 
