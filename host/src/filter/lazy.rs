@@ -13,7 +13,7 @@ use super::codegen::Layout;
 use super::eventbuf::EventBuf;
 use std::cell::Cell;
 use std::ptr::NonNull;
-use wasmtime::{Caller, Memory};
+use wasmtime::{AsContextMut, Caller, Memory, StoreContextMut};
 
 /// Extracts one slot's value into the buffer.
 pub(crate) type Extract<'a> = dyn FnMut(u32, &mut EventBuf) + 'a;
@@ -89,6 +89,25 @@ pub(crate) enum FetchError {
     OutOfMemory,
 }
 
+/// `memory`'s bytes, grown first to `needed` bytes when smaller; `None`
+/// when `needed` is over `limit` or the memory cannot grow.
+pub(crate) fn sized<T>(
+    memory: Memory,
+    mut store: StoreContextMut<'_, T>,
+    needed: usize,
+    limit: usize,
+) -> Option<&mut [u8]> {
+    if needed > limit {
+        return None;
+    }
+    let have = memory.data_size(&store);
+    if needed > have {
+        let pages = (needed - have).div_ceil(65536) as u64;
+        memory.grow(&mut store, pages).ok()?;
+    }
+    Some(memory.data_mut(store))
+}
+
 /// The imported `fetch(slot)`: extracts a slot (or leaves it missing) and
 /// writes its entry, its generation and its new heap bytes into the
 /// module's memory.
@@ -126,25 +145,12 @@ pub(crate) fn fetch(
         .ok_or(FetchError::OutOfMemory)?;
     let heap_base = job.buf.heap_base() as usize;
     let needed = heap_base + job.buf.heap().len();
-    if needed > job.max_memory {
-        return Err(FetchError::TooLarge {
+    let mem = sized(memory, caller.as_context_mut(), needed, job.max_memory).ok_or(
+        FetchError::TooLarge {
             needed,
             limit: job.max_memory,
-        }
-        .into());
-    }
-    // (one look-up of the memory in the store, a second only to grow)
-    let mut mem = memory.data_mut(&mut caller);
-    if needed > mem.len() {
-        let pages = (needed - mem.len()).div_ceil(65536) as u64;
-        memory
-            .grow(&mut caller, pages)
-            .map_err(|_| FetchError::TooLarge {
-                needed,
-                limit: job.max_memory,
-            })?;
-        mem = memory.data_mut(&mut caller);
-    }
+        },
+    )?;
     let at = job.layout.slot_base as usize + s as usize * 16;
     let gen_at = job.layout.gen_base as usize + s as usize * 8;
     mem.get_mut(heap_base + before..needed)

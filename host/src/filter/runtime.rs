@@ -16,7 +16,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::Duration;
 use wasmtime::{
-    Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits,
+    AsContextMut, Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits,
     StoreLimitsBuilder, TypedFunc,
 };
 
@@ -231,25 +231,11 @@ impl WasmFilter {
             "event buffer encoded for another module"
         );
         let heap = buf.heap();
-        let needed_bytes = layout.heap_base as usize + heap.len();
-        if needed_bytes > self.limits.max_memory {
-            return Err(FilterError::TooLarge {
-                needed: needed_bytes,
-                limit: self.limits.max_memory,
-            });
-        }
-        if needed_bytes > self.memory.data(&self.store).len() {
-            let have = self.memory.data_size(&self.store);
-            let pages = (needed_bytes - have).div_ceil(65536) as u64;
-            self.memory
-                .grow(&mut self.store, pages)
-                .map_err(|_| FilterError::TooLarge {
-                    needed: needed_bytes,
-                    limit: self.limits.max_memory,
-                })?;
-        }
+        let needed = layout.heap_base as usize + heap.len();
+        let limit = self.limits.max_memory;
         let generation = self.generation.to_le_bytes();
-        let mem = self.memory.data_mut(&mut self.store);
+        let mem = lazy::sized(self.memory, self.store.as_context_mut(), needed, limit)
+            .ok_or(FilterError::TooLarge { needed, limit })?;
         let size = mem.len();
         let hb = layout.heap_base as usize;
         mem[bounds("event heap", hb, heap.len(), size)?].copy_from_slice(heap);
