@@ -56,6 +56,9 @@ const STRS: &[&str] = &[
     "passwd",
     "/usr/bin/sh",
     "aGk=",
+    // longer than a 16-byte window and than two eight-byte words
+    "/usr/share/doc/passwd",
+    "abcabcabcabcabcabc",
 ];
 const GLOBS: &[&str] = &[
     "*",
@@ -261,11 +264,37 @@ fn expr(rng: &mut Rng, depth: usize) -> String {
 }
 
 fn random_str(rng: &mut Rng) -> Vec<u8> {
+    if rng.chance(20) {
+        // long values: constants at any place among other bytes, so that
+        // searches cross 16-byte windows and their overlapping last one
+        let mut v = Vec::new();
+        for _ in 0..rng.below(12) {
+            match rng.below(3) {
+                0 => v.extend_from_slice(rng.pick(STRS).as_bytes()),
+                1 => v.extend_from_slice(&near_miss(rng)),
+                _ => v.push(rng.pick(b"abcAB/ .e")),
+            }
+        }
+        return v;
+    }
+    if rng.chance(15) {
+        return near_miss(rng);
+    }
     if rng.chance(70) {
         return rng.pick(STRS).as_bytes().to_vec();
     }
     let alphabet = b"abcAB/ .e";
     (0..rng.below(8)).map(|_| rng.pick(alphabet)).collect()
+}
+
+/// A constant with one byte changed: equal everywhere but one place.
+fn near_miss(rng: &mut Rng) -> Vec<u8> {
+    let mut v = rng.pick(STRS).as_bytes().to_vec();
+    if !v.is_empty() {
+        let at = rng.below(v.len());
+        v[at] ^= 1 << rng.below(8);
+    }
+    v
 }
 
 fn base_value(rng: &mut Rng, kind: ValueKind, shape: Shape) -> SlotValue {

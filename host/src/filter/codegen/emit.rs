@@ -3,6 +3,7 @@
 //! runtime helper.
 
 use super::helpers::*;
+use super::needles::Needles;
 use super::{Data, GEN_ADDR, mem};
 use crate::fields::ValueKind;
 use crate::filter::ast::Modifier;
@@ -26,6 +27,10 @@ pub(super) struct Gen<'a> {
     pub(super) preds_base: u32,
     /// Predicate functions for list slots, in table order.
     pub(super) preds: Vec<Function>,
+    /// The specialised string tests.
+    pub(super) needles: &'a Needles,
+    /// Function index of the table's first function.
+    pub(super) table_start: u32,
 }
 
 impl Gen<'_> {
@@ -192,6 +197,14 @@ impl Gen<'_> {
 
     /// A string operator against a constant.
     fn emit_str(&mut self, s: &mut InstructionSink<'_>, op: StrOp, needle: &[u8], elem: Elem) {
+        if let Some(func) = self.needles.get(op, needle) {
+            elem.push_str(s);
+            s.call(func);
+            if op == StrOp::Ne {
+                s.i32_eqz();
+            }
+            return;
+        }
         let (cp, cl) = self.intern_str(needle);
         elem.push_str(s);
         s.i32_const(cp).i32_const(cl);

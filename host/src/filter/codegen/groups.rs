@@ -3,7 +3,6 @@
 //! list when several come in a row), and a long group split in parts.
 
 use super::emit::Gen;
-use super::helpers::N_HELPERS;
 use super::{RuleIr, T_0, T_2I, mem};
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
@@ -29,12 +28,12 @@ pub(super) fn bodies(
     for &r in groups.iter().flatten() {
         uses[r as usize] += 1;
     }
-    // shared rules: function index N_HELPERS + k, table index k
+    // shared rules: table index k
     let mut shared_at = vec![None; rules.len()];
     let mut nshared = 0u32;
     for (r, &n) in uses.iter().enumerate() {
         if n > 1 {
-            shared_at[r] = Some(N_HELPERS + nshared);
+            shared_at[r] = Some(g.table_start + nshared);
             nshared += 1;
         }
     }
@@ -167,7 +166,7 @@ impl RulesFn<'_> {
             .flat_map(|&r| {
                 let func = self.shared_at[r as usize].expect("a shared rule");
                 // shared rules come first in the table
-                (func - N_HELPERS)
+                (func - g.table_start)
                     .to_le_bytes()
                     .into_iter()
                     .chain(r.to_le_bytes())

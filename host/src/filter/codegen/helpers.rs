@@ -40,7 +40,7 @@ pub(super) fn eval_fn(groups_base: u32) -> Function {
 }
 
 /// `if (top of stack) return v`.
-fn ret_if(s: &mut InstructionSink<'_>, v: i32) {
+pub(super) fn ret_if(s: &mut InstructionSink<'_>, v: i32) {
     s.if_(BlockType::Empty).i32_const(v).return_().end();
 }
 

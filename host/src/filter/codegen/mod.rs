@@ -29,11 +29,14 @@
 //! rule's index (0 for none), with `all = 1` it stores every matching rule's
 //! index at `result_base` and returns how many. Each group is one function
 //! with its rules' expressions inline, one after the other: an event costs
-//! one indirect call, not one per rule.
+//! one indirect call, not one per rule. A test of a string against a
+//! constant (`=`, `startswith`, `endswith`, `contains`) calls a function
+//! made for that constant (see [`needles`]).
 
 mod emit;
 mod groups;
 mod helpers;
+mod needles;
 
 use super::ir::*;
 use super::lower::Program;
@@ -43,6 +46,7 @@ use emit::Gen;
 use groups::RULES_PER_FN;
 use groups::bodies;
 use helpers::{N_HELPERS, eval_fn, helpers};
+use needles::Needles;
 use wasm_encoder::{
     CodeSection, ConstExpr, DataSection, ElementSection, Elements, EntityType, ExportKind,
     ExportSection, Function, FunctionSection, ImportSection, MemArg, MemArgTarget, MemorySection,
@@ -183,6 +187,8 @@ pub fn generate(
         dfa_addrs.push(at);
     }
 
+    let needles = Needles::collect(rules, N_HELPERS);
+    let table_start = N_HELPERS + needles.len();
     let mut g = Gen {
         program,
         data: &mut data,
@@ -191,6 +197,8 @@ pub fn generate(
         gen_base,
         preds_base: 0,
         preds: Vec::new(),
+        needles: &needles,
+        table_start,
     };
     let bodies = bodies(&mut g, rules, groups, result_base);
     let heap_base = (data.base + data.bytes.len() as u32).div_ceil(64) * 64;
@@ -208,14 +216,15 @@ pub fn generate(
         heap_base,
         initial_pages,
     };
-    Ok(assemble(data, bodies, layout, max_pages))
+    Ok(assemble(data, &needles, bodies, layout, max_pages))
 }
 
-/// The module: types, the import, helpers, the table's functions (shared
-/// rules, parts, predicates and groups), memory, exports and the constant
-/// pool.
+/// The module: types, the import, helpers, the specialised string tests,
+/// the table's functions (shared rules, parts, predicates and groups),
+/// memory, exports and the constant pool.
 fn assemble(
     data: Data,
+    needles: &Needles,
     [shared, parts, preds, groups]: [Vec<Function>; 4],
     layout: Layout,
     max_pages: u32,
@@ -238,9 +247,13 @@ fn assemble(
         funcs.function(ty);
         code.function(&f);
     }
+    for f in needles.functions() {
+        funcs.function(T_2I);
+        code.function(f);
+    }
     // The table's functions, in table order (the indices given as they were
     // emitted): shared rules, parts, predicates, groups.
-    let table_start = N_HELPERS;
+    let table_start = N_HELPERS + needles.len();
     for (ty, list) in [
         (T_0, &shared),
         (T_2I, &parts),
