@@ -32,6 +32,9 @@ pub(crate) struct FetchJob<'a> {
     pub generation: u64,
     /// The memory limit, bytes.
     pub max_memory: usize,
+    /// The module's memory size as last seen (memories never shrink): a
+    /// value that fits needs no size query of the store.
+    pub memory_size: usize,
 }
 
 /// What the store keeps for `fetch`: the instance's memory.
@@ -145,12 +148,18 @@ pub(crate) fn fetch(
         .ok_or(FetchError::OutOfMemory)?;
     let heap_base = job.buf.heap_base() as usize;
     let needed = heap_base + job.buf.heap().len();
-    let mem = sized(memory, caller.as_context_mut(), needed, job.max_memory).ok_or(
-        FetchError::TooLarge {
-            needed,
-            limit: job.max_memory,
-        },
-    )?;
+    let mem = if needed <= job.memory_size {
+        memory.data_mut(caller.as_context_mut())
+    } else {
+        let mem = sized(memory, caller.as_context_mut(), needed, job.max_memory).ok_or(
+            FetchError::TooLarge {
+                needed,
+                limit: job.max_memory,
+            },
+        )?;
+        job.memory_size = mem.len();
+        mem
+    };
     let at = job.layout.slot_base as usize + s as usize * 16;
     let gen_at = job.layout.gen_base as usize + s as usize * 8;
     mem.get_mut(heap_base + before..needed)

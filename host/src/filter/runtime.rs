@@ -209,7 +209,7 @@ impl WasmFilter {
         extract: &mut Extract<'_>,
     ) -> Result<(), FilterError> {
         self.generation += 1;
-        self.load(buf, eager)?;
+        let memory_size = self.load(buf, eager)?;
         let mut job = FetchJob {
             buf,
             extract,
@@ -217,13 +217,15 @@ impl WasmFilter {
             layout: self.layout,
             generation: self.generation,
             max_memory: self.limits.max_memory,
+            memory_size,
         };
         lazy::with_job(&mut job, || self.call(group, all, out))
     }
 
     /// Starts the event: its generation, its heap so far and the `eager`
-    /// slots' entries (and generations) copied into memory.
-    fn load(&mut self, buf: &EventBuf, eager: &[u32]) -> Result<(), FilterError> {
+    /// slots' entries (and generations) copied into memory; the memory's
+    /// size.
+    fn load(&mut self, buf: &EventBuf, eager: &[u32]) -> Result<usize, FilterError> {
         let layout = self.layout;
         debug_assert_eq!(
             buf.heap_base(),
@@ -247,7 +249,7 @@ impl WasmFilter {
         }
         let at = GEN_ADDR as usize;
         mem[bounds("generation", at, 8, size)?].copy_from_slice(&generation);
-        Ok(())
+        Ok(size)
     }
 
     /// The call itself, its results read back; a trap rebuilds the instance.

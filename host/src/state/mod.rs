@@ -763,14 +763,20 @@ impl State {
         }
         let p = self.procs.get(&pid);
         let base = match dirfd {
-            AT_FDCWD => p.map(|p| p.cwd.clone()),
-            fd => p.and_then(|p| p.fds.get(fd)).map(|f| f.name.clone()),
+            AT_FDCWD => p.map(|p| p.cwd.as_str()),
+            fd => p.and_then(|p| p.fds.get(fd)).map(|f| f.name.as_str()),
         }
         .unwrap_or_default();
         if base.is_empty() {
             return path.to_string();
         }
-        let joined = format!("{base}/{path}");
+        // one allocation of the final size (this runs for every relative open)
+        let mut joined = String::with_capacity(base.len() + 1 + path.len());
+        joined.push_str(base);
+        if !base.ends_with('/') {
+            joined.push('/');
+        }
+        joined.push_str(path);
         match is_normal(joined.as_bytes()) {
             true => joined,
             false => normalize(&joined),
@@ -1279,6 +1285,10 @@ mod tests {
         for (b, cwd) in [
             (chdir(80, 0, b"../var/log\0"), "/var/log"),
             (chdir(81, 0, b""), "/etc/shadow"), // fchdir to fd 0
+            (chdir(80, 0, b"/\0"), "/"),
+            // relative to the root: one slash between, not two
+            (chdir(80, 0, b"tmp\0"), "/tmp"),
+            (chdir(80, 0, b"x/../y/\0"), "/tmp/y"),
         ] {
             let r = Record::parse(&b).unwrap();
             st.update(&r);
