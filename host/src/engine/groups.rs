@@ -413,4 +413,35 @@ mod tests {
             assert!(seen.contains(&"proc.name") && seen.contains(&"fd.name"));
         }
     }
+
+    #[test]
+    fn a_field_fetched_nearly_every_time_is_extracted_up_front_later() {
+        let text = rule(
+            "A",
+            "evt.type = openat and proc.name = cat and user.name = root",
+        );
+        let src = rules(&text);
+        let names: Vec<&'static str> = src.fields.fields().iter().map(|d| d.name).collect();
+        let user = names.iter().position(|&n| n == "user.name").unwrap();
+        let mut e = SourceEngine::new(src, &EngineOptions::default()).unwrap();
+        let ev = Open {
+            names,
+            seen: RefCell::new(Vec::new()),
+        };
+        let g = e.group_of(Some("openat")) as usize;
+        let user_slot = (0..e.rules.program.slots.len() as u32)
+            .find(|&s| e.rules.program.slots[s as usize].key.field.id as usize == user)
+            .unwrap();
+        assert!(!e.group_eager[g].contains(&user_slot));
+        for _ in 0..super::super::promote::WINDOW {
+            let mut hits = Vec::new();
+            e.process(&ev, &mut hits).unwrap();
+            assert_eq!(hits, [0]);
+        }
+        // promoted: extracted before the call, and the answer is the same
+        assert!(e.group_eager[g].contains(&user_slot));
+        let mut hits = Vec::new();
+        e.process(&ev, &mut hits).unwrap();
+        assert_eq!(hits, [0]);
+    }
 }

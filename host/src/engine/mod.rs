@@ -18,6 +18,7 @@ use crate::rules::SourceRules;
 
 mod groups;
 mod options;
+mod promote;
 use groups::Groups;
 pub use options::{Backend, EngineOptions, RuleMatching, Selection};
 
@@ -53,8 +54,11 @@ pub struct SourceEngine {
     /// Group → the slots left missing (sorted), for the Wasm back end.
     group_missing: Vec<Vec<u32>>,
     /// Group → the slots extracted up front for the Wasm back end (every
-    /// evaluation reads them); it fetches the others as its rules reach them.
+    /// evaluation reads them, and those found fetched nearly every time);
+    /// it fetches the others as its rules reach them.
     group_eager: Vec<Vec<u32>>,
+    /// Group → what its Wasm evaluations fetched lately.
+    group_fetches: Vec<promote::Fetches>,
     /// Event name index → group.
     by_type: Vec<u32>,
     /// Group for events of unknown or absent type.
@@ -142,6 +146,7 @@ impl SourceEngine {
             irs,
             groups,
             group_missing,
+            group_fetches: vec![Default::default(); group_eager.len()],
             group_eager,
             group_slots,
             group_extract,
@@ -251,6 +256,7 @@ impl SourceEngine {
             return Ok(());
         };
         self.hits.clear();
+        let (slots, fetches) = (&self.group_slots[g], &mut self.group_fetches[g]);
         w.eval(
             group,
             &mut self.buf,
@@ -258,8 +264,12 @@ impl SourceEngine {
             &self.group_missing[g],
             self.matching == RuleMatching::All,
             &mut self.hits,
-            &mut |s, buf| extract_slot(ev, program, s, buf),
+            &mut |s, buf| {
+                fetches.fetched(slots, s);
+                extract_slot(ev, program, s, buf)
+            },
         )?;
+        fetches.evaluated(slots, &mut self.group_eager[g]);
         // The module's answer is checked like any other: a position outside
         // the rule variants is an error, not a panic.
         for &p in &self.hits {

@@ -125,7 +125,7 @@ pub enum PatternError {
 pub fn check(regex: &str) -> Result<usize, PatternError> {
     interp_regex(regex).map_err(|e| PatternError::Invalid(e.to_string()))?;
     Dfa::build(regex)
-        .map(|d| d.trans.len() * 4 + d.accept.len() + 272)
+        .map(|d| d.table().len())
         .map_err(PatternError::TooComplex)
 }
 
@@ -157,6 +157,28 @@ pub struct Dfa {
     pub start: u32,
     /// Premultiplied dead state, or `u32::MAX` if there is none.
     pub dead: u32,
+    /// Premultiplied state that accepts whatever follows (it accepts and
+    /// every byte leads back to it), or `u32::MAX` if there is none: a
+    /// `pmatch` path reaches it once the value is below one of its paths.
+    pub done: u32,
+}
+
+/// Where the parts of [`Dfa::table`] are (byte offsets from its start).
+pub mod table_at {
+    /// `classes[256]`, a byte each.
+    pub const CLASSES: u64 = 0;
+    /// The number of classes (u32).
+    pub const NCLASSES: u64 = 256;
+    /// The premultiplied start state (u32).
+    pub const START: u64 = 260;
+    /// The premultiplied dead state (u32).
+    pub const DEAD: u64 = 264;
+    /// The premultiplied done state (u32).
+    pub const DONE: u64 = 268;
+    /// The offset of the accept flags from the table's start (u32).
+    pub const ACCEPT: u64 = 272;
+    /// The transitions (u32 each), then the accept flags (a byte each).
+    pub const TRANS: u64 = 276;
 }
 
 impl Dfa {
@@ -238,6 +260,12 @@ impl Dfa {
             }
             i += 1;
         }
+        let done = (0..order.len())
+            .find(|&i| {
+                let row = &trans[i * nclasses as usize..(i + 1) * nclasses as usize];
+                accept[i] != 0 && row.iter().all(|&t| t == i as u32 * nclasses)
+            })
+            .map_or(u32::MAX, |i| i as u32 * nclasses);
         Ok(Dfa {
             classes,
             nclasses,
@@ -245,7 +273,30 @@ impl Dfa {
             accept,
             start: 0,
             dead,
+            done,
         })
+    }
+
+    /// The table the generated Wasm walks (see [`table_at`]).
+    pub fn table(&self) -> Vec<u8> {
+        let accept_at = table_at::TRANS as usize + self.trans.len() * 4;
+        let mut t = Vec::with_capacity(accept_at + self.accept.len());
+        t.extend_from_slice(&self.classes);
+        for word in [
+            self.nclasses,
+            self.start,
+            self.dead,
+            self.done,
+            accept_at as u32,
+        ] {
+            t.extend_from_slice(&word.to_le_bytes());
+        }
+        debug_assert_eq!(t.len(), table_at::TRANS as usize);
+        for x in &self.trans {
+            t.extend_from_slice(&x.to_le_bytes());
+        }
+        t.extend_from_slice(&self.accept);
+        t
     }
 
     /// Runs the table (the same walk the generated Wasm does).
@@ -255,6 +306,9 @@ impl Dfa {
             s = self.trans[(s + self.classes[b as usize] as u32) as usize];
             if s == self.dead {
                 return false;
+            }
+            if s == self.done {
+                return true;
             }
         }
         self.accept[(s / self.nclasses) as usize] != 0

@@ -341,13 +341,18 @@ fn i64_in() -> Function {
     f
 }
 
-/// dfa(p, l, table): walks the table (see [`Dfa`]).
+/// dfa(p, l, table): walks the table (see [`Dfa::table`]); stops at the
+/// dead state (no match) and at the done state (a match).
+///
+/// [`Dfa::table`]: crate::filter::pattern::Dfa::table
 fn dfa() -> Function {
-    // locals: 3 state, 4 end, 5 dead
-    let mut f = Function::new([(3, ValType::I32)]);
+    use crate::filter::pattern::table_at;
+    // locals: 3 state, 4 end, 5 dead, 6 done
+    let mut f = Function::new([(4, ValType::I32)]);
     let mut s = f.instructions();
-    s.local_get(2).i32_load(mem(260)).local_set(3);
-    s.local_get(2).i32_load(mem(264)).local_set(5);
+    s.local_get(2).i32_load(mem(table_at::START)).local_set(3);
+    s.local_get(2).i32_load(mem(table_at::DEAD)).local_set(5);
+    s.local_get(2).i32_load(mem(table_at::DONE)).local_set(6);
     s.local_get(0).local_get(1).i32_add().local_set(4);
     s.block(BlockType::Empty).loop_(BlockType::Empty);
     s.local_get(0).local_get(4).i32_ge_u().br_if(1);
@@ -357,22 +362,30 @@ fn dfa() -> Function {
         .local_get(0)
         .i32_load8_u(mem(0))
         .i32_add()
-        .i32_load8_u(mem(0))
+        .i32_load8_u(mem(table_at::CLASSES))
         .i32_add();
     s.i32_const(4)
         .i32_mul()
         .local_get(2)
         .i32_add()
-        .i32_load(mem(272))
+        .i32_load(mem(table_at::TRANS))
         .local_tee(3);
     s.local_get(5).i32_eq();
     ret_if(&mut s, 0);
+    s.local_get(3).local_get(6).i32_eq();
+    ret_if(&mut s, 1);
     s.local_get(0).i32_const(1).i32_add().local_set(0);
     s.br(0);
     s.end().end();
     // accept[state / nclasses]
-    s.local_get(2).i32_load(mem(268));
-    s.local_get(3).local_get(2).i32_load(mem(256)).i32_div_u();
+    s.local_get(2)
+        .local_get(2)
+        .i32_load(mem(table_at::ACCEPT))
+        .i32_add();
+    s.local_get(3)
+        .local_get(2)
+        .i32_load(mem(table_at::NCLASSES))
+        .i32_div_u();
     s.i32_add().i32_load8_u(mem(0));
     s.end();
     f

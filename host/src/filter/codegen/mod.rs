@@ -171,19 +171,7 @@ pub fn generate(
             pattern: p.regex.clone(),
             message,
         })?;
-        let mut t = Vec::with_capacity(272 + dfa.trans.len() * 4);
-        t.extend_from_slice(&dfa.classes);
-        t.extend_from_slice(&dfa.nclasses.to_le_bytes());
-        t.extend_from_slice(&dfa.start.to_le_bytes());
-        t.extend_from_slice(&dfa.dead.to_le_bytes());
-        t.extend_from_slice(&0u32.to_le_bytes()); // accept table address, patched below
-        for x in &dfa.trans {
-            t.extend_from_slice(&x.to_le_bytes());
-        }
-        let at = data.put(&t, 8);
-        let accept = data.put(&dfa.accept, 1);
-        let off = (at - data.base) as usize + 268;
-        data.bytes[off..off + 4].copy_from_slice(&accept.to_le_bytes());
+        let at = data.put(&dfa.table(), 8);
         dfa_addrs.push(at);
     }
 
