@@ -161,7 +161,13 @@ pub struct Dfa {
     /// every byte leads back to it), or `u32::MAX` if there is none: a
     /// `pmatch` path reaches it once the value is below one of its paths.
     pub done: u32,
+    /// The bytes every match starts with (at most [`PREFIX_MAX`]): a value
+    /// that does not start with them needs no walk.
+    pub prefix: Vec<u8>,
 }
+
+/// The longest [`Dfa::prefix`] worked out.
+pub const PREFIX_MAX: usize = 64;
 
 /// Where the parts of [`Dfa::table`] are (byte offsets from its start).
 pub mod table_at {
@@ -266,7 +272,7 @@ impl Dfa {
                 accept[i] != 0 && row.iter().all(|&t| t == i as u32 * nclasses)
             })
             .map_or(u32::MAX, |i| i as u32 * nclasses);
-        Ok(Dfa {
+        let mut dfa = Dfa {
             classes,
             nclasses,
             trans,
@@ -274,7 +280,34 @@ impl Dfa {
             start: 0,
             dead,
             done,
-        })
+            prefix: Vec::new(),
+        };
+        dfa.prefix = dfa.required_prefix();
+        Ok(dfa)
+    }
+
+    /// From the start, while the state does not accept and exactly one
+    /// byte leads anywhere but the dead state: that byte, in order.
+    fn required_prefix(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut s = self.start;
+        while out.len() < PREFIX_MAX && self.accept[(s / self.nclasses) as usize] == 0 {
+            let mut only = None;
+            for b in 0..=255u8 {
+                let t = self.trans[(s + self.classes[b as usize] as u32) as usize];
+                if t == self.dead {
+                    continue;
+                }
+                if only.is_some() {
+                    return out;
+                }
+                only = Some((b, t));
+            }
+            let Some((b, t)) = only else { return out };
+            out.push(b);
+            s = t;
+        }
+        out
     }
 
     /// The table the generated Wasm walks (see [`table_at`]).
@@ -321,9 +354,38 @@ mod tests {
 
     fn both(re: &str, input: &str) -> bool {
         let a = interp_regex(re).unwrap().is_match(input.as_bytes());
-        let b = Dfa::build(re).unwrap().is_match(input.as_bytes());
+        let dfa = Dfa::build(re).unwrap();
+        let b = dfa.is_match(input.as_bytes());
         assert_eq!(a, b, "regex {re} on {input:?}");
+        assert!(
+            !a || input.as_bytes().starts_with(&dfa.prefix),
+            "regex {re} matches {input:?} without its prefix {:?}",
+            dfa.prefix
+        );
         a
+    }
+
+    #[test]
+    fn prefixes_every_match_starts_with() {
+        let prefix = |re: &str| String::from_utf8(Dfa::build(re).unwrap().prefix).unwrap();
+        assert_eq!(
+            prefix(&glob_regex("/etc/ssh/ssh_host_*_key", false)),
+            "/etc/ssh/ssh_host_"
+        );
+        assert_eq!(
+            prefix(&pmatch_regex(&[
+                "/etc/sudoers.d",
+                "/etc/pam.d",
+                "/etc/security"
+            ])),
+            "/etc/"
+        );
+        assert_eq!(prefix(&pmatch_regex(&["/var/run", "/run"])), "/");
+        // a match may end early, or start with either case
+        assert_eq!(prefix(&full_regex("ab?c?")), "a");
+        assert_eq!(prefix(&glob_regex("abc", true)), "");
+        assert_eq!(prefix(&full_regex(".*x")), "");
+        assert_eq!(prefix(&full_regex("")), "");
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub(super) struct Gen<'a> {
     pub(super) data: &'a mut Data,
     /// Address of each pattern's DFA tables.
     pub(super) dfa_addrs: &'a [u32],
+    /// The bytes each pattern's matches start with.
+    pub(super) dfa_prefixes: &'a [Vec<u8>],
     /// First slot entry.
     pub(super) slot_base: u32,
     /// First slot generation word.
@@ -175,10 +177,7 @@ impl Gen<'_> {
             }
             Pred::Str(op, needle) => self.emit_str(s, *op, needle, elem),
             Pred::StrSet(set) => self.emit_str_set(s, set, elem),
-            Pred::Pattern(i) => {
-                elem.push_str(s);
-                s.i32_const(self.dfa_addrs[*i as usize] as i32).call(F_DFA);
-            }
+            Pred::Pattern(i) => self.emit_pattern(s, *i as usize, elem),
             Pred::Net { nets, ne } => self.emit_net(s, nets, *ne, elem),
             Pred::Modified(m, preds) => self.emit_modified(s, *m, preds, elem),
             Pred::Field(op, other) => {
@@ -192,6 +191,25 @@ impl Gen<'_> {
                 s.i32_const(0);
                 s.end();
             }
+        }
+    }
+
+    /// A pattern: its automaton walked, when the value starts with the
+    /// bytes every match starts with (a specialised `startswith` first).
+    fn emit_pattern(&mut self, s: &mut InstructionSink<'_>, i: usize, elem: Elem) {
+        let prefix = &self.dfa_prefixes[i];
+        let filter = match prefix.is_empty() {
+            true => None,
+            false => self.needles.get(StrOp::StartsWith, prefix),
+        };
+        if let Some(func) = filter {
+            elem.push_str(s);
+            s.call(func).if_(BlockType::Result(ValType::I32));
+        }
+        elem.push_str(s);
+        s.i32_const(self.dfa_addrs[i] as i32).call(F_DFA);
+        if filter.is_some() {
+            s.else_().i32_const(0).end();
         }
     }
 

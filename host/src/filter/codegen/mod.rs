@@ -166,21 +166,23 @@ pub fn generate(
 
     // Patterns → DFA tables.
     let mut dfa_addrs = Vec::with_capacity(program.patterns.len());
+    let mut dfa_prefixes = Vec::with_capacity(program.patterns.len());
     for p in &program.patterns {
         let dfa = Dfa::build(&p.regex).map_err(|message| super::CompileError::Automaton {
             pattern: p.regex.clone(),
             message,
         })?;
-        let at = data.put(&dfa.table(), 8);
-        dfa_addrs.push(at);
+        dfa_addrs.push(data.put(&dfa.table(), 8));
+        dfa_prefixes.push(dfa.prefix);
     }
 
-    let needles = Needles::collect(rules, N_HELPERS);
+    let needles = Needles::collect(rules, &dfa_prefixes, N_HELPERS);
     let table_start = N_HELPERS + needles.len();
     let mut g = Gen {
         program,
         data: &mut data,
         dfa_addrs: &dfa_addrs,
+        dfa_prefixes: &dfa_prefixes,
         slot_base,
         gen_base,
         preds_base: 0,

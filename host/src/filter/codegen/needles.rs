@@ -1,6 +1,8 @@
 //! Specialised string tests: each distinct `=`, `startswith`, `endswith`
 //! and `contains` test of a constant gets its own function, `(p, l) -> i32`,
-//! with the constant's bytes in its code.
+//! with the constant's bytes in its code; so does the `startswith` of the
+//! bytes every match of a pattern starts with, tested before its automaton
+//! is walked.
 //!
 //! A general helper compares two strings in memory byte by byte (or eight
 //! at a time) after a call per comparison; here the comparison is a few
@@ -36,9 +38,10 @@ pub(super) struct Needles {
 }
 
 impl Needles {
-    /// The specialised functions for the tests in `rules`, numbered from
-    /// function index `first` on.
-    pub(super) fn collect(rules: &[RuleIr<'_>], first: u32) -> Needles {
+    /// The specialised functions for the tests in `rules` and for the
+    /// patterns' prefixes (a `startswith` each), numbered from function
+    /// index `first` on.
+    pub(super) fn collect(rules: &[RuleIr<'_>], prefixes: &[Vec<u8>], first: u32) -> Needles {
         let mut n = Needles {
             first,
             ..Needles::default()
@@ -46,26 +49,31 @@ impl Needles {
         for ir in rules {
             ir.for_each_test(&mut |t| n.add_pred(&t.pred));
         }
+        for p in prefixes {
+            n.add(StrOp::StartsWith, p);
+        }
         n
     }
 
     fn add_pred(&mut self, p: &Pred) {
         match p {
-            Pred::Str(op, needle) => {
-                let Some(op) = specialised(*op) else { return };
-                if needle.is_empty() || needle.len() > MAX_LEN || self.funcs.len() >= MAX_FUNCS {
-                    return;
-                }
-                let key = (op, needle.clone());
-                if self.index.contains_key(&key) {
-                    return;
-                }
-                self.index.insert(key, self.funcs.len() as u32);
-                self.funcs.push(function(op, needle));
-            }
+            Pred::Str(op, needle) => self.add(*op, needle),
             Pred::Modified(_, preds) => preds.iter().for_each(|p| self.add_pred(p)),
             _ => {}
         }
+    }
+
+    fn add(&mut self, op: StrOp, needle: &[u8]) {
+        let Some(op) = specialised(op) else { return };
+        if needle.is_empty() || needle.len() > MAX_LEN || self.funcs.len() >= MAX_FUNCS {
+            return;
+        }
+        let key = (op, needle.to_vec());
+        if self.index.contains_key(&key) {
+            return;
+        }
+        self.index.insert(key, self.funcs.len() as u32);
+        self.funcs.push(function(op, needle));
     }
 
     /// The function index of the test `op needle`, when it has one (`!=`
