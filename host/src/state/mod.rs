@@ -986,15 +986,18 @@ fn is_normal(p: &[u8]) -> bool {
     if p.first() != Some(&b'/') || p.last() == Some(&b'/') {
         return false;
     }
-    // every component, after its slash, is neither empty, "." nor ".."
-    let mut i = 0;
-    while i < p.len() {
-        let rest = &p[i + 1..];
-        let end = memchr::memchr(b'/', rest).unwrap_or(rest.len());
-        if matches!(&rest[..end], b"" | b"." | b"..") {
+    // every component, after its slash, is neither empty, "." nor "..":
+    // one pass over the bytes (components are short: a search call per
+    // component cost more than this loop)
+    let mut start = 1;
+    for i in 1..=p.len() {
+        if i < p.len() && p[i] != b'/' {
+            continue;
+        }
+        if matches!(&p[start..i], b"" | b"." | b"..") {
             return false;
         }
-        i += 1 + end;
+        start = i + 1;
     }
     true
 }
@@ -1324,7 +1327,9 @@ mod tests {
             assert!(is_normal(p.as_bytes()), "{p}");
             assert_eq!(normalize(p), p);
         }
-        for p in ["/a/", "/a//b", "/a/./b", "/a/..", "/.", "//", "a/b", ""] {
+        for p in [
+            "/a/", "/a//b", "/a/./b", "/a/..", "/.", "//", "a/b", "", "/../a", "/a/../b",
+        ] {
             assert!(!is_normal(p.as_bytes()), "{p}");
         }
     }
