@@ -154,6 +154,9 @@ pub struct WasmFilter {
     limits: FilterLimits,
     /// The current event's number (see [`super::codegen`]).
     generation: u64,
+    /// The memory's size as last seen (memories never shrink): what fits
+    /// needs no size query of the store.
+    memory_size: usize,
 }
 
 impl WasmFilter {
@@ -179,6 +182,7 @@ impl WasmFilter {
             layout: generated.layout,
             limits,
             generation: 0,
+            memory_size: 0,
         })
     }
 
@@ -219,7 +223,11 @@ impl WasmFilter {
             max_memory: self.limits.max_memory,
             memory_size,
         };
-        lazy::with_job(&mut job, || self.call(group, all, out))
+        let result = lazy::with_job(&mut job, || self.call(group, all, out));
+        if result.is_ok() {
+            self.memory_size = job.memory_size;
+        }
+        result
     }
 
     /// Starts the event: its generation, its heap so far and the `eager`
@@ -236,9 +244,13 @@ impl WasmFilter {
         let needed = layout.heap_base as usize + heap.len();
         let limit = self.limits.max_memory;
         let generation = self.generation.to_le_bytes();
-        let mem = lazy::sized(self.memory, self.store.as_context_mut(), needed, limit)
-            .ok_or(FilterError::TooLarge { needed, limit })?;
+        let mem = match needed <= self.memory_size {
+            true => self.memory.data_mut(&mut self.store),
+            false => lazy::sized(self.memory, self.store.as_context_mut(), needed, limit)
+                .ok_or(FilterError::TooLarge { needed, limit })?,
+        };
         let size = mem.len();
+        self.memory_size = size;
         let hb = layout.heap_base as usize;
         mem[bounds("event heap", hb, heap.len(), size)?].copy_from_slice(heap);
         for &s in eager {
@@ -293,6 +305,7 @@ impl WasmFilter {
                 let (store, memory, eval) = instantiate(&self.pre, self.limits)?;
                 self.store = store;
                 self.memory = memory;
+                self.memory_size = 0;
                 self.eval = eval;
                 Err(too_large.unwrap_or(FilterError::Trap(msg)))
             }
