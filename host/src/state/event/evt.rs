@@ -14,12 +14,6 @@ impl SyscallEvent<'_> {
             return true;
         }
         let r = self.rec;
-        let open_flags = || match self.type_name {
-            "open" => Some(r.args[1]),
-            "openat" | "openat2" => Some(r.args[2]),
-            "creat" => Some(0o1101),
-            _ => None,
-        };
         match base {
             "evt.type" => out.bytes(self.type_name.as_bytes()),
             "evt.num" => out.num(self.num as i64),
@@ -62,12 +56,9 @@ impl SyscallEvent<'_> {
                 }
                 .as_bytes(),
             ),
-            "evt.rawres" => out.num(r.ret),
             "evt.failed" => out.bool(r.ret < 0),
-            "evt.is_open_read" => out.bool(open_flags().is_some_and(|f| f & 3 != 1)),
-            "evt.is_open_write" => out.bool(open_flags().is_some_and(|f| f & 3 != 0)),
             "evt.is_open_exec" => out.bool(false),
-            "evt.is_open_create" => out.bool(open_flags().is_some_and(|f| f & 0o100 != 0)),
+            "evt.is_open_create" => out.bool(self.open_flags().is_some_and(|f| f & 0o100 != 0)),
             "evt.args" => out.bytes(self.args_text().as_bytes()),
             "evt.arg." => self.arg(arg.unwrap_or(""), false, out),
             "evt.rawarg." => self.arg(arg.unwrap_or(""), true, out),
@@ -82,6 +73,16 @@ impl SyscallEvent<'_> {
             _ => return false,
         }
         true
+    }
+
+    /// The open flags of an open call (Linux's).
+    pub(super) fn open_flags(&self) -> Option<u64> {
+        match self.type_name {
+            "open" => Some(self.rec.args[1]),
+            "openat" | "openat2" => Some(self.rec.args[2]),
+            "creat" => Some(0o1101),
+            _ => None,
+        }
     }
 
     /// The event's time, as numbers and as text.

@@ -27,12 +27,6 @@ enum Part {
 impl SyscallEvent<'_> {
     /// `fd.*`; false for an unknown name.
     pub(super) fn fd_field(&self, base: &str, out: &mut dyn ValueSink) -> bool {
-        if base == "fd.num" {
-            if let Some(n) = self.fd_num {
-                out.num(n)
-            }
-            return true;
-        }
         let Some(fd) = self.fd() else { return true };
         if let Some((end, part)) = endpoint(base) {
             endpoint_field(fd, end, part, out);
@@ -44,10 +38,7 @@ impl SyscallEvent<'_> {
     /// The fd's name, its parts and kind.
     fn fd_name_field(&self, fd: &Fd, base: &str, out: &mut dyn ValueSink) -> bool {
         match base {
-            "fd.name" => out.bytes(fd.name.as_bytes()),
-            "fd.nameraw" => out.bytes(fd.nameraw.as_deref().unwrap_or(&fd.name).as_bytes()),
             "fd.type" => out.bytes(fd.kind.type_name().as_bytes()),
-            "fd.typechar" => out.bytes(fd.kind.typechar().as_bytes()),
             "fd.directory" | "fd.filename" => {
                 if matches!(fd.kind, FdKind::File | FdKind::Directory) {
                     let (dir, file) = match fd.name.rfind('/') {

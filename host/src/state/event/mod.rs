@@ -4,12 +4,14 @@
 //! One file per field class: `proc` (`proc.*`, `thread.*`), `user`
 //! (`user.*`, `group.*`), `fd`, `container` (`container.*`, `k8s.*`), `evt`
 //! (`evt.*`, `syscall.*`, `util.*`) and `args` (`evt.arg.*`, `fs.path.*`);
-//! `render` turns flags, capabilities and addresses into text.
+//! `hot` has the few fields nearly every file event reads, dispatched by
+//! tag; `render` turns flags, capabilities and addresses into text.
 
 mod args;
 mod container;
 mod evt;
 mod fd;
+mod hot;
 mod proc;
 mod render;
 mod user;
@@ -31,6 +33,8 @@ pub struct FieldNames(Vec<(&'static str, Class)>);
 /// decided once per field rather than per event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Class {
+    /// One of the fields dispatched by tag ([`hot::Hot`]).
+    Hot(hot::Hot),
     Evt,
     Proc,
     User,
@@ -42,6 +46,9 @@ enum Class {
 
 impl Class {
     fn of(name: &str) -> Class {
+        if let Some(h) = hot::Hot::of(name) {
+            return Class::Hot(h);
+        }
         match name.split('.').next().unwrap_or("") {
             "evt" | "syscall" | "util" => Class::Evt,
             "proc" | "thread" => Class::Proc,
@@ -178,6 +185,10 @@ impl<'a> SyscallEvent<'a> {
         out: &mut dyn ValueSink,
     ) -> bool {
         match class {
+            Class::Hot(h) => {
+                self.hot_field(h, out);
+                true
+            }
             Class::Evt => self.evt_field(base, arg, out),
             Class::Proc => self.proc_field(base, arg, out),
             Class::User => self.user_field(base, out),
