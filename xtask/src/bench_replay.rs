@@ -1,8 +1,9 @@
 //! `cargo xtask bench replay`: events per second replaying a large capture
 //! through the real binary (`falco-wasm run -e`), with a rule that never
 //! matches (decode + convert + state: the baseline) and with the default
-//! rules, in one run; and the engine's peak memory, which must not grow
-//! with the length of the capture.
+//! rules, in one run (each configuration `--runs` times, interleaved; the
+//! median is reported with the range); and the engine's peak memory, which
+//! must not grow with the length of the capture.
 //!
 //! The capture is built from the real captures in `../shared/data/scap`
 //! (or from one given capture, `--capture FILE`, e.g. one recorded with
@@ -263,24 +264,39 @@ pub(crate) fn no_match_rules() -> Result<PathBuf> {
     Ok(rules)
 }
 
-pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
+/// The median run by rate (the middle one of an odd count).
+fn median(mut runs: Vec<Run>) -> (Run, f64, f64) {
+    runs.sort_by(|a, b| a.replay_rate.total_cmp(&b.replay_rate));
+    let (lo, hi) = (runs[0].replay_rate, runs[runs.len() - 1].replay_rate);
+    (runs.swap_remove(runs.len() / 2), lo, hi)
+}
+
+pub(crate) fn run(bin: &Path, source: &Source, min_events: u64, runs: usize) -> Result<()> {
     let stream = stream(source, min_events)?;
     let rules = no_match_rules()?;
-    let base = replay(bin, &stream, Some(&rules), "wasm", &[]);
+    // interleaved, so that a slow phase of the machine touches each alike
+    let mut all: [Vec<Run>; 3] = Default::default();
+    let measured = (|| -> Result<()> {
+        for _ in 0..runs {
+            all[0].push(replay(bin, &stream, Some(&rules), "wasm", &[])?);
+            all[1].push(replay(bin, &stream, None, "wasm", &[])?);
+            all[2].push(replay(bin, &stream, None, "interp", &[])?);
+        }
+        Ok(())
+    })();
     let _ = std::fs::remove_file(&rules);
-    let base = base?;
-    let default = replay(bin, &stream, None, "wasm", &[])?;
-    let interp = replay(bin, &stream, None, "interp", &[])?;
-    let rate = |r: &Run| r.replay_rate;
-    for (name, r) in [
+    measured?;
+    let [base, default, interp] = all.map(median);
+    println!("  median of {runs} run(s) each, interleaved (range in brackets)");
+    for (name, (r, lo, hi)) in [
         ("decode + state (no rule runs)   ", &base),
         ("default rules (Wasm filters)    ", &default),
         ("default rules (the interpreter) ", &interp),
     ] {
         println!(
-            "  {name}: {:>10.0} events/s  ({} events, {:.2} s of wall time with the start, {} \
-             became records, {} alerts, peak RSS {} MiB)",
-            rate(r),
+            "  {name}: {:>10.0} events/s  [{lo:.0}..{hi:.0}] ({} events, {:.2} s of wall time \
+             with the start, {} became records, {} alerts, peak RSS {} MiB)",
+            r.replay_rate,
             r.events,
             r.secs,
             r.evaluated,
@@ -288,10 +304,11 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64) -> Result<()> {
             r.peak_rss_kib / 1024
         );
     }
+    let (base, default, interp) = (&base.0, &default.0, &interp.0);
     println!(
         "  default rules / baseline: {:.2}x the time (Wasm), {:.2}x (interpreter)",
-        rate(&base) / rate(&default),
-        rate(&base) / rate(&interp)
+        base.replay_rate / default.replay_rate,
+        base.replay_rate / interp.replay_rate
     );
     if default.alerts != interp.alerts {
         bail!(

@@ -81,6 +81,10 @@ enum Task {
         /// shared captures'.
         #[arg(long)]
         capture: Option<PathBuf>,
+        /// Replay benchmark: runs of each configuration, interleaved (the
+        /// median is shown, with the range: this machine's speed drifts).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         /// Capture benchmark: flood the ring buffer instead (drop warnings
         /// and alerts, per-second counts, reload and SIGTERM under load).
         #[arg(long)]
@@ -514,6 +518,7 @@ fn main() -> ExitCode {
             which,
             capture_events,
             capture,
+            runs,
             ..
         } if which == "replay" || which == "tenants" => (|| {
             let bin = dist::release_bin()?;
@@ -527,7 +532,12 @@ fn main() -> ExitCode {
                 let events = capture_events.unwrap_or(200_000);
                 return bench_tenants::run(&bin, &source, events, &hostile);
             }
-            bench_replay::run(&bin, &source, capture_events.unwrap_or(5_000_000))
+            bench_replay::run(
+                &bin,
+                &source,
+                capture_events.unwrap_or(5_000_000),
+                runs.max(1),
+            )
         })(),
         Task::Bench {
             which,
