@@ -979,6 +979,10 @@ pub fn normalize(path: &str) -> String {
 
 /// Whether an absolute path is already in normal form: no empty, `.` or
 /// `..` component and no trailing slash (the root aside).
+///
+/// It runs for every open: eight bytes at a time, only a slash followed by
+/// a slash or a dot is looked at closer (a byte loop, or a search call per
+/// component, took 5% of a replay).
 fn is_normal(p: &[u8]) -> bool {
     if p == b"/" {
         return true;
@@ -986,20 +990,47 @@ fn is_normal(p: &[u8]) -> bool {
     if p.first() != Some(&b'/') || p.last() == Some(&b'/') {
         return false;
     }
-    // every component, after its slash, is neither empty, "." nor "..":
-    // one pass over the bytes (components are short: a search call per
-    // component cost more than this loop)
-    let mut start = 1;
-    for i in 1..=p.len() {
-        if i < p.len() && p[i] != b'/' {
-            continue;
+    // the component after the slash at `k` is neither empty, "." nor ".."
+    let fine_after = |k: usize| {
+        !matches!(
+            &p[k + 1..],
+            [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]
+        )
+    };
+    const SLASHES: u64 = u64::from_ne_bytes([b'/'; 8]);
+    const DOTS: u64 = u64::from_ne_bytes([b'.'; 8]);
+    let mut i = 0;
+    while i + 9 <= p.len() {
+        let (here, next) = (word(&p[i..]), word(&p[i + 1..]));
+        // may flag more bytes than those, never fewer: each is checked
+        let mut m =
+            zero_bytes(here ^ SLASHES) & (zero_bytes(next ^ SLASHES) | zero_bytes(next ^ DOTS));
+        while m != 0 {
+            let k = i + (m.trailing_zeros() / 8) as usize;
+            if p[k] == b'/' && !fine_after(k) {
+                return false;
+            }
+            m &= m - 1;
         }
-        if matches!(&p[start..i], b"" | b"." | b"..") {
-            return false;
-        }
-        start = i + 1;
+        i += 8;
     }
-    true
+    p[i..]
+        .iter()
+        .enumerate()
+        .all(|(j, &b)| b != b'/' || fine_after(i + j))
+}
+
+/// The first eight bytes of `b`, little-endian.
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+/// The high bit of each zero byte of `v` set (and maybe of bytes above a
+/// zero byte: a borrow), the others clear.
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(0x0101_0101_0101_0101) & !v & 0x8080_8080_8080_8080
 }
 
 /// Bytes as text: copied as they are when valid UTF-8 (the common case,
@@ -1332,6 +1363,48 @@ mod tests {
         ] {
             assert!(!is_normal(p.as_bytes()), "{p}");
         }
+    }
+
+    /// The word-at-a-time check agrees with the definition on paths whose
+    /// components fall at every place of an eight-byte word.
+    #[test]
+    fn is_normal_is_the_definition() {
+        let parts = [
+            "",
+            ".",
+            "..",
+            "a",
+            ".git",
+            "..x",
+            "x.",
+            "...",
+            "abcdefghij",
+            "é",
+        ];
+        let definition = |p: &str| {
+            p == "/"
+                || (p.starts_with('/')
+                    && !p.ends_with('/')
+                    && p[1..].split('/').all(|c| !matches!(c, "" | "." | "..")))
+        };
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut normal = 0;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut p = String::new();
+            let mut x = seed;
+            for _ in 0..seed % 9 {
+                p.push('/');
+                p.push_str(parts[(x % parts.len() as u64) as usize]);
+                x = x.rotate_left(17) ^ (x / parts.len() as u64);
+            }
+            let want = definition(&p);
+            normal += usize::from(want);
+            assert_eq!(is_normal(p.as_bytes()), want, "{p:?}");
+        }
+        assert!(normal > 1000, "too few normal paths tried: {normal}");
     }
 
     #[test]
