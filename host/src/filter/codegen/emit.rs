@@ -242,6 +242,11 @@ impl Gen<'_> {
 
     /// Membership in a set of strings: a table sorted by length, then bytes.
     fn emit_str_set(&mut self, s: &mut InstructionSink<'_>, set: &[Vec<u8>], elem: Elem) {
+        if let Some(func) = self.needles.set(set) {
+            elem.push_str(s);
+            s.call(func);
+            return;
+        }
         let mut by_len: Vec<&Vec<u8>> = set.iter().collect();
         by_len.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
         let entries: Vec<(i32, i32)> = by_len.iter().map(|b| self.intern_str(b)).collect();

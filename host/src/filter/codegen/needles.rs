@@ -2,7 +2,8 @@
 //! and `contains` test of a constant gets its own function, `(p, l) -> i32`,
 //! with the constant's bytes in its code; so does the `startswith` of the
 //! bytes every match of a pattern starts with, tested before its automaton
-//! is walked.
+//! is walked. A small set of constants (`in (...)`) gets one too: its
+//! constants compared by length first.
 //!
 //! A general helper compares two strings in memory byte by byte (or eight
 //! at a time) after a call per comparison; here the comparison is a few
@@ -27,11 +28,16 @@ const MAX_LEN: usize = 64;
 /// module).
 const MAX_FUNCS: usize = 2048;
 
+/// The largest set of constants with a function of its own.
+const MAX_SET: usize = 64;
+
 /// The specialised tests of one module.
 #[derive(Default)]
 pub(super) struct Needles {
     /// (operator, constant) → index among the functions.
     index: HashMap<(StrOp, Vec<u8>), u32>,
+    /// A set of constants (sorted, deduplicated) → index among the functions.
+    sets: HashMap<Vec<Vec<u8>>, u32>,
     funcs: Vec<Function>,
     /// Function index of the first.
     first: u32,
@@ -58,6 +64,7 @@ impl Needles {
     fn add_pred(&mut self, p: &Pred) {
         match p {
             Pred::Str(op, needle) => self.add(*op, needle),
+            Pred::StrSet(set) => self.add_set(set),
             Pred::Modified(_, preds) => preds.iter().for_each(|p| self.add_pred(p)),
             _ => {}
         }
@@ -74,6 +81,24 @@ impl Needles {
         }
         self.index.insert(key, self.funcs.len() as u32);
         self.funcs.push(function(op, needle));
+    }
+
+    fn add_set(&mut self, set: &[Vec<u8>]) {
+        if set.len() > MAX_SET
+            || set.iter().any(|c| c.len() > MAX_LEN)
+            || self.funcs.len() >= MAX_FUNCS
+            || self.sets.contains_key(set)
+        {
+            return;
+        }
+        self.sets.insert(set.to_vec(), self.funcs.len() as u32);
+        self.funcs.push(set_function(set));
+    }
+
+    /// The function index of the membership test in `set` (as the IR
+    /// holds it: sorted, deduplicated), when it has one.
+    pub(super) fn set(&self, set: &[Vec<u8>]) -> Option<u32> {
+        Some(self.first + self.sets.get(set)?)
     }
 
     /// The function index of the test `op needle`, when it has one (`!=`
@@ -150,6 +175,32 @@ fn function(op: StrOp, needle: &[u8]) -> Function {
         }
         _ => contains(&mut s, needle),
     }
+    s.end();
+    f
+}
+
+/// `(p, l) -> i32`: whether the value is one of `set`'s constants, those
+/// of its length compared one after the other.
+fn set_function(set: &[Vec<u8>]) -> Function {
+    let mut by_len: Vec<&Vec<u8>> = set.iter().collect();
+    by_len.sort_by_key(|c| c.len());
+    let mut f = Function::new([]);
+    let mut s = f.instructions();
+    for same in by_len.chunk_by(|a, b| a.len() == b.len()) {
+        s.local_get(L).i32_const(same[0].len() as i32).i32_eq();
+        s.if_(BlockType::Empty);
+        for c in same {
+            if c.is_empty() {
+                s.i32_const(1).return_();
+            } else {
+                equal_at(&mut s, P, c);
+                ret_if(&mut s, 1);
+            }
+        }
+        s.i32_const(0).return_();
+        s.end();
+    }
+    s.i32_const(0);
     s.end();
     f
 }
