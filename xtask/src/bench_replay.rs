@@ -286,6 +286,15 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64, runs: usize) -> 
     })();
     let _ = std::fs::remove_file(&rules);
     measured?;
+    for (d, i) in all[1].iter().zip(&all[2]) {
+        if d.alerts != i.alerts {
+            bail!(
+                "the back ends disagree: {} alerts (Wasm), {} (interpreter)",
+                d.alerts,
+                i.alerts
+            );
+        }
+    }
     let [base, default, interp] = all.map(median);
     println!("  median of {runs} run(s) each, interleaved (range in brackets)");
     for (name, (r, lo, hi)) in [
@@ -310,12 +319,5 @@ pub(crate) fn run(bin: &Path, source: &Source, min_events: u64, runs: usize) -> 
         base.replay_rate / default.replay_rate,
         base.replay_rate / interp.replay_rate
     );
-    if default.alerts != interp.alerts {
-        bail!(
-            "the back ends disagree: {} alerts (Wasm), {} (interpreter)",
-            default.alerts,
-            interp.alerts
-        );
-    }
     Ok(())
 }

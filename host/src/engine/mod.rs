@@ -257,7 +257,7 @@ impl SourceEngine {
         };
         self.hits.clear();
         let (slots, fetches) = (&self.group_slots[g], &mut self.group_fetches[g]);
-        w.eval(
+        let result = w.eval(
             group,
             &mut self.buf,
             &self.group_eager[g],
@@ -268,8 +268,10 @@ impl SourceEngine {
                 fetches.fetched(slots, s);
                 extract_slot(ev, program, s, buf)
             },
-        )?;
+        );
+        // a failed evaluation counts too: its fetches were counted
         fetches.evaluated(slots, &mut self.group_eager[g]);
+        result?;
         // The module's answer is checked like any other: a position outside
         // the rule variants is an error, not a panic.
         for &p in &self.hits {

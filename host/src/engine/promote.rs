@@ -5,8 +5,12 @@
 //!
 //! Results do not depend on it: a slot's value is the same extracted up
 //! front or fetched, and slots left missing are never fetched, so never
-//! promoted. A promotion is kept (a workload that changes may leave a slot
-//! extracted it no longer needs; a group's slots bound that cost).
+//! promoted. One exception: a promoted field's bytes count against the
+//! filter's memory limit on every event, also those whose rules would not
+//! have reached it (a value too large for the limit is an evaluation
+//! error either way). A promotion is kept (a workload that changes may
+//! leave a slot extracted it no longer needs; a group's slots bound that
+//! cost).
 
 /// Evaluations of a group between two decisions.
 pub(super) const WINDOW: u32 = 1024;
@@ -30,7 +34,7 @@ impl Fetches {
             self.counts = vec![0; slots.len()];
         }
         if let Ok(i) = slots.binary_search(&slot) {
-            self.counts[i] += 1;
+            self.counts[i] = self.counts[i].saturating_add(1);
         }
     }
 

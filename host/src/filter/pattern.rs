@@ -125,7 +125,7 @@ pub enum PatternError {
 pub fn check(regex: &str) -> Result<usize, PatternError> {
     interp_regex(regex).map_err(|e| PatternError::Invalid(e.to_string()))?;
     Dfa::build(regex)
-        .map(|d| d.table().len())
+        .map(|d| d.table_len())
         .map_err(PatternError::TooComplex)
 }
 
@@ -310,10 +310,15 @@ impl Dfa {
         out
     }
 
+    /// The bytes of [`Dfa::table`].
+    pub fn table_len(&self) -> usize {
+        table_at::TRANS as usize + self.trans.len() * 4 + self.accept.len()
+    }
+
     /// The table the generated Wasm walks (see [`table_at`]).
     pub fn table(&self) -> Vec<u8> {
         let accept_at = table_at::TRANS as usize + self.trans.len() * 4;
-        let mut t = Vec::with_capacity(accept_at + self.accept.len());
+        let mut t = Vec::with_capacity(self.table_len());
         t.extend_from_slice(&self.classes);
         for word in [
             self.nclasses,
@@ -329,6 +334,7 @@ impl Dfa {
             t.extend_from_slice(&x.to_le_bytes());
         }
         t.extend_from_slice(&self.accept);
+        debug_assert_eq!(t.len(), self.table_len());
         t
     }
 

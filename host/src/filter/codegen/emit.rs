@@ -240,7 +240,8 @@ impl Gen<'_> {
         };
     }
 
-    /// Membership in a set of strings: a table sorted by length, then bytes.
+    /// Membership in a set of strings: its specialised function, else a
+    /// table sorted by length, then bytes (for the general helper).
     fn emit_str_set(&mut self, s: &mut InstructionSink<'_>, set: &[Vec<u8>], elem: Elem) {
         if let Some(func) = self.needles.set(set) {
             elem.push_str(s);

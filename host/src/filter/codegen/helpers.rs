@@ -21,7 +21,8 @@ pub(super) const F_DFA: u32 = 11;
 pub(super) const F_NET: u32 = 12;
 pub(super) const F_QUANT: u32 = 13;
 pub(super) const F_LOWER: u32 = 14;
-/// The first index after the import and the helpers: the rules'.
+/// The first index after the import and the helpers: the specialised
+/// string tests' (see `needles`), then the table's functions.
 pub(super) const N_HELPERS: u32 = 15;
 
 /// `eval(group, all)`: runs the group's function, at `groups_base + group`

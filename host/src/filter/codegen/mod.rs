@@ -177,7 +177,7 @@ pub fn generate(
     }
 
     let needles = Needles::collect(rules, &dfa_prefixes, N_HELPERS);
-    let table_start = N_HELPERS + needles.len();
+    let table_start = needles.end();
     let mut g = Gen {
         program,
         data: &mut data,
@@ -243,7 +243,7 @@ fn assemble(
     }
     // The table's functions, in table order (the indices given as they were
     // emitted): shared rules, parts, predicates, groups.
-    let table_start = N_HELPERS + needles.len();
+    let table_start = needles.end();
     for (ty, list) in [
         (T_0, &shared),
         (T_2I, &parts),

@@ -7,8 +7,8 @@
 //!
 //! A general helper compares two strings in memory byte by byte (or eight
 //! at a time) after a call per comparison; here the comparison is a few
-//! loads of the value compared with immediates (two overlapping loads for
-//! lengths that are not a power of two), and `contains` looks for the
+//! loads of the value compared with immediates (eight bytes at a time, the
+//! rest with one load overlapping the last word), and `contains` looks for the
 //! constant's first and last bytes sixteen positions at a time (Wasm SIMD)
 //! before comparing the whole at the candidates, as `memchr`'s "packed
 //! pair" searchers do. Every load stays inside the value's bytes.
@@ -20,13 +20,15 @@ use std::collections::HashMap;
 use wasm_encoder::{BlockType, Function, InstructionSink, ValType};
 
 /// The longest constant compared in the code (longer ones use the general
-/// helpers).
-const MAX_LEN: usize = 64;
+/// helpers). A pattern's prefix is at most this long, so each has its
+/// filter.
+const MAX_LEN: usize = crate::filter::pattern::PREFIX_MAX;
 
-/// The most functions made (a ruleset with more distinct tests uses the
-/// general helpers for the rest, so a huge upload cannot make a huge
-/// module).
+/// The most functions made, and the most constant bytes in their code (a
+/// ruleset with more distinct tests uses the general helpers for the rest:
+/// a huge upload cannot make a huge module for the compiler).
 const MAX_FUNCS: usize = 2048;
+const MAX_BYTES: usize = 64 << 10;
 
 /// The largest set of constants with a function of its own.
 const MAX_SET: usize = 64;
@@ -39,6 +41,8 @@ pub(super) struct Needles {
     /// A set of constants (sorted, deduplicated) → index among the functions.
     sets: HashMap<Vec<Vec<u8>>, u32>,
     funcs: Vec<Function>,
+    /// Constant bytes in their code so far.
+    bytes: usize,
     /// Function index of the first.
     first: u32,
 }
@@ -72,7 +76,7 @@ impl Needles {
 
     fn add(&mut self, op: StrOp, needle: &[u8]) {
         let Some(op) = specialised(op) else { return };
-        if needle.is_empty() || needle.len() > MAX_LEN || self.funcs.len() >= MAX_FUNCS {
+        if needle.is_empty() || needle.len() > MAX_LEN || !self.room(needle.len()) {
             return;
         }
         let key = (op, needle.to_vec());
@@ -81,18 +85,26 @@ impl Needles {
         }
         self.index.insert(key, self.funcs.len() as u32);
         self.funcs.push(function(op, needle));
+        self.bytes += needle.len();
     }
 
     fn add_set(&mut self, set: &[Vec<u8>]) {
+        let bytes = set.iter().map(Vec::len).sum();
         if set.len() > MAX_SET
             || set.iter().any(|c| c.len() > MAX_LEN)
-            || self.funcs.len() >= MAX_FUNCS
+            || !self.room(bytes)
             || self.sets.contains_key(set)
         {
             return;
         }
         self.sets.insert(set.to_vec(), self.funcs.len() as u32);
         self.funcs.push(set_function(set));
+        self.bytes += bytes;
+    }
+
+    /// Whether one more function with `bytes` constant bytes fits.
+    fn room(&self, bytes: usize) -> bool {
+        self.funcs.len() < MAX_FUNCS && self.bytes + bytes <= MAX_BYTES
     }
 
     /// The function index of the membership test in `set` (as the IR
@@ -111,9 +123,9 @@ impl Needles {
         Some(self.first + i)
     }
 
-    /// How many functions there are.
-    pub(super) fn len(&self) -> u32 {
-        self.funcs.len() as u32
+    /// The function index after the last of them (the table's first).
+    pub(super) fn end(&self) -> u32 {
+        self.first + self.funcs.len() as u32
     }
 
     /// The functions, in index order.
@@ -147,20 +159,19 @@ const C: u32 = 6;
 
 fn function(op: StrOp, needle: &[u8]) -> Function {
     let n = needle.len() as i32;
+    // locals 2..=6 (`NCAND` to `C`); only `contains` uses them all
     let mut f = Function::new([(5, ValType::I32)]);
     let mut s = f.instructions();
     match op {
         StrOp::Eq => {
             s.local_get(L).i32_const(n).i32_ne();
             ret_if(&mut s, 0);
-            s.local_get(P).local_set(Q);
-            equal_at(&mut s, Q, needle);
+            equal_at(&mut s, P, needle);
         }
         StrOp::StartsWith => {
             s.local_get(L).i32_const(n).i32_lt_u();
             ret_if(&mut s, 0);
-            s.local_get(P).local_set(Q);
-            equal_at(&mut s, Q, needle);
+            equal_at(&mut s, P, needle);
         }
         StrOp::EndsWith => {
             s.local_get(L).i32_const(n).i32_lt_u();
@@ -335,10 +346,39 @@ fn splat(b: u8) -> i128 {
 
 #[cfg(test)]
 mod tests {
-    use super::cover;
+    use super::*;
+
+    /// A ruleset with more distinct constants than the budget gets
+    /// functions up to it, and the general helpers for the rest.
+    #[test]
+    fn the_functions_stay_within_their_budget() {
+        let mut n = Needles::default();
+        for i in 0..MAX_FUNCS + 100 {
+            n.add(StrOp::Contains, format!("needle number {i:08}").as_bytes());
+        }
+        assert_eq!(n.funcs.len(), MAX_FUNCS);
+        assert!(n.get(StrOp::Contains, b"needle number 00000000").is_some());
+        assert!(
+            n.get(
+                StrOp::Contains,
+                format!("needle number {:08}", MAX_FUNCS).as_bytes()
+            )
+            .is_none()
+        );
+        let mut n = Needles::default();
+        let long = [b'x'; MAX_LEN];
+        for i in 0..10_000u32 {
+            let set: Vec<Vec<u8>> = (0..MAX_SET as u32)
+                .map(|k| [&long[8..], &(i * 1000 + k).to_le_bytes()[..], b"pad!"].concat())
+                .collect();
+            n.add_set(&set);
+        }
+        assert!(n.bytes <= MAX_BYTES && n.bytes + MAX_SET * MAX_LEN > MAX_BYTES);
+        assert!(n.funcs.len() < 20, "{} set functions", n.funcs.len());
+    }
 
     /// The loads cover every byte, stay inside, and are at most as many as
-    /// eight-byte words plus one.
+    /// eight-byte words plus two (two overlapping ones under eight bytes).
     #[test]
     fn loads_cover_the_constant() {
         for n in 1..=super::MAX_LEN {
