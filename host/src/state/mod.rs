@@ -400,9 +400,9 @@ impl State {
             _ => {
                 self.ensure(r.pid);
                 // Refreshes metadata of a container first seen before it started.
-                if let Some(p) = self.procs.get(&r.pid)
+                if self.opts.live
+                    && let Some(p) = self.procs.get(&r.pid)
                     && !p.container_id.is_empty()
-                    && self.opts.live
                 {
                     let id = p.container_id.clone();
                     self.containers.info(&id);
