@@ -27,7 +27,7 @@ const MAX_LEN: usize = crate::filter::pattern::PREFIX_MAX;
 /// The most functions made, and the most constant bytes in their code (a
 /// ruleset with more distinct tests uses the general helpers for the rest:
 /// a huge upload cannot make a huge module for the compiler).
-const MAX_FUNCS: usize = 2048;
+const MAX_FUNCS: usize = 1024;
 const MAX_BYTES: usize = 64 << 10;
 
 /// The largest set of constants with a function of its own.
