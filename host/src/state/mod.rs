@@ -486,7 +486,7 @@ impl State {
         let ret = r.ret;
         match On::of_kind(r.kind) {
             On::Exec if ret == 0 => self.on_exec(r),
-            On::Open => self.on_open(r, name),
+            On::Open(call) => self.on_open(r, call),
             On::Dup => self.dup(r.pid, int_arg(r, 0), ret),
             On::Fcntl if matches!(r.args[1], 0 | 1030) => self.dup(r.pid, int_arg(r, 0), ret),
             On::Socket => {
@@ -520,17 +520,12 @@ impl State {
     }
 
     /// The open family: a file or directory fd, its path resolved.
-    fn on_open(&mut self, r: &Record, name: &str) {
-        let (dirfd, idx) = if matches!(name, "open" | "creat") {
-            (AT_FDCWD, 0)
-        } else {
-            (int_arg(r, 0), 1)
+    fn on_open(&mut self, r: &Record, call: OpenCall) {
+        let (dirfd, idx) = match call {
+            OpenCall::Open | OpenCall::Creat => (AT_FDCWD, 0),
+            OpenCall::At => (int_arg(r, 0), 1),
         };
-        let flags = match name {
-            "open" => r.args[1],
-            "creat" => 0o1101, // O_CREAT|O_WRONLY|O_TRUNC
-            _ => r.args[2], // openat, openat2 (the probe puts open_how.flags here), open_by_handle_at
-        };
+        let flags = call.flags(r);
         let raw = user_str(r, idx).unwrap_or_default();
         // an absolute path already normal is its own name (no copy)
         let resolved = (!(raw.starts_with('/') && is_normal(raw.as_bytes())))
@@ -821,7 +816,7 @@ fn user_str(r: &Record, i: u8) -> Option<String> {
 #[derive(Clone, Copy)]
 enum On {
     Exec,
-    Open,
+    Open(OpenCall),
     Dup,
     Fcntl,
     Socket,
@@ -845,7 +840,9 @@ impl On {
     fn of(name: &str) -> On {
         match name {
             "execve" | "execveat" => On::Exec,
-            "open" | "creat" | "openat" | "openat2" | "open_by_handle_at" => On::Open,
+            "open" => On::Open(OpenCall::Open),
+            "creat" => On::Open(OpenCall::Creat),
+            "openat" | "openat2" | "open_by_handle_at" => On::Open(OpenCall::At),
             "dup" | "dup2" | "dup3" => On::Dup,
             "fcntl" => On::Fcntl,
             "socket" => On::Socket,
@@ -875,6 +872,38 @@ impl On {
     fn of_kind(kind: u16) -> On {
         static BY_KIND: std::sync::OnceLock<Vec<On>> = std::sync::OnceLock::new();
         syscalls::by_kind(&BY_KIND, kind, On::Nothing, On::of)
+    }
+}
+
+/// Which call of the open family, for where its path and flags are.
+#[derive(Clone, Copy)]
+enum OpenCall {
+    /// open(path, flags, mode)
+    Open,
+    /// creat(path, mode): flags implied
+    Creat,
+    /// openat(dirfd, path, flags, mode), openat2 (the probe puts
+    /// open_how.flags third), open_by_handle_at(mount_fd, handle, flags)
+    At,
+}
+
+impl OpenCall {
+    /// The call's Linux open flags.
+    fn flags(self, r: &Record) -> u64 {
+        match self {
+            OpenCall::Open => r.args[1],
+            OpenCall::Creat => 0o1101, // O_CREAT|O_WRONLY|O_TRUNC
+            OpenCall::At => r.args[2],
+        }
+    }
+}
+
+/// The Linux open flags of a record of the open family (`None` for other
+/// calls): what the state records for the fd and `evt.is_open_*` test.
+pub fn open_call_flags(r: &Record) -> Option<u64> {
+    match On::of_kind(r.kind) {
+        On::Open(call) => Some(call.flags(r)),
+        _ => None,
     }
 }
 
@@ -1362,6 +1391,31 @@ mod tests {
             "/a/", "/a//b", "/a/./b", "/a/..", "/.", "//", "a/b", "", "/../a", "/a/../b",
         ] {
             assert!(!is_normal(p.as_bytes()), "{p}");
+        }
+    }
+
+    /// Where each open call's flags are: the state's fd and the
+    /// `evt.is_open_*` fields read them from this one place.
+    #[test]
+    fn open_flags_of_each_call() {
+        for (kind, want) in [
+            (2, Some(0o101)),   // open: args[1]
+            (85, Some(0o1101)), // creat: implied
+            (257, Some(0o2)),   // openat: args[2]
+            (437, Some(0o2)),   // openat2
+            (304, Some(0o2)),   // open_by_handle_at
+            (3, None),          // close
+        ] {
+            let h = Header {
+                tid: 1,
+                pid: 1,
+                kind,
+                args: [9, 0o101, 0o2, 0, 0, 0],
+                ..Header::default()
+            };
+            let b = encode(&h, &[]);
+            let r = Record::parse(&b).unwrap();
+            assert_eq!(open_call_flags(&r), want, "kind {kind}");
         }
     }
 

@@ -113,7 +113,7 @@ impl SyscallEvent<'_> {
             ("openat" | "openat2", "name") => self.path_arg(out, 1, Some(self.int(0)), raw),
             ("openat" | "openat2", "dirfd") => out.num(self.int(0)),
             ("open", "flags") | ("openat" | "openat2", "flags") => {
-                let f = if t == "open" { self.a(1) } else { self.a(2) };
+                let f = self.open_flags().unwrap_or(0);
                 if raw {
                     out.num(f as i64)
                 } else {

@@ -77,12 +77,7 @@ impl SyscallEvent<'_> {
 
     /// The open flags of an open call (Linux's).
     pub(super) fn open_flags(&self) -> Option<u64> {
-        match self.type_name {
-            "open" => Some(self.rec.args[1]),
-            "openat" | "openat2" => Some(self.rec.args[2]),
-            "creat" => Some(0o1101),
-            _ => None,
-        }
+        crate::state::open_call_flags(self.rec)
     }
 
     /// The event's time, as numbers and as text.
