@@ -94,8 +94,7 @@ impl<'a> Cursor<'a> {
 
 /// Bytes as text, up to the first NUL.
 pub fn text(b: &[u8]) -> String {
-    let end = memchr::memchr(0, b).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+    crate::state::lossy(crate::capture::record::until_nul(b))
 }
 
 /// The machine the capture was taken on.

@@ -42,9 +42,9 @@ pub(super) fn sockaddr_text(b: &[u8]) -> Option<String> {
             let a: [u8; 16] = b[8..24].try_into().ok()?;
             Some(fmt_addr(&a, true, u16::from_be_bytes([b[2], b[3]])))
         }
-        1 => Some(
-            String::from_utf8_lossy(b[2..].split(|&c| c == 0).next().unwrap_or(&[])).into_owned(),
-        ),
+        1 => Some(crate::state::lossy(crate::capture::record::until_nul(
+            &b[2..],
+        ))),
         _ => None,
     }
 }
